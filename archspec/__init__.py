@@ -1,0 +1,77 @@
+"""archspec: a declarative architecture-spec compiler for PyTorch.
+
+    spec = archspec.load("specs/googlenet.yaml")     # validated Spec
+    graph = archspec.compile(spec)                   # every shape, before any tensor
+    net = archspec.build(spec)                       # the torch.nn.Module
+
+Only :class:`SpecError` is raised for a bad spec; it carries every problem
+found as diagnostics (file, line, column, layer path, message, hint).
+Importing archspec imports neither torch nor sympy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import TypeAdapter, ValidationError
+
+from archspec.compiler import Graph, LayerInfo, compile_spec
+from archspec.diagnostics import Diagnostic, Span, SpecError
+from archspec.schema.spec import InputDims, Spec, load, loads
+
+if TYPE_CHECKING:
+    from torch import nn
+
+__all__ = [
+    "Diagnostic",
+    "Graph",
+    "LayerInfo",
+    "Span",
+    "Spec",
+    "SpecError",
+    "build",
+    "compile",
+    "load",
+    "loads",
+]
+__version__ = "0.1.0"
+
+SpecLike = Spec | str | Path
+
+
+def _as_spec(spec_or_path: SpecLike) -> Spec:
+    return spec_or_path if isinstance(spec_or_path, Spec) else load(spec_or_path)
+
+
+def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
+    try:
+        return tuple(TypeAdapter(InputDims).validate_python(list(dims), strict=True))
+    except (ValidationError, TypeError) as exc:
+        message = str(exc).splitlines()[-1].strip() if isinstance(exc, ValidationError) else str(exc)
+        raise SpecError(
+            [Diagnostic("E200", f"input {list(dims)!r} is not valid: {message}", None, "input")]
+        ) from None
+
+
+def compile(spec_or_path: SpecLike, input: Sequence[int | str] | None = None) -> Graph:  # noqa: A001
+    """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
+
+    ``input`` overrides the spec's input dims: ints, or symbol names such as
+    ``[1, "H", "W"]``, for which ``Graph.min_sizes`` gives the smallest valid
+    size of each symbol. Raises :class:`SpecError`.
+    """
+    spec = _as_spec(spec_or_path)
+    return compile_spec(spec, None if input is None else _input_override(input))
+
+
+def build(spec_or_path: SpecLike | Graph) -> nn.Module:
+    """The ``torch.nn.Module`` of a spec: its tree mirrors the spec's layers.
+
+    Accepts a Spec, a path, or an already compiled Graph. Raises SpecError.
+    """
+    from archspec.emit.module import build_graph
+
+    graph = spec_or_path if isinstance(spec_or_path, Graph) else compile(spec_or_path)
+    return build_graph(graph)

@@ -1,0 +1,89 @@
+"""The shaped graph: every layer with its input and output shapes and weights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.diagnostics import Span
+from archspec.schema.spec import Spec
+from archspec.schema.types import LayerParams
+from archspec.shapes.tensor import TensorShape
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer after inference.
+
+    ``name`` is its attribute in the parent module, ``path`` the dotted path
+    from the network (``b3.0.p2_2``); ``own_params`` counts the weights of this
+    layer alone, ``num_params`` those of its whole subtree.
+    """
+
+    path: str
+    name: str
+    primitive: str
+    params: LayerParams
+    input: TensorShape
+    output: TensorShape
+    own_params: int
+    children: tuple[LayerInfo, ...] = ()
+    span: Span | None = None
+
+    @property
+    def input_shape(self) -> tuple[Any, ...]:
+        return self.input.with_batch()
+
+    @property
+    def output_shape(self) -> tuple[Any, ...]:
+        return self.output.with_batch()
+
+    @property
+    def num_params(self) -> int:
+        return self.own_params + sum(child.num_params for child in self.children)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count(".")
+
+    def walk(self) -> Iterator[LayerInfo]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The compiled network.
+
+    ``output_shape`` and every layer's shapes are tuples that start with the
+    batch symbol ``N``; ``min_sizes`` gives each input symbol's smallest valid
+    size (empty for a concrete input).
+    """
+
+    spec: Spec
+    input: TensorShape
+    roots: tuple[LayerInfo, ...]
+    min_sizes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[Any, ...]:
+        return self.input.with_batch()
+
+    @property
+    def output(self) -> TensorShape:
+        return self.roots[-1].output if self.roots else self.input
+
+    @property
+    def output_shape(self) -> tuple[Any, ...]:
+        return self.output.with_batch()
+
+    @property
+    def num_params(self) -> int:
+        return sum(layer.num_params for layer in self.roots)
+
+    @property
+    def layers(self) -> tuple[LayerInfo, ...]:
+        """Every layer, parents before their children, in spec order."""
+        return tuple(info for root in self.roots for info in root.walk())

@@ -1,0 +1,1 @@
+"""Emitters: the nn.Module builder (the only place torch is imported)."""

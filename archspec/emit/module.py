@@ -1,0 +1,23 @@
+"""Build an ``nn.Module`` from a compiled graph, bottom-up through the registry."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from torch import nn
+
+from archspec.compiler.graph import Graph, LayerInfo
+from archspec.emit.layers import Network
+from archspec.primitives.registry import lookup
+
+
+def build_layer(layer: LayerInfo) -> nn.Module:
+    children = OrderedDict((child.name, build_layer(child)) for child in layer.children)
+    primitive = lookup(layer.primitive)
+    assert primitive is not None, layer.primitive
+    return primitive.build(layer, children)
+
+
+def build_graph(graph: Graph) -> Network:
+    """The network: an ``nn.Sequential`` whose children are named as in the spec."""
+    return Network(OrderedDict((layer.name, build_layer(layer)) for layer in graph.roots))

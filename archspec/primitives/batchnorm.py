@@ -1,0 +1,67 @@
+"""batchnorm: BatchNorm1d/2d/3d by rank; num_features is the channel count."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from archspec.diagnostics import RuleError
+from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.schema.types import LayerParams, PositiveInt
+from archspec.shapes.tensor import TensorShape, concrete_channels
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from archspec.compiler.graph import LayerInfo
+    from archspec.compiler.infer import Context
+
+
+class BatchNormParams(LayerParams):
+    eps: float = Field(1e-5, gt=0.0, allow_inf_nan=False, description="Added to the variance.")
+    momentum: float | None = Field(
+        0.1, ge=0.0, le=1.0, allow_inf_nan=False,
+        description="Running-statistics update factor; null for a cumulative average.",
+    )
+    affine: bool = Field(True, description="Learnable scale and shift (2 weights per channel).")
+    num_features: PositiveInt | None = Field(
+        None, description="Channels: inferred; a given value is checked."
+    )
+
+
+# [N, C] and [N, C, L] are BatchNorm1d, [N, C, H, W] 2d, [N, C, D, H, W] 3d.
+_DIMS_BY_RANK = {1: 1, 2: 1, 3: 2, 4: 3}
+
+
+def infer(p: BatchNormParams, x: TensorShape, ctx: Context) -> Inferred:
+    channels = concrete_channels(x, "batchnorm", "features")
+    if x.rank not in _DIMS_BY_RANK:
+        raise RuleError(f"batchnorm works on [C], [C, L], [C, H, W] or [C, D, H, W], got {x}")
+    if p.num_features is not None and p.num_features != channels:
+        raise RuleError(
+            f"num_features is {p.num_features} but the input has {channels} channels",
+            code="E302",
+            field="num_features",
+            hint=f"set num_features: {channels}, or remove it (it is inferred)",
+        )
+    return Inferred(x, 2 * channels if p.affine else 0)
+
+
+def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    from torch import nn
+
+    p: BatchNormParams = layer.params
+    norm_class = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[_DIMS_BY_RANK[layer.input.rank]]
+    return norm_class(layer.input.channels, eps=p.eps, momentum=p.momentum, affine=p.affine)
+
+
+register(
+    Primitive(
+        "batchnorm",
+        BatchNormParams,
+        infer,
+        build,
+        "Batch normalization (BatchNorm1d/2d/3d by rank) over the channel dim.",
+    )
+)

@@ -1,0 +1,125 @@
+"""conv: Conv1d/2d/3d, picked by the rank of the input."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from archspec.diagnostics import RuleError, check
+from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.schema.types import KernelSize, LayerParams, Padding, PositiveInt
+from archspec.shapes.dims import product
+from archspec.shapes.tensor import (
+    TensorShape,
+    axis_names,
+    concrete_channels,
+    expand_tuple,
+    require_spatial,
+)
+from archspec.shapes.window import Window, window_output
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from archspec.compiler.graph import LayerInfo
+    from archspec.compiler.infer import Context
+
+
+class ConvParams(LayerParams):
+    out_channels: PositiveInt = Field(description="Output channels.")
+    kernel_size: KernelSize = Field(description="Window size: an int, or one per spatial axis.")
+    stride: KernelSize = Field(1, description="Step between windows.")
+    padding: Padding | Literal["same", "valid"] = Field(
+        0,
+        description="Zeros added on both sides: an int, one per axis, 'valid' (0) or 'same' "
+        "(output size = input size; stride 1 only, as in PyTorch).",
+    )
+    dilation: KernelSize = Field(1, description="Spacing between kernel elements.")
+    groups: PositiveInt = Field(1, description="Blocked connections; divides both channel counts.")
+    bias: bool = Field(True, description="Add a learnable bias.")
+    in_channels: PositiveInt | None = Field(
+        None, description="Input channels: inferred; a given value is checked."
+    )
+
+
+def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
+    """One window per spatial axis; ``same`` pads like PyTorch (extra at the end)."""
+    kernel = expand_tuple(p.kernel_size, spatial, "kernel_size")
+    stride = expand_tuple(p.stride, spatial, "stride")
+    dilation = expand_tuple(p.dilation, spatial, "dilation")
+    if p.padding == "same":
+        check(
+            all(s == 1 for s in stride),
+            f"padding 'same' needs stride 1, got stride {p.stride} (PyTorch refuses it)",
+            field="padding",
+            hint="use an explicit padding with this stride",
+        )
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        pads = [(t // 2, t - t // 2) for t in totals]
+    else:
+        padding = expand_tuple(0 if p.padding == "valid" else p.padding, spatial, "padding")
+        pads = [(q, q) for q in padding]
+    return tuple(
+        Window(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation)
+    )
+
+
+def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
+    spatial = require_spatial(x, "conv")
+    in_channels = concrete_channels(x, "conv")
+    if p.in_channels is not None and p.in_channels != in_channels:
+        raise RuleError(
+            f"in_channels is {p.in_channels} but the input has {in_channels} channels",
+            code="E302",
+            field="in_channels",
+            hint=f"set in_channels: {in_channels}, or remove it (it is inferred)",
+        )
+    for channels, role in ((in_channels, "input"), (p.out_channels, "output")):
+        check(
+            channels % p.groups == 0,
+            f"groups {p.groups} does not divide the {channels} {role} channels",
+            field="groups",
+        )
+    windows = conv_windows(p, spatial)
+    names = axis_names(x)
+    out = tuple(
+        window_output(size, w, op="conv", axis=axis) for size, w, axis in zip(x.spatial, windows, names)
+    )
+    kernel_volume = product(w.kernel for w in windows)
+    weights = p.out_channels * (in_channels // p.groups) * kernel_volume
+    return Inferred(TensorShape((p.out_channels, *out)), weights + (p.out_channels if p.bias else 0))
+
+
+def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    from torch import nn
+
+    p: ConvParams = layer.params
+    spatial = len(layer.input.spatial)
+    conv_class = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[spatial]
+    padding = p.padding if isinstance(p.padding, str) else _as_size(p.padding)
+    return conv_class(
+        layer.input.channels,
+        p.out_channels,
+        kernel_size=_as_size(p.kernel_size),
+        stride=_as_size(p.stride),
+        padding=padding,
+        dilation=_as_size(p.dilation),
+        groups=p.groups,
+        bias=p.bias,
+    )
+
+
+def _as_size(value: int | list[int]) -> int | tuple[int, ...]:
+    return value if isinstance(value, int) else tuple(value)
+
+
+register(
+    Primitive(
+        "conv",
+        ConvParams,
+        infer,
+        build,
+        "Convolution over 1, 2 or 3 spatial dims (Conv1d/2d/3d by the input's rank).",
+    )
+)

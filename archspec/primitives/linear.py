@@ -1,0 +1,60 @@
+"""linear: nn.Linear on the last dim, whose size must be concrete."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from archspec.diagnostics import RuleError
+from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.schema.types import LayerParams, PositiveInt
+from archspec.shapes.dims import format_dim, is_concrete
+from archspec.shapes.tensor import TensorShape
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from archspec.compiler.graph import LayerInfo
+    from archspec.compiler.infer import Context
+
+
+class LinearParams(LayerParams):
+    out_features: PositiveInt = Field(description="Output features.")
+    bias: bool = Field(True, description="Add a learnable bias.")
+    in_features: PositiveInt | None = Field(
+        None, description="Input features: inferred; a given value is checked."
+    )
+
+
+def infer(p: LinearParams, x: TensorShape, ctx: Context) -> Inferred:
+    features = x.dims[-1]
+    if not is_concrete(features):
+        raise RuleError(
+            f"linear needs a fixed number of input features, but the input {x} has "
+            f"{format_dim(features)} features, which depends on the input size",
+            code="E303",
+            hint="fix the input size in 'input:', or pool globally first "
+            "(global_avgpool or adaptive_avgpool before flatten)",
+        )
+    if p.in_features is not None and p.in_features != features:
+        raise RuleError(
+            f"in_features is {p.in_features} but the input has {features} features",
+            code="E302",
+            field="in_features",
+            hint=f"set in_features: {features}, or remove it (it is inferred)",
+        )
+    num_params = features * p.out_features + (p.out_features if p.bias else 0)
+    return Inferred(TensorShape((*x.dims[:-1], p.out_features)), num_params)
+
+
+def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    from torch import nn
+
+    p: LinearParams = layer.params
+    return nn.Linear(layer.input.dims[-1], p.out_features, bias=p.bias)
+
+
+register(
+    Primitive("linear", LinearParams, infer, build, "Fully connected layer (nn.Linear) on the last dim.")
+)

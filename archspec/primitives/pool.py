@@ -1,0 +1,155 @@
+"""Pools: maxpool, avgpool (the window formula), adaptive_avgpool, global_avgpool."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from archspec.diagnostics import check
+from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.schema.types import KernelSize, LayerParams, Padding
+from archspec.shapes.tensor import TensorShape, axis_names, expand_tuple, require_spatial
+from archspec.shapes.window import Window, window_output
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from archspec.compiler.graph import LayerInfo
+    from archspec.compiler.infer import Context
+
+
+class AvgPoolParams(LayerParams):
+    kernel_size: KernelSize = Field(description="Window size: an int, or one per spatial axis.")
+    stride: KernelSize | None = Field(None, description="Step between windows (default: kernel_size).")
+    padding: Padding = Field(0, description="Implicit padding on both sides; at most kernel_size // 2.")
+    ceil_mode: bool = Field(
+        False, description="Round the output size up; a window may not start in the right padding."
+    )
+
+
+class MaxPoolParams(AvgPoolParams):
+    dilation: KernelSize = Field(1, description="Spacing between window elements.")
+
+
+def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
+    kernel = expand_tuple(p.kernel_size, spatial, "kernel_size")
+    stride = kernel if p.stride is None else expand_tuple(p.stride, spatial, "stride")
+    padding = expand_tuple(p.padding, spatial, "padding")
+    dilation = expand_tuple(getattr(p, "dilation", 1), spatial, "dilation")
+    for k, q in zip(kernel, padding):
+        # ATen's pool{1,2,3}d shape checks: pad <= kernel_size / 2 (on the kernel, not the
+        # dilated span, which is the stricter of PyTorch's two checks).
+        check(
+            q <= k // 2,
+            f"padding {q} is more than half of kernel_size {k} (PyTorch refuses it)",
+            field="padding",
+            hint=f"use padding <= {k // 2}",
+        )
+    return tuple(
+        Window(k, s, q, q, d, p.ceil_mode) for k, s, q, d in zip(kernel, stride, padding, dilation)
+    )
+
+
+def _window_rule(op: str):  # noqa: ANN202 - a rule factory, typed by its result
+    def infer(p: AvgPoolParams, x: TensorShape, ctx: Context) -> Inferred:
+        spatial = require_spatial(x, op)
+        windows = pool_windows(p, spatial)
+        out = tuple(
+            window_output(size, w, op=op, axis=axis)
+            for size, w, axis in zip(x.spatial, windows, axis_names(x))
+        )
+        return Inferred(TensorShape((x.channels, *out)))
+
+    return infer
+
+
+def _size(value: int | list[int] | None) -> int | tuple[int, ...] | None:
+    return value if value is None or isinstance(value, int) else tuple(value)
+
+
+def build_maxpool(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    from torch import nn
+
+    p: MaxPoolParams = layer.params
+    pool_class = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}[len(layer.input.spatial)]
+    return pool_class(
+        _size(p.kernel_size), _size(p.stride), _size(p.padding), _size(p.dilation), ceil_mode=p.ceil_mode
+    )
+
+
+def build_avgpool(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    from torch import nn
+
+    p: AvgPoolParams = layer.params
+    pool_class = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}[len(layer.input.spatial)]
+    return pool_class(_size(p.kernel_size), _size(p.stride), _size(p.padding), ceil_mode=p.ceil_mode)
+
+
+class AdaptiveAvgPoolParams(LayerParams):
+    output_size: KernelSize = Field(description="The output size: an int, or one per spatial axis.")
+
+
+def infer_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape, ctx: Context) -> Inferred:
+    spatial = require_spatial(x, "adaptive_avgpool")
+    out = expand_tuple(p.output_size, spatial, "output_size")
+    return Inferred(TensorShape((x.channels, *out)))
+
+
+def infer_global(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+    spatial = require_spatial(x, "global_avgpool")
+    return Inferred(TensorShape((x.channels, *(1,) * spatial)))
+
+
+def _adaptive_class(layer: LayerInfo) -> type[nn.Module]:
+    from torch import nn
+
+    return {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}[
+        len(layer.input.spatial)
+    ]
+
+
+def build_adaptive(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    return _adaptive_class(layer)(_size(layer.params.output_size))
+
+
+def build_global(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    return _adaptive_class(layer)(1)
+
+
+register(
+    Primitive(
+        "maxpool",
+        MaxPoolParams,
+        _window_rule("maxpool"),
+        build_maxpool,
+        "Max pooling (MaxPool1d/2d/3d); stride defaults to kernel_size.",
+    )
+)
+register(
+    Primitive(
+        "avgpool",
+        AvgPoolParams,
+        _window_rule("avgpool"),
+        build_avgpool,
+        "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
+    )
+)
+register(
+    Primitive(
+        "adaptive_avgpool",
+        AdaptiveAvgPoolParams,
+        infer_adaptive,
+        build_adaptive,
+        "Adaptive average pooling to a fixed output_size, whatever the input size.",
+    )
+)
+register(
+    Primitive(
+        "global_avgpool",
+        LayerParams,
+        infer_global,
+        build_global,
+        "Average over all spatial positions: output size 1 on every spatial axis.",
+    )
+)

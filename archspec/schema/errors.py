@@ -1,0 +1,109 @@
+"""Turn pydantic's validation errors into located diagnostics.
+
+pydantic reports a ``loc`` that mixes data keys with the names of union
+members (``('kernel_size', 'int')``); this module walks the loc along the real
+data to find the key path, merges the per-member messages of one value, and
+looks the path up in the source map.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from archspec.diagnostics import Diagnostic, abridge
+from archspec.loader import KeyPath, SourceMap
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
+    path: list[str | int] = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            continue  # a union member's tag, not a data key
+        path.append(part)
+    return tuple(path)
+
+
+def _missing_field(loc: tuple[Any, ...]) -> str:
+    return str(loc[-1]) if loc else "?"
+
+
+def validation_diagnostics(
+    error: ValidationError,
+    model: type[BaseModel],
+    data: Any,
+    base: KeyPath,
+    source: SourceMap,
+    *,
+    what: str,
+    layer_path: str = "",
+) -> list[Diagnostic]:
+    """One diagnostic per bad value of ``data`` (validated against ``model``)."""
+    merged: dict[KeyPath, list[str]] = {}
+    found: list[Diagnostic] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            key = loc[-1]
+            found.append(
+                Diagnostic(
+                    "E201",
+                    f"unknown key {abridge(key)} for {what}",
+                    source.span((*base, *loc), key=True),
+                    layer_path,
+                    did_you_mean(key, model.model_fields)
+                    or f"{what} takes: {', '.join(model.model_fields)}",
+                )
+            )
+        elif kind == "missing":
+            found.append(
+                Diagnostic(
+                    "E202",
+                    f"{what} needs '{_missing_field(loc)}'",
+                    source.span((*base, *_data_path(data, loc[:-1])), key=True),
+                    layer_path,
+                    _field_help(model, _missing_field(loc)),
+                )
+            )
+        else:
+            path = _data_path(data, loc)
+            message = item["msg"][0].lower() + item["msg"][1:]
+            if message not in merged.setdefault(path, []):
+                merged[path].append(message)
+    for path, messages in merged.items():
+        value = _value_at(data, path)
+        field = ".".join(str(p) for p in path) or what
+        found.append(
+            Diagnostic(
+                "E200",
+                f"{field}: {', or '.join(messages)}; got {abridge(value)}",
+                source.span((*base, *path)),
+                layer_path,
+                _field_help(model, str(path[0])) if path else None,
+            )
+        )
+    return found
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _field_help(model: type[BaseModel], name: str) -> str | None:
+    info = model.model_fields.get(name)
+    return info.description if info is not None else None

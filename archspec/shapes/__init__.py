@@ -1,0 +1,17 @@
+"""Shapes: dims that are ints or sympy expressions, the window formula, TensorShape."""
+
+from archspec.shapes.dims import N, Dim, dims_equal, floordiv, is_concrete, product
+from archspec.shapes.tensor import TensorShape
+from archspec.shapes.window import Window, window_output
+
+__all__ = [
+    "N",
+    "Dim",
+    "TensorShape",
+    "Window",
+    "dims_equal",
+    "floordiv",
+    "is_concrete",
+    "product",
+    "window_output",
+]

@@ -1,0 +1,106 @@
+"""Dimensions: a dim is an ``int`` or a sympy expression in the input symbols.
+
+Every helper here works on both, so that a shape rule written once serves
+concrete and symbolic inputs. sympy is imported only when a symbolic value is
+actually met: validating a spec with concrete inputs never imports it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import sympy
+
+Dim = Union[int, "sympy.Expr"]
+
+
+def is_concrete(dim: Any) -> bool:
+    return isinstance(dim, int)
+
+
+def make_symbol(name: str) -> sympy.Symbol:
+    """The symbol for an input size: an integer >= 1, so sympy can simplify."""
+    import sympy
+
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+class BatchSymbol:
+    """The batch dimension ``N``: the first entry of every shape.
+
+    It is not a sympy object, so that concrete shapes never import sympy, but
+    it converts to ``sympy.Symbol("N")`` through sympy's ``_sympy_`` protocol.
+    """
+
+    name = "N"
+
+    def __repr__(self) -> str:
+        return "N"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BatchSymbol) or (
+            type(other).__name__ == "Symbol" and str(other) == "N"
+        )
+
+    def __hash__(self) -> int:
+        return hash("N")
+
+    def _sympy_(self) -> sympy.Symbol:
+        return make_symbol("N")
+
+
+N = BatchSymbol()
+
+
+def floordiv(a: Dim, b: int) -> Dim:
+    """``floor(a / b)`` for a positive int ``b``."""
+    if is_concrete(a):
+        return a // b
+    import sympy
+
+    return sympy.floor(a / b)
+
+
+def product(dims: Iterable[Dim]) -> Dim:
+    result: Dim = 1
+    for dim in dims:
+        result = result * dim
+    return result
+
+
+def dims_equal(a: Dim, b: Dim) -> bool:
+    """Whether two dims are equal for every value of the symbols."""
+    if is_concrete(a) and is_concrete(b):
+        return a == b
+    import sympy
+
+    return sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0
+
+
+def symbols_of(dim: Dim) -> frozenset[str]:
+    if is_concrete(dim):
+        return frozenset()
+    return frozenset(str(s) for s in dim.free_symbols)
+
+
+def substitute(dim: Dim, values: dict[str, int]) -> int:
+    """The int a dim takes when each symbol has the given value."""
+    if is_concrete(dim):
+        return dim
+    import sympy
+
+    bound = {s: values[str(s)] for s in dim.free_symbols}
+    return int(sympy.sympify(dim).subs(bound))
+
+
+def format_dim(dim: Any) -> str:
+    if is_concrete(dim) or isinstance(dim, BatchSymbol):
+        return str(dim)
+    return str(dim).replace("**", "^")
+
+
+def is_large(value: int) -> bool:
+    return value > 0 and math.log10(value) > 30

@@ -1,0 +1,104 @@
+"""TensorShape: the dims of one sample (everything after the batch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from archspec.diagnostics import RuleError
+from archspec.shapes.dims import N, Dim, format_dim, is_concrete, symbols_of
+
+
+@dataclass(frozen=True)
+class TensorShape:
+    """``dims`` excludes the batch; ``dims[0]`` is the channel (or feature) count."""
+
+    dims: tuple[Dim, ...]
+
+    @property
+    def rank(self) -> int:
+        return len(self.dims)
+
+    @property
+    def channels(self) -> Dim:
+        return self.dims[0]
+
+    @property
+    def spatial(self) -> tuple[Dim, ...]:
+        return self.dims[1:]
+
+    def with_batch(self) -> tuple[Any, ...]:
+        """The full shape, as PyTorch prints it: ``(N, C, H, W)``."""
+        return (N, *self.dims)
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        found: frozenset[str] = frozenset()
+        for dim in self.dims:
+            found |= symbols_of(dim)
+        return found
+
+    def __str__(self) -> str:
+        return "[" + ", ".join(format_dim(d) for d in self.with_batch()) + "]"
+
+
+SPATIAL_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def axis_names(shape: TensorShape) -> tuple[str, ...]:
+    return SPATIAL_NAMES.get(len(shape.spatial), tuple(f"dim {i}" for i in range(len(shape.spatial))))
+
+
+def concrete_channels(shape: TensorShape, op: str, what: str = "input channels") -> int:
+    """The channel count, which every layer with weights needs as an int."""
+    channels = shape.channels
+    if not is_concrete(channels):
+        raise RuleError(
+            f"{op} needs a concrete number of {what}, got {format_dim(channels)} (input {shape})",
+            code="E303",
+            hint="give the channel count of the input as an int",
+        )
+    return channels
+
+
+def require_spatial(shape: TensorShape, op: str, ranks: tuple[int, ...] = (1, 2, 3)) -> int:
+    """The number of spatial dims, which picks the 1d/2d/3d variant of an op."""
+    spatial = len(shape.spatial)
+    if spatial not in ranks:
+        wanted = " or ".join(f"[C{', …' * r}]" for r in ranks)
+        raise RuleError(
+            f"{op} needs an input with {'/'.join(str(r) for r in ranks)} spatial dims, got {shape}",
+            hint=f"{op} works on inputs shaped like {wanted}; flatten comes after it, not before"
+            if spatial == 0
+            else None,
+        )
+    return spatial
+
+
+def expand_tuple(value: int | tuple[int, ...], spatial: int, field: str) -> tuple[int, ...]:
+    """An int for every axis, or one entry per axis: PyTorch's ``_ntuple``."""
+    if isinstance(value, int):
+        return (value,) * spatial
+    if len(value) != spatial:
+        raise RuleError(
+            f"{field} has {len(value)} entries but the input has {spatial} spatial dims",
+            field=field,
+            hint=f"give one int, or a list of {spatial}",
+        )
+    return tuple(value)
+
+
+def concat_channels(shapes: list[TensorShape], names: list[str]) -> TensorShape:
+    """Concatenate on the channel dim; every other dim must agree (``torch.cat(dim=1)``)."""
+    from archspec.shapes.dims import dims_equal
+
+    first = shapes[0]
+    for shape, name in zip(shapes[1:], names[1:]):
+        if shape.rank != first.rank or not all(
+            dims_equal(a, b) for a, b in zip(shape.spatial, first.spatial)
+        ):
+            raise RuleError(
+                f"cannot concatenate on channels: {names[0]} gives {first} but {name} gives {shape}"
+            )
+    channels = sum(concrete_channels(s, "concat") for s in shapes)
+    return TensorShape((channels, *first.spatial))

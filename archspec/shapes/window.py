@@ -1,0 +1,81 @@
+"""The one window formula, shared by conv and every pool.
+
+For one spatial axis (the letters of PyTorch's docs for ``Conv2d``/``MaxPool2d``):
+
+- ``L`` input size, ``k`` kernel size, ``s`` stride, ``d`` dilation,
+- ``p_lo``/``p_hi`` padding before/after (equal unless ``padding: same`` with an
+  even effective kernel, where PyTorch pads the extra element at the end),
+- ``e = d * (k - 1) + 1`` the effective kernel size.
+
+floor mode (PyTorch's default):  ``out = floor((L + p_lo + p_hi - e) / s) + 1``.
+
+ceil mode (pools only): ``ceil((L + 2p - e) / s) + 1``, but PyTorch drops the
+last window when it would start in the right padding, i.e. when
+``(out - 1) * s >= L + p`` (``pooling_output_shape`` in ATen's Pool.h). The
+windows that remain are the starts ``t * s`` with ``t * s <= L + 2p - e + s - 1``
+and ``t * s <= L + p - 1``, so ``out = floor((L + m) / s) + 1`` with ``m`` the
+smaller of ``2p - e + s - 1`` and ``p - 1``. That choice depends only on the
+parameters, never on ``L``: the same expression holds for a symbolic ``L``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archspec.diagnostics import RuleError
+from archspec.shapes.dims import Dim, floordiv, format_dim, is_concrete
+
+
+@dataclass(frozen=True)
+class Window:
+    kernel: int
+    stride: int
+    pad_lo: int
+    pad_hi: int
+    dilation: int = 1
+    ceil_mode: bool = False
+
+    @property
+    def effective(self) -> int:
+        return self.dilation * (self.kernel - 1) + 1
+
+    def output(self, size: Dim) -> Dim:
+        """The output size along one axis for input size ``size``."""
+        if self.ceil_mode:
+            margin = min(self.pad_lo + self.pad_hi - self.effective + self.stride - 1, self.pad_lo - 1)
+        else:
+            margin = self.pad_lo + self.pad_hi - self.effective
+        return floordiv(size + margin, self.stride) + 1
+
+    def minimum_input(self) -> int:
+        """The smallest input size with at least one output position."""
+        size = 1
+        while self.output(size) < 1:
+            size += 1
+        return size
+
+
+def window_output(size: Dim, window: Window, *, op: str, axis: str) -> Dim:
+    """Apply the window formula, refusing a concrete size with no window.
+
+    For a symbolic size the result stays an expression; the compiler finds the
+    smallest valid value of each symbol afterwards.
+    """
+    out = window.output(size)
+    if is_concrete(out) and out < 1:
+        padding = (
+            f"padding {window.pad_lo}"
+            if window.pad_lo == window.pad_hi
+            else f"padding {window.pad_lo}+{window.pad_hi}"
+        )
+        dilation = f", dilation {window.dilation}" if window.dilation != 1 else ""
+        raise RuleError(
+            f"{op} output {axis} would be {out}: input {axis} {format_dim(size)} with {padding} "
+            f"is smaller than the window (kernel_size {window.kernel}{dilation}, "
+            f"spans {window.effective})",
+            code="E301",
+            field="kernel_size",
+            hint=f"use an input {axis} of at least {window.minimum_input()} here, "
+            "a smaller kernel, or more padding",
+        )
+    return out
