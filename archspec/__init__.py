@@ -55,7 +55,7 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
         ) from None
 
 
-def compile(spec_or_path: SpecLike, input: Sequence[int | str] | None = None) -> Graph:  # noqa: A001
+def compile(spec_or_path: SpecLike, input: Sequence[int | str] | None = None) -> Graph:
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
     ``input`` overrides the spec's input dims: ints, or symbol names such as

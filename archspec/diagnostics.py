@@ -76,9 +76,7 @@ class SpecError(Exception):
     """
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self.diagnostics: tuple[Diagnostic, ...] = tuple(
-            sorted(diagnostics, key=Diagnostic.sort_key)
-        )
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 

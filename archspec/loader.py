@@ -110,7 +110,8 @@ class _Composer:
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 raise self.fail(
-                    "E100", f"alias *{abridge(event.anchor)} is used before its anchor is complete",
+                    "E100",
+                    f"alias *{abridge(event.anchor)} is used before its anchor is complete",
                     event.start_mark,
                 )
             value, size = self.anchors[event.anchor]
@@ -139,7 +140,8 @@ class _Composer:
             return self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError) as exc:  # e.g. an int past Python's digit limit
             raise self.fail(
-                "E200", f"cannot read the value {abridge(event.value)}: {abridge(str(exc), 80)}",
+                "E200",
+                f"cannot read the value {abridge(event.value)}: {abridge(str(exc), 80)}",
                 event.start_mark,
             ) from None
 
@@ -155,7 +157,9 @@ class _Composer:
             key_span = self.span(key_event.start_mark)
             if self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit) == _MERGE_TAG:
                 raise self.fail(
-                    "E100", "merge keys (<<) are not supported", key_event.start_mark,
+                    "E100",
+                    "merge keys (<<) are not supported",
+                    key_event.start_mark,
                     hint="write the keys out, or define a block",
                 )
             if key in value:
@@ -185,7 +189,9 @@ class _Composer:
             if not loader.check_event(yaml.StreamEndEvent):
                 extra = loader.peek_event()
                 raise self.fail(
-                    "E103", "the file holds more than one YAML document", extra.start_mark,
+                    "E103",
+                    "the file holds more than one YAML document",
+                    extra.start_mark,
                     hint="one spec per file; remove the extra '---' documents",
                 )
             return data

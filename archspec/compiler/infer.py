@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.loader import KeyPath
 from archspec.primitives.registry import lookup
@@ -17,7 +18,6 @@ from archspec.schema.spec import LayerNode, Spec
 from archspec.schema.types import LayerParams
 from archspec.shapes.dims import make_symbol
 from archspec.shapes.tensor import TensorShape
-from archspec.compiler.graph import LayerInfo
 
 
 class InferenceStopped(Exception):
@@ -89,8 +89,15 @@ class Context:
         finally:
             self._stack.pop()
         return LayerInfo(
-            path, name, primitive_name, params, x, result.shape, result.num_params,
-            tuple(frame.children), span,
+            path,
+            name,
+            primitive_name,
+            params,
+            x,
+            result.shape,
+            result.num_params,
+            tuple(frame.children),
+            span,
         )
 
     def _locate(

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 class BatchNormParams(LayerParams):
     eps: float = Field(1e-5, gt=0.0, allow_inf_nan=False, description="Added to the variance.")
     momentum: float | None = Field(
-        0.1, ge=0.0, le=1.0, allow_inf_nan=False,
+        0.1,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
         description="Running-statistics update factor; null for a cumulative average.",
     )
     affine: bool = Field(True, description="Learnable scale and shift (2 weights per channel).")

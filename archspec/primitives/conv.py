@@ -60,9 +60,7 @@ def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
     else:
         padding = expand_tuple(0 if p.padding == "valid" else p.padding, spatial, "padding")
         pads = [(q, q) for q in padding]
-    return tuple(
-        Window(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation)
-    )
+    return tuple(Window(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation))
 
 
 def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:

@@ -46,12 +46,10 @@ def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
             field="padding",
             hint=f"use padding <= {k // 2}",
         )
-    return tuple(
-        Window(k, s, q, q, d, p.ceil_mode) for k, s, q, d in zip(kernel, stride, padding, dilation)
-    )
+    return tuple(Window(k, s, q, q, d, p.ceil_mode) for k, s, q, d in zip(kernel, stride, padding, dilation))
 
 
-def _window_rule(op: str):  # noqa: ANN202 - a rule factory, typed by its result
+def _window_rule(op: str):
     def infer(p: AvgPoolParams, x: TensorShape, ctx: Context) -> Inferred:
         spatial = require_spatial(x, op)
         windows = pool_windows(p, spatial)

@@ -26,9 +26,9 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
 def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
     path: list[str | int] = []
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        ):
             data = data[part]
         else:
             continue  # a union member's tag, not a data key
@@ -64,8 +64,7 @@ def validation_diagnostics(
                     f"unknown key {abridge(key)} for {what}",
                     source.span((*base, *loc), key=True),
                     layer_path,
-                    did_you_mean(key, model.model_fields)
-                    or f"{what} takes: {', '.join(model.model_fields)}",
+                    did_you_mean(key, model.model_fields) or f"{what} takes: {', '.join(model.model_fields)}",
                 )
             )
         elif kind == "missing":

@@ -7,7 +7,6 @@ actually met: validating a spec with concrete inputs never imports it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Union
 
@@ -41,9 +40,7 @@ class BatchSymbol:
         return "N"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, BatchSymbol) or (
-            type(other).__name__ == "Symbol" and str(other) == "N"
-        )
+        return isinstance(other, BatchSymbol) or (type(other).__name__ == "Symbol" and str(other) == "N")
 
     def __hash__(self) -> int:
         return hash("N")
@@ -56,12 +53,21 @@ N = BatchSymbol()
 
 
 def floordiv(a: Dim, b: int) -> Dim:
-    """``floor(a / b)`` for a positive int ``b``."""
+    """``floor(a / b)`` for a positive int ``b``.
+
+    Nested floors are folded, so that a deep stack of strided layers keeps
+    one floor per axis: for an integer ``c`` and ``b > 0``,
+    ``floor((floor(u) + c) / b) == floor((u + c) / b)``.
+    """
     if is_concrete(a):
         return a // b
     import sympy
 
-    return sympy.floor(a / b)
+    offset, rest = sympy.sympify(a).as_coeff_Add()
+    if isinstance(rest, sympy.floor) and offset.is_Integer:
+        a = rest.args[0] + offset
+    result = sympy.floor(a / b)
+    return int(result) if result.is_Integer else result
 
 
 def product(dims: Iterable[Dim]) -> Dim:
@@ -97,10 +103,26 @@ def substitute(dim: Dim, values: dict[str, int]) -> int:
 
 
 def format_dim(dim: Any) -> str:
+    """A dim as people write it: ``floor((H - 1)/2) + 1``, not ``floor(H/2 - 1/2) + 1``."""
     if is_concrete(dim) or isinstance(dim, BatchSymbol):
         return str(dim)
-    return str(dim).replace("**", "^")
+    return _printer().doprint(dim)
 
 
-def is_large(value: int) -> bool:
-    return value > 0 and math.log10(value) > 30
+_PRINTER = None
+
+
+def _printer() -> Any:
+    global _PRINTER
+    if _PRINTER is None:
+        from sympy.printing.str import StrPrinter
+
+        class DimPrinter(StrPrinter):
+            def _print_floor(self, expr: Any) -> str:
+                numerator, denominator = expr.args[0].as_numer_denom()
+                if denominator == 1:
+                    return f"floor({self._print(numerator)})"
+                return f"floor(({self._print(numerator)})/{self._print(denominator)})"
+
+        _PRINTER = DimPrinter()
+    return _PRINTER

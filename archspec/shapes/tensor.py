@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.diagnostics import RuleError
-from archspec.shapes.dims import N, Dim, format_dim, is_concrete, symbols_of
+from archspec.shapes.dims import Dim, N, format_dim, is_concrete, symbols_of
 
 
 @dataclass(frozen=True)
