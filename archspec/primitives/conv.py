@@ -55,12 +55,14 @@ def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
             field="padding",
             hint="use an explicit padding with this stride",
         )
-        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
         pads = [(t // 2, t - t // 2) for t in totals]
     else:
         padding = expand_tuple(0 if p.padding == "valid" else p.padding, spatial, "padding")
         pads = [(q, q) for q in padding]
-    return tuple(Window(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation))
+    return tuple(
+        Window(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation, strict=True)
+    )
 
 
 def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
@@ -82,7 +84,8 @@ def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
     windows = conv_windows(p, spatial)
     names = axis_names(x)
     out = tuple(
-        window_output(size, w, op="conv", axis=axis) for size, w, axis in zip(x.spatial, windows, names)
+        window_output(size, w, op="conv", axis=axis)
+        for size, w, axis in zip(x.spatial, windows, names, strict=True)
     )
     kernel_volume = product(w.kernel for w in windows)
     weights = p.out_channels * (in_channels // p.groups) * kernel_volume

@@ -37,7 +37,7 @@ def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
     stride = kernel if p.stride is None else expand_tuple(p.stride, spatial, "stride")
     padding = expand_tuple(p.padding, spatial, "padding")
     dilation = expand_tuple(getattr(p, "dilation", 1), spatial, "dilation")
-    for k, q in zip(kernel, padding):
+    for k, q in zip(kernel, padding, strict=True):
         # ATen's pool{1,2,3}d shape checks: pad <= kernel_size / 2 (on the kernel, not the
         # dilated span, which is the stricter of PyTorch's two checks).
         check(
@@ -46,7 +46,10 @@ def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
             field="padding",
             hint=f"use padding <= {k // 2}",
         )
-    return tuple(Window(k, s, q, q, d, p.ceil_mode) for k, s, q, d in zip(kernel, stride, padding, dilation))
+    return tuple(
+        Window(k, s, q, q, d, p.ceil_mode)
+        for k, s, q, d in zip(kernel, stride, padding, dilation, strict=True)
+    )
 
 
 def _window_rule(op: str):
@@ -55,7 +58,7 @@ def _window_rule(op: str):
         windows = pool_windows(p, spatial)
         out = tuple(
             window_output(size, w, op=op, axis=axis)
-            for size, w, axis in zip(x.spatial, windows, axis_names(x))
+            for size, w, axis in zip(x.spatial, windows, axis_names(x), strict=True)
         )
         return Inferred(TensorShape((x.channels, *out)))
 

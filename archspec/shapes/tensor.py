@@ -93,9 +93,9 @@ def concat_channels(shapes: list[TensorShape], names: list[str]) -> TensorShape:
     from archspec.shapes.dims import dims_equal
 
     first = shapes[0]
-    for shape, name in zip(shapes[1:], names[1:]):
+    for shape, name in zip(shapes[1:], names[1:], strict=True):
         if shape.rank != first.rank or not all(
-            dims_equal(a, b) for a, b in zip(shape.spatial, first.spatial)
+            dims_equal(a, b) for a, b in zip(shape.spatial, first.spatial, strict=True)
         ):
             raise RuleError(
                 f"cannot concatenate on channels: {names[0]} gives {first} but {name} gives {shape}"
