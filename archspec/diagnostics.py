@@ -57,7 +57,7 @@ class Diagnostic:
     def render(self) -> str:
         """``file:line:col: error[CODE]: path: message`` then the hint, if any."""
         where = f"{self.span}: " if self.span else ""
-        layer = f"{self.path}: " if self.path else ""
+        layer = f"layer {self.path}: " if self.path else ""
         text = f"{where}error[{self.code}]: {layer}{self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"

@@ -85,7 +85,7 @@ class Context:
         try:
             result = primitive.infer(params, x, self)
         except RuleError as error:
-            raise InferenceStopped(self._locate(error, node, span, path, x, primitive_name)) from None
+            raise InferenceStopped(self._locate(error, node, span, path, x)) from None
         finally:
             self._stack.pop()
         return LayerInfo(
@@ -107,7 +107,6 @@ class Context:
         span: Span | None,
         path: str,
         x: TensorShape,
-        primitive: str,
     ) -> Diagnostic:
         if node is not None and error.field is not None:
             key: KeyPath = (*node.key_path, node.primitive, error.field)
@@ -116,7 +115,7 @@ class Context:
         message = error.message
         if "input" not in message:
             message = f"{message} (input {x})"
-        return Diagnostic(error.code, f"{primitive}: {message}", span, path, error.hint)
+        return Diagnostic(error.code, message, span, path, error.hint)
 
 
 def input_shape(dims: tuple[int | str, ...]) -> TensorShape:

@@ -79,7 +79,7 @@ def validation_diagnostics(
             )
         else:
             path = _data_path(data, loc)
-            message = item["msg"][0].lower() + item["msg"][1:]
+            message = _plain_message(item)
             if message not in merged.setdefault(path, []):
                 merged[path].append(message)
     for path, messages in merged.items():
@@ -95,6 +95,39 @@ def validation_diagnostics(
             )
         )
     return found
+
+
+_MESSAGES = {
+    "int_type": "expected an integer",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list",
+    "string_type": "expected a string",
+    "float_type": "expected a number",
+    "dict_type": "expected a mapping",
+    "none_required": "expected null",
+    "finite_number": "expected a finite number",
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "too_long": "expected at most {max_length} items",
+    "too_short": "expected at least {min_length} items",
+    "literal_error": "expected {expected}",
+    "string_pattern_mismatch": "expected an identifier (ASCII letters, digits and _, not starting "
+    "with a digit)",
+    "string_too_long": "expected at most {max_length} characters",
+}
+
+
+def _plain_message(item: Any) -> str:
+    """pydantic's message for one error, in the words of a spec's author."""
+    template = _MESSAGES.get(item["type"])
+    if template is not None:
+        try:
+            return template.format(**item.get("ctx", {}))
+        except (KeyError, IndexError):
+            pass
+    message = str(item["msg"]).removeprefix("Value error, ")
+    return message[0].lower() + message[1:] if message else item["type"]
 
 
 def _value_at(data: Any, path: KeyPath) -> Any:
