@@ -1,0 +1,54 @@
+"""The built nn.Module: its tree mirrors the spec, its counts match the graph."""
+
+from __future__ import annotations
+
+import textwrap
+
+import torch
+from torch import nn
+
+import archspec
+from archspec.emit.layers import Inception, Network, Residual
+
+
+def test_module_tree_mirrors_the_spec() -> None:
+    net = archspec.build("specs/googlenet.yaml")
+    assert isinstance(net, Network)
+    assert list(dict(net.named_children())) == ["b1", "b2", "b3", "b4", "b5", "5"]
+    assert isinstance(net.b3[0], Inception)
+    assert isinstance(net.b3[0].p2_2, nn.Conv2d) and net.b3[0].p2_2.in_channels == 96
+    graph = archspec.compile("specs/googlenet.yaml")
+    names = dict(net.named_modules())
+    assert all(layer.path in names for layer in graph.layers)
+
+
+def test_build_accepts_a_graph_and_counts_match() -> None:
+    graph = archspec.compile("specs/googlenet.yaml")
+    net = archspec.build(graph)
+    assert sum(p.numel() for p in net.parameters()) == graph.num_params
+    with torch.no_grad():
+        assert net(torch.randn(2, 1, 96, 96)).shape == (2, 10)
+
+
+def test_residual_projection_only_when_the_shape_changes() -> None:
+    spec = archspec.loads(
+        textwrap.dedent(
+            """\
+            name: r
+            input: [8, 9, 9]
+            layers:
+              - residual: {out_channels: 8}
+              - residual: {out_channels: 8, stride: 2}
+              - residual: {out_channels: 16}
+              - residual: {out_channels: 16, use_1x1conv: true}
+            """
+        )
+    )
+    net = archspec.build(spec)
+    blocks = list(net.children())
+    assert all(isinstance(block, Residual) for block in blocks)
+    assert [block.conv3 is not None for block in blocks] == [False, True, True, True]
+    # d2l registers conv1, conv2, conv3, bn1, bn2: a d2l state_dict loads by position.
+    assert [name for name, _ in blocks[1].named_children()] == ["conv1", "conv2", "conv3", "bn1", "bn2"]
+    with torch.no_grad():
+        assert net.eval()(torch.randn(2, 8, 9, 9)).shape == (2, 16, 5, 5)

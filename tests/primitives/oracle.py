@@ -1,0 +1,252 @@
+"""The oracle: archspec's inferred shapes and weights against real torch modules.
+
+``check_against_torch`` compiles a small spec, builds it, runs one real forward
+pass (batch 2, eval mode, no grad) and compares every layer's inferred input and
+output shape with the ones captured by forward hooks, and every parameter count
+with the built modules'. ``expect_rejection`` checks that archspec refuses a
+spec with a located diagnostic that names the offending numbers, and
+``torch_raises`` that the hand-built PyTorch equivalent refuses it too.
+
+This folder is not a package: pytest puts it on ``sys.path`` (rootdir-relative
+"prepend" import mode), so test files import this module as ``oracle``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import pytest
+import sympy
+import torch
+import yaml
+from torch import nn
+
+import archspec
+from archspec import Diagnostic, Graph, SpecError
+
+BATCH = 2
+
+SpecInput = str | Mapping[str, Any]
+
+
+def spec_text(spec: SpecInput) -> str:
+    """YAML text of a spec given as text or as a dict (block style: one key a line)."""
+    if isinstance(spec, str):
+        return spec
+    return yaml.safe_dump(dict(spec), sort_keys=False, default_flow_style=False)
+
+
+def layers_spec(layers: Sequence[Any], input: Sequence[int | str], name: str = "oracle") -> str:
+    """A spec of the given layers (bare names or ``{primitive: params}``) on ``input``."""
+    return spec_text({"archspec": 1, "name": name, "input": list(input), "layers": list(layers)})
+
+
+def layer_spec(layer: Any, input: Sequence[int | str]) -> str:
+    """A one-layer spec."""
+    return layers_spec([layer], input)
+
+
+def compile_spec(spec: SpecInput, input: Sequence[int | str] | None = None) -> Graph:
+    return archspec.compile(archspec.loads(spec_text(spec)), input)
+
+
+def _numel(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def run_module(module: nn.Module, dims: Sequence[int], seed: int = 0) -> torch.Tensor:
+    """One forward pass of ``module`` on a random batch of 2, eval mode, no grad."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(BATCH, *dims, generator=generator)
+    module.eval()
+    with torch.no_grad():
+        return module(x)
+
+
+def check_against_torch(
+    spec: SpecInput, input: Sequence[int] | None = None, *, seed: int = 0
+) -> tuple[Graph, nn.Module]:
+    """Compile and build ``spec``, run it, and compare every layer with the real forward.
+
+    ``input`` (concrete ints) overrides the spec's input. Returns the graph and
+    the built module, for further checks.
+    """
+    graph = compile_spec(spec, input)
+    dims = tuple(graph.input.dims)
+    assert all(isinstance(d, int) for d in dims), f"the oracle needs a concrete input, got {dims}"
+    module = archspec.build(graph)
+    modules = dict(module.named_modules())
+
+    # Every layer of the graph is a module of the same dotted name, and back.
+    paths = [layer.path for layer in graph.layers]
+    assert len(paths) == len(set(paths)), f"duplicate layer paths: {paths}"
+    assert set(paths) == set(modules) - {""}, (
+        f"graph layers {sorted(paths)} != built modules {sorted(set(modules) - {''})}"
+    )
+
+    seen: dict[str, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
+
+    def hook(name: str) -> Callable[..., None]:
+        def record(mod: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+            assert isinstance(output, torch.Tensor), f"{name} returned {type(output).__name__}"
+            seen.setdefault(name, []).append((tuple(args[0].shape), tuple(output.shape)))
+
+        return record
+
+    handles = [m.register_forward_hook(hook(name)) for name, m in modules.items() if name]
+    try:
+        y = run_module(module, dims, seed)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+    for layer in graph.layers:
+        calls = seen.get(layer.path)
+        assert calls, f"layer {layer.path} ({layer.primitive}) never ran"
+        assert len(calls) == 1, f"layer {layer.path} ran {len(calls)} times"
+        (real_in, real_out) = calls[0]
+        want_in = (BATCH, *layer.input.dims)
+        want_out = (BATCH, *layer.output.dims)
+        assert want_in == real_in, f"{layer.path} ({layer.primitive}): input {want_in} != real {real_in}"
+        assert want_out == real_out, (
+            f"{layer.path} ({layer.primitive}): inferred output {want_out} != real {real_out}"
+        )
+        real_params = _numel(modules[layer.path])
+        assert layer.num_params == real_params, (
+            f"{layer.path} ({layer.primitive}): inferred {layer.num_params} params != real {real_params}"
+        )
+    assert tuple(y.shape) == (BATCH, *graph.output.dims)
+    assert graph.num_params == _numel(module), f"{graph.num_params} != {_numel(module)}"
+    return graph, module
+
+
+def _mentions(message: str, number: int | str) -> bool:
+    if isinstance(number, int):
+        return re.search(rf"(?<![\d.]){number}(?![\d.])", message) is not None
+    return number in message
+
+
+def expect_rejection(
+    spec: SpecInput,
+    input: Sequence[int | str] | None = None,
+    *,
+    numbers: Iterable[int | str] = (),
+    path: str | None = None,
+    field: str | None = None,
+    code: str | None = None,
+) -> Diagnostic:
+    """archspec refuses the spec with one located diagnostic that names ``numbers``.
+
+    ``field``: the span's line must hold that parameter's key (the error points
+    at the parameter at fault).
+    """
+    text = spec_text(spec)
+    with pytest.raises(SpecError) as info:
+        compile_spec(text, input)
+    diagnostics = info.value.diagnostics
+    assert diagnostics, "SpecError without diagnostics"
+    diagnostic = diagnostics[0]
+    assert diagnostic.span is not None, f"no span: {diagnostic}"
+    assert diagnostic.span.line >= 1, diagnostic
+    assert diagnostic.span.column >= 1, diagnostic
+    assert diagnostic.path, f"no layer path: {diagnostic}"
+    if path is not None:
+        assert diagnostic.path == path, diagnostic
+    if code is not None:
+        assert diagnostic.code == code, diagnostic
+    for number in numbers:
+        assert _mentions(diagnostic.message, number), (
+            f"the message does not name {number!r}: {diagnostic.message}"
+        )
+    if field is not None:
+        line = text.splitlines()[diagnostic.span.line - 1]
+        assert f"{field}:" in line, f"span {diagnostic.span} points at {line!r}, not at {field}"
+    return diagnostic
+
+
+def torch_raises(make: Callable[[], nn.Module], dims: Sequence[int]) -> BaseException:
+    """The hand-built torch module refuses: on construction or on a forward pass."""
+    with pytest.raises((RuntimeError, ValueError)) as info:
+        run_module(make(), dims)
+    return info.value
+
+
+def torch_output(make: Callable[[], nn.Module], dims: Sequence[int]) -> tuple[int, ...] | None:
+    """The output dims (without batch) of a hand-built module, or None if torch refuses."""
+    try:
+        return tuple(run_module(make(), dims).shape[1:])
+    except (RuntimeError, ValueError):
+        return None
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The symbol archspec makes for an input size name."""
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def substitute(dim: Any, sizes: Mapping[str, int]) -> int:
+    """The int a (possibly symbolic) dim takes at the given sizes."""
+    if isinstance(dim, int):
+        return dim
+    value = sympy.sympify(dim).subs({symbol(name): size for name, size in sizes.items()})
+    assert value.is_Integer, f"{dim} at {dict(sizes)} is {value}, not an integer"
+    return int(value)
+
+
+def bind(input: Sequence[int | str], sizes: Mapping[str, int]) -> tuple[int, ...]:
+    return tuple(sizes[d] if isinstance(d, str) else d for d in input)
+
+
+def check_symbolic(
+    spec: SpecInput,
+    input: Sequence[int | str],
+    sizes: Iterable[int],
+    make: Callable[[], nn.Module] | None = None,
+) -> Graph:
+    """The symbolic inference agrees with concrete inference and with torch.
+
+    For each size in ``sizes`` (given to every symbol, and added to the
+    minimum), every layer's substituted output equals the concrete one, which
+    the oracle checks against torch. ``graph.min_sizes`` must be tight: the
+    module built from the symbolic graph runs at the minimum, and both archspec
+    and torch (``make``: the hand-built module; default, the built one) refuse
+    one below it.
+    """
+    text = spec_text(spec)
+    graph = compile_spec(text, input)
+    names = [d for d in input if isinstance(d, str)]
+    assert set(graph.min_sizes) == set(names), graph.min_sizes
+    minimum = dict(graph.min_sizes)
+
+    # Each size list is tried as is (where valid) and shifted by the minimum.
+    trials = [dict.fromkeys(names, size) for size in sizes]
+    trials += [{n: minimum[n] + size for n in names} for size in sizes]
+    trials.append(minimum)
+    for trial in trials:
+        if any(trial[n] < minimum[n] for n in names):
+            continue
+        concrete, _ = check_against_torch(text, bind(input, trial))
+        for symbolic_layer, concrete_layer in zip(graph.layers, concrete.layers, strict=True):
+            assert symbolic_layer.path == concrete_layer.path
+            got = tuple(substitute(d, trial) for d in symbolic_layer.output.dims)
+            assert got == tuple(concrete_layer.output.dims), (
+                f"{symbolic_layer.path}: {symbolic_layer.output} at {trial} is {got}, "
+                f"concrete inference says {concrete_layer.output}"
+            )
+            assert symbolic_layer.num_params == concrete_layer.num_params
+
+    # Tight minimum: runs at it, refused one below (per symbol, the others at their minimum).
+    built = archspec.build(graph)
+    assert graph.num_params == _numel(built)
+    run_module(built, bind(input, minimum))
+    for name in names:
+        if minimum[name] == 1:
+            continue
+        below = {**minimum, name: minimum[name] - 1}
+        dims = bind(input, below)
+        with pytest.raises(SpecError):
+            compile_spec(text, dims)
+        torch_raises(make or (lambda: archspec.build(graph)), dims)
+    return graph

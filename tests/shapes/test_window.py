@@ -1,0 +1,68 @@
+"""The window formula against a brute-force count of PyTorch's window positions."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from archspec.diagnostics import RuleError
+from archspec.shapes.dims import make_symbol, substitute
+from archspec.shapes.window import Window, window_output
+
+
+def count_windows(size: int, w: Window) -> int:
+    """Enumerate window starts as ATen's pooling_output_shape_pad_lr defines them."""
+    padded = size + w.pad_lo + w.pad_hi
+    if not w.ceil_mode:
+        return sum(1 for start in range(0, padded, w.stride) if start + w.effective <= padded)
+    # ceil mode: a window may hang over the right edge, but must start inside
+    # the input or the left padding.
+    starts = 0
+    for start in range(0, padded + w.stride, w.stride):
+        covers_anything = start + w.effective - 1 <= padded - 1 + (w.stride - 1)
+        if covers_anything and start < size + w.pad_lo:
+            starts += 1
+    return starts
+
+
+GRID = list(
+    itertools.product(range(1, 14), range(1, 5), range(1, 4), range(0, 3), range(1, 3), (False, True))
+)
+
+
+@pytest.mark.parametrize(("size", "kernel", "stride", "pad", "dilation", "ceil_mode"), GRID)
+def test_window_formula_matches_enumeration(size, kernel, stride, pad, dilation, ceil_mode) -> None:
+    w = Window(kernel, stride, pad, pad, dilation, ceil_mode)
+    # Where no window fits, the formula goes to 0 or below (and archspec refuses it).
+    assert max(w.output(size), 0) == count_windows(size, w)
+
+
+@pytest.mark.parametrize(("kernel", "stride", "pad", "ceil_mode"), list(itertools.product(
+    range(1, 6), range(1, 4), range(0, 3), (False, True)
+)))
+def test_symbolic_formula_equals_concrete_for_every_size(kernel, stride, pad, ceil_mode) -> None:
+    w = Window(kernel, stride, pad, pad, 1, ceil_mode)
+    expression = w.output(make_symbol("L"))
+    for size in range(w.minimum_input(), 30):
+        assert substitute(expression, {"L": size}) == w.output(size)
+
+
+def test_asymmetric_padding_of_same_with_an_even_kernel() -> None:
+    # PyTorch's padding='same' puts the extra element at the end: total 3 -> 1 + 2.
+    assert Window(4, 1, 1, 2).output(10) == 10
+
+
+def test_a_window_that_does_not_fit_names_sizes_and_the_fix() -> None:
+    with pytest.raises(RuleError) as caught:
+        window_output(5, Window(7, 1, 0, 0), op="conv", axis="height")
+    error = caught.value
+    assert error.field == "kernel_size" and error.code == "E301"
+    assert "input height 5" in error.message and "kernel_size 7" in error.message
+    assert "at least 7" in error.hint
+
+
+def test_minimum_input() -> None:
+    assert Window(11, 4, 0, 0).minimum_input() == 11
+    assert Window(3, 2, 1, 1).minimum_input() == 1
+    assert Window(3, 1, 0, 0, dilation=2).minimum_input() == 5
