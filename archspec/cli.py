@@ -1,12 +1,13 @@
-"""The command line: ``archspec compile`` and ``archspec validate``.
+"""The command line: ``archspec compile``, ``validate`` and ``schema``.
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
-0 ok, 1 invalid spec, 2 usage error. Neither command imports torch.
+0 ok, 1 invalid spec, 2 usage error. No command imports torch.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import TextIO
 
@@ -52,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate_cmd = commands.add_parser("validate", help="check spec files without importing torch")
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
+    schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
+    schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     return parser
 
 
@@ -67,6 +70,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         if args.command == "compile":
             return _compile(args, stdout, stderr)
+        if args.command == "schema":
+            return _schema(args, stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)
@@ -100,6 +105,21 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         file=stdout,
     )
     return EXIT_INVALID if errors else EXIT_OK
+
+
+def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from archspec.schema.jsonschema import spec_json_schema
+
+    text = json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        stdout.write(text)
+        return EXIT_OK
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    return EXIT_OK
 
 
 def _report(error: SpecError, stream: TextIO) -> None:

@@ -31,8 +31,8 @@ def infer(p: LinearParams, x: TensorShape, ctx: Context) -> Inferred:
     features = x.dims[-1]
     if not is_concrete(features):
         raise RuleError(
-            f"linear needs a fixed number of input features, but the input {x} has "
-            f"{format_dim(features)} features, which depends on the input size",
+            f"linear needs a fixed number of input features, but gets {format_dim(features)}, "
+            "which depends on the input size",
             code="E303",
             hint="fix the input size in 'input:', or pool globally first "
             "(global_avgpool or adaptive_avgpool before flatten)",

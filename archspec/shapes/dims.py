@@ -122,7 +122,9 @@ def _printer() -> Any:
                 numerator, denominator = expr.args[0].as_numer_denom()
                 if denominator == 1:
                     return f"floor({self._print(numerator)})"
-                return f"floor(({self._print(numerator)})/{self._print(denominator)})"
+                top = self._print(numerator)
+                top = top if numerator.is_Atom else f"({top})"
+                return f"floor({top}/{self._print(denominator)})"
 
         _PRINTER = DimPrinter()
     return _PRINTER
