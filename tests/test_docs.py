@@ -41,6 +41,8 @@ def test_readme_quick_start_is_two_commands() -> None:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    ci = Path(".ci/run").read_text()
-    assert "python -m pip install --quiet -e '.[test]' && python -m pytest" in ci
-    assert "torch==2.13.0" in ci
+    readme = Path("README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    test_command = block.strip().splitlines()[1]
+    ci_lines = Path(".ci/run").read_text().splitlines()
+    assert test_command in ci_lines
