@@ -113,8 +113,8 @@ class Context:
             if key in self.spec.source.keys:
                 span = self.spec.source.span(key)
         message = error.message
-        if "input" not in message:
-            message = f"{message} (input {x})"
+        if str(x) not in message:
+            message = f"{message}; the layer input is {x}"
         return Diagnostic(error.code, message, span, path, error.hint)
 
 
