@@ -17,7 +17,7 @@ def spec(text: str) -> archspec.Spec:
     return archspec.loads(textwrap.dedent(text), "net.yaml")
 
 
-def shape_error(text: str, input=None) -> archspec.Diagnostic:  # noqa: ANN001
+def shape_error(text: str, input: list[int | str] | None = None) -> archspec.Diagnostic:
     with pytest.raises(SpecError) as caught:
         archspec.compile(spec(text), input)
     (diagnostic,) = caught.value.diagnostics

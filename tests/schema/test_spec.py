@@ -133,9 +133,7 @@ def test_names_must_be_identifiers_and_unique_in_their_scope() -> None:
     assert "keyword" in found[2].message
 
 
-@pytest.mark.parametrize(
-    "dims", ["[]", "[1, 2, 3, 4, 5]", "[1, N, W]", "[1, 2.5]", "[true]", "[0, 4]", "3"]
-)
+@pytest.mark.parametrize("dims", ["[]", "[1, 2, 3, 4, 5]", "[1, N, W]", "[1, 2.5]", "[true]", "[0, 4]", "3"])
 def test_input_dims_are_positive_ints_or_symbol_names(dims: str) -> None:
     (problem,) = problems(
         f"""\

@@ -38,9 +38,10 @@ def test_window_formula_matches_enumeration(size, kernel, stride, pad, dilation,
     assert max(w.output(size), 0) == count_windows(size, w)
 
 
-@pytest.mark.parametrize(("kernel", "stride", "pad", "ceil_mode"), list(itertools.product(
-    range(1, 6), range(1, 4), range(0, 3), (False, True)
-)))
+@pytest.mark.parametrize(
+    ("kernel", "stride", "pad", "ceil_mode"),
+    list(itertools.product(range(1, 6), range(1, 4), range(0, 3), (False, True))),
+)
 def test_symbolic_formula_equals_concrete_for_every_size(kernel, stride, pad, ceil_mode) -> None:
     w = Window(kernel, stride, pad, pad, 1, ceil_mode)
     expression = w.output(make_symbol("L"))
