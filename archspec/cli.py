@@ -1,7 +1,8 @@
-"""The command line: ``archspec compile``, ``validate`` and ``schema``.
+"""The command line: ``archspec compile``, ``validate``, ``check`` and ``schema``.
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
-0 ok, 1 invalid spec, 2 usage error. No command imports torch.
+0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error. Only
+``check`` imports torch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TextIO
 from archspec import compile as compile_graph
 from archspec.compiler.graph import Graph
 from archspec.diagnostics import SpecError
+from archspec.schema.spec import load as load_spec
 from archspec.shapes.dims import format_dim
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -53,6 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate_cmd = commands.add_parser("validate", help="check spec files without importing torch")
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
+    check_cmd = commands.add_parser(
+        "check", help="run the real module (needs torch) and compare every layer's shape"
+    )
+    check_cmd.add_argument("spec", help="the spec file (YAML)")
+    check_cmd.add_argument(
+        "--sizes",
+        metavar="DIMS",
+        nargs="+",
+        help="input dims to run at, e.g. 1x64x64 1x97x80 (default: the spec's input, the smallest "
+        "valid size and a few random valid sizes)",
+    )
+    check_cmd.add_argument("--samples", type=int, default=3, help="how many random valid sizes (3)")
     schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
     schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     return parser
@@ -72,6 +86,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _compile(args, stdout, stderr)
         if args.command == "schema":
             return _schema(args, stdout, stderr)
+        if args.command == "check":
+            return _check(args, stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)
@@ -105,6 +121,25 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         file=stdout,
     )
     return EXIT_INVALID if errors else EXIT_OK
+
+
+def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    sizes = [tuple(parse_input(text)) for text in args.sizes or []]
+    if any(not isinstance(d, int) for dims in sizes for d in dims):
+        raise UsageError("--sizes takes concrete dims, e.g. 1x64x64")
+    try:
+        from archspec.check import check_spec, format_runs
+    except ImportError as error:
+        raise UsageError(f"archspec check runs PyTorch, which cannot be imported: {error}") from None
+    try:
+        runs = check_spec(load_spec(args.spec), sizes, samples=args.samples)  # type: ignore[arg-type]
+    except SpecError as error:
+        _report(error, stderr)
+        return EXIT_INVALID
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    stdout.write(format_runs(runs))
+    return EXIT_OK if all(run.ok for run in runs) else EXIT_INVALID
 
 
 def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -1,0 +1,178 @@
+"""``archspec check``: run the real module and compare every layer's shape.
+
+For a spec's own input, its smallest valid size and a few random valid sizes,
+build the module once, run real CPU forward passes with a hook on every
+layer, and compare each output shape with the one archspec inferred. This is
+the proof a user can run on their own architecture; the property tests use
+the same machinery.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from archspec.compiler import Graph, compile_spec
+from archspec.diagnostics import SpecError
+from archspec.emit.module import build_graph
+from archspec.schema.spec import Spec
+from archspec.shapes.dims import format_dim
+
+
+BELOW = "below smallest"
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A layer whose real output shape differs from the inferred one."""
+
+    path: str
+    inferred: tuple[int, ...]
+    actual: tuple[int, ...] | None  # None: the layer never ran
+
+
+@dataclass
+class Run:
+    """One forward pass at one input size."""
+
+    label: str
+    dims: tuple[int, ...]
+    mismatches: list[Mismatch] = field(default_factory=list)
+    error: str | None = None  # what PyTorch raised, if it did
+    expect_error: bool = False  # a size archspec rejects: PyTorch must fail too
+
+    @property
+    def ok(self) -> bool:
+        if self.expect_error:
+            return self.error is not None
+        return self.error is None and not self.mismatches
+
+
+def real_shapes(module: nn.Module, dims: Sequence[int], batch: int = 2) -> dict[str, tuple[int, ...]]:
+    """Every named submodule's output shape (after the batch) in one forward pass."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = []
+    for name, sub in module.named_modules():
+        if name:
+
+            def hook(_: nn.Module, __: object, out: torch.Tensor, name: str = name) -> None:
+                shapes[name] = tuple(out.shape[1:])
+
+            handles.append(sub.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            module(torch.randn(batch, *dims))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return shapes
+
+
+def compare(graph: Graph, module: nn.Module, label: str) -> Run:
+    """Run ``module`` at ``graph``'s concrete input and compare every layer."""
+    dims = tuple(int(d) for d in graph.input.dims)
+    run = Run(label, dims)
+    try:
+        actual = real_shapes(module, dims)
+    except RuntimeError as error:
+        run.error = str(error).splitlines()[0]
+        return run
+    for layer in graph.layers:
+        inferred = tuple(int(d) for d in layer.output.dims)
+        if actual.get(layer.path) != inferred:
+            run.mismatches.append(Mismatch(layer.path, inferred, actual.get(layer.path)))
+    return run
+
+
+def size_variants(spec: Spec, samples: int, seed: int = 0) -> list[tuple[str, tuple[int, ...]]]:
+    """The spec's own input, its smallest valid sizes, one below each smallest
+    size (labelled ``below smallest``: archspec rejects it, so PyTorch must
+    too) and ``samples`` random valid sizes.
+
+    Sizes vary on every dim after the channels; a network whose shapes only
+    work at one size (a linear after flatten) is checked at that size alone.
+    """
+    own = tuple(int(d) for d in spec.input if isinstance(d, int))
+    variants = [("spec input", own)] if len(own) == len(spec.input) else []
+    names = [f"S{i}" for i in range(1, len(spec.input))]
+    if not names:
+        return variants
+    symbolic = (spec.input[0], *names)
+    try:
+        graph = compile_spec(spec, symbolic)
+    except SpecError:
+        return variants
+    smallest = tuple(graph.min_sizes[name] for name in names)
+    channels = int(spec.input[0])
+    variants.append(("smallest valid", (channels, *smallest)))
+    for axis, low in enumerate(smallest):
+        if low > 1:
+            below = tuple(size - 1 if i == axis else size for i, size in enumerate(smallest))
+            variants.append((BELOW, (channels, *below)))
+    chooser = random.Random(seed)
+    for _ in range(samples):
+        sizes = tuple(chooser.randint(low, low + 64) for low in smallest)
+        variants.append(("random valid", (channels, *sizes)))
+    return variants
+
+
+def check_spec(
+    spec: Spec, sizes: Sequence[tuple[int, ...]] = (), samples: int = 3, seed: int = 0
+) -> list[Run]:
+    """Compare inferred and real shapes at each size; raises SpecError for a bad spec.
+
+    A size that archspec rejects is run too: there PyTorch must fail as well.
+    """
+    module = build_graph(compile_spec(spec)).eval()  # weights do not depend on the sizes
+    for dims in sizes:
+        if len(dims) != len(spec.input) or dims[0] != spec.input[0]:
+            raise ValueError(
+                f"size {'x'.join(map(str, dims))} must keep the spec's rank {len(spec.input)} "
+                f"and its {spec.input[0]} input channels"
+            )
+    variants = [("given", tuple(s)) for s in sizes] or size_variants(spec, samples, seed)
+    return [_run(spec, module, label, dims) for label, dims in variants]
+
+
+def _run(spec: Spec, module: nn.Module, label: str, dims: tuple[int, ...]) -> Run:
+    try:
+        graph = compile_spec(spec, dims)
+    except SpecError:
+        return expect_failure(module, dims, label if label == BELOW else f"{label}, rejected by archspec")
+    return compare(graph, module, label)
+
+
+def expect_failure(module: nn.Module, dims: tuple[int, ...], label: str) -> Run:
+    """Run at a size archspec rejects; the run is ok when PyTorch raises too."""
+    run = Run(label, dims, expect_error=True)
+    try:
+        real_shapes(module, dims)
+    except RuntimeError as error:
+        run.error = str(error).splitlines()[0]
+    return run
+
+
+def format_runs(runs: list[Run]) -> str:
+    lines = []
+    for run in runs:
+        size = "x".join(str(d) for d in run.dims)
+        if run.expect_error:
+            verdict = "rejected by PyTorch too" if run.ok else "but PyTorch accepts it"
+            lines.append(f"{'ok' if run.ok else 'FAIL':<6}{size:<16} ({run.label}): {verdict}")
+            continue
+        if run.ok:
+            lines.append(f"ok    {size:<16} ({run.label}): every layer's shape agrees")
+            continue
+        lines.append(f"FAIL  {size:<16} ({run.label})")
+        if run.error:
+            lines.append(f"      PyTorch raised: {run.error}")
+        for mismatch in run.mismatches:
+            inferred = ", ".join(format_dim(d) for d in mismatch.inferred)
+            actual = "" if mismatch.actual is None else ", ".join(map(str, mismatch.actual))
+            actual = "did not run" if mismatch.actual is None else f"[N, {actual}]"
+            lines.append(f"      {mismatch.path}: inferred [N, {inferred}], real {actual}")
+    return "\n".join(lines) + "\n"

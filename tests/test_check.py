@@ -1,0 +1,69 @@
+"""``archspec check``: real forward passes against the inferred shapes, both ways."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import archspec
+from archspec.check import compare, expect_failure, format_runs
+from archspec.cli import main
+
+SPECS = sorted(Path("specs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SPECS, ids=str)
+def test_every_spec_checks_out(path: Path, capsys) -> None:
+    assert main(["check", str(path), "--samples", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "(spec input)" in out
+
+
+def test_symbolic_specs_are_run_at_the_smallest_size_and_just_below(capsys) -> None:
+    assert main(["check", "specs/nin.yaml", "--samples", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1x67x67          (smallest valid)" in out
+    assert "1x66x67          (below smallest): rejected by PyTorch too" in out
+
+
+def test_given_sizes_archspec_rejects_must_fail_in_pytorch(capsys) -> None:
+    assert main(["check", "specs/nin.yaml", "--sizes", "1x60x60", "1x80x70"]) == 0
+    out = capsys.readouterr().out
+    assert "1x60x60          (given, rejected by archspec): rejected by PyTorch too" in out
+
+
+def test_sizes_must_keep_the_channels(capsys) -> None:
+    assert main(["check", "specs/nin.yaml", "--sizes", "3x80x80"]) == 2
+    assert main(["check", "specs/nin.yaml", "--sizes", "1xHx80"]) == 2
+
+
+def test_a_wrong_inferred_shape_is_reported_per_layer() -> None:
+    def spec(padding: int) -> archspec.Spec:
+        return archspec.loads(
+            textwrap.dedent(
+                f"""\
+                name: n
+                input: [1, 9, 9]
+                layers:
+                  - conv: {{out_channels: 2, kernel_size: 3, padding: {padding}}}
+                  - relu
+                """
+            )
+        )
+
+    # The module pads by 1, the graph believes 0: both layers disagree.
+    run = compare(archspec.compile(spec(0)), archspec.build(spec(1)), "spec input")
+    assert not run.ok
+    assert [(m.path, m.inferred, m.actual) for m in run.mismatches] == [
+        ("0", (2, 7, 7), (2, 9, 9)),
+        ("1", (2, 7, 7), (2, 9, 9)),
+    ]
+    assert "0: inferred [N, 2, 7, 7], real [N, 2, 9, 9]" in format_runs([run])
+
+
+def test_pytorch_accepting_a_rejected_size_is_a_failure() -> None:
+    net = archspec.build("specs/googlenet.yaml")
+    run = expect_failure(net, (1, 40, 40), "below smallest")
+    assert not run.ok and "but PyTorch accepts it" in format_runs([run])
