@@ -22,7 +22,6 @@ from archspec.emit.module import build_graph
 from archspec.schema.spec import Spec
 from archspec.shapes.dims import format_dim
 
-
 BELOW = "below smallest"
 
 
