@@ -8,8 +8,8 @@ from pydantic import Field
 
 from archspec.diagnostics import RuleError
 from archspec.primitives.registry import Inferred, Primitive, register
-from archspec.schema.types import LayerParams, PositiveInt
-from archspec.shapes.tensor import TensorShape, concrete_channels
+from archspec.schema.types import LayerParams, PositiveInt, inferred_size
+from archspec.shapes.tensor import TensorShape, check_given, concrete_channels
 
 if TYPE_CHECKING:
     from torch import nn
@@ -28,9 +28,7 @@ class BatchNormParams(LayerParams):
         description="Running-statistics update factor; null for a cumulative average.",
     )
     affine: bool = Field(True, description="Learnable scale and shift (2 weights per channel).")
-    num_features: PositiveInt | None = Field(
-        None, description="Channels: inferred; a given value is checked."
-    )
+    num_features: PositiveInt | None = inferred_size("Channels")
 
 
 # [N, C] and [N, C, L] are BatchNorm1d, [N, C, H, W] 2d, [N, C, D, H, W] 3d.
@@ -41,13 +39,7 @@ def infer(p: BatchNormParams, x: TensorShape, ctx: Context) -> Inferred:
     channels = concrete_channels(x, "batchnorm", "features")
     if x.rank not in _DIMS_BY_RANK:
         raise RuleError(f"batchnorm works on [C], [C, L], [C, H, W] or [C, D, H, W], got {x}")
-    if p.num_features is not None and p.num_features != channels:
-        raise RuleError(
-            f"num_features is {p.num_features} but the input has {channels} channels",
-            code="E302",
-            field="num_features",
-            hint=f"set num_features: {channels}, or remove it (it is inferred)",
-        )
+    check_given(p.num_features, channels, "num_features", "channels")
     return Inferred(x, 2 * channels if p.affine else 0)
 
 

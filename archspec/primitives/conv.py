@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from archspec.diagnostics import RuleError, check
+from archspec.diagnostics import check
 from archspec.primitives.registry import Inferred, Primitive, register
-from archspec.schema.types import KernelSize, LayerParams, Padding, PositiveInt
+from archspec.schema.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import (
     TensorShape,
     axis_names,
+    check_given,
     concrete_channels,
     expand_tuple,
     require_spatial,
@@ -38,9 +39,7 @@ class ConvParams(LayerParams):
     dilation: KernelSize = Field(1, description="Spacing between kernel elements.")
     groups: PositiveInt = Field(1, description="Blocked connections; divides both channel counts.")
     bias: bool = Field(True, description="Add a learnable bias.")
-    in_channels: PositiveInt | None = Field(
-        None, description="Input channels: inferred; a given value is checked."
-    )
+    in_channels: PositiveInt | None = inferred_size("Input channels")
 
 
 def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
@@ -68,13 +67,7 @@ def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
 def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
     spatial = require_spatial(x, "conv")
     in_channels = concrete_channels(x, "conv")
-    if p.in_channels is not None and p.in_channels != in_channels:
-        raise RuleError(
-            f"in_channels is {p.in_channels} but the input has {in_channels} channels",
-            code="E302",
-            field="in_channels",
-            hint=f"set in_channels: {in_channels}, or remove it (it is inferred)",
-        )
+    check_given(p.in_channels, in_channels, "in_channels", "channels")
     for channels, role in ((in_channels, "input"), (p.out_channels, "output")):
         check(
             channels % p.groups == 0,

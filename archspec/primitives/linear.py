@@ -8,9 +8,9 @@ from pydantic import Field
 
 from archspec.diagnostics import RuleError
 from archspec.primitives.registry import Inferred, Primitive, register
-from archspec.schema.types import LayerParams, PositiveInt
+from archspec.schema.types import LayerParams, PositiveInt, inferred_size
 from archspec.shapes.dims import format_dim, is_concrete
-from archspec.shapes.tensor import TensorShape
+from archspec.shapes.tensor import TensorShape, check_given
 
 if TYPE_CHECKING:
     from torch import nn
@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 class LinearParams(LayerParams):
     out_features: PositiveInt = Field(description="Output features.")
     bias: bool = Field(True, description="Add a learnable bias.")
-    in_features: PositiveInt | None = Field(
-        None, description="Input features: inferred; a given value is checked."
-    )
+    in_features: PositiveInt | None = inferred_size("Input features")
 
 
 def infer(p: LinearParams, x: TensorShape, ctx: Context) -> Inferred:
@@ -37,13 +35,7 @@ def infer(p: LinearParams, x: TensorShape, ctx: Context) -> Inferred:
             hint="fix the input size in 'input:', or pool globally first "
             "(global_avgpool or adaptive_avgpool before flatten)",
         )
-    if p.in_features is not None and p.in_features != features:
-        raise RuleError(
-            f"in_features is {p.in_features} but the input has {features} features",
-            code="E302",
-            field="in_features",
-            hint=f"set in_features: {features}, or remove it (it is inferred)",
-        )
+    check_given(p.in_features, features, "in_features", "features")
     num_params = features * p.out_features + (p.out_features if p.bias else 0)
     return Inferred(TensorShape((*x.dims[:-1], p.out_features)), num_params)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import keyword
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -38,4 +38,16 @@ class LayerParams(BaseModel):
 
     name: Identifier | None = Field(
         None, description="The module's attribute name (defaults to the layer's index)."
+    )
+
+
+def inferred_size(what: str) -> Any:
+    """A field the compiler infers from the input (in_channels, …); a given value is checked.
+
+    The JSON Schema marks it ``"inferred": true``, so tools can tell it apart.
+    """
+    return Field(
+        None,
+        description=f"{what}: inferred; a given value is checked.",
+        json_schema_extra={"inferred": True},
     )

@@ -61,6 +61,17 @@ def concrete_channels(shape: TensorShape, op: str, what: str = "input channels")
     return channels
 
 
+def check_given(given: int | None, actual: int, field: str, unit: str) -> None:
+    """A spec may state an inferred size (``in_channels: 96``); it must be the real one."""
+    if given is not None and given != actual:
+        raise RuleError(
+            f"{field} is {given} but the input has {actual} {unit}",
+            code="E302",
+            field=field,
+            hint=f"set {field}: {actual}, or remove it (it is inferred)",
+        )
+
+
 def require_spatial(shape: TensorShape, op: str, ranks: tuple[int, ...] = (1, 2, 3)) -> int:
     """The number of spatial dims, which picks the 1d/2d/3d variant of an op."""
     spatial = len(shape.spatial)
