@@ -185,6 +185,13 @@ def format_table(graph: Graph, depth: int | None = None) -> str:
     if graph.min_sizes:
         sizes = ", ".join(f"{name} >= {size}" for name, size in graph.min_sizes.items())
         lines.append(f"smallest valid sizes: {sizes}")
+    single = graph.single_value_layers()
+    if single:
+        at = " at the smallest sizes" if graph.min_sizes else ""
+        lines.append(
+            f"training needs a batch of at least 2{at}: {single[0].primitive} {single[0].path} "
+            "sees one value per channel per sample"
+        )
     return "\n".join(lines) + "\n"
 
 

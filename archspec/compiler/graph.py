@@ -9,6 +9,7 @@ from typing import Any
 from archspec.diagnostics import Span
 from archspec.schema.spec import Spec
 from archspec.schema.types import LayerParams
+from archspec.shapes.dims import substitute
 from archspec.shapes.tensor import TensorShape
 
 
@@ -30,6 +31,7 @@ class LayerInfo:
     own_params: int
     children: tuple[LayerInfo, ...] = ()
     span: Span | None = None
+    batch_statistics: bool = False
 
     @property
     def input_shape(self) -> tuple[Any, ...]:
@@ -82,6 +84,25 @@ class Graph:
     @property
     def num_params(self) -> int:
         return sum(layer.num_params for layer in self.roots)
+
+    @property
+    def min_train_batch(self) -> int:
+        """The smallest batch that can train: 2 where a batchnorm sees one value per channel.
+
+        In training, batchnorm needs more than one value per channel over the
+        batch and the spatial positions; at this graph's input (for a symbolic
+        input: at its smallest sizes) a layer whose input has a single spatial
+        position then needs a batch of 2. Inference (eval mode) runs at any batch.
+        """
+        return 2 if self.single_value_layers() else 1
+
+    def single_value_layers(self) -> tuple[LayerInfo, ...]:
+        """Layers with batch statistics that see one value per channel per sample."""
+        return tuple(
+            layer
+            for layer in self.layers
+            if layer.batch_statistics and all(substitute(d, self.min_sizes) == 1 for d in layer.input.spatial)
+        )
 
     @property
     def layers(self) -> tuple[LayerInfo, ...]:

@@ -98,6 +98,7 @@ class Context:
             result.num_params,
             tuple(frame.children),
             span,
+            result.batch_statistics,
         )
 
     def _locate(

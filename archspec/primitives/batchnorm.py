@@ -40,7 +40,7 @@ def infer(p: BatchNormParams, x: TensorShape, ctx: Context) -> Inferred:
     if x.rank not in _DIMS_BY_RANK:
         raise RuleError(f"batchnorm works on [C], [C, L], [C, H, W] or [C, D, H, W], got {x}")
     check_given(p.num_features, channels, "num_features", "channels")
-    return Inferred(x, 2 * channels if p.affine else 0)
+    return Inferred(x, 2 * channels if p.affine else 0, batch_statistics=True)
 
 
 def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:

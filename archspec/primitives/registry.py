@@ -24,10 +24,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Inferred:
-    """What a shape rule returns: the output shape and the layer's own weights."""
+    """What a shape rule returns: the output shape and the layer's own weights.
+
+    ``batch_statistics`` marks a layer that, in training, normalizes with
+    statistics over the batch and spatial positions (batchnorm): PyTorch then
+    needs more than one value per channel.
+    """
 
     shape: TensorShape
     num_params: int = 0
+    batch_statistics: bool = False
 
 
 ShapeRule = Callable[[Any, TensorShape, "Context"], Inferred]

@@ -52,3 +52,23 @@ def test_residual_projection_only_when_the_shape_changes() -> None:
     assert [name for name, _ in blocks[1].named_children()] == ["conv1", "conv2", "conv3", "bn1", "bn2"]
     with torch.no_grad():
         assert net.eval()(torch.randn(2, 8, 9, 9)).shape == (2, 16, 5, 5)
+
+
+def test_min_train_batch_agrees_with_batchnorm_in_training() -> None:
+    lenet = archspec.compile("specs/lenet_bn.yaml")
+    assert lenet.min_train_batch == 2  # BatchNorm1d after flatten: one value per sample
+    assert archspec.compile("specs/resnet18.yaml").min_train_batch == 1
+    net = archspec.build(lenet).train()
+    net(torch.randn(2, 1, 28, 28))
+    try:
+        net(torch.randn(1, 1, 28, 28))
+    except ValueError as error:
+        assert "more than 1 value per channel" in str(error)
+    else:
+        raise AssertionError("PyTorch trained batchnorm on one value per channel")
+
+
+def test_symbolic_min_train_batch_is_taken_at_the_smallest_sizes() -> None:
+    graph = archspec.compile("specs/resnet18.yaml", input=[1, "H", "W"])
+    assert graph.min_sizes == {"H": 1, "W": 1} and graph.min_train_batch == 2
+    assert graph.single_value_layers()[0].path == "b1.1"
