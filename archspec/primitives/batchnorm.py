@@ -48,7 +48,7 @@ def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
 
     p: BatchNormParams = layer.params
     norm_class = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[_DIMS_BY_RANK[layer.input.rank]]
-    return norm_class(layer.input.channels, eps=p.eps, momentum=p.momentum, affine=p.affine)
+    return norm_class(p.num_features or layer.input.channels, eps=p.eps, momentum=p.momentum, affine=p.affine)
 
 
 register(

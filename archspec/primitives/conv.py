@@ -93,7 +93,7 @@ def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
     conv_class = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[spatial]
     padding = p.padding if isinstance(p.padding, str) else _as_size(p.padding)
     return conv_class(
-        layer.input.channels,
+        p.in_channels or layer.input.channels,
         p.out_channels,
         kernel_size=_as_size(p.kernel_size),
         stride=_as_size(p.stride),

@@ -60,5 +60,6 @@ register(
         infer,
         build,
         "GoogLeNet's Inception block (d2l): four paths concatenated on channels.",
+        composite=True,
     )
 )

@@ -44,7 +44,7 @@ def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
     from torch import nn
 
     p: LinearParams = layer.params
-    return nn.Linear(layer.input.dims[-1], p.out_features, bias=p.bias)
+    return nn.Linear(p.in_features or layer.input.dims[-1], p.out_features, bias=p.bias)
 
 
 register(

@@ -50,5 +50,6 @@ register(
         infer,
         build,
         "NiN block: conv (kernel_size, stride, padding), ReLU, then twice [1x1 conv, ReLU].",
+        composite=True,
     )
 )

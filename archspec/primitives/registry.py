@@ -47,8 +47,10 @@ class Primitive:
     ``infer(params, input, ctx)`` computes the output shape (composites infer
     their parts through ``ctx.child``); ``build(layer, children)`` makes the
     ``nn.Module`` from the shaped layer and its already-built children, and is
-    the only place that imports torch. ``nested`` marks a params model whose
-    ``layers`` field holds a list of layers (``sequential``).
+    the only place that imports torch. ``composite`` marks a primitive made of
+    parts (its rule calls ``ctx.child``, its builder takes the built parts);
+    ``nested`` marks one whose ``layers`` field holds a list of layers
+    (``sequential``).
     """
 
     name: str
@@ -56,6 +58,7 @@ class Primitive:
     infer: ShapeRule
     build: Builder
     summary: str
+    composite: bool = False
     nested: bool = False
 
 

@@ -71,5 +71,6 @@ register(
         build,
         "ResNet's residual block (d2l): two 3x3 convs with BN, a shortcut (1x1 conv when "
         "the shape changes), add, ReLU.",
+        composite=True,
     )
 )

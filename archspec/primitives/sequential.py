@@ -42,6 +42,7 @@ register(
         infer,
         build,
         "A named group of layers, built as one nn.Sequential.",
+        composite=True,
         nested=True,
     )
 )

@@ -47,5 +47,6 @@ register(
         infer,
         build,
         "VGG block: num_convs x [3x3 conv (padding 1), ReLU], then 2x2 max pool (stride 2).",
+        composite=True,
     )
 )

@@ -1,0 +1,152 @@
+"""Hypothesis strategies: random layer stacks drawn from every registered primitive.
+
+Parameters are drawn from each primitive's JSON Schema (its pydantic params
+model), so a primitive added later is covered without touching this file:
+ints within small ranges above their minimum, lists of the allowed lengths,
+enums (``same``/``valid``), booleans, bounded floats, nulls, and nested
+``layers`` for primitives that hold layers. Values are kept small so that
+forward passes stay cheap; many draws are deliberately invalid (a list
+``kernel_size`` of the wrong length, groups that do not divide, a window
+larger than the map), which is what the agreement properties need.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
+
+from archspec.primitives.registry import primitives
+
+# How far above its minimum an int may go, by field name; others get DEFAULT_SPAN.
+INT_SPANS = {
+    "kernel_size": 4,
+    "stride": 2,
+    "padding": 2,
+    "dilation": 2,
+    "groups": 3,
+    "num_convs": 2,
+    "output_size": 2,
+}
+DEFAULT_SPAN = 5
+MAX_DEPTH = 2  # nesting of primitives that hold layers (sequential)
+
+
+def _int(field: str, schema: dict[str, Any]) -> st.SearchStrategy[int]:
+    low = schema.get("minimum", 0)
+    return st.integers(low, schema.get("maximum", low + INT_SPANS.get(field, DEFAULT_SPAN)))
+
+
+def _float(schema: dict[str, Any]) -> st.SearchStrategy[float]:
+    low = schema.get("minimum", schema.get("exclusiveMinimum", 0.0))
+    high = schema.get("maximum", low + 1.0)
+    return st.floats(
+        low, high, exclude_min="exclusiveMinimum" in schema, allow_nan=False, allow_infinity=False
+    )
+
+
+def value_for(field: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values that a JSON Schema property allows (small ones)."""
+    if "anyOf" in schema:
+        options = [value_for(field, option) for option in schema["anyOf"]]
+        # The first option (an int, for sizes) three times as often: per-axis lists
+        # of the wrong length are rejected, and a few of those suffice.
+        return st.one_of(options[0], options[0], *options)
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    if "const" in schema:
+        return st.just(schema["const"])
+    kind = schema.get("type")
+    if kind == "integer":
+        return _int(field, schema)
+    if kind == "number":
+        return _float(schema)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
+    if kind == "array":
+        return st.lists(
+            value_for(field, schema.get("items", {"type": "integer", "minimum": 1})),
+            min_size=schema.get("minItems", 0),
+            max_size=schema.get("maxItems", 3),
+        )
+    raise AssertionError(f"no strategy for {field}: {schema}")
+
+
+@st.composite
+def layer(draw: st.DrawFn, depth: int = 0) -> Any:
+    """One layer: a bare primitive name or ``{primitive: params}``."""
+    table = primitives()
+    names = sorted(n for n, p in table.items() if depth < MAX_DEPTH or not p.nested)
+    name = draw(st.sampled_from(names))
+    primitive = table[name]
+    schema = primitive.params.model_json_schema()
+    required = set(schema.get("required", []))
+    params: dict[str, Any] = {}
+    for field, info in schema["properties"].items():
+        if field == "name":
+            continue  # names are given afterwards, unique within their group
+        if primitive.nested and field == "layers":
+            params[field] = draw(layer_list(depth + 1, max_size=3))
+        elif info.get("inferred"):
+            # Usually left to inference; sometimes stated, rightly or wrongly.
+            if draw(st.integers(0, 9)) == 0:
+                params[field] = draw(st.integers(1, 8))
+        elif field in required or draw(st.booleans()):
+            params[field] = draw(value_for(field, info))
+    if "name" in required:
+        params["name"] = "group"
+    return {name: params} if params else name
+
+
+def _name_groups(layers: list[Any], prefix: str = "g") -> list[Any]:
+    """Give every layer that needs a name a unique one (g0, g0_1, …)."""
+    for index, item in enumerate(layers):
+        if isinstance(item, dict):
+            (params,) = item.values()
+            if params.get("name") == "group":
+                params["name"] = f"{prefix}{index}"
+            if isinstance(params.get("layers"), list):
+                _name_groups(params["layers"], f"{prefix}{index}_")
+    return layers
+
+
+def layer_list(depth: int = 0, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[list[Any]]:
+    return st.lists(layer(depth), min_size=min_size, max_size=max_size).map(_name_groups)
+
+
+def input_dims(min_size: int = 1, max_size: int = 24) -> st.SearchStrategy[list[int]]:
+    """Channels 1 to 4, then 1 to 3 spatial sizes (1-D/2-D/3-D), tiny and odd included."""
+    return st.tuples(
+        st.integers(1, 4),
+        st.lists(st.integers(min_size, max_size), min_size=1, max_size=3),
+    ).map(lambda t: [t[0], *t[1]])
+
+
+@st.composite
+def symbolic_dims(draw: st.DrawFn) -> list[int | str]:
+    """An input with some spatial sizes left as symbols (H, W, D, L …)."""
+    dims = draw(input_dims(min_size=8))
+    symbols = iter(["H", "W", "D"])
+    keep = draw(st.lists(st.booleans(), min_size=len(dims) - 1, max_size=len(dims) - 1))
+    if not any(keep):
+        keep[0] = True
+    return [dims[0], *(next(symbols) if k else size for k, size in zip(keep, dims[1:], strict=True))]
+
+
+@st.composite
+def spec_data(draw: st.DrawFn, dims: st.SearchStrategy[list[Any]] | None = None) -> dict[str, Any]:
+    """A whole spec as plain data."""
+    return {
+        "archspec": 1,
+        "name": "drawn",
+        "input": draw(dims if dims is not None else input_dims()),
+        "layers": draw(layer_list()),
+    }
+
+
+def as_yaml(data: dict[str, Any]) -> str:
+    """The spec as YAML a person can paste into a file and rerun."""
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)

@@ -1,0 +1,201 @@
+"""Properties: what archspec infers statically is exactly what PyTorch does.
+
+Specs are drawn from every registered primitive (tests/strategies.py). On a
+failure, hypothesis prints the shrunk spec as YAML: paste it into a file and
+rerun it with ``archspec check FILE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import assume, given, note
+from hypothesis import strategies as st
+
+import archspec
+from archspec.check import compare, real_shapes
+from archspec.compiler import compile_spec
+from archspec.compiler.graph import LayerInfo
+from archspec.diagnostics import SpecError
+from archspec.primitives.registry import lookup
+from archspec.schema.spec import LayerNode, Spec
+from archspec.shapes.dims import substitute
+from archspec.shapes.tensor import TensorShape
+from tests.strategies import as_yaml, spec_data, symbolic_dims
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def load(data: dict[str, Any]) -> Spec:
+    text = as_yaml(data)
+    note(f"# the spec (paste into a file, run: archspec check FILE)\n{text}")
+    return archspec.loads(text, "drawn.yaml")
+
+
+def accepted(data: dict[str, Any]) -> archspec.Graph:
+    """The graph of a drawn spec; draws that archspec rejects are discarded."""
+    try:
+        return archspec.compile(load(data))
+    except SpecError:
+        assume(False)
+        raise
+
+
+def count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@given(spec_data())
+def test_every_layer_shape_equals_the_real_forward(data: dict[str, Any]) -> None:
+    graph = accepted(data)
+    run = compare(graph, archspec.build(graph).eval(), "drawn")
+    assert run.error is None, f"archspec accepted it, PyTorch raised: {run.error}"
+    assert run.mismatches == []
+
+
+@given(spec_data())
+def test_num_params_equals_the_built_module(data: dict[str, Any]) -> None:
+    graph = accepted(data)
+    net = archspec.build(graph)
+    assert graph.num_params == count(net)
+    for layer in graph.layers:
+        assert layer.num_params == count(net.get_submodule(layer.path)), layer.path
+
+
+# --- agreement both ways -------------------------------------------------------
+
+
+def one_layer_spec(spec: Spec, node: LayerNode, dims: tuple[int, ...]) -> Spec:
+    return replace(spec, input=dims, layers=(node,))
+
+
+def enlarged(dims: tuple[int, ...], factor: int) -> tuple[int, ...]:
+    return (dims[0], *(size * factor for size in dims[1:]))
+
+
+def pytorch_refuses(spec: Spec, node: LayerNode, x: torch.Tensor) -> bool | None:
+    """Whether PyTorch refuses the layer ``node`` on the real tensor ``x``.
+
+    The module is made without archspec's shape rules: a leaf by its builder
+    from the real input shape (construction may already raise); a composite,
+    whose builder needs its parts, is built where archspec accepts it (same
+    channels, larger sizes: weights do not depend on sizes) and then run on
+    ``x``. None: a composite refused at every size (a non-size problem), left
+    to its own tests.
+    """
+    dims = tuple(x.shape[1:])
+    primitive = lookup(node.primitive)
+    assert primitive is not None
+    try:
+        if primitive.composite:
+            for factor in (2, 4, 16, 64):
+                try:
+                    graph = compile_spec(one_layer_spec(spec, node, enlarged(dims, factor)))
+                except SpecError:
+                    continue
+                module = archspec.build(graph)
+                break
+            else:
+                return None
+        else:
+            shape = TensorShape(dims)
+            info = LayerInfo("probe", "probe", node.primitive, node.params, shape, shape, 0)
+            module = primitive.build(info, {})
+        with torch.no_grad():
+            module.eval()(x)
+    except (RuntimeError, ValueError):
+        return True
+    return False
+
+
+def walk_until_rejected(spec: Spec, nodes: tuple[LayerNode, ...], x: torch.Tensor) -> torch.Tensor | bool:
+    """Run the layers one by one on real tensors; at the first that archspec
+    rejects, say whether PyTorch refuses it too."""
+    for node in nodes:
+        try:
+            graph = compile_spec(one_layer_spec(spec, node, tuple(x.shape[1:])))
+        except SpecError:
+            if lookup(node.primitive).nested:
+                inner = walk_until_rejected(spec, node.children, x)
+                assert isinstance(inner, bool), "a group rejected as a whole, its layers accepted"
+                return inner
+            refused = pytorch_refuses(spec, node, x)
+            assume(refused is not None)
+            return bool(refused)
+        with torch.no_grad():
+            x = archspec.build(graph).eval()(x)
+    return x
+
+
+@given(spec_data())
+def test_archspec_rejects_exactly_what_pytorch_refuses(data: dict[str, Any]) -> None:
+    spec = load(data)
+    try:
+        graph = archspec.compile(spec)
+    except SpecError as error:
+        (diagnostic,) = error.diagnostics
+        assume(diagnostic.code.startswith("E3"))  # a shape error, not a typo in a value
+        note(f"archspec: {diagnostic.render()}")
+        x = torch.randn(2, *(int(d) for d in spec.input))
+        assert walk_until_rejected(spec, spec.layers, x) is True, "archspec rejects, PyTorch runs"
+        return
+    net = archspec.build(graph)
+    dims = tuple(int(d) for d in graph.input.dims)
+    real_shapes(net.eval(), dims)  # accepted: PyTorch runs (raises otherwise)
+    # Training: batchnorm needs two values per channel; archspec says when a batch of 1 fails.
+    net.train()
+    try:
+        net(torch.randn(1, *dims))
+        trains_at_one = True
+    except ValueError as error:
+        assert "more than 1 value per channel" in str(error)
+        trains_at_one = False
+    assert trains_at_one == (graph.min_train_batch == 1)
+
+
+# --- symbols -------------------------------------------------------------------
+
+
+@given(spec_data(dims=symbolic_dims()), st.data())
+def test_symbolic_then_substituted_equals_concrete(data: dict[str, Any], draw: st.DataObject) -> None:
+    symbolic = accepted(data)
+    sizes = {name: low + draw.draw(st.integers(0, 12), label=name) for name, low in symbolic.min_sizes.items()}
+    dims = tuple(sizes.get(d, d) if isinstance(d, str) else d for d in symbolic.spec.input)
+    concrete = compile_spec(symbolic.spec, dims)
+    assert [layer.path for layer in symbolic.layers] == [layer.path for layer in concrete.layers]
+    for sym_layer, layer in zip(symbolic.layers, concrete.layers, strict=True):
+        assert tuple(substitute(d, sizes) for d in sym_layer.output.dims) == layer.output.dims, sym_layer.path
+    assert symbolic.num_params == concrete.num_params
+
+
+@given(spec_data(dims=symbolic_dims()))
+def test_minimum_sizes_are_tight(data: dict[str, Any]) -> None:
+    symbolic = accepted(data)
+    spec, smallest = symbolic.spec, symbolic.min_sizes
+    at_min = tuple(smallest[d] if isinstance(d, str) else d for d in spec.input)
+    graph = compile_spec(spec, at_min)  # archspec accepts the minimum ...
+    net = archspec.build(graph).eval()
+    run = compare(graph, net, "smallest")
+    assert run.ok, f"at the smallest size {at_min}: {run.error or run.mismatches}"  # ... PyTorch too
+    for axis, name in enumerate(spec.input):
+        if isinstance(name, str) and smallest[name] > 1:
+            below = tuple(size - 1 if i == axis else size for i, size in enumerate(at_min))
+            with pytest.raises(SpecError):
+                compile_spec(spec, below)
+            with pytest.raises(RuntimeError):
+                real_shapes(net, below)
+
+
+# --- the loader ----------------------------------------------------------------
+
+
+@given(st.one_of(st.text(), st.binary()))
+def test_any_text_or_bytes_give_a_spec_or_a_located_spec_error(blob: str | bytes) -> None:
+    try:
+        archspec.loads(blob, "fuzz.yaml")
+    except SpecError as error:
+        assert error.diagnostics
+        assert all(d.span is not None and d.span.line >= 1 for d in error.diagnostics)
