@@ -41,6 +41,7 @@ CODES = {
     "E302": "a given input (in_channels, in_features, num_features) disagrees with the inferred one",
     "E303": "a layer needs a concrete size where the input is symbolic",
     "E304": "no size of an input symbol makes the network valid",
+    "E305": "the input has the wrong number of dims for the layer",
 }
 
 

@@ -17,6 +17,7 @@ from archspec.shapes.tensor import (
     concrete_channels,
     expand_tuple,
     require_spatial,
+    torch_size,
 )
 from archspec.shapes.window import Window, window_output
 
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 
 class ConvParams(LayerParams):
     out_channels: PositiveInt = Field(description="Output channels.")
-    kernel_size: KernelSize = Field(description="Window size: an int, or one per spatial axis.")
+    kernel_size: KernelSize = Field(
+        description="Window size: an int, or a list (one entry per spatial axis, or one for all)."
+    )
     stride: KernelSize = Field(1, description="Step between windows.")
     padding: Padding | Literal["same", "valid"] = Field(
         0,
@@ -91,21 +94,17 @@ def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
     p: ConvParams = layer.params
     spatial = len(layer.input.spatial)
     conv_class = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[spatial]
-    padding = p.padding if isinstance(p.padding, str) else _as_size(p.padding)
+    padding = p.padding if isinstance(p.padding, str) else torch_size(p.padding, spatial)
     return conv_class(
         p.in_channels or layer.input.channels,
         p.out_channels,
-        kernel_size=_as_size(p.kernel_size),
-        stride=_as_size(p.stride),
+        kernel_size=torch_size(p.kernel_size, spatial),
+        stride=torch_size(p.stride, spatial),
         padding=padding,
-        dilation=_as_size(p.dilation),
+        dilation=torch_size(p.dilation, spatial),
         groups=p.groups,
         bias=p.bias,
     )
-
-
-def _as_size(value: int | list[int]) -> int | tuple[int, ...]:
-    return value if isinstance(value, int) else tuple(value)
 
 
 register(

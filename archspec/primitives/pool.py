@@ -9,8 +9,8 @@ from pydantic import Field
 from archspec.diagnostics import check
 from archspec.primitives.registry import Inferred, Primitive, register
 from archspec.schema.types import KernelSize, LayerParams, Padding
-from archspec.shapes.tensor import TensorShape, axis_names, expand_tuple, require_spatial
-from archspec.shapes.window import Window, window_output
+from archspec.shapes.tensor import TensorShape, axis_names, expand_tuple, require_spatial, torch_size
+from archspec.shapes.window import Window, require_kernel_fits, window_output
 
 if TYPE_CHECKING:
     from torch import nn
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 
 class AvgPoolParams(LayerParams):
-    kernel_size: KernelSize = Field(description="Window size: an int, or one per spatial axis.")
+    kernel_size: KernelSize = Field(
+        description="Window size: an int, or a list (one entry per spatial axis, or one for all)."
+    )
     stride: KernelSize | None = Field(None, description="Step between windows (default: kernel_size).")
     padding: Padding = Field(0, description="Implicit padding on both sides; at most kernel_size // 2.")
     ceil_mode: bool = Field(
@@ -52,43 +54,47 @@ def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
     )
 
 
-def _window_rule(op: str):
+def _window_rule(op: str, kernel_fits_in_3d: bool = False):
     def infer(p: AvgPoolParams, x: TensorShape, ctx: Context) -> Inferred:
         spatial = require_spatial(x, op)
         windows = pool_windows(p, spatial)
+        axes = axis_names(x)
+        if kernel_fits_in_3d and spatial == 3:
+            for size, w, axis in zip(x.spatial, windows, axes, strict=True):
+                require_kernel_fits(size, w.kernel, op=op, axis=axis)
         out = tuple(
             window_output(size, w, op=op, axis=axis)
-            for size, w, axis in zip(x.spatial, windows, axis_names(x), strict=True)
+            for size, w, axis in zip(x.spatial, windows, axes, strict=True)
         )
         return Inferred(TensorShape((x.channels, *out)))
 
     return infer
 
 
-def _size(value: int | list[int] | None) -> int | tuple[int, ...] | None:
-    return value if value is None or isinstance(value, int) else tuple(value)
-
-
 def build_maxpool(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
     from torch import nn
 
     p: MaxPoolParams = layer.params
-    pool_class = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}[len(layer.input.spatial)]
-    return pool_class(
-        _size(p.kernel_size), _size(p.stride), _size(p.padding), _size(p.dilation), ceil_mode=p.ceil_mode
-    )
+    n = len(layer.input.spatial)
+    pool_class = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}[n]
+    sizes = (torch_size(v, n) for v in (p.kernel_size, p.stride, p.padding, p.dilation))
+    return pool_class(*sizes, ceil_mode=p.ceil_mode)
 
 
 def build_avgpool(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
     from torch import nn
 
     p: AvgPoolParams = layer.params
-    pool_class = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}[len(layer.input.spatial)]
-    return pool_class(_size(p.kernel_size), _size(p.stride), _size(p.padding), ceil_mode=p.ceil_mode)
+    n = len(layer.input.spatial)
+    pool_class = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}[n]
+    sizes = (torch_size(v, n) for v in (p.kernel_size, p.stride, p.padding))
+    return pool_class(*sizes, ceil_mode=p.ceil_mode)
 
 
 class AdaptiveAvgPoolParams(LayerParams):
-    output_size: KernelSize = Field(description="The output size: an int, or one per spatial axis.")
+    output_size: KernelSize = Field(
+        description="The output size: an int, or a list (one entry per spatial axis, or one for all)."
+    )
 
 
 def infer_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape, ctx: Context) -> Inferred:
@@ -111,7 +117,7 @@ def _adaptive_class(layer: LayerInfo) -> type[nn.Module]:
 
 
 def build_adaptive(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    return _adaptive_class(layer)(_size(layer.params.output_size))
+    return _adaptive_class(layer)(torch_size(layer.params.output_size, len(layer.input.spatial)))
 
 
 def build_global(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
@@ -131,7 +137,7 @@ register(
     Primitive(
         "avgpool",
         AvgPoolParams,
-        _window_rule("avgpool"),
+        _window_rule("avgpool", kernel_fits_in_3d=True),
         build_avgpool,
         "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
     )

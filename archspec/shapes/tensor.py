@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,20 +77,26 @@ def require_spatial(shape: TensorShape, op: str, ranks: tuple[int, ...] = (1, 2,
     """The number of spatial dims, which picks the 1d/2d/3d variant of an op."""
     spatial = len(shape.spatial)
     if spatial not in ranks:
-        wanted = " or ".join(f"[C{', …' * r}]" for r in ranks)
+        wanted = ", ".join(_RANK_EXAMPLES[r] for r in ranks)
         raise RuleError(
             f"{op} needs an input with {'/'.join(str(r) for r in ranks)} spatial dims, got {shape}",
-            hint=f"{op} works on inputs shaped like {wanted}; flatten comes after it, not before"
-            if spatial == 0
-            else None,
+            code="E305",
+            hint=f"{op} works on inputs shaped like {wanted}"
+            + ("; flatten comes after it, not before" if spatial == 0 else ""),
         )
     return spatial
 
 
-def expand_tuple(value: int | tuple[int, ...], spatial: int, field: str) -> tuple[int, ...]:
-    """An int for every axis, or one entry per axis: PyTorch's ``_ntuple``."""
+_RANK_EXAMPLES = {1: "[N, C, L]", 2: "[N, C, H, W]", 3: "[N, C, D, H, W]"}
+
+
+def expand_tuple(value: int | Sequence[int], spatial: int, field: str) -> tuple[int, ...]:
+    """One entry per spatial axis, from an int, a one-entry list (both repeated,
+    as PyTorch's pools do) or a list with an entry per axis."""
     if isinstance(value, int):
         return (value,) * spatial
+    if len(value) == 1:
+        return (value[0],) * spatial
     if len(value) != spatial:
         raise RuleError(
             f"{field} has {len(value)} entries but the input has {spatial} spatial dims",
@@ -97,6 +104,15 @@ def expand_tuple(value: int | tuple[int, ...], spatial: int, field: str) -> tupl
             hint=f"give one int, or a list of {spatial}",
         )
     return tuple(value)
+
+
+def torch_size(value: int | Sequence[int] | None, spatial: int) -> int | tuple[int, ...] | None:
+    """A size as the builders hand it to PyTorch: a one-entry list repeated per
+    axis (archspec's meaning, which PyTorch's convs would not apply), any other
+    list as a tuple."""
+    if value is None or isinstance(value, int):
+        return value
+    return (value[0],) * spatial if len(value) == 1 else tuple(value)
 
 
 def concat_channels(shapes: list[TensorShape], names: list[str]) -> TensorShape:

@@ -79,3 +79,21 @@ def window_output(size: Dim, window: Window, *, op: str, axis: str) -> Dim:
             "a smaller kernel, or more padding",
         )
     return out
+
+
+def require_kernel_fits(size: Dim, kernel: int, *, op: str, axis: str) -> None:
+    """The input itself (padding aside) must be at least the kernel.
+
+    ATen's ``avg_pool3d`` checks this on top of the window formula ("input
+    image smaller than kernel size"), so a padded or ceil-mode window that the
+    formula allows is still refused there. A symbolic size is left to the
+    minimum-size search, which probes concrete sizes.
+    """
+    if is_concrete(size) and size < kernel:
+        raise RuleError(
+            f"{op} on 3 spatial dims needs an input {axis} of at least kernel_size {kernel}, "
+            f"got {format_dim(size)} (PyTorch refuses a smaller one even with padding)",
+            code="E301",
+            field="kernel_size",
+            hint=f"use an input {axis} of at least {kernel} here, or a smaller kernel",
+        )
