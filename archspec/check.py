@@ -10,8 +10,9 @@ the same machinery.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -51,24 +52,38 @@ class Run:
         return self.error is None and not self.mismatches
 
 
-def real_shapes(module: nn.Module, dims: Sequence[int], batch: int = 2) -> dict[str, tuple[int, ...]]:
-    """Every named submodule's output shape (after the batch) in one forward pass."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    handles = []
-    for name, sub in module.named_modules():
-        if name:
+@dataclass(frozen=True)
+class Call:
+    """The full shapes (batch first) a submodule saw and gave in one call."""
 
-            def hook(_: nn.Module, __: object, out: torch.Tensor, name: str = name) -> None:
-                shapes[name] = tuple(out.shape[1:])
+    input: tuple[int, ...]
+    output: tuple[int, ...]
 
-            handles.append(sub.register_forward_hook(hook))
+
+def trace(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, list[Call]]]:
+    """Run ``module`` on ``x`` (no grad), recording every named submodule's calls."""
+    calls: dict[str, list[Call]] = {}
+
+    def recorder(name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
+        def record(_: nn.Module, args: tuple[Any, ...], out: Any) -> None:
+            calls.setdefault(name, []).append(Call(tuple(args[0].shape), tuple(out.shape)))
+
+        return record
+
+    handles = [sub.register_forward_hook(recorder(name)) for name, sub in module.named_modules() if name]
     try:
         with torch.no_grad():
-            module(torch.randn(batch, *dims))
+            y = module(x)
     finally:
         for handle in handles:
             handle.remove()
-    return shapes
+    return y, calls
+
+
+def real_shapes(module: nn.Module, dims: Sequence[int], batch: int = 2) -> dict[str, tuple[int, ...]]:
+    """Every named submodule's output shape (after the batch) in one forward pass."""
+    _, calls = trace(module, torch.randn(batch, *dims))
+    return {name: made[0].output[1:] for name, made in calls.items()}
 
 
 def compare(graph: Graph, module: nn.Module, label: str) -> Run:

@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from archspec.diagnostics import RuleError
 from archspec.primitives.batchnorm import BatchNormParams
 from archspec.primitives.conv import ConvParams
 from archspec.primitives.registry import Inferred, Primitive, register
 from archspec.schema.types import LayerParams, PositiveInt
-from archspec.shapes.tensor import TensorShape, concrete_channels
+from archspec.shapes.tensor import TensorShape, add_shapes, concrete_channels
 
 if TYPE_CHECKING:
     from torch import nn
@@ -32,29 +31,31 @@ class ResidualParams(LayerParams):
 
 def infer(p: ResidualParams, x: TensorShape, ctx: Context) -> Inferred:
     in_channels = concrete_channels(x, "residual")
-    # Decided on the channel count and the stride (ints), never on a symbolic size.
-    changes = in_channels != p.out_channels or p.stride != 1
-    if p.use_1x1conv is False and changes:
-        raise RuleError(
-            f"the shortcut cannot be the identity: the block maps {in_channels} channels to "
-            f"{p.out_channels} with stride {p.stride}, so the input {x} and output shapes differ",
-            field="use_1x1conv",
-            hint="remove use_1x1conv (the projection is then used when needed) or set it true",
-        )
-    project = changes if p.use_1x1conv is None else p.use_1x1conv
+    # The default is decided on the channel count and the stride (ints), so the
+    # weights never depend on the input size.
+    project = in_channels != p.out_channels or p.stride != 1
+    if p.use_1x1conv is not None:
+        project = p.use_1x1conv
     batchnorm = BatchNormParams()
-    y = ctx.child(
-        "conv1", "conv", ConvParams(out_channels=p.out_channels, kernel_size=3, padding=1, stride=p.stride), x
-    )
+    main = ConvParams(out_channels=p.out_channels, kernel_size=3, padding=1, stride=p.stride)
+    y = ctx.child("conv1", "conv", main, x)
     y = ctx.child("bn1", "batchnorm", batchnorm, y)
     y = ctx.child("conv2", "conv", ConvParams(out_channels=p.out_channels, kernel_size=3, padding=1), y)
     y = ctx.child("bn2", "batchnorm", batchnorm, y)
+    shortcut = x
     if project:
         projection = ConvParams(out_channels=p.out_channels, kernel_size=1, stride=p.stride)
-        ctx.child("conv3", "conv", projection, x)
-    # Both paths apply the same window arithmetic (3x3 pad 1 and 1x1 pad 0 at one
-    # stride give floor((L - 1) / stride) + 1), so the sum is always well formed.
-    return Inferred(y)
+        shortcut = ctx.child("conv3", "conv", projection, x)
+    # An identity shortcut must have the main path's shape: for every input size
+    # when the input is symbolic, at this size when it is concrete (as in PyTorch).
+    return Inferred(
+        add_shapes(
+            [y, shortcut],
+            ["the main path", "the identity shortcut"],
+            field="use_1x1conv",
+            hint="remove use_1x1conv (the projection is then used when the shape changes) or set it true",
+        )
+    )
 
 
 def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:

@@ -129,3 +129,20 @@ def concat_channels(shapes: list[TensorShape], names: list[str]) -> TensorShape:
             )
     channels = sum(concrete_channels(s, "concat") for s in shapes)
     return TensorShape((channels, *first.spatial))
+
+
+def add_shapes(
+    shapes: list[TensorShape], names: list[str], *, field: str | None = None, hint: str | None = None
+) -> TensorShape:
+    """Elementwise sum: every shape must equal the first, for all symbol values."""
+    from archspec.shapes.dims import dims_equal
+
+    first = shapes[0]
+    for shape, name in zip(shapes[1:], names[1:], strict=True):
+        if shape.rank != first.rank or not all(
+            dims_equal(a, b) for a, b in zip(shape.dims, first.dims, strict=True)
+        ):
+            raise RuleError(
+                f"cannot add: {names[0]} gives {first} but {name} gives {shape}", field=field, hint=hint
+            )
+    return first

@@ -6,9 +6,6 @@ output shape with the ones captured by forward hooks, and every parameter count
 with the built modules'. ``expect_rejection`` checks that archspec refuses a
 spec with a located diagnostic that names the offending numbers, and
 ``torch_raises`` that the hand-built PyTorch equivalent refuses it too.
-
-This folder is not a package: pytest puts it on ``sys.path`` (rootdir-relative
-"prepend" import mode), so test files import this module as ``oracle``.
 """
 
 from __future__ import annotations
@@ -25,6 +22,7 @@ from torch import nn
 
 import archspec
 from archspec import Diagnostic, Graph, SpecError
+from archspec.check import trace
 
 BATCH = 2
 
@@ -32,10 +30,11 @@ SpecInput = str | Mapping[str, Any]
 
 
 def spec_text(spec: SpecInput) -> str:
-    """YAML text of a spec given as text or as a dict (block style: one key a line)."""
+    """YAML text of a spec given as text or as a dict (block style: one key a line, lists of
+    numbers in flow style)."""
     if isinstance(spec, str):
         return spec
-    return yaml.safe_dump(dict(spec), sort_keys=False, default_flow_style=False)
+    return yaml.safe_dump(dict(spec), sort_keys=False, default_flow_style=None)
 
 
 def layers_spec(layers: Sequence[Any], input: Sequence[int | str], name: str = "oracle") -> str:
@@ -86,27 +85,14 @@ def check_against_torch(
         f"graph layers {sorted(paths)} != built modules {sorted(set(modules) - {''})}"
     )
 
-    seen: dict[str, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
-
-    def hook(name: str) -> Callable[..., None]:
-        def record(mod: nn.Module, args: tuple[Any, ...], output: Any) -> None:
-            assert isinstance(output, torch.Tensor), f"{name} returned {type(output).__name__}"
-            seen.setdefault(name, []).append((tuple(args[0].shape), tuple(output.shape)))
-
-        return record
-
-    handles = [m.register_forward_hook(hook(name)) for name, m in modules.items() if name]
-    try:
-        y = run_module(module, dims, seed)
-    finally:
-        for handle in handles:
-            handle.remove()
+    generator = torch.Generator().manual_seed(seed)
+    y, seen = trace(module.eval(), torch.randn(BATCH, *dims, generator=generator))
 
     for layer in graph.layers:
         calls = seen.get(layer.path)
         assert calls, f"layer {layer.path} ({layer.primitive}) never ran"
         assert len(calls) == 1, f"layer {layer.path} ran {len(calls)} times"
-        (real_in, real_out) = calls[0]
+        real_in, real_out = calls[0].input, calls[0].output
         want_in = (BATCH, *layer.input.dims)
         want_out = (BATCH, *layer.output.dims)
         assert want_in == real_in, f"{layer.path} ({layer.primitive}): input {want_in} != real {real_in}"
@@ -139,7 +125,7 @@ def expect_rejection(
 ) -> Diagnostic:
     """archspec refuses the spec with one located diagnostic that names ``numbers``.
 
-    ``field``: the span's line must hold that parameter's key (the error points
+    ``field``: the span must point at that parameter's value (the error points
     at the parameter at fault).
     """
     text = spec_text(spec)
@@ -162,7 +148,8 @@ def expect_rejection(
         )
     if field is not None:
         line = text.splitlines()[diagnostic.span.line - 1]
-        assert f"{field}:" in line, f"span {diagnostic.span} points at {line!r}, not at {field}"
+        before = line[: diagnostic.span.column - 1].rstrip()
+        assert before.endswith(f"{field}:"), f"span {diagnostic.span} is at {line!r}, not at {field}'s value"
     return diagnostic
 
 
@@ -173,12 +160,41 @@ def torch_raises(make: Callable[[], nn.Module], dims: Sequence[int]) -> BaseExce
     return info.value
 
 
-def torch_output(make: Callable[[], nn.Module], dims: Sequence[int]) -> tuple[int, ...] | None:
-    """The output dims (without batch) of a hand-built module, or None if torch refuses."""
+def torch_result(make: Callable[[], nn.Module], dims: Sequence[int]) -> tuple[tuple[int, ...], int] | None:
+    """The output dims (without batch) and parameter count of a hand-built module,
+    or None when torch refuses it (on construction or on the forward pass)."""
     try:
-        return tuple(run_module(make(), dims).shape[1:])
+        module = make()
+        output = run_module(module, dims)
     except (RuntimeError, ValueError):
         return None
+    return tuple(output.shape[1:]), _numel(module)
+
+
+def check_agreement(
+    spec: SpecInput,
+    dims: Sequence[int],
+    make: Callable[[], nn.Module],
+    *,
+    numbers: Iterable[int | str] = (),
+    field: str | None = None,
+    code: str | None = None,
+) -> Graph | None:
+    """archspec accepts ``spec`` on ``dims`` exactly when the hand-built torch module runs.
+
+    Accepted: the oracle passes, and the output dims and parameter count equal
+    the hand-built module's. Refused: the diagnostic is located and names
+    ``numbers`` (and points at ``field``, when given).
+    """
+    real = torch_result(make, dims)
+    if real is None:
+        expect_rejection(spec, dims, numbers=numbers, field=field, code=code)
+        return None
+    graph, _ = check_against_torch(spec, dims)
+    shape, num_params = real
+    assert tuple(graph.output.dims) == shape, f"archspec {graph.output} != torch {shape}"
+    assert graph.num_params == num_params, f"archspec {graph.num_params} params != torch {num_params}"
+    return graph
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -250,3 +266,29 @@ def check_symbolic(
             compile_spec(text, dims)
         torch_raises(make or (lambda: archspec.build(graph)), dims)
     return graph
+
+
+def check_same_function(ours: nn.Module, reference: nn.Module, dims: Sequence[int], *, seed: int = 1) -> None:
+    """``ours`` computes what the hand-written ``reference`` does, with its weights.
+
+    The state dicts must hold the same shapes in the same order (so that a
+    reference checkpoint loads by position); the reference's values, with
+    randomized batchnorm statistics, are copied over and both run in eval mode.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, buffer in reference.named_buffers():
+            if name.endswith("running_mean"):
+                buffer.copy_(torch.randn(buffer.shape, generator=generator))
+            elif name.endswith("running_var"):
+                buffer.copy_(torch.rand(buffer.shape, generator=generator) + 0.5)
+        for parameter in reference.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.3)
+    ours_state, reference_state = ours.state_dict(), reference.state_dict()
+    ours_shapes = [tuple(v.shape) for v in ours_state.values()]
+    reference_shapes = [tuple(v.shape) for v in reference_state.values()]
+    assert ours_shapes == reference_shapes, f"{list(ours_state)} vs {list(reference_state)}"
+    ours.load_state_dict(dict(zip(ours_state, reference_state.values(), strict=True)))
+    got, want = run_module(ours, dims, seed), run_module(reference, dims, seed)
+    assert got.shape == want.shape
+    assert torch.allclose(got, want, atol=1e-5, rtol=1e-4), (got - want).abs().max()

@@ -1,0 +1,81 @@
+"""residual against d2l's Residual block (ResNet)."""
+
+from __future__ import annotations
+
+import pytest
+from torch import nn
+
+from tests.primitives.d2l_blocks import Residual as D2LResidual
+from tests.primitives.oracle import (
+    check_against_torch,
+    check_agreement,
+    check_same_function,
+    check_symbolic,
+    expect_rejection,
+    layer_spec,
+    torch_raises,
+)
+
+
+@pytest.mark.parametrize("sizes", [(6, 6), (7, 5), (1, 2)])
+@pytest.mark.parametrize(("in_channels", "out_channels"), [(3, 3), (3, 6), (6, 4)])
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("use_1x1conv", [None, True, False])
+def test_residual(
+    sizes: tuple[int, int], in_channels: int, out_channels: int, stride: int, use_1x1conv: bool | None
+) -> None:
+    params: dict[str, object] = {"out_channels": out_channels, "stride": stride}
+    if use_1x1conv is not None:
+        params["use_1x1conv"] = use_1x1conv
+    dims = (in_channels, *sizes)
+    changes = in_channels != out_channels or stride != 1
+    project = changes if use_1x1conv is None else use_1x1conv
+    spec = layer_spec({"residual": params}, dims)
+
+    def reference() -> nn.Module:
+        return D2LResidual(in_channels, out_channels, use_1x1conv=project, strides=stride)
+
+    if use_1x1conv is False and changes:
+        # The identity shortcut cannot be added: both refuse.
+        expect_rejection(spec, numbers=(in_channels, out_channels), path="0", field="use_1x1conv")
+        torch_raises(reference, dims)
+        return
+    graph = check_agreement(spec, dims, reference)
+    assert graph is not None
+    expected = tuple((n - 1) // stride + 1 for n in sizes)
+    assert tuple(graph.output.dims) == (out_channels, *expected)
+    assert ("0.conv3" in {layer.path for layer in graph.layers}) == project
+    _, module = check_against_torch(spec)
+    check_same_function(module, reference(), dims)
+
+
+@pytest.mark.parametrize("dims", [(3, 9), (2, 3, 4, 5)])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_residual_on_1d_and_3d(dims: tuple[int, ...], stride: int) -> None:
+    graph, _ = check_against_torch(layer_spec({"residual": {"out_channels": 4, "stride": stride}}, dims))
+    assert tuple(graph.output.dims) == (4, *((n - 1) // stride + 1 for n in dims[1:]))
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_residual_symbolic(stride: int) -> None:
+    input = (3, "H", "W")
+    graph = check_symbolic(
+        layer_spec({"residual": {"out_channels": 5, "stride": stride}}, input),
+        input,
+        sizes=(1, 4, 9),
+        make=lambda: D2LResidual(3, 5, use_1x1conv=True, strides=stride),
+    )
+    assert graph.min_sizes == {"H": 1, "W": 1}
+
+
+def test_residual_identity_shortcut_with_stride_on_1x1() -> None:
+    # Both paths are 1x1 here, so the identity shortcut adds, as d2l's Residual does.
+    dims = (3, 1, 1)
+    params = {"out_channels": 3, "stride": 2, "use_1x1conv": False}
+    graph = check_agreement(
+        layer_spec({"residual": params}, dims),
+        dims,
+        lambda: D2LResidual(3, 3, use_1x1conv=False, strides=2),
+    )
+    assert graph is not None
+    assert tuple(graph.output.dims) == (3, 1, 1)
