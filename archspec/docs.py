@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from archspec.blocks.library import prelude
 from archspec.primitives.registry import primitives
 
 
@@ -51,29 +52,54 @@ def _default(info: dict[str, Any], required: bool) -> str:
     return f"`{json.dumps(info.get('default'))}`"
 
 
+def _params_table(schema: dict[str, Any], extra: list[tuple[str, str, str, str]]) -> list[str]:
+    required = set(schema.get("required", []))
+    rows = [
+        (f"`{field}`", _type_of(info), _default(info, field in required), info.get("description", ""))
+        for field, info in schema.get("properties", {}).items()
+        if field != "name" or field in required
+    ] + extra
+    if not rows:
+        return []
+    lines = ["| parameter | type | default | meaning |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d.replace('|', chr(92) + '|')} |" for a, b, c, d in rows]
+    return [*lines, ""]
+
+
 def reference_markdown() -> str:
     lines = [
         "# Primitive reference",
         "",
-        "Generated from the registry by `python -m archspec.docs`; do not edit by hand.",
-        "Every layer also takes `name` (an identifier): its module attribute and path.",
+        "Generated from the registry and the prelude by `python -m archspec.docs`; do not edit by hand.",
+        "Every layer also takes `name` (an identifier): its module attribute and path. Any value",
+        "may be an expression (`=4 * width`) over the parameters of the block it is in.",
+        "",
+        "## Primitives",
         "",
     ]
     for name, primitive in sorted(primitives().items()):
         schema = primitive.params.model_json_schema()
-        required = set(schema.get("required", []))
-        lines += [f"## `{name}`", "", primitive.summary, ""]
-        fields = {k: v for k, v in schema.get("properties", {}).items() if k != "name" or k in required}
-        if not fields:
-            lines += [f"No parameters: write `- {name}`.", ""]
-            continue
-        lines += ["| parameter | type | default | meaning |", "| --- | --- | --- | --- |"]
-        for field, info in fields.items():
-            meaning = info.get("description", "").replace("|", "\\|")
-            lines.append(
-                f"| `{field}` | {_type_of(info)} | {_default(info, field in required)} | {meaning} |"
+        layer_rows = [
+            (
+                f"`{field.name}`",
+                "list of branches (lists of layers)" if field.branches else "list of layers",
+                "required" if field.required else "`[]`",
+                field.description,
             )
-        lines.append("")
+            for field in primitive.layer_fields
+        ]
+        lines += [f"### `{name}`", "", primitive.summary, ""]
+        table = _params_table(schema, layer_rows)
+        lines += table or [f"No parameters: write `- {name}`.", ""]
+    lines += [
+        "## Built-in blocks",
+        "",
+        "Defined in `archspec/blocks/prelude.yaml` with the same `blocks:` mechanism that specs use.",
+        "",
+    ]
+    for name, block in sorted(prelude().items()):
+        lines += [f"### `{name}`", "", block.summary, ""]
+        lines += _params_table(block.params.model_json_schema(), [])
     return "\n".join(lines)
 
 

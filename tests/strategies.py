@@ -1,7 +1,8 @@
 """Hypothesis strategies: random layer stacks drawn from every registered primitive.
 
-Parameters are drawn from each primitive's JSON Schema (its pydantic params
-model), so a primitive added later is covered without touching this file:
+Parameters are drawn from each primitive's and built-in block's JSON Schema
+(its pydantic params model) and its layer fields, so a primitive or built-in
+block added later is covered without touching this file:
 ints within small ranges above their minimum, lists of the allowed lengths,
 enums (``same``/``valid``), booleans, bounded floats, nulls, and nested
 ``layers`` for primitives that hold layers. Values are kept small so that
@@ -17,7 +18,8 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from archspec.primitives.registry import primitives
+from archspec.blocks.library import prelude
+from archspec.primitives.registry import LayerField, primitives
 
 # How far above its minimum an int may go, by field name; others get DEFAULT_SPAN.
 INT_SPANS = {
@@ -28,6 +30,7 @@ INT_SPANS = {
     "groups": 3,
     "num_convs": 2,
     "output_size": 2,
+    "n": 2,
 }
 DEFAULT_SPAN = 5
 MAX_DEPTH = 2  # nesting of primitives that hold layers (sequential)
@@ -75,27 +78,40 @@ def value_for(field: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     raise AssertionError(f"no strategy for {field}: {schema}")
 
 
+def kinds() -> dict[str, tuple[Any, tuple[LayerField, ...]]]:
+    """Every primitive and built-in block: its params model and its layer fields."""
+    found = {name: (p.params, p.layer_fields) for name, p in primitives().items()}
+    found.update({name: (block.params, ()) for name, block in prelude().items()})
+    return found
+
+
 @st.composite
 def layer(draw: st.DrawFn, depth: int = 0) -> Any:
-    """One layer: a bare primitive name or ``{primitive: params}``."""
-    table = primitives()
-    names = sorted(n for n, p in table.items() if depth < MAX_DEPTH or not p.nested)
+    """One layer: a bare name or ``{kind: params}``, from every primitive and built-in block."""
+    table = kinds()
+    names = sorted(n for n, (_, fields) in table.items() if depth < MAX_DEPTH or not fields)
     name = draw(st.sampled_from(names))
-    primitive = table[name]
-    schema = primitive.params.model_json_schema()
+    model, layer_fields = table[name]
+    schema = model.model_json_schema()
     required = set(schema.get("required", []))
     params: dict[str, Any] = {}
     for field, info in schema["properties"].items():
         if field == "name":
             continue  # names are given afterwards, unique within their group
-        if primitive.nested and field == "layers":
-            params[field] = draw(layer_list(depth + 1, max_size=3))
-        elif info.get("inferred"):
+        if info.get("inferred"):
             # Usually left to inference; sometimes stated, rightly or wrongly.
             if draw(st.integers(0, 9)) == 0:
                 params[field] = draw(st.integers(1, 8))
         elif field in required or draw(st.booleans()):
             params[field] = draw(value_for(field, info))
+    for spec in layer_fields:
+        if not spec.required and draw(st.booleans()):
+            continue
+        size = max(spec.min_items, 1 if spec.required else 0)
+        if spec.branches:
+            params[spec.name] = draw(st.lists(layer_list(depth + 1, 0, 2), min_size=size, max_size=3))
+        else:
+            params[spec.name] = draw(layer_list(depth + 1, size, 3))
     if "name" in required:
         params["name"] = "group"
     return {name: params} if params else name
@@ -108,13 +124,17 @@ def _name_groups(layers: list[Any], prefix: str = "g") -> list[Any]:
             (params,) = item.values()
             if params.get("name") == "group":
                 params["name"] = f"{prefix}{index}"
-            if isinstance(params.get("layers"), list):
-                _name_groups(params["layers"], f"{prefix}{index}_")
+            for value in params.values():
+                if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+                    for branch, inner in enumerate(value):
+                        _name_groups(inner, f"{prefix}{index}_{branch}_")
+                elif isinstance(value, list) and value and isinstance(value[0], (dict, str)):
+                    _name_groups(value, f"{prefix}{index}_")
     return layers
 
 
 def layer_list(depth: int = 0, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[list[Any]]:
-    return st.lists(layer(depth), min_size=min_size, max_size=max_size).map(_name_groups)
+    return st.lists(layer(depth), min_size=min_size, max_size=max_size)
 
 
 def input_dims(min_size: int = 1, max_size: int = 24) -> st.SearchStrategy[list[int]]:
@@ -143,7 +163,7 @@ def spec_data(draw: st.DrawFn, dims: st.SearchStrategy[list[Any]] | None = None)
         "archspec": 1,
         "name": "drawn",
         "input": draw(dims if dims is not None else input_dims()),
-        "layers": draw(layer_list()),
+        "layers": _name_groups(draw(layer_list())),
     }
 
 

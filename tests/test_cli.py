@@ -26,7 +26,7 @@ def test_compile_prints_the_seed_shapes_and_totals(capsys) -> None:
 def test_compile_shows_nested_layers_by_default(capsys) -> None:
     assert main(["compile", "specs/googlenet.yaml"]) == 0
     out = capsys.readouterr().out
-    assert "b3.0.p2_2" in out
+    assert "b3.0.1.p2_2" in out
 
 
 def test_compile_with_a_symbolic_input_reports_the_smallest_sizes(capsys) -> None:
@@ -63,7 +63,7 @@ def test_validate_many_files_reports_each_problem_and_a_summary(tmp_path, capsys
     assert main(["validate", *map(str, SPECS), str(bad), str(missing)]) == 1
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
-    assert f"{bad}:4:5: error[E203]: layer 0: unknown primitive 'relux'" in lines
+    assert f"{bad}:4:5: error[E203]: layer 0: unknown primitive or block 'relux'" in lines
     assert f"{bad}:5:5: error[E202]: layer 1: conv needs 'out_channels'" in lines
     assert any(line.startswith(f"{missing}:1:1: error[E100]: cannot read") for line in lines)
     assert captured.out.strip() == f"{len(SPECS) + 2} files checked: 3 errors in 2"

@@ -18,7 +18,7 @@ def test_reference_is_in_sync_with_the_registry() -> None:
 
 def test_reference_lists_every_primitive() -> None:
     text = reference_markdown()
-    assert all(f"## `{name}`" in text for name in primitives())
+    assert all(f"### `{name}`" in text for name in primitives())
 
 
 def test_error_catalogue_documents_every_code_with_an_example() -> None:

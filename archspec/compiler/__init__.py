@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archspec.compiler.graph import Graph, LayerInfo
-from archspec.compiler.infer import InferenceStopped, infer_layers, input_shape
+from archspec.compiler.infer import InferenceStopped, expand_spec, infer_layers, input_shape
 from archspec.compiler.minsize import find_min_sizes, succeeds
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.schema.spec import Spec
@@ -19,8 +19,9 @@ def compile_spec(spec: Spec, dims: tuple[int | str, ...] | None = None) -> Graph
     """
     dims = spec.input if dims is None else dims
     x = input_shape(dims)
+    nodes = expand_spec(spec)
     try:
-        roots = infer_layers(spec, x)
+        roots = infer_layers(spec, x, nodes)
     except InferenceStopped as stopped:
         raise SpecError([stopped.diagnostic]) from None
     symbols = [d for d in dims if isinstance(d, str)]
@@ -29,7 +30,7 @@ def compile_spec(spec: Spec, dims: tuple[int | str, ...] | None = None) -> Graph
 
         def runs(sizes: dict[str, int]) -> bool:
             bound = tuple(sizes[d] if isinstance(d, str) else d for d in dims)
-            return succeeds(lambda: infer_layers(spec, input_shape(bound)))
+            return succeeds(lambda: infer_layers(spec, input_shape(bound), nodes))
 
         found = find_min_sizes(symbols, runs)
         if found is None:

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from archspec.diagnostics import Span
 from archspec.schema.spec import Spec
-from archspec.schema.types import LayerParams
 from archspec.shapes.dims import substitute
 from archspec.shapes.tensor import TensorShape
 
@@ -18,20 +19,29 @@ class LayerInfo:
     """One layer after inference.
 
     ``name`` is its attribute in the parent module, ``path`` the dotted path
-    from the network (``b3.0.p2_2``); ``own_params`` counts the weights of this
-    layer alone, ``num_params`` those of its whole subtree.
+    from the network (``b3.0.1.p2_2``); ``own_params`` counts the weights of
+    this layer alone, ``num_params`` those of its whole subtree. ``primitive``
+    and ``params`` say how the layer is built; for a block call, ``block`` and
+    ``args`` say what the spec wrote (an inception is built as a concat).
     """
 
     path: str
     name: str
     primitive: str
-    params: LayerParams
+    params: BaseModel
     input: TensorShape
     output: TensorShape
     own_params: int
     children: tuple[LayerInfo, ...] = ()
     span: Span | None = None
     batch_statistics: bool = False
+    block: str | None = None
+    args: BaseModel | None = None
+
+    @property
+    def kind(self) -> str:
+        """What the spec wrote here: the block's name for a block call, else the primitive."""
+        return self.block or self.primitive
 
     @property
     def input_shape(self) -> tuple[Any, ...]:

@@ -1,22 +1,30 @@
-"""Shape inference: run each layer's rule over the spec's layer tree.
+"""Shape inference: run each layer's rule over the expanded layer tree.
 
 Rules raise :class:`RuleError` without knowing where they are; the
-:class:`Context` adds the file:line:col of the parameter at fault (or of the
-layer) and the layer path. Inference stops at the first shape error, since
-every later shape depends on it.
+:class:`Context` adds the file:line:col (of the parameter at fault, or of the
+layer; inside a built-in block, of the call in the user's file) and the layer
+path. Inference stops at the first shape error, since every later shape
+depends on it. Block calls are instantiated here, where ``in_channels`` is
+known: a block whose body is one layer becomes that layer (an ``inception``
+is its ``concat``); a longer body becomes a group.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
+from archspec.blocks.library import PRELUDE_FILE
+from archspec.compiler.expand import expand
 from archspec.compiler.graph import LayerInfo
-from archspec.diagnostics import Diagnostic, RuleError, Span
-from archspec.loader import KeyPath
-from archspec.primitives.registry import lookup
-from archspec.schema.spec import LayerNode, Spec
+from archspec.diagnostics import Diagnostic, RuleError, SpecError
+from archspec.primitives.registry import Primitive, primitives
+from archspec.schema.layers import LayerNode
+from archspec.schema.spec import Spec
 from archspec.schema.types import LayerParams
-from archspec.shapes.dims import make_symbol
+from archspec.shapes.dims import is_concrete, make_symbol
 from archspec.shapes.tensor import TensorShape
 
 
@@ -31,8 +39,7 @@ class InferenceStopped(Exception):
 @dataclass
 class _Frame:
     path: str
-    node: LayerNode | None
-    span: Span | None
+    node: LayerNode
     children: list[LayerInfo]
 
 
@@ -43,76 +50,120 @@ class Context:
         self.spec = spec
         self._stack: list[_Frame] = []
 
-    def child(self, name: str, primitive: str, params: LayerParams, x: TensorShape) -> TensorShape:
-        """Infer a part of a composite (``p2_2`` of an inception) and record it."""
+    def run_layers(self, field: str, x: TensorShape) -> TensorShape:
+        """Infer the layers of the current node's ``field`` in order (``sequential``)."""
         frame = self._stack[-1]
-        info = self._infer(primitive, params, name, f"{frame.path}.{name}", x, None, frame.span)
-        frame.children.append(info)
-        return info.output
-
-    def run_children(self, x: TensorShape) -> TensorShape:
-        """Infer the nested layers of the current node (``sequential``)."""
-        frame = self._stack[-1]
-        assert frame.node is not None
-        for info in self.sequence(frame.node.children, x, f"{frame.path}."):
+        for info in self.sequence(frame.node.groups.get(field, ()), x, f"{frame.path}."):
             frame.children.append(info)
             x = info.output
         return x
 
+    def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]:
+        """Infer every branch on ``x``; each becomes one child (identity, a layer or a group)."""
+        frame = self._stack[-1]
+        outputs, names = [], []
+        for index, branch in enumerate(frame.node.groups.get("branches", ())):
+            info = self._branch(branch, str(index), f"{frame.path}.", x)
+            frame.children.append(info)
+            outputs.append(info.output)
+            names.append(info.name)
+        return outputs, names
+
+    def _branch(self, branch: tuple[LayerNode, ...], index: str, prefix: str, x: TensorShape) -> LayerInfo:
+        if len(branch) == 1:
+            name = branch[0].name or index
+            return self._infer(branch[0], name, prefix + name, x)
+        if not branch:
+            return LayerInfo(prefix + index, index, "identity", LayerParams(), x, x, 0)
+        children = self.sequence(branch, x, f"{prefix}{index}.")
+        return LayerInfo(
+            prefix + index, index, "sequential", LayerParams(), x, children[-1].output, 0, tuple(children)
+        )
+
     def sequence(self, nodes: tuple[LayerNode, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
-        infos = []
+        infos: list[LayerInfo] = []
+        seen: set[str] = set()
         for index, node in enumerate(nodes):
-            name = node.params.name or str(index)
-            info = self._infer(node.primitive, node.params, name, prefix + name, x, node, node.span)
+            name = node.name or str(index)
+            if name in seen:
+                raise InferenceStopped(
+                    Diagnostic(
+                        "E205",
+                        f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
+                        node.field_span("name"),
+                        prefix + name,
+                        "leave layers inside repeat unnamed, or name each copy's block",
+                    )
+                )
+            seen.add(name)
+            info = self._infer(node, name, prefix + name, x)
             infos.append(info)
             x = info.output
         return infos
 
-    def _infer(
-        self,
-        primitive_name: str,
-        params: LayerParams,
-        name: str,
-        path: str,
-        x: TensorShape,
-        node: LayerNode | None,
-        span: Span | None,
-    ) -> LayerInfo:
-        primitive = lookup(primitive_name)
-        assert primitive is not None, primitive_name  # the schema checked every name
-        frame = _Frame(path, node, span, [])
+    def _infer(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:
+        if node.is_block:
+            return self._instantiate(node, name, path, x)
+        primitive: Primitive = primitives()[node.primitive]
+        assert primitive.infer is not None and node.params is not None, node.primitive
+        frame = _Frame(path, node, [])
         self._stack.append(frame)
         try:
-            result = primitive.infer(params, x, self)
+            result = primitive.infer(node.params, x, self)
         except RuleError as error:
-            raise InferenceStopped(self._locate(error, node, span, path, x)) from None
+            raise InferenceStopped(self._locate(error, path, x)) from None
         finally:
             self._stack.pop()
         return LayerInfo(
             path,
             name,
-            primitive_name,
-            params,
+            node.primitive,
+            node.params,
             x,
             result.shape,
             result.num_params,
             tuple(frame.children),
-            span,
+            node.span,
             result.batch_statistics,
         )
 
-    def _locate(
-        self,
-        error: RuleError,
-        node: LayerNode | None,
-        span: Span | None,
-        path: str,
-        x: TensorShape,
-    ) -> Diagnostic:
-        if node is not None and error.field is not None:
-            key: KeyPath = (*node.key_path, node.primitive, error.field)
-            if key in self.spec.source.keys:
-                span = self.spec.source.span(key)
+    def _instantiate(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:
+        """A block call: its body, expanded with its arguments and ``in_channels``."""
+        block = self.spec.blocks.blocks[node.primitive]
+        args = node.params
+        assert args is not None
+        env: dict[str, Any] = args.model_dump(exclude={"name"})
+        if is_concrete(x.channels):
+            env["in_channels"] = x.channels
+        key = (json.dumps(env, sort_keys=True, default=str), node.primitive)
+        body = block.expansions.get(key)
+        self._stack.append(_Frame(path, node, []))
+        try:
+            if body is None:
+                body = block.expansions[key] = expand(self.spec, block.layers, env)
+            if len(body) == 1:
+                info = self._infer(body[0], name, path, x)
+            else:
+                children = self.sequence(body, x, f"{path}.")
+                info = LayerInfo(
+                    path, name, "sequential", args, x, children[-1].output, 0, tuple(children), node.span
+                )
+        except SpecError as error:  # a bad expression or value in the body
+            raise InferenceStopped(replace(error.diagnostics[0], path=path)) from None
+        finally:
+            self._stack.pop()
+        return replace(info, block=block.name, args=args, span=node.span)
+
+    def _locate(self, error: RuleError, path: str, x: TensorShape) -> Diagnostic:
+        """Where a rule's error points: the parameter at fault if the user wrote
+        the layer, else the innermost layer (or block call) the user wrote."""
+        written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
+        innermost = self._stack[-1].node
+        span = written[-1].span if written else None
+        if error.field is not None and written and written[-1] is innermost:
+            key = (*innermost.key_path, innermost.primitive, error.field)
+            if key in innermost.source.keys:
+                span = innermost.source.span(key)
         message = error.message
         if str(x) not in message:
             message = f"{message}; the layer input is {x}"
@@ -124,6 +175,11 @@ def input_shape(dims: tuple[int | str, ...]) -> TensorShape:
     return TensorShape(tuple(make_symbol(d) if isinstance(d, str) else d for d in dims))
 
 
-def infer_layers(spec: Spec, x: TensorShape) -> tuple[LayerInfo, ...]:
-    """Shaped layers of the spec for input ``x``; raises InferenceStopped."""
-    return tuple(Context(spec).sequence(spec.layers, x, ""))
+def infer_layers(spec: Spec, x: TensorShape, nodes: tuple[LayerNode, ...]) -> tuple[LayerInfo, ...]:
+    """Shaped layers of the (expanded) spec for input ``x``; raises InferenceStopped."""
+    return tuple(Context(spec).sequence(nodes, x, ""))
+
+
+def expand_spec(spec: Spec, env: Mapping[str, Any] | None = None) -> tuple[LayerNode, ...]:
+    """The spec's top-level layers, expanded; raises SpecError."""
+    return expand(spec, spec.layers, env or {})

@@ -14,7 +14,7 @@ from archspec.primitives.registry import lookup
 def build_layer(layer: LayerInfo) -> nn.Module:
     children = OrderedDict((child.name, build_layer(child)) for child in layer.children)
     primitive = lookup(layer.primitive)
-    assert primitive is not None, layer.primitive
+    assert primitive is not None and primitive.build is not None, layer.primitive
     return primitive.build(layer, children)
 
 

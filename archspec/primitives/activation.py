@@ -1,7 +1,11 @@
-"""Elementwise activations: relu, sigmoid, tanh. Shape in = shape out."""
+"""Elementwise layers: relu, relu6, sigmoid, tanh, hardswish, hardsigmoid, identity.
+
+Shape in = shape out; no weights.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from archspec.primitives.registry import Inferred, Primitive, register
@@ -19,24 +23,29 @@ def same_shape(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(x)
 
 
-def build_relu(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+def _builder(make: Callable[[], nn.Module]) -> Callable[[LayerInfo, dict[str, nn.Module]], nn.Module]:
+    def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+        return make()
+
+    return build
+
+
+def _torch_nn():
     from torch import nn
 
-    return nn.ReLU()
+    return nn
 
 
-def build_sigmoid(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
+# name -> (module factory, formula); the factories import torch only when called.
+ELEMENTWISE: dict[str, tuple[Callable[[], nn.Module], str]] = {
+    "relu": (lambda: _torch_nn().ReLU(), "max(x, 0)"),
+    "relu6": (lambda: _torch_nn().ReLU6(), "min(max(x, 0), 6)"),
+    "sigmoid": (lambda: _torch_nn().Sigmoid(), "1 / (1 + exp(-x))"),
+    "tanh": (lambda: _torch_nn().Tanh(), "tanh(x)"),
+    "hardswish": (lambda: _torch_nn().Hardswish(), "x * relu6(x + 3) / 6"),
+    "hardsigmoid": (lambda: _torch_nn().Hardsigmoid(), "relu6(x + 3) / 6"),
+    "identity": (lambda: _torch_nn().Identity(), "x"),
+}
 
-    return nn.Sigmoid()
-
-
-def build_tanh(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
-    return nn.Tanh()
-
-
-register(Primitive("relu", LayerParams, same_shape, build_relu, "max(x, 0), elementwise."))
-register(Primitive("sigmoid", LayerParams, same_shape, build_sigmoid, "1 / (1 + exp(-x)), elementwise."))
-register(Primitive("tanh", LayerParams, same_shape, build_tanh, "tanh(x), elementwise."))
+for _name, (_make, _formula) in ELEMENTWISE.items():
+    register(Primitive(_name, LayerParams, same_shape, _builder(_make), f"{_formula}, elementwise."))

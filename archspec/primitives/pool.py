@@ -104,24 +104,30 @@ def infer_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape, ctx: Context) -> In
 
 
 def infer_global(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
-    spatial = require_spatial(x, "global_avgpool")
+    spatial = require_spatial(x, "global pooling")
     return Inferred(TensorShape((x.channels, *(1,) * spatial)))
 
 
-def _adaptive_class(layer: LayerInfo) -> type[nn.Module]:
+def _adaptive_class(layer: LayerInfo, kind: str) -> type[nn.Module]:
     from torch import nn
 
-    return {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}[
-        len(layer.input.spatial)
-    ]
+    classes = {
+        "avg": (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d),
+        "max": (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d),
+    }[kind]
+    return classes[len(layer.input.spatial) - 1]
 
 
 def build_adaptive(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    return _adaptive_class(layer)(torch_size(layer.params.output_size, len(layer.input.spatial)))
+    return _adaptive_class(layer, "avg")(torch_size(layer.params.output_size, len(layer.input.spatial)))
 
 
-def build_global(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    return _adaptive_class(layer)(1)
+def build_global_avg(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    return _adaptive_class(layer, "avg")(1)
+
+
+def build_global_max(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    return _adaptive_class(layer, "max")(1)
 
 
 register(
@@ -156,7 +162,16 @@ register(
         "global_avgpool",
         LayerParams,
         infer_global,
-        build_global,
+        build_global_avg,
         "Average over all spatial positions: output size 1 on every spatial axis.",
+    )
+)
+register(
+    Primitive(
+        "global_maxpool",
+        LayerParams,
+        infer_global,
+        build_global_max,
+        "Maximum over all spatial positions: output size 1 on every spatial axis.",
     )
 )

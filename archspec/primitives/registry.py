@@ -41,25 +41,47 @@ Builder = Callable[["LayerInfo", "dict[str, nn.Module]"], "nn.Module"]
 
 
 @dataclass(frozen=True)
+class LayerField:
+    """A parameter that holds layers: a list of layers, or (``branches``) a list
+    of such lists. It is parsed by the schema, not by the params model."""
+
+    name: str
+    description: str
+    branches: bool = False
+    required: bool = True
+    min_items: int = 1
+
+
+@dataclass(frozen=True)
 class Primitive:
     """One layer kind.
 
     ``infer(params, input, ctx)`` computes the output shape (composites infer
     their parts through ``ctx.child``); ``build(layer, children)`` makes the
     ``nn.Module`` from the shaped layer and its already-built children, and is
-    the only place that imports torch. ``composite`` marks a primitive made of
-    parts (its rule calls ``ctx.child``, its builder takes the built parts);
-    ``nested`` marks one whose ``layers`` field holds a list of layers
-    (``sequential``).
+    the only place that imports torch. ``layer_fields`` are the parameters
+    that hold layers (``sequential``'s ``layers``, ``add``'s ``branches``);
+    a primitive with them is ``composite``: its rule runs its parts through
+    the context, its builder takes the built parts. A splice primitive
+    (``repeat``, ``if``) has no module: ``splices(params, groups)`` says which
+    groups of layers stand in its place in the parent's sequence.
     """
 
     name: str
     params: type[LayerParams]
-    infer: ShapeRule
-    build: Builder
+    infer: ShapeRule | None
+    build: Builder | None
     summary: str
-    composite: bool = False
-    nested: bool = False
+    layer_fields: tuple[LayerField, ...] = ()
+    splices: Callable[[Any, dict[str, tuple[Any, ...]]], list[tuple[Any, ...]]] | None = None
+
+    @property
+    def splice(self) -> bool:
+        return self.splices is not None
+
+    @property
+    def composite(self) -> bool:
+        return bool(self.layer_fields)
 
 
 _TABLE: dict[str, Primitive] = {}

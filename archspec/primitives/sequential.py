@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.primitives.registry import Inferred, LayerField, Primitive, register
 from archspec.schema.types import Identifier, LayerParams
 from archspec.shapes.tensor import TensorShape
 
@@ -20,18 +20,19 @@ if TYPE_CHECKING:
 
 class SequentialParams(LayerParams):
     name: Identifier = Field(description="The group's name: its module attribute and path.")
-    layers: Annotated[list[Any], Field(min_length=1)] = Field(
-        description="The layers of the group, in order, written as at the top level."
-    )
 
 
 def infer(p: SequentialParams, x: TensorShape, ctx: Context) -> Inferred:
-    return Inferred(ctx.run_children(x))
+    return Inferred(ctx.run_layers("layers", x))
 
 
 def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
     from torch import nn
 
+    from archspec.emit.layers import Block
+
+    if layer.block is not None:
+        return Block(layer.block, OrderedDict(children))
     return nn.Sequential(OrderedDict(children))
 
 
@@ -42,7 +43,6 @@ register(
         infer,
         build,
         "A named group of layers, built as one nn.Sequential.",
-        composite=True,
-        nested=True,
+        layer_fields=(LayerField("layers", "The layers of the group, in order."),),
     )
 )

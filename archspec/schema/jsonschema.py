@@ -2,60 +2,124 @@
 
 Editors use it through the ``# yaml-language-server: $schema=…`` line at the
 top of each spec; ``archspec schema -o archspec.schema.json`` writes it, and a
-test keeps the committed copy in sync.
+test keeps the committed copy in sync. Every primitive and built-in block is
+one option of ``layer``; a user's block is any other one-key mapping; any
+parameter value may be an expression (``=4 * width``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from archspec.primitives.registry import primitives
+from pydantic import BaseModel
+
+from archspec.blocks.definition import BlockDecl
+from archspec.blocks.library import prelude
+from archspec.primitives.registry import LayerField, primitives
 from archspec.schema.spec import SpecHeader
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
+EXPRESSION = {
+    "type": "string",
+    "pattern": "^=",
+    "description": "An expression over the block's parameters and in_channels, e.g. =4 * width.",
+}
 
 
-def _params_schema(name: str, defs: dict[str, Any]) -> dict[str, Any]:
-    primitive = primitives()[name]
-    schema = primitive.params.model_json_schema(ref_template="#/$defs/{model}")
+def _model_schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/$defs/{model}")
     defs.update(schema.pop("$defs", {}))
-    if primitive.nested:
-        layers = schema["properties"]["layers"]
-        schema["properties"]["layers"] = {"$ref": "#/$defs/layers", "description": layers["description"]}
+    for name, info in schema.get("properties", {}).items():
+        if name != "name":
+            schema["properties"][name] = {
+                "anyOf": [
+                    {k: v for k, v in info.items() if k != "description"},
+                    {"$ref": "#/$defs/expression"},
+                ],
+                **{k: v for k, v in info.items() if k in ("description", "default")},
+            }
     return schema
+
+
+def _layer_field(field: LayerField) -> dict[str, Any]:
+    if field.branches:
+        return {
+            "type": "array",
+            "items": {"$ref": "#/$defs/branch"},
+            "minItems": field.min_items,
+            "description": field.description,
+        }
+    return {"$ref": "#/$defs/layers", "description": field.description}
+
+
+def _kinds(defs: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, summary, params schema) of every primitive and built-in block."""
+    kinds = []
+    for name, primitive in primitives().items():
+        schema = _model_schema(primitive.params, defs)
+        for field in primitive.layer_fields:
+            schema.setdefault("properties", {})[field.name] = _layer_field(field)
+            if field.required:
+                schema.setdefault("required", []).append(field.name)
+        kinds.append((name, primitive.summary, schema))
+    for name, block in prelude().items():
+        kinds.append((name, block.summary, _model_schema(block.params, defs)))
+    return sorted(kinds)
 
 
 def spec_json_schema() -> dict[str, Any]:
     """A JSON Schema that accepts what the spec schema accepts, for editors and CI."""
-    defs: dict[str, Any] = {}
+    defs: dict[str, Any] = {"expression": EXPRESSION}
     options: list[dict[str, Any]] = []
     bare: list[str] = []
-    for name in sorted(primitives()):
-        params = _params_schema(name, defs)
+    builtins = []
+    for name, summary, params in _kinds(defs):
+        builtins.append(name)
         defs[f"{name}_params"] = params
-        reference = {"$ref": f"#/$defs/{name}_params"}
+        reference: dict[str, Any] = {"$ref": f"#/$defs/{name}_params"}
         if not params.get("required"):
             bare.append(name)
             reference = {"anyOf": [reference, {"type": "null"}]}
         options.append(
             {
                 "type": "object",
-                "description": primitives()[name].summary,
+                "description": summary,
                 "properties": {name: reference},
                 "required": [name],
                 "additionalProperties": False,
             }
         )
-    options.insert(0, {"enum": bare, "description": "A primitive that needs no parameters."})
+    options.insert(0, {"enum": bare, "description": "A primitive or block that needs no parameters."})
+    options.append(
+        {
+            "type": "object",
+            "description": "A call of a block defined under 'blocks:' or imported.",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "propertyNames": {"not": {"enum": builtins}},
+        }
+    )
     defs["layer"] = {
-        "description": "A primitive name, or a one-key mapping {primitive: params}.",
+        "description": "A primitive or block name, or a one-key mapping {name: params}.",
         "anyOf": options,
     }
-    defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1}
-    schema = SpecHeader.model_json_schema(ref_template="#/$defs/{model}")
-    schema["properties"]["layers"] = {
+    defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/layer"}}
+    defs["branch"] = {"$ref": "#/$defs/layers", "description": "A branch: a list of layers ([]: identity)."}
+    block = BlockDecl.model_json_schema(ref_template="#/$defs/{model}")
+    defs.update(block.pop("$defs", {}))
+    block["properties"]["layers"] = {
         "$ref": "#/$defs/layers",
-        "description": schema["properties"]["layers"]["description"],
+        "minItems": 1,
+        "description": "The block's layers.",
+    }
+    defs["block"] = block
+    schema = SpecHeader.model_json_schema(ref_template="#/$defs/{model}")
+    properties = schema["properties"]
+    properties["layers"] = {"$ref": "#/$defs/layers", "description": properties["layers"]["description"]}
+    properties["blocks"] = {
+        "type": "object",
+        "additionalProperties": {"$ref": "#/$defs/block"},
+        "description": properties["blocks"]["description"],
     }
     return {
         "$schema": DRAFT,

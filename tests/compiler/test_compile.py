@@ -132,8 +132,10 @@ def test_error_inside_a_composite_names_the_inner_layer() -> None:
           - residual: {out_channels: 8, use_1x1conv: false}
         """
     )
-    assert problem.path == "0" and "use_1x1conv" in problem.hint
-    assert problem.span.line == 4
+    # The add inside the built-in residual block; the span is the call in this file.
+    assert problem.path == "0.0" and problem.span.line == 4
+    assert "[N, 8, 8, 8]" in problem.message and "[N, 3, 8, 8]" in problem.message
+    assert "1x1 conv" in problem.hint
 
 
 def test_given_in_channels_is_checked() -> None:

@@ -8,15 +8,16 @@ import torch
 from torch import nn
 
 import archspec
-from archspec.emit.layers import Inception, Network, Residual
+from archspec.emit.layers import Add, Block, Concat, Network
 
 
 def test_module_tree_mirrors_the_spec() -> None:
     net = archspec.build("specs/googlenet.yaml")
     assert isinstance(net, Network)
     assert list(dict(net.named_children())) == ["b1", "b2", "b3", "b4", "b5", "5"]
-    assert isinstance(net.b3[0], Inception)
-    assert isinstance(net.b3[0].p2_2, nn.Conv2d) and net.b3[0].p2_2.in_channels == 96
+    inception = net.b3[0]  # a block whose body is one concat is that concat
+    assert isinstance(inception, Concat) and list(inception) == ["0", "1", "2", "3"]
+    assert isinstance(inception["1"].p2_2, nn.Conv2d) and inception["1"].p2_2.in_channels == 96
     graph = archspec.compile("specs/googlenet.yaml")
     names = dict(net.named_modules())
     assert all(layer.path in names for layer in graph.layers)
@@ -46,10 +47,13 @@ def test_residual_projection_only_when_the_shape_changes() -> None:
     )
     net = archspec.build(spec)
     blocks = list(net.children())
-    assert all(isinstance(block, Residual) for block in blocks)
-    assert [block.conv3 is not None for block in blocks] == [False, True, True, True]
-    # d2l registers conv1, conv2, conv3, bn1, bn2: a d2l state_dict loads by position.
-    assert [name for name, _ in blocks[1].named_children()] == ["conv1", "conv2", "conv3", "bn1", "bn2"]
+    assert all(isinstance(block, Block) and isinstance(block[0], Add) for block in blocks)
+    shortcuts = [type(block[0]["conv3" if "conv3" in block[0] else "1"]).__name__ for block in blocks]
+    assert shortcuts == ["Identity", "Conv2d", "Conv2d", "Conv2d"]
+    # The main path, then the shortcut, in forward order.
+    main = [name for name, _ in blocks[1][0]["0"].named_children()]
+    assert main == ["conv1", "bn1", "2", "conv2", "bn2"]
+    assert repr(blocks[0]).startswith("Residual(")
     with torch.no_grad():
         assert net.eval()(torch.randn(2, 8, 9, 9)).shape == (2, 16, 5, 5)
 

@@ -37,14 +37,15 @@ def test_residual(
 
     if use_1x1conv is False and changes:
         # The identity shortcut cannot be added: both refuse.
-        expect_rejection(spec, numbers=(in_channels, out_channels), path="0", field="use_1x1conv")
+        # The add inside the built-in block refuses; the error points at the call.
+        expect_rejection(spec, numbers=(in_channels, out_channels), path="0.0")
         torch_raises(reference, dims)
         return
     graph = check_agreement(spec, dims, reference)
     assert graph is not None
     expected = tuple((n - 1) // stride + 1 for n in sizes)
     assert tuple(graph.output.dims) == (out_channels, *expected)
-    assert ("0.conv3" in {layer.path for layer in graph.layers}) == project
+    assert ("0.0.conv3" in {layer.path for layer in graph.layers}) == project
     _, module = check_against_torch(spec)
     check_same_function(module, reference(), dims)
 

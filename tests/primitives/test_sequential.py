@@ -76,7 +76,7 @@ def test_nested_groups(dims: tuple[int, ...]) -> None:
         "b2.inner.0",
         "b2.deeper.deepest.0",
         "b2.deeper.1",
-        "b2.down.conv3",
+        "b2.down.0.conv3",
         "head.3",
     ]:
         assert path in paths

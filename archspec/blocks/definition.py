@@ -1,0 +1,170 @@
+"""Block definitions: named, parameterized groups of layers, written in YAML.
+
+    blocks:
+      fire:
+        description: SqueezeNet's Fire module.
+        params:
+          squeeze: int
+          expand: {type: int, description: Channels of each expand path.}
+        layers:
+          - conv: {name: squeeze, out_channels: =squeeze, kernel_size: 1}
+          - relu
+          - concat:
+              branches:
+                - [conv: {out_channels: =expand, kernel_size: 1}, relu]
+                - [conv: {out_channels: =expand, kernel_size: 3, padding: 1}, relu]
+
+A block's parameters become a pydantic model, so a call (``- fire:
+{squeeze: 16, expand: 64}``) is validated exactly like a primitive's params.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+
+from archspec.diagnostics import Diagnostic, Span
+from archspec.loader import KeyPath, SourceMap
+from archspec.schema.errors import validation_diagnostics
+from archspec.schema.layers import LayerNode, LayerParser
+from archspec.schema.types import Identifier, LayerParams
+
+ParamType = Literal["int", "float", "bool", "str", "ints", "size"]
+_ANNOTATIONS: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "str": str,
+    "ints": list[int],
+    "size": int | list[int],  # a kernel size, stride or padding: an int or one per axis
+}
+# Names the compiler binds itself, or that every layer already takes.
+RESERVED = {"name": "every layer takes 'name'", "in_channels": "it is bound to the input's channels"}
+
+
+class ParamDecl(BaseModel):
+    """A block parameter: its type, default (absent: required) and meaning."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    type: ParamType = Field(
+        description="int, float, bool, str, ints (a list of ints) or size (an int or a list of ints)."
+    )
+    default: Any = Field(None, description="The value when a call leaves it out; absent: required.")
+    description: str | None = Field(None, description="What the parameter means.")
+
+
+class BlockDecl(BaseModel):
+    """A block as written under ``blocks:``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    description: str | None = Field(None, description="What the block is, for people and the docs.")
+    params: dict[Identifier, ParamType | ParamDecl] = Field(
+        default_factory=dict,
+        description="Parameters: name -> type (required), or {type, default, description}.",
+    )
+    layers: list[Any] = Field(
+        min_length=1, description="The block's layers; '=…' values are expressions over the params."
+    )
+
+
+@dataclass(eq=False)
+class Block:
+    """A parsed block: its args model (like a primitive's params) and its layers."""
+
+    name: str
+    description: str | None
+    params: type[BaseModel]
+    layers: tuple[LayerNode, ...]
+    span: Span
+    source: SourceMap = field(repr=False)
+    expansions: dict[Any, tuple[LayerNode, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def summary(self) -> str:
+        return self.description or f"The block {self.name}."
+
+    def calls(self) -> set[str]:
+        """The blocks this block's layers call, directly."""
+        found: set[str] = set()
+
+        def visit(nodes: tuple[Any, ...]) -> None:
+            for node in nodes:
+                if isinstance(node, tuple):
+                    visit(node)
+                    continue
+                if node.is_block:
+                    found.add(node.primitive)
+                for group in node.groups.values():
+                    visit(group)
+
+        visit(self.layers)
+        return found
+
+
+def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for param, decl in decls.items():
+        if isinstance(decl, str):
+            decl = ParamDecl(type=decl)
+        annotation = _ANNOTATIONS[decl.type]
+        if "default" in decl.model_fields_set:
+            if decl.default is None:
+                annotation = annotation | None
+            fields[param] = (annotation, Field(decl.default, description=decl.description or param))
+        else:
+            fields[param] = (annotation, Field(description=decl.description or param))
+    return create_model(f"{name}_params", __base__=LayerParams, **fields)
+
+
+def declare_block(
+    name: str, raw: Any, base: KeyPath, parser: LayerParser, builtins: set[str]
+) -> Block | None:
+    """Parse ``blocks.<name>`` except its layers (see :func:`define_block`), so
+    that every block's parameters are known before any body calls it."""
+    source, problems = parser.source, parser.problems
+    span = source.span(base, key=True)
+    if name in builtins:
+        problems.append(
+            Diagnostic(
+                "E207",
+                f"the block '{name}' shadows the built-in {name}",
+                span,
+                hint=f"rename the block, e.g. my_{name}",
+            )
+        )
+        return None
+    try:
+        decl = BlockDecl.model_validate(raw)
+    except ValidationError as error:
+        problems.extend(validation_diagnostics(error, BlockDecl, raw, base, source, what=f"block {name}"))
+        return None
+    before = len(problems)
+    for param, item in decl.params.items():
+        where = source.span((*base, "params", param), key=True)
+        if param in RESERVED:
+            problems.append(
+                Diagnostic(
+                    "E207", f"block {name}: a parameter cannot be called '{param}': {RESERVED[param]}", where
+                )
+            )
+        elif isinstance(item, ParamDecl) and "default" in item.model_fields_set and item.default is not None:
+            try:
+                TypeAdapter(_ANNOTATIONS[item.type]).validate_python(item.default, strict=True)
+            except ValidationError:
+                problems.append(
+                    Diagnostic(
+                        "E207", f"block {name}: the default of '{param}' is not of type {item.type}", where
+                    )
+                )
+    if len(problems) > before:
+        return None
+    return Block(name, decl.description, _args_model(name, decl.params), (), span, source)
+
+
+def define_block(block: Block, raw: dict[str, Any], base: KeyPath, parser: LayerParser) -> None:
+    """Parse the block's layers, now that every block it may call is declared."""
+    block.layers = parser.layers(raw["layers"], (*base, "layers"), f"{block.name}.")

@@ -1,0 +1,194 @@
+"""Expressions in block bodies: ``=4 * width``, ``=stride != 1 or in_channels != out``.
+
+A string value that starts with ``=`` is an expression over the block's
+parameters (and ``in_channels``, the channel count of the block's input). It
+is parsed with :func:`ast.parse` and evaluated by walking a whitelist of node
+types: numbers, booleans, ``None``, names, ``+ - * / // %``, comparisons,
+``and``/``or``/``not``, ``a if c else b``, lists and ``xs[i]``, and the functions ``min``,
+``max``, ``abs`` and ``int``/``round``. Nothing else is accepted: no
+attribute access, no subscripts, no calls of anything else, no ``**`` — spec
+text never reaches ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+PREFIX = "="
+MAX_LENGTH = 200
+MAX_MAGNITUDE = 1 << 62  # results beyond this are refused, so no value can explode
+
+
+class ExprError(ValueError):
+    """An expression that cannot be parsed or evaluated; the message says why."""
+
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "int": int,
+    "round": round,
+}
+
+
+def is_expression(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def parse(text: str) -> ast.expression:
+    """Parse ``=…`` text; refuse what the whitelist does not allow."""
+    source = text[len(PREFIX) :].strip()
+    if not source:
+        raise ExprError("an empty expression")
+    if len(source) > MAX_LENGTH:
+        raise ExprError(f"an expression longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as error:
+        raise ExprError(f"invalid expression {source!r}: {error.msg}") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ExprError(f"{type(node).__name__.lower()} is not allowed in an expression: {source!r}")
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS and not node.keywords
+        ):
+            raise ExprError(f"only {', '.join(_FUNCTIONS)} may be called: {source!r}")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, bool, type(None))):
+            raise ExprError(f"only numbers, true/false and None are constants: {source!r}")
+    return tree
+
+
+_ALLOWED = (
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.List,
+    ast.Subscript,
+    ast.USub,
+    ast.UAdd,
+    ast.Not,
+    ast.And,
+    ast.Or,
+    *_BINARY,
+    *_COMPARE,
+)
+
+
+def names_in(text: str) -> set[str]:
+    """The names an expression reads (functions excluded)."""
+    tree = parse(text)
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+
+
+def evaluate(text: str, env: Mapping[str, Any]) -> Any:
+    """The value of ``=…`` text with the names bound in ``env``."""
+    return _value(_eval(parse(text).body, env))
+
+
+def _value(result: Any) -> Any:
+    if isinstance(result, bool) or result is None:
+        return result
+    if isinstance(result, (int, float)) and abs(result) > MAX_MAGNITUDE:
+        raise ExprError(f"a value beyond ±2**62 ({type(result).__name__})")
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ExprError("a value that is not finite")
+    return result
+
+
+def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in ("true", "false"):
+            return node.id == "true"
+        if node.id not in env:
+            close = difflib.get_close_matches(node.id, list(env), n=1)
+            known = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(env)) or 'none'}"
+            raise ExprError(f"unknown name {node.id!r}; {known}")
+        return env[node.id]
+    if isinstance(node, ast.List):
+        return [_value(_eval(item, env)) for item in node.elts]
+    if isinstance(node, ast.Subscript):
+        sequence, index = _eval(node.value, env), _eval(node.slice, env)
+        if not isinstance(sequence, list) or not isinstance(index, int) or isinstance(index, bool):
+            raise ExprError("only a list can be indexed, and only by an int")
+        if not -len(sequence) <= index < len(sequence):
+            raise ExprError(f"index {index} is out of range for a list of {len(sequence)}")
+        return sequence[index]
+    if isinstance(node, ast.UnaryOp):
+        operand = _eval(node.operand, env)
+        if isinstance(node.op, ast.Not):
+            return not operand
+        return -operand if isinstance(node.op, ast.USub) else +operand
+    if isinstance(node, ast.BinOp):
+        left, right = _value(_eval(node.left, env)), _value(_eval(node.right, env))
+        try:
+            return _value(_BINARY[type(node.op)](left, right))
+        except ZeroDivisionError:
+            raise ExprError("a division by zero") from None
+        except TypeError as error:
+            raise ExprError(str(error)) from None
+    if isinstance(node, ast.BoolOp):
+        values = (_eval(v, env) for v in node.values)
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, env)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = _eval(right_node, env)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body if _eval(node.test, env) else node.orelse, env)
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        args = [_value(_eval(a, env)) for a in node.args]
+        try:
+            return _value(_FUNCTIONS[node.func.id](*args))
+        except (TypeError, ValueError) as error:
+            raise ExprError(f"{node.func.id}(): {error}") from None
+    raise ExprError(f"{type(node).__name__} is not allowed")  # unreachable after parse()
+
+
+def substitute(value: Any, env: Mapping[str, Any]) -> Any:
+    """``value`` with every ``=…`` string (in lists and mappings too) evaluated."""
+    if is_expression(value):
+        return evaluate(value, env)
+    if isinstance(value, list):
+        return [substitute(item, env) for item in value]
+    if isinstance(value, dict):
+        return {key: substitute(item, env) for key, item in value.items()}
+    return value

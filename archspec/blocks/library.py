@@ -1,0 +1,203 @@
+"""Where blocks come from: the prelude, imported block files, and the spec itself.
+
+The prelude (``prelude.yaml`` in this package) defines the built-in composites
+(vgg_block, nin_block, inception, residual) with the same mechanism users
+get. ``imports: [blocks/resnet.yaml]`` loads block files by path relative to
+the importing file, confined to the folder tree of the spec being compiled,
+with cycles detected; a block file holds only ``blocks:`` (and ``imports:``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from archspec.blocks.definition import Block, declare_block, define_block
+from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
+from archspec.loader import LoadLimits, SourceMap, load_file, load_text
+from archspec.primitives.registry import primitives
+from archspec.schema.errors import validation_diagnostics
+from archspec.schema.layers import Kind, LayerParser
+
+PRELUDE_FILE = "<archspec prelude>"
+
+
+class LibraryHeader(BaseModel):
+    """The keys of a block file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    archspec: int = Field(1, description="The spec format version.")
+    description: str | None = Field(None, description="What the blocks are.")
+    imports: list[str] = Field(default_factory=list, description="Block files this one uses.")
+    blocks: dict[str, Any] = Field(default_factory=dict, description="The blocks, by name.")
+
+
+@dataclass
+class BlockTable:
+    """Every block a spec can call, with the file each came from."""
+
+    blocks: dict[str, Block] = field(default_factory=dict)
+
+    def lookup(self, name: str) -> Kind | None:
+        return primitives().get(name) or self.blocks.get(name)
+
+    def names(self) -> list[str]:
+        return [*primitives(), *self.blocks]
+
+
+@cache
+def prelude() -> dict[str, Block]:
+    """The built-in blocks, parsed once per process."""
+    text = resources.files("archspec.blocks").joinpath("prelude.yaml").read_text(encoding="utf-8")
+    data, source = load_text(text, PRELUDE_FILE)
+    table = BlockTable()
+    problems: list[Diagnostic] = []
+    _add_blocks(data.get("blocks", {}), source, table, problems, set(primitives()))
+    if problems:  # a broken prelude is a bug in archspec, not in a spec
+        raise AssertionError("\n".join(p.render() for p in problems))
+    return table.blocks
+
+
+def builtin_names() -> set[str]:
+    return set(primitives()) | set(prelude())
+
+
+def collect_blocks(
+    data: dict[str, Any], source: SourceMap, problems: list[Diagnostic], limits: LoadLimits | None
+) -> BlockTable:
+    """The prelude, the spec's imports (recursively) and its own blocks."""
+    table = BlockTable(dict(prelude()))
+    origin = Path(source.file)
+    root = (origin.parent if origin.is_file() else Path.cwd()).resolve()
+    loader = _Imports(root, limits, table, problems)
+    loader.imports(data.get("imports"), source, origin.resolve() if origin.is_file() else None, [])
+    blocks = data.get("blocks")
+    if isinstance(blocks, dict):
+        _add_blocks(blocks, source, table, problems, builtin_names())
+    _check_cycles(table, problems)
+    return table
+
+
+def _add_blocks(
+    raw: dict[str, Any], source: SourceMap, table: BlockTable, problems: list[Diagnostic], builtins: set[str]
+) -> None:
+    parser = LayerParser(source, table.lookup, table.names, problems)
+    declared: list[tuple[Block, Any]] = []
+    for name, body in raw.items():
+        base = ("blocks", name)
+        if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
+            problems.append(
+                Diagnostic(
+                    "E207",
+                    f"a block name must be an identifier, got {abridge(name)}",
+                    source.span(base, key=True),
+                )
+            )
+            continue
+        if name in table.blocks:
+            where = table.blocks[name].span
+            problems.append(
+                Diagnostic(
+                    "E207",
+                    f"the block '{name}' is defined twice: first at {where}",
+                    source.span(base, key=True),
+                    hint="rename one of them",
+                )
+            )
+            continue
+        block = declare_block(name, body, base, parser, builtins)
+        if block is not None:
+            table.blocks[name] = block
+            declared.append((block, body))
+    for block, body in declared:
+        define_block(block, body, ("blocks", block.name), parser)
+
+
+@dataclass
+class _Imports:
+    root: Path
+    limits: LoadLimits | None
+    table: BlockTable
+    problems: list[Diagnostic]
+    done: set[Path] = field(default_factory=set)
+
+    def imports(self, raw: Any, source: SourceMap, importer: Path | None, stack: list[Path]) -> None:
+        if raw is None:
+            return
+        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+            return  # the header model reports the type
+        base = importer.parent if importer is not None else self.root
+        for index, relative in enumerate(raw):
+            span = source.span(("imports", index))
+            target = (base / relative).resolve()
+            problem = self._refuse(relative, target, stack)
+            if problem:
+                self.problems.append(Diagnostic("E208", problem, span))
+                continue
+            if target in self.done:
+                continue
+            self.done.add(target)
+            self._load(target, span, [*stack, target])
+
+    def _refuse(self, relative: str, target: Path, stack: list[Path]) -> str | None:
+        if Path(relative).is_absolute():
+            return f"import {abridge(relative)} is an absolute path; imports are relative to the spec"
+        if not target.is_relative_to(self.root):
+            return f"import {abridge(relative)} leaves the spec's folder {self.root}"
+        if target in stack:
+            cycle = " -> ".join(p.name for p in [*stack[stack.index(target) :], target])
+            return f"import cycle: {cycle}"
+        if not target.is_file():
+            return f"import {abridge(relative)}: no such file {target}"
+        return None
+
+    def _load(self, target: Path, span: Span, stack: list[Path]) -> None:
+        try:
+            data, source = load_file(target, self.limits)
+        except SpecError as error:
+            self.problems.extend(error.diagnostics)
+            return
+        try:
+            LibraryHeader.model_validate(data)
+        except ValidationError as error:
+            self.problems.extend(
+                validation_diagnostics(error, LibraryHeader, data, (), source, what="a block file")
+            )
+            return
+        self.imports(data.get("imports"), source, target, stack)
+        _add_blocks(data.get("blocks", {}), source, self.table, self.problems, builtin_names())
+
+
+def _check_cycles(table: BlockTable, problems: list[Diagnostic]) -> None:
+    """A block that calls itself, directly or not, would expand forever."""
+    user = {name: block for name, block in table.blocks.items() if block.source.file != PRELUDE_FILE}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for callee in sorted(user[name].calls()):
+            if callee not in user:
+                continue
+            if state.get(callee) == 1:
+                cycle = " -> ".join([*path[path.index(callee) :], callee])
+                problems.append(
+                    Diagnostic(
+                        "E207",
+                        f"blocks call each other in a cycle: {cycle}",
+                        user[callee].span,
+                        hint="a block cannot contain itself; use repeat for copies",
+                    )
+                )
+            elif callee not in state:
+                visit(callee, [*path, callee])
+        state[name] = 2
+
+    for name in user:
+        if name not in state:
+            visit(name, [name])

@@ -1,0 +1,80 @@
+"""Expansion: bind expressions, validate params, splice repeat and if.
+
+``expand(nodes, env)`` turns layers as written into layers the shape rules
+can run: every ``=…`` value evaluated with the names in ``env`` (a block's
+arguments and ``in_channels``; nothing at the top level), every params model
+validated, every ``repeat`` replaced by its copies and every ``if`` by its
+chosen layers. Block calls stay calls: the compiler instantiates a block when
+it reaches it, since ``in_channels`` is known only then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from archspec.blocks.expr import ExprError, substitute
+from archspec.diagnostics import Diagnostic, SpecError
+from archspec.schema.errors import validation_diagnostics
+from archspec.schema.layers import Kind, LayerNode
+from archspec.schema.spec import Spec
+
+
+def expand(spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any]) -> tuple[LayerNode, ...]:
+    """Splice-free, validated layers; raises SpecError (located, without a layer path)."""
+    out: list[LayerNode] = []
+    for node in nodes:
+        kind = spec.blocks.lookup(node.primitive)
+        assert kind is not None, node.primitive  # the parser checked every name
+        params = bind(node, kind, env)
+        splices = getattr(kind, "splices", None)
+        if splices is None:
+            out.append(replace(node, params=params, groups=_expand_groups(spec, node, kind, env)))
+            continue
+        for group in splices(params, node.groups):
+            out.extend(expand(spec, group, env))
+    return tuple(out)
+
+
+def _expand_groups(spec: Spec, node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> dict[str, Any]:
+    groups: dict[str, Any] = {}
+    for field in getattr(kind, "layer_fields", ()):
+        group = node.groups.get(field.name, ())
+        if field.branches:
+            groups[field.name] = tuple(expand(spec, branch, env) for branch in group)
+        else:
+            groups[field.name] = expand(spec, group, env)
+    return groups
+
+
+def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
+    """The node's params with expressions evaluated, validated by the kind's model."""
+    if node.params is not None:
+        return node.params
+    values: dict[str, Any] = {}
+    problems: list[Diagnostic] = []
+    for key, value in node.raw.items():
+        try:
+            values[key] = substitute(value, env)
+        except ExprError as error:
+            where = node.source.span((*node.key_path, node.primitive, key))
+            problems.append(Diagnostic("E206", f"{key}: {error}", where, hint=_names_hint(env)))
+    if problems:
+        raise SpecError(problems)
+    model: type[BaseModel] = kind.params
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        base = (*node.key_path, node.primitive)
+        raise SpecError(
+            validation_diagnostics(error, model, values, base, node.source, what=node.primitive)
+        ) from None
+
+
+def _names_hint(env: Mapping[str, Any]) -> str:
+    if not env:
+        return "outside a block, an expression can use numbers only"
+    return "names here: " + ", ".join(f"{k}={v!r}" for k, v in sorted(env.items()))

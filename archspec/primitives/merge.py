@@ -1,0 +1,77 @@
+"""add and concat: parallel branches on one input, merged by sum or on channels.
+
+A branch is a list of layers; an empty list is the identity. Each branch is
+one module of the merge (its single layer, a Sequential of its layers, or
+nn.Identity), named by the layer's name where a one-layer branch has one,
+else by its index.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from archspec.primitives.registry import Inferred, LayerField, Primitive, register
+from archspec.schema.types import LayerParams
+from archspec.shapes.tensor import TensorShape, add_shapes, concat_channels
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from archspec.compiler.graph import LayerInfo
+    from archspec.compiler.infer import Context
+
+BRANCHES = LayerField(
+    "branches",
+    "Two or more branches, each a list of layers run on the same input ([] is the identity).",
+    branches=True,
+    min_items=2,
+)
+
+
+def infer_add(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+    outputs, names = ctx.run_branches(x)
+    hint = (
+        "every branch must give the same shape; where a shortcut changes channels or size, "
+        "project it (a 1x1 conv with the block's stride)"
+    )
+    return Inferred(add_shapes(outputs, [f"branch {n}" for n in names], hint=hint))
+
+
+def infer_concat(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+    outputs, names = ctx.run_branches(x)
+    return Inferred(concat_channels(outputs, [f"branch {n}" for n in names]))
+
+
+def build_add(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    from archspec.emit.layers import Add
+
+    return Add(OrderedDict(children))
+
+
+def build_concat(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
+    from archspec.emit.layers import Concat
+
+    return Concat(OrderedDict(children))
+
+
+register(
+    Primitive(
+        "add",
+        LayerParams,
+        infer_add,
+        build_add,
+        "Run branches on the same input and add their outputs (equal shapes).",
+        layer_fields=(BRANCHES,),
+    )
+)
+register(
+    Primitive(
+        "concat",
+        LayerParams,
+        infer_concat,
+        build_concat,
+        "Run branches on the same input and concatenate their outputs on channels.",
+        layer_fields=(BRANCHES,),
+    )
+)

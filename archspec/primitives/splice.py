@@ -1,0 +1,63 @@
+"""repeat and if: layers that stand for other layers, spliced into their parent.
+
+Neither has a module or a path of its own: the compiler replaces ``repeat``
+by its copies and ``if`` by the branch its condition picks, in the parent's
+sequence, so that indices (and module names) run on as if the layers had been
+written out. Conditions and counts may be expressions (``=stride != 1``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from archspec.primitives.registry import LayerField, Primitive, register
+from archspec.schema.types import LayerParams, PositiveInt
+
+
+class RepeatParams(LayerParams):
+    n: PositiveInt = Field(description="How many copies of the layers.")
+
+
+class IfParams(LayerParams):
+    cond: bool = Field(description="The condition, usually an expression (=stride != 1).")
+
+
+def repeat(p: RepeatParams, groups: dict[str, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    first = groups.get("first") or groups["layers"]
+    return [first, *[groups["layers"]] * (p.n - 1)]
+
+
+def choose(p: IfParams, groups: dict[str, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [groups.get("then", ()) if p.cond else groups.get("else", ())]
+
+
+register(
+    Primitive(
+        "repeat",
+        RepeatParams,
+        None,
+        None,
+        "n copies of layers; first, when given, replaces the first copy.",
+        layer_fields=(
+            LayerField("layers", "The layers of each copy."),
+            LayerField("first", "The layers of the first copy, if it differs.", required=False),
+        ),
+        splices=repeat,
+    )
+)
+register(
+    Primitive(
+        "if",
+        IfParams,
+        None,
+        None,
+        "The layers of then where cond holds, else those of else.",
+        layer_fields=(
+            LayerField("then", "The layers where cond holds.", required=False, min_items=0),
+            LayerField("else", "The layers where it does not.", required=False, min_items=0),
+        ),
+        splices=choose,
+    )
+)

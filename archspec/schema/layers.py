@@ -1,0 +1,274 @@
+"""Parse a list of layers into LayerNodes, with every problem located.
+
+A layer is a bare name (``relu``) or a one-key mapping ``{kind: params}``,
+where the kind is a primitive (from the registry) or a block (a user's, an
+imported one or a built-in from the prelude). Parameters are validated
+against the kind's pydantic model, except where they hold expressions
+(``=4 * width``, mostly inside block bodies): those are checked for unknown
+keys and syntax now, and validated when the compiler binds the names (a
+block's arguments and ``in_channels``).
+Parameters that hold layers (``layers``, ``branches``, ``then`` …) are parsed
+recursively into ``LayerNode.groups``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+from pydantic import BaseModel, ValidationError
+
+from archspec.blocks.expr import ExprError, is_expression, parse
+from archspec.diagnostics import Diagnostic, Span, abridge
+from archspec.loader import KeyPath, SourceMap
+from archspec.primitives.registry import LayerField, Primitive
+from archspec.schema.errors import did_you_mean, validation_diagnostics
+
+if TYPE_CHECKING:
+    from archspec.blocks.definition import Block
+
+Kind = Union[Primitive, "Block"]
+# A group is the layers of one layer field: a tuple of nodes, or for branches a
+# tuple of such tuples.
+Group = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class LayerNode:
+    """One layer as written: its kind, raw params, validated params and location.
+
+    ``params`` is None while the raw params hold expressions (in a block
+    body); the compiler validates them when it instantiates the block.
+    """
+
+    primitive: str
+    raw: dict[str, Any]
+    params: BaseModel | None
+    groups: dict[str, Group]
+    key_path: KeyPath
+    span: Span
+    source: SourceMap = field(repr=False, compare=False)
+    is_block: bool = False
+
+    @property
+    def name(self) -> str | None:
+        name = self.raw.get("name")
+        return name if isinstance(name, str) else None
+
+    @property
+    def children(self) -> tuple[LayerNode, ...]:
+        """The layers of a ``sequential``."""
+        return self.groups.get("layers", ())
+
+    def field_span(self, name: str) -> Span:
+        return self.source.span((*self.key_path, self.primitive, name))
+
+
+def has_expression(value: Any) -> bool:
+    if is_expression(value):
+        return True
+    if isinstance(value, list):
+        return any(has_expression(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_expression(v) for v in value.values())
+    return False
+
+
+@dataclass
+class LayerParser:
+    """Parses layers of one file; ``lookup`` finds a primitive or block by name."""
+
+    source: SourceMap
+    lookup: Callable[[str], Kind | None]
+    names: Callable[[], list[str]]
+    problems: list[Diagnostic]
+
+    def layers(self, raw: Any, base: KeyPath, parent: str) -> tuple[LayerNode, ...]:
+        if not isinstance(raw, list):
+            self.problems.append(
+                Diagnostic(
+                    "E200",
+                    f"expected a list of layers, got {abridge(raw)}",
+                    self.source.span(base),
+                    parent.rstrip("."),
+                )
+            )
+            return ()
+        nodes: list[LayerNode] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(raw):
+            node = self.layer(item, (*base, index), f"{parent}{index}")
+            if node is None:
+                continue
+            name = node.name
+            if name is not None and name in seen:
+                self.problems.append(
+                    Diagnostic(
+                        "E205",
+                        f"the name '{name}' is used twice here: first at line {seen[name]}",
+                        node.field_span("name"),
+                        f"{parent}{name}",
+                        "give each layer in one group its own name",
+                    )
+                )
+            if name is not None:
+                seen.setdefault(name, node.span.line)
+            nodes.append(node)
+        return tuple(nodes)
+
+    def layer(self, item: Any, key_path: KeyPath, path: str) -> LayerNode | None:
+        span = self.source.span(key_path)
+        if isinstance(item, str):
+            kind_name, params, params_path = item, {}, key_path
+        elif isinstance(item, dict) and len(item) == 1:
+            kind_name, params = next(iter(item.items()))
+            params_path = (*key_path, kind_name)
+            span = self.source.span(params_path, key=True)
+            params = {} if params is None else params
+        else:
+            got = f"a mapping with {len(item)} keys" if isinstance(item, dict) else type(item).__name__
+            self.problems.append(
+                Diagnostic(
+                    "E204",
+                    f"a layer is a primitive name or a one-key mapping, got {got}",
+                    span,
+                    path,
+                    "write '- relu' or '- conv: {out_channels: 64, kernel_size: 3}'",
+                )
+            )
+            return None
+        kind = self.lookup(kind_name) if isinstance(kind_name, str) else None
+        if kind is None:
+            self.problems.append(
+                Diagnostic(
+                    "E203",
+                    f"unknown primitive or block {abridge(kind_name)}",
+                    span,
+                    path,
+                    did_you_mean(kind_name, self.names()) or "see docs/reference.md for the primitives",
+                )
+            )
+            return None
+        if not isinstance(params, dict):
+            self.problems.append(
+                Diagnostic(
+                    "E200",
+                    f"the parameters of {kind_name} must be a mapping, got {abridge(params)}",
+                    self.source.span(params_path),
+                    path,
+                    f"write '- {kind_name}: {{…}}'",
+                )
+            )
+            return None
+        return self._node(kind, kind_name, params, key_path, params_path, span, path)
+
+    def _node(
+        self,
+        kind: Kind,
+        kind_name: str,
+        params: dict[str, Any],
+        key_path: KeyPath,
+        params_path: KeyPath,
+        span: Span,
+        path: str,
+    ) -> LayerNode | None:
+        layer_path = named_path(path, params.get("name"))
+        fields: tuple[LayerField, ...] = getattr(kind, "layer_fields", ())
+        plain = {k: v for k, v in params.items() if k not in {f.name for f in fields}}
+        before = len(self.problems)
+        model = self._validate(kind, kind_name, plain, params_path, layer_path)
+        groups = {f.name: self._group(f, kind_name, params, params_path, layer_path) for f in fields}
+        if len(self.problems) > before:
+            return None
+        from archspec.blocks.definition import Block
+
+        return LayerNode(
+            kind_name, plain, model, groups, key_path, span, self.source, isinstance(kind, Block)
+        )
+
+    def _validate(
+        self, kind: Kind, kind_name: str, plain: dict[str, Any], params_path: KeyPath, layer_path: str
+    ) -> BaseModel | None:
+        model_class: type[BaseModel] = kind.params
+        if has_expression(plain):
+            for key, value in plain.items():
+                if key not in model_class.model_fields:
+                    self.problems.append(
+                        Diagnostic(
+                            "E201",
+                            f"unknown key {abridge(key)} for {kind_name}",
+                            self.source.span((*params_path, key), key=True),
+                            layer_path,
+                            did_you_mean(key, model_class.model_fields),
+                        )
+                    )
+                self._check_expressions(value, (*params_path, key), layer_path)
+            return None
+        try:
+            return model_class.model_validate(plain)
+        except ValidationError as error:
+            self.problems.extend(
+                validation_diagnostics(
+                    error, model_class, plain, params_path, self.source, what=kind_name, layer_path=layer_path
+                )
+            )
+            return None
+
+    def _check_expressions(self, value: Any, key_path: KeyPath, layer_path: str) -> None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                self._check_expressions(item, (*key_path, index), layer_path)
+        elif is_expression(value):
+            try:
+                parse(value)
+            except ExprError as error:
+                self.problems.append(Diagnostic("E206", str(error), self.source.span(key_path), layer_path))
+
+    def _group(
+        self, spec: LayerField, kind_name: str, params: dict[str, Any], params_path: KeyPath, layer_path: str
+    ) -> Group:
+        base = (*params_path, spec.name)
+        if spec.name not in params:
+            if spec.required:
+                self.problems.append(
+                    Diagnostic(
+                        "E202",
+                        f"{kind_name} needs '{spec.name}'",
+                        self.source.span(params_path, key=True),
+                        layer_path,
+                        spec.description,
+                    )
+                )
+            return ()
+        raw = params[spec.name]
+        if raw is None:
+            raw = []
+        count = len(raw) if isinstance(raw, list) else 0
+        if isinstance(raw, list) and count < spec.min_items:
+            self.problems.append(
+                Diagnostic(
+                    "E200",
+                    f"{spec.name}: expected at least {spec.min_items} "
+                    f"{'branches' if spec.branches else 'layers'}, got {count}",
+                    self.source.span(base),
+                    layer_path,
+                    spec.description,
+                )
+            )
+        if not spec.branches:
+            return self.layers(raw, base, f"{layer_path}.")
+        if not isinstance(raw, list):
+            return self.layers(raw, base, f"{layer_path}.")  # reports the type error
+        return tuple(
+            self.layers(branch if branch is not None else [], (*base, i), f"{layer_path}.{i}.")
+            for i, branch in enumerate(raw)
+        )
+
+
+def named_path(path: str, name: Any) -> str:
+    """A layer's path uses its name, where it has one, in place of its index."""
+    if not isinstance(name, str):
+        return path
+    parent, _, _ = path.rpartition(".")
+    return f"{parent}.{name}" if parent else name
