@@ -191,14 +191,17 @@ def lenet_bn() -> nn.Sequential:
 class Residual(nn.Module):
     def __init__(self, input_channels, num_channels, use_1x1conv=False, strides=1):
         super().__init__()
+        # As in the seed, but registered in forward order (the seed registers conv1,
+        # conv2, conv3, bn1, bn2): archspec's residual block registers its layers in
+        # the order they run, and the state dicts are compared by position.
         self.conv1 = nn.Conv2d(input_channels, num_channels, kernel_size=3, padding=1, stride=strides)
+        self.bn1 = nn.BatchNorm2d(num_channels)
         self.conv2 = nn.Conv2d(num_channels, num_channels, kernel_size=3, padding=1)
+        self.bn2 = nn.BatchNorm2d(num_channels)
         if use_1x1conv:
             self.conv3 = nn.Conv2d(input_channels, num_channels, kernel_size=1, stride=strides)
         else:
             self.conv3 = None
-        self.bn1 = nn.BatchNorm2d(num_channels)
-        self.bn2 = nn.BatchNorm2d(num_channels)
 
     def forward(self, X):
         Y = F.relu(self.bn1(self.conv1(X)))
