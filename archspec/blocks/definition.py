@@ -120,23 +120,11 @@ def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[Base
     return create_model(f"{name}_params", __base__=LayerParams, **fields)
 
 
-def declare_block(
-    name: str, raw: Any, base: KeyPath, parser: LayerParser, builtins: set[str]
-) -> Block | None:
+def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Block | None:
     """Parse ``blocks.<name>`` except its layers (see :func:`define_block`), so
     that every block's parameters are known before any body calls it."""
     source, problems = parser.source, parser.problems
     span = source.span(base, key=True)
-    if name in builtins:
-        problems.append(
-            Diagnostic(
-                "E207",
-                f"the block '{name}' shadows the built-in {name}",
-                span,
-                hint=f"rename the block, e.g. my_{name}",
-            )
-        )
-        return None
     try:
         decl = BlockDecl.model_validate(raw)
     except ValidationError as error:

@@ -100,6 +100,16 @@ def _add_blocks(
                 )
             )
             continue
+        if name in builtins:
+            problems.append(
+                Diagnostic(
+                    "E207",
+                    f"the block '{name}' shadows the built-in {name}",
+                    source.span(base, key=True),
+                    hint=f"rename the block, e.g. my_{name}",
+                )
+            )
+            continue
         if name in table.blocks:
             where = table.blocks[name].span
             problems.append(
@@ -111,7 +121,7 @@ def _add_blocks(
                 )
             )
             continue
-        block = declare_block(name, body, base, parser, builtins)
+        block = declare_block(name, body, base, parser)
         if block is not None:
             table.blocks[name] = block
             declared.append((block, body))

@@ -1,4 +1,4 @@
-"""relu, sigmoid, tanh: shape in = shape out, no weights, the right module."""
+"""Elementwise layers: shape in = shape out, no weights, the right module."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from tests.primitives.oracle import (
     run_module,
 )
 
-ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid,
+    "identity": nn.Identity,
+}
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))

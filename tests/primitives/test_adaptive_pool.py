@@ -1,4 +1,4 @@
-"""adaptive_avgpool and global_avgpool against AdaptiveAvgPool1d/2d/3d."""
+"""adaptive_avgpool, global_avgpool and global_maxpool against torch's adaptive pools."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.primitives.oracle import (
 )
 
 ADAPTIVE = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}
+ADAPTIVE_MAX = {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d, 3: nn.AdaptiveMaxPool3d}
 
 
 def _size(value: Any) -> Any:
@@ -43,6 +44,14 @@ def test_adaptive_avgpool(sizes: tuple[int, ...], output_size: Any) -> None:
 def test_global_avgpool(sizes: tuple[int, ...]) -> None:
     dims = (4, *sizes)
     graph = check_agreement(layer_spec("global_avgpool", dims), dims, lambda: ADAPTIVE[len(sizes)](1))
+    assert graph is not None
+    assert tuple(graph.output.dims) == (4, *(1,) * len(sizes))
+
+
+@pytest.mark.parametrize("sizes", [(7,), (1,), (9, 4), (5, 6, 3)])
+def test_global_maxpool(sizes: tuple[int, ...]) -> None:
+    dims = (4, *sizes)
+    graph = check_agreement(layer_spec("global_maxpool", dims), dims, lambda: ADAPTIVE_MAX[len(sizes)](1))
     assert graph is not None
     assert tuple(graph.output.dims) == (4, *(1,) * len(sizes))
 

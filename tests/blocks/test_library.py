@@ -1,0 +1,263 @@
+"""Blocks: definitions, calls, imports, cycles, shadowing, the prelude."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import archspec
+from archspec.blocks.library import prelude
+from archspec.diagnostics import SpecError
+from archspec.shapes.dims import format_dim
+
+FIRE = """\
+    name: tiny_squeeze
+    input: [3, 32, 32]
+    blocks:
+      fire:
+        description: SqueezeNet's Fire module.
+        params:
+          squeeze: int
+          expand: {type: int, description: Channels of each expand path.}
+          wide: {type: bool, default: false}
+        layers:
+          - conv: {name: squeeze, out_channels: =squeeze, kernel_size: 1}
+          - relu
+          - concat:
+              branches:
+                - [conv: {name: expand1x1, out_channels: =expand, kernel_size: 1}, relu]
+                - - conv: {name: expand3x3, out_channels: "=expand * (2 if wide else 1)", kernel_size: 3, padding: 1}
+                  - relu
+    layers:
+      - conv: {out_channels: 64, kernel_size: 3, stride: 2}
+      - fire: {squeeze: 16, expand: 64}
+      - fire: {name: wide_fire, squeeze: 16, expand: 32, wide: true}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems_of(path_or_text: Path | str) -> list[archspec.Diagnostic]:
+    with pytest.raises(SpecError) as caught:
+        if isinstance(path_or_text, Path):
+            archspec.compile(path_or_text)
+        else:
+            archspec.compile(archspec.loads(textwrap.dedent(path_or_text), "net.yaml"))
+    return list(caught.value.diagnostics)
+
+
+def test_a_block_is_called_like_a_primitive() -> None:
+    graph = archspec.compile(archspec.loads(textwrap.dedent(FIRE)))
+    fire = graph.roots[1]
+    assert (fire.kind, fire.primitive, fire.path) == ("fire", "sequential", "1")
+    assert fire.output_shape[1:] == (128, 15, 15)
+    assert graph.roots[2].output_shape[1:] == (96, 15, 15)
+    paths = [layer.path for layer in graph.layers]
+    assert "1.squeeze" in paths and "1.2.0.expand1x1" in paths and "wide_fire.2.1.expand3x3" in paths
+    net = archspec.build(graph)
+    assert repr(net[1]).startswith("Fire(")
+    assert sum(p.numel() for p in net.parameters()) == graph.num_params
+
+
+def test_arguments_are_checked_like_params() -> None:
+    text = FIRE.replace("fire: {squeeze: 16, expand: 64}", "fire: {squeeze: 16, expnd: 64}")
+    found = problems_of(text)
+    assert [p.code for p in found] == ["E202", "E201"]
+    assert found[1].hint == "did you mean 'expand'?"
+    bad_type = problems_of(FIRE.replace("{squeeze: 16, expand: 64}", "{squeeze: 16.5, expand: 64}"))
+    assert bad_type[0].code == "E200" and "expected an integer" in bad_type[0].message
+
+
+def test_a_body_error_names_the_call_and_points_at_the_body() -> None:
+    text = FIRE.replace("out_channels: =squeeze,", "out_channels: =squeze,")
+    (problem,) = problems_of(text)
+    assert problem.code == "E206" and problem.path == "1"
+    assert "did you mean 'squeeze'?" in problem.message
+    assert problem.span.line == 11  # the expression, in the block's body
+
+
+def test_shape_errors_inside_a_user_block_point_into_its_body() -> None:
+    text = FIRE.replace("input: [3, 32, 32]", "input: [3, 7, 7]").replace("stride: 2}", "stride: 4}")
+    text = text.replace("kernel_size: 3, padding: 1}", "kernel_size: 3}")
+    (problem,) = problems_of(text)
+    assert problem.code == "E301" and problem.path == "1.2.1.expand3x3"
+    assert problem.span.line == 16
+
+
+def test_in_channels_and_if_choose_layers_at_each_call() -> None:
+    spec = """\
+        name: n
+        input: [4, 8, 8]
+        blocks:
+          maybe_project:
+            params: {out: int}
+            layers:
+              - if:
+                  cond: =in_channels != out
+                  then: [conv: {out_channels: =out, kernel_size: 1}]
+                  else: [identity]
+        layers:
+          - maybe_project: {out: 4}
+          - maybe_project: {out: 6}
+        """
+    graph = archspec.compile(archspec.loads(textwrap.dedent(spec)))
+    assert [(layer.kind, layer.primitive) for layer in graph.roots] == [
+        ("maybe_project", "identity"),
+        ("maybe_project", "conv"),
+    ]
+
+
+def test_repeat_with_a_different_first_copy_splices_into_the_parent() -> None:
+    spec = """\
+        name: n
+        input: [3, 16, 16]
+        layers:
+          - sequential:
+              name: stage
+              layers:
+                - repeat:
+                    n: 3
+                    first: [residual: {out_channels: 8, stride: 2}]
+                    layers: [residual: {out_channels: 8}]
+        """
+    graph = archspec.compile(archspec.loads(textwrap.dedent(spec)))
+    stage = graph.roots[0]
+    assert [child.path for child in stage.children] == ["stage.0", "stage.1", "stage.2"]
+    assert stage.output_shape[1:] == (8, 8, 8)
+
+
+def test_a_named_layer_repeated_is_an_error() -> None:
+    (problem,) = problems_of(
+        """\
+        name: n
+        input: [3, 8, 8]
+        layers:
+          - repeat: {n: 2, layers: [relu: {name: act}]}
+        """
+    )
+    assert problem.code == "E205" and "act" in problem.message
+
+
+def test_blocks_that_call_each_other_in_a_cycle_are_refused() -> None:
+    found = problems_of(
+        """\
+        name: n
+        input: [3, 8, 8]
+        blocks:
+          a: {layers: [b]}
+          b: {layers: [relu, a]}
+        layers: [a]
+        """
+    )
+    assert [(p.code, "a -> b -> a" in p.message) for p in found] == [("E207", True)]
+
+
+@pytest.mark.parametrize("name", ["conv", "residual"])
+def test_a_block_cannot_shadow_a_built_in(name: str) -> None:
+    (problem,) = problems_of(
+        f"name: n\ninput: [3, 8, 8]\nblocks:\n  {name}: {{layers: [relu]}}\nlayers: [relu]\n"
+    )
+    assert problem.code == "E207" and "shadows the built-in" in problem.message
+
+
+def test_bad_declarations() -> None:
+    found = problems_of(
+        """\
+        name: n
+        input: [3, 8, 8]
+        blocks:
+          a:
+            params:
+              name: int
+              in_channels: int
+              k: {type: int, default: two}
+            layers: [relu]
+          b:
+            params: {w: tensor}
+            layers: [relu]
+        layers: [relu]
+        """
+    )
+    assert [p.code for p in found] == ["E207", "E207", "E207", "E200"]
+    assert "expected 'int', 'float'" in found[3].message
+
+
+def test_imports_are_relative_confined_and_acyclic(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "blocks/stem.yaml",
+        "blocks:\n  stem:\n    params: {w: int}\n    layers: [conv: {out_channels: =w, kernel_size: 3}]\n",
+    )
+    write(
+        tmp_path,
+        "blocks/head.yaml",
+        "imports: [stem.yaml]\nblocks:\n  head: {layers: [global_avgpool, flatten]}\n",
+    )
+    spec = write(
+        tmp_path,
+        "net.yaml",
+        """\
+        name: n
+        input: [3, 8, 8]
+        imports: [blocks/stem.yaml, blocks/head.yaml]
+        layers: [stem: {w: 4}, head]
+        """,
+    )
+    assert archspec.compile(spec).output_shape[1:] == (4,)
+    write(tmp_path, "blocks/a.yaml", "imports: [b.yaml]\nblocks: {}\n")
+    write(tmp_path, "blocks/b.yaml", "imports: [a.yaml]\nblocks: {}\n")
+    write(tmp_path.parent, "outside.yaml", "blocks: {}\n")
+    bad = write(
+        tmp_path,
+        "bad.yaml",
+        f"""\
+        name: n
+        input: [3, 8, 8]
+        imports: [blocks/a.yaml, ../outside.yaml, {tmp_path}/blocks/stem.yaml, nope.yaml]
+        layers: [relu]
+        """,
+    )
+    found = problems_of(bad)
+    assert [p.code for p in found] == ["E208"] * 4
+    messages = " | ".join(p.message for p in found)
+    assert "import cycle: a.yaml -> b.yaml -> a.yaml" in messages
+    assert (
+        "leaves the spec's folder" in messages and "absolute path" in messages and "no such file" in messages
+    )
+
+
+def test_a_block_file_holds_only_blocks(tmp_path: Path) -> None:
+    write(tmp_path, "lib.yaml", "name: oops\nblocks: {}\n")
+    spec = write(tmp_path, "net.yaml", "name: n\ninput: [3, 8, 8]\nimports: [lib.yaml]\nlayers: [relu]\n")
+    (problem,) = problems_of(spec)
+    assert problem.code == "E201" and problem.span.file.endswith("lib.yaml")
+
+
+def test_the_prelude_defines_the_d2l_composites() -> None:
+    assert set(prelude()) == {"vgg_block", "nin_block", "inception", "residual"}
+    graph = archspec.compile(archspec.load("specs/nin.yaml"), input=[1, "H", "W"])
+    assert graph.min_sizes == {"H": 67, "W": 67}
+    assert format_dim(graph.roots[0].output_shape[2]) == "floor((H - 11)/4) + 1"
+
+
+def test_a_shape_error_in_a_built_in_block_points_at_the_call() -> None:
+    (problem,) = problems_of(
+        """\
+        name: n
+        input: [3, 8, 8]
+        layers:
+          - relu
+          - vgg_block: {num_convs: 1, out_channels: 4}
+          - vgg_block: {num_convs: 1, out_channels: 4}
+          - vgg_block: {num_convs: 1, out_channels: 4}
+          - vgg_block: {num_convs: 1, out_channels: 4}
+        """
+    )
+    assert problem.code == "E301" and problem.path == "4.2" and problem.span.line == 8

@@ -1,0 +1,90 @@
+"""add and concat: branches on one input, against the same sums and cats in torch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from tests.primitives.oracle import check_against_torch, check_same_function, expect_rejection, layers_spec
+
+CONV = {"conv": {"out_channels": 4, "kernel_size": 3, "padding": 1}}
+
+
+class TorchAdd(nn.Module):
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs = [branch(x) for branch in self.branches]
+        return sum(outputs[1:], outputs[0])
+
+
+class TorchConcat(TorchAdd):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
+@pytest.mark.parametrize("dims", [(4, 9), (4, 7, 6), (4, 3, 5, 4)])
+def test_add_with_an_identity_branch(dims: tuple[int, ...]) -> None:
+    spec = layers_spec([{"add": {"branches": [[CONV, "relu", CONV], []]}}], dims)
+    graph, module = check_against_torch(spec)
+    assert tuple(graph.output.dims) == dims
+    conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[len(dims) - 1]
+    reference = TorchAdd(
+        nn.Sequential(conv(4, 4, 3, padding=1), nn.ReLU(), conv(4, 4, 3, padding=1)), nn.Identity()
+    )
+    check_same_function(module, reference, dims)
+
+
+@pytest.mark.parametrize("dims", [(3, 11, 8), (2, 1, 1)])
+def test_concat_sums_channels(dims: tuple[int, ...]) -> None:
+    branches = [
+        [],
+        [{"conv": {"out_channels": 5, "kernel_size": 1}}],
+        [{"maxpool": {"kernel_size": 3, "stride": 1, "padding": 1}}],
+    ]
+    graph, module = check_against_torch(layers_spec([{"concat": {"branches": branches}}], dims))
+    assert tuple(graph.output.dims) == (dims[0] * 2 + 5, *dims[1:])
+    assert list(module[0]) == ["0", "1", "2"]
+    reference = TorchConcat(nn.Identity(), nn.Conv2d(dims[0], 5, 1), nn.MaxPool2d(3, 1, 1))
+    check_same_function(module, reference, dims)
+
+
+def test_a_named_one_layer_branch_is_named_after_it() -> None:
+    branches = [[{"conv": {"name": "main", "out_channels": 3, "kernel_size": 1}}], []]
+    _, module = check_against_torch(layers_spec([{"add": {"branches": branches}}], (3, 4, 4)))
+    assert list(module[0]) == ["main", "1"]
+
+
+def test_branches_that_cannot_be_added_name_both_shapes() -> None:
+    spec = layers_spec(
+        [{"add": {"branches": [[{"conv": {"out_channels": 4, "kernel_size": 3}}], []]}}], (3, 8, 8)
+    )
+    diagnostic = expect_rejection(spec, numbers=(4, 6, 3, 8), path="0")
+    assert "branch 0 gives [N, 4, 6, 6] but branch 1 gives [N, 3, 8, 8]" in diagnostic.message
+
+
+def test_branches_that_cannot_be_concatenated_name_both_shapes() -> None:
+    branches = [
+        [{"conv": {"out_channels": 4, "kernel_size": 3}}],
+        [{"conv": {"out_channels": 4, "kernel_size": 1}}],
+    ]
+    diagnostic = expect_rejection(layers_spec([{"concat": {"branches": branches}}], (3, 8, 8)), path="0")
+    assert "branch 0 gives [N, 4, 6, 6] but branch 1 gives [N, 4, 8, 8]" in diagnostic.message
+
+
+def test_symbolic_branches_must_agree_for_every_size() -> None:
+    spec = layers_spec([{"add": {"branches": [[{"maxpool": {"kernel_size": 2}}], []]}}], (3, "H", "W"))
+    expect_rejection(spec, path="0")
+    same = layers_spec(
+        [{"add": {"branches": [[{"conv": {"out_channels": 3, "kernel_size": 3, "padding": "same"}}], []]}}],
+        (3, "H", "W"),
+    )
+    graph, _ = check_against_torch(same, (3, 5, 7))
+    assert tuple(graph.output.dims) == (3, 5, 7)
+
+
+def test_at_least_two_branches() -> None:
+    expect_rejection(layers_spec([{"add": {"branches": [[]]}}], (3, 4, 4)), code="E200")
