@@ -169,7 +169,7 @@ def format_table(graph: Graph, depth: int | None = None) -> str:
         if depth is not None and layer.depth > depth:
             continue
         indent = "  " * layer.depth
-        rows.append((indent + layer.path, layer.primitive, str(layer.output), f"{layer.num_params:,}"))
+        rows.append((indent + layer.path, layer.kind, str(layer.output), f"{layer.num_params:,}"))
     header = ("layer", "primitive", "output shape", "params")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
     lines = []
