@@ -21,6 +21,7 @@ from archspec.compiler import compile_spec
 from archspec.compiler.graph import LayerInfo
 from archspec.compiler.infer import expand_spec
 from archspec.diagnostics import SpecError
+from archspec.emit.module import build_layer
 from archspec.primitives.registry import primitives
 from archspec.schema.spec import LayerNode, Spec
 from archspec.shapes.dims import substitute
@@ -102,9 +103,7 @@ def pytorch_refuses(spec: Spec, node: LayerNode, x: torch.Tensor) -> bool | None
                 return None
         else:
             shape = TensorShape(dims)
-            info = LayerInfo("probe", "probe", node.primitive, node.params, shape, shape, 0)
-            assert primitive.build is not None
-            module = primitive.build(info, {})
+            module = build_layer(LayerInfo("probe", "probe", node.primitive, node.params, shape, shape, 0))
         with torch.no_grad():
             module.eval()(x)
     except (RuntimeError, ValueError):

@@ -20,7 +20,7 @@ class Network(nn.Sequential):
 class Block(nn.Sequential):
     """A block call whose body has several layers; printed with the block's name."""
 
-    def __init__(self, block: str, layers: OrderedDict[str, nn.Module]) -> None:
+    def __init__(self, layers: OrderedDict[str, nn.Module], block: str) -> None:
         super().__init__(layers)
         self.block = block
 

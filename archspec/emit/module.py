@@ -7,15 +7,23 @@ from collections import OrderedDict
 from torch import nn
 
 from archspec.compiler.graph import Graph, LayerInfo
+from archspec.emit.classes import CLASSES
 from archspec.emit.layers import Network
-from archspec.primitives.registry import lookup
+from archspec.primitives.registry import ModuleCall, lookup
+
+
+def module_call(layer: LayerInfo) -> ModuleCall:
+    primitive = lookup(layer.primitive)
+    assert primitive is not None and primitive.build is not None, layer.primitive
+    return primitive.build(layer)
 
 
 def build_layer(layer: LayerInfo) -> nn.Module:
-    children = OrderedDict((child.name, build_layer(child)) for child in layer.children)
-    primitive = lookup(layer.primitive)
-    assert primitive is not None and primitive.build is not None, layer.primitive
-    return primitive.build(layer, children)
+    made = module_call(layer)
+    args = made.args
+    if made.children:
+        args = (OrderedDict((child.name, build_layer(child)) for child in layer.children), *args)
+    return CLASSES[made.cls](*args, **dict(made.kwargs))
 
 
 def build_graph(graph: Graph) -> Network:

@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from archspec.diagnostics import RuleError
-from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
 from archspec.schema.types import LayerParams, PositiveInt, inferred_size
 from archspec.shapes.tensor import TensorShape, check_given, concrete_channels
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -43,12 +41,15 @@ def infer(p: BatchNormParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(x, 2 * channels if p.affine else 0, batch_statistics=True)
 
 
-def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
+def build(layer: LayerInfo) -> ModuleCall:
     p: BatchNormParams = layer.params
-    norm_class = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[_DIMS_BY_RANK[layer.input.rank]]
-    return norm_class(p.num_features or layer.input.channels, eps=p.eps, momentum=p.momentum, affine=p.affine)
+    return call(
+        f"BatchNorm{_DIMS_BY_RANK[layer.input.rank]}d",
+        p.num_features or layer.input.channels,
+        eps=unless(p.eps, 1e-5),
+        momentum=unless(p.momentum, 0.1),
+        affine=unless(p.affine, True),
+    )
 
 
 register(

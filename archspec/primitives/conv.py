@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from archspec.diagnostics import check
-from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
 from archspec.schema.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import (
@@ -22,8 +22,6 @@ from archspec.shapes.tensor import (
 from archspec.shapes.window import Window, window_output
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -85,25 +83,26 @@ def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
     )
     kernel_volume = product(w.kernel for w in windows)
     weights = p.out_channels * (in_channels // p.groups) * kernel_volume
-    return Inferred(TensorShape((p.out_channels, *out)), weights + (p.out_channels if p.bias else 0))
+    # One multiply-accumulate per weight, at each output position (bias not counted); the
+    # int factors come first so that sympy keeps a symbolic product of sizes unexpanded.
+    macs = weights * product(out)
+    return Inferred(TensorShape((p.out_channels, *out)), weights + (p.out_channels if p.bias else 0), macs=macs)
 
 
-def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
+def build(layer: LayerInfo) -> ModuleCall:
     p: ConvParams = layer.params
-    spatial = len(layer.input.spatial)
-    conv_class = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[spatial]
-    padding = p.padding if isinstance(p.padding, str) else torch_size(p.padding, spatial)
-    return conv_class(
+    n = len(layer.input.spatial)
+    padding = p.padding if isinstance(p.padding, str) else torch_size(p.padding, n)
+    return call(
+        f"Conv{n}d",
         p.in_channels or layer.input.channels,
         p.out_channels,
-        kernel_size=torch_size(p.kernel_size, spatial),
-        stride=torch_size(p.stride, spatial),
-        padding=padding,
-        dilation=torch_size(p.dilation, spatial),
-        groups=p.groups,
-        bias=p.bias,
+        kernel_size=torch_size(p.kernel_size, n),
+        stride=unless(torch_size(p.stride, n), 1),
+        padding=unless(padding, 0),
+        dilation=unless(torch_size(p.dilation, n), 1),
+        groups=unless(p.groups, 1),
+        bias=unless(p.bias, True),
     )
 
 

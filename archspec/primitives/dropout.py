@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from archspec.primitives.activation import same_shape
-from archspec.primitives.registry import Primitive, register
+from archspec.primitives.registry import ModuleCall, Primitive, call, register, unless
 from archspec.schema.types import LayerParams
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
 
 
@@ -20,10 +18,8 @@ class DropoutParams(LayerParams):
     p: float = Field(0.5, ge=0.0, le=1.0, allow_inf_nan=False, description="Drop probability, in [0, 1].")
 
 
-def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
-    return nn.Dropout(layer.params.p)
+def build(layer: LayerInfo) -> ModuleCall:
+    return call("Dropout", p=unless(layer.params.p, 0.5))
 
 
 register(Primitive("dropout", DropoutParams, same_shape, build, "Dropout (nn.Dropout) with probability p."))

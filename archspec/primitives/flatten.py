@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register
 from archspec.schema.types import LayerParams
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -20,10 +18,8 @@ def infer(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(TensorShape((product(x.dims),)))
 
 
-def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
-    return nn.Flatten()
+def build(layer: LayerInfo) -> ModuleCall:
+    return call("Flatten")
 
 
 register(Primitive("flatten", LayerParams, infer, build, "Flatten all dims after the batch into one."))

@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from archspec.diagnostics import RuleError
-from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
 from archspec.schema.types import LayerParams, PositiveInt, inferred_size
-from archspec.shapes.dims import format_dim, is_concrete
+from archspec.shapes.dims import format_dim, is_concrete, product
 from archspec.shapes.tensor import TensorShape, check_given
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -37,14 +35,14 @@ def infer(p: LinearParams, x: TensorShape, ctx: Context) -> Inferred:
         )
     check_given(p.in_features, features, "in_features", "features")
     num_params = features * p.out_features + (p.out_features if p.bias else 0)
-    return Inferred(TensorShape((*x.dims[:-1], p.out_features)), num_params)
+    # A product per weight, at each position of the leading dims (bias not counted).
+    macs = features * p.out_features * product(x.dims[:-1])
+    return Inferred(TensorShape((*x.dims[:-1], p.out_features)), num_params, macs=macs)
 
 
-def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
+def build(layer: LayerInfo) -> ModuleCall:
     p: LinearParams = layer.params
-    return nn.Linear(p.in_features or layer.input.dims[-1], p.out_features, bias=p.bias)
+    return call("Linear", p.in_features or layer.input.dims[-1], p.out_features, bias=unless(p.bias, True))
 
 
 register(

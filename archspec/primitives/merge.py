@@ -8,16 +8,13 @@ else by its index.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from archspec.primitives.registry import Inferred, LayerField, Primitive, register
+from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, register
 from archspec.schema.types import LayerParams
 from archspec.shapes.tensor import TensorShape, add_shapes, concat_channels
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -43,16 +40,12 @@ def infer_concat(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(concat_channels(outputs, [f"branch {n}" for n in names]))
 
 
-def build_add(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from archspec.emit.layers import Add
-
-    return Add(OrderedDict(children))
+def build_add(layer: LayerInfo) -> ModuleCall:
+    return ModuleCall("Add", children=True)
 
 
-def build_concat(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from archspec.emit.layers import Concat
-
-    return Concat(OrderedDict(children))
+def build_concat(layer: LayerInfo) -> ModuleCall:
+    return ModuleCall("Concat", children=True)
 
 
 register(

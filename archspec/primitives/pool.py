@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from archspec.diagnostics import check
-from archspec.primitives.registry import Inferred, Primitive, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
 from archspec.schema.types import KernelSize, LayerParams, Padding
 from archspec.shapes.tensor import TensorShape, axis_names, expand_tuple, require_spatial, torch_size
 from archspec.shapes.window import Window, require_kernel_fits, window_output
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -71,24 +69,29 @@ def _window_rule(op: str, kernel_fits_in_3d: bool = False):
     return infer
 
 
-def build_maxpool(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
+def build_maxpool(layer: LayerInfo) -> ModuleCall:
     p: MaxPoolParams = layer.params
     n = len(layer.input.spatial)
-    pool_class = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}[n]
-    sizes = (torch_size(v, n) for v in (p.kernel_size, p.stride, p.padding, p.dilation))
-    return pool_class(*sizes, ceil_mode=p.ceil_mode)
+    return call(
+        f"MaxPool{n}d",
+        torch_size(p.kernel_size, n),
+        stride=unless(torch_size(p.stride, n), None),
+        padding=unless(torch_size(p.padding, n), 0),
+        dilation=unless(torch_size(p.dilation, n), 1),
+        ceil_mode=unless(p.ceil_mode, False),
+    )
 
 
-def build_avgpool(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
+def build_avgpool(layer: LayerInfo) -> ModuleCall:
     p: AvgPoolParams = layer.params
     n = len(layer.input.spatial)
-    pool_class = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}[n]
-    sizes = (torch_size(v, n) for v in (p.kernel_size, p.stride, p.padding))
-    return pool_class(*sizes, ceil_mode=p.ceil_mode)
+    return call(
+        f"AvgPool{n}d",
+        torch_size(p.kernel_size, n),
+        stride=unless(torch_size(p.stride, n), None),
+        padding=unless(torch_size(p.padding, n), 0),
+        ceil_mode=unless(p.ceil_mode, False),
+    )
 
 
 class AdaptiveAvgPoolParams(LayerParams):
@@ -108,26 +111,17 @@ def infer_global(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(TensorShape((x.channels, *(1,) * spatial)))
 
 
-def _adaptive_class(layer: LayerInfo, kind: str) -> type[nn.Module]:
-    from torch import nn
-
-    classes = {
-        "avg": (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d),
-        "max": (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d),
-    }[kind]
-    return classes[len(layer.input.spatial) - 1]
+def build_adaptive(layer: LayerInfo) -> ModuleCall:
+    n = len(layer.input.spatial)
+    return call(f"AdaptiveAvgPool{n}d", torch_size(layer.params.output_size, n))
 
 
-def build_adaptive(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    return _adaptive_class(layer, "avg")(torch_size(layer.params.output_size, len(layer.input.spatial)))
+def build_global_avg(layer: LayerInfo) -> ModuleCall:
+    return call(f"AdaptiveAvgPool{len(layer.input.spatial)}d", 1)
 
 
-def build_global_avg(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    return _adaptive_class(layer, "avg")(1)
-
-
-def build_global_max(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    return _adaptive_class(layer, "max")(1)
+def build_global_max(layer: LayerInfo) -> ModuleCall:
+    return call(f"AdaptiveMaxPool{len(layer.input.spatial)}d", 1)
 
 
 register(

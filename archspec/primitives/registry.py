@@ -16,8 +16,6 @@ from archspec.schema.types import LayerParams
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
 class Inferred:
     """What a shape rule returns: the output shape and the layer's own weights.
 
+    ``macs`` counts the layer's own multiply-accumulates for one sample.
     ``batch_statistics`` marks a layer that, in training, normalizes with
     statistics over the batch and spatial positions (batchnorm): PyTorch then
     needs more than one value per channel.
@@ -34,10 +33,47 @@ class Inferred:
     shape: TensorShape
     num_params: int = 0
     batch_statistics: bool = False
+    # Multiply-accumulates per sample (an int, or a sympy expression for a
+    # symbolic input). Only conv and linear count them, as torchvision does.
+    macs: Any = 0
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """How to make a layer's module, as data: a class named in the allowlist of
+    ``archspec.emit.classes``, with its arguments. ``archspec.build`` calls it;
+    ``compile -o`` prints it (``nn.Conv2d(1, 64, kernel_size=7, stride=2)``).
+    With ``children``, the built parts (an OrderedDict) come first.
+    """
+
+    cls: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    children: bool = False
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT = _Default()
+"""A keyword argument left out of a call: torch's default applies."""
+
+
+def unless(value: Any, default: Any) -> Any:
+    """``value``, or DEFAULT where it equals torch's ``default`` (on every axis, for a tuple)."""
+    same = value == default or (isinstance(value, tuple) and all(v == default for v in value))
+    return DEFAULT if same else value
+
+
+def call(cls: str, *args: Any, **kwargs: Any) -> ModuleCall:
+    """A ModuleCall; keyword arguments given as DEFAULT are left out."""
+    return ModuleCall(cls, args, tuple((k, v) for k, v in kwargs.items() if v is not DEFAULT))
 
 
 ShapeRule = Callable[[Any, TensorShape, "Context"], Inferred]
-Builder = Callable[["LayerInfo", "dict[str, nn.Module]"], "nn.Module"]
+Builder = Callable[["LayerInfo"], ModuleCall]
 
 
 @dataclass(frozen=True)
@@ -57,14 +93,15 @@ class Primitive:
     """One layer kind.
 
     ``infer(params, input, ctx)`` computes the output shape (composites infer
-    their parts through ``ctx.child``); ``build(layer, children)`` makes the
-    ``nn.Module`` from the shaped layer and its already-built children, and is
-    the only place that imports torch. ``layer_fields`` are the parameters
+    their parts through the context); ``build(layer)`` says which module makes
+    the shaped layer, as a :class:`ModuleCall` (no torch here). ``layer_fields`` are the parameters
     that hold layers (``sequential``'s ``layers``, ``add``'s ``branches``);
     a primitive with them is ``composite``: its rule runs its parts through
     the context, its builder takes the built parts. A splice primitive
     (``repeat``, ``if``) has no module: ``splices(params, groups)`` says which
     groups of layers stand in its place in the parent's sequence.
+    ``formula`` is the shape rule (and MACs) in one or two lines, for
+    docs/reference.md.
     """
 
     name: str
@@ -74,6 +111,7 @@ class Primitive:
     summary: str
     layer_fields: tuple[LayerField, ...] = ()
     splices: Callable[[Any, dict[str, tuple[Any, ...]]], list[tuple[Any, ...]]] | None = None
+    formula: str = ""
 
     @property
     def splice(self) -> bool:

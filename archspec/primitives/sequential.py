@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from archspec.primitives.registry import Inferred, LayerField, Primitive, register
+from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, register
 from archspec.schema.types import Identifier, LayerParams
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from archspec.compiler.graph import LayerInfo
     from archspec.compiler.infer import Context
 
@@ -26,14 +23,10 @@ def infer(p: SequentialParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(ctx.run_layers("layers", x))
 
 
-def build(layer: LayerInfo, children: dict[str, nn.Module]) -> nn.Module:
-    from torch import nn
-
-    from archspec.emit.layers import Block
-
-    if layer.block is not None:
-        return Block(layer.block, OrderedDict(children))
-    return nn.Sequential(OrderedDict(children))
+def build(layer: LayerInfo) -> ModuleCall:
+    if layer.block is not None:  # a block call with several layers
+        return ModuleCall("Block", (layer.block,), children=True)
+    return ModuleCall("Sequential", children=True)
 
 
 register(
