@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, register
-from archspec.schema.types import Identifier, LayerParams
+from archspec.schema.types import LayerName, LayerParams
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class SequentialParams(LayerParams):
-    name: Identifier = Field(description="The group's name: its module attribute and path.")
+    name: LayerName = Field(description="The group's name: its module attribute and path.")
 
 
 def infer(p: SequentialParams, x: TensorShape, ctx: Context) -> Inferred:

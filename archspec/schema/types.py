@@ -7,6 +7,113 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+# Attributes of nn.Module, nn.Sequential and nn.ModuleDict (torch 2.x), and the
+# two that archspec's modules set: a layer with one of these names would
+# clobber it (or fail to register), in archspec.build and in emitted source.
+MODULE_ATTRIBUTES = frozenset(
+    {
+        "T_destination",
+        "_apply",
+        "_backward_hooks",
+        "_backward_pre_hooks",
+        "_buffers",
+        "_call_impl",
+        "_compiled_call_impl",
+        "_forward_hooks",
+        "_forward_hooks_always_called",
+        "_forward_hooks_with_kwargs",
+        "_forward_pre_hooks",
+        "_forward_pre_hooks_with_kwargs",
+        "_get_abs_string_index",
+        "_get_backward_hooks",
+        "_get_backward_pre_hooks",
+        "_get_item_by_idx",
+        "_get_name",
+        "_is_full_backward_hook",
+        "_load_from_state_dict",
+        "_load_state_dict_post_hooks",
+        "_load_state_dict_pre_hooks",
+        "_maybe_warn_non_full_backward_hook",
+        "_modules",
+        "_named_members",
+        "_non_persistent_buffers_set",
+        "_parameters",
+        "_register_load_state_dict_pre_hook",
+        "_register_state_dict_hook",
+        "_replicate_for_data_parallel",
+        "_save_to_state_dict",
+        "_slow_forward",
+        "_state_dict_hooks",
+        "_state_dict_pre_hooks",
+        "_version",
+        "_wrapped_call_impl",
+        "add_module",
+        "append",
+        "apply",
+        "bfloat16",
+        "block",
+        "buffers",
+        "call_super_init",
+        "children",
+        "clear",
+        "compile",
+        "cpu",
+        "cuda",
+        "double",
+        "dump_patches",
+        "eval",
+        "extend",
+        "extra_repr",
+        "float",
+        "forward",
+        "get_buffer",
+        "get_extra_state",
+        "get_parameter",
+        "get_submodule",
+        "half",
+        "insert",
+        "ipu",
+        "items",
+        "keys",
+        "load_state_dict",
+        "modules",
+        "mtia",
+        "named_buffers",
+        "named_children",
+        "named_modules",
+        "named_parameters",
+        "out_channels",
+        "parameters",
+        "pop",
+        "register_backward_hook",
+        "register_buffer",
+        "register_forward_hook",
+        "register_forward_pre_hook",
+        "register_full_backward_hook",
+        "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook",
+        "register_load_state_dict_pre_hook",
+        "register_module",
+        "register_parameter",
+        "register_state_dict_post_hook",
+        "register_state_dict_pre_hook",
+        "requires_grad_",
+        "set_extra_state",
+        "set_submodule",
+        "share_memory",
+        "state_dict",
+        "to",
+        "to_empty",
+        "train",
+        "training",
+        "type",
+        "update",
+        "values",
+        "xpu",
+        "zero_grad",
+    }
+)
+
 
 def _not_keyword(name: str) -> str:
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
@@ -16,12 +123,21 @@ def _not_keyword(name: str) -> str:
     return name
 
 
+def _not_module_attribute(name: str) -> str:
+    if name in MODULE_ATTRIBUTES:
+        raise ValueError(f"{name!r} is an attribute of torch's nn.Module; pick another name")
+    return name
+
+
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64),
     AfterValidator(_not_keyword),
 ]
-"""An ASCII Python identifier: safe as a module attribute and in emitted source."""
+"""An ASCII Python identifier, not a keyword or a dunder: safe in emitted source."""
+
+LayerName = Annotated[Identifier, AfterValidator(_not_module_attribute)]
+"""A layer's name: an Identifier that is also free to be a module attribute."""
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -36,7 +152,7 @@ class LayerParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    name: Identifier | None = Field(
+    name: LayerName | None = Field(
         None, description="The module's attribute name (defaults to the layer's index)."
     )
 

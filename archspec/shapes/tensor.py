@@ -110,7 +110,7 @@ def torch_size(value: int | Sequence[int] | None, spatial: int) -> int | tuple[i
     """A size as the builders hand it to PyTorch: a one-entry list repeated per
     axis (archspec's meaning, which PyTorch's convs would not apply), any other
     list as a tuple."""
-    if value is None or isinstance(value, int):
+    if not isinstance(value, list | tuple):  # an int, None, or code in emitted source
         return value
     return (value[0],) * spatial if len(value) == 1 else tuple(value)
 
