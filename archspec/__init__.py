@@ -19,9 +19,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from archspec.compiler import Graph, LayerInfo, compile_spec
 from archspec.diagnostics import Diagnostic, Span, SpecError
+from archspec.loader import LoadLimits
 from archspec.schema.spec import InputDims, Spec, load, loads
 
 if TYPE_CHECKING:
+    import torch
     from torch import nn
 
 __all__ = [
@@ -41,8 +43,8 @@ __version__ = "0.1.0"
 SpecLike = Spec | str | Path
 
 
-def _as_spec(spec_or_path: SpecLike) -> Spec:
-    return spec_or_path if isinstance(spec_or_path, Spec) else load(spec_or_path)
+def _as_spec(spec_or_path: SpecLike, limits: LoadLimits | None = None) -> Spec:
+    return spec_or_path if isinstance(spec_or_path, Spec) else load(spec_or_path, limits)
 
 
 def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
@@ -55,23 +57,41 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
         ) from None
 
 
-def compile(spec_or_path: SpecLike, input: Sequence[int | str] | None = None) -> Graph:
+def compile(
+    spec_or_path: SpecLike, input: Sequence[int | str] | None = None, *, limits: LoadLimits | None = None
+) -> Graph:
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
     ``input`` overrides the spec's input dims: ints, or symbol names such as
     ``[1, "H", "W"]``, for which ``Graph.min_sizes`` gives the smallest valid
-    size of each symbol. Raises :class:`SpecError`.
+    size of each symbol. ``limits`` sets the budgets (default ``LoadLimits()``;
+    see docs/security.md). Raises :class:`SpecError`.
     """
-    spec = _as_spec(spec_or_path)
-    return compile_spec(spec, None if input is None else _input_override(input))
+    spec = _as_spec(spec_or_path, limits)
+    return compile_spec(spec, None if input is None else _input_override(input), limits)
 
 
-def build(spec_or_path: SpecLike | Graph) -> nn.Module:
+def build(
+    spec_or_path: SpecLike | Graph,
+    *,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+    limits: LoadLimits | None = None,
+) -> nn.Module:
     """The ``torch.nn.Module`` of a spec: its tree mirrors the spec's layers.
 
-    Accepts a Spec, a path, or an already compiled Graph. Raises SpecError.
+    Accepts a Spec, a path, or an already compiled Graph. ``device`` and
+    ``dtype`` place the weights as they are made: ``device="meta"`` allocates
+    no memory at all, for inspecting huge networks. ``limits`` are the budgets,
+    as for :func:`compile`. Raises SpecError.
     """
+    from contextlib import nullcontext
+
+    import torch
+
     from archspec.emit.module import build_graph
 
-    graph = spec_or_path if isinstance(spec_or_path, Graph) else compile(spec_or_path)
-    return build_graph(graph)
+    graph = spec_or_path if isinstance(spec_or_path, Graph) else compile(spec_or_path, limits=limits)
+    with torch.device(device) if device is not None else nullcontext():
+        net = build_graph(graph)
+    return net if dtype is None else net.to(dtype=dtype)
