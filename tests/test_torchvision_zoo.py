@@ -1,0 +1,165 @@
+"""The torchvision zoo (specs/torchvision/), written in YAML only, against torchvision's code.
+
+torchvision cannot be installed here, so tests/torchvision_reference/ holds minimal copies
+of its model classes (same modules, names, registration order and forwards). For each
+network: the parameter count is torchvision's published one; the smallest input side that
+archspec infers is the one where the reference model starts to run; the built module's
+parameters and buffers have the reference's shapes in the reference's order; and after
+loading the reference's state_dict by position, both give the same outputs.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import pytest
+import torch
+import yaml
+from torch import nn
+
+import archspec
+from archspec.schema.jsonschema import spec_json_schema
+from tests.torchvision_reference import MODELS
+
+ZOO = Path(__file__).resolve().parent.parent / "specs" / "torchvision"
+SIDE = 224
+
+# name: (parameters, smallest input side), as torchvision documents them
+EXPECTED = {
+    "alexnet": (61_100_840, 63),
+    "vgg16": (138_357_544, 32),
+    "googlenet": (6_624_904, 15),
+    "resnet18": (11_689_512, 1),
+    "resnet50": (25_557_032, 1),
+    "densenet121": (7_978_856, 29),
+    "squeezenet1_1": (1_235_496, 17),
+    "mobilenet_v2": (3_504_872, 1),
+}
+# Where the spec names every module as torchvision does, the state_dict keys are equal too.
+SAME_KEYS = {"alexnet", "vgg16"}
+
+torch.set_num_threads(2)
+
+
+@dataclass
+class Pair:
+    name: str
+    path: Path
+    reference: nn.Module
+    built: nn.Module
+
+
+def randomize_batchnorm(model: nn.Module, generator: torch.Generator) -> None:
+    """Give every batch norm non-trivial statistics and affine weights, so that a
+    misplaced one changes the output (freshly built, each is the identity in eval mode)."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            n = module.num_features
+            with torch.no_grad():
+                module.running_mean.copy_(0.1 * torch.randn(n, generator=generator))
+                module.running_var.copy_(0.5 + torch.rand(n, generator=generator))
+                module.weight.copy_(0.5 + torch.rand(n, generator=generator))
+                module.bias.copy_(0.1 * torch.randn(n, generator=generator))
+
+
+def load_by_position(target: nn.Module, source: nn.Module) -> None:
+    keys = list(target.state_dict())
+    values = list(source.state_dict().values())
+    assert len(keys) == len(values)
+    target.load_state_dict(OrderedDict(zip(keys, values, strict=True)))
+
+
+@pytest.fixture(scope="module", params=list(EXPECTED))
+def pair(request: pytest.FixtureRequest) -> Pair:
+    """Each network once per module: the reference model and archspec's, both in eval mode."""
+    name = request.param
+    torch.manual_seed(0)
+    reference = MODELS[name]().eval()
+    randomize_batchnorm(reference, torch.Generator().manual_seed(1))
+    path = ZOO / f"{name}.yaml"
+    return Pair(name, path, reference, archspec.build(path).eval())
+
+
+def test_every_spec_of_the_zoo_is_tested() -> None:
+    assert sorted(p.stem for p in ZOO.glob("*.yaml")) == sorted(EXPECTED)
+
+
+def test_parameter_count_is_torchvisions(pair: Pair) -> None:
+    expected, _ = EXPECTED[pair.name]
+    assert archspec.compile(pair.path).num_params == expected
+    assert sum(p.numel() for p in pair.reference.parameters()) == expected
+    assert sum(p.numel() for p in pair.built.parameters()) == expected
+
+
+def test_output_is_1000_classes_at_224(pair: Pair) -> None:
+    graph = archspec.compile(pair.path)
+    assert graph.input_shape[1:] == (3, SIDE, SIDE)
+    assert graph.output_shape[1:] == (1000,)
+
+
+def runs(model: nn.Module, height: int, width: int) -> bool:
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, height, width))
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_min_sizes_are_the_smallest_sides_torchvision_runs_at(pair: Pair) -> None:
+    _, side = EXPECTED[pair.name]
+    graph = archspec.compile(pair.path, input=[3, "H", "W"])
+    assert graph.min_sizes == {"H": side, "W": side}
+    # The reference model runs at side x side, and not one pixel below on either axis.
+    assert runs(pair.reference, side, side)
+    if side > 1:
+        assert not runs(pair.reference, side - 1, side)
+        assert not runs(pair.reference, side, side - 1)
+    assert runs(pair.built, side, side)
+
+
+def test_parameters_and_buffers_come_in_torchvisions_order(pair: Pair) -> None:
+    ours = [tuple(v.shape) for v in pair.built.state_dict().values()]
+    theirs = [tuple(v.shape) for v in pair.reference.state_dict().values()]
+    assert ours == theirs
+    # Parameters alone, too (buffers sit between them in a state_dict).
+    assert [p.shape for p in pair.built.parameters()] == [p.shape for p in pair.reference.parameters()]
+    if pair.name in SAME_KEYS:
+        assert list(pair.built.state_dict()) == list(pair.reference.state_dict())
+
+
+def test_a_torchvision_state_dict_loads_by_position_and_gives_the_same_outputs(pair: Pair) -> None:
+    load_by_position(pair.built, pair.reference)
+    x = torch.randn(1, 3, SIDE, SIDE, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        theirs = pair.reference(x)
+        ours = pair.built(x)
+    assert theirs.shape == (1, 1000)
+    assert theirs.abs().max() > 0  # a real comparison, not of two zero tensors
+    torch.testing.assert_close(ours, theirs)
+
+
+def test_block_files_validate_against_the_block_schema() -> None:
+    """The block files are not specs (no name, input or layers), so the spec schema of
+    tests/schema skips them; their blocks follow the schema's block definition."""
+    schema = spec_json_schema()
+    library = {
+        "$defs": schema["$defs"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["blocks"],
+        "properties": {
+            "archspec": schema["properties"]["archspec"],
+            "description": schema["properties"]["description"],
+            "imports": schema["properties"]["imports"],
+            "blocks": schema["properties"]["blocks"],
+        },
+    }
+    files = sorted((ZOO / "blocks").glob("*.yaml"))
+    assert files
+    validator = jsonschema.Draft202012Validator(library)
+    for path in files:
+        assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
