@@ -37,6 +37,7 @@ __all__ = [
     "compile",
     "load",
     "loads",
+    "validate",
 ]
 __version__ = "0.1.0"
 
@@ -69,6 +70,22 @@ def compile(
     """
     spec = _as_spec(spec_or_path, limits)
     return compile_spec(spec, None if input is None else _input_override(input), limits)
+
+
+def validate(path: str | Path, *, limits: LoadLimits | None = None) -> Graph | None:
+    """Check one file as ``archspec validate`` does: a spec is compiled (its
+    Graph is returned); a block file (``blocks:`` only, as ``imports:`` loads
+    it) is checked on its own (None is returned). Raises SpecError.
+    """
+    from archspec.blocks.library import check_block_file, is_block_file
+    from archspec.loader import load_file
+    from archspec.schema.spec import parse_spec
+
+    data, source = load_file(path, limits)
+    if is_block_file(data):
+        check_block_file(data, source, limits)
+        return None
+    return compile_spec(parse_spec(data, source, limits), None, limits)
 
 
 def build(

@@ -84,6 +84,24 @@ def collect_blocks(
     return table
 
 
+def is_block_file(data: dict[str, Any]) -> bool:
+    """A block file (what ``imports:`` loads) has blocks and no layers or input."""
+    return "blocks" in data and "layers" not in data and "input" not in data
+
+
+def check_block_file(data: dict[str, Any], source: SourceMap, limits: LoadLimits | None = None) -> BlockTable:
+    """Validate a block file on its own (for ``archspec validate``); raises SpecError."""
+    problems: list[Diagnostic] = []
+    try:
+        LibraryHeader.model_validate(data)
+    except ValidationError as error:
+        problems += validation_diagnostics(error, LibraryHeader, data, (), source, what="a block file")
+    table = collect_blocks(data, source, problems, limits)
+    if problems:
+        raise SpecError(problems)
+    return table
+
+
 def _add_blocks(
     raw: dict[str, Any], source: SourceMap, table: BlockTable, problems: list[Diagnostic], builtins: set[str]
 ) -> None:

@@ -9,7 +9,7 @@ All problems in a file are collected before :class:`SpecError` is raised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -84,9 +84,17 @@ def parse_spec(data: dict[str, Any], source: SourceMap, limits: LoadLimits | Non
         problems += validation_diagnostics(exc, SpecHeader, data, (), source, what="the spec")
         header = None
     table = collect_blocks(data, source, problems, limits)
+    imports_failed = any(p.code == "E208" for p in problems)
     parser = LayerParser(source, table.lookup, table.names, problems)
     raw_layers = data.get("layers")
     layers = parser.layers(raw_layers, ("layers",), "") if isinstance(raw_layers, list) else ()
+    if imports_failed:  # an unknown name is most likely in the file that did not load
+        problems[:] = [
+            replace(p, hint="an import failed (see above); the block may be defined there")
+            if p.code == "E203"
+            else p
+            for p in problems
+        ]
     if problems or header is None:
         raise SpecError(problems)
     return Spec(

@@ -261,3 +261,23 @@ def test_a_shape_error_in_a_built_in_block_points_at_the_call() -> None:
         """
     )
     assert problem.code == "E301" and problem.path == "4.2" and problem.span.line == 8
+
+
+def test_a_block_file_validates_on_its_own(tmp_path: Path) -> None:
+    good = write(
+        tmp_path, "good.yaml", "blocks:\n  stem: {layers: [conv: {out_channels: 4, kernel_size: 3}]}\n"
+    )
+    assert archspec.validate(good) is None
+    bad = write(tmp_path, "bad.yaml", "blocks:\n  stem: {layers: [relux]}\n")
+    with pytest.raises(SpecError) as caught:
+        archspec.validate(bad)
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "E203" and problem.span.line == 2
+    assert archspec.validate("specs/nin.yaml").num_params == 1_992_166
+
+
+def test_an_unknown_block_after_a_failed_import_says_so(tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", "name: n\ninput: [3, 8, 8]\nimports: [nope.yaml]\nlayers: [fire]\n")
+    found = problems_of(spec)
+    assert [p.code for p in found] == ["E208", "E203"]
+    assert "an import failed" in found[1].hint
