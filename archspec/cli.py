@@ -1,8 +1,9 @@
-"""The command line: ``archspec compile``, ``validate``, ``check`` and ``schema``.
+"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema`` and ``diagram``.
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
 0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error. Only
-``check`` imports torch.
+``check`` imports torch. Diagnostics are rendered by :mod:`archspec.render`,
+the compile report by :mod:`archspec.report`.
 """
 
 from __future__ import annotations
@@ -10,15 +11,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from archspec import compile as compile_graph
+from archspec import validate as validate_file
 from archspec.compiler.graph import Graph
 from archspec.diagnostics import SpecError
+from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
+from archspec.render import render as render_diagnostics
+from archspec.report import report
 from archspec.schema.spec import load as load_spec
 from archspec.shapes.dims import format_dim
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+# compile's --format: the report's form (text, json, markdown), which also sets the
+# form of errors (text, json; markdown: text); github: a text report, errors as annotations.
+COMPILE_FORMATS = ("text", "json", "markdown", "github")
 
 
 class UsageError(Exception):
@@ -53,8 +62,27 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--depth", type=int, metavar="D", help="show layers nested at most D levels deep (0: top level)"
     )
+    compile_cmd.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="also write the network as standalone PyTorch source (needs only torch) to FILE",
+    )
+    compile_cmd.add_argument(
+        "--format",
+        choices=COMPILE_FORMATS,
+        default="text",
+        help="the report as a text table, JSON or Markdown; errors as text, JSON or GitHub "
+        "annotations (github: a text report, errors as annotations)",
+    )
     validate_cmd = commands.add_parser("validate", help="check spec files without importing torch")
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
+    validate_cmd.add_argument(
+        "--format",
+        choices=DIAGNOSTIC_FORMATS,
+        default="text",
+        help="errors as text (with the source line), a JSON list, or GitHub Actions annotations",
+    )
     check_cmd = commands.add_parser(
         "check", help="run the real module (needs torch) and compare every layer's shape"
     )
@@ -69,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--samples", type=int, default=3, help="how many random valid sizes (3)")
     schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
     schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
+    diagram_cmd = commands.add_parser(
+        "diagram", help="draw the network as a Mermaid or Graphviz (dot) diagram, without torch"
+    )
+    diagram_cmd.add_argument("spec", help="the spec file (YAML)")
+    diagram_cmd.add_argument(
+        "--format", choices=("mermaid", "dot"), default="mermaid", help="the diagram language (mermaid)"
+    )
+    diagram_cmd.add_argument(
+        "--input", metavar="DIMS", help="override the input dims after the batch, as for compile"
+    )
+    diagram_cmd.add_argument(
+        "--depth", type=int, metavar="D", help="draw groups and blocks nested deeper than D as one box"
+    )
     return parser
 
 
@@ -88,6 +129,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _schema(args, stdout, stderr)
         if args.command == "check":
             return _check(args, stdout, stderr)
+        if args.command == "diagram":
+            return _diagram(args, stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)
@@ -98,27 +141,57 @@ def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     dims = parse_input(args.input) if args.input else None
     try:
         graph = compile_graph(args.spec, dims)
+        source = _source(graph) if args.output else None
     except SpecError as error:
-        _report(error, stderr)
+        _report(error, stderr, args.format, stdout)
         return EXIT_INVALID
-    stdout.write(format_table(graph, args.depth))
+    if source is not None:
+        _write(args.output, source)
+    stdout.write(report(graph, "text" if args.format == "github" else args.format, args.depth))
     return EXIT_OK
 
 
+def _source(graph: Graph) -> str:
+    from archspec.emit.source import emit_source
+
+    return emit_source(graph)
+
+
+def _write(path: str, text: str) -> None:
+    """Write a whole file, or nothing: the text goes to a temporary file first."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+
+
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """Every file, every problem; then one summary line. With ``--format json``
+    stdout is the JSON list alone and the summary goes to stderr."""
+    fmt = getattr(args, "format", "text")
     errors = failed = 0
+    found = []  # for json: one list over all files
     for path in args.specs:
         try:
-            compile_graph(path)
+            validate_file(path)
         except SpecError as error:
-            _report(error, stderr)
+            if fmt == "json":
+                found += error.diagnostics
+            else:
+                _report(error, stderr, fmt, stdout)
             errors += len(error.diagnostics)
             failed += 1
+    if fmt == "json":
+        stdout.write(render_diagnostics(found, "json"))
     files = len(args.specs)
     print(
         f"{files} file{'s' * (files != 1)} checked: "
         + (f"{errors} error{'s' * (errors != 1)} in {failed}" if errors else "all valid"),
-        file=stdout,
+        file=stderr if fmt == "json" else stdout,
     )
     return EXIT_INVALID if errors else EXIT_OK
 
@@ -157,42 +230,29 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-def _report(error: SpecError, stream: TextIO) -> None:
-    for diagnostic in error.diagnostics:
-        print(diagnostic.render(), file=stream)
+def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from archspec.emit.diagram import diagram
+
+    dims = parse_input(args.input) if args.input else None
+    try:
+        graph = compile_graph(args.spec, dims)
+    except SpecError as error:
+        _report(error, stderr)
+        return EXIT_INVALID
+    stdout.write(diagram(graph, args.format, args.depth))
+    return EXIT_OK
+
+
+def _report(error: SpecError, stream: TextIO, format: str = "text", out: TextIO | None = None) -> None:
+    """Print a SpecError's diagnostics: text to ``stream`` (stderr), JSON and
+    GitHub annotations to ``out`` (stdout), where programs and Actions read them."""
+    target = stream if format in ("text", "markdown") or out is None else out
+    target.write(render_diagnostics(error.diagnostics, "text" if format == "markdown" else format))
 
 
 def format_table(graph: Graph, depth: int | None = None) -> str:
-    """The layer table: path (indented by nesting), primitive, output shape, params."""
-    rows = [("(input)", "", str(graph.input), "")]
-    for layer in graph.layers:
-        if depth is not None and layer.depth > depth:
-            continue
-        indent = "  " * layer.depth
-        rows.append((indent + layer.path, layer.kind, str(layer.output), f"{layer.num_params:,}"))
-    header = ("layer", "primitive", "output shape", "params")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
-    lines = []
-    spec = graph.spec
-    lines.append(f"{spec.name}: {spec.description}" if spec.description else spec.name)
-    lines.append("")
-    for row in [header, *rows]:
-        cells = [row[i].ljust(widths[i]) for i in range(3)] + [row[3].rjust(widths[3])]
-        lines.append("  ".join(cells).rstrip())
-    lines.append("")
-    lines.append(f"output: {format_shape(graph.output_shape)}")
-    lines.append(f"parameters: {graph.num_params:,}")
-    if graph.min_sizes:
-        sizes = ", ".join(f"{name} >= {size}" for name, size in graph.min_sizes.items())
-        lines.append(f"smallest valid sizes: {sizes}")
-    single = graph.single_value_layers()
-    if single:
-        at = " at the smallest sizes" if graph.min_sizes else ""
-        lines.append(
-            f"training needs a batch of at least 2{at}: {single[0].primitive} {single[0].path} "
-            "sees one value per channel per sample"
-        )
-    return "\n".join(lines) + "\n"
+    """The layer table: path (indented by nesting), kind, output shape, params, MACs, activations."""
+    return report(graph, "text", depth)
 
 
 def format_shape(shape: tuple[object, ...]) -> str:

@@ -7,6 +7,7 @@ committed file drifts from what this prints.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from archspec.blocks.library import prelude
@@ -66,6 +67,11 @@ def _params_table(schema: dict[str, Any], extra: list[tuple[str, str, str, str]]
     return [*lines, ""]
 
 
+def _code_shapes(formula: str) -> str:
+    """A primitive's formula with each shape (``[N, C, *L]``) as code, so that ``*`` stays a star."""
+    return re.sub(r"\[[^\]]*\]", lambda m: f"`{m.group(0)}`", formula)
+
+
 def reference_markdown() -> str:
     lines = [
         "# Primitive reference",
@@ -73,6 +79,10 @@ def reference_markdown() -> str:
         "Generated from the registry and the prelude by `python -m archspec.docs`; do not edit by hand.",
         "Every layer also takes `name` (an identifier): its module attribute and path. Any value",
         "may be an expression (`=4 * width`) over the parameters of the block it is in.",
+        "",
+        "Shapes are written with the batch `N` first; `*L` stands for the spatial dims (none to three)",
+        "and `*D` for any dims. MACs are the multiply-accumulates per sample; only `conv` and `linear`",
+        "count any (FLOPs = 2 × MACs).",
         "",
         "## Primitives",
         "",
@@ -89,6 +99,8 @@ def reference_markdown() -> str:
             for field in primitive.layer_fields
         ]
         lines += [f"### `{name}`", "", primitive.summary, ""]
+        if primitive.formula:
+            lines += [f"Shape: {_code_shapes(primitive.formula)}", ""]
         table = _params_table(schema, layer_rows)
         lines += table or [f"No parameters: write `- {name}`.", ""]
     lines += [

@@ -17,8 +17,9 @@ def test_compile_prints_the_seed_shapes_and_totals(capsys) -> None:
     assert main(["compile", "specs/googlenet.yaml", "--depth", "0"]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines()]
-    assert ["b1", "sequential", "[N,", "64,", "24,", "24]", "3,200"] in rows
-    assert ["b5", "sequential", "[N,", "1024]", "2,487,536"] in rows
+    # layer, primitive, output shape, params; then MACs and activations (tests/test_costs.py)
+    assert ["b1", "sequential", "[N,", "64,", "24,", "24]", "3,200", "7,225,344", "1.327", "MB"] in rows
+    assert ["b5", "sequential", "[N,", "1024]", "2,487,536", "22,367,232", "295.6", "kB"] in rows
     assert "b3.0" not in out  # --depth 0 keeps the top level only
     assert "parameters: 5,977,530" in out and "output: [N, 10]" in out
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from archspec.diagnostics import Span
 from archspec.schema.spec import Spec
-from archspec.shapes.dims import substitute
+from archspec.shapes.dims import substitute, total
 from archspec.shapes.tensor import TensorShape
 
 
@@ -20,7 +20,9 @@ class LayerInfo:
 
     ``name`` is its attribute in the parent module, ``path`` the dotted path
     from the network (``b3.0.1.p2_2``); ``own_params`` counts the weights of
-    this layer alone, ``num_params`` those of its whole subtree. ``primitive``
+    this layer alone, ``num_params`` those of its whole subtree; ``own_macs``
+    and ``num_macs`` count multiply-accumulates per sample the same way (an
+    int, or a sympy expression for a symbolic input). ``primitive``
     and ``params`` say how the layer is built; for a block call, ``block`` and
     ``args`` say what the spec wrote (an inception is built as a concat).
     """
@@ -37,6 +39,7 @@ class LayerInfo:
     batch_statistics: bool = False
     block: str | None = None
     args: BaseModel | None = None
+    own_macs: Any = 0
 
     @property
     def kind(self) -> str:
@@ -54,6 +57,13 @@ class LayerInfo:
     @property
     def num_params(self) -> int:
         return self.own_params + sum(child.num_params for child in self.children)
+
+    @property
+    def num_macs(self) -> Any:
+        """Multiply-accumulates per sample of the whole subtree (see ``own_macs``)."""
+        if not self.children:
+            return self.own_macs
+        return total([self.own_macs, *(child.num_macs for child in self.children)])
 
     @property
     def depth(self) -> int:
@@ -94,6 +104,11 @@ class Graph:
     @property
     def num_params(self) -> int:
         return sum(layer.num_params for layer in self.roots)
+
+    @property
+    def num_macs(self) -> Any:
+        """Multiply-accumulates per sample of conv and linear layers (FLOPs = 2 x MACs)."""
+        return total(layer.num_macs for layer in self.roots)
 
     @property
     def min_train_batch(self) -> int:

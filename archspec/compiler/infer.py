@@ -125,6 +125,7 @@ class Context:
             tuple(frame.children),
             node.span,
             result.batch_statistics,
+            own_macs=result.macs,
         )
 
     def _instantiate(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:

@@ -41,4 +41,13 @@ def _builder(cls: str) -> Callable[[LayerInfo], ModuleCall]:
 
 
 for _name, (_cls, _formula) in ELEMENTWISE.items():
-    register(Primitive(_name, LayerParams, same_shape, _builder(_cls), f"{_formula}, elementwise."))
+    register(
+        Primitive(
+            _name,
+            LayerParams,
+            same_shape,
+            _builder(_cls),
+            f"{_formula}, elementwise.",
+            formula="[N, *D] → [N, *D].",
+        )
+    )

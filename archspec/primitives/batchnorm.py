@@ -59,5 +59,6 @@ register(
         infer,
         build,
         "Batch normalization (BatchNorm1d/2d/3d by rank) over the channel dim.",
+        formula="[N, C, *L] → [N, C, *L] (no spatial dims or up to 3; C an int). MACs = 0.",
     )
 )

@@ -86,7 +86,9 @@ def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
     # One multiply-accumulate per weight, at each output position (bias not counted); the
     # int factors come first so that sympy keeps a symbolic product of sizes unexpanded.
     macs = weights * product(out)
-    return Inferred(TensorShape((p.out_channels, *out)), weights + (p.out_channels if p.bias else 0), macs=macs)
+    return Inferred(
+        TensorShape((p.out_channels, *out)), weights + (p.out_channels if p.bias else 0), macs=macs
+    )
 
 
 def build(layer: LayerInfo) -> ModuleCall:
@@ -113,5 +115,9 @@ register(
         infer,
         build,
         "Convolution over 1, 2 or 3 spatial dims (Conv1d/2d/3d by the input's rank).",
+        formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
+        "out = floor((L + p_lo + p_hi - d·(k - 1) - 1) / s) + 1 (k kernel_size, s stride, d dilation; "
+        "'same' pads d·(k - 1) in all, the odd one at the end). "
+        "MACs = out_channels × prod(out) × C / groups × prod(k).",
     )
 )

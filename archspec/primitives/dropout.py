@@ -22,4 +22,13 @@ def build(layer: LayerInfo) -> ModuleCall:
     return call("Dropout", p=unless(layer.params.p, 0.5))
 
 
-register(Primitive("dropout", DropoutParams, same_shape, build, "Dropout (nn.Dropout) with probability p."))
+register(
+    Primitive(
+        "dropout",
+        DropoutParams,
+        same_shape,
+        build,
+        "Dropout (nn.Dropout) with probability p.",
+        formula="[N, *D] → [N, *D].",
+    )
+)

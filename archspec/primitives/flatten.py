@@ -22,4 +22,13 @@ def build(layer: LayerInfo) -> ModuleCall:
     return call("Flatten")
 
 
-register(Primitive("flatten", LayerParams, infer, build, "Flatten all dims after the batch into one."))
+register(
+    Primitive(
+        "flatten",
+        LayerParams,
+        infer,
+        build,
+        "Flatten all dims after the batch into one.",
+        formula="[N, d1, …, dk] → [N, d1 × … × dk].",
+    )
+)

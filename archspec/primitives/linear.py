@@ -46,5 +46,12 @@ def build(layer: LayerInfo) -> ModuleCall:
 
 
 register(
-    Primitive("linear", LinearParams, infer, build, "Fully connected layer (nn.Linear) on the last dim.")
+    Primitive(
+        "linear",
+        LinearParams,
+        infer,
+        build,
+        "Fully connected layer (nn.Linear) on the last dim.",
+        formula="[N, *D, F] → [N, *D, out_features]; F must be an int. MACs = F × out_features × prod(D).",
+    )
 )

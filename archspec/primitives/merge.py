@@ -56,6 +56,8 @@ register(
         build_add,
         "Run branches on the same input and add their outputs (equal shapes).",
         layer_fields=(BRANCHES,),
+        formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
+        "an empty branch is the identity.",
     )
 )
 register(
@@ -66,5 +68,6 @@ register(
         build_concat,
         "Run branches on the same input and concatenate their outputs on channels.",
         layer_fields=(BRANCHES,),
+        formula="branch i maps [N, *D] to [N, C_i, *L] (the same L for all) → [N, C_1 + … + C_n, *L].",
     )
 )

@@ -131,6 +131,8 @@ register(
         _window_rule("maxpool"),
         build_maxpool,
         "Max pooling (MaxPool1d/2d/3d); stride defaults to kernel_size.",
+        formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - d·(k - 1) - 1) / s) + 1; "
+        "with ceil_mode, ceil instead, less a last window that would start in the right padding.",
     )
 )
 register(
@@ -140,6 +142,8 @@ register(
         _window_rule("avgpool", kernel_fits_in_3d=True),
         build_avgpool,
         "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
+        formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - k) / s) + 1; "
+        "with ceil_mode, ceil instead, less a last window that would start in the right padding.",
     )
 )
 register(
@@ -149,6 +153,7 @@ register(
         infer_adaptive,
         build_adaptive,
         "Adaptive average pooling to a fixed output_size, whatever the input size.",
+        formula="[N, C, *L] → [N, C, *output_size].",
     )
 )
 register(
@@ -158,6 +163,7 @@ register(
         infer_global,
         build_global_avg,
         "Average over all spatial positions: output size 1 on every spatial axis.",
+        formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )
 register(
@@ -167,5 +173,6 @@ register(
         infer_global,
         build_global_max,
         "Maximum over all spatial positions: output size 1 on every spatial axis.",
+        formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )

@@ -37,5 +37,6 @@ register(
         build,
         "A named group of layers, built as one nn.Sequential.",
         layer_fields=(LayerField("layers", "The layers of the group, in order."),),
+        formula="[N, *D] → the output of its last layer, each layer taking the previous one's output.",
     )
 )

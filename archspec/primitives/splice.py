@@ -45,6 +45,7 @@ register(
             LayerField("first", "The layers of the first copy, if it differs.", required=False),
         ),
         splices=repeat,
+        formula="no shape of its own: its copies stand in its place, each taking the previous output.",
     )
 )
 register(
@@ -59,5 +60,6 @@ register(
             LayerField("else", "The layers where it does not.", required=False, min_items=0),
         ),
         splices=choose,
+        formula="no shape of its own: the chosen layers stand in its place.",
     )
 )

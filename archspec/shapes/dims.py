@@ -77,6 +77,17 @@ def product(dims: Iterable[Dim]) -> Dim:
     return result
 
 
+def total(values: Iterable[Dim]) -> Dim:
+    """The sum of dims: an int while every value is one, else one sympy ``Add``
+    (one call, not a chain of ``+``, which would rebuild the sum at each step)."""
+    items = list(values)
+    if all(is_concrete(v) for v in items):
+        return sum(items)
+    import sympy
+
+    return sympy.Add(*items)
+
+
 def dims_equal(a: Dim, b: Dim) -> bool:
     """Whether two dims are equal for every value of the symbols."""
     if is_concrete(a) and is_concrete(b):

@@ -1,0 +1,257 @@
+"""The compile report: every layer's shape, parameters, MACs and activation memory.
+
+Three forms of one set of rows: a text table (the terminal), JSON (programs)
+and Markdown (a pull request or a README). Counts are per sample:
+
+- MACs are the multiply-accumulates of conv and linear layers, as torchvision
+  counts them for its published figures (bias, batchnorm, activations and
+  pools add none); FLOPs = 2 x MACs.
+- activation memory is the output of every layer that makes a new tensor
+  (all but groups, identities and flatten, a view), at 4 bytes per element
+  (float32): what training keeps for the backward pass.
+
+A row's params, MACs and activations count the layer and all its parts, so
+the top-level rows add up to the totals. For a symbolic input, MACs and
+activations are formulas in the input's symbols.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from archspec.compiler.graph import Graph, LayerInfo
+from archspec.shapes.dims import format_dim, is_concrete, product, total
+
+FORMATS = ("text", "json", "markdown")
+BYTES_PER_ELEMENT = 4  # float32
+# Layers whose output is no new tensor: a group's is its last layer's, the others' their input (or a view).
+NO_NEW_TENSOR = frozenset({"sequential", "identity", "flatten"})
+LEGEND = (
+    "MACs: multiply-accumulates per sample, of conv and linear layers (FLOPs = 2 × MACs).",
+    "activations: the outputs each layer and its parts compute, per sample, "
+    f"at {BYTES_PER_ELEMENT} bytes per element (float32).",
+)
+
+
+def own_activation_bytes(layer: LayerInfo) -> Any:
+    """Bytes of the new tensor this layer computes for one sample (0 for groups, identities, flatten)."""
+    if layer.primitive in NO_NEW_TENSOR:
+        return 0
+    dims = layer.output.dims
+    # The int factors first, so that sympy keeps the product of symbolic sizes unexpanded
+    # and the sum over layers collects like terms.
+    return product([BYTES_PER_ELEMENT, *(d for d in dims if is_concrete(d))]) * product(
+        d for d in dims if not is_concrete(d)
+    )
+
+
+def activation_bytes(layer: LayerInfo) -> Any:
+    """Bytes of every tensor the layer and its parts compute for one sample."""
+    if not layer.children:
+        return own_activation_bytes(layer)
+    return total([own_activation_bytes(layer), *(activation_bytes(child) for child in layer.children)])
+
+
+@dataclass(frozen=True)
+class Row:
+    layer: LayerInfo
+    params: int
+    macs: Any
+    activations: Any
+
+
+def rows(graph: Graph, depth: int | None = None) -> list[Row]:
+    """The layers shown (at most ``depth`` levels deep), parents first."""
+    return [
+        Row(layer, layer.num_params, layer.num_macs, activation_bytes(layer))
+        for layer in graph.layers
+        if depth is None or layer.depth <= depth
+    ]
+
+
+def totals(graph: Graph) -> dict[str, Any]:
+    macs = graph.num_macs
+    return {
+        "params": graph.num_params,
+        "macs": macs,
+        "flops": 2 * macs,
+        "activation_bytes": total(activation_bytes(root) for root in graph.roots),
+    }
+
+
+# --- numbers as people read them ------------------------------------------------------
+
+
+def count(value: Any) -> str:
+    """An int with thousands separators, or a formula."""
+    return f"{value:,}" if is_concrete(value) else format_dim(value)
+
+
+def scaled(value: Any, unit: str = "") -> str:
+    """``1.814 G`` for an int (4 significant digits), or the formula."""
+    if not is_concrete(value):
+        return format_dim(value)
+    for factor, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.4g} {prefix}{unit}"
+    return f"{value} {unit}".rstrip()
+
+
+def size(value: Any) -> str:
+    """Bytes as ``1.2 MB`` (powers of 1000), or the formula in bytes."""
+    if not is_concrete(value):
+        return f"{format_dim(value)} B"
+    return scaled(value, "B") if value >= 1000 else f"{value} B"
+
+
+def shape(dims: tuple[Any, ...]) -> str:
+    return "[" + ", ".join(format_dim(d) for d in dims) + "]"
+
+
+def _json_value(value: Any) -> int | str:
+    return value if is_concrete(value) else format_dim(value)
+
+
+# --- the three forms --------------------------------------------------------------------
+
+
+def text_report(graph: Graph, depth: int | None = None) -> str:
+    """The layer table: path (indented by nesting), kind, output shape, params, MACs, activations."""
+    table = [("(input)", "", str(graph.input), "", "", "")]
+    for row in rows(graph, depth):
+        layer = row.layer
+        table.append(
+            (
+                "  " * layer.depth + layer.path,
+                layer.kind,
+                str(layer.output),
+                count(row.params),
+                count(row.macs),
+                size(row.activations),
+            )
+        )
+    header = ("layer", "primitive", "output shape", "params", "MACs", "activations")
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
+    formulas = [False, False, False, False, not is_concrete(graph.num_macs), bool(graph.input.symbols)]
+    right = [i >= 3 and not formulas[i] for i in range(len(header))]
+    spec = graph.spec
+    lines = [f"{spec.name}: {spec.description}" if spec.description else spec.name, ""]
+    for r in [header, *table]:
+        # Numbers line up on the right; a column with a formula reads from the left.
+        cells = [r[i].rjust(widths[i]) if right[i] else r[i].ljust(widths[i]) for i in range(len(r))]
+        lines.append("  ".join(cells).rstrip())
+    lines += ["", *summary(graph), "", *LEGEND]
+    return "\n".join(lines) + "\n"
+
+
+def summary(graph: Graph) -> list[str]:
+    """The totals and the notes under the table."""
+    sums = totals(graph)
+    macs = sums["macs"]
+    lines = [
+        f"output: {shape(graph.output_shape)}",
+        f"parameters: {graph.num_params:,}",
+        f"MACs: {count(macs)}"
+        + (f" ({scaled(macs)}; FLOPs = 2 × MACs = {scaled(sums['flops'])})" if is_concrete(macs) else ""),
+        f"activations: {size(sums['activation_bytes'])} per sample",
+    ]
+    if graph.min_sizes:
+        sizes = ", ".join(f"{name} >= {value}" for name, value in graph.min_sizes.items())
+        lines.append(f"smallest valid sizes: {sizes}")
+    single = graph.single_value_layers()
+    if single:
+        at = " at the smallest sizes" if graph.min_sizes else ""
+        lines.append(
+            f"training needs a batch of at least 2{at}: {single[0].primitive} {single[0].path} "
+            "sees one value per channel per sample"
+        )
+    return lines
+
+
+def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
+    """Everything the table shows, as data: ints where the input is concrete, formulas as strings."""
+    return {
+        "name": graph.spec.name,
+        "description": graph.spec.description,
+        "input": [_json_value(d) for d in graph.input_shape[1:]],
+        "output": [_json_value(d) for d in graph.output_shape[1:]],
+        "totals": {key: _json_value(value) for key, value in totals(graph).items()},
+        "units": {
+            "macs": "multiply-accumulates per sample, of conv and linear layers",
+            "flops": "2 × macs",
+            "activation_bytes": f"bytes per sample of the computed outputs, {BYTES_PER_ELEMENT} per element "
+            "(float32)",
+            "shapes": "the dims after the batch",
+        },
+        "min_sizes": dict(graph.min_sizes),
+        "min_train_batch": graph.min_train_batch,
+        "layers": [
+            {
+                "path": row.layer.path,
+                "kind": row.layer.kind,
+                "primitive": row.layer.primitive,
+                "depth": row.layer.depth,
+                "input": [_json_value(d) for d in row.layer.input.dims],
+                "output": [_json_value(d) for d in row.layer.output.dims],
+                "params": row.params,
+                "macs": _json_value(row.macs),
+                "activation_bytes": _json_value(row.activations),
+            }
+            for row in rows(graph, depth)
+        ],
+    }
+
+
+def _cell(text: str) -> str:
+    """Free text in a Markdown table cell or list: no table breaks, no emphasis from * or _."""
+    for char in "\\|*_":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _number(value: Any, text: str) -> str:
+    """A count as a cell: formulas in backticks, so that their * stays a times sign."""
+    return text if is_concrete(value) else f"`{text}`"
+
+
+def markdown_report(graph: Graph, depth: int | None = None) -> str:
+    """A GitHub-flavoured Markdown table, with the totals and the legend under it."""
+    spec = graph.spec
+    lines = [f"### {_cell(spec.name)}", ""]
+    if spec.description:
+        lines += [_cell(spec.description), ""]
+    lines += [
+        "| layer | primitive | output shape | params | MACs | activations |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
+        f"| (input) | | `{graph.input}` | | | |",
+    ]
+    for row in rows(graph, depth):
+        layer = row.layer
+        cells = (
+            f"`{layer.path}`",
+            _cell(layer.kind),
+            f"`{layer.output}`",
+            count(row.params),
+            _number(row.macs, count(row.macs)),
+            _number(row.activations, size(row.activations)),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        *(f"- {_cell(line)}" for line in summary(graph)),
+        "",
+        *(f"_{_cell(line)}_" for line in LEGEND),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def report(graph: Graph, format: str = "text", depth: int | None = None) -> str:
+    if format == "json":
+        return json.dumps(json_report(graph, depth), indent=2, ensure_ascii=False) + "\n"
+    if format == "markdown":
+        return markdown_report(graph, depth)
+    if format != "text":
+        raise ValueError(f"unknown report format {format!r}; expected one of {FORMATS}")
+    return text_report(graph, depth)
