@@ -141,7 +141,7 @@ def check_spec(
 
     A size that archspec rejects is run too: there PyTorch must fail as well.
     """
-    module = build_graph(compile_spec(spec)).eval()  # weights do not depend on the sizes
+    module = build_graph(compile_spec(spec)).train(False)  # eval mode; weights do not depend on sizes
     for dims in sizes:
         if len(dims) != len(spec.input) or dims[0] != spec.input[0]:
             raise ValueError(

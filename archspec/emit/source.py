@@ -23,8 +23,9 @@ from pathlib import Path
 
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
-from archspec.emit.blockclass import BlockEmitter, camel, module_node
+from archspec.emit.blockclass import BlockEmitter, module_node
 from archspec.emit.pretty import Call, Raw, render
+from archspec.emit.pycode import camel
 from archspec.shapes.dims import format_dim
 
 
