@@ -6,16 +6,29 @@ composes plain Python data itself, so that it can:
 - keep file:line:column for every key and value (the source map);
 - refuse every explicit tag (``!!python/object``, ``!foo``, even ``!!str``)
   before anything is constructed: nothing a tag names can ever run;
-- refuse duplicate keys, naming both lines;
-- bound nesting depth and the expanded node count (aliases count once per use,
-  which is what stops alias bombs) while composing, before any walk explodes.
+- refuse duplicate keys, naming both lines, and keys that are not strings;
+- bound the file size before parsing, and nesting depth and the expanded node
+  count (an alias counts its whole subtree at every use, which is what stops
+  alias bombs) while composing, before anything walks the result;
+- refuse recursive aliases, which PyYAML's own composer accepts (it builds a
+  list that contains itself, and the first walk of it never ends);
+- refuse the YAML 1.1 readings that do not mean what they look like
+  (``012`` as 10, ``1:2`` as 62, dates), keys that are not strings (``yes:``
+  and ``on:`` are booleans), non-finite floats and integers beyond 64 bits,
+  from the raw scalar text, and keep the text of ``yes``/``off`` values for
+  the hint of a later type error;
+- refuse control characters and bidirectional overrides anywhere in the file.
 
 Only :class:`~archspec.diagnostics.SpecError` leaves this module.
+See docs/security.md for the threat model and the budgets.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +46,56 @@ KeyPath = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class LoadLimits:
-    """Budgets for one spec file; see docs/security.md."""
+    """Budgets for one spec, from its bytes to its compiled graph; see docs/security.md.
+
+    The defaults fit any reasonable network; :meth:`strict` is the preset for
+    services that compile specs written by other people.
+    """
 
     max_bytes: int = 1 << 20
+    """File size in bytes (each imported file too), checked before parsing."""
     max_nodes: int = 100_000
+    """YAML nodes after alias expansion: an alias counts its anchor's whole subtree."""
     max_depth: int = 64
+    """Nesting of lists and mappings."""
+    max_layers: int = 10_000
+    """Layers after block and repeat expansion (checked by the compiler)."""
+    max_params: int = 1_000_000_000
+    """Total parameters, from the inferred shapes."""
+    max_activation: int = 1 << 31
+    """Elements of the largest tensor of one sample (batch 1), for a concrete input."""
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"LoadLimits.{item.name} must be a positive int, got {value!r}")
+
+    @classmethod
+    def strict(cls) -> LoadLimits:
+        """Tighter budgets for services: every spec in ``specs/`` still fits."""
+        return cls(
+            max_bytes=256 << 10,
+            max_nodes=20_000,
+            max_depth=32,
+            max_layers=2_000,
+            max_params=200_000_000,
+            max_activation=1 << 26,
+        )
 
 
 @dataclass
 class SourceMap:
-    """Where each value (and each mapping key) of the loaded data came from."""
+    """Where each value (and each mapping key) of the loaded data came from.
+
+    ``readings`` keeps the raw text of the values YAML 1.1 reads as booleans
+    though they are words (``yes``, ``off``), so that an error can say why.
+    """
 
     file: str
     values: dict[KeyPath, Span] = field(default_factory=dict)
     keys: dict[KeyPath, Span] = field(default_factory=dict)
+    readings: dict[KeyPath, str] = field(default_factory=dict)
 
     def span(self, path: KeyPath, *, key: bool = False) -> Span:
         """The span of ``path``, or of its nearest ancestor that has one."""
@@ -59,9 +108,29 @@ class SourceMap:
         return Span(self.file, 1, 1)
 
 
-_MAPPING_TAG = "tag:yaml.org,2002:map"
-_SEQUENCE_TAG = "tag:yaml.org,2002:seq"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TAG = "tag:yaml.org,2002:"
+# YAML 1.1 readings of plain scalars that a reader (and YAML 1.2, which editors
+# use) would not expect: 012 is 10, 1:2 is 62. Refused, with a hint to quote.
+_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML's line breaks; \r\n counts once
+_MAX_INT = (1 << 63) - 1  # PyTorch sizes are int64
+_MAX_INT_TEXT = 80  # longer int text is refused before it is converted
+# Characters a spec file cannot hold: what YAML calls non-printable (C0/C1
+# controls, DEL, surrogates, U+FFFE/FFFF) and the bidirectional embeddings,
+# overrides and isolates that let displayed text differ from parsed text
+# ("Trojan Source", CVE-2021-42574).
+_FORBIDDEN_CHARACTER = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def escaped(char: str) -> str:
+    """A character as ``'\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)``, safe to print."""
+    code = ord(char)
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    name = unicodedata.name(char, "")
+    return f"'{escape}' (U+{code:04X}{' ' + name if name else ''})"
 
 
 class _Composer:
@@ -71,6 +140,7 @@ class _Composer:
         self.map = SourceMap(file)
         self.nodes = 0
         self.anchors: dict[str, tuple[Any, int]] = {}
+        self.open_anchors: set[str] = set()
         self.resolver = yaml.resolver.Resolver()
         self.constructor = yaml.constructor.SafeConstructor()
 
@@ -84,18 +154,19 @@ class _Composer:
         self.nodes += n
         if self.nodes > self.limits.max_nodes:
             raise self.fail(
-                "E100",
-                f"the document expands to more than {self.limits.max_nodes} nodes",
+                "E401",
+                f"the document expands to more than {self.limits.max_nodes:,} YAML nodes",
                 mark,
-                hint="aliases count once per use; a spec this large is likely an alias bomb",
+                hint="an alias counts its anchor's whole subtree at every use; a spec this large is "
+                "likely an alias bomb (or raise LoadLimits.max_nodes, see docs/security.md)",
             )
 
     def refuse_tag(self, event: Any) -> None:
-        # "!" is the non-specific tag PyYAML reports for quoted scalars.
-        if event.tag not in (None, "!"):
+        # "!" is the non-specific tag PyYAML reports for quoted scalars; aliases have no tag.
+        if getattr(event, "tag", None) not in (None, "!"):
             raise self.fail(
                 "E102",
-                f"explicit tag {abridge(event.tag)} is not allowed",
+                f"explicit tag {abridge(event.tag, 80)} is not allowed",
                 event.start_mark,
                 hint="remove the tag; spec values are plain YAML scalars, lists and mappings",
             )
@@ -104,63 +175,127 @@ class _Composer:
         event = loader.get_event()
         if depth > self.limits.max_depth:
             raise self.fail(
-                "E100", f"nesting is deeper than {self.limits.max_depth} levels", event.start_mark
+                "E402",
+                f"nesting is deeper than {self.limits.max_depth} levels",
+                event.start_mark,
+                hint="no spec needs this; raise LoadLimits.max_depth if one does (docs/security.md)",
             )
         self.map.values[path] = self.span(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
-            if event.anchor not in self.anchors:
-                raise self.fail(
-                    "E100",
-                    f"alias *{abridge(event.anchor)} is used before its anchor is complete",
-                    event.start_mark,
-                )
-            value, size = self.anchors[event.anchor]
-            self.count(size, event.start_mark)
-            return value
+            return self.alias(event)
         self.refuse_tag(event)
+        anchor = event.anchor
+        if anchor is not None:  # a later anchor of the same name replaces the earlier one
+            self.anchors.pop(anchor, None)
+            self.open_anchors.add(anchor)
         before = self.nodes
         self.count(1, event.start_mark)
         if isinstance(event, yaml.ScalarEvent):
-            value = self.scalar(event)
+            value = self.scalar(event, path)
         elif isinstance(event, yaml.SequenceStartEvent):
             value = []
             while not loader.check_event(yaml.SequenceEndEvent):
                 value.append(self.node(loader, (*path, len(value)), depth + 1))
             loader.get_event()
         else:
-            value = self.mapping(loader, event, path, depth)
-        if getattr(event, "anchor", None):
-            self.anchors[event.anchor] = (value, self.nodes - before)
+            value = self.mapping(loader, path, depth)
+        if anchor is not None:
+            self.open_anchors.discard(anchor)
+            self.anchors[anchor] = (value, self.nodes - before)
         return value
 
-    def scalar(self, event: Any) -> Any:
+    def alias(self, event: Any) -> Any:
+        name = _short(event.anchor)
+        if event.anchor in self.open_anchors:
+            raise self.fail(
+                "E100",
+                f"alias *{name} is inside the node its anchor names (a recursive alias)",
+                event.start_mark,
+                hint="a spec is a tree: an alias may only repeat a node that is complete",
+            )
+        if event.anchor not in self.anchors:
+            raise self.fail("E100", f"alias *{name} has no anchor &{name} before it", event.start_mark)
+        value, size = self.anchors[event.anchor]
+        self.count(size, event.start_mark)
+        return value
+
+    def scalar(self, event: Any, path: KeyPath | None) -> Any:
+        """The value of a scalar at ``path`` (None for a mapping key)."""
         tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        if tag in (_TAG + "str", _TAG + "value", _TAG + "merge"):
+            return event.value  # '=' and '<<' as values are text (an '=' starts an expression)
+        text = event.value
+        if tag == _TAG + "int" and len(text.replace("_", "")) > _MAX_INT_TEXT:
+            raise self.integer_out_of_range(event)  # before Python converts it
+        if tag == _TAG + "bool" and text.lower() not in ("true", "false") and path is not None:
+            # yes/no/on/off stay booleans (``bias: yes`` means what it says); where
+            # a boolean is wrong, the raw text lets the error say why.
+            self.map.readings[path] = text
+        surprise = _surprise(tag, text)
+        if surprise is not None:
+            reading, fix = surprise
+            raise self.fail(
+                "E104",
+                f"YAML 1.1 reads {abridge(text)} as {reading}",
+                event.start_mark,
+                hint=f"quote it ('{_short(text)}') if you mean the text; {fix}",
+            )
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
         try:
-            return self.constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError) as exc:  # e.g. an int past Python's digit limit
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:
             raise self.fail(
                 "E200",
-                f"cannot read the value {abridge(event.value)}: {abridge(str(exc), 80)}",
+                f"cannot read the value {abridge(text)}: {abridge(str(exc).splitlines()[0], 80)}",
                 event.start_mark,
             ) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(
+                "E200",
+                f"{abridge(text)} is not a finite number",
+                event.start_mark,
+                hint="no parameter of a spec takes NaN or an infinity",
+            )
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
+            raise self.integer_out_of_range(event)
+        return value
 
-    def mapping(self, loader: Any, start: Any, path: KeyPath, depth: int) -> dict[Any, Any]:
+    def integer_out_of_range(self, event: Any) -> SpecError:
+        return self.fail(
+            "E200",
+            f"the integer {abridge(event.value)} is out of range",
+            event.start_mark,
+            hint="integers in a spec are at most 2**63 - 1, the largest size PyTorch takes",
+        )
+
+    def mapping(self, loader: Any, path: KeyPath, depth: int) -> dict[Any, Any]:
         value: dict[Any, Any] = {}
         while not loader.check_event(yaml.MappingEndEvent):
             key_event = loader.peek_event()
+            self.refuse_tag(key_event)  # first: a tagged key is refused as a tag, whatever its kind
             if not isinstance(key_event, yaml.ScalarEvent):
-                raise self.fail("E100", "mapping keys must be plain scalars", key_event.start_mark)
-            self.refuse_tag(key_event)
+                raise self.fail(
+                    "E105",
+                    "a mapping key must be a plain string, not a list, a mapping or an alias",
+                    key_event.start_mark,
+                )
             loader.get_event()
-            key = self.scalar(key_event)
-            key_span = self.span(key_event.start_mark)
-            if self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit) == _MERGE_TAG:
+            if self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit) == _TAG + "merge":
                 raise self.fail(
                     "E100",
                     "merge keys (<<) are not supported",
                     key_event.start_mark,
                     hint="write the keys out, or define a block",
+                )
+            key = self.scalar(key_event, None)
+            key_span = self.span(key_event.start_mark)
+            if not isinstance(key, str):
+                raise self.fail(
+                    "E105",
+                    f"a mapping key must be a string; YAML 1.1 reads {abridge(key_event.value)} as "
+                    f"{_kind(key, article=True)}",
+                    key_event.start_mark,
+                    hint=f"quote it ('{_short(key_event.value)}': …) if you mean it as a name",
                 )
             if key in value:
                 first = self.map.keys[(*path, key)]
@@ -172,6 +307,8 @@ class _Composer:
                     hint="remove one of them",
                 )
             self.count(1, key_event.start_mark)
+            if key_event.anchor is not None:  # &k name: … lets *k repeat the key's text
+                self.anchors[key_event.anchor] = (key, 1)
             self.map.keys[(*path, key)] = key_span
             value[key] = self.node(loader, (*path, key), depth + 1)
         loader.get_event()
@@ -182,7 +319,16 @@ class _Composer:
         try:
             loader.get_event()  # StreamStart
             if loader.check_event(yaml.StreamEndEvent):
-                raise SpecError([Diagnostic("E103", "the file is empty", Span(self.file, 1, 1))])
+                raise SpecError(
+                    [
+                        Diagnostic(
+                            "E103",
+                            "the file is empty (or holds only comments)",
+                            Span(self.file, 1, 1),
+                            hint="start with 'name:', 'input:' and 'layers:' keys",
+                        )
+                    ]
+                )
             loader.get_event()  # DocumentStart
             data = self.node(loader, (), 0)
             loader.get_event()  # DocumentEnd
@@ -204,12 +350,21 @@ def load_text(
 ) -> tuple[dict[str, Any], SourceMap]:
     """Parse spec text into plain data and its source map, or raise SpecError."""
     limits = limits or LoadLimits()
-    if len(text) > limits.max_bytes:
+    size = len(text) if isinstance(text, bytes) or len(text) > limits.max_bytes else _utf8_size(text)
+    if size > limits.max_bytes:
         raise SpecError(
-            [Diagnostic("E100", f"the file is larger than {limits.max_bytes} bytes", Span(file, 1, 1))]
+            [
+                Diagnostic(
+                    "E400",
+                    f"the file is larger than {limits.max_bytes:,} bytes",
+                    Span(file, 1, 1),
+                    hint="raise LoadLimits.max_bytes if a spec really is this large (docs/security.md)",
+                )
+            ]
         )
     if isinstance(text, bytes):
         text = _decode(text, file)
+    _refuse_characters(text, file)
     composer = _Composer(file, limits)
     try:
         data = composer.document(text)
@@ -219,12 +374,12 @@ def load_text(
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([Diagnostic("E100", f"invalid YAML: {problem}", span)]) from None
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise SpecError([Diagnostic("E100", f"invalid YAML: {abridge(problem, 200)[1:-1]}", span)]) from None
+    except (yaml.YAMLError, RecursionError, ValueError, MemoryError) as exc:
         message = abridge(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
         raise SpecError([Diagnostic("E100", f"invalid YAML: {message}", Span(file, 1, 1))]) from None
     if not isinstance(data, dict):
-        kind = "empty" if data is None else type(data).__name__
+        kind = _kind(data)
         raise SpecError(
             [
                 Diagnostic(
@@ -238,25 +393,99 @@ def load_text(
     return data, composer.map
 
 
+def _surprise(tag: str, text: str) -> tuple[str, str] | None:
+    """How YAML 1.1 reads a plain scalar that does not mean what it looks like, and the fix."""
+    if tag == _TAG + "int" and _OCTAL.match(text):
+        decimal = ("-" if text.startswith("-") else "") + (text.lstrip("+-").lstrip("0_") or "0")
+        return "an octal number", f"write {decimal} for a decimal number"
+    if tag in (_TAG + "int", _TAG + "float") and _SEXAGESIMAL.match(text):
+        return "a base-60 number", "write the number in decimal"
+    if tag == _TAG + "timestamp":
+        return "a date", "a spec holds no dates"
+    return None
+
+
+def _kind(value: Any, *, article: bool = False) -> str:
+    names = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
+    name = names.get(type(value), type(value).__name__)
+    if not article or value is None:
+        return name
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _short(text: str, limit: int = 24) -> str:
+    """Raw YAML text for a message, cut to ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """Line and column (from 1) of ``text[index]``, counting line breaks as YAML does."""
+    line, start = 1, 0
+    for found in _BREAKS.finditer(text, 0, index):
+        line, start = line + 1, found.end()
+    return line, index - start + 1
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _refuse_characters(text: str, file: str) -> None:
+    found = _FORBIDDEN_CHARACTER.search(text)
+    if found is None:
+        return
+    line, column = _position(text, found.start())
+    char = found.group()
+    bidi = "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069"
+    why = (
+        "it can make the text a reviewer sees differ from the text archspec reads"
+        if bidi
+        else "YAML allows no control characters or lone surrogates"
+    )
+    raise SpecError(
+        [
+            Diagnostic(
+                "E106",
+                f"the file holds the character {escaped(char)}: {why}",
+                Span(file, line, column),
+                hint="delete it; names are ASCII identifiers and text needs no direction overrides"
+                if bidi
+                else "delete it; a spec is plain text",
+            )
+        ]
+    )
+
+
 def _decode(raw: bytes, file: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        before = raw[: exc.start].decode("utf-8-sig")
+        line, column = _position(before, len(before))
         raise SpecError(
-            [Diagnostic("E100", f"the file is not valid UTF-8 (byte {exc.start})", Span(file, line, column))]
+            [
+                Diagnostic(
+                    "E100",
+                    f"the file is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
+                    Span(file, line, column),
+                    hint="save the spec as UTF-8",
+                )
+            ]
         ) from None
 
 
 def load_file(path: str | Path, limits: LoadLimits | None = None) -> tuple[dict[str, Any], SourceMap]:
-    """Read and parse a spec file; unreadable files are a SpecError too."""
+    """Read and parse a spec file; unreadable files are a SpecError too.
+
+    At most ``max_bytes + 1`` bytes are read, so a huge file (or a device that
+    never ends) costs no more than the budget.
+    """
     limits = limits or LoadLimits()
     name = str(path)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(limits.max_bytes + 1)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise SpecError([Diagnostic("E100", f"cannot read the file: {reason}", Span(name, 1, 1))]) from None
     return load_text(raw, name, limits)

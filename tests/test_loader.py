@@ -1,6 +1,9 @@
-"""The loader: source map, duplicate keys, tags, non-mappings; only SpecError escapes."""
+"""The loader: source map, duplicate keys, tags, non-mappings, YAML 1.1 surprises,
+characters and budgets; only SpecError escapes."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -102,12 +105,172 @@ def test_alias_bomb_is_stopped_by_the_node_budget() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 25)]
     (diagnostic,) = error_of("\n".join(lines) + "\n").diagnostics
-    assert "more than 100000 nodes" in diagnostic.message
+    assert diagnostic.code == "E401"
+    assert "more than 100,000 YAML nodes" in diagnostic.message
+
+
+def test_an_alias_counts_its_whole_subtree_at_every_use() -> None:
+    text = "a: &a [1, 2, 3]\nb: [*a, *a]\n"
+    # the mapping, 2 keys, [1, 2, 3] (4 nodes), the list of b, and 4 nodes per alias
+    load_text(text, "spec.yaml", LoadLimits(max_nodes=16))
+    assert error_of(text, max_nodes=15).diagnostics[0].code == "E401"
 
 
 def test_file_size_is_checked_before_parsing() -> None:
     (diagnostic,) = error_of("a: 1\n" * 100, max_bytes=64).diagnostics
+    assert diagnostic.code == "E400"
     assert "larger than 64 bytes" in diagnostic.message
+
+
+def test_file_size_counts_utf8_bytes_of_text() -> None:
+    assert error_of("a: " + "é" * 40 + "\n", max_bytes=64).diagnostics[0].code == "E400"
+
+
+def test_nesting_depth_is_bounded() -> None:
+    # the top-level mapping is level 0
+    load_text("a: " + "[" * 4 + "]" * 4 + "\n", "spec.yaml", LoadLimits(max_depth=4))
+    (diagnostic,) = error_of("a: " + "[" * 5 + "]" * 5 + "\n", max_depth=4).diagnostics
+    assert diagnostic.code == "E402"
+    assert "deeper than 4 levels" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("a: &a [*a]\n", "recursive alias"),
+        ("a: &a {b: [1, *a]}\n", "recursive alias"),
+        ("a: *a\nb: &a 1\n", "no anchor &a before it"),
+    ],
+)
+def test_recursive_and_dangling_aliases_are_errors(text: str, needle: str) -> None:
+    (diagnostic,) = error_of(text).diagnostics
+    assert diagnostic.code == "E100"
+    assert needle in diagnostic.message
+
+
+def test_an_alias_names_the_latest_complete_anchor() -> None:
+    data, _ = load_text("a: &x [&x [1], *x]\nb: *x\n")
+    assert data == {"a": [[1], [1]], "b": [[1], [1]]}
+
+
+@pytest.mark.parametrize(
+    ("text", "reading", "fix"),
+    [
+        ("a: 012\n", "'012' as an octal number", "write 12"),
+        ("a: [-012]\n", "'-012' as an octal number", "write -12"),
+        ("a: 1:2\n", "'1:2' as a base-60 number", "quote it ('1:2')"),
+        ("a: 190:20:30.5\n", "as a base-60 number", "in decimal"),
+        ("a: 2001-12-14\n", "'2001-12-14' as a date", "quote it"),
+    ],
+)
+def test_yaml_11_surprises_are_refused_with_a_hint_to_quote(text: str, reading: str, fix: str) -> None:
+    (diagnostic,) = error_of(text).diagnostics
+    assert diagnostic.code == "E104"
+    assert reading in diagnostic.message
+    assert fix in diagnostic.hint
+    assert (diagnostic.span.line, diagnostic.span.column) == (1, 4 if "[" not in text else 5)
+
+
+def test_values_that_read_as_they_look_are_kept() -> None:
+    text = "a: 0\nb: 1_000\nc: 0x10\nd: 0b101\ne: '012'\nf: '1:2'\ng: 1:60\nh: =\ni: <<\nj: +12\n"
+    data, _ = load_text(text)
+    assert data == {
+        "a": 0, "b": 1000, "c": 16, "d": 5, "e": "012", "f": "1:2", "g": "1:60", "h": "=", "i": "<<", "j": 12,
+    }  # fmt: skip
+
+
+def test_yes_and_off_stay_booleans_and_keep_their_text_for_the_hint() -> None:
+    data, source = load_text("a: yes\nb: [Off, true]\n")
+    assert data == {"a": True, "b": [False, True]}
+    assert source.readings == {("a",): "yes", ("b", 0): "Off"}
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("yes: 1\n", "reads 'yes' as a boolean"),
+        ("a: {on: 1}\n", "reads 'on' as a boolean"),
+        ("1: x\n", "reads '1' as an integer"),
+        ("~: x\n", "reads '~' as null"),
+        ("1.5: x\n", "reads '1.5' as a number"),
+    ],
+)
+def test_keys_must_be_strings(text: str, reading: str) -> None:
+    (diagnostic,) = error_of(text).diagnostics
+    assert diagnostic.code == "E105"
+    assert reading in diagnostic.message
+    assert diagnostic.hint.startswith("quote it")
+
+
+@pytest.mark.parametrize("text", ["[a]: 1\n", "? {a: 1}\n: 2\n", "a: &k x\n*k : 1\n"])
+def test_keys_must_be_plain_scalars(text: str) -> None:
+    assert error_of(text).diagnostics[0].code == "E105"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("a: .nan\n", "'.nan' is not a finite number"),
+        ("a: [-.inf]\n", "'-.inf' is not a finite number"),
+        ("a: 1.0e+999\n", "'1.0e+999' is not a finite number"),
+        ("a: 9223372036854775808\n", "the integer '9223372036854775808' is out of range"),
+        ("a: -0x8000000000000001\n", "is out of range"),
+        ("a: 0b" + "1" * 20_000 + "\n", "(20004 chars) is out of range"),
+        ("a: " + "7" * 5_000 + "\n", "(5002 chars) is out of range"),
+    ],
+)
+def test_non_finite_and_out_of_range_numbers_are_refused(text: str, needle: str) -> None:
+    (diagnostic,) = error_of(text).diagnostics
+    assert diagnostic.code == "E200"
+    assert needle in diagnostic.message
+    assert len(diagnostic.message) < 120
+
+
+def test_the_largest_int64_is_read() -> None:
+    assert load_text("a: 9223372036854775807\n")[0] == {"a": (1 << 63) - 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "escape", "where"),
+    [
+        ("a: 1\x00\n", "'\\x00' (U+0000)", (1, 5)),
+        ("a: 1\nb: '\x1b[31m'\n", "'\\x1b'", (2, 5)),
+        ("a: b\u202ec\n", "'\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)", (1, 5)),
+        ("# \u2066 in a comment\na: 1\n", "'\\u2066' (U+2066 LEFT-TO-RIGHT ISOLATE)", (1, 3)),
+        ("a: \ud800\n", "'\\ud800'", (1, 4)),
+    ],
+)
+def test_control_and_bidi_characters_are_refused_and_shown_escaped(
+    text: str, escape: str, where: tuple[int, int]
+) -> None:
+    (diagnostic,) = error_of(text).diagnostics
+    assert diagnostic.code == "E106"
+    assert escape in diagnostic.message
+    assert diagnostic.message.isascii() and diagnostic.message.isprintable()
+    assert (diagnostic.span.line, diagnostic.span.column) == where
+
+
+def test_invalid_utf8_names_its_line_and_column() -> None:
+    (diagnostic,) = error_of(b"a: 1\nbb: \xc3\x28\n").diagnostics
+    assert diagnostic.code == "E100"
+    assert (diagnostic.span.line, diagnostic.span.column) == (2, 5)
+
+
+def test_limits_are_positive_ints_and_strict_is_tighter() -> None:
+    with pytest.raises(ValueError, match="max_nodes"):
+        LoadLimits(max_nodes=0)
+    with pytest.raises(ValueError, match="max_bytes"):
+        LoadLimits(max_bytes=True)
+    strict, default = LoadLimits.strict(), LoadLimits()
+    for name in ("max_bytes", "max_nodes", "max_depth", "max_layers", "max_params", "max_activation"):
+        assert getattr(strict, name) < getattr(default, name), name
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_file_that_never_ends_is_read_only_up_to_the_budget() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_file("/dev/zero", LoadLimits(max_bytes=1 << 16))
+    assert caught.value.diagnostics[0].code == "E400"
 
 
 def test_yaml_values_keep_their_types() -> None:

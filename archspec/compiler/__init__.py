@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from archspec.compiler.budgets import check_budgets
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import InferenceStopped, expand_spec, infer_layers, input_shape
 from archspec.compiler.minsize import find_min_sizes, succeeds
 from archspec.diagnostics import Diagnostic, SpecError
+from archspec.loader import LoadLimits
 from archspec.schema.spec import Spec
 
 __all__ = ["Graph", "LayerInfo", "compile_spec"]
 
 
-def compile_spec(spec: Spec, dims: tuple[int | str, ...] | None = None) -> Graph:
+def compile_spec(
+    spec: Spec, dims: tuple[int | str, ...] | None = None, limits: LoadLimits | None = None
+) -> Graph:
     """Infer the shaped graph of ``spec`` for input ``dims`` (default: the spec's).
 
     Raises SpecError for the first shape error, or when no size of an input
@@ -44,4 +48,6 @@ def compile_spec(spec: Spec, dims: tuple[int | str, ...] | None = None) -> Graph
                 ]
             )
         min_sizes = found
-    return Graph(spec, x, roots, min_sizes)
+    graph = Graph(spec, x, roots, min_sizes)
+    check_budgets(graph, limits)
+    return graph

@@ -4,18 +4,56 @@ pydantic reports a ``loc`` that mixes data keys with the names of union
 members (``('kernel_size', 'int')``); this module walks the loc along the real
 data to find the key path, merges the per-member messages of one value, and
 looks the path up in the source map.
+
+Spec text in a message is shown escaped (:func:`shown`, :func:`printable`):
+a bidi override or a full-width look-alike in a name appears as ``\\u202e`` or
+``\\uff52``, never as itself, and a newline cannot forge a diagnostic line.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.diagnostics import Diagnostic, abridge
-from archspec.loader import KeyPath, SourceMap
+from archspec.diagnostics import Diagnostic
+from archspec.loader import KeyPath, SourceMap, escaped
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value for a message: its ``ascii()`` (non-ASCII escaped), cut to ``limit``.
+
+    Unlike ``repr``, a huge int never raises here (``str`` of an int past
+    Python's digit limit does) and is never printed in full.
+    """
+    try:
+        text = ascii(value)
+    except ValueError:  # an int (maybe inside a list) past sys.get_int_max_str_digits()
+        bits = f" of {value.bit_length()} bits" if isinstance(value, int) else ""
+        return f"<{type(value).__name__}{bits}>"
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]}…{text[-limit // 4 :]} ({len(text)} chars)"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character outside printable ASCII escaped (``\\n``, ``\\u202e``)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in text)
+
+
+def _non_ascii(value: object) -> str:
+    """For a string with a look-alike or a control character, which one it is."""
+    if not isinstance(value, str):
+        return ""
+    for char in value[:1000]:
+        if not (" " <= char <= "~"):
+            return f", whose {escaped(char)} is not printable ASCII"
+    return ""
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
@@ -53,6 +91,7 @@ def validation_diagnostics(
     """One diagnostic per bad value of ``data`` (validated against ``model``)."""
     merged: dict[KeyPath, list[str]] = {}
     found: list[Diagnostic] = []
+    layer_path = printable(layer_path)
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         kind = item["type"]
@@ -61,7 +100,7 @@ def validation_diagnostics(
             found.append(
                 Diagnostic(
                     "E201",
-                    f"unknown key {abridge(key)} for {what}",
+                    f"unknown key {shown(key)} for {what}",
                     source.span((*base, *loc), key=True),
                     layer_path,
                     did_you_mean(key, model.model_fields) or f"{what} takes: {', '.join(model.model_fields)}",
@@ -84,17 +123,50 @@ def validation_diagnostics(
                 merged[path].append(message)
     for path, messages in merged.items():
         value = _value_at(data, path)
-        field = ".".join(str(p) for p in path) or what
+        field = printable(".".join(str(p) for p in path)) or what
+        reading = source.readings.get((*base, *path))
         found.append(
             Diagnostic(
                 "E200",
-                f"{field}: {', or '.join(messages)}; got {abridge(value)}",
+                f"{field}: {', or '.join(messages)}; got {shown(value)}{_non_ascii(value)}",
                 source.span((*base, *path)),
                 layer_path,
-                _field_help(model, str(path[0])) if path else None,
+                _reading_hint(reading, value)
+                or _text_hint(value)
+                or (_field_help(model, str(path[0])) if path else None),
             )
         )
     return found
+
+
+def _reading_hint(text: str | None, value: Any) -> str | None:
+    """For ``yes``/``off`` read as a boolean where something else was wanted."""
+    if text is None or not isinstance(value, bool):
+        return None
+    return (
+        f"YAML 1.1 reads {text} as the boolean {str(value).lower()}; quote it ('{text}') if you mean the word"
+    )
+
+
+_EXPONENT = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]*[89][0-9_]*")
+
+
+def _text_hint(value: Any) -> str | None:
+    """Why YAML 1.1 read a number-looking value as text, and how to write the number."""
+    if not isinstance(value, str) or len(value) > 30:
+        return None
+    if _EXPONENT.fullmatch(value):
+        mantissa, _, exponent = value.lower().partition("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        if exponent[0] not in "+-":
+            exponent = "+" + exponent
+        number = f"{mantissa}e{exponent}"
+        return f"YAML 1.1 reads {value} as text: a number needs a dot and a signed exponent, {number}"
+    if _LEADING_ZERO.fullmatch(value):
+        return f"YAML 1.1 reads {value} as text (a leading zero); write {int(value.replace('_', ''))}"
+    return None
 
 
 _MESSAGES = {
