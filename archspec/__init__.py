@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pydantic import TypeAdapter, ValidationError
 
 from archspec.compiler import Graph, LayerInfo, compile_spec
-from archspec.diagnostics import Diagnostic, Span, SpecError
+from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.loader import LoadLimits
 from archspec.schema.spec import InputDims, Spec, load, loads
 
@@ -54,7 +54,14 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
     except (ValidationError, TypeError) as exc:
         message = str(exc).splitlines()[-1].strip() if isinstance(exc, ValidationError) else str(exc)
         raise SpecError(
-            [Diagnostic("E200", f"input {list(dims)!r} is not valid: {message}", None, "input")]
+            [
+                Diagnostic(
+                    "E200",
+                    f"input [{', '.join(abridge(d) for d in dims)}] is not valid: {message}",
+                    None,
+                    "input",
+                )
+            ]
         ) from None
 
 

@@ -41,6 +41,8 @@ def parse_input(text: str) -> list[int | str]:
     for part in (p.strip() for p in parts):
         if not part:
             raise UsageError(f"--input {text!r}: an empty dim; write e.g. 1x96x96 or 1,H,W")
+        if not part.isascii() or not (part.isdigit() or part.isidentifier()):
+            raise UsageError(f"--input {text!r}: {part!r} is neither a size nor a symbol name")
         dims.append(int(part) if part.isdigit() else part)
     return dims
 

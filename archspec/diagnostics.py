@@ -118,6 +118,8 @@ def check(condition: bool, message: str, **kwargs: str) -> None:
 
 def abridge(value: object, limit: int = 40) -> str:
     """``repr`` of a value, cut so that a huge int or string never floods a message."""
+    if isinstance(value, int) and value.bit_length() > 256:  # repr of a 5,000-digit int raises
+        return f"an int of {value.bit_length()} bits"
     text = repr(value)
     if len(text) <= limit:
         return text

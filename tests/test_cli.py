@@ -91,3 +91,13 @@ def test_python_dash_m_works() -> None:
         [sys.executable, "-m", "archspec", "validate", "specs/googlenet.yaml"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "1 file checked: all valid" in done.stdout
+
+
+def test_non_ascii_digits_in_input_are_a_usage_error_not_a_crash(capsys) -> None:
+    assert main(["compile", "specs/googlenet.yaml", "--input", "1x\u00b2x3"]) == 2
+
+
+def test_a_huge_int_in_a_message_is_abridged() -> None:
+    from archspec.diagnostics import abridge
+
+    assert abridge(10**5000) == f"an int of {(10**5000).bit_length()} bits"

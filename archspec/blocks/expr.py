@@ -151,9 +151,13 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         operand = _eval(node.operand, env)
         if isinstance(node.op, ast.Not):
             return not operand
+        if not isinstance(operand, int | float):
+            raise ExprError("arithmetic works on numbers only")
         return -operand if isinstance(node.op, ast.USub) else +operand
     if isinstance(node, ast.BinOp):
         left, right = _value(_eval(node.left, env)), _value(_eval(node.right, env))
+        if not all(isinstance(v, int | float) for v in (left, right)):
+            raise ExprError("arithmetic works on numbers only (no list or text repetition)")
         try:
             return _value(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:

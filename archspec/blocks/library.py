@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ def _add_blocks(
     declared: list[tuple[Block, Any]] = []
     for name, body in raw.items():
         base = ("blocks", name)
-        if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
+        if not isinstance(name, str) or not name.isidentifier() or not name.isascii() or iskeyword(name):
             problems.append(
                 Diagnostic(
                     "E207",

@@ -23,9 +23,10 @@ def compile_spec(
     """
     dims = spec.input if dims is None else dims
     x = input_shape(dims)
-    nodes = expand_spec(spec)
+    max_layers = (limits or LoadLimits()).max_layers
+    nodes = expand_spec(spec, max_layers)
     try:
-        roots = infer_layers(spec, x, nodes)
+        roots = infer_layers(spec, x, nodes, max_layers)
     except InferenceStopped as stopped:
         raise SpecError([stopped.diagnostic]) from None
     symbols = [d for d in dims if isinstance(d, str)]
@@ -34,7 +35,7 @@ def compile_spec(
 
         def runs(sizes: dict[str, int]) -> bool:
             bound = tuple(sizes[d] if isinstance(d, str) else d for d in dims)
-            return succeeds(lambda: infer_layers(spec, input_shape(bound), nodes))
+            return succeeds(lambda: infer_layers(spec, input_shape(bound), nodes, max_layers))
 
         found = find_min_sizes(symbols, runs)
         if found is None:

@@ -17,13 +17,34 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from archspec.blocks.expr import ExprError, substitute
-from archspec.diagnostics import Diagnostic, SpecError
+from archspec.diagnostics import Diagnostic, RuleError, SpecError
 from archspec.schema.errors import validation_diagnostics
 from archspec.schema.layers import Kind, LayerNode
 from archspec.schema.spec import Spec
 
 
-def expand(spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any]) -> tuple[LayerNode, ...]:
+class LayerBudget:
+    """Counts layers as they are made, so that a repeat of a repeat stops at the
+    budget (E403) before it allocates, not after."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, count: int = 1) -> None:
+        self.used += count
+        if self.used > self.limit:
+            raise RuleError(
+                f"the network has more than {self.limit:,} layers after block and repeat expansion",
+                code="E403",
+                hint="check the repeat counts; if the network is meant to be this large, raise "
+                "LoadLimits.max_layers (docs/security.md)",
+            )
+
+
+def expand(
+    spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any], budget: LayerBudget
+) -> tuple[LayerNode, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path)."""
     out: list[LayerNode] = []
     for node in nodes:
@@ -32,21 +53,27 @@ def expand(spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any]) -> 
         params = bind(node, kind, env)
         splices = getattr(kind, "splices", None)
         if splices is None:
-            out.append(replace(node, params=params, groups=_expand_groups(spec, node, kind, env)))
+            try:
+                budget.spend()
+            except RuleError as error:
+                raise SpecError([Diagnostic(error.code, error.message, node.span, hint=error.hint)]) from None
+            out.append(replace(node, params=params, groups=_expand_groups(spec, node, kind, env, budget)))
             continue
         for group in splices(params, node.groups):
-            out.extend(expand(spec, group, env))
+            out.extend(expand(spec, group, env, budget))
     return tuple(out)
 
 
-def _expand_groups(spec: Spec, node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> dict[str, Any]:
+def _expand_groups(
+    spec: Spec, node: LayerNode, kind: Kind, env: Mapping[str, Any], budget: LayerBudget
+) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for field in getattr(kind, "layer_fields", ()):
         group = node.groups.get(field.name, ())
         if field.branches:
-            groups[field.name] = tuple(expand(spec, branch, env) for branch in group)
+            groups[field.name] = tuple(expand(spec, branch, env, budget) for branch in group)
         else:
-            groups[field.name] = expand(spec, group, env)
+            groups[field.name] = expand(spec, group, env, budget)
     return groups
 
 

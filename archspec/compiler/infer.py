@@ -12,14 +12,14 @@ is its ``concat``); a longer body becomes a group.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from archspec.blocks.library import PRELUDE_FILE
-from archspec.compiler.expand import expand
+from archspec.compiler.expand import LayerBudget, expand
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, RuleError, SpecError
+from archspec.loader import LoadLimits
 from archspec.primitives.registry import Primitive, primitives
 from archspec.schema.layers import LayerNode
 from archspec.schema.spec import Spec
@@ -46,9 +46,10 @@ class _Frame:
 class Context:
     """What a shape rule may ask of the compiler while it runs."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, max_layers: int) -> None:
         self.spec = spec
         self._stack: list[_Frame] = []
+        self.budget = LayerBudget(max_layers)
 
     def run_layers(self, field: str, x: TensorShape) -> TensorShape:
         """Infer the layers of the current node's ``field`` in order (``sequential``)."""
@@ -102,6 +103,12 @@ class Context:
         return infos
 
     def _infer(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:
+        try:
+            self.budget.spend()
+        except RuleError as error:
+            raise InferenceStopped(
+                Diagnostic(error.code, error.message, node.span, path, error.hint)
+            ) from None
         if node.is_block:
             return self._instantiate(node, name, path, x)
         primitive: Primitive = primitives()[node.primitive]
@@ -141,7 +148,7 @@ class Context:
         self._stack.append(_Frame(path, node, []))
         try:
             if body is None:
-                body = block.expansions[key] = expand(self.spec, block.layers, env)
+                body = block.expansions[key] = expand(self.spec, block.layers, env, self.budget)
             if len(body) == 1:
                 info = self._infer(body[0], name, path, x)
             else:
@@ -176,11 +183,13 @@ def input_shape(dims: tuple[int | str, ...]) -> TensorShape:
     return TensorShape(tuple(make_symbol(d) if isinstance(d, str) else d for d in dims))
 
 
-def infer_layers(spec: Spec, x: TensorShape, nodes: tuple[LayerNode, ...]) -> tuple[LayerInfo, ...]:
+def infer_layers(
+    spec: Spec, x: TensorShape, nodes: tuple[LayerNode, ...], max_layers: int = LoadLimits.max_layers
+) -> tuple[LayerInfo, ...]:
     """Shaped layers of the (expanded) spec for input ``x``; raises InferenceStopped."""
-    return tuple(Context(spec).sequence(nodes, x, ""))
+    return tuple(Context(spec, max_layers).sequence(nodes, x, ""))
 
 
-def expand_spec(spec: Spec, env: Mapping[str, Any] | None = None) -> tuple[LayerNode, ...]:
+def expand_spec(spec: Spec, max_layers: int = LoadLimits.max_layers) -> tuple[LayerNode, ...]:
     """The spec's top-level layers, expanded; raises SpecError."""
-    return expand(spec, spec.layers, env or {})
+    return expand(spec, spec.layers, {}, LayerBudget(max_layers))

@@ -16,6 +16,7 @@ from archspec.emit.pycode import (
     call_node,
     camel,
     coded,
+    docstring_text,
     if_line,
     python_expr,
     value_text,
@@ -57,7 +58,7 @@ class BlockWriter:
             annotation = annotation_text(field.annotation)
             default = "" if field.is_required() else f" = {literal(field.default)}"
             signature.append(f"{key}: {annotation}{default}")
-        doc = f'    """{block.name}: {block.summary}"""'
+        doc = f'    """{block.name}: {docstring_text(block.summary)}"""'
         head = f"class {camel(block.name)}"
         if kind == "function":
             define = Call(f"def {block.name}", tuple(Raw(p) for p in signature))

@@ -13,6 +13,11 @@ from archspec.primitives.registry import ModuleCall
 MERGES = {"add": "Add", "concat": "Concat"}
 
 
+def docstring_text(text: str) -> str:
+    """Text safe inside a triple-quoted docstring, on one line (no quote can close it)."""
+    return " ".join(text.replace("\\", "/").replace('"', "'").split())
+
+
 def camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part) or "Net"
 

@@ -17,7 +17,9 @@ from archspec.schema.types import LayerParams, PositiveInt
 
 
 class RepeatParams(LayerParams):
-    n: PositiveInt = Field(description="How many copies of the layers.")
+    n: PositiveInt = Field(
+        le=1_000_000, description="How many copies of the layers (the layer budget applies too)."
+    )
 
 
 class IfParams(LayerParams):

@@ -41,18 +41,20 @@ class Window:
 
     def output(self, size: Dim) -> Dim:
         """The output size along one axis for input size ``size``."""
-        if self.ceil_mode:
-            margin = min(self.pad_lo + self.pad_hi - self.effective + self.stride - 1, self.pad_lo - 1)
-        else:
-            margin = self.pad_lo + self.pad_hi - self.effective
-        return floordiv(size + margin, self.stride) + 1
+        return floordiv(size + self._margin(), self.stride) + 1
 
     def minimum_input(self) -> int:
-        """The smallest input size with at least one output position."""
-        size = 1
-        while self.output(size) < 1:
-            size += 1
-        return size
+        """The smallest input size with at least one output position.
+
+        ``output(L) >= 1`` exactly when ``floor((L + m) / s) >= 0``, i.e.
+        ``L >= -m`` for the margin ``m`` of :meth:`output`.
+        """
+        return max(1, -self._margin())
+
+    def _margin(self) -> int:
+        if self.ceil_mode:
+            return min(self.pad_lo + self.pad_hi - self.effective + self.stride - 1, self.pad_lo - 1)
+        return self.pad_lo + self.pad_hi - self.effective
 
 
 def window_output(size: Dim, window: Window, *, op: str, axis: str) -> Dim:

@@ -74,3 +74,9 @@ def test_substitute_walks_lists_and_mappings_and_leaves_plain_values() -> None:
 def test_helpers() -> None:
     assert is_expression("=1") and not is_expression("same") and not is_expression(3)
     assert names_in("=max(a, b) + c") == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("text", ["=[1] * 1000000", "=sizes * 3", "=sizes + sizes", "=-sizes"])
+def test_arithmetic_is_on_numbers_only(text: str) -> None:
+    with pytest.raises(ExprError):
+        evaluate(text, ENV)

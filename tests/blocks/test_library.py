@@ -281,3 +281,10 @@ def test_an_unknown_block_after_a_failed_import_says_so(tmp_path: Path) -> None:
     found = problems_of(spec)
     assert [p.code for p in found] == ["E208", "E203"]
     assert "an import failed" in found[1].hint
+
+
+def test_a_block_name_cannot_be_a_keyword() -> None:
+    (problem,) = problems_of(
+        "name: n\ninput: [3, 8, 8]\nblocks:\n  import: {layers: [relu]}\nlayers: [relu]\n"
+    )
+    assert problem.code == "E207" and "identifier" in problem.message

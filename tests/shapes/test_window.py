@@ -67,3 +67,13 @@ def test_minimum_input() -> None:
     assert Window(11, 4, 0, 0).minimum_input() == 11
     assert Window(3, 2, 1, 1).minimum_input() == 1
     assert Window(3, 1, 0, 0, dilation=2).minimum_input() == 5
+
+
+def test_minimum_input_is_closed_form_for_huge_kernels() -> None:
+    assert Window(10_000_000, 1, 0, 0).minimum_input() == 10_000_000
+    assert (
+        Window(10_000_000, 3, 2, 2, dilation=5, ceil_mode=True).output(
+            Window(10_000_000, 3, 2, 2, dilation=5, ceil_mode=True).minimum_input()
+        )
+        == 1
+    )
