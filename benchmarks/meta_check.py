@@ -1,0 +1,41 @@
+"""What a user does today to check architectures: import torch, build each
+network on the meta device (no memory for weights), run a forward pass.
+
+    python benchmarks/meta_check.py alexnet=1x224x224 nin=1x224x224 specs/new.yaml=3x32x32
+
+A name of d2l.NETWORKS builds the hand-written d2l module; anything else is a
+spec path, built with ``archspec.build`` (for specs without a d2l module).
+The batch is 2: BatchNorm1d refuses one value per channel in training mode.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+
+
+def check(target: str, dims: tuple[int, ...]) -> tuple[int, ...]:
+    import d2l
+
+    with torch.device("meta"):
+        if target in d2l.NETWORKS:
+            net = d2l.NETWORKS[target]()
+        else:
+            import archspec
+
+            net = archspec.build(target)
+        y = net(torch.empty(2, *dims))
+    assert y.device.type == "meta"
+    return tuple(y.shape)
+
+
+def main(argv: list[str]) -> int:
+    for arg in argv:
+        target, _, dims = arg.rpartition("=")
+        check(target, tuple(int(d) for d in dims.split("x")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,153 @@
+"""Run every benchmark side by side and write docs/benchmarks.md.
+
+    python benchmarks/run.py              # the full run (under 5 minutes on 2 cores)
+    python benchmarks/run.py --quick      # a smoke run: few repeats, prints the report only
+    python benchmarks/run.py --sections 1,3 --out /tmp/b.md
+
+Plain Python, no test framework: each section times archspec and the thing it
+replaces in the same run, interleaved, and reports medians with their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, Section, busy_cores, machine, table, verdict
+
+DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
+ORDER = ("1", "2", "3", "4")
+
+
+def run_sections(chosen: list[str], quick: bool, threads: int | None) -> list[Section]:
+    from catalog import discover
+
+    specs, excluded = discover()
+    if not specs:
+        raise SystemExit("no valid spec under specs/")
+    done: dict[str, Section] = {}
+    # Section 1 first, before this process imports torch; 4 last, as it loads the CPU hardest.
+    for key in ORDER:
+        if key not in chosen:
+            continue
+        print(f"section {key} …", file=sys.stderr, flush=True)
+        if key == "1":
+            import process
+
+            done[key] = process.run(specs, excluded, quick)
+        elif key == "2":
+            import inprocess
+
+            done[key] = inprocess.run(specs, excluded, quick)
+        elif key == "3":
+            import scaling
+
+            done[key] = scaling.run(quick)
+        else:
+            import runtime
+
+            done[key] = runtime.run(quick, threads)
+        print(f"section {key}: {done[key].seconds:.0f} s", file=sys.stderr, flush=True)
+    return [done[key] for key in ORDER if key in done]
+
+
+def report(sections: list[Section], total: float, quick: bool, load: list[tuple[str, str]]) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "<!-- Written by `python benchmarks/run.py`; edit the script, not this file. -->",
+        "",
+    ]
+    if quick:
+        lines += ["**A quick smoke run (`--quick`): too few repeats to quote.**", ""]
+    lines += [
+        "archspec must be the fastest way to check an architecture, and cost nothing at run "
+        "time. Every figure below comes from one run of `python benchmarks/run.py` on the "
+        "machine described here; each comparison is measured side by side (the sides "
+        "interleaved, so machine noise hits both), as medians next to their ratio. Goals are "
+        "judged on CPU time, which other processes on the machine cannot inflate (the "
+        "load they put on it is in the machine table); wall times are shown beside.",
+        "",
+        "## Summary",
+        "",
+        *table(
+            ("section", "goal", "verdict"),
+            [(s.title.split(".")[0], goal, verdict(met)) for s in sections for goal, met in s.goals],
+            "lll",
+        ),
+        "## Machine",
+        "",
+        *table(("", ""), [*machine(), *load], "ll"),
+        f"Total run time of the script: {total:.0f} s.",
+        "",
+    ]
+    for section in sections:
+        lines += [f"## {section.title}", ""]
+        lines += [f"- Goal: {goal} — {verdict(met)}" for goal, met in section.goals] + [""]
+        lines += section.body
+        lines += [f"_Section run time: {section.seconds:.0f} s._", ""]
+    lines += HOWTO
+    return "\n".join(lines).rstrip() + "\n"
+
+
+HOWTO = [
+    "## Running the benchmarks",
+    "",
+    "```sh",
+    "python benchmarks/run.py                    # all sections; writes docs/benchmarks.md",
+    "python benchmarks/run.py --quick            # smoke run, few repeats; prints the report",
+    "python benchmarks/run.py --sections 2,3 --out /tmp/b.md",
+    "python benchmarks/run.py --threads 2        # torch threads in section 4 (default 1)",
+    "```",
+    "",
+    "- `benchmarks/d2l.py`: the hand-written d2l networks (the reference side), and "
+    "`anynet()` for the sweep; `benchmarks/meta_check.py`: the process a user runs today "
+    "(import torch, build on the meta device, forward); `benchmarks/generate.py`: the "
+    "generated specs (sweep variants, deep chains).",
+    "- Specs: every `specs/**/*.yaml` except the deliberately invalid examples listed in "
+    "`benchmarks/catalog.py`; a spec without a hand-written d2l module is compared against "
+    "`archspec.build` of its compiled graph (the tables say so).",
+    "- The machine should be otherwise idle. Goals are judged on CPU time (of this process, or "
+    "of the child process in section 1), which other processes cannot inflate; wall times are "
+    "shown beside. Section 4 runs torch on one thread unless `--threads` says otherwise.",
+    "- Profiling (optional, not a dependency of the project): `pip install pyinstrument` "
+    "(or `py-spy`), then `python benchmarks/hotspots.py` prints where the in-process check, "
+    "the sweep and a 10,000-layer chain spend their time; e.g. "
+    "`py-spy record -o profile.svg -- python benchmarks/hotspots.py` for a flame graph.",
+    "",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats; print the report only")
+    parser.add_argument("--sections", default=",".join(ORDER), help="which sections, e.g. 1,3")
+    parser.add_argument("--out", type=Path, help=f"where to write the report (default {DEFAULT_OUT})")
+    parser.add_argument("--threads", type=int, help="torch threads in section 4 (default 1)")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.sections.split(",") if s.strip()]
+    started = time.perf_counter()
+    busy, load_start = busy_cores(), os.getloadavg()[0]
+    sections = run_sections(chosen, args.quick, args.threads)
+    total = time.perf_counter() - started
+    load = [
+        ("other load", f"{busy:.1f} cores busy with other processes when the run started"),
+        ("load average (1 min)", f"{load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"),
+    ]
+    text = report(sections, total, args.quick, load)
+    out = args.out if args.out or args.quick else DEFAULT_OUT
+    if out is None:
+        print(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    print(f"total: {total:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
