@@ -26,8 +26,6 @@ See docs/security.md for the threat model and the budgets.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from typing import Any
 import yaml
 
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
+from archspec.yamltext import decode, refuse_characters, short, surprise, utf8_size
 
 try:  # the C parser is much faster; the pure-Python one behaves the same
     from yaml import CSafeLoader as _EventLoader
@@ -109,28 +108,8 @@ class SourceMap:
 
 
 _TAG = "tag:yaml.org,2002:"
-# YAML 1.1 readings of plain scalars that a reader (and YAML 1.2, which editors
-# use) would not expect: 012 is 10, 1:2 is 62. Refused, with a hint to quote.
-_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
-_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML's line breaks; \r\n counts once
 _MAX_INT = (1 << 63) - 1  # PyTorch sizes are int64
 _MAX_INT_TEXT = 80  # longer int text is refused before it is converted
-# Characters a spec file cannot hold: what YAML calls non-printable (C0/C1
-# controls, DEL, surrogates, U+FFFE/FFFF) and the bidirectional embeddings,
-# overrides and isolates that let displayed text differ from parsed text
-# ("Trojan Source", CVE-2021-42574).
-_FORBIDDEN_CHARACTER = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def escaped(char: str) -> str:
-    """A character as ``'\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)``, safe to print."""
-    code = ord(char)
-    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-    name = unicodedata.name(char, "")
-    return f"'{escape}' (U+{code:04X}{' ' + name if name else ''})"
 
 
 class _Composer:
@@ -205,7 +184,7 @@ class _Composer:
         return value
 
     def alias(self, event: Any) -> Any:
-        name = _short(event.anchor)
+        name = short(event.anchor)
         if event.anchor in self.open_anchors:
             raise self.fail(
                 "E100",
@@ -231,14 +210,14 @@ class _Composer:
             # yes/no/on/off stay booleans (``bias: yes`` means what it says); where
             # a boolean is wrong, the raw text lets the error say why.
             self.map.readings[path] = text
-        surprise = _surprise(tag, text)
-        if surprise is not None:
-            reading, fix = surprise
+        unexpected = surprise(tag, text)
+        if unexpected is not None:
+            reading, fix = unexpected
             raise self.fail(
                 "E104",
                 f"YAML 1.1 reads {abridge(text)} as {reading}",
                 event.start_mark,
-                hint=f"quote it ('{_short(text)}') if you mean the text; {fix}",
+                hint=f"quote it ('{short(text)}') if you mean the text; {fix}",
             )
         node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
         try:
@@ -295,7 +274,7 @@ class _Composer:
                     f"a mapping key must be a string; YAML 1.1 reads {abridge(key_event.value)} as "
                     f"{_kind(key, article=True)}",
                     key_event.start_mark,
-                    hint=f"quote it ('{_short(key_event.value)}': …) if you mean it as a name",
+                    hint=f"quote it ('{short(key_event.value)}': …) if you mean it as a name",
                 )
             if key in value:
                 first = self.map.keys[(*path, key)]
@@ -350,7 +329,7 @@ def load_text(
 ) -> tuple[dict[str, Any], SourceMap]:
     """Parse spec text into plain data and its source map, or raise SpecError."""
     limits = limits or LoadLimits()
-    size = len(text) if isinstance(text, bytes) or len(text) > limits.max_bytes else _utf8_size(text)
+    size = len(text) if isinstance(text, bytes) or len(text) > limits.max_bytes else utf8_size(text)
     if size > limits.max_bytes:
         raise SpecError(
             [
@@ -363,8 +342,8 @@ def load_text(
             ]
         )
     if isinstance(text, bytes):
-        text = _decode(text, file)
-    _refuse_characters(text, file)
+        text = decode(text, file)
+    refuse_characters(text, file)
     composer = _Composer(file, limits)
     try:
         data = composer.document(text)
@@ -393,85 +372,12 @@ def load_text(
     return data, composer.map
 
 
-def _surprise(tag: str, text: str) -> tuple[str, str] | None:
-    """How YAML 1.1 reads a plain scalar that does not mean what it looks like, and the fix."""
-    if tag == _TAG + "int" and _OCTAL.match(text):
-        decimal = ("-" if text.startswith("-") else "") + (text.lstrip("+-").lstrip("0_") or "0")
-        return "an octal number", f"write {decimal} for a decimal number"
-    if tag in (_TAG + "int", _TAG + "float") and _SEXAGESIMAL.match(text):
-        return "a base-60 number", "write the number in decimal"
-    if tag == _TAG + "timestamp":
-        return "a date", "a spec holds no dates"
-    return None
-
-
 def _kind(value: Any, *, article: bool = False) -> str:
     names = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
     name = names.get(type(value), type(value).__name__)
     if not article or value is None:
         return name
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
-
-
-def _short(text: str, limit: int = 24) -> str:
-    """Raw YAML text for a message, cut to ``limit`` characters."""
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
-
-
-def _position(text: str, index: int) -> tuple[int, int]:
-    """Line and column (from 1) of ``text[index]``, counting line breaks as YAML does."""
-    line, start = 1, 0
-    for found in _BREAKS.finditer(text, 0, index):
-        line, start = line + 1, found.end()
-    return line, index - start + 1
-
-
-def _utf8_size(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
-
-
-def _refuse_characters(text: str, file: str) -> None:
-    found = _FORBIDDEN_CHARACTER.search(text)
-    if found is None:
-        return
-    line, column = _position(text, found.start())
-    char = found.group()
-    bidi = "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069"
-    why = (
-        "it can make the text a reviewer sees differ from the text archspec reads"
-        if bidi
-        else "YAML allows no control characters or lone surrogates"
-    )
-    raise SpecError(
-        [
-            Diagnostic(
-                "E106",
-                f"the file holds the character {escaped(char)}: {why}",
-                Span(file, line, column),
-                hint="delete it; names are ASCII identifiers and text needs no direction overrides"
-                if bidi
-                else "delete it; a spec is plain text",
-            )
-        ]
-    )
-
-
-def _decode(raw: bytes, file: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start].decode("utf-8-sig")
-        line, column = _position(before, len(before))
-        raise SpecError(
-            [
-                Diagnostic(
-                    "E100",
-                    f"the file is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
-                    Span(file, line, column),
-                    hint="save the spec as UTF-8",
-                )
-            ]
-        ) from None
 
 
 def load_file(path: str | Path, limits: LoadLimits | None = None) -> tuple[dict[str, Any], SourceMap]:

@@ -1,0 +1,111 @@
+"""The characters of a spec file: UTF-8 decoding, forbidden characters, positions.
+
+A spec is plain text: control characters and the bidirectional overrides
+that make displayed text differ from parsed text ("Trojan Source") are
+refused before YAML sees them, with their line and column.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from archspec.diagnostics import Diagnostic, Span, SpecError
+
+TAG = "tag:yaml.org,2002:"
+
+_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML's line breaks; \r\n counts once
+# Characters a spec file cannot hold: what YAML calls non-printable (C0/C1
+# controls, DEL, surrogates, U+FFFE/FFFF) and the bidirectional embeddings,
+# overrides and isolates that let displayed text differ from parsed text
+# ("Trojan Source", CVE-2021-42574).
+_FORBIDDEN_CHARACTER = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def escaped(char: str) -> str:
+    """A character as ``'\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)``, safe to print."""
+    code = ord(char)
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    name = unicodedata.name(char, "")
+    return f"'{escape}' (U+{code:04X}{' ' + name if name else ''})"
+
+
+def position(text: str, index: int) -> tuple[int, int]:
+    """Line and column (from 1) of ``text[index]``, counting line breaks as YAML does."""
+    line, start = 1, 0
+    for found in _BREAKS.finditer(text, 0, index):
+        line, start = line + 1, found.end()
+    return line, index - start + 1
+
+
+def refuse_characters(text: str, file: str) -> None:
+    found = _FORBIDDEN_CHARACTER.search(text)
+    if found is None:
+        return
+    line, column = position(text, found.start())
+    char = found.group()
+    bidi = "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069"
+    why = (
+        "it can make the text a reviewer sees differ from the text archspec reads"
+        if bidi
+        else "YAML allows no control characters or lone surrogates"
+    )
+    raise SpecError(
+        [
+            Diagnostic(
+                "E106",
+                f"the file holds the character {escaped(char)}: {why}",
+                Span(file, line, column),
+                hint="delete it; names are ASCII identifiers and text needs no direction overrides"
+                if bidi
+                else "delete it; a spec is plain text",
+            )
+        ]
+    )
+
+
+def decode(raw: bytes, file: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8-sig")
+        line, column = position(before, len(before))
+        raise SpecError(
+            [
+                Diagnostic(
+                    "E100",
+                    f"the file is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
+                    Span(file, line, column),
+                    hint="save the spec as UTF-8",
+                )
+            ]
+        ) from None
+
+
+# YAML 1.1 readings of plain scalars that a reader (and YAML 1.2, which editors
+# use) would not expect: 012 is 10, 1:2 is 62. Refused, with a hint to quote.
+OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+
+def surprise(tag: str, text: str) -> tuple[str, str] | None:
+    """How YAML 1.1 reads a plain scalar that does not mean what it looks like, and the fix."""
+    if tag == TAG + "int" and OCTAL.match(text):
+        decimal = ("-" if text.startswith("-") else "") + (text.lstrip("+-").lstrip("0_") or "0")
+        return "an octal number", f"write {decimal} for a decimal number"
+    if tag in (TAG + "int", TAG + "float") and SEXAGESIMAL.match(text):
+        return "a base-60 number", "write the number in decimal"
+    if tag == TAG + "timestamp":
+        return "a date", "a spec holds no dates"
+    return None
+
+
+def short(text: str, limit: int = 24) -> str:
+    """Raw YAML text for a message, cut to ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
