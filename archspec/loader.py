@@ -353,6 +353,10 @@ def load_text(
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # libyaml's own limit (1,000), where it is built in
+            raise SpecError(
+                [Diagnostic("E402", f"nesting is deeper than {limits.max_depth} levels", span)]
+            ) from None
         raise SpecError([Diagnostic("E100", f"invalid YAML: {abridge(problem, 200)[1:-1]}", span)]) from None
     except (yaml.YAMLError, RecursionError, ValueError, MemoryError) as exc:
         message = abridge(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
