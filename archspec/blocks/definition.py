@@ -20,6 +20,7 @@ A block's parameters become a pydantic model, so a call (``- fire:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -106,6 +107,26 @@ class Block:
 
 
 def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[BaseModel]:
+    """The block's parameters as a pydantic model, like a primitive's params.
+
+    Building a model costs about a millisecond, so models are shared between
+    loads of the same declarations (the imported block files of every spec).
+    """
+    key = json.dumps(
+        [name, {k: v if isinstance(v, str) else v.model_dump(mode="json") for k, v in decls.items()}],
+        sort_keys=True,
+        default=repr,
+    )
+    model = _MODELS.get(key)
+    if model is None:
+        model = _MODELS[key] = _make_args_model(name, decls)
+    return model
+
+
+_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def _make_args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for param, decl in decls.items():
         if isinstance(decl, str):
