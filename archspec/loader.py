@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
-from archspec.yamltext import decode, refuse_characters, short, surprise, utf8_size
+from archspec.yamltext import decode, kind_of, refuse_characters, short, surprise, utf8_size
 
 try:  # the C parser is much faster; the pure-Python one behaves the same
     from yaml import CSafeLoader as _EventLoader
@@ -272,7 +272,7 @@ class _Composer:
                 raise self.fail(
                     "E105",
                     f"a mapping key must be a string; YAML 1.1 reads {abridge(key_event.value)} as "
-                    f"{_kind(key, article=True)}",
+                    f"{kind_of(key, article=True)}",
                     key_event.start_mark,
                     hint=f"quote it ('{short(key_event.value)}': …) if you mean it as a name",
                 )
@@ -362,7 +362,7 @@ def load_text(
         message = abridge(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
         raise SpecError([Diagnostic("E100", f"invalid YAML: {message}", Span(file, 1, 1))]) from None
     if not isinstance(data, dict):
-        kind = _kind(data)
+        kind = kind_of(data)
         raise SpecError(
             [
                 Diagnostic(
@@ -374,14 +374,6 @@ def load_text(
             ]
         )
     return data, composer.map
-
-
-def _kind(value: Any, *, article: bool = False) -> str:
-    names = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
-    name = names.get(type(value), type(value).__name__)
-    if not article or value is None:
-        return name
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def load_file(path: str | Path, limits: LoadLimits | None = None) -> tuple[dict[str, Any], SourceMap]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from archspec.diagnostics import Diagnostic, Span, SpecError
 
@@ -109,3 +110,12 @@ def short(text: str, limit: int = 24) -> str:
 
 def utf8_size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
+
+
+def kind_of(value: Any, *, article: bool = False) -> str:
+    """What YAML made of a value, for a message: "a string", "an integer" …"""
+    names = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
+    name = names.get(type(value), type(value).__name__)
+    if not article or value is None:
+        return name
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
