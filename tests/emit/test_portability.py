@@ -155,6 +155,10 @@ def _train(rank: int, world: int, init: str, which: str, results: str) -> None:
             optimizer.step()
             losses.append(loss.item())
         Path(results, f"{rank}.txt").write_text(" ".join(map(str, losses)))
+        # Tear down in order: the DDP reducer before the group, and no rank before
+        # the other is done talking to it (else gloo may abort the process at exit).
+        del ddp, optimizer
+        torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
 
