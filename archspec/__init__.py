@@ -19,8 +19,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from archspec.compiler import Graph, LayerInfo, compile_spec
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
-from archspec.loader import LoadLimits
-from archspec.schema.spec import InputDims, Spec, load, loads
+from archspec.frontend import spec as _frontend
+from archspec.frontend.spec import InputDims, Spec
+from archspec.limits import Limits
+from archspec.primitives.registry import primitives
 
 if TYPE_CHECKING:
     import torch
@@ -44,7 +46,17 @@ __version__ = "0.1.0"
 SpecLike = Spec | str | Path
 
 
-def _as_spec(spec_or_path: SpecLike, limits: LoadLimits | None = None) -> Spec:
+def load(path: str | Path, limits: Limits | None = None) -> Spec:
+    """Load and validate a spec file against the registered primitives. Raises SpecError."""
+    return _frontend.load(path, primitives(), limits)
+
+
+def loads(text: str | bytes, file: str = "<string>", limits: Limits | None = None) -> Spec:
+    """Load and validate spec text, as :func:`load` does for a file."""
+    return _frontend.loads(text, primitives(), file, limits)
+
+
+def _as_spec(spec_or_path: SpecLike, limits: Limits | None = None) -> Spec:
     return spec_or_path if isinstance(spec_or_path, Spec) else load(spec_or_path, limits)
 
 
@@ -66,33 +78,33 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
 
 
 def compile(
-    spec_or_path: SpecLike, input: Sequence[int | str] | None = None, *, limits: LoadLimits | None = None
+    spec_or_path: SpecLike, input: Sequence[int | str] | None = None, *, limits: Limits | None = None
 ) -> Graph:
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
     ``input`` overrides the spec's input dims: ints, or symbol names such as
     ``[1, "H", "W"]``, for which ``Graph.min_sizes`` gives the smallest valid
-    size of each symbol. ``limits`` sets the budgets (default ``LoadLimits()``;
+    size of each symbol. ``limits`` sets the budgets (default ``Limits()``;
     see docs/security.md). Raises :class:`SpecError`.
     """
     spec = _as_spec(spec_or_path, limits)
     return compile_spec(spec, None if input is None else _input_override(input), limits)
 
 
-def validate(path: str | Path, *, limits: LoadLimits | None = None) -> Graph | None:
+def validate(path: str | Path, *, limits: Limits | None = None) -> Graph | None:
     """Check one file as ``archspec validate`` does: a spec is compiled (its
     Graph is returned); a block file (``blocks:`` only, as ``imports:`` loads
     it) is checked on its own (None is returned). Raises SpecError.
     """
-    from archspec.blocks.library import check_block_file, is_block_file
-    from archspec.loader import load_file
-    from archspec.schema.spec import parse_spec
+    from archspec.frontend.library import check_block_file, is_block_file
+    from archspec.frontend.loader import load_file
+    from archspec.frontend.spec import parse_spec
 
     data, source = load_file(path, limits)
     if is_block_file(data):
-        check_block_file(data, source, limits)
+        check_block_file(data, source, primitives(), limits)
         return None
-    return compile_spec(parse_spec(data, source, limits), None, limits)
+    return compile_spec(parse_spec(data, source, primitives(), limits), None, limits)
 
 
 def build(
@@ -100,7 +112,7 @@ def build(
     *,
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
-    limits: LoadLimits | None = None,
+    limits: Limits | None = None,
 ) -> nn.Module:
     """The ``torch.nn.Module`` of a spec: its tree mirrors the spec's layers.
 

@@ -20,7 +20,7 @@ from torch import nn
 from archspec.compiler import Graph, compile_spec
 from archspec.diagnostics import SpecError
 from archspec.emit.module import build_graph
-from archspec.schema.spec import Spec
+from archspec.frontend.spec import Spec
 from archspec.shapes.dims import format_dim
 
 BELOW = "below smallest"

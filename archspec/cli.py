@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TextIO
 
 from archspec import compile as compile_graph
+from archspec import load as load_spec
 from archspec import validate as validate_file
 from archspec.compiler.graph import Graph
 from archspec.diagnostics import SpecError
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
-from archspec.schema.spec import load as load_spec
 from archspec.shapes.dims import format_dim
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -218,7 +218,7 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from archspec.schema.jsonschema import spec_json_schema
+    from archspec.emit.jsonschema import spec_json_schema
 
     text = json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:

@@ -49,12 +49,12 @@ CODES = {
     "E303": "a layer needs a concrete size where the input is symbolic",
     "E304": "no size of an input symbol makes the network valid",
     "E305": "the input has the wrong number of dims for the layer",
-    "E400": "the file is larger than the byte budget (LoadLimits.max_bytes)",
-    "E401": "the document expands past the node budget, as alias bombs do (LoadLimits.max_nodes)",
-    "E402": "lists and mappings nest deeper than the depth budget (LoadLimits.max_depth)",
-    "E403": "more layers after block and repeat expansion than the budget (LoadLimits.max_layers)",
-    "E404": "more parameters than the budget (LoadLimits.max_params)",
-    "E405": "a tensor of one sample larger than the budget (LoadLimits.max_activation)",
+    "E400": "the file is larger than the byte budget (Limits.max_bytes)",
+    "E401": "the document expands past the node budget, as alias bombs do (Limits.max_nodes)",
+    "E402": "lists and mappings nest deeper than the depth budget (Limits.max_depth)",
+    "E403": "more layers after block and repeat expansion than the budget (Limits.max_layers)",
+    "E404": "more parameters than the budget (Limits.max_params)",
+    "E405": "a tensor of one sample larger than the budget (Limits.max_activation)",
 }
 
 

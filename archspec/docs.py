@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from archspec.blocks.library import prelude
+from archspec.frontend.library import prelude
 from archspec.primitives.registry import primitives
 
 
@@ -106,10 +106,10 @@ def reference_markdown() -> str:
     lines += [
         "## Built-in blocks",
         "",
-        "Defined in `archspec/blocks/prelude.yaml` with the same `blocks:` mechanism that specs use.",
+        "Defined in `archspec/frontend/prelude.yaml` with the same `blocks:` mechanism that specs use.",
         "",
     ]
-    for name, block in sorted(prelude().items()):
+    for name, block in sorted(prelude(primitives()).items()):
         lines += [f"### `{name}`", "", block.summary, ""]
         lines += _params_table(block.params.model_json_schema(), [])
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from archspec.blocks.library import prelude
+from archspec.frontend.library import prelude
 from archspec.primitives.registry import LayerField, primitives
 
 # How far above its minimum an int may go, by field name; others get DEFAULT_SPAN.
@@ -81,7 +81,7 @@ def value_for(field: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 def kinds() -> dict[str, tuple[Any, tuple[LayerField, ...]]]:
     """Every primitive and built-in block: its params model and its layer fields."""
     found = {name: (p.params, p.layer_fields) for name, p in primitives().items()}
-    found.update({name: (block.params, ()) for name, block in prelude().items()})
+    found.update({name: (block.params, ()) for name, block in prelude(primitives()).items()})
     return found
 
 

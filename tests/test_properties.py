@@ -22,8 +22,8 @@ from archspec.compiler.graph import LayerInfo
 from archspec.compiler.infer import expand_spec
 from archspec.diagnostics import SpecError
 from archspec.emit.module import build_layer
+from archspec.frontend.spec import LayerNode, Spec
 from archspec.primitives.registry import primitives
-from archspec.schema.spec import LayerNode, Spec
 from archspec.shapes.dims import substitute
 from archspec.shapes.tensor import TensorShape
 from tests.strategies import as_yaml, spec_data, symbolic_dims

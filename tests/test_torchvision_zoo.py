@@ -21,7 +21,7 @@ import yaml
 from torch import nn
 
 import archspec
-from archspec.schema.jsonschema import spec_json_schema
+from archspec.emit.jsonschema import spec_json_schema
 from tests.torchvision_reference import MODELS
 
 ZOO = Path(__file__).resolve().parent.parent / "specs" / "torchvision"

@@ -7,14 +7,14 @@ from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import InferenceStopped, expand_spec, infer_layers, input_shape
 from archspec.compiler.minsize import find_min_sizes, succeeds
 from archspec.diagnostics import Diagnostic, SpecError
-from archspec.loader import LoadLimits
-from archspec.schema.spec import Spec
+from archspec.frontend.spec import Spec
+from archspec.limits import Limits
 
 __all__ = ["Graph", "LayerInfo", "compile_spec"]
 
 
 def compile_spec(
-    spec: Spec, dims: tuple[int | str, ...] | None = None, limits: LoadLimits | None = None
+    spec: Spec, dims: tuple[int | str, ...] | None = None, limits: Limits | None = None
 ) -> Graph:
     """Infer the shaped graph of ``spec`` for input ``dims`` (default: the spec's).
 
@@ -23,7 +23,7 @@ def compile_spec(
     """
     dims = spec.input if dims is None else dims
     x = input_shape(dims)
-    max_layers = (limits or LoadLimits()).max_layers
+    max_layers = (limits or Limits()).max_layers
     nodes = expand_spec(spec, max_layers)
     try:
         roots = infer_layers(spec, x, nodes, max_layers)

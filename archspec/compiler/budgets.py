@@ -1,7 +1,7 @@
 """Resource budgets: refuse a network too large to build, before anything is allocated.
 
 The compiler knows every shape and weight count before a tensor exists, so
-the budgets of :class:`~archspec.loader.LoadLimits` are checked on the shaped
+the budgets of :class:`~archspec.frontend.loader.Limits` are checked on the shaped
 graph, and ``build`` (which allocates the weights) never sees a network over
 them:
 
@@ -20,14 +20,14 @@ from collections.abc import Iterator
 
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, Span, SpecError
-from archspec.loader import LoadLimits
+from archspec.limits import Limits
 from archspec.shapes.dims import is_concrete
 from archspec.shapes.tensor import TensorShape
 
 
-def check_budgets(graph: Graph, limits: LoadLimits | None = None) -> None:
+def check_budgets(graph: Graph, limits: Limits | None = None) -> None:
     """Raise SpecError (E404, E405) when the graph is over a budget of ``limits``."""
-    limits = limits or LoadLimits()
+    limits = limits or Limits()
     problems = [
         problem
         for problem in (_params_problem(graph, limits), _activation_problem(graph, limits))
@@ -37,7 +37,7 @@ def check_budgets(graph: Graph, limits: LoadLimits | None = None) -> None:
         raise SpecError(problems)
 
 
-def _params_problem(graph: Graph, limits: LoadLimits) -> Diagnostic | None:
+def _params_problem(graph: Graph, limits: Limits) -> Diagnostic | None:
     running = 0
     for layer, span in _executed(graph):
         running += layer.own_params
@@ -51,12 +51,12 @@ def _params_problem(graph: Graph, limits: LoadLimits) -> Diagnostic | None:
                 span,
                 layer.path,
                 f"check the sizes of this layer; if the network is meant to be this large, raise "
-                f"LoadLimits.max_params to at least {count(total)} (docs/security.md)",
+                f"Limits.max_params to at least {count(total)} (docs/security.md)",
             )
     return None
 
 
-def _activation_problem(graph: Graph, limits: LoadLimits) -> Diagnostic | None:
+def _activation_problem(graph: Graph, limits: Limits) -> Diagnostic | None:
     size = elements(graph.input)
     if size is not None and size > limits.max_activation:
         return Diagnostic(
@@ -84,7 +84,7 @@ def _activation_problem(graph: Graph, limits: LoadLimits) -> Diagnostic | None:
 def _activation_hint(size: int) -> str:
     return (
         "use a smaller input or fewer channels, or downsample earlier; if the network is meant to be "
-        f"this large, raise LoadLimits.max_activation to at least {count(size)} (docs/security.md)"
+        f"this large, raise Limits.max_activation to at least {count(size)} (docs/security.md)"
     )
 
 
@@ -94,7 +94,7 @@ def _executed(graph: Graph) -> Iterator[tuple[LayerInfo, Span]]:
     (a part of a built-in block points at the call)."""
     # Imported here: blocks.library and the schema import each other, and this
     # module is imported before either by archspec.compiler.
-    from archspec.blocks.library import PRELUDE_FILE
+    from archspec.frontend.library import PRELUDE_FILE
 
     def visit(layer: LayerInfo, outer: Span) -> Iterator[tuple[LayerInfo, Span]]:
         span = layer.span if layer.span is not None and layer.span.file != PRELUDE_FILE else outer

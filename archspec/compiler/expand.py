@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.blocks.expr import ExprError, substitute
 from archspec.diagnostics import Diagnostic, RuleError, SpecError
-from archspec.schema.errors import validation_diagnostics
-from archspec.schema.layers import Kind, LayerNode
-from archspec.schema.spec import Spec
+from archspec.frontend.errors import validation_diagnostics
+from archspec.frontend.expr import ExprError, substitute
+from archspec.frontend.layers import Kind, LayerNode
+from archspec.frontend.spec import Spec
 
 
 class LayerBudget:
@@ -38,7 +38,7 @@ class LayerBudget:
                 f"the network has more than {self.limit:,} layers after block and repeat expansion",
                 code="E403",
                 hint="check the repeat counts; if the network is meant to be this large, raise "
-                "LoadLimits.max_layers (docs/security.md)",
+                "Limits.max_layers (docs/security.md)",
             )
 
 

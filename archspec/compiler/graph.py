@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from archspec.diagnostics import Span
-from archspec.schema.spec import Spec
+from archspec.frontend.spec import Spec
 from archspec.shapes.dims import substitute, total
 from archspec.shapes.tensor import TensorShape
 

@@ -15,15 +15,15 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from archspec.blocks.library import PRELUDE_FILE
 from archspec.compiler.expand import LayerBudget, expand
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, RuleError, SpecError
-from archspec.loader import LoadLimits
+from archspec.frontend.layers import LayerNode
+from archspec.frontend.library import PRELUDE_FILE
+from archspec.frontend.spec import Spec
+from archspec.frontend.types import LayerParams
+from archspec.limits import Limits
 from archspec.primitives.registry import Primitive, primitives
-from archspec.schema.layers import LayerNode
-from archspec.schema.spec import Spec
-from archspec.schema.types import LayerParams
 from archspec.shapes.dims import is_concrete, make_symbol
 from archspec.shapes.tensor import TensorShape
 
@@ -46,10 +46,13 @@ class _Frame:
 class Context:
     """What a shape rule may ask of the compiler while it runs."""
 
-    def __init__(self, spec: Spec, max_layers: int) -> None:
+    def __init__(self, spec: Spec, max_layers: int, expansions: dict[Any, tuple[LayerNode, ...]]) -> None:
         self.spec = spec
         self._stack: list[_Frame] = []
         self.budget = LayerBudget(max_layers)
+        # Block bodies expanded in this compile, by (block, arguments): state of one
+        # compile, never of the process (a service compiles endless distinct specs).
+        self.expansions = expansions
 
     def run_layers(self, field: str, x: TensorShape) -> TensorShape:
         """Infer the layers of the current node's ``field`` in order (``sequential``)."""
@@ -144,11 +147,11 @@ class Context:
         if is_concrete(x.channels):
             env["in_channels"] = x.channels
         key = (json.dumps(env, sort_keys=True, default=str), node.primitive)
-        body = block.expansions.get(key)
+        body = self.expansions.get(key)
         self._stack.append(_Frame(path, node, []))
         try:
             if body is None:
-                body = block.expansions[key] = expand(self.spec, block.layers, env, self.budget)
+                body = self.expansions[key] = expand(self.spec, block.layers, env, self.budget)
             if len(body) == 1:
                 info = self._infer(body[0], name, path, x)
             else:
@@ -184,12 +187,16 @@ def input_shape(dims: tuple[int | str, ...]) -> TensorShape:
 
 
 def infer_layers(
-    spec: Spec, x: TensorShape, nodes: tuple[LayerNode, ...], max_layers: int = LoadLimits.max_layers
+    spec: Spec,
+    x: TensorShape,
+    nodes: tuple[LayerNode, ...],
+    max_layers: int = Limits.max_layers,
+    expansions: dict[Any, tuple[LayerNode, ...]] | None = None,
 ) -> tuple[LayerInfo, ...]:
     """Shaped layers of the (expanded) spec for input ``x``; raises InferenceStopped."""
-    return tuple(Context(spec, max_layers).sequence(nodes, x, ""))
+    return tuple(Context(spec, max_layers, {} if expansions is None else expansions).sequence(nodes, x, ""))
 
 
-def expand_spec(spec: Spec, max_layers: int = LoadLimits.max_layers) -> tuple[LayerNode, ...]:
+def expand_spec(spec: Spec, max_layers: int = Limits.max_layers) -> tuple[LayerNode, ...]:
     """The spec's top-level layers, expanded; raises SpecError."""
     return expand(spec, spec.layers, {}, LayerBudget(max_layers))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archspec.blocks.definition import Block
-from archspec.blocks.expr import is_expression
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.pretty import Call, Node, Pair, Raw, literal, render
@@ -21,8 +19,10 @@ from archspec.emit.pycode import (
     python_expr,
     value_text,
 )
+from archspec.frontend.blocks import Block
+from archspec.frontend.expr import is_expression
+from archspec.frontend.layers import LayerNode
 from archspec.primitives.registry import ModuleCall, lookup
-from archspec.schema.layers import LayerNode
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:

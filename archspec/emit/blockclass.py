@@ -17,15 +17,15 @@ from __future__ import annotations
 import builtins
 import re
 
-from archspec.blocks.definition import Block
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
 from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal
 from archspec.emit.pycode import call_node, camel, value_text
+from archspec.frontend.blocks import Block
+from archspec.frontend.layers import LayerNode
+from archspec.frontend.spec import Spec
 from archspec.primitives.registry import lookup
-from archspec.schema.layers import LayerNode
-from archspec.schema.spec import Spec
 from archspec.shapes.dims import format_dim
 
 # Names the generated code uses; a block (or parameter) must not take them.

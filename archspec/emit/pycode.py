@@ -6,8 +6,8 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from archspec.blocks.expr import is_expression, parse
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, literal
+from archspec.frontend.expr import is_expression, parse
 from archspec.primitives.registry import ModuleCall
 
 MERGES = {"add": "Add", "concat": "Concat"}

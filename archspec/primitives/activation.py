@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register
-from archspec.schema.types import LayerParams
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from archspec.diagnostics import RuleError
+from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
-from archspec.schema.types import LayerParams, PositiveInt, inferred_size
 from archspec.shapes.tensor import TensorShape, check_given, concrete_channels
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from archspec.diagnostics import check
+from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
-from archspec.schema.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import (
     TensorShape,

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
 from archspec.primitives.registry import ModuleCall, Primitive, call, register, unless
-from archspec.schema.types import LayerParams
 
 if TYPE_CHECKING:
     from archspec.compiler.graph import LayerInfo

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register
-from archspec.schema.types import LayerParams
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import TensorShape
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, register
-from archspec.schema.types import LayerParams
 from archspec.shapes.tensor import TensorShape, add_shapes, concat_channels
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from archspec.diagnostics import check
+from archspec.frontend.types import KernelSize, LayerParams, Padding
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
-from archspec.schema.types import KernelSize, LayerParams, Padding
 from archspec.shapes.tensor import TensorShape, axis_names, expand_tuple, require_spatial, torch_size
 from archspec.shapes.window import Window, require_kernel_fits, window_output
 

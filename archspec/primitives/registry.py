@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from archspec.schema.types import LayerParams
+from archspec.frontend.layers import LayerField
+from archspec.frontend.types import LayerParams
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
@@ -77,18 +78,6 @@ Builder = Callable[["LayerInfo"], ModuleCall]
 
 
 @dataclass(frozen=True)
-class LayerField:
-    """A parameter that holds layers: a list of layers, or (``branches``) a list
-    of such lists. It is parsed by the schema, not by the params model."""
-
-    name: str
-    description: str
-    branches: bool = False
-    required: bool = True
-    min_items: int = 1
-
-
-@dataclass(frozen=True)
 class Primitive:
     """One layer kind.
 
@@ -112,6 +101,8 @@ class Primitive:
     layer_fields: tuple[LayerField, ...] = ()
     splices: Callable[[Any, dict[str, tuple[Any, ...]]], list[tuple[Any, ...]]] | None = None
     formula: str = ""
+
+    is_block = False  # a class attribute, not a field: blocks are the front end's
 
     @property
     def splice(self) -> bool:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from archspec.frontend.types import LayerName, LayerParams
 from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, register
-from archspec.schema.types import LayerName, LayerParams
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:

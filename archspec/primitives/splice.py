@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import Field
 
+from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.registry import LayerField, Primitive, register
-from archspec.schema.types import LayerParams, PositiveInt
 
 
 class RepeatParams(LayerParams):

@@ -8,10 +8,10 @@ import pytest
 
 import archspec
 from archspec.diagnostics import SpecError
-from archspec.loader import LoadLimits
+from archspec.limits import Limits
 
 
-def problem(text: str, limits: LoadLimits | None = None) -> archspec.Diagnostic:
+def problem(text: str, limits: Limits | None = None) -> archspec.Diagnostic:
     with pytest.raises(SpecError) as caught:
         archspec.compile(archspec.loads(textwrap.dedent(text), "net.yaml"), limits=limits)
     (found,) = caught.value.diagnostics
@@ -40,7 +40,7 @@ def test_a_block_body_counts_at_every_call() -> None:
           - repeat: {n: 30, layers: [wide]}
         """
     assert archspec.compile(archspec.loads(textwrap.dedent(text))).num_params == 0
-    found = problem(text, LoadLimits(max_layers=1000))
+    found = problem(text, Limits(max_layers=1000))
     assert found.code == "E403" and "1,000 layers" in found.message
 
 

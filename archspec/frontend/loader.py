@@ -26,14 +26,15 @@ See docs/security.md for the threat model and the budgets.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
-from archspec.yamltext import decode, kind_of, refuse_characters, short, surprise, utf8_size
+from archspec.frontend.text import decode, kind_of, refuse_characters, short, surprise, utf8_size
+from archspec.limits import Limits
 
 try:  # the C parser is much faster; the pure-Python one behaves the same
     from yaml import CSafeLoader as _EventLoader
@@ -41,46 +42,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
 
 KeyPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class LoadLimits:
-    """Budgets for one spec, from its bytes to its compiled graph; see docs/security.md.
-
-    The defaults fit any reasonable network; :meth:`strict` is the preset for
-    services that compile specs written by other people.
-    """
-
-    max_bytes: int = 1 << 20
-    """File size in bytes (each imported file too), checked before parsing."""
-    max_nodes: int = 100_000
-    """YAML nodes after alias expansion: an alias counts its anchor's whole subtree."""
-    max_depth: int = 64
-    """Nesting of lists and mappings."""
-    max_layers: int = 10_000
-    """Layers after block and repeat expansion (checked by the compiler)."""
-    max_params: int = 1_000_000_000
-    """Total parameters, from the inferred shapes."""
-    max_activation: int = 1 << 31
-    """Elements of the largest tensor of one sample (batch 1), for a concrete input."""
-
-    def __post_init__(self) -> None:
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"LoadLimits.{item.name} must be a positive int, got {value!r}")
-
-    @classmethod
-    def strict(cls) -> LoadLimits:
-        """Tighter budgets for services: every spec in ``specs/`` still fits."""
-        return cls(
-            max_bytes=256 << 10,
-            max_nodes=20_000,
-            max_depth=32,
-            max_layers=2_000,
-            max_params=200_000_000,
-            max_activation=1 << 26,
-        )
 
 
 @dataclass
@@ -113,7 +74,7 @@ _MAX_INT_TEXT = 80  # longer int text is refused before it is converted
 
 
 class _Composer:
-    def __init__(self, file: str, limits: LoadLimits) -> None:
+    def __init__(self, file: str, limits: Limits) -> None:
         self.file = file
         self.limits = limits
         self.map = SourceMap(file)
@@ -137,7 +98,7 @@ class _Composer:
                 f"the document expands to more than {self.limits.max_nodes:,} YAML nodes",
                 mark,
                 hint="an alias counts its anchor's whole subtree at every use; a spec this large is "
-                "likely an alias bomb (or raise LoadLimits.max_nodes, see docs/security.md)",
+                "likely an alias bomb (or raise Limits.max_nodes, see docs/security.md)",
             )
 
     def refuse_tag(self, event: Any) -> None:
@@ -157,7 +118,7 @@ class _Composer:
                 "E402",
                 f"nesting is deeper than {self.limits.max_depth} levels",
                 event.start_mark,
-                hint="no spec needs this; raise LoadLimits.max_depth if one does (docs/security.md)",
+                hint="no spec needs this; raise Limits.max_depth if one does (docs/security.md)",
             )
         self.map.values[path] = self.span(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
@@ -325,10 +286,10 @@ class _Composer:
 
 
 def load_text(
-    text: str | bytes, file: str = "<string>", limits: LoadLimits | None = None
+    text: str | bytes, file: str = "<string>", limits: Limits | None = None
 ) -> tuple[dict[str, Any], SourceMap]:
     """Parse spec text into plain data and its source map, or raise SpecError."""
-    limits = limits or LoadLimits()
+    limits = limits or Limits()
     size = len(text) if isinstance(text, bytes) or len(text) > limits.max_bytes else utf8_size(text)
     if size > limits.max_bytes:
         raise SpecError(
@@ -337,7 +298,7 @@ def load_text(
                     "E400",
                     f"the file is larger than {limits.max_bytes:,} bytes",
                     Span(file, 1, 1),
-                    hint="raise LoadLimits.max_bytes if a spec really is this large (docs/security.md)",
+                    hint="raise Limits.max_bytes if a spec really is this large (docs/security.md)",
                 )
             ]
         )
@@ -376,13 +337,13 @@ def load_text(
     return data, composer.map
 
 
-def load_file(path: str | Path, limits: LoadLimits | None = None) -> tuple[dict[str, Any], SourceMap]:
+def load_file(path: str | Path, limits: Limits | None = None) -> tuple[dict[str, Any], SourceMap]:
     """Read and parse a spec file; unreadable files are a SpecError too.
 
     At most ``max_bytes + 1`` bytes are read, so a huge file (or a device that
     never ends) costs no more than the budget.
     """
-    limits = limits or LoadLimits()
+    limits = limits or Limits()
     name = str(path)
     try:
         with open(path, "rb") as handle:

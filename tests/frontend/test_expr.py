@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archspec.blocks.expr import ExprError, evaluate, is_expression, names_in, substitute
+from archspec.frontend.expr import ExprError, evaluate, is_expression, names_in, substitute
 
 ENV = {"width": 16, "stride": 2, "in_channels": 8, "out": 8, "choice": None, "sizes": [3, 5]}
 

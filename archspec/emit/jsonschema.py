@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from archspec.blocks.definition import BlockDecl
-from archspec.blocks.library import prelude
+from archspec.frontend.blocks import BlockDecl
+from archspec.frontend.library import prelude
+from archspec.frontend.spec import SpecHeader
 from archspec.primitives.registry import LayerField, primitives
-from archspec.schema.spec import SpecHeader
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 EXPRESSION = {
@@ -62,7 +62,7 @@ def _kinds(defs: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
             if field.required:
                 schema.setdefault("required", []).append(field.name)
         kinds.append((name, primitive.summary, schema))
-    for name, block in prelude().items():
+    for name, block in prelude(primitives()).items():
         kinds.append((name, block.summary, _model_schema(block.params, defs)))
     return sorted(kinds)
 

@@ -9,8 +9,8 @@ with cycles detected; a block file holds only ``blocks:`` (and ``imports:``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from keyword import iskeyword
 from pathlib import Path
@@ -18,12 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from archspec.blocks.definition import Block, declare_block, define_block
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
-from archspec.loader import LoadLimits, SourceMap, load_file, load_text
-from archspec.primitives.registry import primitives
-from archspec.schema.errors import validation_diagnostics
-from archspec.schema.layers import Kind, LayerParser
+from archspec.frontend.blocks import Block, declare_block, define_block
+from archspec.frontend.errors import validation_diagnostics
+from archspec.frontend.layers import Kind, LayerParser
+from archspec.frontend.loader import SourceMap, load_file, load_text
+from archspec.limits import Limits
 
 PRELUDE_FILE = "<archspec prelude>"
 
@@ -41,46 +41,60 @@ class LibraryHeader(BaseModel):
 
 @dataclass
 class BlockTable:
-    """Every block a spec can call, with the file each came from."""
+    """Every kind a spec can call: the primitives it was given, and its blocks."""
 
+    kinds: Mapping[str, Kind]
     blocks: dict[str, Block] = field(default_factory=dict)
 
     def lookup(self, name: str) -> Kind | None:
-        return primitives().get(name) or self.blocks.get(name)
+        return self.kinds.get(name) or self.blocks.get(name)
 
     def names(self) -> list[str]:
-        return [*primitives(), *self.blocks]
+        return [*self.kinds, *self.blocks]
 
 
-@cache
-def prelude() -> dict[str, Block]:
-    """The built-in blocks, parsed once per process."""
-    text = resources.files("archspec.blocks").joinpath("prelude.yaml").read_text(encoding="utf-8")
+# The prelude parsed against one table of primitives: (the table, its size, the blocks).
+# One entry: a registration (a plugin) changes the size, and the prelude is parsed again.
+_prelude_parsed: tuple[Mapping[str, Kind], int, dict[str, Block]] | None = None
+
+
+def prelude(kinds: Mapping[str, Kind]) -> dict[str, Block]:
+    """The built-in blocks, parsed once per table of primitives."""
+    global _prelude_parsed
+    cached = _prelude_parsed
+    if cached is not None and cached[0] is kinds and cached[1] == len(kinds):
+        return cached[2]
+    text = resources.files("archspec.frontend").joinpath("prelude.yaml").read_text(encoding="utf-8")
     data, source = load_text(text, PRELUDE_FILE)
-    table = BlockTable()
+    table = BlockTable(kinds)
     problems: list[Diagnostic] = []
-    _add_blocks(data.get("blocks", {}), source, table, problems, set(primitives()))
+    _add_blocks(data.get("blocks", {}), source, table, problems, set(kinds))
     if problems:  # a broken prelude is a bug in archspec, not in a spec
         raise AssertionError("\n".join(p.render() for p in problems))
+    _prelude_parsed = (kinds, len(kinds), table.blocks)
     return table.blocks
 
 
-def builtin_names() -> set[str]:
-    return set(primitives()) | set(prelude())
+def builtin_names(kinds: Mapping[str, Kind]) -> set[str]:
+    return set(kinds) | set(prelude(kinds))
 
 
 def collect_blocks(
-    data: dict[str, Any], source: SourceMap, problems: list[Diagnostic], limits: LoadLimits | None
+    data: dict[str, Any],
+    source: SourceMap,
+    problems: list[Diagnostic],
+    limits: Limits | None,
+    kinds: Mapping[str, Kind],
 ) -> BlockTable:
     """The prelude, the spec's imports (recursively) and its own blocks."""
-    table = BlockTable(dict(prelude()))
+    table = BlockTable(kinds, dict(prelude(kinds)))
     origin = Path(source.file)
     root = (origin.parent if origin.is_file() else Path.cwd()).resolve()
     loader = _Imports(root, limits, table, problems)
     loader.imports(data.get("imports"), source, origin.resolve() if origin.is_file() else None, [])
     blocks = data.get("blocks")
     if isinstance(blocks, dict):
-        _add_blocks(blocks, source, table, problems, builtin_names())
+        _add_blocks(blocks, source, table, problems, builtin_names(kinds))
     _check_cycles(table, problems)
     return table
 
@@ -90,14 +104,16 @@ def is_block_file(data: dict[str, Any]) -> bool:
     return "blocks" in data and "layers" not in data and "input" not in data
 
 
-def check_block_file(data: dict[str, Any], source: SourceMap, limits: LoadLimits | None = None) -> BlockTable:
+def check_block_file(
+    data: dict[str, Any], source: SourceMap, kinds: Mapping[str, Kind], limits: Limits | None = None
+) -> BlockTable:
     """Validate a block file on its own (for ``archspec validate``); raises SpecError."""
     problems: list[Diagnostic] = []
     try:
         LibraryHeader.model_validate(data)
     except ValidationError as error:
         problems += validation_diagnostics(error, LibraryHeader, data, (), source, what="a block file")
-    table = collect_blocks(data, source, problems, limits)
+    table = collect_blocks(data, source, problems, limits, kinds)
     if problems:
         raise SpecError(problems)
     return table
@@ -145,13 +161,13 @@ def _add_blocks(
             table.blocks[name] = block
             declared.append((block, body))
     for block, body in declared:
-        define_block(block, body, ("blocks", block.name), parser)
+        table.blocks[block.name] = define_block(block, body, ("blocks", block.name), parser)
 
 
 @dataclass
 class _Imports:
     root: Path
-    limits: LoadLimits | None
+    limits: Limits | None
     table: BlockTable
     problems: list[Diagnostic]
     done: set[Path] = field(default_factory=set)
@@ -200,7 +216,9 @@ class _Imports:
             )
             return
         self.imports(data.get("imports"), source, target, stack)
-        _add_blocks(data.get("blocks", {}), source, self.table, self.problems, builtin_names())
+        _add_blocks(
+            data.get("blocks", {}), source, self.table, self.problems, builtin_names(self.table.kinds)
+        )
 
 
 def _check_cycles(table: BlockTable, problems: list[Diagnostic]) -> None:

@@ -21,16 +21,17 @@ A block's parameters become a pydantic model, so a call (``- fire:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from archspec.diagnostics import Diagnostic, Span
-from archspec.loader import KeyPath, SourceMap
-from archspec.schema.errors import validation_diagnostics
-from archspec.schema.layers import LayerNode, LayerParser
-from archspec.schema.types import Identifier, LayerParams
+from archspec.frontend.errors import validation_diagnostics
+from archspec.frontend.layers import LayerField, LayerNode, LayerParser
+from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.types import Identifier, LayerParams
 
 ParamType = Literal["int", "float", "bool", "str", "ints", "size"]
 _ANNOTATIONS: dict[str, Any] = {
@@ -72,9 +73,13 @@ class BlockDecl(BaseModel):
     )
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Block:
-    """A parsed block: its args model (like a primitive's params) and its layers."""
+    """A parsed block: its args model (like a primitive's params) and its layers.
+
+    Immutable: :func:`declare_block` makes it with no layers, so that bodies can
+    call any block of the file; :func:`define_block` returns the complete one.
+    """
 
     name: str
     description: str | None
@@ -82,7 +87,9 @@ class Block:
     layers: tuple[LayerNode, ...]
     span: Span
     source: SourceMap = field(repr=False)
-    expansions: dict[Any, tuple[LayerNode, ...]] = field(default_factory=dict, repr=False)
+
+    is_block = True
+    layer_fields: tuple[LayerField, ...] = field(default=(), init=False, repr=False)
 
     @property
     def summary(self) -> str:
@@ -120,10 +127,16 @@ def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[Base
     model = _MODELS.get(key)
     if model is None:
         model = _MODELS[key] = _make_args_model(name, decls)
+        if len(_MODELS) > MODEL_CACHE_SIZE:  # a service sees endless distinct blocks: stay bounded
+            _MODELS.popitem(last=False)
+    else:
+        _MODELS.move_to_end(key)
     return model
 
 
-_MODELS: dict[str, type[BaseModel]] = {}
+MODEL_CACHE_SIZE = 256
+"""Distinct block declarations whose models are kept (least recently used goes first)."""
+_MODELS: OrderedDict[str, type[BaseModel]] = OrderedDict()
 
 
 def _make_args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[BaseModel]:
@@ -174,6 +187,6 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
     return Block(name, decl.description, _args_model(name, decl.params), (), span, source)
 
 
-def define_block(block: Block, raw: dict[str, Any], base: KeyPath, parser: LayerParser) -> None:
-    """Parse the block's layers, now that every block it may call is declared."""
-    block.layers = parser.layers(raw["layers"], (*base, "layers"), f"{block.name}.")
+def define_block(block: Block, raw: dict[str, Any], base: KeyPath, parser: LayerParser) -> Block:
+    """The block with its layers, parsed now that every block it may call is declared."""
+    return replace(block, layers=parser.layers(raw["layers"], (*base, "layers"), f"{block.name}."))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from archspec.cli import main
-from archspec.schema.jsonschema import spec_json_schema
+from archspec.emit.jsonschema import spec_json_schema
 
 # Block files (under a blocks/ folder, e.g. specs/torchvision/blocks/) hold only `blocks:`
 # and `imports:`: they are not specs, so this schema does not describe them.

@@ -9,18 +9,20 @@ All problems in a file are collected before :class:`SpecError` is raised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from archspec.blocks.library import BlockTable, collect_blocks
 from archspec.diagnostics import Diagnostic, SpecError
-from archspec.loader import LoadLimits, SourceMap, load_file, load_text
-from archspec.schema.errors import validation_diagnostics
-from archspec.schema.layers import LayerNode, LayerParser
-from archspec.schema.types import Identifier, PositiveInt
+from archspec.frontend.errors import validation_diagnostics
+from archspec.frontend.layers import Kind, LayerNode, LayerParser
+from archspec.frontend.library import BlockTable, collect_blocks
+from archspec.frontend.loader import SourceMap, load_file, load_text
+from archspec.frontend.types import Identifier, PositiveInt
+from archspec.limits import Limits
 
 
 def _not_batch(name: str) -> str:
@@ -71,19 +73,21 @@ class Spec:
     input: tuple[int | str, ...]
     layers: tuple[LayerNode, ...]
     source: SourceMap
-    blocks: BlockTable = field(default_factory=BlockTable, repr=False)
+    blocks: BlockTable = field(default_factory=lambda: BlockTable({}), repr=False)
     format_version: int = 1
 
 
-def parse_spec(data: dict[str, Any], source: SourceMap, limits: LoadLimits | None = None) -> Spec:
-    """Validate loaded data; raise SpecError with every problem found."""
+def parse_spec(
+    data: dict[str, Any], source: SourceMap, kinds: Mapping[str, Kind], limits: Limits | None = None
+) -> Spec:
+    """Validate loaded data against the primitives ``kinds``; raise SpecError with every problem found."""
     problems: list[Diagnostic] = []
     try:
         header = SpecHeader.model_validate(data)
     except ValidationError as exc:
         problems += validation_diagnostics(exc, SpecHeader, data, (), source, what="the spec")
         header = None
-    table = collect_blocks(data, source, problems, limits)
+    table = collect_blocks(data, source, problems, limits, kinds)
     imports_failed = any(p.code == "E208" for p in problems)
     parser = LayerParser(source, table.lookup, table.names, problems)
     raw_layers = data.get("layers")
@@ -108,13 +112,15 @@ def parse_spec(data: dict[str, Any], source: SourceMap, limits: LoadLimits | Non
     )
 
 
-def load(path: str | Path, limits: LoadLimits | None = None) -> Spec:
+def load(path: str | Path, kinds: Mapping[str, Kind], limits: Limits | None = None) -> Spec:
     """Load and validate a spec file. Raises SpecError, and only SpecError."""
     data, source = load_file(path, limits)
-    return parse_spec(data, source, limits)
+    return parse_spec(data, source, kinds, limits)
 
 
-def loads(text: str | bytes, file: str = "<string>", limits: LoadLimits | None = None) -> Spec:
+def loads(
+    text: str | bytes, kinds: Mapping[str, Kind], file: str = "<string>", limits: Limits | None = None
+) -> Spec:
     """Load and validate spec text, as :func:`load` does for a file."""
     data, source = load_text(text, file, limits)
-    return parse_spec(data, source, limits)
+    return parse_spec(data, source, kinds, limits)

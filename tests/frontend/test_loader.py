@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from archspec.diagnostics import SpecError
-from archspec.loader import LoadLimits, load_file, load_text
+from archspec.frontend.loader import load_file, load_text
+from archspec.limits import Limits
 
 
 def error_of(text: str | bytes, **limits: int) -> SpecError:
     with pytest.raises(SpecError) as caught:
-        load_text(text, "spec.yaml", LoadLimits(**limits) if limits else None)
+        load_text(text, "spec.yaml", Limits(**limits) if limits else None)
     return caught.value
 
 
@@ -112,7 +113,7 @@ def test_alias_bomb_is_stopped_by_the_node_budget() -> None:
 def test_an_alias_counts_its_whole_subtree_at_every_use() -> None:
     text = "a: &a [1, 2, 3]\nb: [*a, *a]\n"
     # the mapping, 2 keys, [1, 2, 3] (4 nodes), the list of b, and 4 nodes per alias
-    load_text(text, "spec.yaml", LoadLimits(max_nodes=16))
+    load_text(text, "spec.yaml", Limits(max_nodes=16))
     assert error_of(text, max_nodes=15).diagnostics[0].code == "E401"
 
 
@@ -128,7 +129,7 @@ def test_file_size_counts_utf8_bytes_of_text() -> None:
 
 def test_nesting_depth_is_bounded() -> None:
     # the top-level mapping is level 0
-    load_text("a: " + "[" * 4 + "]" * 4 + "\n", "spec.yaml", LoadLimits(max_depth=4))
+    load_text("a: " + "[" * 4 + "]" * 4 + "\n", "spec.yaml", Limits(max_depth=4))
     (diagnostic,) = error_of("a: " + "[" * 5 + "]" * 5 + "\n", max_depth=4).diagnostics
     assert diagnostic.code == "E402"
     assert "deeper than 4 levels" in diagnostic.message
@@ -258,10 +259,10 @@ def test_invalid_utf8_names_its_line_and_column() -> None:
 
 def test_limits_are_positive_ints_and_strict_is_tighter() -> None:
     with pytest.raises(ValueError, match="max_nodes"):
-        LoadLimits(max_nodes=0)
+        Limits(max_nodes=0)
     with pytest.raises(ValueError, match="max_bytes"):
-        LoadLimits(max_bytes=True)
-    strict, default = LoadLimits.strict(), LoadLimits()
+        Limits(max_bytes=True)
+    strict, default = Limits.strict(), Limits()
     for name in ("max_bytes", "max_nodes", "max_depth", "max_layers", "max_params", "max_activation"):
         assert getattr(strict, name) < getattr(default, name), name
 
@@ -269,7 +270,7 @@ def test_limits_are_positive_ints_and_strict_is_tighter() -> None:
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 def test_a_file_that_never_ends_is_read_only_up_to_the_budget() -> None:
     with pytest.raises(SpecError) as caught:
-        load_file("/dev/zero", LoadLimits(max_bytes=1 << 16))
+        load_file("/dev/zero", Limits(max_bytes=1 << 16))
     assert caught.value.diagnostics[0].code == "E400"
 
 

@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from archspec.diagnostics import Diagnostic
-from archspec.loader import KeyPath, SourceMap
-from archspec.yamltext import escaped
+from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.text import escaped
 
 
 def shown(value: object, limit: int = 40) -> str:

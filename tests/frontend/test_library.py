@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 import archspec
-from archspec.blocks.library import prelude
 from archspec.diagnostics import SpecError
+from archspec.frontend.library import prelude
+from archspec.primitives.registry import primitives
 from archspec.shapes.dims import format_dim
 
 FIRE = """\
@@ -241,7 +242,7 @@ def test_a_block_file_holds_only_blocks(tmp_path: Path) -> None:
 
 
 def test_the_prelude_defines_the_d2l_composites() -> None:
-    assert set(prelude()) == {"vgg_block", "nin_block", "inception", "residual"}
+    assert set(prelude(primitives())) == {"vgg_block", "nin_block", "inception", "residual"}
     graph = archspec.compile(archspec.load("specs/nin.yaml"), input=[1, "H", "W"])
     assert graph.min_sizes == {"H": 67, "W": 67}
     assert format_dim(graph.roots[0].output_shape[2]) == "floor((H - 11)/4) + 1"

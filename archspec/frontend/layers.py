@@ -15,20 +15,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.blocks.expr import ExprError, is_expression, parse
 from archspec.diagnostics import Diagnostic, Span, abridge
-from archspec.loader import KeyPath, SourceMap
-from archspec.primitives.registry import LayerField, Primitive
-from archspec.schema.errors import did_you_mean, validation_diagnostics
+from archspec.frontend.errors import did_you_mean, validation_diagnostics
+from archspec.frontend.expr import ExprError, is_expression, parse
+from archspec.frontend.loader import KeyPath, SourceMap
 
-if TYPE_CHECKING:
-    from archspec.blocks.definition import Block
 
-Kind = Union[Primitive, "Block"]
+@dataclass(frozen=True)
+class LayerField:
+    """A parameter that holds layers: a list of layers, or (``branches``) a list
+    of such lists. It is parsed by the schema, not by the params model."""
+
+    name: str
+    description: str
+    branches: bool = False
+    required: bool = True
+    min_items: int = 1
+
+
+class Kind(Protocol):
+    """What the parser needs of a layer kind: a primitive or a block.
+
+    The front end sits below the primitives; the table of kinds is handed to it.
+    """
+
+    @property
+    def params(self) -> type[BaseModel]: ...
+
+    @property
+    def layer_fields(self) -> tuple[LayerField, ...]: ...
+
+    @property
+    def is_block(self) -> bool: ...
+
+
 # A group is the layers of one layer field: a tuple of nodes, or for branches a
 # tuple of such tuples.
 Group = tuple[Any, ...]
@@ -174,18 +198,14 @@ class LayerParser:
         path: str,
     ) -> LayerNode | None:
         layer_path = named_path(path, params.get("name"))
-        fields: tuple[LayerField, ...] = getattr(kind, "layer_fields", ())
+        fields = kind.layer_fields
         plain = {k: v for k, v in params.items() if k not in {f.name for f in fields}}
         before = len(self.problems)
         model = self._validate(kind, kind_name, plain, params_path, layer_path)
         groups = {f.name: self._group(f, kind_name, params, params_path, layer_path) for f in fields}
         if len(self.problems) > before:
             return None
-        from archspec.blocks.definition import Block
-
-        return LayerNode(
-            kind_name, plain, model, groups, key_path, span, self.source, isinstance(kind, Block)
-        )
+        return LayerNode(kind_name, plain, model, groups, key_path, span, self.source, kind.is_block)
 
     def _validate(
         self, kind: Kind, kind_name: str, plain: dict[str, Any], params_path: KeyPath, layer_path: str
