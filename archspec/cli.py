@@ -22,7 +22,6 @@ from archspec.diagnostics import SpecError
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
-from archspec.shapes.dims import format_dim
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 # compile's --format: the report's form (text, json, markdown), which also sets the
@@ -250,12 +249,3 @@ def _report(error: SpecError, stream: TextIO, format: str = "text", out: TextIO 
     GitHub annotations to ``out`` (stdout), where programs and Actions read them."""
     target = stream if format in ("text", "markdown") or out is None else out
     target.write(render_diagnostics(error.diagnostics, "text" if format == "markdown" else format))
-
-
-def format_table(graph: Graph, depth: int | None = None) -> str:
-    """The layer table: path (indented by nesting), kind, output shape, params, MACs, activations."""
-    return report(graph, "text", depth)
-
-
-def format_shape(shape: tuple[object, ...]) -> str:
-    return "[" + ", ".join(format_dim(d) for d in shape) + "]"
