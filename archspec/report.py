@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.compiler.graph import Graph, LayerInfo
+from archspec.primitives.registry import lookup
 from archspec.shapes.dims import format_dim, is_concrete, product, total
 
 FORMATS = ("text", "json", "markdown")
 BYTES_PER_ELEMENT = 4  # float32
-# Layers whose output is no new tensor: a group's is its last layer's, the others' their input (or a view).
-NO_NEW_TENSOR = frozenset({"sequential", "identity", "flatten"})
 LEGEND = (
     "MACs: multiply-accumulates per sample, of conv and linear layers (FLOPs = 2 × MACs).",
     "activations: the outputs each layer and its parts compute, per sample, "
@@ -37,7 +36,8 @@ LEGEND = (
 
 def own_activation_bytes(layer: LayerInfo) -> Any:
     """Bytes of the new tensor this layer computes for one sample (0 for groups, identities, flatten)."""
-    if layer.primitive in NO_NEW_TENSOR:
+    primitive = lookup(layer.primitive)
+    if primitive is None or not primitive.allocates:  # a group, an identity, a view
         return 0
     dims = layer.output.dims
     # The int factors first, so that sympy keeps the product of symbolic sizes unexpanded

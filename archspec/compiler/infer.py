@@ -23,7 +23,9 @@ from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import Spec
 from archspec.frontend.types import LayerParams
 from archspec.limits import Limits
+from archspec.primitives.activation import IDENTITY
 from archspec.primitives.registry import Primitive, primitives
+from archspec.primitives.sequential import SEQUENTIAL, BlockGroup
 from archspec.shapes.dims import is_concrete, make_symbol
 from archspec.shapes.tensor import TensorShape
 
@@ -78,10 +80,10 @@ class Context:
             name = branch[0].name or index
             return self._infer(branch[0], name, prefix + name, x)
         if not branch:
-            return LayerInfo(prefix + index, index, "identity", LayerParams(), x, x, 0)
+            return LayerInfo(prefix + index, index, IDENTITY, LayerParams(), x, x, 0)
         children = self.sequence(branch, x, f"{prefix}{index}.")
         return LayerInfo(
-            prefix + index, index, "sequential", LayerParams(), x, children[-1].output, 0, tuple(children)
+            prefix + index, index, SEQUENTIAL, LayerParams(), x, children[-1].output, 0, tuple(children)
         )
 
     def sequence(self, nodes: tuple[LayerNode, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
@@ -156,8 +158,9 @@ class Context:
                 info = self._infer(body[0], name, path, x)
             else:
                 children = self.sequence(body, x, f"{path}.")
+                group = BlockGroup(block=block.name)
                 info = LayerInfo(
-                    path, name, "sequential", args, x, children[-1].output, 0, tuple(children), node.span
+                    path, name, SEQUENTIAL, group, x, children[-1].output, 0, tuple(children), node.span
                 )
         except SpecError as error:  # a bad expression or value in the body
             raise InferenceStopped(replace(error.diagnostics[0], path=path)) from None

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.graph import Graph, LayerInfo
+from archspec.primitives.registry import Primitive, lookup
 from archspec.shapes.dims import format_dim
 from archspec.shapes.tensor import TensorShape
 
 FORMATS = ("mermaid", "dot")
-MERGES = {"add": "add", "concat": "concat"}
 
 
 @dataclass
@@ -49,35 +49,29 @@ def dims_label(shape: TensorShape) -> str:
     return "×".join(format_dim(d) for d in shape.dims)
 
 
-def _size(value: Any, spatial: int) -> str:
-    values = [value] * spatial if isinstance(value, int) else list(value)
-    if len(values) == 1:
-        values *= spatial
-    return "×".join(str(v) for v in values)
+def _primitive(layer: LayerInfo) -> Primitive:
+    primitive = lookup(layer.primitive)
+    assert primitive is not None, layer.primitive
+    return primitive
 
 
 def describe(layer: LayerInfo) -> str:
-    """A layer's kind with the parameters that matter most: ``conv 3×3, 64, stride 2``."""
-    p = layer.params
-    spatial = max(1, len(layer.input.spatial))
-    if layer.block is not None or layer.primitive not in ("conv", "maxpool", "avgpool", "linear"):
+    """A layer's kind with the parameters that matter most (its primitive's label):
+    ``conv 3×3, 64, stride 2``; a block call shows the block's name."""
+    if layer.block is not None:
         return layer.kind
-    if layer.primitive == "linear":
-        return f"linear {p.out_features}"
-    parts = [f"{layer.primitive} {_size(p.kernel_size, spatial)}"]
-    if layer.primitive == "conv":
-        parts.append(str(p.out_channels))
-    stride = p.stride if p.stride is not None else p.kernel_size
-    if stride != 1 and stride != [1] and (layer.primitive == "conv" or p.stride is not None):
-        parts.append(f"stride {stride if isinstance(stride, int) else '×'.join(map(str, stride))}")
-    if layer.primitive == "conv" and p.groups != 1:
-        parts.append(f"groups {p.groups}")
-    return ", ".join(parts)
+    return _primitive(layer).describe(layer.params, layer.input)
+
+
+def _plain_group(layer: LayerInfo) -> bool:
+    """A group of layers in sequence that the spec wrote as such (not a block call)."""
+    primitive = _primitive(layer)
+    return layer.block is None and primitive.composite and not primitive.merges_branches
 
 
 def folded(layer: LayerInfo) -> str:
     """A group or block drawn as one box: a block's name, or a group's layers in order."""
-    if layer.block is not None or layer.primitive != "sequential":
+    if not _plain_group(layer):
         return layer.kind
     parts = [describe(child) if not child.children else child.kind for child in layer.children]
     if len(parts) > 4:
@@ -123,8 +117,8 @@ class _Drawing:
     ) -> list[tuple[str, TensorShape]]:
         """Draw one layer fed by ``sources``; return what feeds the next one."""
         if not layer.children:
-            if layer.primitive == "identity" and layer.span is None:
-                return sources  # an empty branch (no layer written): its input goes straight on
+            if layer.span is None:  # the compiler's stand-in for an empty branch ([]): no layer written
+                return sources
             node = self.node(items, (self.title(layer), describe(layer)), "layer")
             self.connect(sources, node)
             return [(node, layer.output)]
@@ -132,14 +126,14 @@ class _Drawing:
             node = self.node(items, (self.title(layer), folded(layer)), "folded")
             self.connect(sources, node)
             return [(node, layer.output)]
-        plain_group = layer.primitive == "sequential" and layer.block is None
+        plain_group = _plain_group(layer)
         cluster = Cluster(self.fresh("g"), layer.path if plain_group else f"{layer.path} · {layer.kind}")
         items.append(cluster)
-        if layer.primitive in MERGES:
+        if _primitive(layer).merges_branches:
             ends: list[tuple[str, TensorShape]] = []
             for branch in layer.children:
                 ends += self.layer(branch, sources, cluster.items)
-            merge = self.node(cluster.items, (MERGES[layer.primitive],), "merge")
+            merge = self.node(cluster.items, (layer.primitive,), "merge")
             self.connect(ends, merge)
             return [(merge, layer.output)]
         for child in layer.children:

@@ -7,15 +7,16 @@ from collections import OrderedDict
 from torch import nn
 
 from archspec.compiler.graph import Graph, LayerInfo
-from archspec.emit.classes import CLASSES
+from archspec.emit.classes import module_class
 from archspec.emit.layers import Network
 from archspec.primitives.registry import ModuleCall, lookup
 
 
 def module_call(layer: LayerInfo) -> ModuleCall:
+    """The module of a shaped layer, from its primitive's builder."""
     primitive = lookup(layer.primitive)
-    assert primitive is not None and primitive.build is not None, layer.primitive
-    return primitive.build(layer)
+    assert primitive is not None, layer.primitive
+    return primitive.module_call(layer.params, layer.input)
 
 
 def build_layer(layer: LayerInfo) -> nn.Module:
@@ -23,7 +24,7 @@ def build_layer(layer: LayerInfo) -> nn.Module:
     args = made.args
     if made.children:
         args = (OrderedDict((child.name, build_layer(child)) for child in layer.children), *args)
-    return CLASSES[made.cls](*args, **dict(made.kwargs))
+    return module_class(made.cls)(*args, **dict(made.kwargs))
 
 
 def build_graph(graph: Graph) -> Network:

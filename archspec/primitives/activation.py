@@ -6,20 +6,18 @@ Shape in = shape out; no weights.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.tensor import TensorShape
 
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
-
-def same_shape(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+def same_shape(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     return Inferred(x)
 
+
+IDENTITY = "identity"
+"""The primitive the compiler stands in for an empty branch ([])."""
 
 # name -> (torch.nn class, formula)
 ELEMENTWISE: dict[str, tuple[str, str]] = {
@@ -33,8 +31,8 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
 }
 
 
-def _builder(cls: str) -> Callable[[LayerInfo], ModuleCall]:
-    def build(layer: LayerInfo) -> ModuleCall:
+def _builder(cls: str) -> Callable[[LayerParams, TensorShape], ModuleCall]:
+    def build(p: LayerParams, x: TensorShape) -> ModuleCall:
         return call(cls)
 
     return build
@@ -49,5 +47,8 @@ for _name, (_cls, _formula) in ELEMENTWISE.items():
             _builder(_cls),
             f"{_formula}, elementwise.",
             formula="[N, *D] → [N, *D].",
+            classes=(_cls,),
+            # The identity returns its input: no new tensor.
+            allocates=_name != "identity",
         )
     )

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import Field
 
 from archspec.diagnostics import RuleError
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import TensorShape, check_given, concrete_channels
-
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
 
 class BatchNormParams(LayerParams):
@@ -33,7 +27,7 @@ class BatchNormParams(LayerParams):
 _DIMS_BY_RANK = {1: 1, 2: 1, 3: 2, 4: 3}
 
 
-def infer(p: BatchNormParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer(p: BatchNormParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     channels = concrete_channels(x, "batchnorm", "features")
     if x.rank not in _DIMS_BY_RANK:
         raise RuleError(f"batchnorm works on [C], [C, L], [C, H, W] or [C, D, H, W], got {x}")
@@ -41,11 +35,10 @@ def infer(p: BatchNormParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(x, 2 * channels if p.affine else 0, batch_statistics=True)
 
 
-def build(layer: LayerInfo) -> ModuleCall:
-    p: BatchNormParams = layer.params
+def build(p: BatchNormParams, x: TensorShape) -> ModuleCall:
     return call(
-        f"BatchNorm{_DIMS_BY_RANK[layer.input.rank]}d",
-        p.num_features or layer.input.channels,
+        f"BatchNorm{_DIMS_BY_RANK[x.rank]}d",
+        p.num_features or x.channels,
         eps=unless(p.eps, 1e-5),
         momentum=unless(p.momentum, 0.1),
         affine=unless(p.affine, True),
@@ -60,5 +53,6 @@ register(
         build,
         "Batch normalization (BatchNorm1d/2d/3d by rank) over the channel dim.",
         formula="[N, C, *L] → [N, C, *L] (no spatial dims or up to 3; C an int). MACs = 0.",
+        classes=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
     )
 )

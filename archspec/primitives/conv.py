@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from archspec.diagnostics import check
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import (
     TensorShape,
@@ -17,13 +17,10 @@ from archspec.shapes.tensor import (
     concrete_channels,
     expand_tuple,
     require_spatial,
+    size_label,
     torch_size,
 )
 from archspec.shapes.window import Window, window_output
-
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
 
 class ConvParams(LayerParams):
@@ -65,7 +62,7 @@ def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
     )
 
 
-def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer(p: ConvParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     spatial = require_spatial(x, "conv")
     in_channels = concrete_channels(x, "conv")
     check_given(p.in_channels, in_channels, "in_channels", "channels")
@@ -91,13 +88,12 @@ def infer(p: ConvParams, x: TensorShape, ctx: Context) -> Inferred:
     )
 
 
-def build(layer: LayerInfo) -> ModuleCall:
-    p: ConvParams = layer.params
-    n = len(layer.input.spatial)
+def build(p: ConvParams, x: TensorShape) -> ModuleCall:
+    n = len(x.spatial)
     padding = p.padding if isinstance(p.padding, str) else torch_size(p.padding, n)
     return call(
         f"Conv{n}d",
-        p.in_channels or layer.input.channels,
+        p.in_channels or x.channels,
         p.out_channels,
         kernel_size=torch_size(p.kernel_size, n),
         stride=unless(torch_size(p.stride, n), 1),
@@ -108,6 +104,16 @@ def build(layer: LayerInfo) -> ModuleCall:
     )
 
 
+def label(p: ConvParams, x: TensorShape) -> str:
+    """``conv 3×3, 64, stride 2, groups 32``: what a diagram shows of a conv."""
+    parts = [f"conv {size_label(p.kernel_size, x)}", str(p.out_channels)]
+    if p.stride not in (1, [1]):
+        parts.append(f"stride {size_label(p.stride, x, repeat=False)}")
+    if p.groups != 1:
+        parts.append(f"groups {p.groups}")
+    return ", ".join(parts)
+
+
 register(
     Primitive(
         "conv",
@@ -115,6 +121,8 @@ register(
         infer,
         build,
         "Convolution over 1, 2 or 3 spatial dims (Conv1d/2d/3d by the input's rank).",
+        classes=("Conv1d", "Conv2d", "Conv3d"),
+        label=label,
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
         "out = floor((L + p_lo + p_hi - d·(k - 1) - 1) / s) + 1 (k kernel_size, s stride, d dilation; "
         "'same' pads d·(k - 1) in all, the odd one at the end). "

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import Field
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
 from archspec.primitives.registry import ModuleCall, Primitive, call, register, unless
-
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
+from archspec.shapes.tensor import TensorShape
 
 
 class DropoutParams(LayerParams):
     p: float = Field(0.5, ge=0.0, le=1.0, allow_inf_nan=False, description="Drop probability, in [0, 1].")
 
 
-def build(layer: LayerInfo) -> ModuleCall:
-    return call("Dropout", p=unless(layer.params.p, 0.5))
+def build(p: DropoutParams, x: TensorShape) -> ModuleCall:
+    return call("Dropout", p=unless(p.p, 0.5))
 
 
 register(
@@ -30,5 +26,6 @@ register(
         build,
         "Dropout (nn.Dropout) with probability p.",
         formula="[N, *D] → [N, *D].",
+        classes=("Dropout",),
     )
 )

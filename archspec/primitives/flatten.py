@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import TensorShape
 
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
-
-def infer(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     return Inferred(TensorShape((product(x.dims),)))
 
 
-def build(layer: LayerInfo) -> ModuleCall:
+def build(p: LayerParams, x: TensorShape) -> ModuleCall:
     return call("Flatten")
 
 
@@ -30,5 +24,7 @@ register(
         build,
         "Flatten all dims after the batch into one.",
         formula="[N, d1, …, dk] → [N, d1 × … × dk].",
+        classes=("Flatten",),
+        allocates=False,  # a view of its input
     )
 )

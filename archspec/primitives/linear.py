@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import Field
 
 from archspec.diagnostics import RuleError
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import format_dim, is_concrete, product
 from archspec.shapes.tensor import TensorShape, check_given
-
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
 
 class LinearParams(LayerParams):
@@ -23,7 +17,7 @@ class LinearParams(LayerParams):
     in_features: PositiveInt | None = inferred_size("Input features")
 
 
-def infer(p: LinearParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer(p: LinearParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     features = x.dims[-1]
     if not is_concrete(features):
         raise RuleError(
@@ -40,9 +34,8 @@ def infer(p: LinearParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(TensorShape((*x.dims[:-1], p.out_features)), num_params, macs=macs)
 
 
-def build(layer: LayerInfo) -> ModuleCall:
-    p: LinearParams = layer.params
-    return call("Linear", p.in_features or layer.input.dims[-1], p.out_features, bias=unless(p.bias, True))
+def build(p: LinearParams, x: TensorShape) -> ModuleCall:
+    return call("Linear", p.in_features or x.dims[-1], p.out_features, bias=unless(p.bias, True))
 
 
 register(
@@ -53,5 +46,7 @@ register(
         build,
         "Fully connected layer (nn.Linear) on the last dim.",
         formula="[N, *D, F] → [N, *D, out_features]; F must be an int. MACs = F × out_features × prod(D).",
+        classes=("Linear",),
+        label=lambda p, x: f"linear {p.out_features}",
     )
 )

@@ -8,15 +8,9 @@ else by its index.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, register
+from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, RuleContext, register
 from archspec.shapes.tensor import TensorShape, add_shapes, concat_channels
-
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
 BRANCHES = LayerField(
     "branches",
@@ -26,7 +20,7 @@ BRANCHES = LayerField(
 )
 
 
-def infer_add(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer_add(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
     hint = (
         "every branch must give the same shape; where a shortcut changes channels or size, "
@@ -35,16 +29,16 @@ def infer_add(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
     return Inferred(add_shapes(outputs, [f"branch {n}" for n in names], hint=hint))
 
 
-def infer_concat(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
     return Inferred(concat_channels(outputs, [f"branch {n}" for n in names]))
 
 
-def build_add(layer: LayerInfo) -> ModuleCall:
+def build_add(p: LayerParams, x: TensorShape) -> ModuleCall:
     return ModuleCall("Add", children=True)
 
 
-def build_concat(layer: LayerInfo) -> ModuleCall:
+def build_concat(p: LayerParams, x: TensorShape) -> ModuleCall:
     return ModuleCall("Concat", children=True)
 
 
@@ -56,6 +50,7 @@ register(
         build_add,
         "Run branches on the same input and add their outputs (equal shapes).",
         layer_fields=(BRANCHES,),
+        classes=("Add",),
         formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
         "an empty branch is the identity.",
     )
@@ -68,6 +63,7 @@ register(
         build_concat,
         "Run branches on the same input and concatenate their outputs on channels.",
         layer_fields=(BRANCHES,),
+        classes=("Concat",),
         formula="branch i maps [N, *D] to [N, C_i, *L] (the same L for all) → [N, C_1 + … + C_n, *L].",
     )
 )

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from pydantic import Field
 
 from archspec.diagnostics import check
 from archspec.frontend.types import KernelSize, LayerParams, Padding
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, call, register, unless
-from archspec.shapes.tensor import TensorShape, axis_names, expand_tuple, require_spatial, torch_size
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.shapes.tensor import (
+    TensorShape,
+    axis_names,
+    expand_tuple,
+    require_spatial,
+    size_label,
+    torch_size,
+)
 from archspec.shapes.window import Window, require_kernel_fits, window_output
-
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
 
 class AvgPoolParams(LayerParams):
@@ -53,7 +56,7 @@ def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
 
 
 def _window_rule(op: str, kernel_fits_in_3d: bool = False):
-    def infer(p: AvgPoolParams, x: TensorShape, ctx: Context) -> Inferred:
+    def infer(p: AvgPoolParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         spatial = require_spatial(x, op)
         windows = pool_windows(p, spatial)
         axes = axis_names(x)
@@ -69,29 +72,29 @@ def _window_rule(op: str, kernel_fits_in_3d: bool = False):
     return infer
 
 
-def build_maxpool(layer: LayerInfo) -> ModuleCall:
-    p: MaxPoolParams = layer.params
-    n = len(layer.input.spatial)
+def build_window_pool(p: AvgPoolParams, x: TensorShape) -> ModuleCall:
+    """MaxPool or AvgPool, by the params: only max pooling has a dilation."""
+    n = len(x.spatial)
+    dilation = torch_size(p.dilation, n) if isinstance(p, MaxPoolParams) else 1
     return call(
-        f"MaxPool{n}d",
+        f"{'Max' if isinstance(p, MaxPoolParams) else 'Avg'}Pool{n}d",
         torch_size(p.kernel_size, n),
         stride=unless(torch_size(p.stride, n), None),
         padding=unless(torch_size(p.padding, n), 0),
-        dilation=unless(torch_size(p.dilation, n), 1),
+        dilation=unless(dilation, 1),
         ceil_mode=unless(p.ceil_mode, False),
     )
 
 
-def build_avgpool(layer: LayerInfo) -> ModuleCall:
-    p: AvgPoolParams = layer.params
-    n = len(layer.input.spatial)
-    return call(
-        f"AvgPool{n}d",
-        torch_size(p.kernel_size, n),
-        stride=unless(torch_size(p.stride, n), None),
-        padding=unless(torch_size(p.padding, n), 0),
-        ceil_mode=unless(p.ceil_mode, False),
-    )
+def _pool_label(op: str) -> Callable[[AvgPoolParams, TensorShape], str]:
+    def label(p: AvgPoolParams, x: TensorShape) -> str:
+        """``maxpool 3×3, stride 2``: a stride is shown where it is given and not 1."""
+        parts = [f"{op} {size_label(p.kernel_size, x)}"]
+        if p.stride is not None and p.stride not in (1, [1]):
+            parts.append(f"stride {size_label(p.stride, x, repeat=False)}")
+        return ", ".join(parts)
+
+    return label
 
 
 class AdaptiveAvgPoolParams(LayerParams):
@@ -100,28 +103,32 @@ class AdaptiveAvgPoolParams(LayerParams):
     )
 
 
-def infer_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     spatial = require_spatial(x, "adaptive_avgpool")
     out = expand_tuple(p.output_size, spatial, "output_size")
     return Inferred(TensorShape((x.channels, *out)))
 
 
-def infer_global(p: LayerParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer_global(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     spatial = require_spatial(x, "global pooling")
     return Inferred(TensorShape((x.channels, *(1,) * spatial)))
 
 
-def build_adaptive(layer: LayerInfo) -> ModuleCall:
-    n = len(layer.input.spatial)
-    return call(f"AdaptiveAvgPool{n}d", torch_size(layer.params.output_size, n))
+def build_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape) -> ModuleCall:
+    n = len(x.spatial)
+    return call(f"AdaptiveAvgPool{n}d", torch_size(p.output_size, n))
 
 
-def build_global_avg(layer: LayerInfo) -> ModuleCall:
-    return call(f"AdaptiveAvgPool{len(layer.input.spatial)}d", 1)
+def build_global_avg(p: LayerParams, x: TensorShape) -> ModuleCall:
+    return call(f"AdaptiveAvgPool{len(x.spatial)}d", 1)
 
 
-def build_global_max(layer: LayerInfo) -> ModuleCall:
-    return call(f"AdaptiveMaxPool{len(layer.input.spatial)}d", 1)
+def build_global_max(p: LayerParams, x: TensorShape) -> ModuleCall:
+    return call(f"AdaptiveMaxPool{len(x.spatial)}d", 1)
+
+
+def _per_rank(stem: str) -> tuple[str, ...]:
+    return tuple(f"{stem}{n}d" for n in (1, 2, 3))
 
 
 register(
@@ -129,8 +136,10 @@ register(
         "maxpool",
         MaxPoolParams,
         _window_rule("maxpool"),
-        build_maxpool,
+        build_window_pool,
         "Max pooling (MaxPool1d/2d/3d); stride defaults to kernel_size.",
+        classes=_per_rank("MaxPool"),
+        label=_pool_label("maxpool"),
         formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - d·(k - 1) - 1) / s) + 1; "
         "with ceil_mode, ceil instead, less a last window that would start in the right padding.",
     )
@@ -140,8 +149,10 @@ register(
         "avgpool",
         AvgPoolParams,
         _window_rule("avgpool", kernel_fits_in_3d=True),
-        build_avgpool,
+        build_window_pool,
         "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
+        classes=_per_rank("AvgPool"),
+        label=_pool_label("avgpool"),
         formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - k) / s) + 1; "
         "with ceil_mode, ceil instead, less a last window that would start in the right padding.",
     )
@@ -153,6 +164,7 @@ register(
         infer_adaptive,
         build_adaptive,
         "Adaptive average pooling to a fixed output_size, whatever the input size.",
+        classes=_per_rank("AdaptiveAvgPool"),
         formula="[N, C, *L] → [N, C, *output_size].",
     )
 )
@@ -163,6 +175,7 @@ register(
         infer_global,
         build_global_avg,
         "Average over all spatial positions: output size 1 on every spatial axis.",
+        classes=_per_rank("AdaptiveAvgPool"),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )
@@ -173,6 +186,7 @@ register(
         infer_global,
         build_global_max,
         "Maximum over all spatial positions: output size 1 on every spatial axis.",
+        classes=_per_rank("AdaptiveMaxPool"),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )

@@ -1,24 +1,37 @@
-"""The one table of primitives: name -> params model, shape rule, builder.
+"""The one table of primitives: each an object that carries every rule about it.
 
-Each file in this package registers its primitives at import; the schema,
-the compiler, the emitters and the CLI all dispatch through this table.
+A primitive holds its params model, its shape rule, its builder and every
+other fact a consumer needs (the module classes it may make, whether it makes
+a new tensor, its diagram label, how a splice stands for other layers). The
+schema, the compiler, the emitters and the report look rules up here; no other
+module keys on primitive names. :func:`register` is public: a primitive may
+live in any module (plugins included), and it is checked when it registers.
 """
 
 from __future__ import annotations
 
 import importlib
+import keyword
 import pkgutil
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archspec.frontend.layers import LayerField
 from archspec.frontend.types import LayerParams
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
+    from pydantic import BaseModel
+
+
+class RuleContext(Protocol):
+    """What a composite's shape rule may ask of the compiler while it runs."""
+
+    def run_layers(self, field: str, x: TensorShape) -> TensorShape: ...
+
+    def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -73,24 +86,70 @@ def call(cls: str, *args: Any, **kwargs: Any) -> ModuleCall:
     return ModuleCall(cls, args, tuple((k, v) for k, v in kwargs.items() if v is not DEFAULT))
 
 
-ShapeRule = Callable[[Any, TensorShape, "Context"], Inferred]
-Builder = Callable[["LayerInfo"], ModuleCall]
+ShapeRule = Callable[[Any, TensorShape, RuleContext], Inferred]
+Builder = Callable[[Any, TensorShape], ModuleCall]
+"""``build(params, input)``: the module of a layer with these params on this input."""
+Label = Callable[[Any, TensorShape], str]
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A splice that stands for ``count`` copies of its ``body`` layers (``repeat``);
+    ``first``, where given, replaces the first copy. Emitted as a ``for`` loop."""
+
+    count: str
+    body: str
+    first: str | None = None
+
+    def splices(self, params: Any, groups: dict[str, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        body = groups.get(self.body, ())
+        first = (groups.get(self.first) if self.first else None) or body
+        return [first, *[body] * (getattr(params, self.count) - 1)]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A splice that stands for its ``then`` layers where ``test`` holds, else its
+    ``otherwise`` layers (``if``). Emitted as an ``if`` statement."""
+
+    test: str
+    then: str
+    otherwise: str
+
+    def splices(self, params: Any, groups: dict[str, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return [groups.get(self.then if getattr(params, self.test) else self.otherwise, ())]
+
+
+Control = Loop | Choice
 
 
 @dataclass(frozen=True)
 class Primitive:
-    """One layer kind.
+    """One layer kind, with every rule about it.
 
-    ``infer(params, input, ctx)`` computes the output shape (composites infer
-    their parts through the context); ``build(layer)`` says which module makes
-    the shaped layer, as a :class:`ModuleCall` (no torch here). ``layer_fields`` are the parameters
-    that hold layers (``sequential``'s ``layers``, ``add``'s ``branches``);
-    a primitive with them is ``composite``: its rule runs its parts through
-    the context, its builder takes the built parts. A splice primitive
-    (``repeat``, ``if``) has no module: ``splices(params, groups)`` says which
-    groups of layers stand in its place in the parent's sequence.
-    ``formula`` is the shape rule (and MACs) in one or two lines, for
-    docs/reference.md.
+    - ``infer(params, input, ctx)`` computes the output shape (composites infer
+      their parts through the context, a :class:`RuleContext`);
+    - ``build(params, input)`` says which module makes the layer, as a
+      :class:`ModuleCall` (no torch here): ``archspec.build`` makes it and
+      ``compile -o`` prints it, so the two cannot disagree;
+    - ``classes``: every module class the builder may name, ``torch.nn``'s
+      (``Conv2d``) or archspec's own (``Add``, ``Concat``): the allowlist of
+      ``archspec.build`` is made from these, and nothing else can be built;
+    - ``layer_fields``: the parameters that hold layers (``sequential``'s
+      ``layers``, ``add``'s ``branches``); with them the primitive is
+      ``composite``, its builder takes the built parts;
+    - ``control``: a splice (``repeat``, ``if``) has no module; its
+      :class:`Loop` or :class:`Choice` says which layers stand in its place,
+      and how it is written as Python;
+    - ``allocates``: whether its output is a new tensor (the report's
+      activation memory): not a group's, an identity's or a view's;
+    - ``label(params, input)``: the diagram's short description
+      (``conv 3×3, 64, stride 2``); by default the name;
+    - ``formula``: the shape rule (and MACs) in one or two lines, for
+      docs/reference.md.
+
+    What a primitive does to the channels is never declared: consumers ask
+    the shape rule.
     """
 
     name: str
@@ -99,28 +158,101 @@ class Primitive:
     build: Builder | None
     summary: str
     layer_fields: tuple[LayerField, ...] = ()
-    splices: Callable[[Any, dict[str, tuple[Any, ...]]], list[tuple[Any, ...]]] | None = None
+    control: Control | None = None
     formula: str = ""
+    classes: tuple[str, ...] = ()
+    allocates: bool = True
+    label: Label | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 
     @property
+    def splices(self) -> Callable[[Any, dict[str, tuple[Any, ...]]], list[tuple[Any, ...]]] | None:
+        return self.control.splices if self.control is not None else None
+
+    @property
     def splice(self) -> bool:
-        return self.splices is not None
+        return self.control is not None
 
     @property
     def composite(self) -> bool:
         return bool(self.layer_fields)
 
+    @property
+    def merges_branches(self) -> bool:
+        """Its parts are branches on one input, merged (``add``, ``concat``)."""
+        return any(f.branches for f in self.layer_fields)
 
-_TABLE: dict[str, Primitive] = {}
+    def describe(self, params: Any, x: TensorShape) -> str:
+        return self.label(params, x) if self.label is not None else self.name
+
+    def module_call(self, params: BaseModel, x: TensorShape) -> ModuleCall:
+        """The builder's call, checked against the classes this primitive declares."""
+        if self.build is None:
+            raise PrimitiveError(f"primitive {self.name!r} has no module (it is a splice)")
+        made = self.build(params, x)
+        if made.cls not in self.classes:
+            raise PrimitiveError(
+                f"primitive {self.name!r} built {made.cls!r}, which it does not declare in classes="
+                f"{self.classes!r}; add it there"
+            )
+        return made
+
+
+class PrimitiveError(Exception):
+    """A primitive is defined wrongly: a bug in its module, not in a spec."""
+
+
+ARCHSPEC_CLASSES = frozenset({"Add", "Concat", "Block"})
+"""Module classes archspec defines itself (``archspec/emit/layers.py``, copied into
+emitted files); every other class a primitive names is ``torch.nn``'s."""
+
+
+def check_class(primitive: str, cls: str, nn: Any) -> None:
+    """Raise PrimitiveError unless ``cls`` is archspec's or a module class of ``nn`` (torch.nn)."""
+    if cls in ARCHSPEC_CLASSES:
+        return
+    found = nn.__dict__.get(cls)
+    if not (isinstance(found, type) and issubclass(found, nn.Module)):
+        raise PrimitiveError(
+            f"primitive {primitive!r} declares the class {cls!r}, which is not a module class of torch.nn"
+        )
+
+
+_TABLE: dict[str, Primitive] = {}  # one per process: registration is how plugins add kinds
 _loaded = False
 
 
 def register(primitive: Primitive) -> Primitive:
-    if primitive.name in _TABLE:
-        raise ValueError(f"primitive {primitive.name!r} is registered twice")
-    _TABLE[primitive.name] = primitive
+    """Add a primitive to the table, checking what can be checked without torch.
+
+    Its name must be a lower-case identifier not taken; a primitive with a
+    module must declare the classes its builder names, each an identifier;
+    where torch is already imported, each class is also resolved now (else at
+    the first ``archspec.build``), so a typo fails here and not at build time.
+    """
+    name = primitive.name
+    if name in _TABLE:
+        raise PrimitiveError(f"primitive {name!r} is registered twice")
+    if not (name.isidentifier() and name.isascii() and name == name.lower()):
+        raise PrimitiveError(f"primitive name {name!r} must be a lower-case ASCII identifier")
+    if (primitive.build is None) != (primitive.infer is None) or (primitive.build is None) != (
+        primitive.control is not None
+    ):
+        raise PrimitiveError(
+            f"primitive {name!r}: a splice has control and no rule; others a rule and a builder"
+        )
+    if primitive.build is not None and not primitive.classes:
+        raise PrimitiveError(
+            f"primitive {name!r} must declare the module classes its builder makes (classes=)"
+        )
+    for cls in primitive.classes:
+        if not cls.isidentifier() or keyword.iskeyword(cls) or cls.startswith("_"):
+            raise PrimitiveError(f"primitive {name!r}: {cls!r} is not a class name")
+    if "torch" in sys.modules:  # checked now where it costs nothing; else at the first build
+        for cls in primitive.classes:
+            check_class(name, cls, sys.modules["torch"].nn)
+    _TABLE[name] = primitive
     return primitive
 
 

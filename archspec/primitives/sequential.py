@@ -2,41 +2,48 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import Field
 
 from archspec.frontend.types import LayerName, LayerParams
-from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, register
+from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, RuleContext, register
 from archspec.shapes.tensor import TensorShape
-
-if TYPE_CHECKING:
-    from archspec.compiler.graph import LayerInfo
-    from archspec.compiler.infer import Context
 
 
 class SequentialParams(LayerParams):
     name: LayerName = Field(description="The group's name: its module attribute and path.")
 
 
-def infer(p: SequentialParams, x: TensorShape, ctx: Context) -> Inferred:
+def infer(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     return Inferred(ctx.run_layers("layers", x))
 
 
-def build(layer: LayerInfo) -> ModuleCall:
-    if layer.block is not None:  # a block call with several layers
-        return ModuleCall("Block", (layer.block,), children=True)
+def build(p: LayerParams, x: TensorShape) -> ModuleCall:
+    if isinstance(p, BlockGroup):  # a block call with several layers
+        return ModuleCall("Block", (p.block,), children=True)
     return ModuleCall("Sequential", children=True)
+
+
+class BlockGroup(LayerParams):
+    """The params of a group the compiler makes for a block call with several
+    layers: built as archspec's Block, which prints with the block's name."""
+
+    block: str
+
+
+SEQUENTIAL = "sequential"
+"""The primitive the compiler groups layers with (a block's body, a branch)."""
 
 
 register(
     Primitive(
-        "sequential",
+        SEQUENTIAL,
         SequentialParams,
         infer,
         build,
         "A named group of layers, built as one nn.Sequential.",
         layer_fields=(LayerField("layers", "The layers of the group, in order."),),
+        classes=("Sequential", "Block"),
+        allocates=False,  # its output is its last layer's
         formula="[N, *D] → the output of its last layer, each layer taking the previous one's output.",
     )
 )

@@ -8,12 +8,10 @@ written out. Conditions and counts may be expressions (``=stride != 1``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from archspec.frontend.types import LayerParams, PositiveInt
-from archspec.primitives.registry import LayerField, Primitive, register
+from archspec.primitives.registry import Choice, LayerField, Loop, Primitive, register
 
 
 class RepeatParams(LayerParams):
@@ -24,15 +22,6 @@ class RepeatParams(LayerParams):
 
 class IfParams(LayerParams):
     cond: bool = Field(description="The condition, usually an expression (=stride != 1).")
-
-
-def repeat(p: RepeatParams, groups: dict[str, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    first = groups.get("first") or groups["layers"]
-    return [first, *[groups["layers"]] * (p.n - 1)]
-
-
-def choose(p: IfParams, groups: dict[str, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return [groups.get("then", ()) if p.cond else groups.get("else", ())]
 
 
 register(
@@ -46,7 +35,7 @@ register(
             LayerField("layers", "The layers of each copy."),
             LayerField("first", "The layers of the first copy, if it differs.", required=False),
         ),
-        splices=repeat,
+        control=Loop(count="n", body="layers", first="first"),
         formula="no shape of its own: its copies stand in its place, each taking the previous output.",
     )
 )
@@ -61,7 +50,7 @@ register(
             LayerField("then", "The layers where cond holds.", required=False, min_items=0),
             LayerField("else", "The layers where it does not.", required=False, min_items=0),
         ),
-        splices=choose,
+        control=Choice(test="cond", then="then", otherwise="else"),
         formula="no shape of its own: the chosen layers stand in its place.",
     )
 )

@@ -106,6 +106,18 @@ def expand_tuple(value: int | Sequence[int], spatial: int, field: str) -> tuple[
     return tuple(value)
 
 
+def size_label(value: int | Sequence[int], x: TensorShape, repeat: bool = True) -> str:
+    """``3×3``: a kernel size for labels, one entry per spatial axis where ``repeat``
+    (an int or a one-entry list stands for every axis), else as written."""
+    if not repeat:
+        return str(value) if isinstance(value, int) else "×".join(map(str, value))
+    spatial = max(1, len(x.spatial))
+    values = [value] * spatial if isinstance(value, int) else list(value)
+    if len(values) == 1:
+        values *= spatial
+    return "×".join(str(v) for v in values)
+
+
 def torch_size(value: int | Sequence[int] | None, spatial: int) -> int | tuple[int, ...] | None:
     """A size as the builders hand it to PyTorch: a one-entry list repeated per
     axis (archspec's meaning, which PyTorch's convs would not apply), any other
