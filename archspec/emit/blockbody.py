@@ -1,39 +1,39 @@
-"""The constructor of one block, written statement by statement (see blockclass)."""
+"""The constructor of one block, printed from its proven program (see blockclass).
+
+The statements come from ``archspec.emit.program``; the channels after each
+layer are the choices ``archspec.emit.proof`` proved at every call, so the
+printed ``channels = …`` lines are the shape rules' results, not guesses.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from archspec.compiler.graph import LayerInfo
-from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.pretty import Call, Node, Pair, Raw, literal, render
+from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, Program, Statement
+from archspec.emit.proof import FIRST, SUM, UNCHANGED, Choices, unobserved_choice
 from archspec.emit.pycode import (
-    MERGES,
+    CHANNELS,
     Code,
     annotation_text,
     call_node,
     camel,
-    coded,
-    docstring_text,
+    docstring_lines,
     if_line,
-    python_expr,
     value_text,
 )
-from archspec.frontend.blocks import Block
-from archspec.frontend.expr import is_expression
-from archspec.frontend.layers import LayerNode
-from archspec.primitives.registry import ModuleCall, lookup
-from archspec.shapes.tensor import TensorShape
+from archspec.primitives.registry import ModuleCall
 
 if TYPE_CHECKING:
     from archspec.emit.blockclass import BlockEmitter
 
 
 class BlockWriter:
-    """Writes one block's constructor, statement by statement."""
+    """Writes one block's class (or function), statement by statement."""
 
-    def __init__(self, emitter: BlockEmitter, block: Block, rank: int, full_rank: int) -> None:
-        self.emitter, self.block, self.rank, self.full_rank = emitter, block, rank, full_rank
+    def __init__(self, emitter: BlockEmitter, program: Program, choices: Choices) -> None:
+        self.emitter, self.program, self.choices = emitter, program, choices
         self.lines: list[str] = []
         self.fresh = 0
         self.merges = 0
@@ -45,11 +45,12 @@ class BlockWriter:
     def emit(self, indent: int, text: str | Node) -> None:
         self.lines.append(render(text if not isinstance(text, str) else Raw(text), indent))
 
-    def fail(self, message: str) -> SpecError:
-        return SpecError([Diagnostic("E209", f"block {self.block.name}: {message}", self.block.span)])
+    def choice(self, statement: Statement) -> Any:
+        return self.choices.get(id(statement), unobserved_choice(statement))
 
     def text(self) -> str:
-        block, kind = self.block, self.emitter._kind(self.block)
+        program = self.program
+        block, kind = program.block, program.kind
         params = block.params.model_fields
         signature = ["in_channels: int", "*"] if params.keys() - {"name"} else ["in_channels: int"]
         for key, field in params.items():
@@ -58,24 +59,23 @@ class BlockWriter:
             annotation = annotation_text(field.annotation)
             default = "" if field.is_required() else f" = {literal(field.default)}"
             signature.append(f"{key}: {annotation}{default}")
-        doc = f'    """{block.name}: {docstring_text(block.summary)}"""'
-        head = f"class {camel(block.name)}"
+        summary = f"{block.name}: {block.summary}"
         if kind == "function":
             define = Call(f"def {block.name}", tuple(Raw(p) for p in signature))
-            self.lines = [render(define, 0, "", " -> nn.Module:"), doc]
+            self.lines = [render(define, 0, "", " -> nn.Module:"), *docstring_lines(summary, 1)]
             indent = 1
         else:
-            base = self._base(kind)
+            head = f"class {camel(block.name)}({self._base()}):"
             define = Call("def __init__", tuple(Raw(p) for p in ["self", *signature]))
-            self.lines = [f"{head}({base}):", doc, "", render(define, 1, "", " -> None:")]
+            self.lines = [head, *docstring_lines(summary, 1), "", render(define, 1, "", " -> None:")]
             indent = 2
         self.emit(indent, "channels = in_channels")
         if kind == "single":
-            self._single(block.layers[0], indent)
+            self._single(program.body[0], indent)
         else:
             self.emit(indent, "layers = OrderedDict()")
             self.emitter.uses_ordered_dict = True
-            self.sequence(block.layers, "layers", "channels", indent)
+            self.sequence(program.body, "layers", "channels", indent)
             if kind == "function":
                 self.emit(
                     indent, 'module = _branch("0", layers)[1] if len(layers) == 1 else nn.Sequential(layers)'
@@ -85,114 +85,119 @@ class BlockWriter:
             else:
                 self.emit(indent, "super().__init__(layers)")
                 self.emit(indent, "self.out_channels = channels")
-        return "\n".join(line for line in self.lines)
+        return "\n".join(self.lines)
 
-    def _base(self, kind: str) -> str:
-        if kind == "sequence":
+    def _base(self) -> str:
+        if self.program.kind == "sequence":
             return "nn.Sequential"
-        node = self.block.layers[0]
-        if node.primitive in MERGES:
-            self.emitter.merges_used.add(MERGES[node.primitive])
-            return MERGES[node.primitive]
-        if node.primitive == "sequential":
+        statement = self.program.body[0]
+        if isinstance(statement, Merge):
+            self.emitter.merges_used.add(statement.cls)
+            return statement.cls
+        if isinstance(statement, Group):
             return "nn.Sequential"
-        return "nn." + self._leaf(node, Code("channels"))[0].cls
+        assert isinstance(statement, Leaf)
+        return call_node(statement.template).func
 
-    def _single(self, node: LayerNode, indent: int) -> None:
-        if node.primitive in MERGES:
-            branches = self.merge(node, "channels", indent)
+    def _single(self, statement: Statement, indent: int) -> None:
+        if isinstance(statement, Merge):
+            branches = self.merge(statement, "channels", indent)
             self.emit(indent, f"super().__init__({branches})")
-        elif node.primitive == "sequential":
+        elif isinstance(statement, Group):
             self.emit(indent, "layers = OrderedDict()")
             self.emitter.uses_ordered_dict = True
-            self.sequence(node.children, "layers", "channels", indent)
+            self.sequence(statement.body, "layers", "channels", indent)
             self.emit(indent, "super().__init__(layers)")
         else:
-            made, out = self._leaf(node, Code("channels"))
-            args = call_node(made).args
-            self.emit(indent, Call("super().__init__", args))
-            if out is not None:
-                self.emit(indent, f"channels = {value_text(out)}")
+            assert isinstance(statement, Leaf)
+            self.emit(indent, Call("super().__init__", call_node(statement.template).args))
+            self._channels_line(statement, "channels", indent)
         self.emit(indent, "self.out_channels = channels")
 
-    def sequence(self, nodes: tuple[LayerNode, ...], target: str, channels: str, indent: int) -> None:
-        for node in nodes:
-            name = node.name
-            if node.primitive == "repeat":
-                count = python_expr(node.raw["n"]) if is_expression(node.raw["n"]) else str(node.raw["n"])
-                first = node.groups.get("first")
-                if first:
-                    self.sequence(first, target, channels, indent)
+    def _channels_line(self, statement: Leaf, channels: str, indent: int) -> None:
+        chosen = self.choice(statement)
+        if chosen != UNCHANGED:
+            self.emit(indent, f"{channels} = {value_text(chosen)}")
+
+    def sequence(self, statements: tuple[Statement, ...], target: str, channels: str, indent: int) -> None:
+        for statement in statements:
+            if isinstance(statement, For):
+                count = value_text(statement.count)
+                if statement.first:
+                    self.sequence(statement.first, target, channels, indent)
                     count = f"{count} - 1"
                 self.emit(indent, f"for _ in range({count}):")
-                self.sequence(node.groups["layers"], target, channels, indent + 1)
-            elif node.primitive == "if":
-                cond = node.raw["cond"]
-                test = python_expr(cond) if is_expression(cond) else repr(cond)
+                self.sequence(statement.body, target, channels, indent + 1)
+            elif isinstance(statement, If):
+                test = (
+                    value_text(statement.test) if isinstance(statement.test, Code) else repr(statement.test)
+                )
                 self.lines.append(if_line(test, indent))
-                then = node.groups.get("then", ())
-                self.sequence(then, target, channels, indent + 1) if then else self.emit(indent + 1, "pass")
-                if node.groups.get("else"):
+                if statement.then:
+                    self.sequence(statement.then, target, channels, indent + 1)
+                else:
+                    self.emit(indent + 1, "pass")
+                if statement.otherwise:
                     self.emit(indent, "else:")
-                    self.sequence(node.groups["else"], target, channels, indent + 1)
-            elif node.is_block:
+                    self.sequence(statement.otherwise, target, channels, indent + 1)
+            elif isinstance(statement, CallBlock):
                 module = self.var("block")
-                self.emitter._need(node.primitive, self.rank, self.full_rank)
-                args = [Raw(channels)] + [
-                    Pair(k, Raw(value_text(coded(v)))) for k, v in node.raw.items() if k != "name"
-                ]
-                call = Call(self.emitter._callable(node.primitive), tuple(args))
+                args = [Raw(channels)] + [Pair(k, Raw(value_text(v))) for k, v in statement.args]
+                call = Call(self.emitter.callable_name(statement.block), tuple(args))
                 self.lines.append(render(call, indent, f"{module} = "))
-                self._add(target, Raw(module), name, indent)
+                self._add(target, Raw(module), statement.name, indent)
                 self.emit(indent, f"{channels} = {module}.out_channels")
-            elif node.primitive in MERGES:
-                branches = self.merge(node, channels, indent)
-                self._add(target, Call(MERGES[node.primitive], (Raw(branches),)), name, indent)
-                self.emitter.merges_used.add(MERGES[node.primitive])
-            elif node.primitive == "sequential":
+            elif isinstance(statement, Merge):
+                branches = self.merge(statement, channels, indent)
+                self._add(target, Call(statement.cls, (Raw(branches),)), statement.name, indent)
+                self.emitter.merges_used.add(statement.cls)
+            elif isinstance(statement, Group):
                 inner = self.var("group")
                 self.emit(indent, f"{inner} = OrderedDict()")
-                self.sequence(node.children, inner, channels, indent)
-                self._add(target, Call("nn.Sequential", (Raw(inner),)), name, indent)
+                self.sequence(statement.body, inner, channels, indent)
+                self._add(target, Call("nn.Sequential", (Raw(inner),)), statement.name, indent)
             else:
-                made, out = self._leaf(node, Code(channels))
-                self._add(target, call_node(made), name, indent)
-                if out is not None:
-                    self.emit(indent, f"{channels} = {value_text(out)}")
+                assert isinstance(statement, Leaf)
+                self._add(target, call_node(_carrying(statement.template, channels)), statement.name, indent)
+                self._channels_line(statement, channels, indent)
 
     def _add(self, target: str, module: Node, name: str | None, indent: int) -> None:
         args = (Raw(target), module, *((Raw(literal(name)),) if name else ()))
         self.emit(indent, Call("_add", args))
 
-    def merge(self, node: LayerNode, channels: str, indent: int) -> str:
+    def merge(self, statement: Merge, channels: str, indent: int) -> str:
         self.merges += 1
         tag = "" if self.merges == 1 else f"_{self.merges}"
         branches = f"branches{tag}"
         self.emit(indent, f"{branches} = {{}}")
         outs = []
-        for index, branch in enumerate(node.groups.get("branches", ())):
+        for index, branch in enumerate(statement.branches):
             layers, width = f"branch{index}{tag}", f"channels{index}{tag}"
             self.emit(indent, f"{layers}, {width} = OrderedDict(), {channels}")
             self.sequence(branch, layers, width, indent)
             self.emit(indent, f"name, module = _branch({literal(str(index))}, {layers})")
             self.emit(indent, f"{branches}[name] = module")
             outs.append(width)
-        total = " + ".join(outs) if node.primitive == "concat" else outs[0]
-        self.emit(indent, f"{channels} = {total}")
+        chosen = self.choice(statement)
+        assert chosen in (SUM, FIRST), chosen
+        self.emit(indent, f"{channels} = {' + '.join(outs) if chosen == SUM else outs[0]}")
         self.emitter.uses_ordered_dict = True
         return branches
 
-    def _leaf(self, node: LayerNode, channels: Code) -> tuple[ModuleCall, Any]:
-        primitive = lookup(node.primitive)
-        assert primitive is not None and primitive.build is not None
-        if node.primitive == "flatten" or (node.primitive == "linear" and self.full_rank > 1):
-            raise self.fail(
-                "compile -o cannot write a block that flattens or applies linear to a "
-                "map; move flatten and linear out of the block"
-            )
-        values = {k: coded(v) for k, v in node.raw.items()}
-        params = primitive.params.model_construct(**values)
-        shape = TensorShape((channels, *(Code("?"),) * self.rank))
-        info = LayerInfo("", "", node.primitive, params, shape, shape, 0)
-        out = values.get("out_channels", values.get("out_features"))
-        return primitive.build(info), out
+
+def _carrying(template: ModuleCall, channels: str) -> ModuleCall:
+    """The template with the channel count read from the variable ``channels``
+    (``channels0`` inside a merge's first branch)."""
+
+    def swap(value: Any) -> Any:
+        if value is CHANNELS:
+            return Code(channels)
+        if isinstance(value, list | tuple):
+            return type(value)(swap(v) for v in value)
+        return value
+
+    return replace(
+        template,
+        args=tuple(swap(a) for a in template.args),
+        kwargs=tuple((k, swap(v)) for k, v in template.kwargs),
+    )

@@ -10,6 +10,13 @@ A block whose body is one layer (an ``inception`` is one ``concat``) is that
 layer's class (``class Inception(Concat)``); a longer body is an
 ``nn.Sequential``. Where ``if`` or ``repeat`` make the count depend on the
 arguments, the block is a function instead, which returns either.
+
+A block is written this way only where ``archspec.emit.proof`` proves the
+generic constructor makes, at every call in the network, the very modules
+``archspec.build`` makes. Otherwise (a layer whose module needs the spatial
+sizes, a channel change no parameter states, a callee that is itself written
+out) each distinct call gets its own class, written from the compiled graph:
+``class Up1(nn.Sequential)`` with no parameters. Never a wrong file.
 """
 
 from __future__ import annotations
@@ -17,19 +24,19 @@ from __future__ import annotations
 import builtins
 import re
 
-from archspec.compiler.graph import LayerInfo
+from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
-from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal
-from archspec.emit.pycode import call_node, camel, value_text
+from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal, render
+from archspec.emit.program import NotGeneric, Program, build_program
+from archspec.emit.proof import Choices, prove
+from archspec.emit.pycode import call_node, camel, docstring_lines, value_text
 from archspec.frontend.blocks import Block
-from archspec.frontend.layers import LayerNode
-from archspec.frontend.spec import Spec
-from archspec.primitives.registry import lookup
-from archspec.shapes.dims import format_dim
+from archspec.primitives.registry import ARCHSPEC_CLASSES, lookup
+from archspec.shapes.dims import format_dim, is_concrete
 
 # Names the generated code uses; a block (or parameter) must not take them.
-GENERATED = frozenset({"Add", "Concat", "OrderedDict", "torch", "nn", "_add", "_branch", "self"})
+GENERATED = frozenset({*ARCHSPEC_CLASSES, "OrderedDict", "torch", "nn", "_add", "_branch", "self"})
 LOCALS = frozenset({"channels", "layers", "module", "name", "in_channels"})
 LOCAL_PATTERN = re.compile(r"^(branch|branches|channels|group|block)(\d+)?(_\d+)?$")
 HELPERS = '''def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
@@ -57,8 +64,10 @@ def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = No
     if layer.block is not None:
         return blocks.call(layer, comment)
     primitive = lookup(layer.primitive)
-    assert primitive is not None and primitive.build is not None
-    made = primitive.build(layer)
+    assert primitive is not None
+    made = primitive.module_call(layer.params, layer.input)
+    if made.cls in ARCHSPEC_CLASSES:
+        blocks.merges_used.add(made.cls)
     if not made.children:
         node = call_node(made)
         return Call(node.func, node.args, comment)
@@ -73,24 +82,38 @@ def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = No
 
 
 class BlockEmitter:
-    """Collects the blocks a network calls and writes a class (or function) for each."""
+    """Decides, for each block the network calls, a generic class or one class per
+    call, and writes them (callees before their callers)."""
 
-    def __init__(self, spec: Spec) -> None:
-        self.spec = spec
-        self.ranks: dict[str, int] = {}
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.spec = graph.spec
+        self.calls: dict[str, list[LayerInfo]] = {}
+        for layer in graph.layers:
+            if layer.block is not None:
+                self.calls.setdefault(layer.block, []).append(layer)
+        self.generic: dict[str, tuple[Program, Choices]] = {}
+        self.reasons: dict[str, str] = {}
+        self.instances: dict[str, list[str]] = {}  # a written-out block: its calls' keys, in order
         self.order: list[str] = []
         self.merges_used: set[str] = set()
         self.uses_ordered_dict = False
         self._texts: dict[str, str] = {}
 
     def class_names(self) -> set[str]:
-        return {camel(name) for name in self.ranks}
+        names = {self.callable_name(name) for name in self._texts}
+        return names | {
+            self._instance_name(b, i) for b, keys in self.instances.items() for i in range(len(keys))
+        }
 
     def call(self, layer: LayerInfo, comment: str | None) -> Call:
+        """The expression that makes this block call's module."""
         name = layer.block
         assert name is not None and layer.args is not None
-        rank = len(layer.input.spatial)
-        self._need(name, rank, layer.input.rank)
+        self._need(name)
+        if name not in self.generic:
+            index = self.instances[name].index(_call_key(layer))
+            return Call(self._instance_name(name, index), (), comment)
         block = self.spec.blocks.blocks[name]
         given = layer.args.model_dump(exclude={"name"})
         args: list[Node] = [Raw(literal(layer.input.channels))]
@@ -98,20 +121,106 @@ class BlockEmitter:
             field = block.params.model_fields[key]
             if field.is_required() or value != field.default:
                 args.append(Pair(key, Raw(value_text(value))))
-        return Call(self._callable(name), tuple(args), comment)
+        return Call(self.callable_name(name), tuple(args), comment)
 
-    def _callable(self, name: str) -> str:
-        return camel(name) if self._kind(self.spec.blocks.blocks[name]) != "function" else name
+    def callable_name(self, name: str) -> str:
+        """The Python name of a generic block: its class, or its function."""
+        program = self.generic[name][0] if name in self.generic else None
+        return name if program is not None and program.kind == "function" else camel(name)
+
+    def _instance_name(self, name: str, index: int) -> str:
+        return f"{camel(name)}{index + 1}"
+
+    def _need(self, name: str) -> None:
+        if name in self._texts:
+            return
+        self._texts[name] = ""  # placeholder while its callees are written
+        block = self.spec.blocks.blocks[name]
+        self._decide(block)
+        self._check_names(block)
+        if name in self.generic:
+            program, choices = self.generic[name]
+            for callee in _callees(program):
+                self._need(callee)
+            self._texts[name] = BlockWriter(self, program, choices).text()
+        else:
+            self._texts[name] = self._written_out(block)
+        self.order.append(name)
+
+    def _decide(self, block: Block) -> None:
+        """Generic where proven for every call, else written out per call."""
+        calls = self.calls.get(block.name, [])
+        try:
+            if any(not is_concrete(call.input.channels) for call in calls):
+                raise NotGeneric("its input channels depend on the input size")
+            rank = len(calls[0].input.spatial) if calls else 2
+            program = build_program(block, self.spec, rank)
+            for callee in _callees(program):
+                self._need(callee)
+                if callee not in self.generic:
+                    raise NotGeneric(f"it calls {callee}, which is written out per call")
+            self.generic[block.name] = (program, prove(program, calls))
+        except NotGeneric as reason:
+            self.reasons[block.name] = str(reason)
+            keys: list[str] = []
+            for call in calls:
+                if _call_key(call) not in keys:
+                    keys.append(_call_key(call))
+            self.instances[block.name] = keys
+
+    def _written_out(self, block: Block) -> str:
+        """One class per distinct call, from the compiled graph (no parameters)."""
+        texts = []
+        seen: set[str] = set()
+        for call in self.calls.get(block.name, []):
+            key = _call_key(call)
+            if key in seen:
+                continue
+            seen.add(key)
+            index = self.instances[block.name].index(key)
+            texts.append(self._instance_class(block, call, self._instance_name(block.name, index)))
+        return "\n\n\n".join(texts)
+
+    def _instance_class(self, block: Block, call: LayerInfo, class_name: str) -> str:
+        made = module_node(_unblocked(call), self)
+        assert isinstance(made, Call)
+        base = "nn.Sequential" if made.func == "nn.Sequential" else made.func
+        if base in ARCHSPEC_CLASSES:
+            self.merges_used.add(base)
+        if "OrderedDict(" in render(made):
+            self.uses_ordered_dict = True
+        assert call.args is not None
+        args = ", ".join(f"{k}={v!r}" for k, v in call.args.model_dump(exclude={"name"}).items())
+        summary = (
+            f"{block.name}({args}) on {call.input}, written out: "
+            f"{self.reasons[block.name]}, so no one class serves every call. {block.summary}"
+        )
+        lines = [f"class {class_name}({base}):", *docstring_lines(summary, 1), ""]
+        lines += ["    def __init__(self) -> None:", render(Call("super().__init__", made.args), 2)]
+        lines.append(f"        self.out_channels = {literal(call.output.channels)}")
+        return "\n".join(lines)
 
     def _check_names(self, block: Block) -> None:
-        taken = {camel(other) for other in self.ranks if other != block.name}
-        identifier = self._callable(block.name)
-        if identifier in GENERATED or identifier in taken or identifier in dir(builtins):
-            raise SpecError(
-                [Diagnostic("E209", f"block {block.name}: its Python name {identifier} is taken", block.span)]
-            )
+        taken = {self.callable_name(other) for other in self._texts if other != block.name}
+        own = (
+            [self.callable_name(block.name)]
+            if block.name in self.generic
+            else [self._instance_name(block.name, i) for i in range(len(self.instances[block.name]))]
+        )
+        others = {n for b, keys in self.instances.items() if b != block.name for n in self._names_of(b, keys)}
+        for identifier in own:
+            if identifier in GENERATED or identifier in taken | others or identifier in dir(builtins):
+                raise SpecError(
+                    [
+                        Diagnostic(
+                            "E209", f"block {block.name}: its Python name {identifier} is taken", block.span
+                        )
+                    ]
+                )
+        classes = {camel(other) for other in self.spec.blocks.blocks} | others
         for key in block.params.model_fields.keys() - {"name"}:
-            if key in LOCALS or key in GENERATED or key in dir(builtins) or LOCAL_PATTERN.match(key):
+            clash = key in LOCALS or key in GENERATED or key in dir(builtins) or LOCAL_PATTERN.match(key)
+            if clash or key in classes:
                 raise SpecError(
                     [
                         Diagnostic(
@@ -124,55 +233,50 @@ class BlockEmitter:
                     ]
                 )
 
-    def _need(self, name: str, rank: int, full_rank: int) -> None:
-        if self.ranks.setdefault(name, rank) != rank:
-            raise SpecError(
-                [
-                    Diagnostic(
-                        "E209",
-                        f"block {name} is called on inputs with {self.ranks[name]} and "
-                        f"{rank} spatial dims; compile -o writes one class per block",
-                    )
-                ]
-            )
-        if name not in self._texts:
-            self._check_names(self.spec.blocks.blocks[name])
-            self._texts[name] = ""  # placeholder: blocks may call each other
-            writer = BlockWriter(self, self.spec.blocks.blocks[name], rank, full_rank)
-            self._texts[name] = writer.text()
-            self.order.append(name)
-
-    def _kind(self, block: Block) -> str:
-        low, high = _count(block.layers)
-        if (
-            low == high == 1
-            and not block.layers[0].is_block
-            and block.layers[0].primitive not in ("repeat", "if")
-        ):
-            return "single"
-        return "sequence" if low >= 2 else "function"
+    def _names_of(self, block: str, keys: list[str]) -> list[str]:
+        return [self._instance_name(block, i) for i in range(len(keys))]
 
     def classes(self) -> list[str]:
-        texts = [HELPERS] if self._texts else []
+        texts = [HELPERS] if any(name in self.generic for name in self.order) else []
         return texts + [self._texts[name] for name in self.order]
 
 
-def _count(nodes: tuple[LayerNode, ...]) -> tuple[int, int | None]:
-    """The fewest and most layers ``nodes`` splice into (None: unbounded)."""
-    low, high = 0, 0
-    for node in nodes:
-        if node.primitive == "repeat":
-            first = node.groups.get("first") or node.groups.get("layers", ())
-            count = _count(first)
-            low += count[0]
-            high = None
-        elif node.primitive == "if":
-            then, other = _count(node.groups.get("then", ())), _count(node.groups.get("else", ()))
-            low += min(then[0], other[0])
-            high = (
-                None if high is None or then[1] is None or other[1] is None else high + max(then[1], other[1])
-            )
-        else:
-            low += 1
-            high = None if high is None else high + 1
-    return low, high
+def _callees(program: Program) -> list[str]:
+    """The blocks a program calls, in the order its text calls them."""
+    from archspec.emit.program import CallBlock, For, Group, If, Merge
+
+    found: list[str] = []
+
+    def visit(statements: tuple[object, ...]) -> None:
+        for statement in statements:
+            if isinstance(statement, CallBlock) and statement.block not in found:
+                found.append(statement.block)
+            elif isinstance(statement, For):
+                visit((*(statement.first or ()), *statement.body))
+            elif isinstance(statement, If):
+                visit((*statement.then, *statement.otherwise))
+            elif isinstance(statement, Merge):
+                for branch in statement.branches:
+                    visit(branch)
+            elif isinstance(statement, Group):
+                visit(statement.body)
+
+    visit(program.body)
+    return found
+
+
+def _call_key(call: LayerInfo) -> str:
+    """What makes two calls of a block the same module: arguments and input shape."""
+    assert call.args is not None
+    return f"{sorted(call.args.model_dump(exclude={'name'}).items())!r} {call.input}"
+
+
+def _unblocked(call: LayerInfo) -> LayerInfo:
+    """The call's layer as the graph built it, without the block around it."""
+    from dataclasses import replace
+
+    from archspec.frontend.types import LayerParams
+    from archspec.primitives.sequential import BlockGroup
+
+    params = LayerParams() if isinstance(call.params, BlockGroup) else call.params
+    return replace(call, block=None, args=None, params=params)

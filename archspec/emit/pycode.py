@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import ast
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, literal
 from archspec.frontend.expr import is_expression, parse
-from archspec.primitives.registry import ModuleCall
-
-MERGES = {"add": "Add", "concat": "Concat"}
+from archspec.primitives.registry import ARCHSPEC_CLASSES, ModuleCall
 
 
 def docstring_text(text: str) -> str:
     """Text safe inside a triple-quoted docstring, on one line (no quote can close it)."""
     return " ".join(text.replace("\\", "/").replace('"', "'").split())
+
+
+def docstring_lines(text: str, indent: int, first: str = "", rest: tuple[str, ...] = ()) -> list[str]:
+    """A docstring at ``indent`` levels, wrapped to the line length (ruff's E501 at 88):
+    ``text`` as one paragraph, then the lines of ``rest`` (each wrapped too)."""
+    pad = INDENT * indent
+    width = LINE_LENGTH - len(pad)
+    words = docstring_text(text)
+    if not rest and len(words) + 6 <= width:
+        return [f'{pad}"""{words}"""']
+    paragraphs = [textwrap.wrap(words, width - 3)] + [
+        textwrap.wrap(docstring_text(line), width) or [""] for line in rest
+    ]
+    lines = [f'{pad}"""{paragraphs[0][0]}', *(pad + line for line in paragraphs[0][1:])]
+    for paragraph in paragraphs[1:]:
+        lines += [pad + line if line else "" for line in paragraph]
+    return [*lines, f'{pad}"""']
 
 
 def camel(name: str) -> str:
@@ -24,15 +40,32 @@ def camel(name: str) -> str:
 
 @dataclass(frozen=True)
 class Code:
-    """A Python expression in emitted source (a parameter, ``4 * width``)."""
+    """A Python expression in emitted source (a parameter, ``4 * width``).
+
+    ``source`` is the archspec expression it was written from (``=4 * width``),
+    which the proof evaluates; None for the names the emitter itself binds
+    (``channels``).
+    """
 
     text: str
+    source: str | None = None
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Code) and other.text == self.text
 
-    def __hash__(self) -> int:
-        return hash(self.text)
+CHANNELS = Code("channels")
+"""The channel count a block's constructor carries from layer to layer."""
+
+
+def has_unknown(made: ModuleCall) -> bool:
+    """Whether a module template needs a size the constructor cannot know (a spatial size)."""
+
+    def unknown(value: object) -> bool:
+        if isinstance(value, Code):
+            return value.text == "?"
+        if isinstance(value, list | tuple):
+            return any(unknown(v) for v in value)
+        return False
+
+    return any(unknown(v) for v in (*made.args, *(v for _, v in made.kwargs)))
 
 
 def value_text(value: Any) -> str:
@@ -47,7 +80,7 @@ def value_text(value: Any) -> str:
 
 
 def call_node(made: ModuleCall, children: tuple[Node, ...] = ()) -> Call:
-    prefix = "nn." if made.cls not in ("Add", "Concat", "Block") else ""
+    prefix = "" if made.cls in ARCHSPEC_CLASSES else "nn."
     args = [*children, *(Raw(value_text(a)) for a in made.args)]
     args += [Pair(key, Raw(value_text(v))) for key, v in made.kwargs]
     return Call(prefix + made.cls, tuple(args))
@@ -82,8 +115,9 @@ def if_line(test: str, indent: int) -> str:
 
 
 def coded(value: Any) -> Any:
+    """A value as written, with each expression as :class:`Code`."""
     if is_expression(value):
-        return Code(python_expr(value))
+        return Code(python_expr(value), value)
     if isinstance(value, list):
         return [coded(v) for v in value]
     return value

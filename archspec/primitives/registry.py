@@ -64,26 +64,40 @@ class ModuleCall:
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
     children: bool = False
+    defaults: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
 
-class _Default:
-    def __repr__(self) -> str:
-        return "DEFAULT"
+@dataclass(frozen=True)
+class Omittable:
+    """A keyword argument with torch's default: left out of the call where it equals it."""
+
+    value: Any
+    default: Any
+
+    @property
+    def omitted(self) -> bool:
+        value, default = self.value, self.default
+        return value == default or (isinstance(value, tuple) and all(v == default for v in value))
 
 
-DEFAULT = _Default()
-"""A keyword argument left out of a call: torch's default applies."""
-
-
-def unless(value: Any, default: Any) -> Any:
-    """``value``, or DEFAULT where it equals torch's ``default`` (on every axis, for a tuple)."""
-    same = value == default or (isinstance(value, tuple) and all(v == default for v in value))
-    return DEFAULT if same else value
+def unless(value: Any, default: Any) -> Omittable:
+    """``value`` as a keyword argument, left out where it equals torch's ``default``
+    (on every axis, for a tuple)."""
+    return Omittable(value, default)
 
 
 def call(cls: str, *args: Any, **kwargs: Any) -> ModuleCall:
-    """A ModuleCall; keyword arguments given as DEFAULT are left out."""
-    return ModuleCall(cls, args, tuple((k, v) for k, v in kwargs.items() if v is not DEFAULT))
+    """A ModuleCall; an :func:`unless` argument equal to its default is left out
+    (and its default kept, so that two calls can be compared whatever was left out)."""
+    kept, defaults = [], []
+    for key, value in kwargs.items():
+        if isinstance(value, Omittable):
+            defaults.append((key, value.default))
+            if value.omitted:
+                continue
+            value = value.value
+        kept.append((key, value))
+    return ModuleCall(cls, args, tuple(kept), defaults=tuple(defaults))
 
 
 ShapeRule = Callable[[Any, TensorShape, RuleContext], Inferred]

@@ -139,3 +139,8 @@ def _printer() -> Any:
 
         _PRINTER = DimPrinter()
     return _PRINTER
+
+
+def format_shape(dims: Iterable[Any]) -> str:
+    """``[N, 64, floor(H/2), 7]``: the one way archspec prints a shape."""
+    return "[" + ", ".join(format_dim(d) for d in dims) + "]"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.diagnostics import RuleError
-from archspec.shapes.dims import Dim, N, format_dim, is_concrete, symbols_of
+from archspec.shapes.dims import Dim, N, format_dim, format_shape, is_concrete, symbols_of
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class TensorShape:
         return found
 
     def __str__(self) -> str:
-        return "[" + ", ".join(format_dim(d) for d in self.with_batch()) + "]"
+        return format_shape(self.with_batch())
 
 
 SPATIAL_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}

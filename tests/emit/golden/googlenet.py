@@ -35,7 +35,9 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 
 
 class Inception(Concat):
-    """inception: GoogLeNet's Inception block (d2l): four paths, ReLU after each conv, concatenated on channels."""
+    """inception: GoogLeNet's Inception block (d2l): four paths, ReLU after each conv,
+    concatenated on channels.
+    """
 
     def __init__(
         self, in_channels: int, *, c1: int, c2: list[int], c3: list[int], c4: int

@@ -28,7 +28,9 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 
 
 class NinBlock(nn.Sequential):
-    """nin_block: NiN block: conv (kernel_size, stride, padding), ReLU, then twice [1x1 conv, ReLU]."""
+    """nin_block: NiN block: conv (kernel_size, stride, padding), ReLU, then twice [1x1
+    conv, ReLU].
+    """
 
     def __init__(
         self,

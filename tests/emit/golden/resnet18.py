@@ -39,7 +39,10 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 
 
 class Residual(nn.Sequential):
-    """residual: ResNet's residual block (d2l): 3x3 conv (stride), BN, ReLU, 3x3 conv, BN; plus the shortcut (a 1x1 conv where use_1x1conv, by default where the shape changes); ReLU."""
+    """residual: ResNet's residual block (d2l): 3x3 conv (stride), BN, ReLU, 3x3 conv,
+    BN; plus the shortcut (a 1x1 conv where use_1x1conv, by default where the shape
+    changes); ReLU.
+    """
 
     def __init__(
         self,

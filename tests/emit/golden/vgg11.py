@@ -28,7 +28,9 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 
 
 class VggBlock(nn.Sequential):
-    """vgg_block: VGG block: num_convs x [3x3 conv (padding 1), ReLU], then 2x2 max pool (stride 2)."""
+    """vgg_block: VGG block: num_convs x [3x3 conv (padding 1), ReLU], then 2x2 max pool
+    (stride 2).
+    """
 
     def __init__(self, in_channels: int, *, num_convs: int, out_channels: int) -> None:
         channels = in_channels
