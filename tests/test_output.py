@@ -86,7 +86,10 @@ def test_a_target_that_is_not_a_regular_file_is_refused(
     after = target.lstat()
     assert (before.st_ino, stat.S_IFMT(before.st_mode)) == (after.st_ino, stat.S_IFMT(after.st_mode))
     captured = capsys.readouterr()
-    assert captured.err == f"archspec: error: cannot write {str(target)!r}: it is {kind}; only a regular file is replaced\n"
+    assert (
+        captured.err
+        == f"archspec: error: cannot write {str(target)!r}: it is {kind}; only a regular file is replaced\n"
+    )
     assert captured.out == ""  # no report after a refused write
     assert only_files(tmp_path) == ["thing"]
 
@@ -134,7 +137,12 @@ def test_the_spec_itself_is_never_overwritten(tmp_path: Path, capsys) -> None:
     os.link(spec, tmp_path / "hard.yaml")
     (tmp_path / "soft.yaml").symlink_to(spec)
     (tmp_path / "sub").mkdir()
-    for target in [spec, tmp_path / "hard.yaml", tmp_path / "soft.yaml", tmp_path / "sub" / ".." / "net.yaml"]:
+    for target in [
+        spec,
+        tmp_path / "hard.yaml",
+        tmp_path / "soft.yaml",
+        tmp_path / "sub" / ".." / "net.yaml",
+    ]:
         assert compile_to(target, spec) == 2
         assert "it is an input of this compile" in capsys.readouterr().err
     assert spec.read_text() == SMALL and (tmp_path / "soft.yaml").is_symlink()
@@ -190,7 +198,10 @@ def test_a_symlink_target_is_replaced_not_written_through(tmp_path: Path) -> Non
 def test_a_missing_folder_is_a_clean_error(tmp_path: Path, capsys) -> None:
     target = tmp_path / "no" / "model.py"
     assert compile_to(target) == 2
-    assert capsys.readouterr().err == f"archspec: error: cannot write {str(target)!r}: No such file or directory\n"
+    assert (
+        capsys.readouterr().err
+        == f"archspec: error: cannot write {str(target)!r}: No such file or directory\n"
+    )
 
 
 def test_a_name_too_long_is_a_clean_error(tmp_path: Path, capsys) -> None:
