@@ -310,3 +310,10 @@ def test_concurrent_writers_publish_one_complete_file(tmp_path: Path) -> None:
         ast.parse(text)
         assert text == expected
         assert only_files(tmp_path) == ["model.py"]
+
+
+def test_the_writer_imports_neither_torch_nor_sympy() -> None:
+    code = "import sys, archspec.output; print(sorted({'torch', 'sympy'} & set(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": str(Path(archspec.__file__).parent.parent)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
