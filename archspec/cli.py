@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TextIO
 
 from archspec import compile as compile_graph
@@ -19,6 +18,7 @@ from archspec import load as load_spec
 from archspec import validate as validate_file
 from archspec.compiler.graph import Graph
 from archspec.diagnostics import SpecError
+from archspec.output import OutputError, input_files, write_output
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
@@ -142,12 +142,12 @@ def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     dims = parse_input(args.input) if args.input else None
     try:
         graph = compile_graph(args.spec, dims)
-        source = _source(graph) if args.output else None
+        source = _source(graph) if args.output is not None else None
     except SpecError as error:
         _report(error, stderr, args.format, stdout)
         return EXIT_INVALID
     if source is not None:
-        _write(args.output, source)
+        _write(args.output, source, input_files(graph))
     stdout.write(report(graph, "text" if args.format == "github" else args.format, args.depth))
     return EXIT_OK
 
@@ -158,16 +158,12 @@ def _source(graph: Graph) -> str:
     return emit_source(graph)
 
 
-def _write(path: str, text: str) -> None:
-    """Write a whole file, or nothing: the text goes to a temporary file first."""
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial")
+def _write(path: str, text: str, inputs: set[str] | None = None) -> None:
+    """Write a whole file, or nothing (see archspec.output); a refusal is a usage error."""
     try:
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+        write_output(path, text, inputs or ())
+    except OutputError as error:
+        raise UsageError(str(error)) from None
 
 
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -223,11 +219,7 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.output is None:
         stdout.write(text)
         return EXIT_OK
-    try:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    _write(args.output, text)
     return EXIT_OK
 
 
