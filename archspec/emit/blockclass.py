@@ -143,6 +143,7 @@ class BlockEmitter:
             for callee in _callees(program):
                 self._need(callee)
             self._texts[name] = BlockWriter(self, program, choices).text()
+            self.uses_ordered_dict = True  # the helpers (_add, _branch) that come with generic blocks
         else:
             self._texts[name] = self._written_out(block)
         self.order.append(name)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_agreement,
     check_symbolic,
@@ -15,6 +16,23 @@ from tests.primitives.oracle import (
     layers_spec,
     torch_raises,
 )
+
+ORACLE_CASES = {
+    "adaptive_avgpool": [
+        OracleCase(
+            {"adaptive_avgpool": {"output_size": 3}},
+            (2, 7, 5),
+            (2, "H", "W"),
+            lambda: nn.AdaptiveAvgPool2d(3),
+        )
+    ],
+    "global_avgpool": [
+        OracleCase("global_avgpool", (3, 5, 4), (3, "H", "W"), lambda: nn.AdaptiveAvgPool2d(1))
+    ],
+    "global_maxpool": [
+        OracleCase("global_maxpool", (3, 5, 4), (3, "H", "W"), lambda: nn.AdaptiveMaxPool2d(1))
+    ],
+}
 
 ADAPTIVE = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}
 ADAPTIVE_MAX = {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d, 3: nn.AdaptiveMaxPool3d}

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,
@@ -15,6 +16,13 @@ from tests.primitives.oracle import (
     layers_spec,
     torch_raises,
 )
+
+ORACLE_CASES = {
+    "batchnorm": [
+        OracleCase("batchnorm", (3, 5, 4), (3, "H", "W"), lambda: nn.BatchNorm2d(3)),
+        OracleCase({"batchnorm": {"eps": 0.001}}, (6,), None, lambda: nn.BatchNorm1d(6, eps=0.001)),
+    ]
+}
 
 NORM_BY_RANK = {1: nn.BatchNorm1d, 2: nn.BatchNorm1d, 3: nn.BatchNorm2d, 4: nn.BatchNorm3d}
 

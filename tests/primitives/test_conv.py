@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,
@@ -16,6 +17,20 @@ from tests.primitives.oracle import (
     layer_spec,
     torch_raises,
 )
+
+ORACLE_CASES = {
+    "conv": [
+        OracleCase(
+            {"conv": {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1}},
+            (3, 9, 7),
+            (3, "H", "W"),
+            lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1),
+        ),
+        OracleCase(
+            {"conv": {"out_channels": 2, "kernel_size": 2}}, (3, 6), (3, "L"), lambda: nn.Conv1d(3, 2, 2)
+        ),
+    ]
+}
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 

@@ -6,7 +6,12 @@ import pytest
 import torch
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import check_against_torch, check_agreement, layer_spec, run_module
+
+ORACLE_CASES = {
+    "dropout": [OracleCase({"dropout": {"p": 0.3}}, (3, 5, 4), (3, "H", "W"), lambda: nn.Dropout(0.3))]
+}
 
 
 @pytest.mark.parametrize("dims", [(5,), (3, 7), (2, 5, 3), (2, 3, 4, 5)])

@@ -7,7 +7,10 @@ import math
 import pytest
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import check_agreement, check_symbolic, layer_spec, layers_spec
+
+ORACLE_CASES = {"flatten": [OracleCase("flatten", (2, 3, 4), None, nn.Flatten)]}
 
 
 @pytest.mark.parametrize("dims", [(1,), (5,), (3, 7), (2, 5, 3), (2, 3, 4, 5), (1, 1, 1, 1)])

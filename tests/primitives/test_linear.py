@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_agreement,
     check_symbolic,
@@ -15,6 +16,15 @@ from tests.primitives.oracle import (
     layers_spec,
     torch_raises,
 )
+
+ORACLE_CASES = {
+    "linear": [
+        OracleCase({"linear": {"out_features": 5}}, (7,), None, lambda: nn.Linear(7, 5)),
+        OracleCase(
+            {"linear": {"out_features": 2, "bias": False}}, (3, 4), None, lambda: nn.Linear(4, 2, bias=False)
+        ),
+    ]
+}
 
 
 @pytest.mark.parametrize("dims", [(1,), (7,), (64,), (3, 5), (3, 4, 6), (2, 3, 4, 5)])

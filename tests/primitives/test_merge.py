@@ -6,7 +6,26 @@ import pytest
 import torch
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import check_against_torch, check_same_function, expect_rejection, layers_spec
+
+ORACLE_CASES = {
+    "add": [
+        OracleCase(
+            {"add": {"branches": [[], [{"conv": {"out_channels": 3, "kernel_size": 3, "padding": 1}}]]}},
+            (3, 5, 4),
+            (3, "H", "W"),
+        )
+    ],
+    "concat": [
+        OracleCase(
+            {"concat": {"branches": [[{"conv": {"out_channels": 2, "kernel_size": 1}}], ["relu"]]}},
+            (3, 5, 4),
+            (3, "H", "W"),
+        )
+    ],
+}
+
 
 CONV = {"conv": {"out_channels": 4, "kernel_size": 3, "padding": 1}}
 

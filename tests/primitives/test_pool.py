@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,
@@ -18,6 +19,20 @@ from tests.primitives.oracle import (
     layer_spec,
     torch_raises,
 )
+
+ORACLE_CASES = {
+    "maxpool": [
+        OracleCase(
+            {"maxpool": {"kernel_size": 3, "stride": 2, "padding": 1}},
+            (2, 9, 8),
+            (2, "H", "W"),
+            lambda: nn.MaxPool2d(3, stride=2, padding=1),
+        )
+    ],
+    "avgpool": [
+        OracleCase({"avgpool": {"kernel_size": 2}}, (2, 6, 7), (2, "H", "W"), lambda: nn.AvgPool2d(2))
+    ],
+}
 
 POOL = {
     "maxpool": {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d},

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.d2l_blocks import Residual as D2LResidual
 from tests.primitives.oracle import (
     check_against_torch,
@@ -17,6 +18,21 @@ from tests.primitives.oracle import (
     spec_text,
     torch_raises,
 )
+
+ORACLE_CASES = {
+    "sequential": [
+        OracleCase(
+            {
+                "sequential": {
+                    "name": "stem",
+                    "layers": [{"conv": {"out_channels": 4, "kernel_size": 3}}, "relu"],
+                }
+            },
+            (3, 6, 5),
+            (3, "H", "W"),
+        )
+    ]
+}
 
 
 def group(name: str, *layers: Any) -> dict[str, Any]:

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from torch import nn
 
+from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import check_against_torch, check_same_function, expect_rejection, layers_spec
+
+ORACLE_CASES = {
+    "repeat": [
+        OracleCase(
+            {
+                "repeat": {
+                    "n": 3,
+                    "layers": [{"conv": {"out_channels": 2, "kernel_size": 3, "padding": 1}}, "relu"],
+                }
+            },
+            (2, 5, 5),
+            (2, "H", "W"),
+        )
+    ],
+    "if": [
+        OracleCase({"if": {"cond": True, "then": ["relu"], "else": ["sigmoid"]}}, (2, 5, 5), (2, "H", "W"))
+    ],
+}
 
 
 def test_repeat_splices_copies_with_running_indices() -> None:

@@ -1,0 +1,125 @@
+"""The registry contract: every registered primitive, with no list to update.
+
+For each primitive in ``primitives()`` (a new one included, by construction):
+it has oracle cases (``ORACLE_CASES`` in its test file), each runs against
+torch, its module classes resolve, and ``compile -o`` writes, at top level
+and inside a parameterised block, on concrete and symbolic inputs, a file
+whose module has ``archspec.build``'s state_dict keys and shapes and the same
+outputs, and which passes ruff (its defaults, and E501 at 88 columns).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import yaml
+
+import archspec
+from archspec.emit.classes import resolve
+from archspec.emit.source import emit_source, network_class_name
+from archspec.primitives.registry import primitives
+from tests.primitives.cases import OracleCase, all_cases
+from tests.primitives.oracle import check_against_torch, check_agreement, layer_spec
+
+CASES = all_cases()
+NAMES = sorted(primitives())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_primitive_has_oracle_cases(name: str) -> None:
+    assert CASES.get(name), (
+        f"primitive {name!r} has no oracle cases: add ORACLE_CASES = {{{name!r}: [OracleCase(layer, dims, "
+        "symbolic, make)]}} to its test file, tests/primitives/test_<module>.py"
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_declared_class_is_a_module_class(name: str) -> None:
+    primitive = primitives()[name]
+    if primitive.control is None:
+        assert primitive.classes, f"primitive {name!r} declares no module classes (classes=)"
+    assert set(resolve(primitive)) == set(primitive.classes)
+
+
+def _cases() -> list[tuple[str, int, OracleCase]]:
+    return [(name, i, case) for name in NAMES for i, case in enumerate(CASES.get(name, []))]
+
+
+@pytest.mark.parametrize(("name", "index", "case"), _cases(), ids=lambda v: str(v)[:40])
+def test_oracle_case_agrees_with_torch(name: str, index: int, case: OracleCase) -> None:
+    spec = layer_spec(case.layer, case.dims)
+    check_against_torch(spec, case.dims)
+    if case.make is not None:
+        assert check_agreement(spec, case.dims, case.make) is not None
+
+
+def _layouts(case: OracleCase) -> dict[str, dict[str, Any]]:
+    """The case's layer at top level, as a parameterised one-layer block, and inside a
+    block between layers that keep its input (twice, with two arguments)."""
+    block = {
+        "params": {"scale": {"type": "int", "default": 1}},
+        "layers": [case.layer],
+    }
+    wrapped = {
+        "params": {"scale": {"type": "int", "default": 1}},
+        "layers": ["identity", case.layer, {"dropout": {"p": "=0.0 * scale"}}],
+    }
+    return {
+        "top": {"layers": [case.layer]},
+        "block": {"blocks": {"wrap": block}, "layers": [{"wrap": {"scale": 1}}]},
+        "between": {"blocks": {"wrap": wrapped}, "layers": [{"wrap": {"scale": 2}}]},
+    }
+
+
+def _emission_cases() -> list[tuple[str, str, str, OracleCase]]:
+    found = []
+    for name in NAMES:
+        for case in CASES.get(name, [])[:1]:
+            for layout in ("top", "block", "between"):
+                found.append((name, layout, "concrete", case))
+                if case.symbolic is not None:
+                    found.append((name, layout, "symbolic", case))
+    return found
+
+
+def _load(path: Path, class_name: str) -> torch.nn.Module:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, class_name)()
+
+
+@pytest.mark.parametrize(("name", "layout", "kind", "case"), _emission_cases(), ids=lambda v: str(v)[:30])
+def test_compile_o_equals_build(name: str, layout: str, kind: str, case: OracleCase, tmp_path: Path) -> None:
+    dims = case.dims if kind == "concrete" else case.symbolic
+    data = {"archspec": 1, "name": "contract", "input": list(dims), **_layouts(case)[layout]}
+    spec_file = tmp_path / "contract.yaml"
+    spec_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    graph = archspec.compile(str(spec_file))
+    source = emit_source(graph)
+    target = tmp_path / f"contract_{name}_{layout}_{kind}.py"
+    target.write_text(source)
+    emitted = _load(target, network_class_name(graph))
+    built = archspec.build(graph)
+    assert {k: v.shape for k, v in emitted.state_dict().items()} == {
+        k: v.shape for k, v in built.state_dict().items()
+    }, f"compile -o and build disagree for {name} ({layout}, {kind}):\n{source}"
+    emitted.load_state_dict(built.state_dict())
+    emitted.eval(), built.eval()
+    x = torch.randn(2, *case.dims, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(emitted(x), built(x)), f"outputs differ for {name} ({layout}, {kind})"
+    for args in (["check", "--isolated"], ["check", "--isolated", "--select", "E501", "--line-length", "88"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, str(target)], capture_output=True, text=True
+        )
+        assert ruff.returncode == 0, f"ruff {' '.join(args)}:\n{ruff.stdout}\n{source}"
+    fmt = [sys.executable, "-m", "ruff", "format", "--check", "--isolated", str(target)]
+    assert subprocess.run(fmt, capture_output=True).returncode == 0, f"ruff format:\n{source}"
