@@ -22,7 +22,8 @@ from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.blocks import Block, declare_block, define_block
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind, LayerParser
-from archspec.frontend.loader import SourceMap, load_file, load_text
+from archspec.frontend.loader import SourceMap, load_text
+from archspec.frontend.paths import PathError, check_regular, import_root, read_regular, resolved, spec_file
 from archspec.limits import Limits
 
 PRELUDE_FILE = "<archspec prelude>"
@@ -88,10 +89,9 @@ def collect_blocks(
 ) -> BlockTable:
     """The prelude, the spec's imports (recursively) and its own blocks."""
     table = BlockTable(kinds, dict(prelude(kinds)))
-    origin = Path(source.file)
-    root = (origin.parent if origin.is_file() else Path.cwd()).resolve()
-    loader = _Imports(root, limits, table, problems)
-    loader.imports(data.get("imports"), source, origin.resolve() if origin.is_file() else None, [])
+    origin = spec_file(source.file)  # None for text (loads): imports resolve from the current folder
+    loader = _Imports(import_root(origin), limits, table, problems)
+    loader.imports(data.get("imports"), source, origin, loader.start(origin))
     blocks = data.get("blocks")
     if isinstance(blocks, dict):
         _add_blocks(blocks, source, table, problems, builtin_names(kinds))
@@ -166,45 +166,78 @@ def _add_blocks(
 
 @dataclass
 class _Imports:
-    root: Path
+    """Loads ``imports:`` recursively. Paths are relative to the importing file
+    as it was named (a file reached through a symbolic link imports the link's
+    siblings); identity, cycles and confinement use the resolved paths, so a
+    link can neither hide a cycle nor reach outside ``root``."""
+
+    root: Path | None  # resolved; None if the spec's folder cannot be resolved
     limits: Limits | None
     table: BlockTable
     problems: list[Diagnostic]
     done: set[Path] = field(default_factory=set)
+
+    def start(self, origin: Path | None) -> list[Path]:
+        """The import stack of the spec itself: a spec that imports itself is a cycle."""
+        if origin is None:
+            return []
+        try:
+            real = resolved(origin)
+        except PathError:
+            return []
+        self.done.add(real)
+        return [real]
 
     def imports(self, raw: Any, source: SourceMap, importer: Path | None, stack: list[Path]) -> None:
         if raw is None:
             return
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
             return  # the header model reports the type
-        base = importer.parent if importer is not None else self.root
         for index, relative in enumerate(raw):
             span = source.span(("imports", index))
-            target = (base / relative).resolve()
-            problem = self._refuse(relative, target, stack)
-            if problem:
-                self.problems.append(Diagnostic("E208", problem, span))
+            try:
+                given, target = self._locate(relative, importer, stack)
+            except PathError as problem:
+                self.problems.append(Diagnostic("E208", problem.reason, span))
                 continue
             if target in self.done:
                 continue
             self.done.add(target)
-            self._load(target, span, [*stack, target])
+            self._load(given, target, span, [*stack, target])
 
-    def _refuse(self, relative: str, target: Path, stack: list[Path]) -> str | None:
+    def _locate(self, relative: str, importer: Path | None, stack: list[Path]) -> tuple[Path, Path]:
+        """The import as named and resolved, or PathError with the message."""
+        name = abridge(relative)
         if Path(relative).is_absolute():
-            return f"import {abridge(relative)} is an absolute path; imports are relative to the spec"
+            raise PathError(f"import {name} is an absolute path; imports are relative to the spec")
+        if self.root is None:
+            raise PathError(f"import {name}: the spec's folder cannot be resolved")
+        given = (importer.parent if importer is not None else self.root) / relative
+        try:
+            target = resolved(given)
+        except PathError as error:
+            raise PathError(f"import {name}: {error.reason}") from None
         if not target.is_relative_to(self.root):
-            return f"import {abridge(relative)} leaves the spec's folder {self.root}"
+            raise PathError(f"import {name} leaves the spec's folder {abridge(str(self.root), 60)}")
         if target in stack:
             cycle = " -> ".join(p.name for p in [*stack[stack.index(target) :], target])
-            return f"import cycle: {cycle}"
-        if not target.is_file():
-            return f"import {abridge(relative)}: no such file {target}"
-        return None
-
-    def _load(self, target: Path, span: Span, stack: list[Path]) -> None:
+            raise PathError(f"import cycle: {cycle}")
         try:
-            data, source = load_file(target, self.limits)
+            check_regular(target)
+        except PathError as error:
+            inside = str(target.relative_to(self.root))  # where it was looked for, if not as written
+            where = f" ({abridge(inside, 60)} in the spec's folder)" if inside != relative else ""
+            raise PathError(f"import {name}: {error.reason}{where}") from None
+        return given, target
+
+    def _load(self, given: Path, target: Path, span: Span, stack: list[Path]) -> None:
+        try:
+            raw = read_regular(target, (self.limits or Limits()).max_bytes + 1)
+        except PathError as error:  # unreadable, or swapped since it was checked
+            self.problems.append(Diagnostic("E208", f"import {abridge(given.name)}: {error.reason}", span))
+            return
+        try:
+            data, source = load_text(raw, str(target), self.limits)
         except SpecError as error:
             self.problems.extend(error.diagnostics)
             return
@@ -215,7 +248,7 @@ class _Imports:
                 validation_diagnostics(error, LibraryHeader, data, (), source, what="a block file")
             )
             return
-        self.imports(data.get("imports"), source, target, stack)
+        self.imports(data.get("imports"), source, given, stack)
         _add_blocks(
             data.get("blocks", {}), source, self.table, self.problems, builtin_names(self.table.kinds)
         )

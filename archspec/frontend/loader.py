@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
+from archspec.frontend.paths import PathError, read_regular
 from archspec.frontend.text import decode, kind_of, refuse_characters, short, surprise, utf8_size
 from archspec.limits import Limits
 
@@ -338,17 +339,18 @@ def load_text(
 
 
 def load_file(path: str | Path, limits: Limits | None = None) -> tuple[dict[str, Any], SourceMap]:
-    """Read and parse a spec file; unreadable files are a SpecError too.
+    """Read and parse a spec file; a path that cannot be read is a SpecError too.
 
-    At most ``max_bytes + 1`` bytes are read, so a huge file (or a device that
-    never ends) costs no more than the budget.
+    Only a regular file is read (a directory, a FIFO or a device is refused
+    before it is opened), and at most ``max_bytes + 1`` bytes of it, so a huge
+    file costs no more than the budget.
     """
     limits = limits or Limits()
     name = str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)
-    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise SpecError([Diagnostic("E100", f"cannot read the file: {reason}", Span(name, 1, 1))]) from None
+        raw = read_regular(path, limits.max_bytes + 1)
+    except PathError as error:
+        raise SpecError(
+            [Diagnostic("E100", f"cannot read the file: {error.reason}", Span(name, 1, 1))]
+        ) from None
     return load_text(raw, name, limits)

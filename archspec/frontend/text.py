@@ -7,6 +7,7 @@ refused before YAML sees them, with their line and column.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from typing import Any
@@ -67,7 +68,44 @@ def refuse_characters(text: str, file: str) -> None:
     )
 
 
+def wide_encoding(raw: bytes) -> str | None:
+    """ "UTF-16" or "UTF-32" when ``raw`` looks like one: a byte-order mark, or
+    (without one) NUL bytes in most places of one or more byte positions of each
+    unit, as the high bytes of ASCII text are. UTF-8 text of a spec holds no NUL
+    at all, so this never mistakes a spec for UTF-16."""
+    for mark, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),  # before UTF-16's: FF FE 00 00 starts with FF FE
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
+        if raw.startswith(mark):
+            return name
+    sample = raw[:4096]
+    if len(sample) < 8 or 0 not in sample:
+        return None
+    # which of the four byte positions (offset mod 4) are mostly NUL
+    mostly = [r for r in range(4) if sample[r::4].count(0) * 2 >= len(sample[r::4])]
+    if mostly in ([1, 3], [0, 2]):  # every other byte: UTF-16, little- or big-endian
+        return "UTF-16"
+    if mostly in ([1, 2, 3], [0, 1, 2]):  # three bytes of four: UTF-32
+        return "UTF-32"
+    return None
+
+
 def decode(raw: bytes, file: str) -> str:
+    wide = wide_encoding(raw)
+    if wide is not None:  # before UTF-8 decoding: UTF-16 of ASCII text is valid UTF-8, full of NULs
+        raise SpecError(
+            [
+                Diagnostic(
+                    "E100",
+                    f"the file is not UTF-8 (it looks like {wide}); save it as UTF-8",
+                    Span(file, 1, 1),
+                    hint="most editors can save a file again as UTF-8 ('Save with Encoding')",
+                )
+            ]
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -289,3 +290,91 @@ def test_a_block_name_cannot_be_a_keyword() -> None:
         "name: n\ninput: [3, 8, 8]\nblocks:\n  import: {layers: [relu]}\nlayers: [relu]\n"
     )
     assert problem.code == "E207" and "identifier" in problem.message
+
+
+def test_a_spec_reached_through_a_symlink_imports_the_links_siblings(tmp_path: Path) -> None:
+    real = write(
+        tmp_path, "real/net.yaml", "name: n\ninput: [3, 8, 8]\nimports: [lib.yaml]\nlayers: [stem]\n"
+    )
+    write(tmp_path, "nets/lib.yaml", "blocks:\n  stem: {layers: [relu]}\n")
+    os.symlink(real, tmp_path / "nets" / "net.yaml")
+    assert archspec.compile(tmp_path / "nets" / "net.yaml").output_shape[1:] == (3, 8, 8)
+    (problem,) = [p for p in problems_of(real) if p.code == "E208"]  # from its own folder: no lib.yaml
+    assert problem.message == "import 'lib.yaml': no such file"
+
+
+def test_a_symlink_cannot_take_an_import_out_of_the_spec_folder(tmp_path: Path) -> None:
+    write(tmp_path, "outside.yaml", "blocks: {}\n")
+    spec = write(tmp_path, "nets/net.yaml", "name: n\ninput: [1]\nimports: [lib.yaml]\nlayers: [relu]\n")
+    os.symlink(tmp_path / "outside.yaml", tmp_path / "nets" / "lib.yaml")
+    (problem,) = problems_of(spec)
+    assert problem.code == "E208" and "leaves the spec's folder" in problem.message
+
+
+@pytest.mark.parametrize("where", ["spec", "block file"])
+def test_a_file_that_imports_itself_is_an_import_cycle(where: str, tmp_path: Path) -> None:
+    if where == "spec":
+        path = write(tmp_path, "a.yaml", "name: n\ninput: [1]\nimports: [a.yaml]\nlayers: [relu]\n")
+    else:
+        path = write(tmp_path, "a.yaml", "imports: [a.yaml]\nblocks: {}\n")
+    with pytest.raises(SpecError) as caught:
+        archspec.validate(path)
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "E208" and problem.message == "import cycle: a.yaml -> a.yaml"
+    assert problem.span.file == str(path)
+
+
+def test_an_import_through_a_symlink_to_the_spec_is_a_cycle(tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", "name: n\ninput: [1]\nimports: [same.yaml]\nlayers: [relu]\n")
+    os.symlink("net.yaml", tmp_path / "same.yaml")
+    (problem,) = problems_of(spec)
+    assert problem.message == "import cycle: net.yaml -> net.yaml"
+
+
+def import_problem(tmp_path: Path, target: str) -> str:
+    """The one E208 of a spec that imports ``target``, at the import's line."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text(f'name: n\ninput: [1]\nimports: ["{target}"]\nlayers: [relu]\n')
+    (problem,) = problems_of(spec)
+    assert problem.code == "E208" and (problem.span.line, problem.span.column) == (3, 11)
+    return problem.message
+
+
+def test_every_path_error_of_an_import_is_an_e208(tmp_path: Path) -> None:
+    os.symlink("b", tmp_path / "a")
+    os.symlink("a", tmp_path / "b")
+    (tmp_path / "folder").mkdir()
+    long = "x" * 300 + ".yaml"
+    assert import_problem(tmp_path, "a\\0b.yaml") == "import 'a\\x00b.yaml': the path holds a NUL character"
+    assert import_problem(tmp_path, long).endswith(": file name too long")
+    assert import_problem(tmp_path, "a") == "import 'a': a loop of symbolic links"
+    assert import_problem(tmp_path, "folder") == "import 'folder': not a regular file (a directory)"
+    assert import_problem(tmp_path, "folder/../nope.yaml") == (
+        "import 'folder/../nope.yaml': no such file ('nope.yaml' in the spec's folder)"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_a_fifo_import_is_refused_without_opening_it(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "lib.yaml")
+    assert import_problem(tmp_path, "lib.yaml") == "import 'lib.yaml': not a regular file (a FIFO)"
+
+
+def test_paths_in_import_messages_are_abridged(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["a_rather_long_folder_name"] * 8)
+    deep.mkdir(parents=True)
+    write(tmp_path, "outside.yaml", "blocks: {}\n")
+    write(deep, "lib.yaml", "imports: [" + "../" * 8 + "outside.yaml, missing/nope.yaml]\nblocks: {}\n")
+    message = import_problem(deep, "../" * 8 + "outside.yaml")
+    assert "leaves the spec's folder" in message and "…" in message and len(message) < 140
+    spec = write(deep, "net.yaml", "name: n\ninput: [1]\nimports: [lib.yaml]\nlayers: [relu]\n")
+    found = problems_of(spec)
+    assert [p.code for p in found] == ["E208", "E208"]
+    assert all(len(p.message) < 140 for p in found), found
+
+
+def test_spec_text_with_an_impossible_file_name_still_resolves_imports_safely() -> None:
+    for file in ("x" * 300 + ".yaml", "a\0b.yaml"):
+        with pytest.raises(SpecError) as caught:
+            archspec.loads("name: n\ninput: [1]\nimports: [nope.yaml]\nlayers: [relu]\n", file)
+        assert [p.code for p in caught.value.diagnostics] == ["E208"]

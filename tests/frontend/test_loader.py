@@ -3,6 +3,8 @@ characters and budgets; only SpecError escapes."""
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -267,10 +269,12 @@ def test_limits_are_positive_ints_and_strict_is_tighter() -> None:
         assert getattr(strict, name) < getattr(default, name), name
 
 
-@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
-def test_a_file_that_never_ends_is_read_only_up_to_the_budget() -> None:
+def test_a_huge_file_is_read_only_up_to_the_budget(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:  # sparse: 1 GiB long, no disk used
+        handle.truncate(1 << 30)
     with pytest.raises(SpecError) as caught:
-        load_file("/dev/zero", Limits(max_bytes=1 << 16))
+        load_file(huge, Limits(max_bytes=1 << 16))
     assert caught.value.diagnostics[0].code == "E400"
 
 
@@ -283,3 +287,60 @@ def test_unreadable_file_is_a_spec_error(tmp_path) -> None:
     with pytest.raises(SpecError) as caught:
         load_file(tmp_path / "nope.yaml")
     assert "cannot read" in caught.value.diagnostics[0].message
+
+
+def read_error(path: str | Path) -> str:
+    """The one E100 message of load_file(path), located at 1:1 of the path as given."""
+    with pytest.raises(SpecError) as caught:
+        load_file(path)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E100"
+    assert (diagnostic.span.file, diagnostic.span.line, diagnostic.span.column) == (str(path), 1, 1)
+    return diagnostic.message
+
+
+def test_paths_that_cannot_be_read_are_located_e100s(tmp_path: Path) -> None:
+    os.symlink("b", tmp_path / "a")
+    os.symlink("a", tmp_path / "b")
+    assert read_error(tmp_path / "nope.yaml") == "cannot read the file: no such file"
+    assert read_error(tmp_path) == "cannot read the file: not a regular file (a directory)"
+    assert read_error(tmp_path / "a") == "cannot read the file: a loop of symbolic links"
+    assert read_error(str(tmp_path / ("x" * 300))) == "cannot read the file: file name too long"
+    assert read_error(f"{tmp_path}/a\0b.yaml") == "cannot read the file: the path holds a NUL character"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)
+    messages: list[str] = []
+    reader = threading.Thread(target=lambda: messages.append(read_error(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)  # before the fix, open() waited forever for a writer
+    assert messages == ["cannot read the file: not a regular file (a FIFO)"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_file_is_a_located_e100(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("name: n\n")
+    locked.chmod(0)
+    try:
+        assert read_error(locked) == "cannot read the file: permission denied"
+    finally:
+        locked.chmod(0o600)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_are_named_with_or_without_a_bom(encoding: str) -> None:
+    raw = "name: net\ninput: [3, 8, 8]\nlayers: [relu]\n".encode(encoding)
+    (diagnostic,) = error_of(raw).diagnostics
+    wide = encoding[:6].upper()
+    assert diagnostic.code == "E100"
+    assert diagnostic.message == f"the file is not UTF-8 (it looks like {wide}); save it as UTF-8"
+    assert (diagnostic.span.line, diagnostic.span.column) == (1, 1)
+
+
+def test_a_stray_nul_in_utf8_is_still_a_located_character_error() -> None:
+    (diagnostic,) = error_of(b"name: net\nlayers: [re\x00lu]\n").diagnostics
+    assert diagnostic.code == "E106" and (diagnostic.span.line, diagnostic.span.column) == (2, 12)
