@@ -12,6 +12,8 @@ work from its operands, and refuses (``ExprError``) before Python starts it:
   ``MAX_RESULT_BITS`` (so a product is never computed just to be refused);
 - ``round`` takes at most ``MAX_ROUND_DIGITS`` digits either way;
 - ``int`` reads text of at most ``MAX_INT_TEXT`` characters;
+- ``min``/``max`` of one list or text walk at most ``MAX_ITEMS`` items (an
+  expression is evaluated at every call of its block, up to ``max_layers`` times);
 - ``<``, ``<=``, ``>``, ``>=`` (and ``min``/``max``) order numbers with numbers,
   text with text and lists item by item; Python then does the work in C, in
   time linear in operands that the spec's own budgets bound.
@@ -33,6 +35,7 @@ MAX_MAGNITUDE = 1 << 62  # results beyond this are refused, so no value can expl
 MAX_RESULT_BITS = 64  # a result of more bits is beyond MAX_MAGNITUDE: refuse before computing it
 MAX_ROUND_DIGITS = 400  # beyond ±400 digits round() returns what it does at ±400, for ints and floats
 MAX_INT_TEXT = 100  # int() of text: Python's decimal parse is quadratic when its digit cap is lifted
+MAX_ITEMS = 10_000  # min()/max() of one list or text: an evaluation runs once per block call
 
 
 class ExprError(ValueError):
@@ -132,6 +135,10 @@ def order(compare: Callable[[Any, Any], bool], symbol: str, left: Any, right: An
 def _min_max(args: Sequence[Any], name: str) -> None:
     if len(args) == 1 and not isinstance(args[0], list | str):
         raise ExprError(f"{name}() of one value takes a list: {name}({shown(args[0])})")
+    if len(args) == 1 and len(args[0]) > MAX_ITEMS:
+        raise ExprError(
+            f"{name}() walks at most {MAX_ITEMS:,} items, not {len(args[0]):,}: {name}({shown(args[0])})"
+        )
     for arg in args[1:]:  # a few arguments (the text is short); the items of one list are ordered in C
         check_order(f"in {name}()", args[0], arg)
 

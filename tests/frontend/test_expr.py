@@ -103,10 +103,12 @@ def test_arithmetic_is_on_numbers_only(text: str) -> None:
         ("=text + text", "numbers only"),
         ("=max(width)", "takes a list"),
         ("=abs(text)", "takes a number"),
+        ("=max(text)", "at most 10,000 items"),
+        ("=min(long)", "at most 10,000 items"),
     ],
 )
 def test_every_costly_operation_is_refused_before_it_runs(text: str, fragment: str) -> None:
-    env = {**ENV, "huge": 2**63 - 1, "text": "ab" * 50_000, "digits": "9" * 100_000}
+    env = {**ENV, "huge": 2**63 - 1, "text": "ab" * 50_000, "digits": "9" * 100_000, "long": [1] * 10_001}
     with pytest.raises(ExprError) as caught:
         evaluate(text, env)
     assert fragment in str(caught.value)
