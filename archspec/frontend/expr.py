@@ -7,26 +7,44 @@ types: numbers, booleans, ``None``, names, ``+ - * / // %``, comparisons,
 ``and``/``or``/``not``, ``a if c else b``, lists and ``xs[i]``, and the functions ``min``,
 ``max``, ``abs`` and ``int``/``round``. Nothing else is accepted: no
 attribute access, no subscripts, no calls of anything else, no ``**`` — spec
-text never reaches ``eval``.
+text never reaches ``eval``. ``is`` and ``is not`` only test for ``None``.
+
+Every operation is checked before it runs by the rules of
+:mod:`archspec.frontend.exprcost`, so an evaluation always ends quickly.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from archspec.frontend.exprcost import (
+    CALL_RULES,
+    MAX_MAGNITUDE,
+    ExprError,
+    bounded,
+    check_arithmetic,
+    is_number,
+    order,
+    shown,
+)
+
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_MAGNITUDE",
+    "PREFIX",
+    "ExprError",
+    "evaluate",
+    "is_expression",
+    "names_in",
+    "parse",
+]
+
 PREFIX = "="
 MAX_LENGTH = 200
-MAX_MAGNITUDE = 1 << 62  # results beyond this are refused, so no value can explode
-
-
-class ExprError(ValueError):
-    """An expression that cannot be parsed or evaluated; the message says why."""
-
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -36,6 +54,18 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
 }
+_SYMBOLS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -43,9 +73,10 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
-    ast.Is: operator.is_,
+    ast.Is: operator.is_,  # parse() lets these compare with None only: identity of ints is an accident
     ast.IsNot: operator.is_not,
 }
+_ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
@@ -79,7 +110,27 @@ def parse(text: str) -> ast.expression:
             raise ExprError(f"only {', '.join(_FUNCTIONS)} may be called: {source!r}")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, bool, type(None))):
             raise ExprError(f"only numbers, true/false and None are constants: {source!r}")
+        if isinstance(node, ast.Compare):
+            _check_identity(node)
     return tree
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _check_identity(node: ast.Compare) -> None:
+    """``is`` only beside ``None``: ``x is 1000`` depends on how Python caches ints."""
+    operands = [node.left, *node.comparators]
+    for index, op in enumerate(node.ops):
+        left, right = operands[index], operands[index + 1]
+        if isinstance(op, ast.Is | ast.IsNot) and not (_is_none(left) or _is_none(right)):
+            word, equal = ("is", "==") if isinstance(op, ast.Is) else ("is not", "!=")
+            left_text, right_text = ast.unparse(left), ast.unparse(right)  # short: the source is
+            raise ExprError(
+                f"'{word}' only tests for None (x {word} None), not in {left_text} {word} {right_text}; "
+                f"to compare values write {left_text} {equal} {right_text}"
+            )
 
 
 _ALLOWED = (
@@ -114,17 +165,7 @@ def names_in(text: str) -> set[str]:
 
 def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     """The value of ``=…`` text with the names bound in ``env``."""
-    return _value(_eval(parse(text).body, env))
-
-
-def _value(result: Any) -> Any:
-    if isinstance(result, bool) or result is None:
-        return result
-    if isinstance(result, (int, float)) and abs(result) > MAX_MAGNITUDE:
-        raise ExprError(f"a value beyond ±2**62 ({type(result).__name__})")
-    if isinstance(result, float) and not math.isfinite(result):
-        raise ExprError("a value that is not finite")
-    return result
+    return bounded(_eval(parse(text).body, env))
 
 
 def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
@@ -139,31 +180,35 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
             raise ExprError(f"unknown name {node.id!r}; {known}")
         return env[node.id]
     if isinstance(node, ast.List):
-        return [_value(_eval(item, env)) for item in node.elts]
+        return [bounded(_eval(item, env)) for item in node.elts]
     if isinstance(node, ast.Subscript):
         sequence, index = _eval(node.value, env), _eval(node.slice, env)
         if not isinstance(sequence, list) or not isinstance(index, int) or isinstance(index, bool):
-            raise ExprError("only a list can be indexed, and only by an int")
+            raise ExprError(
+                f"only a list can be indexed, and only by an int: {shown(sequence)}[{shown(index)}]"
+            )
         if not -len(sequence) <= index < len(sequence):
-            raise ExprError(f"index {index} is out of range for a list of {len(sequence)}")
+            raise ExprError(f"index {shown(index)} is out of range for a list of {len(sequence)}")
         return sequence[index]
     if isinstance(node, ast.UnaryOp):
         operand = _eval(node.operand, env)
         if isinstance(node.op, ast.Not):
             return not operand
-        if not isinstance(operand, int | float):
-            raise ExprError("arithmetic works on numbers only")
+        sign = "-" if isinstance(node.op, ast.USub) else "+"
+        if not is_number(operand):
+            raise ExprError(f"arithmetic works on numbers only: {sign}{shown(operand)}")
+        operand = bounded(operand)  # negating a huge int costs its size: bound it first
         return -operand if isinstance(node.op, ast.USub) else +operand
     if isinstance(node, ast.BinOp):
-        left, right = _value(_eval(node.left, env)), _value(_eval(node.right, env))
-        if not all(isinstance(v, int | float) for v in (left, right)):
-            raise ExprError("arithmetic works on numbers only (no list or text repetition)")
+        left, right = _eval(node.left, env), _eval(node.right, env)
+        check_arithmetic(node.op, _SYMBOLS[type(node.op)], left, right)
+        written = f"{shown(left)} {_SYMBOLS[type(node.op)]} {shown(right)}"
         try:
-            return _value(_BINARY[type(node.op)](left, right))
+            return bounded(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:
-            raise ExprError("a division by zero") from None
-        except TypeError as error:
-            raise ExprError(str(error)) from None
+            raise ExprError(f"a division by zero: {written}") from None
+        except OverflowError:  # a float result too large: refused like any value beyond ±2**62
+            raise ExprError(f"a value beyond ±2**62: {written}") from None
     if isinstance(node, ast.BoolOp):
         values = (_eval(v, env) for v in node.values)
         return all(values) if isinstance(node.op, ast.And) else any(values)
@@ -171,7 +216,12 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         left = _eval(node.left, env)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = _eval(right_node, env)
-            if not _COMPARE[type(op)](left, right):
+            compare = _COMPARE[type(op)]
+            if isinstance(op, _ORDERS):
+                holds = order(compare, _SYMBOLS[type(op)], left, right)
+            else:
+                holds = compare(left, right)
+            if not holds:
                 return False
             left = right
         return True
@@ -179,11 +229,14 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         return _eval(node.body if _eval(node.test, env) else node.orelse, env)
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
-        args = [_value(_eval(a, env)) for a in node.args]
+        name = node.func.id
+        args = [bounded(_eval(a, env)) for a in node.args]
+        CALL_RULES[name](args)
         try:
-            return _value(_FUNCTIONS[node.func.id](*args))
-        except (TypeError, ValueError) as error:
-            raise ExprError(f"{node.func.id}(): {error}") from None
+            return bounded(_FUNCTIONS[name](*args))
+        except (TypeError, ValueError, OverflowError) as error:
+            written = ", ".join(shown(a) for a in args)
+            raise ExprError(f"{name}({written}): {error}") from None
     raise ExprError(f"{type(node).__name__} is not allowed")  # unreachable after parse()
 
 
