@@ -96,9 +96,9 @@ def build(p: ConvParams, x: TensorShape) -> ModuleCall:
         p.in_channels or x.channels,
         p.out_channels,
         kernel_size=torch_size(p.kernel_size, n),
-        stride=unless(torch_size(p.stride, n), 1),
-        padding=unless(padding, 0),
-        dilation=unless(torch_size(p.dilation, n), 1),
+        stride=unless(torch_size(p.stride, n), 1, axes=n),
+        padding=unless(padding, 0, axes=n),
+        dilation=unless(torch_size(p.dilation, n), 1, axes=n),
         groups=unless(p.groups, 1),
         bias=unless(p.bias, True),
     )

@@ -29,6 +29,8 @@ def normalized_shape(p: LayerNormParams, x: TensorShape) -> tuple[int, ...]:
         count <= x.rank,
         f"layernorm over {count} dims, but the input {x} has {x.rank} after the batch",
         field="dims",
+        code="E305",
+        hint=f"use dims: {x.rank} or fewer",
     )
     dims = x.dims[x.rank - count :]
     for dim in dims:

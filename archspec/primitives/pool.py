@@ -79,9 +79,9 @@ def build_window_pool(p: AvgPoolParams, x: TensorShape) -> ModuleCall:
     return call(
         f"{'Max' if isinstance(p, MaxPoolParams) else 'Avg'}Pool{n}d",
         torch_size(p.kernel_size, n),
-        stride=unless(torch_size(p.stride, n), None),
-        padding=unless(torch_size(p.padding, n), 0),
-        dilation=unless(dilation, 1),
+        stride=unless(torch_size(p.stride, n), None, axes=n),
+        padding=unless(torch_size(p.padding, n), 0, axes=n),
+        dilation=unless(dilation, 1, axes=n),
         ceil_mode=unless(p.ceil_mode, False),
     )
 

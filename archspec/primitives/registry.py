@@ -73,17 +73,23 @@ class Omittable:
 
     value: Any
     default: Any
+    axes: int | None = None
 
     @property
     def omitted(self) -> bool:
         value, default = self.value, self.default
-        return value == default or (isinstance(value, tuple) and all(v == default for v in value))
+        if not isinstance(value, tuple):
+            return value == default
+        # One entry per axis, all the default: torch's default. A tuple of another length is
+        # kept, so that PyTorch sees (and refuses) what the spec wrote.
+        right_length = self.axes is None or len(value) == self.axes
+        return right_length and all(v == default for v in value)
 
 
-def unless(value: Any, default: Any) -> Omittable:
+def unless(value: Any, default: Any, axes: int | None = None) -> Omittable:
     """``value`` as a keyword argument, left out where it equals torch's ``default``
-    (on every axis, for a tuple)."""
-    return Omittable(value, default)
+    (on each of ``axes`` axes, for a tuple)."""
+    return Omittable(value, default, axes)
 
 
 def call(cls: str, *args: Any, **kwargs: Any) -> ModuleCall:
@@ -263,9 +269,10 @@ def register(primitive: Primitive) -> Primitive:
     for cls in primitive.classes:
         if not cls.isidentifier() or keyword.iskeyword(cls) or cls.startswith("_"):
             raise PrimitiveError(f"primitive {name!r}: {cls!r} is not a class name")
-    if "torch" in sys.modules:  # checked now where it costs nothing; else at the first build
+    nn = getattr(sys.modules.get("torch"), "nn", None)
+    if nn is not None:  # torch already imported: checked now, where it costs nothing; else at the first build
         for cls in primitive.classes:
-            check_class(name, cls, sys.modules["torch"].nn)
+            check_class(name, cls, nn)
     _TABLE[name] = primitive
     return primitive
 

@@ -39,4 +39,6 @@ def test_layernorm_over_a_symbolic_dim_is_refused_with_a_hint() -> None:
 
 
 def test_layernorm_over_more_dims_than_the_input_has() -> None:
-    expect_rejection(layers_spec([{"layernorm": {"dims": 3}}], (4, 5)), numbers=[3], field="dims")
+    expect_rejection(
+        layers_spec([{"layernorm": {"dims": 3}}], (4, 5)), numbers=[3], field="dims", code="E305"
+    )
