@@ -33,7 +33,15 @@ from typing import Any
 import yaml
 
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
-from archspec.frontend.text import decode, kind_of, refuse_characters, short, surprise, utf8_size
+from archspec.frontend.text import (
+    character_diagnostic,
+    decode,
+    forbidden_character,
+    kind_of,
+    refuse_characters,
+    surprise,
+    utf8_size,
+)
 from archspec.limits import Limits
 
 try:  # the C parser is much faster; the pure-Python one behaves the same
@@ -145,7 +153,7 @@ class _Composer:
         return value
 
     def alias(self, event: Any) -> Any:
-        name = short(event.anchor)
+        name = abridge(event.anchor, quote=False)
         if event.anchor in self.open_anchors:
             raise self.fail(
                 "E100",
@@ -161,6 +169,9 @@ class _Composer:
 
     def scalar(self, event: Any, path: KeyPath | None) -> Any:
         """The value of a scalar at ``path`` (None for a mapping key)."""
+        char = forbidden_character(event.value)  # decoded: a quoted "\u202e" or "\e" is caught here
+        if char is not None:
+            raise SpecError([character_diagnostic(char, self.span(event.start_mark), in_value=True)])
         tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag in (_TAG + "str", _TAG + "value", _TAG + "merge"):
             return event.value  # '=' and '<<' as values are text (an '=' starts an expression)
@@ -178,7 +189,7 @@ class _Composer:
                 "E104",
                 f"YAML 1.1 reads {abridge(text)} as {reading}",
                 event.start_mark,
-                hint=f"quote it ('{short(text)}') if you mean the text; {fix}",
+                hint=f"quote it ({abridge(text)}) if you mean the text; {fix}",
             )
         node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
         try:
@@ -235,7 +246,7 @@ class _Composer:
                     f"a mapping key must be a string; YAML 1.1 reads {abridge(key_event.value)} as "
                     f"{kind_of(key, article=True)}",
                     key_event.start_mark,
-                    hint=f"quote it ('{short(key_event.value)}': …) if you mean it as a name",
+                    hint=f"quote it ({abridge(key_event.value)}: …) if you mean it as a name",
                 )
             if key in value:
                 first = self.map.keys[(*path, key)]
@@ -318,7 +329,8 @@ def load_text(
             raise SpecError(
                 [Diagnostic("E402", f"nesting is deeper than {limits.max_depth} levels", span)]
             ) from None
-        raise SpecError([Diagnostic("E100", f"invalid YAML: {abridge(problem, 200)[1:-1]}", span)]) from None
+        message = f"invalid YAML: {abridge(problem, 200, quote=False)}"
+        raise SpecError([Diagnostic("E100", message, span)]) from None
     except (yaml.YAMLError, RecursionError, ValueError, MemoryError) as exc:
         message = abridge(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
         raise SpecError([Diagnostic("E100", f"invalid YAML: {message}", Span(file, 1, 1))]) from None
