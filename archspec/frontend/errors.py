@@ -193,3 +193,17 @@ def _value_at(data: Any, path: KeyPath) -> Any:
 def _field_help(model: type[BaseModel], name: str) -> str | None:
     info = model.model_fields.get(name)
     return info.description if info is not None else None
+
+
+def input_reason(error: ValidationError) -> str:
+    """Why a list of input dims is invalid, in plain words (pydantic's text ends in a URL)."""
+    items = error.errors(include_url=False)
+    for item in items:
+        if item["type"] in ("too_short", "too_long", "list_type"):
+            return "give 1 to 4 dims after the batch"
+        if item["type"] == "value_error":  # a name rule: the batch symbol, a keyword, a dunder
+            return str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "string_too_long":
+            return f"a symbol name is at most {item.get('ctx', {}).get('max_length')} characters"
+    value = items[0].get("input") if items else None
+    return f"dims must be positive ints or symbol names, got {abridge(value)}"
