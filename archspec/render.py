@@ -168,7 +168,11 @@ def render_github(diagnostic: Diagnostic) -> str:
     span = diagnostic.span
     properties = []
     if span is not None:
-        properties += [f"file={_escape_property(span.file)}", f"line={span.line}", f"col={span.column}"]
+        properties += [
+            f"file={_escape_property(escape_controls(span.file))}",
+            f"line={span.line}",
+            f"col={span.column}",
+        ]
     properties.append(f"title={_escape_property(diagnostic.code)}")
     layer = f"layer {diagnostic.path}: " if diagnostic.path else ""
     message = f"{layer}{diagnostic.message}"
