@@ -59,9 +59,13 @@ def parse_input(text: str) -> list[int | str]:
 
 def _count(text: str) -> int:
     """An argparse type: an int >= 0 (argparse reports the error and exits with 2)."""
-    if not (text.isascii() and text.strip().lstrip("+-").isdigit()) or int(text) < 0:
+    try:
+        value = int(text)
+    except ValueError:  # not an int, or one of more than 4,300 digits
+        value = -1
+    if value < 0:
         raise argparse.ArgumentTypeError(f"expected an int >= 0, got {abridge(text)}")
-    return int(text)
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
