@@ -17,7 +17,8 @@ composes plain Python data itself, so that it can:
   and ``on:`` are booleans), non-finite floats and integers beyond 64 bits,
   from the raw scalar text, and keep the text of ``yes``/``off`` values for
   the hint of a later type error;
-- refuse control characters and bidirectional overrides anywhere in the file.
+- refuse control characters and bidirectional overrides anywhere in the file,
+  and in every decoded key and value (a quoted "\\e" or "\\u202e" escape).
 
 Only :class:`~archspec.diagnostics.SpecError` leaves this module.
 See docs/security.md for the threat model and the budgets.
