@@ -61,19 +61,15 @@ def _as_spec(spec_or_path: SpecLike, limits: Limits | None = None) -> Spec:
 
 
 def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
+    from archspec.frontend.errors import input_reason
+
     try:
         return tuple(TypeAdapter(InputDims).validate_python(list(dims), strict=True))
     except (ValidationError, TypeError) as exc:
-        message = str(exc).splitlines()[-1].strip() if isinstance(exc, ValidationError) else str(exc)
+        reason = input_reason(exc) if isinstance(exc, ValidationError) else str(exc)
+        given = abridge(list(dims) if isinstance(dims, list | tuple) else dims)
         raise SpecError(
-            [
-                Diagnostic(
-                    "E200",
-                    f"input [{', '.join(abridge(d) for d in dims)}] is not valid: {message}",
-                    None,
-                    "input",
-                )
-            ]
+            [Diagnostic("E200", f"input {given} is not valid: {reason}", None, "input")]
         ) from None
 
 

@@ -9,21 +9,25 @@ the compile report by :mod:`archspec.report`.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from typing import TextIO
 
+from archspec import _input_override
 from archspec import compile as compile_graph
 from archspec import load as load_spec
 from archspec import validate as validate_file
 from archspec.compiler.graph import Graph
-from archspec.diagnostics import SpecError
+from archspec.diagnostics import SpecError, abridge
 from archspec.output import OutputError, input_files, write_output
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
 # compile's --format: the report's form (text, json, markdown), which also sets the
 # form of errors (text, json; markdown: text); github: a text report, errors as annotations.
 COMPILE_FORMATS = ("text", "json", "markdown", "github")
@@ -34,16 +38,34 @@ class UsageError(Exception):
 
 
 def parse_input(text: str) -> list[int | str]:
-    """``1x96x96``, ``1xHxW`` or ``1,H,W``: ints stay ints, names become symbols."""
+    """``1x96x96``, ``1xHxW`` or ``1,H,W``: ints stay ints, names become symbols.
+
+    The dims are checked here by the rules of a spec's ``input``, so that a bad
+    one is a usage error (exit 2) with the reason, not an invalid spec."""
     parts = text.split(",") if "," in text else text.split("x")
     dims: list[int | str] = []
     for part in (p.strip() for p in parts):
         if not part:
-            raise UsageError(f"--input {text!r}: an empty dim; write e.g. 1x96x96 or 1,H,W")
+            raise UsageError(f"--input {abridge(text)}: an empty dim; write e.g. 1x96x96 or 1,H,W")
         if not part.isascii() or not (part.isdigit() or part.isidentifier()):
-            raise UsageError(f"--input {text!r}: {part!r} is neither a size nor a symbol name")
+            raise UsageError(f"--input {abridge(text)}: {abridge(part)} is neither a size nor a symbol name")
         dims.append(int(part) if part.isdigit() else part)
+    try:
+        _input_override(dims)
+    except SpecError as error:
+        raise UsageError(f"--input {abridge(text)}: {error.diagnostics[0].message}") from None
     return dims
+
+
+def _count(text: str) -> int:
+    """An argparse type: an int >= 0 (argparse reports the error and exits with 2)."""
+    try:
+        value = int(text)
+    except ValueError:  # not an int, or one of more than 4,300 digits
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an int >= 0, got {abridge(text)}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         help="override the input dims after the batch: 1x96x96, 1xHxW or 1,H,W",
     )
     compile_cmd.add_argument(
-        "--depth", type=int, metavar="D", help="show layers nested at most D levels deep (0: top level)"
+        "--depth", type=_count, metavar="D", help="show layers nested at most D levels deep (0: top level)"
     )
     compile_cmd.add_argument(
         "-o",
@@ -95,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         help="input dims to run at, e.g. 1x64x64 1x97x80 (default: the spec's input, the smallest "
         "valid size and a few random valid sizes)",
     )
-    check_cmd.add_argument("--samples", type=int, default=3, help="how many random valid sizes (3)")
+    check_cmd.add_argument("--samples", type=_count, default=3, help="how many random valid sizes (3)")
     schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
     schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     diagram_cmd = commands.add_parser(
@@ -109,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         "--input", metavar="DIMS", help="override the input dims after the batch, as for compile"
     )
     diagram_cmd.add_argument(
-        "--depth", type=int, metavar="D", help="draw groups and blocks nested deeper than D as one box"
+        "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
     return parser
 
@@ -119,7 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse prints its own usage message
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
-    return run(args, sys.stdout, sys.stderr)
+    try:
+        # No stdout or stderr at all (``1>&-``): the output has nowhere to go.
+        return run(args, sys.stdout or io.StringIO(), sys.stderr or io.StringIO())
+    except BrokenPipeError:
+        # The reader left (``archspec schema | head``): stop quietly, as Unix tools do.
+        # stdout now points at devnull, so the flush at exit has nowhere to fail.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # stdout is no file (a test's capture)
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -116,11 +116,29 @@ def check(condition: bool, message: str, **kwargs: str) -> None:
         raise RuleError(message, **kwargs)
 
 
-def abridge(value: object, limit: int = 40) -> str:
-    """``repr`` of a value, cut so that a huge int or string never floods a message."""
-    if isinstance(value, int) and value.bit_length() > 256:  # repr of a 5,000-digit int raises
+ABRIDGE_LIMIT = 40
+"""The default length of a value shown in a message (the escaped text, before the count)."""
+
+
+def abridge(value: object, limit: int = ABRIDGE_LIMIT, *, quote: bool = True) -> str:
+    """A value as a message shows it: escaped, and cut so that it never floods the message.
+
+    Every character outside printable ASCII is escaped (``\\n``, ``\\x1b``,
+    ``\\u202e``, ``\\uff52``), so that a control character cannot forge a line
+    or drive the terminal, a bidi override cannot reorder the text, and a
+    full-width look-alike shows as what it is. ``quote=False`` leaves out the
+    quotes around a string (for a name or a path inside a sentence). A huge
+    int is never converted (``str`` of one past Python's digit limit raises).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         return f"an int of {value.bit_length()} bits"
-    text = repr(value)
+    if isinstance(value, str) and not quote:
+        text = "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in value)
+    else:
+        try:
+            text = ascii(value)
+        except ValueError:  # a huge int inside a list: ascii() of it raises
+            return f"<{type(value).__name__} holding a huge int>"
     if len(text) <= limit:
         return text
     return f"{text[: limit // 2]}…{text[-limit // 4 :]} ({len(text)} chars)"

@@ -72,6 +72,21 @@ def _read_lines(file: str) -> list[str] | None:
     return split_lines(raw.decode("utf-8-sig", errors="replace"))
 
 
+def escape_controls(text: str) -> str:
+    """``text`` with every character that is not printable escaped (``\\x1b``,
+    ``\\u202e``, ``\\n``): nothing written to a terminal can move the cursor,
+    change colours or reorder what follows."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def one_line(text: str) -> str:
+    """Free text (a description) for one line: whitespace runs become a space, the rest as
+    :func:`escape_controls`."""
+    return escape_controls(" ".join(text.split()))
+
+
 def _printable(char: str) -> str:
     """The character, or U+FFFD for a control or format character (no terminal escapes)."""
     if char == "\t":
@@ -109,6 +124,9 @@ def snippet(line: str, column: int) -> tuple[str, str]:
 def render_text(diagnostic: Diagnostic, sources: SourceLines | None = None) -> str:
     """``file:line:col: error[CODE]: layer PATH: message``, the source line and caret, the hint."""
     first, _, hint = diagnostic.render().partition("\n")
+    # Messages escape the spec text they quote; this also covers a file name and any
+    # text a caller put in a Diagnostic.
+    first, hint = escape_controls(first), "\n".join(escape_controls(line) for line in hint.splitlines())
     lines = [first]
     span = diagnostic.span
     source = sources.line(span.file, span.line) if sources is not None and span is not None else None
@@ -150,12 +168,17 @@ def render_github(diagnostic: Diagnostic) -> str:
     span = diagnostic.span
     properties = []
     if span is not None:
-        properties += [f"file={_escape_property(span.file)}", f"line={span.line}", f"col={span.column}"]
+        properties += [
+            f"file={_escape_property(escape_controls(span.file))}",
+            f"line={span.line}",
+            f"col={span.column}",
+        ]
     properties.append(f"title={_escape_property(diagnostic.code)}")
     layer = f"layer {diagnostic.path}: " if diagnostic.path else ""
     message = f"{layer}{diagnostic.message}"
     if diagnostic.hint:
         message += f"\nhint: {diagnostic.hint}"
+    message = "\n".join(escape_controls(line) for line in message.split("\n"))  # %0A: lines of the annotation
     return f"::error {','.join(properties)}::{_escape_data(message)}"
 
 

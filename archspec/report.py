@@ -23,6 +23,7 @@ from typing import Any
 
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.primitives.registry import lookup
+from archspec.render import escape_controls, one_line
 from archspec.shapes.dims import format_dim, is_concrete, product, total
 
 FORMATS = ("text", "json", "markdown")
@@ -137,11 +138,11 @@ def text_report(graph: Graph, depth: int | None = None) -> str:
     formulas = [False, False, False, False, not is_concrete(graph.num_macs), bool(graph.input.symbols)]
     right = [i >= 3 and not formulas[i] for i in range(len(header))]
     spec = graph.spec
-    lines = [f"{spec.name}: {spec.description}" if spec.description else spec.name, ""]
+    lines = [f"{spec.name}: {one_line(spec.description)}" if spec.description else spec.name, ""]
     for r in [header, *table]:
         # Numbers line up on the right; a column with a formula reads from the left.
         cells = [r[i].rjust(widths[i]) if right[i] else r[i].ljust(widths[i]) for i in range(len(r))]
-        lines.append("  ".join(cells).rstrip())
+        lines.append(escape_controls("  ".join(cells).rstrip()))
     lines += ["", *summary(graph), "", *LEGEND]
     return "\n".join(lines) + "\n"
 
@@ -205,8 +206,10 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
 
 
 def _cell(text: str) -> str:
-    """Free text in a Markdown table cell or list: no table breaks, no emphasis from * or _."""
-    for char in "\\|*_":
+    """Free text in a Markdown table cell or list: one line, no table breaks, no emphasis
+    from * or _, no HTML, links or code spans; control and bidi characters escaped."""
+    text = one_line(text)
+    for char in "\\|*_<[`":
         text = text.replace(char, "\\" + char)
     return text
 

@@ -101,3 +101,71 @@ def test_a_huge_int_in_a_message_is_abridged() -> None:
     from archspec.diagnostics import abridge
 
     assert abridge(10**5000) == f"an int of {(10**5000).bit_length()} bits"
+
+
+PYDANTIC_NAMES = ["_x", "model_dump", "model_validate", "model_config", "json", "__x"]
+
+
+@pytest.mark.parametrize("name", PYDANTIC_NAMES)
+@pytest.mark.parametrize("command", ["validate", "compile-o"])
+def test_a_block_parameter_pydantic_cannot_hold_is_e207(name, command, tmp_path, capsys) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        f"name: net\ninput: [1, 8, 8]\nblocks:\n  b:\n    params: {{{name}: int}}\n"
+        f"    layers: [relu]\nlayers:\n  - b: {{{name}: 1}}\n"
+    )
+    out = tmp_path / "model.py"
+    argv = ["validate", str(spec)] if command == "validate" else ["compile", str(spec), "-o", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{spec}:5:14: error[E207]: block b: a parameter cannot be called '{name}'" in err
+    assert "pydantic model" in err and "hint: rename it, e.g. '" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("dims", "reason"),
+    [
+        ("0x8x8", "dims must be positive ints or symbol names, got 0"),
+        ("1xNxN", "'N' is the batch symbol"),
+        ("1x__import__x8", "'__import__' is a dunder name"),
+        ("1xclassx8", "'class' is a Python keyword"),
+        ("1x2x3x4x5", "give 1 to 4 dims after the batch"),
+        ("1x" + "H" * 65, "a symbol name is at most 64 characters"),
+    ],
+)
+@pytest.mark.parametrize("command", ["compile", "diagram"])
+def test_a_bad_input_override_is_a_usage_error_with_the_reason(dims, reason, command, capsys) -> None:
+    assert main([command, "specs/lenet_bn.yaml", "--input", dims]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("archspec: error: --input '") and reason in err
+    assert "pydantic" not in err and "http" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compile", "specs/lenet_bn.yaml", "--depth", "-5"],
+        ["diagram", "specs/lenet_bn.yaml", "--depth", "-1"],
+        ["check", "specs/lenet_bn.yaml", "--samples", "-5"],
+        ["compile", "specs/lenet_bn.yaml", "--depth", "x"],
+        ["check", "specs/lenet_bn.yaml", "--sizes", "0x8x8"],
+    ],
+)
+def test_negative_counts_are_usage_errors(argv, capsys) -> None:
+    assert main(argv) == 2
+    assert "expected an int >= 0" in capsys.readouterr().err or argv[2] == "--sizes"
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m archspec schema | head -c 10", shell=True, capture_output=True, text=True
+    )
+    assert done.stdout == '{\n  "$sche' and done.stderr == ""
+    # The reader gone before the first write: the write fails for certain.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archspec", "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait() == 141 and err == b""

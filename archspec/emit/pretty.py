@@ -57,10 +57,36 @@ class Pair:
 Node = Raw | Seq | Call | Pair
 
 
+_STRING_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _string_literal(value: str) -> str:
+    """A Python string literal that reads back as ``value``, on one line of plain text.
+
+    Every character that is not printable (controls, NUL, bidi overrides,
+    zero-width and line-separator characters) is written as an escape, so the
+    source shows what the string holds ("Trojan Source"). The quotes are the
+    ones ruff format picks: double, unless that needs more escapes.
+    """
+    quote = "'" if value.count('"') > value.count("'") else '"'
+    out = []
+    for char in value:
+        if char in _STRING_ESCAPES or char == quote:
+            out.append(_STRING_ESCAPES.get(char, "\\" + char))
+        elif char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+            )
+    return quote + "".join(out) + quote
+
+
 def literal(value: object) -> str:
     """A Python literal for an int, float, bool, None, str or tuple of them."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _string_literal(value)
     if isinstance(value, tuple):
         inner = ", ".join(literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"

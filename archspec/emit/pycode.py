@@ -13,8 +13,14 @@ from archspec.primitives.registry import ARCHSPEC_CLASSES, ModuleCall
 
 
 def docstring_text(text: str) -> str:
-    """Text safe inside a triple-quoted docstring, on one line (no quote can close it)."""
-    return " ".join(text.replace("\\", "/").replace('"', "'").split())
+    """Text safe inside a triple-quoted docstring, on one line (no quote can close it).
+
+    Whitespace of any kind (newlines, tabs, U+2028) becomes one space; any
+    other character that is not printable (NUL, ESC, a bidi override) is
+    written as ``U+202E``, so that the source shows what the text held.
+    """
+    words = text.replace("\\", "/").replace('"', "'").split()
+    return "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in " ".join(words))
 
 
 def docstring_lines(text: str, indent: int, first: str = "", rest: tuple[str, ...] = ()) -> list[str]:

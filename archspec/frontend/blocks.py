@@ -173,6 +173,25 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
                     "E207", f"block {name}: a parameter cannot be called '{param}': {RESERVED[param]}", where
                 )
             )
+        elif param.startswith("_") or hasattr(LayerParams, param):
+            # The arguments are a pydantic model: it refuses a leading underscore and a
+            # field that shadows one of its own attributes (model_dump, model_config, json).
+            why = (
+                "which takes no name starting with '_'"
+                if param.startswith("_")
+                else "and this is one of its attributes"
+            )
+            rename = param.lstrip("_") or "param"
+            rename += "_" * (rename in RESERVED or hasattr(LayerParams, rename) or rename in decl.params)
+            problems.append(
+                Diagnostic(
+                    "E207",
+                    f"block {name}: a parameter cannot be called '{param}': a call's arguments are a "
+                    f"pydantic model, {why}",
+                    where,
+                    hint=f"rename it, e.g. '{rename}'",
+                )
+            )
         elif isinstance(item, ParamDecl) and "default" in item.model_fields_set and item.default is not None:
             try:
                 TypeAdapter(_ANNOTATIONS[item.type]).validate_python(item.default, strict=True)

@@ -5,7 +5,7 @@ members (``('kernel_size', 'int')``); this module walks the loc along the real
 data to find the key path, merges the per-member messages of one value, and
 looks the path up in the source map.
 
-Spec text in a message is shown escaped (:func:`shown`, :func:`printable`):
+Spec text in a message is shown escaped and cut (:func:`~archspec.diagnostics.abridge`):
 a bidi override or a full-width look-alike in a name appears as ``\\u202e`` or
 ``\\uff52``, never as itself, and a newline cannot forge a diagnostic line.
 """
@@ -19,32 +19,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.diagnostics import Diagnostic
+from archspec.diagnostics import Diagnostic, abridge
 from archspec.frontend.loader import KeyPath, SourceMap
 from archspec.frontend.text import escaped
 
-
-def shown(value: object, limit: int = 40) -> str:
-    """A value for a message: its ``ascii()`` (non-ASCII escaped), cut to ``limit``.
-
-    Unlike ``repr``, a huge int never raises here (``str`` of an int past
-    Python's digit limit does) and is never printed in full.
-    """
-    try:
-        text = ascii(value)
-    except ValueError:  # an int (maybe inside a list) past sys.get_int_max_str_digits()
-        bits = f" of {value.bit_length()} bits" if isinstance(value, int) else ""
-        return f"<{type(value).__name__}{bits}>"
-    if len(text) <= limit:
-        return text
-    return f"{text[: limit // 2]}…{text[-limit // 4 :]} ({len(text)} chars)"
-
-
-def printable(text: str) -> str:
-    """``text`` with every character outside printable ASCII escaped (``\\n``, ``\\u202e``)."""
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in text)
+# A layer path or a field path is names (each at most NAME_LIMIT characters) joined
+# by dots; a longer one (a name that was refused for its length) is cut.
+_PATH_LIMIT = 160
 
 
 def _non_ascii(value: object) -> str:
@@ -92,7 +73,7 @@ def validation_diagnostics(
     """One diagnostic per bad value of ``data`` (validated against ``model``)."""
     merged: dict[KeyPath, list[str]] = {}
     found: list[Diagnostic] = []
-    layer_path = printable(layer_path)
+    layer_path = abridge(layer_path, _PATH_LIMIT, quote=False)
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         kind = item["type"]
@@ -101,7 +82,7 @@ def validation_diagnostics(
             found.append(
                 Diagnostic(
                     "E201",
-                    f"unknown key {shown(key)} for {what}",
+                    f"unknown key {abridge(key)} for {what}",
                     source.span((*base, *loc), key=True),
                     layer_path,
                     did_you_mean(key, model.model_fields) or f"{what} takes: {', '.join(model.model_fields)}",
@@ -124,12 +105,12 @@ def validation_diagnostics(
                 merged[path].append(message)
     for path, messages in merged.items():
         value = _value_at(data, path)
-        field = printable(".".join(str(p) for p in path)) or what
+        field = abridge(".".join(str(p) for p in path), _PATH_LIMIT, quote=False) or what
         reading = source.readings.get((*base, *path))
         found.append(
             Diagnostic(
                 "E200",
-                f"{field}: {', or '.join(messages)}; got {shown(value)}{_non_ascii(value)}",
+                f"{field}: {', or '.join(messages)}; got {abridge(value)}{_non_ascii(value)}",
                 source.span((*base, *path)),
                 layer_path,
                 _reading_hint(reading, value)
@@ -212,3 +193,17 @@ def _value_at(data: Any, path: KeyPath) -> Any:
 def _field_help(model: type[BaseModel], name: str) -> str | None:
     info = model.model_fields.get(name)
     return info.description if info is not None else None
+
+
+def input_reason(error: ValidationError) -> str:
+    """Why a list of input dims is invalid, in plain words (pydantic's text ends in a URL)."""
+    items = error.errors(include_url=False)
+    for item in items:
+        if item["type"] in ("too_short", "too_long", "list_type"):
+            return "give 1 to 4 dims after the batch"
+        if item["type"] == "value_error":  # a name rule: the batch symbol, a keyword, a dunder
+            return str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "string_too_long":
+            return f"a symbol name is at most {item.get('ctx', {}).get('max_length')} characters"
+    value = items[0].get("input") if items else None
+    return f"dims must be positive ints or symbol names, got {abridge(value)}"

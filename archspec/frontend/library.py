@@ -24,6 +24,7 @@ from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind, LayerParser
 from archspec.frontend.loader import SourceMap, load_text
 from archspec.frontend.paths import PathError, check_regular, import_root, read_regular, resolved, spec_file
+from archspec.frontend.types import NAME_LIMIT
 from archspec.limits import Limits
 
 PRELUDE_FILE = "<archspec prelude>"
@@ -132,6 +133,16 @@ def _add_blocks(
                     "E207",
                     f"a block name must be an identifier, got {abridge(name)}",
                     source.span(base, key=True),
+                )
+            )
+            continue
+        if len(name) > NAME_LIMIT:  # it would be echoed in messages and become a class name
+            problems.append(
+                Diagnostic(
+                    "E207",
+                    f"a block name is at most {NAME_LIMIT} characters, got {abridge(name)}",
+                    source.span(base, key=True),
+                    hint="use a shorter name",
                 )
             )
             continue

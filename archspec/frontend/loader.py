@@ -17,7 +17,8 @@ composes plain Python data itself, so that it can:
   and ``on:`` are booleans), non-finite floats and integers beyond 64 bits,
   from the raw scalar text, and keep the text of ``yes``/``off`` values for
   the hint of a later type error;
-- refuse control characters and bidirectional overrides anywhere in the file.
+- refuse control characters and bidirectional overrides anywhere in the file,
+  and in every decoded key and value (a quoted "\\e" or "\\u202e" escape).
 
 Only :class:`~archspec.diagnostics.SpecError` leaves this module.
 See docs/security.md for the threat model and the budgets.
@@ -34,7 +35,15 @@ import yaml
 
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.paths import PathError, read_regular
-from archspec.frontend.text import decode, kind_of, refuse_characters, short, surprise, utf8_size
+from archspec.frontend.text import (
+    character_diagnostic,
+    decode,
+    forbidden_character,
+    kind_of,
+    refuse_characters,
+    surprise,
+    utf8_size,
+)
 from archspec.limits import Limits
 
 try:  # the C parser is much faster; the pure-Python one behaves the same
@@ -146,7 +155,7 @@ class _Composer:
         return value
 
     def alias(self, event: Any) -> Any:
-        name = short(event.anchor)
+        name = abridge(event.anchor, quote=False)
         if event.anchor in self.open_anchors:
             raise self.fail(
                 "E100",
@@ -162,6 +171,9 @@ class _Composer:
 
     def scalar(self, event: Any, path: KeyPath | None) -> Any:
         """The value of a scalar at ``path`` (None for a mapping key)."""
+        char = forbidden_character(event.value)  # decoded: a quoted "\u202e" or "\e" is caught here
+        if char is not None:
+            raise SpecError([character_diagnostic(char, self.span(event.start_mark), in_value=True)])
         tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag in (_TAG + "str", _TAG + "value", _TAG + "merge"):
             return event.value  # '=' and '<<' as values are text (an '=' starts an expression)
@@ -179,7 +191,7 @@ class _Composer:
                 "E104",
                 f"YAML 1.1 reads {abridge(text)} as {reading}",
                 event.start_mark,
-                hint=f"quote it ('{short(text)}') if you mean the text; {fix}",
+                hint=f"quote it ({abridge(text)}) if you mean the text; {fix}",
             )
         node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
         try:
@@ -236,7 +248,7 @@ class _Composer:
                     f"a mapping key must be a string; YAML 1.1 reads {abridge(key_event.value)} as "
                     f"{kind_of(key, article=True)}",
                     key_event.start_mark,
-                    hint=f"quote it ('{short(key_event.value)}': …) if you mean it as a name",
+                    hint=f"quote it ({abridge(key_event.value)}: …) if you mean it as a name",
                 )
             if key in value:
                 first = self.map.keys[(*path, key)]
@@ -319,7 +331,8 @@ def load_text(
             raise SpecError(
                 [Diagnostic("E402", f"nesting is deeper than {limits.max_depth} levels", span)]
             ) from None
-        raise SpecError([Diagnostic("E100", f"invalid YAML: {abridge(problem, 200)[1:-1]}", span)]) from None
+        message = f"invalid YAML: {abridge(problem, 200, quote=False)}"
+        raise SpecError([Diagnostic("E100", message, span)]) from None
     except (yaml.YAMLError, RecursionError, ValueError, MemoryError) as exc:
         message = abridge(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
         raise SpecError([Diagnostic("E100", f"invalid YAML: {message}", Span(file, 1, 1))]) from None

@@ -42,30 +42,42 @@ def position(text: str, index: int) -> tuple[int, int]:
     return line, index - start + 1
 
 
+def forbidden_character(text: str) -> str | None:
+    """The first character of ``text`` that a spec cannot hold, or None."""
+    found = _FORBIDDEN_CHARACTER.search(text)
+    return None if found is None else found.group()
+
+
+def character_diagnostic(char: str, span: Span, *, in_value: bool = False) -> Diagnostic:
+    """E106 for ``char``; ``in_value``: it was written as a YAML escape (``"\\u202e"``, ``"\\e"``)."""
+    bidi = "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069"
+    why = (
+        "it can make the text a reviewer sees differ from the text archspec reads"
+        if bidi
+        else "spec text holds no control characters: they would reach generated source and terminals"
+        if in_value
+        else "YAML allows no control characters or lone surrogates"
+    )
+    where = "a string holds, through a YAML escape," if in_value else "the file holds"
+    hint = (
+        "delete it; names are ASCII identifiers and text needs no direction overrides"
+        if bidi
+        else "delete it; a spec is plain text"
+    )
+    if in_value:
+        # The escape would otherwise carry the character into generated source,
+        # the terminal and Markdown, past the check on the file's characters.
+        escape = escaped(char).split()[0]
+        hint = f"remove the escape {escape} from the string; " + hint.removeprefix("delete it; ")
+    return Diagnostic("E106", f"{where} the character {escaped(char)}: {why}", span, hint=hint)
+
+
 def refuse_characters(text: str, file: str) -> None:
     found = _FORBIDDEN_CHARACTER.search(text)
     if found is None:
         return
     line, column = position(text, found.start())
-    char = found.group()
-    bidi = "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069"
-    why = (
-        "it can make the text a reviewer sees differ from the text archspec reads"
-        if bidi
-        else "YAML allows no control characters or lone surrogates"
-    )
-    raise SpecError(
-        [
-            Diagnostic(
-                "E106",
-                f"the file holds the character {escaped(char)}: {why}",
-                Span(file, line, column),
-                hint="delete it; names are ASCII identifiers and text needs no direction overrides"
-                if bidi
-                else "delete it; a spec is plain text",
-            )
-        ]
-    )
+    raise SpecError([character_diagnostic(found.group(), Span(file, line, column))])
 
 
 def wide_encoding(raw: bytes) -> str | None:
@@ -139,11 +151,6 @@ def surprise(tag: str, text: str) -> tuple[str, str] | None:
     if tag == TAG + "timestamp":
         return "a date", "a spec holds no dates"
     return None
-
-
-def short(text: str, limit: int = 24) -> str:
-    """Raw YAML text for a message, cut to ``limit`` characters."""
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def utf8_size(text: str) -> int:

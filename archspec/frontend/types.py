@@ -115,6 +115,11 @@ MODULE_ATTRIBUTES = frozenset(
 )
 
 
+NAME_LIMIT = 64
+"""The longest name (layer, block, block parameter, spec, input symbol): no real one is longer,
+and a name is echoed in messages and written into generated source."""
+
+
 def _not_keyword(name: str) -> str:
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise ValueError(f"{name!r} is a Python keyword")
@@ -131,7 +136,7 @@ def _not_module_attribute(name: str) -> str:
 
 Identifier = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64),
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=NAME_LIMIT),
     AfterValidator(_not_keyword),
 ]
 """An ASCII Python identifier, not a keyword or a dunder: safe in emitted source."""

@@ -344,3 +344,34 @@ def test_utf16_and_utf32_are_named_with_or_without_a_bom(encoding: str) -> None:
 def test_a_stray_nul_in_utf8_is_still_a_located_character_error() -> None:
     (diagnostic,) = error_of(b"name: net\nlayers: [re\x00lu]\n").diagnostics
     assert diagnostic.code == "E106" and (diagnostic.span.line, diagnostic.span.column) == (2, 12)
+
+
+@pytest.mark.parametrize(
+    ("text", "escape", "where"),
+    [
+        ('description: "x\\u202ey"\n', "'\\u202e'", (1, 14)),
+        ('a: 1\nb: "\\e[31m"\n', "'\\x1b'", (2, 4)),
+        ('a: "nul \\0 here"\n', "'\\x00'", (1, 4)),
+        ('a: "\\x7f"\n', "'\\x7f'", (1, 4)),
+        ('a: ["ok", "\\u2066"]\n', "'\\u2066'", (1, 11)),
+        ('"key\\e": 1\n', "'\\x1b'", (1, 1)),
+        ('a:\n  "\\u202d": 1\n', "'\\u202d'", (2, 3)),
+    ],
+)
+def test_an_escape_cannot_smuggle_a_forbidden_character(
+    text: str, escape: str, where: tuple[int, int]
+) -> None:
+    """E106 applies to decoded strings too: YAML's escapes would otherwise carry them
+    into generated source, the terminal and Markdown."""
+    assert all(" " <= c <= "~" or c == "\n" for c in text)  # the raw file is clean
+    (diagnostic,) = error_of(text).diagnostics
+    assert diagnostic.code == "E106"
+    assert escape in diagnostic.message and escape in diagnostic.hint
+    assert "remove the escape" in diagnostic.hint
+    assert diagnostic.message.isascii() and diagnostic.message.isprintable()
+    assert (diagnostic.span.line, diagnostic.span.column) == where
+
+
+@pytest.mark.parametrize("text", ['a: "tab\\there"\n', 'a: "two\\nlines"\n', "a: |\n  two\n  lines\n"])
+def test_tabs_and_newlines_in_strings_are_text(text: str) -> None:
+    assert isinstance(load_text(text)[0]["a"], str)
