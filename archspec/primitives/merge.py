@@ -31,7 +31,7 @@ def infer_add(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
 
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
-    return Inferred(concat_channels(outputs, [f"branch {n}" for n in names]))
+    return Inferred(concat_channels(outputs, [f"branch {n}" for n in names], "concat"))
 
 
 def build_add(p: LayerParams, x: TensorShape) -> ModuleCall:

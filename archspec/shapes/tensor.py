@@ -127,7 +127,7 @@ def torch_size(value: int | Sequence[int] | None, spatial: int) -> int | tuple[i
     return (value[0],) * spatial if len(value) == 1 else tuple(value)
 
 
-def concat_channels(shapes: list[TensorShape], names: list[str]) -> TensorShape:
+def concat_channels(shapes: list[TensorShape], names: list[str], op: str) -> TensorShape:
     """Concatenate on the channel dim; every other dim must agree (``torch.cat(dim=1)``)."""
     from archspec.shapes.dims import dims_equal
 
@@ -139,7 +139,7 @@ def concat_channels(shapes: list[TensorShape], names: list[str]) -> TensorShape:
             raise RuleError(
                 f"cannot concatenate on channels: {names[0]} gives {first} but {name} gives {shape}"
             )
-    channels = sum(concrete_channels(s, "concat") for s in shapes)
+    channels = sum(concrete_channels(s, op) for s in shapes)
     return TensorShape((channels, *first.spatial))
 
 

@@ -47,6 +47,23 @@ def test_every_declared_class_is_a_module_class(name: str) -> None:
     assert set(resolve(primitive)) == set(primitive.classes)
 
 
+def test_no_module_outside_the_primitives_names_a_primitive() -> None:
+    """Rules about a primitive live on its object: no other module keys on its name."""
+    import ast
+
+    root = Path(archspec.__file__).parent
+    found = [
+        f"{path.relative_to(root.parent)}:{node.lineno}: {node.value!r}"
+        for path in sorted(root.rglob("*.py"))
+        if "primitives" not in path.relative_to(root).parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in primitives()
+    ]
+    assert not found, (
+        "primitive names outside archspec/primitives/ (ask the registry instead):\n" + "\n".join(found)
+    )
+
+
 def _cases() -> list[tuple[str, int, OracleCase]]:
     return [(name, i, case) for name in NAMES for i, case in enumerate(CASES.get(name, []))]
 
