@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter, ValidationError
 
+from archspec.codes import E200
 from archspec.compiler import Graph, LayerInfo, compile_spec
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend import spec as _frontend
@@ -68,9 +69,7 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
     except (ValidationError, TypeError) as exc:
         reason = input_reason(exc) if isinstance(exc, ValidationError) else str(exc)
         given = abridge(list(dims) if isinstance(dims, list | tuple) else dims)
-        raise SpecError(
-            [Diagnostic("E200", f"input {given} is not valid: {reason}", None, "input")]
-        ) from None
+        raise SpecError([Diagnostic(E200, f"input {given} is not valid: {reason}", None, "input")]) from None
 
 
 def compile(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from archspec.codes import E300
+
 
 @dataclass(frozen=True, order=True)
 class Span:
@@ -22,40 +24,6 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
-
-
-# Stable codes: the catalogue in docs/errors.md documents each one.
-CODES = {
-    "E100": "the file cannot be read or is not valid YAML",
-    "E101": "a key is given twice in one mapping",
-    "E102": "an explicit YAML tag (tags could name code; archspec refuses them all)",
-    "E103": "the document is not one YAML mapping",
-    "E104": "a plain YAML value that YAML 1.1 reads otherwise than it looks (012, 1:2, a date)",
-    "E105": "a mapping key is not a string (yes:, on:, 1:, ~:, a list)",
-    "E106": "a character a spec file cannot hold (control characters, bidi overrides)",
-    "E200": "a value has the wrong type or is out of range",
-    "E201": "an unknown key",
-    "E202": "a required key is missing",
-    "E203": "an unknown primitive",
-    "E204": "a layer is neither a primitive name nor a one-key mapping",
-    "E205": "a name is used twice in one scope",
-    "E206": "an expression cannot be parsed or evaluated",
-    "E207": "a block definition is wrong (a shadowed name, a cycle, a bad parameter)",
-    "E208": "an import cannot be resolved (missing, outside the spec's folder, a cycle)",
-    "E209": "compile -o cannot write this spec as Python (a name clash, an unsupported layout)",
-    "E300": "a shape does not fit the layer",
-    "E301": "a dimension falls below 1",
-    "E302": "a given input (in_channels, in_features, num_features) disagrees with the inferred one",
-    "E303": "a layer needs a concrete size where the input is symbolic",
-    "E304": "no size of an input symbol makes the network valid",
-    "E305": "the input has the wrong number of dims for the layer",
-    "E400": "the file is larger than the byte budget (Limits.max_bytes)",
-    "E401": "the document expands past the node budget, as alias bombs do (Limits.max_nodes)",
-    "E402": "lists and mappings nest deeper than the depth budget (Limits.max_depth)",
-    "E403": "more layers after block and repeat expansion than the budget (Limits.max_layers)",
-    "E404": "more parameters than the budget (Limits.max_params)",
-    "E405": "a tensor of one sample larger than the budget (Limits.max_activation)",
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +69,7 @@ class RuleError(Exception):
     """
 
     def __init__(
-        self, message: str, *, code: str = "E300", field: str | None = None, hint: str | None = None
+        self, message: str, *, code: str = E300, field: str | None = None, hint: str | None = None
     ) -> None:
         super().__init__(message)
         self.message = message

@@ -30,6 +30,9 @@ class Limits:
     """Total parameters, from the inferred shapes."""
     max_activation: int = 1 << 31
     """Elements of the largest tensor of one sample (batch 1), for a concrete input."""
+    max_symbolic_dims: int = 5_000
+    """Symbolic dims the shape rules compute in one inference (each costs about a
+    millisecond in sympy, against microseconds for an int)."""
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -47,4 +50,5 @@ class Limits:
             max_layers=2_000,
             max_params=200_000_000,
             max_activation=1 << 26,
+            max_symbolic_dims=1_000,
         )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from archspec.codes import E304
 from archspec.compiler.budgets import check_budgets
 from archspec.compiler.graph import Graph, LayerInfo
-from archspec.compiler.infer import InferenceStopped, expand_spec, infer_layers, input_shape
+from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_layers, input_shape
 from archspec.compiler.minsize import find_min_sizes, succeeds
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.spec import Spec
@@ -23,10 +24,10 @@ def compile_spec(
     """
     dims = spec.input if dims is None else dims
     x = input_shape(dims)
-    max_layers = (limits or Limits()).max_layers
-    nodes = expand_spec(spec, max_layers)
+    compilation = Compilation(spec, limits or Limits())
+    nodes = expand_spec(spec, compilation)
     try:
-        roots = infer_layers(spec, x, nodes, max_layers)
+        roots = infer_layers(spec, x, nodes, compilation)
     except InferenceStopped as stopped:
         raise SpecError([stopped.diagnostic]) from None
     symbols = [d for d in dims if isinstance(d, str)]
@@ -35,14 +36,14 @@ def compile_spec(
 
         def runs(sizes: dict[str, int]) -> bool:
             bound = tuple(sizes[d] if isinstance(d, str) else d for d in dims)
-            return succeeds(lambda: infer_layers(spec, input_shape(bound), nodes, max_layers))
+            return succeeds(lambda: infer_layers(spec, input_shape(bound), nodes, compilation))
 
         found = find_min_sizes(symbols, runs)
         if found is None:
             raise SpecError(
                 [
                     Diagnostic(
-                        "E304",
+                        E304,
                         f"no size of {', '.join(symbols)} up to 2**40 makes the network valid",
                         spec.source.span(("input",)),
                     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from archspec.codes import E404, E405
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, Span, SpecError
 from archspec.limits import Limits
@@ -45,7 +46,7 @@ def _params_problem(graph: Graph, limits: Limits) -> Diagnostic | None:
             total = graph.num_params
             share = f"; this {layer.kind} has {count(layer.num_params)}" if layer.own_params else ""
             return Diagnostic(
-                "E404",
+                E404,
                 f"the network has {count(total)} parameters, more than the budget of "
                 f"{count(limits.max_params)}: the total crosses it here{share}",
                 span,
@@ -60,7 +61,7 @@ def _activation_problem(graph: Graph, limits: Limits) -> Diagnostic | None:
     size = elements(graph.input)
     if size is not None and size > limits.max_activation:
         return Diagnostic(
-            "E405",
+            E405,
             f"the input {shape(graph.input)} has {count(size)} elements per sample, more than the budget "
             f"of {count(limits.max_activation)}",
             graph.spec.source.span(("input",)),
@@ -71,7 +72,7 @@ def _activation_problem(graph: Graph, limits: Limits) -> Diagnostic | None:
         size = elements(layer.output)
         if size is not None and size > limits.max_activation:
             return Diagnostic(
-                "E405",
+                E405,
                 f"the output of this {layer.kind}, {shape(layer.output)}, has {count(size)} elements per "
                 f"sample, more than the budget of {count(limits.max_activation)}",
                 span,

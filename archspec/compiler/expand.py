@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from archspec.codes import E206, E403, E406
 from archspec.diagnostics import Diagnostic, RuleError, SpecError
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.expr import ExprError, substitute
@@ -36,9 +37,30 @@ class LayerBudget:
         if self.used > self.limit:
             raise RuleError(
                 f"the network has more than {self.limit:,} layers after block and repeat expansion",
-                code="E403",
+                code=E403,
                 hint="check the repeat counts; if the network is meant to be this large, raise "
                 "Limits.max_layers (docs/security.md)",
+            )
+
+
+class WorkBudget:
+    """Counts the symbolic dims shape rules compute (E406): sympy makes each one
+    hundreds of times dearer than an int, so a short spec of many layers on
+    symbolic sizes could otherwise take minutes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, count: int = 1) -> None:
+        self.used += count
+        if self.used > self.limit:
+            raise RuleError(
+                f"inference computes more than {self.limit:,} symbolic dims here",
+                code=E406,
+                hint="give the input concrete sizes (archspec compile --input), or use fewer layers on "
+                "symbolic sizes; if the network is meant to be this large, raise "
+                "Limits.max_symbolic_dims (docs/security.md)",
             )
 
 
@@ -88,7 +110,7 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
             values[key] = substitute(value, env)
         except ExprError as error:
             where = node.source.span((*node.key_path, node.primitive, key))
-            problems.append(Diagnostic("E206", f"{key}: {error}", where, hint=_names_hint(env)))
+            problems.append(Diagnostic(E206, f"{key}: {error}", where, hint=_names_hint(env)))
     if problems:
         raise SpecError(problems)
     model: type[BaseModel] = kind.params

@@ -12,12 +12,13 @@ is its ``concat``); a longer body becomes a group.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from archspec.compiler.expand import LayerBudget, expand
+from archspec.codes import E205
+from archspec.compiler.expand import LayerBudget, WorkBudget, expand
 from archspec.compiler.graph import LayerInfo
-from archspec.diagnostics import Diagnostic, RuleError, SpecError
+from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.layers import LayerNode
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import Spec
@@ -45,16 +46,40 @@ class _Frame:
     children: list[LayerInfo]
 
 
-class Context:
-    """What a shape rule may ask of the compiler while it runs."""
+@dataclass
+class Compilation:
+    """The state of one compile, shared by its inference and its minimum-size probes,
+    never by the process: a service that compiles strangers' specs must not grow,
+    and a spec gets one verdict whatever compiled before it, in any thread.
 
-    def __init__(self, spec: Spec, max_layers: int, expansions: dict[Any, tuple[LayerNode, ...]]) -> None:
-        self.spec = spec
+    ``expansions`` holds the block bodies expanded so far, by (block, arguments);
+    ``expanded`` counts the layers those expansions made, so that a repeat of a
+    repeat stops at the layer budget before it allocates.
+    """
+
+    spec: Spec
+    limits: Limits = field(default_factory=Limits)
+    expansions: dict[Any, tuple[LayerNode, ...]] = field(default_factory=dict)
+    expanded: LayerBudget = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.expanded = LayerBudget(self.limits.max_layers)
+
+
+class Context:
+    """What a shape rule may ask of the compiler while it runs (one inference run).
+
+    Its budgets count each layer of the shaped graph once (E403), and each
+    symbolic dim a rule computes (E406: sympy makes those orders of magnitude
+    dearer than ints, so a short spec could otherwise cost minutes).
+    """
+
+    def __init__(self, compilation: Compilation) -> None:
+        self.compilation = compilation
+        self.spec = compilation.spec
         self._stack: list[_Frame] = []
-        self.budget = LayerBudget(max_layers)
-        # Block bodies expanded in this compile, by (block, arguments): state of one
-        # compile, never of the process (a service compiles endless distinct specs).
-        self.expansions = expansions
+        self.layers = LayerBudget(compilation.limits.max_layers)
+        self.symbolic = WorkBudget(compilation.limits.max_symbolic_dims)
 
     def run_layers(self, field: str, x: TensorShape) -> TensorShape:
         """Infer the layers of the current node's ``field`` in order (``sequential``)."""
@@ -94,7 +119,7 @@ class Context:
             if name in seen:
                 raise InferenceStopped(
                     Diagnostic(
-                        "E205",
+                        E205,
                         f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
                         node.field_span("name"),
                         prefix + name,
@@ -107,15 +132,25 @@ class Context:
             x = info.output
         return infos
 
-    def _infer(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:
+    def _spend(self, budget: LayerBudget | WorkBudget, count: int, node: LayerNode, path: str) -> None:
         try:
-            self.budget.spend()
+            budget.spend(count)
         except RuleError as error:
             raise InferenceStopped(
-                Diagnostic(error.code, error.message, node.span, path, error.hint)
+                Diagnostic(error.code, error.message, self._written_span(node), path, error.hint)
             ) from None
+
+    def _written_span(self, node: LayerNode) -> Span:
+        """The node's span if the user wrote it, else the innermost call the user wrote."""
+        if node.source.file != PRELUDE_FILE:
+            return node.span
+        written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
+        return written[-1].span if written else node.span
+
+    def _infer(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:
         if node.is_block:
             return self._instantiate(node, name, path, x)
+        self._spend(self.layers, 1, node, path)
         primitive: Primitive = primitives()[node.primitive]
         assert primitive.infer is not None and node.params is not None, node.primitive
         frame = _Frame(path, node, [])
@@ -126,6 +161,7 @@ class Context:
             raise InferenceStopped(self._locate(error, path, x)) from None
         finally:
             self._stack.pop()
+        self._spend(self.symbolic, new_symbolic_dims(x, result.shape), node, path)
         return LayerInfo(
             path,
             name,
@@ -149,21 +185,27 @@ class Context:
         if is_concrete(x.channels):
             env["in_channels"] = x.channels
         key = (json.dumps(env, sort_keys=True, default=str), node.primitive)
-        body = self.expansions.get(key)
+        expansions = self.compilation.expansions
+        body = expansions.get(key)
         self._stack.append(_Frame(path, node, []))
         try:
             if body is None:
-                body = self.expansions[key] = expand(self.spec, block.layers, env, self.budget)
-            if len(body) == 1:
+                body = expansions[key] = expand(self.spec, block.layers, env, self.compilation.expanded)
+            if len(body) == 1:  # the call is its one layer
                 info = self._infer(body[0], name, path, x)
-            else:
+            else:  # the call is a group of its layers: one layer more
+                self._spend(self.layers, 1, node, path)
                 children = self.sequence(body, x, f"{path}.")
                 group = BlockGroup(block=block.name)
                 info = LayerInfo(
                     path, name, SEQUENTIAL, group, x, children[-1].output, 0, tuple(children), node.span
                 )
-        except SpecError as error:  # a bad expression or value in the body
-            raise InferenceStopped(replace(error.diagnostics[0], path=path)) from None
+        except SpecError as error:  # a bad expression or value in the body, or the budget
+            diagnostic = error.diagnostics[0]
+            span = diagnostic.span
+            if span is None or span.file == PRELUDE_FILE:  # point at the user's call
+                span = self._written_span(node)
+            raise InferenceStopped(replace(diagnostic, path=path, span=span)) from None
         finally:
             self._stack.pop()
         return replace(info, block=block.name, args=args, span=node.span)
@@ -193,13 +235,20 @@ def infer_layers(
     spec: Spec,
     x: TensorShape,
     nodes: tuple[LayerNode, ...],
-    max_layers: int = Limits.max_layers,
-    expansions: dict[Any, tuple[LayerNode, ...]] | None = None,
+    compilation: Compilation | None = None,
 ) -> tuple[LayerInfo, ...]:
     """Shaped layers of the (expanded) spec for input ``x``; raises InferenceStopped."""
-    return tuple(Context(spec, max_layers, {} if expansions is None else expansions).sequence(nodes, x, ""))
+    return tuple(Context(compilation or Compilation(spec)).sequence(nodes, x, ""))
 
 
-def expand_spec(spec: Spec, max_layers: int = Limits.max_layers) -> tuple[LayerNode, ...]:
+def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[LayerNode, ...]:
     """The spec's top-level layers, expanded; raises SpecError."""
-    return expand(spec, spec.layers, {}, LayerBudget(max_layers))
+    return expand(spec, spec.layers, {}, (compilation or Compilation(spec)).expanded)
+
+
+def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
+    """How many symbolic dims a rule computed: those of its output that its input lacks."""
+    if all(is_concrete(d) for d in out.dims):
+        return 0
+    given = set(x.dims)
+    return sum(1 for d in out.dims if not is_concrete(d) and d not in given)

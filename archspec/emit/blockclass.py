@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import re
 
+from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
@@ -214,7 +215,7 @@ class BlockEmitter:
                 raise SpecError(
                     [
                         Diagnostic(
-                            "E209", f"block {block.name}: its Python name {identifier} is taken", block.span
+                            E209, f"block {block.name}: its Python name {identifier} is taken", block.span
                         )
                     ]
                 )
@@ -225,7 +226,7 @@ class BlockEmitter:
                 raise SpecError(
                     [
                         Diagnostic(
-                            "E209",
+                            E209,
                             f"block {block.name}: a parameter named {key!r} clashes with the Python "
                             "that compile -o writes",
                             block.span,

@@ -21,6 +21,7 @@ import keyword
 from importlib import resources
 from pathlib import Path
 
+from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockclass import GENERATED, BlockEmitter, module_node
@@ -39,7 +40,7 @@ def emit_source(graph: Graph) -> str:
     members = [(layer, module_node(layer, blocks)) for layer in graph.roots]
     name = network_class_name(graph)
     if name in blocks.class_names() or name in GENERATED:
-        raise SpecError([Diagnostic("E209", f"the network's class name {name} is taken by a block")])
+        raise SpecError([Diagnostic(E209, f"the network's class name {name} is taken by a block")])
     spec = graph.spec
     about = (
         "",

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
+from archspec.codes import E207
 from archspec.diagnostics import Diagnostic, Span
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import LayerField, LayerNode, LayerParser
@@ -170,7 +171,7 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
         if param in RESERVED:
             problems.append(
                 Diagnostic(
-                    "E207", f"block {name}: a parameter cannot be called '{param}': {RESERVED[param]}", where
+                    E207, f"block {name}: a parameter cannot be called '{param}': {RESERVED[param]}", where
                 )
             )
         elif param.startswith("_") or hasattr(LayerParams, param):
@@ -185,7 +186,7 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
             rename += "_" * (rename in RESERVED or hasattr(LayerParams, rename) or rename in decl.params)
             problems.append(
                 Diagnostic(
-                    "E207",
+                    E207,
                     f"block {name}: a parameter cannot be called '{param}': a call's arguments are a "
                     f"pydantic model, {why}",
                     where,
@@ -198,7 +199,7 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
             except ValidationError:
                 problems.append(
                     Diagnostic(
-                        "E207", f"block {name}: the default of '{param}' is not of type {item.type}", where
+                        E207, f"block {name}: the default of '{param}' is not of type {item.type}", where
                     )
                 )
     if len(problems) > before:

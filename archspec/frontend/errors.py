@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from archspec.codes import E200, E201, E202
 from archspec.diagnostics import Diagnostic, abridge
 from archspec.frontend.loader import KeyPath, SourceMap
 from archspec.frontend.text import escaped
@@ -81,7 +82,7 @@ def validation_diagnostics(
             key = loc[-1]
             found.append(
                 Diagnostic(
-                    "E201",
+                    E201,
                     f"unknown key {abridge(key)} for {what}",
                     source.span((*base, *loc), key=True),
                     layer_path,
@@ -91,7 +92,7 @@ def validation_diagnostics(
         elif kind == "missing":
             found.append(
                 Diagnostic(
-                    "E202",
+                    E202,
                     f"{what} needs '{_missing_field(loc)}'",
                     source.span((*base, *_data_path(data, loc[:-1])), key=True),
                     layer_path,
@@ -109,7 +110,7 @@ def validation_diagnostics(
         reading = source.readings.get((*base, *path))
         found.append(
             Diagnostic(
-                "E200",
+                E200,
                 f"{field}: {', or '.join(messages)}; got {abridge(value)}{_non_ascii(value)}",
                 source.span((*base, *path)),
                 layer_path,

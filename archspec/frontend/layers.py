@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from archspec.codes import E200, E201, E202, E203, E204, E205, E206
 from archspec.diagnostics import Diagnostic, Span, abridge
 from archspec.frontend.errors import did_you_mean, validation_diagnostics
 from archspec.frontend.expr import ExprError, is_expression, parse
@@ -112,7 +113,7 @@ class LayerParser:
         if not isinstance(raw, list):
             self.problems.append(
                 Diagnostic(
-                    "E200",
+                    E200,
                     f"expected a list of layers, got {abridge(raw)}",
                     self.source.span(base),
                     parent.rstrip("."),
@@ -129,7 +130,7 @@ class LayerParser:
             if name is not None and name in seen:
                 self.problems.append(
                     Diagnostic(
-                        "E205",
+                        E205,
                         f"the name '{name}' is used twice here: first at line {seen[name]}",
                         node.field_span("name"),
                         f"{parent}{name}",
@@ -154,7 +155,7 @@ class LayerParser:
             got = f"a mapping with {len(item)} keys" if isinstance(item, dict) else type(item).__name__
             self.problems.append(
                 Diagnostic(
-                    "E204",
+                    E204,
                     f"a layer is a primitive name or a one-key mapping, got {got}",
                     span,
                     path,
@@ -166,7 +167,7 @@ class LayerParser:
         if kind is None:
             self.problems.append(
                 Diagnostic(
-                    "E203",
+                    E203,
                     f"unknown primitive or block {abridge(kind_name)}",
                     span,
                     path,
@@ -177,7 +178,7 @@ class LayerParser:
         if not isinstance(params, dict):
             self.problems.append(
                 Diagnostic(
-                    "E200",
+                    E200,
                     f"the parameters of {kind_name} must be a mapping, got {abridge(params)}",
                     self.source.span(params_path),
                     path,
@@ -216,7 +217,7 @@ class LayerParser:
                 if key not in model_class.model_fields:
                     self.problems.append(
                         Diagnostic(
-                            "E201",
+                            E201,
                             f"unknown key {abridge(key)} for {kind_name}",
                             self.source.span((*params_path, key), key=True),
                             layer_path,
@@ -243,7 +244,7 @@ class LayerParser:
             try:
                 parse(value)
             except ExprError as error:
-                self.problems.append(Diagnostic("E206", str(error), self.source.span(key_path), layer_path))
+                self.problems.append(Diagnostic(E206, str(error), self.source.span(key_path), layer_path))
 
     def _group(
         self, spec: LayerField, kind_name: str, params: dict[str, Any], params_path: KeyPath, layer_path: str
@@ -253,7 +254,7 @@ class LayerParser:
             if spec.required:
                 self.problems.append(
                     Diagnostic(
-                        "E202",
+                        E202,
                         f"{kind_name} needs '{spec.name}'",
                         self.source.span(params_path, key=True),
                         layer_path,
@@ -268,7 +269,7 @@ class LayerParser:
         if isinstance(raw, list) and count < spec.min_items:
             self.problems.append(
                 Diagnostic(
-                    "E200",
+                    E200,
                     f"{spec.name}: expected at least {spec.min_items} "
                     f"{'branches' if spec.branches else 'layers'}, got {count}",
                     self.source.span(base),

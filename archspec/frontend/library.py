@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from archspec.codes import E207, E208
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.blocks import Block, declare_block, define_block
 from archspec.frontend.errors import validation_diagnostics
@@ -130,7 +131,7 @@ def _add_blocks(
         if not isinstance(name, str) or not name.isidentifier() or not name.isascii() or iskeyword(name):
             problems.append(
                 Diagnostic(
-                    "E207",
+                    E207,
                     f"a block name must be an identifier, got {abridge(name)}",
                     source.span(base, key=True),
                 )
@@ -139,7 +140,7 @@ def _add_blocks(
         if len(name) > NAME_LIMIT:  # it would be echoed in messages and become a class name
             problems.append(
                 Diagnostic(
-                    "E207",
+                    E207,
                     f"a block name is at most {NAME_LIMIT} characters, got {abridge(name)}",
                     source.span(base, key=True),
                     hint="use a shorter name",
@@ -149,7 +150,7 @@ def _add_blocks(
         if name in builtins:
             problems.append(
                 Diagnostic(
-                    "E207",
+                    E207,
                     f"the block '{name}' shadows the built-in {name}",
                     source.span(base, key=True),
                     hint=f"rename the block, e.g. my_{name}",
@@ -160,7 +161,7 @@ def _add_blocks(
             where = table.blocks[name].span
             problems.append(
                 Diagnostic(
-                    "E207",
+                    E207,
                     f"the block '{name}' is defined twice: first at {where}",
                     source.span(base, key=True),
                     hint="rename one of them",
@@ -209,7 +210,7 @@ class _Imports:
             try:
                 given, target = self._locate(relative, importer, stack)
             except PathError as problem:
-                self.problems.append(Diagnostic("E208", problem.reason, span))
+                self.problems.append(Diagnostic(E208, problem.reason, span))
                 continue
             if target in self.done:
                 continue
@@ -245,7 +246,7 @@ class _Imports:
         try:
             raw = read_regular(target, (self.limits or Limits()).max_bytes + 1)
         except PathError as error:  # unreadable, or swapped since it was checked
-            self.problems.append(Diagnostic("E208", f"import {abridge(given.name)}: {error.reason}", span))
+            self.problems.append(Diagnostic(E208, f"import {abridge(given.name)}: {error.reason}", span))
             return
         try:
             data, source = load_text(raw, str(target), self.limits)
@@ -279,7 +280,7 @@ def _check_cycles(table: BlockTable, problems: list[Diagnostic]) -> None:
                 cycle = " -> ".join([*path[path.index(callee) :], callee])
                 problems.append(
                     Diagnostic(
-                        "E207",
+                        E207,
                         f"blocks call each other in a cycle: {cycle}",
                         user[callee].span,
                         hint="a block cannot contain itself; use repeat for copies",

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from archspec.codes import E100, E101, E102, E103, E104, E105, E200, E400, E401, E402
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.paths import PathError, read_regular
 from archspec.frontend.text import (
@@ -104,7 +105,7 @@ class _Composer:
         self.nodes += n
         if self.nodes > self.limits.max_nodes:
             raise self.fail(
-                "E401",
+                E401,
                 f"the document expands to more than {self.limits.max_nodes:,} YAML nodes",
                 mark,
                 hint="an alias counts its anchor's whole subtree at every use; a spec this large is "
@@ -115,7 +116,7 @@ class _Composer:
         # "!" is the non-specific tag PyYAML reports for quoted scalars; aliases have no tag.
         if getattr(event, "tag", None) not in (None, "!"):
             raise self.fail(
-                "E102",
+                E102,
                 f"explicit tag {abridge(event.tag, 80)} is not allowed",
                 event.start_mark,
                 hint="remove the tag; spec values are plain YAML scalars, lists and mappings",
@@ -125,7 +126,7 @@ class _Composer:
         event = loader.get_event()
         if depth > self.limits.max_depth:
             raise self.fail(
-                "E402",
+                E402,
                 f"nesting is deeper than {self.limits.max_depth} levels",
                 event.start_mark,
                 hint="no spec needs this; raise Limits.max_depth if one does (docs/security.md)",
@@ -158,13 +159,13 @@ class _Composer:
         name = abridge(event.anchor, quote=False)
         if event.anchor in self.open_anchors:
             raise self.fail(
-                "E100",
+                E100,
                 f"alias *{name} is inside the node its anchor names (a recursive alias)",
                 event.start_mark,
                 hint="a spec is a tree: an alias may only repeat a node that is complete",
             )
         if event.anchor not in self.anchors:
-            raise self.fail("E100", f"alias *{name} has no anchor &{name} before it", event.start_mark)
+            raise self.fail(E100, f"alias *{name} has no anchor &{name} before it", event.start_mark)
         value, size = self.anchors[event.anchor]
         self.count(size, event.start_mark)
         return value
@@ -188,7 +189,7 @@ class _Composer:
         if unexpected is not None:
             reading, fix = unexpected
             raise self.fail(
-                "E104",
+                E104,
                 f"YAML 1.1 reads {abridge(text)} as {reading}",
                 event.start_mark,
                 hint=f"quote it ({abridge(text)}) if you mean the text; {fix}",
@@ -198,13 +199,13 @@ class _Composer:
             value = self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError, yaml.YAMLError) as exc:
             raise self.fail(
-                "E200",
+                E200,
                 f"cannot read the value {abridge(text)}: {abridge(str(exc).splitlines()[0], 80)}",
                 event.start_mark,
             ) from None
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(
-                "E200",
+                E200,
                 f"{abridge(text)} is not a finite number",
                 event.start_mark,
                 hint="no parameter of a spec takes NaN or an infinity",
@@ -215,7 +216,7 @@ class _Composer:
 
     def integer_out_of_range(self, event: Any) -> SpecError:
         return self.fail(
-            "E200",
+            E200,
             f"the integer {abridge(event.value)} is out of range",
             event.start_mark,
             hint="integers in a spec are at most 2**63 - 1, the largest size PyTorch takes",
@@ -228,14 +229,14 @@ class _Composer:
             self.refuse_tag(key_event)  # first: a tagged key is refused as a tag, whatever its kind
             if not isinstance(key_event, yaml.ScalarEvent):
                 raise self.fail(
-                    "E105",
+                    E105,
                     "a mapping key must be a plain string, not a list, a mapping or an alias",
                     key_event.start_mark,
                 )
             loader.get_event()
             if self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit) == _TAG + "merge":
                 raise self.fail(
-                    "E100",
+                    E100,
                     "merge keys (<<) are not supported",
                     key_event.start_mark,
                     hint="write the keys out, or define a block",
@@ -244,7 +245,7 @@ class _Composer:
             key_span = self.span(key_event.start_mark)
             if not isinstance(key, str):
                 raise self.fail(
-                    "E105",
+                    E105,
                     f"a mapping key must be a string; YAML 1.1 reads {abridge(key_event.value)} as "
                     f"{kind_of(key, article=True)}",
                     key_event.start_mark,
@@ -253,7 +254,7 @@ class _Composer:
             if key in value:
                 first = self.map.keys[(*path, key)]
                 raise self.fail(
-                    "E101",
+                    E101,
                     f"key {abridge(key)} is given twice: first at line {first.line}, "
                     f"again at line {key_span.line}",
                     key_event.start_mark,
@@ -275,7 +276,7 @@ class _Composer:
                 raise SpecError(
                     [
                         Diagnostic(
-                            "E103",
+                            E103,
                             "the file is empty (or holds only comments)",
                             Span(self.file, 1, 1),
                             hint="start with 'name:', 'input:' and 'layers:' keys",
@@ -288,7 +289,7 @@ class _Composer:
             if not loader.check_event(yaml.StreamEndEvent):
                 extra = loader.peek_event()
                 raise self.fail(
-                    "E103",
+                    E103,
                     "the file holds more than one YAML document",
                     extra.start_mark,
                     hint="one spec per file; remove the extra '---' documents",
@@ -308,7 +309,7 @@ def load_text(
         raise SpecError(
             [
                 Diagnostic(
-                    "E400",
+                    E400,
                     f"the file is larger than {limits.max_bytes:,} bytes",
                     Span(file, 1, 1),
                     hint="raise Limits.max_bytes if a spec really is this large (docs/security.md)",
@@ -329,19 +330,19 @@ def load_text(
         problem = exc.problem or exc.context or "invalid YAML"
         if "nesting depth" in problem:  # libyaml's own limit (1,000), where it is built in
             raise SpecError(
-                [Diagnostic("E402", f"nesting is deeper than {limits.max_depth} levels", span)]
+                [Diagnostic(E402, f"nesting is deeper than {limits.max_depth} levels", span)]
             ) from None
         message = f"invalid YAML: {abridge(problem, 200, quote=False)}"
-        raise SpecError([Diagnostic("E100", message, span)]) from None
+        raise SpecError([Diagnostic(E100, message, span)]) from None
     except (yaml.YAMLError, RecursionError, ValueError, MemoryError) as exc:
         message = abridge(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
-        raise SpecError([Diagnostic("E100", f"invalid YAML: {message}", Span(file, 1, 1))]) from None
+        raise SpecError([Diagnostic(E100, f"invalid YAML: {message}", Span(file, 1, 1))]) from None
     if not isinstance(data, dict):
         kind = kind_of(data)
         raise SpecError(
             [
                 Diagnostic(
-                    "E103",
+                    E103,
                     f"a spec must be one YAML mapping, got {kind}",
                     composer.map.span(()),
                     hint="start with 'name:', 'input:' and 'layers:' keys",
@@ -364,6 +365,6 @@ def load_file(path: str | Path, limits: Limits | None = None) -> tuple[dict[str,
         raw = read_regular(path, limits.max_bytes + 1)
     except PathError as error:
         raise SpecError(
-            [Diagnostic("E100", f"cannot read the file: {error.reason}", Span(name, 1, 1))]
+            [Diagnostic(E100, f"cannot read the file: {error.reason}", Span(name, 1, 1))]
         ) from None
     return load_text(raw, name, limits)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from archspec.codes import E203, E208
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind, LayerNode, LayerParser
@@ -88,14 +89,14 @@ def parse_spec(
         problems += validation_diagnostics(exc, SpecHeader, data, (), source, what="the spec")
         header = None
     table = collect_blocks(data, source, problems, limits, kinds)
-    imports_failed = any(p.code == "E208" for p in problems)
+    imports_failed = any(p.code == E208 for p in problems)
     parser = LayerParser(source, table.lookup, table.names, problems)
     raw_layers = data.get("layers")
     layers = parser.layers(raw_layers, ("layers",), "") if isinstance(raw_layers, list) else ()
     if imports_failed:  # an unknown name is most likely in the file that did not load
         problems[:] = [
             replace(p, hint="an import failed (see above); the block may be defined there")
-            if p.code == "E203"
+            if p.code == E203
             else p
             for p in problems
         ]

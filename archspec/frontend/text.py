@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
+from archspec.codes import E100, E106
 from archspec.diagnostics import Diagnostic, Span, SpecError
 
 TAG = "tag:yaml.org,2002:"
@@ -69,7 +70,7 @@ def character_diagnostic(char: str, span: Span, *, in_value: bool = False) -> Di
         # the terminal and Markdown, past the check on the file's characters.
         escape = escaped(char).split()[0]
         hint = f"remove the escape {escape} from the string; " + hint.removeprefix("delete it; ")
-    return Diagnostic("E106", f"{where} the character {escaped(char)}: {why}", span, hint=hint)
+    return Diagnostic(E106, f"{where} the character {escaped(char)}: {why}", span, hint=hint)
 
 
 def refuse_characters(text: str, file: str) -> None:
@@ -111,7 +112,7 @@ def decode(raw: bytes, file: str) -> str:
         raise SpecError(
             [
                 Diagnostic(
-                    "E100",
+                    E100,
                     f"the file is not UTF-8 (it looks like {wide}); save it as UTF-8",
                     Span(file, 1, 1),
                     hint="most editors can save a file again as UTF-8 ('Save with Encoding')",
@@ -126,7 +127,7 @@ def decode(raw: bytes, file: str) -> str:
         raise SpecError(
             [
                 Diagnostic(
-                    "E100",
+                    E100,
                     f"the file is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
                     Span(file, line, column),
                     hint="save the spec as UTF-8",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
@@ -29,7 +30,7 @@ def normalized_shape(p: LayerNormParams, x: TensorShape) -> tuple[int, ...]:
         count <= x.rank,
         f"layernorm over {count} dims, but the input {x} has {x.rank} after the batch",
         field="dims",
-        code="E305",
+        code=E305,
         hint=f"use dims: {x.rank} or fewer",
     )
     dims = x.dims[x.rank - count :]
@@ -38,7 +39,7 @@ def normalized_shape(p: LayerNormParams, x: TensorShape) -> tuple[int, ...]:
             raise RuleError(
                 f"layernorm's weights have the shape of the dims it normalizes, but {format_dim(dim)} "
                 "depends on the input size",
-                code="E303",
+                code=E303,
                 field="dims",
                 hint="normalize fewer trailing dims (dims: 1 for the last), or fix the input size",
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from archspec.codes import E303
 from archspec.diagnostics import RuleError
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
@@ -23,7 +24,7 @@ def infer(p: LinearParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         raise RuleError(
             f"linear needs a fixed number of input features, but gets {format_dim(features)}, "
             "which depends on the input size",
-            code="E303",
+            code=E303,
             hint="fix the input size in 'input:', or pool globally first "
             "(global_avgpool or adaptive_avgpool before flatten)",
         )

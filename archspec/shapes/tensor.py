@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from archspec.codes import E302, E303, E305
 from archspec.diagnostics import RuleError
 from archspec.shapes.dims import Dim, N, format_dim, format_shape, is_concrete, symbols_of
 
@@ -56,7 +57,7 @@ def concrete_channels(shape: TensorShape, op: str, what: str = "input channels")
     if not is_concrete(channels):
         raise RuleError(
             f"{op} needs a concrete number of {what}, got {format_dim(channels)} (input {shape})",
-            code="E303",
+            code=E303,
             hint="give the channel count of the input as an int",
         )
     return channels
@@ -67,7 +68,7 @@ def check_given(given: int | None, actual: int, field: str, unit: str) -> None:
     if given is not None and given != actual:
         raise RuleError(
             f"{field} is {given} but the input has {actual} {unit}",
-            code="E302",
+            code=E302,
             field=field,
             hint=f"set {field}: {actual}, or remove it (it is inferred)",
         )
@@ -80,7 +81,7 @@ def require_spatial(shape: TensorShape, op: str, ranks: tuple[int, ...] = (1, 2,
         wanted = ", ".join(_RANK_EXAMPLES[r] for r in ranks)
         raise RuleError(
             f"{op} needs an input with {'/'.join(str(r) for r in ranks)} spatial dims, got {shape}",
-            code="E305",
+            code=E305,
             hint=f"{op} works on inputs shaped like {wanted}"
             + ("; flatten comes after it, not before" if spatial == 0 else ""),
         )

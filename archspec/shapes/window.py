@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archspec.codes import E301
 from archspec.diagnostics import RuleError
 from archspec.shapes.dims import Dim, floordiv, format_dim, is_concrete
 
@@ -75,7 +76,7 @@ def window_output(size: Dim, window: Window, *, op: str, axis: str) -> Dim:
             f"{op} output {axis} would be {out}: input {axis} {format_dim(size)} with {padding} "
             f"is smaller than the window (kernel_size {window.kernel}{dilation}, "
             f"spans {window.effective})",
-            code="E301",
+            code=E301,
             field="kernel_size",
             hint=f"use an input {axis} of at least {window.minimum_input()} here, "
             "a smaller kernel, or more padding",
@@ -95,7 +96,7 @@ def require_kernel_fits(size: Dim, kernel: int, *, op: str, axis: str) -> None:
         raise RuleError(
             f"{op} on 3 spatial dims needs an input {axis} of at least kernel_size {kernel}, "
             f"got {format_dim(size)} (PyTorch refuses a smaller one even with padding)",
-            code="E301",
+            code=E301,
             field="kernel_size",
             hint=f"use an input {axis} of at least {kernel} here, or a smaller kernel",
         )

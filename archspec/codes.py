@@ -1,0 +1,92 @@
+"""Error codes: each a named constant, so that a typo is an error at import.
+
+A code is a ``str`` (``E205 == "E205"``), so diagnostics compare, sort and
+serialize as before; ``CODES`` is the one table, which docs/errors.md is
+checked against (tests/test_docs.py).
+"""
+
+from __future__ import annotations
+
+
+class ErrorCode(str):
+    """A stable code (``E205``) with the one-line summary docs/errors.md gives it."""
+
+    summary: str
+
+    def __new__(cls, code: str, summary: str) -> ErrorCode:
+        made = super().__new__(cls, code)
+        made.summary = summary
+        return made
+
+
+E100 = ErrorCode("E100", "the file cannot be read or is not valid YAML")
+E101 = ErrorCode("E101", "a key is given twice in one mapping")
+E102 = ErrorCode("E102", "an explicit YAML tag (tags could name code; archspec refuses them all)")
+E103 = ErrorCode("E103", "the document is not one YAML mapping")
+E104 = ErrorCode("E104", "a plain YAML value that YAML 1.1 reads otherwise than it looks (012, 1:2, a date)")
+E105 = ErrorCode("E105", "a mapping key is not a string (yes:, on:, 1:, ~:, a list)")
+E106 = ErrorCode("E106", "a character a spec file cannot hold (control characters, bidi overrides)")
+E200 = ErrorCode("E200", "a value has the wrong type or is out of range")
+E201 = ErrorCode("E201", "an unknown key")
+E202 = ErrorCode("E202", "a required key is missing")
+E203 = ErrorCode("E203", "an unknown primitive")
+E204 = ErrorCode("E204", "a layer is neither a primitive name nor a one-key mapping")
+E205 = ErrorCode("E205", "a name is used twice in one scope")
+E206 = ErrorCode("E206", "an expression cannot be parsed or evaluated")
+E207 = ErrorCode("E207", "a block definition is wrong (a shadowed name, a cycle, a bad parameter)")
+E208 = ErrorCode("E208", "an import cannot be resolved (missing, outside the spec's folder, a cycle)")
+E209 = ErrorCode("E209", "compile -o cannot write this spec as Python (a name clash, an unsupported layout)")
+E300 = ErrorCode("E300", "a shape does not fit the layer")
+E301 = ErrorCode("E301", "a dimension falls below 1")
+E302 = ErrorCode(
+    "E302",
+    "a given input (in_channels, in_features, num_features) disagrees with the inferred one",
+)
+E303 = ErrorCode("E303", "a layer needs a concrete size where the input is symbolic")
+E304 = ErrorCode("E304", "no size of an input symbol makes the network valid")
+E305 = ErrorCode("E305", "the input has the wrong number of dims for the layer")
+E400 = ErrorCode("E400", "the file is larger than the byte budget (Limits.max_bytes)")
+E401 = ErrorCode("E401", "the document expands past the node budget, as alias bombs do (Limits.max_nodes)")
+E402 = ErrorCode("E402", "lists and mappings nest deeper than the depth budget (Limits.max_depth)")
+E403 = ErrorCode("E403", "more layers after block and repeat expansion than the budget (Limits.max_layers)")
+E404 = ErrorCode("E404", "more parameters than the budget (Limits.max_params)")
+E405 = ErrorCode("E405", "a tensor of one sample larger than the budget (Limits.max_activation)")
+E406 = ErrorCode("E406", "more symbolic dims computed than the work budget (Limits.max_symbolic_dims)")
+
+
+CODES: dict[str, str] = {
+    code: code.summary
+    for code in (
+        E100,
+        E101,
+        E102,
+        E103,
+        E104,
+        E105,
+        E106,
+        E200,
+        E201,
+        E202,
+        E203,
+        E204,
+        E205,
+        E206,
+        E207,
+        E208,
+        E209,
+        E300,
+        E301,
+        E302,
+        E303,
+        E304,
+        E305,
+        E400,
+        E401,
+        E402,
+        E403,
+        E404,
+        E405,
+        E406,
+    )
+}
+"""Every code and its summary, in order."""
