@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from archspec.diagnostics import CODES
+from archspec.codes import CODES
 from archspec.docs import reference_markdown
 from archspec.primitives.registry import primitives
 
