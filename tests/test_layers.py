@@ -1,6 +1,6 @@
 """The packages form a line, and no import runs back up it.
 
-Low to high: the diagnostics and limits; the front end (loader, text,
+Low to high: the error codes, diagnostics and limits; the front end (loader, text,
 parameter types, expressions, blocks, parser); the shapes; the primitives;
 the compiler; the outputs (module and source emitters, report, diagram,
 check, docs, the file writer); the public API and the CLI. A module may
@@ -19,7 +19,7 @@ import archspec
 ROOT = Path(archspec.__file__).parent
 
 FLOORS: list[set[str]] = [
-    {"diagnostics", "limits"},
+    {"codes", "diagnostics", "limits"},
     {"frontend"},
     {"shapes"},
     {"primitives"},
