@@ -21,6 +21,7 @@ A block's parameters become a pydantic model, so a call (``- fire:
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -125,19 +126,23 @@ def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[Base
         sort_keys=True,
         default=repr,
     )
-    model = _MODELS.get(key)
-    if model is None:
-        model = _MODELS[key] = _make_args_model(name, decls)
+    with _MODELS_LOCK:  # compiles may run in threads; the cache is the process's
+        model = _MODELS.get(key)
+        if model is not None:
+            _MODELS.move_to_end(key)
+            return model
+    model = _make_args_model(name, decls)  # outside the lock: two threads may both make it
+    with _MODELS_LOCK:
+        _MODELS[key] = model
         if len(_MODELS) > MODEL_CACHE_SIZE:  # a service sees endless distinct blocks: stay bounded
             _MODELS.popitem(last=False)
-    else:
-        _MODELS.move_to_end(key)
     return model
 
 
 MODEL_CACHE_SIZE = 256
 """Distinct block declarations whose models are kept (least recently used goes first)."""
 _MODELS: OrderedDict[str, type[BaseModel]] = OrderedDict()
+_MODELS_LOCK = threading.Lock()
 
 
 def _make_args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[BaseModel]:
