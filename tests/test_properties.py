@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 import archspec
 from archspec.check import compare, real_shapes
 from archspec.compiler import compile_spec
+from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import LayerInfo
 from archspec.compiler.infer import expand_spec
 from archspec.diagnostics import SpecError
 from archspec.emit.module import build_layer
-from archspec.frontend.spec import LayerNode, Spec
+from archspec.frontend.spec import Spec
 from archspec.primitives.registry import primitives
 from archspec.shapes.dims import substitute
 from archspec.shapes.tensor import TensorShape
@@ -70,15 +71,15 @@ def test_num_params_equals_the_built_module(data: dict[str, Any]) -> None:
 # --- agreement both ways -------------------------------------------------------
 
 
-def one_layer_spec(spec: Spec, node: LayerNode, dims: tuple[int, ...]) -> Spec:
-    return replace(spec, input=dims, layers=(node,))
+def one_layer_spec(spec: Spec, node: BoundLayer, dims: tuple[int, ...]) -> Spec:
+    return replace(spec, input=dims, layers=(node.written,))
 
 
 def enlarged(dims: tuple[int, ...], factor: int) -> tuple[int, ...]:
     return (dims[0], *(size * factor for size in dims[1:]))
 
 
-def pytorch_refuses(spec: Spec, node: LayerNode, x: torch.Tensor) -> bool | None:
+def pytorch_refuses(spec: Spec, node: BoundLayer, x: torch.Tensor) -> bool | None:
     """Whether PyTorch refuses the layer ``node`` on the real tensor ``x``.
 
     The module is made without archspec's shape rules: a leaf by its builder
@@ -89,7 +90,7 @@ def pytorch_refuses(spec: Spec, node: LayerNode, x: torch.Tensor) -> bool | None
     to its own tests.
     """
     dims = tuple(x.shape[1:])
-    primitive = primitives().get(node.primitive)
+    primitive = primitives().get(node.kind_name)
     try:
         if primitive is None or primitive.composite:  # a block call, or a primitive with parts
             for factor in (2, 4, 16, 64):
@@ -103,7 +104,7 @@ def pytorch_refuses(spec: Spec, node: LayerNode, x: torch.Tensor) -> bool | None
                 return None
         else:
             shape = TensorShape(dims)
-            module = build_layer(LayerInfo("probe", "probe", node.primitive, node.params, shape, shape, 0))
+            module = build_layer(LayerInfo("probe", "probe", node.kind_name, node.params, shape, shape, 0))
         with torch.no_grad():
             module.eval()(x)
     except (RuntimeError, ValueError):
@@ -111,14 +112,14 @@ def pytorch_refuses(spec: Spec, node: LayerNode, x: torch.Tensor) -> bool | None
     return False
 
 
-def walk_until_rejected(spec: Spec, nodes: tuple[LayerNode, ...], x: torch.Tensor) -> torch.Tensor | bool:
+def walk_until_rejected(spec: Spec, nodes: tuple[BoundLayer, ...], x: torch.Tensor) -> torch.Tensor | bool:
     """Run the layers one by one on real tensors; at the first that archspec
     rejects, say whether PyTorch refuses it too."""
     for node in nodes:
         try:
             graph = compile_spec(one_layer_spec(spec, node, tuple(x.shape[1:])))
         except SpecError:
-            if node.primitive == "sequential":
+            if node.kind_name == "sequential":
                 inner = walk_until_rejected(spec, node.children, x)
                 assert isinstance(inner, bool), "a group rejected as a whole, its layers accepted"
                 return inner

@@ -11,17 +11,58 @@ it reaches it, since ``in_channels`` is known only then.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from archspec.codes import E206, E403, E406
-from archspec.diagnostics import Diagnostic, RuleError, SpecError
+from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.expr import ExprError, substitute
 from archspec.frontend.layers import Kind, LayerNode
+from archspec.frontend.loader import KeyPath, SourceMap
 from archspec.frontend.spec import Spec
+
+
+@dataclass(frozen=True)
+class BoundLayer:
+    """A layer as the shape rules run it: every expression evaluated, its params
+    validated (never None, unlike a parsed :class:`LayerNode`'s), its splices
+    replaced; ``written`` is the layer as parsed, for its place in the file."""
+
+    kind_name: str
+    params: BaseModel
+    groups: dict[str, Any]
+    written: LayerNode
+
+    @property
+    def name(self) -> str | None:
+        return self.written.name
+
+    @property
+    def is_block(self) -> bool:
+        return self.written.is_block
+
+    @property
+    def span(self) -> Span:
+        return self.written.span
+
+    @property
+    def source(self) -> SourceMap:
+        return self.written.source
+
+    @property
+    def key_path(self) -> KeyPath:
+        return self.written.key_path
+
+    @property
+    def children(self) -> tuple[BoundLayer, ...]:
+        """The layers of a ``sequential``."""
+        return self.groups.get("layers", ())
+
+    def field_span(self, name: str) -> Span:
+        return self.written.field_span(name)
 
 
 class LayerBudget:
@@ -66,12 +107,12 @@ class WorkBudget:
 
 def expand(
     spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any], budget: LayerBudget
-) -> tuple[LayerNode, ...]:
+) -> tuple[BoundLayer, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path)."""
-    out: list[LayerNode] = []
+    out: list[BoundLayer] = []
     for node in nodes:
-        kind = spec.blocks.lookup(node.primitive)
-        assert kind is not None, node.primitive  # the parser checked every name
+        kind = spec.blocks.lookup(node.kind_name)
+        assert kind is not None, node.kind_name  # the parser checked every name
         params = bind(node, kind, env)
         splices = getattr(kind, "splices", None)
         if splices is None:
@@ -79,7 +120,8 @@ def expand(
                 budget.spend()
             except RuleError as error:
                 raise SpecError([Diagnostic(error.code, error.message, node.span, hint=error.hint)]) from None
-            out.append(replace(node, params=params, groups=_expand_groups(spec, node, kind, env, budget)))
+            groups = _expand_groups(spec, node, kind, env, budget)
+            out.append(BoundLayer(node.kind_name, params, groups, node))
             continue
         for group in splices(params, node.groups):
             out.extend(expand(spec, group, env, budget))
@@ -109,7 +151,7 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
         try:
             values[key] = substitute(value, env)
         except ExprError as error:
-            where = node.source.span((*node.key_path, node.primitive, key))
+            where = node.source.span((*node.key_path, node.kind_name, key))
             problems.append(Diagnostic(E206, f"{key}: {error}", where, hint=_names_hint(env)))
     if problems:
         raise SpecError(problems)
@@ -117,9 +159,9 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        base = (*node.key_path, node.primitive)
+        base = (*node.key_path, node.kind_name)
         raise SpecError(
-            validation_diagnostics(error, model, values, base, node.source, what=node.primitive)
+            validation_diagnostics(error, model, values, base, node.source, what=node.kind_name)
         ) from None
 
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.codes import E205
-from archspec.compiler.expand import LayerBudget, WorkBudget, expand
+from archspec.compiler.expand import BoundLayer, LayerBudget, WorkBudget, expand
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
-from archspec.frontend.layers import LayerNode
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import Spec
 from archspec.frontend.types import LayerParams
@@ -42,7 +41,7 @@ class InferenceStopped(Exception):
 @dataclass
 class _Frame:
     path: str
-    node: LayerNode
+    node: BoundLayer
     children: list[LayerInfo]
 
 
@@ -59,7 +58,7 @@ class Compilation:
 
     spec: Spec
     limits: Limits = field(default_factory=Limits)
-    expansions: dict[Any, tuple[LayerNode, ...]] = field(default_factory=dict)
+    expansions: dict[Any, tuple[BoundLayer, ...]] = field(default_factory=dict)
     expanded: LayerBudget = field(init=False)
 
     def __post_init__(self) -> None:
@@ -100,7 +99,7 @@ class Context:
             names.append(info.name)
         return outputs, names
 
-    def _branch(self, branch: tuple[LayerNode, ...], index: str, prefix: str, x: TensorShape) -> LayerInfo:
+    def _branch(self, branch: tuple[BoundLayer, ...], index: str, prefix: str, x: TensorShape) -> LayerInfo:
         if len(branch) == 1:
             name = branch[0].name or index
             return self._infer(branch[0], name, prefix + name, x)
@@ -111,7 +110,7 @@ class Context:
             prefix + index, index, SEQUENTIAL, LayerParams(), x, children[-1].output, 0, tuple(children)
         )
 
-    def sequence(self, nodes: tuple[LayerNode, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
+    def sequence(self, nodes: tuple[BoundLayer, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
         infos: list[LayerInfo] = []
         seen: set[str] = set()
         for index, node in enumerate(nodes):
@@ -132,7 +131,7 @@ class Context:
             x = info.output
         return infos
 
-    def _spend(self, budget: LayerBudget | WorkBudget, count: int, node: LayerNode, path: str) -> None:
+    def _spend(self, budget: LayerBudget | WorkBudget, count: int, node: BoundLayer, path: str) -> None:
         try:
             budget.spend(count)
         except RuleError as error:
@@ -140,19 +139,19 @@ class Context:
                 Diagnostic(error.code, error.message, self._written_span(node), path, error.hint)
             ) from None
 
-    def _written_span(self, node: LayerNode) -> Span:
+    def _written_span(self, node: BoundLayer) -> Span:
         """The node's span if the user wrote it, else the innermost call the user wrote."""
         if node.source.file != PRELUDE_FILE:
             return node.span
         written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
         return written[-1].span if written else node.span
 
-    def _infer(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:
+    def _infer(self, node: BoundLayer, name: str, path: str, x: TensorShape) -> LayerInfo:
         if node.is_block:
             return self._instantiate(node, name, path, x)
         self._spend(self.layers, 1, node, path)
-        primitive: Primitive = primitives()[node.primitive]
-        assert primitive.infer is not None and node.params is not None, node.primitive
+        primitive: Primitive = primitives()[node.kind_name]
+        assert primitive.infer is not None, node.kind_name
         frame = _Frame(path, node, [])
         self._stack.append(frame)
         try:
@@ -165,7 +164,7 @@ class Context:
         return LayerInfo(
             path,
             name,
-            node.primitive,
+            node.kind_name,
             node.params,
             x,
             result.shape,
@@ -176,15 +175,14 @@ class Context:
             own_macs=result.macs,
         )
 
-    def _instantiate(self, node: LayerNode, name: str, path: str, x: TensorShape) -> LayerInfo:
+    def _instantiate(self, node: BoundLayer, name: str, path: str, x: TensorShape) -> LayerInfo:
         """A block call: its body, expanded with its arguments and ``in_channels``."""
-        block = self.spec.blocks.blocks[node.primitive]
+        block = self.spec.blocks.blocks[node.kind_name]
         args = node.params
-        assert args is not None
         env: dict[str, Any] = args.model_dump(exclude={"name"})
         if is_concrete(x.channels):
             env["in_channels"] = x.channels
-        key = (json.dumps(env, sort_keys=True, default=str), node.primitive)
+        key = (json.dumps(env, sort_keys=True, default=str), node.kind_name)
         expansions = self.compilation.expansions
         body = expansions.get(key)
         self._stack.append(_Frame(path, node, []))
@@ -217,7 +215,7 @@ class Context:
         innermost = self._stack[-1].node
         span = written[-1].span if written else None
         if error.field is not None and written and written[-1] is innermost:
-            key = (*innermost.key_path, innermost.primitive, error.field)
+            key = (*innermost.key_path, innermost.kind_name, error.field)
             if key in innermost.source.keys:
                 span = innermost.source.span(key)
         message = error.message
@@ -234,14 +232,14 @@ def input_shape(dims: tuple[int | str, ...]) -> TensorShape:
 def infer_layers(
     spec: Spec,
     x: TensorShape,
-    nodes: tuple[LayerNode, ...],
+    nodes: tuple[BoundLayer, ...],
     compilation: Compilation | None = None,
 ) -> tuple[LayerInfo, ...]:
     """Shaped layers of the (expanded) spec for input ``x``; raises InferenceStopped."""
     return tuple(Context(compilation or Compilation(spec)).sequence(nodes, x, ""))
 
 
-def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[LayerNode, ...]:
+def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[BoundLayer, ...]:
     """The spec's top-level layers, expanded; raises SpecError."""
     return expand(spec, spec.layers, {}, (compilation or Compilation(spec)).expanded)
 

@@ -118,9 +118,9 @@ def _statements(nodes: tuple[LayerNode, ...], spec: Spec, rank: int) -> tuple[St
 def _statement(node: LayerNode, spec: Spec, rank: int) -> Statement:
     if node.is_block:
         args = tuple((k, coded(v)) for k, v in node.raw.items() if k != "name")
-        return CallBlock(node.name, node, node.primitive, args)
-    primitive = lookup(node.primitive)
-    assert primitive is not None, node.primitive  # the parser checked every name
+        return CallBlock(node.name, node, node.kind_name, args)
+    primitive = lookup(node.kind_name)
+    assert primitive is not None, node.kind_name  # the parser checked every name
     groups = {key: value for key, value in node.groups.items()}
     control = primitive.control
     if isinstance(control, Loop):
@@ -155,10 +155,10 @@ def _template(node: LayerNode, primitive: Primitive, rank: int) -> ModuleCall:
         made = primitive.module_call(params, x)
     except Exception as error:
         raise NotGeneric(
-            f"{node.primitive} cannot build its module from its parameters as code ({error})"
+            f"{node.kind_name} cannot build its module from its parameters as code ({error})"
         ) from None
     if has_unknown(made):
-        raise NotGeneric(f"the module of {node.primitive} depends on the spatial sizes of its input")
+        raise NotGeneric(f"the module of {node.kind_name} depends on the spatial sizes of its input")
     return made
 
 

@@ -162,7 +162,7 @@ class _Run:
             return self.merge(statement, env, channels, layer)
         assert isinstance(statement, Leaf)
         made = self.evaluate(statement.template, env, channels)
-        self.expect(_same(made, _module_call(layer)), f"the module of {statement.node.primitive} differs")
+        self.expect(_same(made, _module_call(layer)), f"the module of {statement.node.kind_name} differs")
         return self.after(statement, env, channels, layer.output.channels)
 
     def merge(self, statement: Merge, env: Mapping[str, Any], channels: Any, layer: LayerInfo) -> Any:

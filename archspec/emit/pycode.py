@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import copy
 import textwrap
 from dataclasses import dataclass
 from typing import Any
 
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, literal
-from archspec.frontend.expr import is_expression, parse
+from archspec.frontend.expr import is_expression, parse, python_ast
 from archspec.primitives.registry import ARCHSPEC_CLASSES, ModuleCall
 
 
@@ -94,7 +95,7 @@ def call_node(made: ModuleCall, children: tuple[Node, ...] = ()) -> Call:
 
 def python_expr(text: str) -> str:
     """An archspec expression as Python (already whitelisted by the parser)."""
-    tree = parse(text)
+    tree = copy.deepcopy(parse(text))  # the parsed tree is shared: rename in a copy
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in ("true", "false"):
             node.id = "True" if node.id == "true" else "False"
@@ -108,7 +109,7 @@ def if_line(test: str, indent: int) -> str:
         return f"{pad}if {test}:"
     if len(inner + test) <= LINE_LENGTH:
         return f"{pad}if (\n{inner}{test}\n{pad}):"
-    tree = ast.parse(test, mode="eval").body
+    tree = python_ast(test, mode="eval").body  # type: ignore[attr-defined]
     if isinstance(tree, ast.IfExp):
         parts = [ast.unparse(tree.body), "if " + ast.unparse(tree.test), "else " + ast.unparse(tree.orelse)]
     elif isinstance(tree, ast.BoolOp):

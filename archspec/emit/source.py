@@ -27,6 +27,7 @@ from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockclass import GENERATED, BlockEmitter, module_node
 from archspec.emit.pretty import Call, Raw, render
 from archspec.emit.pycode import camel, docstring_lines
+from archspec.frontend.expr import python_ast
 from archspec.shapes.dims import format_shape
 
 
@@ -64,14 +65,14 @@ def emit_source(graph: Graph) -> str:
         lines += ["", text.rstrip(), ""]
     lines += ["", *_network_class(name, spec.description, members)]
     source = "\n".join(lines).rstrip() + "\n"
-    ast.parse(source)  # the text is Python: a last check that nothing broke out
+    python_ast(source)  # the text is Python: a last check that nothing broke out
     return source
 
 
 def _runtime_class(name: str) -> str:
     """The source of a class of archspec.emit.layers, read without importing torch."""
     text = resources.files("archspec.emit").joinpath("layers.py").read_text(encoding="utf-8")
-    for node in ast.parse(text).body:
+    for node in python_ast(text).body:  # type: ignore[attr-defined]
         if isinstance(node, ast.ClassDef) and node.name == name:
             segment = ast.get_source_segment(text, node)
             assert segment is not None

@@ -107,7 +107,7 @@ class Block:
                     visit(node)
                     continue
                 if node.is_block:
-                    found.add(node.primitive)
+                    found.add(node.kind_name)
                 for group in node.groups.values():
                     visit(group)
 

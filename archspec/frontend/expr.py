@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import operator
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -90,15 +92,35 @@ def is_expression(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
+_AST_LOCK = threading.Lock()
+
+
+def python_ast(source: str, mode: str = "exec") -> ast.AST:
+    """``ast.parse``, one thread at a time: CPython 3.11's parser can fail with
+    "AST constructor recursion depth mismatch" (a SystemError) when threads parse
+    at once, and compiles may run in threads (a service)."""
+    with _AST_LOCK:
+        return ast.parse(source, mode=mode)
+
+
 def parse(text: str) -> ast.expression:
-    """Parse ``=…`` text; refuse what the whitelist does not allow."""
+    """Parse ``=…`` text; refuse what the whitelist does not allow.
+
+    The tree is shared between the calls of one text (a block's expressions run
+    at every call): callers must not change it.
+    """
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.expression:
     source = text[len(PREFIX) :].strip()
     if not source:
         raise ExprError("an empty expression")
     if len(source) > MAX_LENGTH:
         raise ExprError(f"an expression longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(source, mode="eval")
+        tree = python_ast(source, mode="eval")
     except SyntaxError as error:
         raise ExprError(f"invalid expression {source!r}: {error.msg}") from None
     for node in ast.walk(tree):

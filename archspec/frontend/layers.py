@@ -67,7 +67,7 @@ class LayerNode:
     body); the compiler validates them when it instantiates the block.
     """
 
-    primitive: str
+    kind_name: str
     raw: dict[str, Any]
     params: BaseModel | None
     groups: dict[str, Group]
@@ -87,7 +87,7 @@ class LayerNode:
         return self.groups.get("layers", ())
 
     def field_span(self, name: str) -> Span:
-        return self.source.span((*self.key_path, self.primitive, name))
+        return self.source.span((*self.key_path, self.kind_name, name))
 
 
 def has_expression(value: Any) -> bool:
