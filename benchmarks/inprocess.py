@@ -104,7 +104,7 @@ def per_spec(section: Section, specs: list[SpecFile], excluded: list[tuple[str, 
         "Per spec: `archspec.compile(path)` (load + validate + infer) against building the same "
         "network on the meta device and running a forward pass on a meta tensor of batch 2, in "
         "the same process (torch already imported). The reference modules are the hand-written "
-        "d2l ones of `benchmarks/d2l.py` for the six d2l specs; for the others (marked "
+        "d2l ones of `tests/d2l.py` for the six d2l specs; for the others (marked "
         "`archspec.build`) the modules are built from a graph compiled beforehand, so that side "
         "never pays for archspec's compile. `load` is `archspec.load(path)` (YAML + schema), "
         "`infer` is `archspec.compile(spec)` on a loaded spec. "

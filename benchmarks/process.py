@@ -123,7 +123,7 @@ def run(specs: list[SpecFile], excluded: list[tuple[str, str]], quick: bool = Fa
         f"`python -m archspec validate` on the {len(d2l_specs)} d2l spec files at once, against "
         "one process doing what a user does today (`benchmarks/meta_check.py`): import torch, "
         'build each network on the meta device (`with torch.device("meta"):`) from the '
-        "hand-written d2l modules in `benchmarks/d2l.py`, and run a forward pass on a meta "
+        "hand-written d2l modules in `tests/d2l.py`, and run a forward pass on a meta "
         "tensor of batch 2. "
         + (
             f"The goal is judged on these. The other {len(others)} specs have no hand-written "

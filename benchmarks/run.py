@@ -103,7 +103,7 @@ HOWTO = [
     "python benchmarks/run.py --threads 2        # torch threads in section 4 (default 1)",
     "```",
     "",
-    "- `benchmarks/d2l.py`: the hand-written d2l networks (the reference side), and "
+    "- `tests/d2l.py`: the hand-written d2l networks (the reference side), and "
     "`anynet()` for the sweep; `benchmarks/meta_check.py`: the process a user runs today "
     "(import torch, build on the meta device, forward); `benchmarks/generate.py`: the "
     "generated specs (sweep variants, deep chains).",

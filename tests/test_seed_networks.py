@@ -19,13 +19,13 @@ from torch import nn
 
 import archspec
 from archspec.cli import main
-from benchmarks.d2l import alexnet, googlenet, lenet_bn, nin, resnet18, vgg11
+from tests.d2l import alexnet, googlenet, lenet_bn, nin, resnet18, vgg11
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BATCH = 2
 
 
-# The hand-written d2l networks live in benchmarks/d2l.py, which the benchmarks
+# The hand-written d2l networks live in tests/d2l.py, which the benchmarks
 # share: alexnet, vgg11, nin, googlenet, lenet_bn, resnet18.
 
 

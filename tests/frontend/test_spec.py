@@ -36,8 +36,8 @@ def test_a_valid_spec_gives_a_tree_of_layer_nodes() -> None:
     )
     assert (spec.name, spec.description, spec.input) == ("tiny", "two layers", (3, "H", 32))
     stem, pool = spec.layers
-    assert stem.primitive == "sequential" and pool.primitive == "global_avgpool"
-    assert [child.primitive for child in stem.children] == ["conv", "relu"]
+    assert stem.kind_name == "sequential" and pool.kind_name == "global_avgpool"
+    assert [child.kind_name for child in stem.children] == ["conv", "relu"]
     assert stem.children[0].params.padding == "same"
     assert stem.children[0].span.line == 9
 
