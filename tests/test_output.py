@@ -292,6 +292,7 @@ def test_a_folder_that_cannot_be_synced_is_fine(tmp_path: Path, monkeypatch) -> 
     assert len(calls) == 2 and (tmp_path / "m.py").read_text() == "x"
 
 
+@pytest.mark.slow
 def test_concurrent_writers_publish_one_complete_file(tmp_path: Path) -> None:
     expected = NIN_SOURCE.read_text()
     target = tmp_path / "model.py"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 GROWTH_MIB = 8
 
 SOAK = """
@@ -48,6 +50,7 @@ print((rss_kib() - before) / 1024)
 """
 
 
+@pytest.mark.slow
 def test_ten_thousand_distinct_specs_leave_the_process_as_it_was() -> None:
     done = subprocess.run(
         [sys.executable, "-c", SOAK], capture_output=True, text=True, check=True, timeout=300

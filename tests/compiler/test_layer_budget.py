@@ -75,6 +75,7 @@ def test_each_layer_counts_once_and_a_refusal_points_at_the_users_call() -> None
     assert verdict(5000) == "E403 at big.yaml:4:5"  # the call, not <archspec prelude>
 
 
+@pytest.mark.slow
 def test_the_verdict_does_not_depend_on_what_ran_before_or_beside() -> None:
     warm = [verdict(n) for n in (4000, 5000, 4000, 5000)]
     assert warm == ["ok", "E403 at big.yaml:4:5"] * 2

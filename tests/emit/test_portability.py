@@ -163,6 +163,7 @@ def _train(rank: int, world: int, init: str, which: str, results: str) -> None:
         torch.distributed.destroy_process_group()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", KINDS)
 def test_distributed_data_parallel_on_two_cpu_processes(which: str, tmp_path: Path) -> None:
     init = f"file://{tmp_path / 'rendezvous'}"
