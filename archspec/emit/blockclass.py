@@ -161,7 +161,7 @@ class BlockEmitter:
                 self._need(callee)
                 if callee not in self.generic:
                     raise NotGeneric(f"it calls {callee}, which is written out per call")
-            self.generic[block.name] = (program, prove(program, calls))
+            self.generic[block.name] = (program, prove(program, calls, self.generic))
         except NotGeneric as reason:
             self.reasons[block.name] = str(reason)
             keys: list[str] = []

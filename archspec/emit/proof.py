@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from archspec.compiler.graph import LayerInfo
 from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, NotGeneric, Program, Statement
 from archspec.emit.pycode import CHANNELS, Code
@@ -42,17 +44,21 @@ def block_env(call: LayerInfo) -> dict[str, Any]:
     return env
 
 
-def prove(program: Program, calls: list[LayerInfo]) -> Choices:
+Proven = Mapping[str, tuple[Program, Choices]]
+"""The blocks already proven generic, by name: a program calls them as classes."""
+
+
+def prove(program: Program, calls: list[LayerInfo], callees: Proven) -> Choices:
     """The channel choices under which ``program`` equals every call; NotGeneric if none."""
     learnt: dict[int, list[Any]] = {}
     for call in calls:
-        _Run(program, learnt, None).call(call)
+        _Run(program, learnt, None, callees).call(call, block_env(call))
     choices = {key: viable[0] for key, viable in learnt.items() if viable}
     empty = [key for key, viable in learnt.items() if not viable]
     if empty:
         raise NotGeneric("a layer changes the channels in a way none of its parameters states")
     for call in calls:
-        _Run(program, learnt, choices).call(call)
+        _Run(program, learnt, choices, callees).call(call, block_env(call))
     return choices
 
 
@@ -62,11 +68,13 @@ class _Run:
     ``choices`` None: the learning run (channels are read from the graph);
     else the checking run (channels are carried by the choices)."""
 
-    def __init__(self, program: Program, learnt: dict[int, list[Any]], choices: Choices | None) -> None:
-        self.program, self.learnt, self.choices = program, learnt, choices
+    def __init__(
+        self, program: Program, learnt: dict[int, list[Any]], choices: Choices | None, callees: Proven
+    ) -> None:
+        self.program, self.learnt, self.choices, self.callees = program, learnt, choices, callees
 
-    def call(self, call: LayerInfo) -> None:
-        env = block_env(call)
+    def call(self, call: LayerInfo, env: Mapping[str, Any]) -> Any:
+        """Run the program for one call (``env``: its arguments); the channels it gives."""
         channels = call.input.channels
         items = self.count(self.program.body, env)
         if self.program.kind != "sequence" and items == 1:
@@ -76,6 +84,7 @@ class _Run:
                 raise NotGeneric("the layers of a call differ from the block's body")
             channels = self.run(self.program.body, env, channels, iter(call.children), [])
         self.expect(channels == call.output.channels, "the output channels differ at a call")
+        return channels
 
     def expect(self, condition: bool, reason: str) -> None:
         if not condition:
@@ -147,13 +156,7 @@ class _Run:
 
     def layer(self, statement: Statement, env: Mapping[str, Any], channels: Any, layer: LayerInfo) -> Any:
         if isinstance(statement, CallBlock):
-            args = {key: self.value(code, env, channels) for key, code in statement.args}
-            self.expect(layer.block == statement.block and layer.args is not None, "a block call differs")
-            assert layer.args is not None
-            given = layer.args.model_dump(exclude={"name"})
-            defaults = {k: v for k, v in given.items() if k not in args}
-            self.expect({**defaults, **args} == given, "a block call's arguments differ at a call")
-            return layer.output.channels  # the callee's own proof covers its output
+            return self.call_block(statement, env, channels, layer)
         if isinstance(statement, Group):
             inner = self.run(statement.body, env, channels, iter(layer.children), [])
             self.expect(len(layer.children) == len(_names(layer)), "a group differs at a call")
@@ -164,6 +167,24 @@ class _Run:
         made = self.evaluate(statement.template, env, channels)
         self.expect(_same(made, _module_call(layer)), f"the module of {statement.node.kind_name} differs")
         return self.after(statement, env, channels, layer.output.channels)
+
+    def call_block(
+        self, statement: CallBlock, env: Mapping[str, Any], channels: Any, layer: LayerInfo
+    ) -> Any:
+        """The callee's own program, run at this call with the arguments the caller's
+        code passes: the layer may be the callee's, or (where the caller's body is
+        that one call) the caller's own, which the compiler made of the callee's."""
+        if statement.block not in self.callees:
+            raise NotGeneric(f"it calls {statement.block}, which is written out per call")
+        program, choices = self.callees[statement.block]
+        args = {key: self.value(code, env, channels) for key, code in statement.args}
+        try:
+            bound = program.block.params.model_validate(args).model_dump(exclude={"name"})
+        except ValidationError:
+            raise NotGeneric(f"the arguments of a call of {statement.block} do not validate") from None
+        if is_concrete(channels):
+            bound["in_channels"] = channels
+        return _Run(program, {}, choices, self.callees).call(layer, bound)
 
     def merge(self, statement: Merge, env: Mapping[str, Any], channels: Any, layer: LayerInfo) -> Any:
         self.expect(len(layer.children) == len(statement.branches), "a merge differs at a call")

@@ -115,235 +115,46 @@ class InvertedResidualConv(nn.Sequential):
         self.out_channels = channels
 
 
-class InvertedResidual1(nn.Sequential):
-    """inverted_residual(out_channels=16, stride=1, expand_ratio=1) on [N, 32, 112,
-    112], written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
+def inverted_residual(
+    in_channels: int, *, out_channels: int, stride: int = 1, expand_ratio: int = 6
+) -> nn.Module:
+    """inverted_residual: torchvision's InvertedResidual: inverted_residual_conv, plus
+    the input where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). Built as an add of an identity and `conv` where it has the
+    residual, as `conv`'s nn.Sequential where not.
     """
-
-    def __init__(self) -> None:
-        super().__init__(
-            ConvBnRelu6(32, out_channels=32, groups=32),  # [N, 32, 112, 112]
-            nn.Conv2d(32, 16, kernel_size=1, bias=False),  # [N, 16, 112, 112]
-            nn.BatchNorm2d(16),  # [N, 16, 112, 112]
+    channels = in_channels
+    layers = OrderedDict()
+    if stride == 1 and in_channels == out_channels:
+        branches = {}
+        branch0, channels0 = OrderedDict(), channels
+        name, module = _branch("0", branch0)
+        branches[name] = module
+        branch1, channels1 = OrderedDict(), channels
+        block1 = InvertedResidualConv(
+            channels1,
+            out_channels=out_channels,
+            stride=stride,
+            expand_ratio=expand_ratio,
         )
-        self.out_channels = 16
-
-
-class InvertedResidual2(nn.Sequential):
-    """inverted_residual(out_channels=24, stride=2, expand_ratio=6) on [N, 16, 112,
-    112], written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            ConvBnRelu6(16, out_channels=96, kernel_size=1),  # [N, 96, 112, 112]
-            ConvBnRelu6(96, out_channels=96, stride=2, groups=96),  # [N, 96, 56, 56]
-            nn.Conv2d(96, 24, kernel_size=1, bias=False),  # [N, 24, 56, 56]
-            nn.BatchNorm2d(24),  # [N, 24, 56, 56]
+        _add(branch1, block1, "conv")
+        channels1 = block1.out_channels
+        name, module = _branch("1", branch1)
+        branches[name] = module
+        channels = channels0
+        _add(layers, Add(branches))
+    else:
+        block2 = InvertedResidualConv(
+            channels,
+            out_channels=out_channels,
+            stride=stride,
+            expand_ratio=expand_ratio,
         )
-        self.out_channels = 24
-
-
-class InvertedResidual3(Add):
-    """inverted_residual(out_channels=24, stride=1, expand_ratio=6) on [N, 24, 56, 56],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            {
-                "0": nn.Identity(),  # [N, 24, 56, 56]
-                "conv": InvertedResidualConv(24, out_channels=24),  # [N, 24, 56, 56]
-            },
-        )
-        self.out_channels = 24
-
-
-class InvertedResidual4(nn.Sequential):
-    """inverted_residual(out_channels=32, stride=2, expand_ratio=6) on [N, 24, 56, 56],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            ConvBnRelu6(24, out_channels=144, kernel_size=1),  # [N, 144, 56, 56]
-            ConvBnRelu6(
-                144, out_channels=144, stride=2, groups=144
-            ),  # [N, 144, 28, 28]
-            nn.Conv2d(144, 32, kernel_size=1, bias=False),  # [N, 32, 28, 28]
-            nn.BatchNorm2d(32),  # [N, 32, 28, 28]
-        )
-        self.out_channels = 32
-
-
-class InvertedResidual5(Add):
-    """inverted_residual(out_channels=32, stride=1, expand_ratio=6) on [N, 32, 28, 28],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            {
-                "0": nn.Identity(),  # [N, 32, 28, 28]
-                "conv": InvertedResidualConv(32, out_channels=32),  # [N, 32, 28, 28]
-            },
-        )
-        self.out_channels = 32
-
-
-class InvertedResidual6(nn.Sequential):
-    """inverted_residual(out_channels=64, stride=2, expand_ratio=6) on [N, 32, 28, 28],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            ConvBnRelu6(32, out_channels=192, kernel_size=1),  # [N, 192, 28, 28]
-            ConvBnRelu6(
-                192, out_channels=192, stride=2, groups=192
-            ),  # [N, 192, 14, 14]
-            nn.Conv2d(192, 64, kernel_size=1, bias=False),  # [N, 64, 14, 14]
-            nn.BatchNorm2d(64),  # [N, 64, 14, 14]
-        )
-        self.out_channels = 64
-
-
-class InvertedResidual7(Add):
-    """inverted_residual(out_channels=64, stride=1, expand_ratio=6) on [N, 64, 14, 14],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            {
-                "0": nn.Identity(),  # [N, 64, 14, 14]
-                "conv": InvertedResidualConv(64, out_channels=64),  # [N, 64, 14, 14]
-            },
-        )
-        self.out_channels = 64
-
-
-class InvertedResidual8(nn.Sequential):
-    """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 64, 14, 14],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            ConvBnRelu6(64, out_channels=384, kernel_size=1),  # [N, 384, 14, 14]
-            ConvBnRelu6(384, out_channels=384, groups=384),  # [N, 384, 14, 14]
-            nn.Conv2d(384, 96, kernel_size=1, bias=False),  # [N, 96, 14, 14]
-            nn.BatchNorm2d(96),  # [N, 96, 14, 14]
-        )
-        self.out_channels = 96
-
-
-class InvertedResidual9(Add):
-    """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 96, 14, 14],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            {
-                "0": nn.Identity(),  # [N, 96, 14, 14]
-                "conv": InvertedResidualConv(96, out_channels=96),  # [N, 96, 14, 14]
-            },
-        )
-        self.out_channels = 96
-
-
-class InvertedResidual10(nn.Sequential):
-    """inverted_residual(out_channels=160, stride=2, expand_ratio=6) on [N, 96, 14, 14],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            ConvBnRelu6(96, out_channels=576, kernel_size=1),  # [N, 576, 14, 14]
-            ConvBnRelu6(576, out_channels=576, stride=2, groups=576),  # [N, 576, 7, 7]
-            nn.Conv2d(576, 160, kernel_size=1, bias=False),  # [N, 160, 7, 7]
-            nn.BatchNorm2d(160),  # [N, 160, 7, 7]
-        )
-        self.out_channels = 160
-
-
-class InvertedResidual11(Add):
-    """inverted_residual(out_channels=160, stride=1, expand_ratio=6) on [N, 160, 7, 7],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            {
-                "0": nn.Identity(),  # [N, 160, 7, 7]
-                "conv": InvertedResidualConv(160, out_channels=160),  # [N, 160, 7, 7]
-            },
-        )
-        self.out_channels = 160
-
-
-class InvertedResidual12(nn.Sequential):
-    """inverted_residual(out_channels=320, stride=1, expand_ratio=6) on [N, 160, 7, 7],
-    written out: a block call differs, so no one class serves every call.
-    torchvision's InvertedResidual: inverted_residual_conv, plus the input where the
-    shape is kept (stride 1 and in_channels == out_channels: use_res_connect). Built
-    as an add of an identity and `conv` where it has the residual, as `conv`'s
-    nn.Sequential where not.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            ConvBnRelu6(160, out_channels=960, kernel_size=1),  # [N, 960, 7, 7]
-            ConvBnRelu6(960, out_channels=960, groups=960),  # [N, 960, 7, 7]
-            nn.Conv2d(960, 320, kernel_size=1, bias=False),  # [N, 320, 7, 7]
-            nn.BatchNorm2d(320),  # [N, 320, 7, 7]
-        )
-        self.out_channels = 320
+        _add(layers, block2)
+        channels = block2.out_channels
+    module = _branch("0", layers)[1] if len(layers) == 1 else nn.Sequential(layers)
+    module.out_channels = channels
+    return module
 
 
 class MobilenetV2(nn.Module):
@@ -357,23 +168,23 @@ class MobilenetV2(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             ConvBnRelu6(3, out_channels=32, stride=2),  # [N, 32, 112, 112]
-            InvertedResidual1(),  # [N, 16, 112, 112]
-            InvertedResidual2(),  # [N, 24, 56, 56]
-            InvertedResidual3(),  # [N, 24, 56, 56]
-            InvertedResidual4(),  # [N, 32, 28, 28]
-            InvertedResidual5(),  # [N, 32, 28, 28]
-            InvertedResidual5(),  # [N, 32, 28, 28]
-            InvertedResidual6(),  # [N, 64, 14, 14]
-            InvertedResidual7(),  # [N, 64, 14, 14]
-            InvertedResidual7(),  # [N, 64, 14, 14]
-            InvertedResidual7(),  # [N, 64, 14, 14]
-            InvertedResidual8(),  # [N, 96, 14, 14]
-            InvertedResidual9(),  # [N, 96, 14, 14]
-            InvertedResidual9(),  # [N, 96, 14, 14]
-            InvertedResidual10(),  # [N, 160, 7, 7]
-            InvertedResidual11(),  # [N, 160, 7, 7]
-            InvertedResidual11(),  # [N, 160, 7, 7]
-            InvertedResidual12(),  # [N, 320, 7, 7]
+            inverted_residual(32, out_channels=16, expand_ratio=1),  # [N, 16, 112, 112]
+            inverted_residual(16, out_channels=24, stride=2),  # [N, 24, 56, 56]
+            inverted_residual(24, out_channels=24),  # [N, 24, 56, 56]
+            inverted_residual(24, out_channels=32, stride=2),  # [N, 32, 28, 28]
+            inverted_residual(32, out_channels=32),  # [N, 32, 28, 28]
+            inverted_residual(32, out_channels=32),  # [N, 32, 28, 28]
+            inverted_residual(32, out_channels=64, stride=2),  # [N, 64, 14, 14]
+            inverted_residual(64, out_channels=64),  # [N, 64, 14, 14]
+            inverted_residual(64, out_channels=64),  # [N, 64, 14, 14]
+            inverted_residual(64, out_channels=64),  # [N, 64, 14, 14]
+            inverted_residual(64, out_channels=96),  # [N, 96, 14, 14]
+            inverted_residual(96, out_channels=96),  # [N, 96, 14, 14]
+            inverted_residual(96, out_channels=96),  # [N, 96, 14, 14]
+            inverted_residual(96, out_channels=160, stride=2),  # [N, 160, 7, 7]
+            inverted_residual(160, out_channels=160),  # [N, 160, 7, 7]
+            inverted_residual(160, out_channels=160),  # [N, 160, 7, 7]
+            inverted_residual(160, out_channels=320),  # [N, 320, 7, 7]
             ConvBnRelu6(320, out_channels=1280, kernel_size=1),  # [N, 1280, 7, 7]
         )
         self.add_module("1", nn.AdaptiveAvgPool2d(1))
