@@ -56,6 +56,9 @@ def test_golden_files_pass_ruff_check_and_format() -> None:
     files = [str(p) for p in sorted(GOLDEN.glob("*.py"))]
     check = subprocess.run(["ruff", "check", "--isolated", *files], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
+    long_lines = ["ruff", "check", "--isolated", "--select", "E501", "--line-length", "88", *files]
+    check = subprocess.run(long_lines, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout  # docstrings wrapped too
     form = subprocess.run(["ruff", "format", "--isolated", "--check", *files], capture_output=True, text=True)
     assert form.returncode == 0, form.stdout
 
