@@ -24,7 +24,7 @@ from typing import Any
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.primitives.registry import lookup
 from archspec.render import escape_controls, one_line
-from archspec.shapes.dims import format_dim, is_concrete, product, total
+from archspec.shapes.dims import format_dim, format_shape, is_concrete, product, total
 
 FORMATS = ("text", "json", "markdown")
 BYTES_PER_ELEMENT = 4  # float32
@@ -107,10 +107,6 @@ def size(value: Any) -> str:
     return scaled(value, "B") if value >= 1000 else f"{value} B"
 
 
-def shape(dims: tuple[Any, ...]) -> str:
-    return "[" + ", ".join(format_dim(d) for d in dims) + "]"
-
-
 def _json_value(value: Any) -> int | str:
     return value if is_concrete(value) else format_dim(value)
 
@@ -152,7 +148,7 @@ def summary(graph: Graph) -> list[str]:
     sums = totals(graph)
     macs = sums["macs"]
     lines = [
-        f"output: {shape(graph.output_shape)}",
+        f"output: {format_shape(graph.output_shape)}",
         f"parameters: {graph.num_params:,}",
         f"MACs: {count(macs)}"
         + (f" ({scaled(macs)}; FLOPs = 2 × MACs = {scaled(sums['flops'])})" if is_concrete(macs) else ""),

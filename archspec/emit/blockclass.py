@@ -34,7 +34,7 @@ from archspec.emit.proof import Choices, prove
 from archspec.emit.pycode import call_node, camel, docstring_lines, value_text
 from archspec.frontend.blocks import Block
 from archspec.primitives.registry import ARCHSPEC_CLASSES, lookup
-from archspec.shapes.dims import format_dim, is_concrete
+from archspec.shapes.dims import format_shape, is_concrete
 
 # Names the generated code uses; a block (or parameter) must not take them.
 GENERATED = frozenset({*ARCHSPEC_CLASSES, "OrderedDict", "torch", "nn", "_add", "_branch", "self"})
@@ -56,10 +56,6 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 '''
 
 
-def _shape(layer: LayerInfo) -> str:
-    return "[" + ", ".join(format_dim(d) for d in layer.output_shape) + "]"
-
-
 def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = None) -> Node:
     """The expression that makes ``layer``'s module, with concrete values."""
     if layer.block is not None:
@@ -72,7 +68,9 @@ def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = No
     if not made.children:
         node = call_node(made)
         return Call(node.func, node.args, comment)
-    parts = [(child.name, module_node(child, blocks, _shape(child))) for child in layer.children]
+    parts = [
+        (child.name, module_node(child, blocks, format_shape(child.output_shape))) for child in layer.children
+    ]
     if made.cls == "Sequential":
         if all(name == str(i) for i, (name, _) in enumerate(parts)):
             return Call("nn.Sequential", tuple(node for _, node in parts), comment)
