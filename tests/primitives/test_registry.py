@@ -140,3 +140,67 @@ def test_compile_o_equals_build(name: str, layout: str, kind: str, case: OracleC
         assert ruff.returncode == 0, f"ruff {' '.join(args)}:\n{ruff.stdout}\n{source}"
     fmt = [sys.executable, "-m", "ruff", "format", "--check", "--isolated", str(target)]
     assert subprocess.run(fmt, capture_output=True).returncode == 0, f"ruff format:\n{source}"
+
+
+PLUGIN = """
+from pydantic import Field
+
+from archspec.frontend.types import LayerParams, PositiveInt
+from archspec.primitives.registry import Inferred, Primitive, call, register
+from archspec.shapes.tensor import TensorShape
+
+
+class RepeatChannelsParams(LayerParams):
+    times: PositiveInt = Field(description="How many copies of the channels.")
+
+
+def infer(p, x, ctx):
+    return Inferred(TensorShape((x.channels * p.times, *x.spatial)))
+
+
+def build(p, x):
+    return call("ChannelShuffle", p.times)  # not what it infers: the point is the class check
+
+
+register(Primitive("plugin_channels", RepeatChannelsParams, infer, build, "A plugin's primitive.",
+                   classes=("ChannelShuffle",), formula="[N, C, *L] -> [N, C*times, *L]."))
+"""
+
+PLUGIN_RUN = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import archspec
+from archspec.primitives.registry import PrimitiveError, Primitive, primitives, register
+import plugin  # registers plugin_channels from outside archspec/primitives/
+assert "plugin_channels" in primitives()
+graph = archspec.compile(archspec.loads("name: n\\ninput: [2, 4, 4]\\nlayers: [plugin_channels: {times: 3}]\\n"))
+assert graph.output_shape[1] == 6, graph.output_shape
+for bad, needle in [
+    (Primitive("plugin_channels", plugin.RepeatChannelsParams, plugin.infer, plugin.build, "again",
+               classes=("ChannelShuffle",)), "registered twice"),
+    (Primitive("no_classes", plugin.RepeatChannelsParams, plugin.infer, plugin.build, "x"), "declare the module"),
+]:
+    try:
+        register(bad)
+    except PrimitiveError as error:
+        assert needle in str(error), error
+    else:
+        raise AssertionError(f"registered: {bad.name}")
+import torch
+try:
+    register(Primitive("typo", plugin.RepeatChannelsParams, plugin.infer, plugin.build, "x", classes=("Conv2D",)))
+except PrimitiveError as error:
+    assert "not a module class of torch.nn" in str(error), error
+else:
+    raise AssertionError("a class torch.nn lacks was accepted")
+print("plugin ok")
+"""
+
+
+def test_a_primitive_registers_from_outside_the_package(tmp_path: Path) -> None:
+    """Registration is public: a plugin's module registers its own primitive, and
+    register() refuses a duplicate, a builder with no declared classes and (torch
+    imported) a class torch.nn lacks, at registration, not at build time."""
+    (tmp_path / "plugin.py").write_text(PLUGIN)
+    done = subprocess.run([sys.executable, "-c", PLUGIN_RUN, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0 and "plugin ok" in done.stdout, done.stderr[-2000:]
