@@ -8,7 +8,7 @@ printed ``channels = …`` lines are the shape rules' results, not guesses.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from archspec.emit.pretty import Call, Node, Pair, Raw, literal, render
 from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, Program, Statement
@@ -25,14 +25,20 @@ from archspec.emit.pycode import (
 )
 from archspec.primitives.registry import ModuleCall
 
-if TYPE_CHECKING:
-    from archspec.emit.blockclass import BlockEmitter
+
+class Emitter(Protocol):
+    """What a block's writer needs of the emitter that collects the file's blocks."""
+
+    merges_used: set[str]
+    uses_ordered_dict: bool
+
+    def callable_name(self, name: str) -> str: ...
 
 
 class BlockWriter:
     """Writes one block's class (or function), statement by statement."""
 
-    def __init__(self, emitter: BlockEmitter, program: Program, choices: Choices) -> None:
+    def __init__(self, emitter: Emitter, program: Program, choices: Choices) -> None:
         self.emitter, self.program, self.choices = emitter, program, choices
         self.lines: list[str] = []
         self.fresh = 0
