@@ -65,48 +65,48 @@ class BoundLayer:
         return self.written.field_span(name)
 
 
-class LayerBudget:
-    """Counts layers as they are made, so that a repeat of a repeat stops at the
-    budget (E403) before it allocates, not after."""
+class Budget:
+    """A count that may not pass ``limit``: past it, ``spend`` raises the budget's
+    RuleError, its message naming the limit (``{limit}``) and its hint the fix."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, limit: int, code: str, message: str, hint: str) -> None:
+        self.limit, self.code, self.message, self.hint = limit, code, message, hint
         self.used = 0
 
     def spend(self, count: int = 1) -> None:
         self.used += count
         if self.used > self.limit:
-            raise RuleError(
-                f"the network has more than {self.limit:,} layers after block and repeat expansion",
-                code=E403,
-                hint="check the repeat counts; if the network is meant to be this large, raise "
-                "Limits.max_layers (docs/security.md)",
-            )
+            raise RuleError(self.message.format(limit=f"{self.limit:,}"), code=self.code, hint=self.hint)
 
 
-class WorkBudget:
-    """Counts the symbolic dims shape rules compute (E406): sympy makes each one
-    hundreds of times dearer than an int, so a short spec of many layers on
-    symbolic sizes could otherwise take minutes."""
+def layer_budget(limit: int) -> Budget:
+    """Layers as they are made: a repeat of a repeat stops at the budget (E403)
+    before it allocates, not after."""
+    return Budget(
+        limit,
+        E403,
+        "the network has more than {limit} layers after block and repeat expansion",
+        "check the repeat counts; if the network is meant to be this large, raise "
+        "Limits.max_layers (docs/security.md)",
+    )
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
 
-    def spend(self, count: int = 1) -> None:
-        self.used += count
-        if self.used > self.limit:
-            raise RuleError(
-                f"inference computes more than {self.limit:,} symbolic dims here",
-                code=E406,
-                hint="give the input concrete sizes (archspec compile --input), or use fewer layers on "
-                "symbolic sizes; if the network is meant to be this large, raise "
-                "Limits.max_symbolic_dims (docs/security.md)",
-            )
+def symbolic_budget(limit: int) -> Budget:
+    """Symbolic dims the shape rules compute (E406): sympy makes each one hundreds
+    of times dearer than an int, so a short spec of many layers on symbolic sizes
+    could otherwise take minutes."""
+    return Budget(
+        limit,
+        E406,
+        "inference computes more than {limit} symbolic dims here",
+        "give the input concrete sizes (archspec compile --input), or use fewer layers on "
+        "symbolic sizes; if the network is meant to be this large, raise "
+        "Limits.max_symbolic_dims (docs/security.md)",
+    )
 
 
 def expand(
-    spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any], budget: LayerBudget
+    spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any], budget: Budget
 ) -> tuple[BoundLayer, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path)."""
     out: list[BoundLayer] = []
@@ -129,7 +129,7 @@ def expand(
 
 
 def _expand_groups(
-    spec: Spec, node: LayerNode, kind: Kind, env: Mapping[str, Any], budget: LayerBudget
+    spec: Spec, node: LayerNode, kind: Kind, env: Mapping[str, Any], budget: Budget
 ) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for field in getattr(kind, "layer_fields", ()):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.codes import E205
-from archspec.compiler.expand import BoundLayer, LayerBudget, WorkBudget, expand
+from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.library import PRELUDE_FILE
@@ -59,10 +59,10 @@ class Compilation:
     spec: Spec
     limits: Limits = field(default_factory=Limits)
     expansions: dict[Any, tuple[BoundLayer, ...]] = field(default_factory=dict)
-    expanded: LayerBudget = field(init=False)
+    expanded: Budget = field(init=False)
 
     def __post_init__(self) -> None:
-        self.expanded = LayerBudget(self.limits.max_layers)
+        self.expanded = layer_budget(self.limits.max_layers)
 
 
 class Context:
@@ -77,8 +77,8 @@ class Context:
         self.compilation = compilation
         self.spec = compilation.spec
         self._stack: list[_Frame] = []
-        self.layers = LayerBudget(compilation.limits.max_layers)
-        self.symbolic = WorkBudget(compilation.limits.max_symbolic_dims)
+        self.layers = layer_budget(compilation.limits.max_layers)
+        self.symbolic = symbolic_budget(compilation.limits.max_symbolic_dims)
 
     def run_layers(self, field: str, x: TensorShape) -> TensorShape:
         """Infer the layers of the current node's ``field`` in order (``sequential``)."""
@@ -131,7 +131,7 @@ class Context:
             x = info.output
         return infos
 
-    def _spend(self, budget: LayerBudget | WorkBudget, count: int, node: BoundLayer, path: str) -> None:
+    def _spend(self, budget: Budget, count: int, node: BoundLayer, path: str) -> None:
         try:
             budget.spend(count)
         except RuleError as error:
