@@ -128,45 +128,10 @@ def _add_blocks(
     declared: list[tuple[Block, Any]] = []
     for name, body in raw.items():
         base = ("blocks", name)
-        if not isinstance(name, str) or not name.isidentifier() or not name.isascii() or iskeyword(name):
-            problems.append(
-                Diagnostic(
-                    E207,
-                    f"a block name must be an identifier, got {abridge(name)}",
-                    source.span(base, key=True),
-                )
-            )
-            continue
-        if len(name) > NAME_LIMIT:  # it would be echoed in messages and become a class name
-            problems.append(
-                Diagnostic(
-                    E207,
-                    f"a block name is at most {NAME_LIMIT} characters, got {abridge(name)}",
-                    source.span(base, key=True),
-                    hint="use a shorter name",
-                )
-            )
-            continue
-        if name in builtins:
-            problems.append(
-                Diagnostic(
-                    E207,
-                    f"the block '{name}' shadows the built-in {name}",
-                    source.span(base, key=True),
-                    hint=f"rename the block, e.g. my_{name}",
-                )
-            )
-            continue
-        if name in table.blocks:
-            where = table.blocks[name].span
-            problems.append(
-                Diagnostic(
-                    E207,
-                    f"the block '{name}' is defined twice: first at {where}",
-                    source.span(base, key=True),
-                    hint="rename one of them",
-                )
-            )
+        problem = _name_problem(name, table, builtins)
+        if problem is not None:
+            message, hint = problem
+            problems.append(Diagnostic(E207, message, source.span(base, key=True), hint=hint))
             continue
         block = declare_block(name, body, base, parser)
         if block is not None:
@@ -174,6 +139,22 @@ def _add_blocks(
             declared.append((block, body))
     for block, body in declared:
         table.blocks[block.name] = define_block(block, body, ("blocks", block.name), parser)
+
+
+def _name_problem(name: Any, table: BlockTable, builtins: set[str]) -> tuple[str, str | None] | None:
+    """Why ``name`` cannot name a new block (message, hint), or None."""
+    if not isinstance(name, str) or not name.isidentifier() or not name.isascii() or iskeyword(name):
+        return f"a block name must be an identifier, got {abridge(name)}", None
+    if len(name) > NAME_LIMIT:  # it would be echoed in messages and become a class name
+        return f"a block name is at most {NAME_LIMIT} characters, got {abridge(name)}", "use a shorter name"
+    if name in builtins:
+        return f"the block '{name}' shadows the built-in {name}", f"rename the block, e.g. my_{name}"
+    if name in table.blocks:
+        return (
+            f"the block '{name}' is defined twice: first at {table.blocks[name].span}",
+            "rename one of them",
+        )
+    return None
 
 
 @dataclass
