@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from tests.primitives.d2l_blocks import Residual as D2LResidual
+from tests.d2l import Residual as D2LResidual
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.primitives.d2l_blocks import Inception as D2LInception
+from tests.d2l import Inception as D2LInception
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from torch import nn
 
-from tests.primitives.d2l_blocks import nin_block as d2l_nin_block
+from tests.d2l import nin_block as d2l_nin_block
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.primitives.d2l_blocks import vgg_block as d2l_vgg_block
+from tests.d2l import vgg_block as d2l_vgg_block
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,
