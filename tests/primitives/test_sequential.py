@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from torch import nn
 
+from tests.d2l import Residual as D2LResidual
 from tests.primitives.cases import OracleCase
-from tests.primitives.d2l_blocks import Residual as D2LResidual
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,
