@@ -1,11 +1,10 @@
-"""The torchvision zoo (specs/torchvision/), written in YAML only, against torchvision's code.
+"""The torchvision zoo (specs/torchvision/), written in YAML only, against the real torchvision.
 
-torchvision cannot be installed here, so tests/torchvision_reference/ holds minimal copies
-of its model classes (same modules, names, registration order and forwards). For each
-network: the parameter count is torchvision's published one; the smallest input side that
-archspec infers is the one where the reference model starts to run; the built module's
-parameters and buffers have the reference's shapes in the reference's order; and after
-loading the reference's state_dict by position, both give the same outputs.
+For each network, against torchvision's own model (tests/torchvision_models.py): the
+parameter count is torchvision's published one; the smallest input side that archspec
+infers is the one where torchvision's model starts to run; the built module's parameters
+and buffers have torchvision's shapes in torchvision's order; and after loading
+torchvision's state_dict by position, both give the same outputs.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from torch import nn
 
 import archspec
 from archspec.emit.jsonschema import spec_json_schema
-from tests.torchvision_reference import MODELS
+from tests.torchvision_models import zoo
 
 ZOO = Path(__file__).resolve().parent.parent / "specs" / "torchvision"
 SIDE = 224
@@ -77,7 +76,7 @@ def pair(request: pytest.FixtureRequest) -> Pair:
     """Each network once per module: the reference model and archspec's, both in eval mode."""
     name = request.param
     torch.manual_seed(0)
-    reference = MODELS[name]().eval()
+    reference = zoo()[name]().eval()
     randomize_batchnorm(reference, torch.Generator().manual_seed(1))
     path = ZOO / f"{name}.yaml"
     return Pair(name, path, reference, archspec.build(path).eval())

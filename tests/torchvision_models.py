@@ -1,0 +1,37 @@
+"""The real torchvision models: the oracle of the zoo in specs/torchvision/.
+
+torchvision 0.28.0 is the release for torch 2.13 and installs beside the CPU build
+(the test extra pins it). One module of it cannot load there: its wheel's compiled ops
+do not match the CPU build, so ``torchvision/_meta_registrations.py``, which registers
+fake kernels for them (``torchvision::nms`` …), fails with "operator torchvision::nms does
+not exist", and with it ``import torchvision``. The model definitions never use those
+ops, so an empty module stands in for that one module, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+
+from torch import nn
+
+
+def zoo() -> dict[str, Callable[[], nn.Module]]:
+    """Each zoo spec's name → torchvision's builder, without pretrained weights."""
+    sys.modules.setdefault(
+        "torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations")
+    )
+    from torchvision import models
+
+    return {
+        "alexnet": lambda: models.alexnet(weights=None),
+        "vgg16": lambda: models.vgg16(weights=None),
+        # the spec is GoogLeNet without its auxiliary heads; init_weights only picks the init
+        "googlenet": lambda: models.googlenet(weights=None, aux_logits=False, init_weights=False),
+        "resnet18": lambda: models.resnet18(weights=None),
+        "resnet50": lambda: models.resnet50(weights=None),
+        "densenet121": lambda: models.densenet121(weights=None),
+        "squeezenet1_1": lambda: models.squeezenet1_1(weights=None),
+        "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
+    }
