@@ -40,7 +40,7 @@ def shown(path: str) -> str:
 def input_files(source: Graph | Spec) -> set[str]:
     """The files a compile read: the spec and every file it imports (not the prelude)."""
     spec = getattr(source, "spec", source)
-    files = {spec.source.file}
+    files = {spec.source.file, *spec.blocks.imported}
     files.update(block.source.file for block in spec.blocks.blocks.values())
     files.discard(PRELUDE_FILE)
     return files

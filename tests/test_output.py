@@ -318,3 +318,15 @@ def test_the_writer_imports_neither_torch_nor_sympy() -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(archspec.__file__).parent.parent)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_an_imported_file_without_blocks_is_an_input_too(tmp_path: Path, capsys) -> None:
+    """A block file that only imports others (or holds no blocks) is read by the compile."""
+    (tmp_path / "relay.yaml").write_text("imports: [real.yaml]\nblocks: {}\n")
+    (tmp_path / "real.yaml").write_text("blocks:\n  act: {layers: [relu]}\n")
+    spec = tmp_path / "net.yaml"
+    spec.write_text("name: net\ninput: [3, 8, 8]\nimports: [relay.yaml]\nlayers: [act]\n")
+    before = (tmp_path / "relay.yaml").read_text()
+    assert compile_to(tmp_path / "relay.yaml", spec) == 2
+    assert "it is an input of this compile" in capsys.readouterr().err
+    assert (tmp_path / "relay.yaml").read_text() == before

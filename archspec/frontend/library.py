@@ -48,6 +48,8 @@ class BlockTable:
 
     kinds: Mapping[str, Kind]
     blocks: dict[str, Block] = field(default_factory=dict)
+    imported: frozenset[str] = frozenset()
+    """Every file ``imports:`` read (resolved), blocks or none: inputs of the compile."""
 
     def lookup(self, name: str) -> Kind | None:
         return self.kinds.get(name) or self.blocks.get(name)
@@ -93,7 +95,9 @@ def collect_blocks(
     table = BlockTable(kinds, dict(prelude(kinds)))
     origin = spec_file(source.file)  # None for text (loads): imports resolve from the current folder
     loader = _Imports(import_root(origin), limits, table, problems)
-    loader.imports(data.get("imports"), source, origin, loader.start(origin))
+    itself = loader.start(origin)
+    loader.imports(data.get("imports"), source, origin, itself)
+    table.imported = frozenset(str(path) for path in loader.done - set(itself))
     blocks = data.get("blocks")
     if isinstance(blocks, dict):
         _add_blocks(blocks, source, table, problems, builtin_names(kinds))
