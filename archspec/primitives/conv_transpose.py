@@ -28,7 +28,7 @@ class ConvTransposeParams(LayerParams):
     )
     stride: KernelSize = Field(1, description="Spacing of the input positions in the output.")
     padding: Padding = Field(
-        0, description="Removed from both sides of the output: dilation·(kernel_size - 1) - padding is added."
+        0, description="Removed from each side of the output (the input is padded by d·(k - 1) - padding)."
     )
     output_padding: Padding = Field(
         0,
