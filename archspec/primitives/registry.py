@@ -48,7 +48,8 @@ class Inferred:
     num_params: int = 0
     batch_statistics: bool = False
     # Multiply-accumulates per sample (an int, or a sympy expression for a
-    # symbolic input). Only conv and linear count them, as torchvision does.
+    # symbolic input). Only layers that multiply by weights count them (conv, conv_transpose,
+    # linear), as torchvision does.
     macs: Any = 0
 
 
