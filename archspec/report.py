@@ -3,7 +3,7 @@
 Three forms of one set of rows: a text table (the terminal), JSON (programs)
 and Markdown (a pull request or a README). Counts are per sample:
 
-- MACs are the multiply-accumulates of conv and linear layers, as torchvision
+- MACs are the multiply-accumulates of conv, conv_transpose and linear layers, as torchvision
   counts them for its published figures (bias, batchnorm, activations and
   pools add none); FLOPs = 2 x MACs.
 - activation memory is the output of every layer that makes a new tensor
@@ -29,7 +29,7 @@ from archspec.shapes.dims import format_dim, format_shape, is_concrete, product,
 FORMATS = ("text", "json", "markdown")
 BYTES_PER_ELEMENT = 4  # float32
 LEGEND = (
-    "MACs: multiply-accumulates per sample, of conv and linear layers (FLOPs = 2 × MACs).",
+    "MACs: multiply-accumulates per sample, of conv, conv_transpose and linear layers (FLOPs = 2 × MACs).",
     "activations: the outputs each layer and its parts compute, per sample, "
     f"at {BYTES_PER_ELEMENT} bytes per element (float32).",
 )
@@ -176,7 +176,7 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
         "output": [_json_value(d) for d in graph.output_shape[1:]],
         "totals": {key: _json_value(value) for key, value in totals(graph).items()},
         "units": {
-            "macs": "multiply-accumulates per sample, of conv and linear layers",
+            "macs": "multiply-accumulates per sample, of conv, conv_transpose and linear layers",
             "flops": "2 × macs",
             "activation_bytes": f"bytes per sample of the computed outputs, {BYTES_PER_ELEMENT} per element "
             "(float32)",

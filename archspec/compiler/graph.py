@@ -107,7 +107,7 @@ class Graph:
 
     @property
     def num_macs(self) -> Any:
-        """Multiply-accumulates per sample of conv and linear layers (FLOPs = 2 x MACs)."""
+        """Multiply-accumulates per sample of conv, conv_transpose and linear layers (FLOPs = 2 x MACs)."""
         return total(layer.num_macs for layer in self.roots)
 
     @property
