@@ -1,4 +1,4 @@
-"""Elementwise layers: relu, relu6, sigmoid, tanh, hardswish, hardsigmoid, identity.
+"""Elementwise layers: relu, relu6, sigmoid, tanh, hardswish, hardsigmoid, silu, mish, identity.
 
 Shape in = shape out; no weights.
 """
@@ -27,6 +27,8 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
     "tanh": ("Tanh", "tanh(x)"),
     "hardswish": ("Hardswish", "x * relu6(x + 3) / 6"),
     "hardsigmoid": ("Hardsigmoid", "relu6(x + 3) / 6"),
+    "silu": ("SiLU", "x * sigmoid(x)"),
+    "mish": ("Mish", "x * tanh(softplus(x))"),
     "identity": ("Identity", "x"),
 }
 

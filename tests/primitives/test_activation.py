@@ -24,6 +24,8 @@ ACTIVATIONS = {
     "tanh": nn.Tanh,
     "hardswish": nn.Hardswish,
     "hardsigmoid": nn.Hardsigmoid,
+    "silu": nn.SiLU,
+    "mish": nn.Mish,
     "identity": nn.Identity,
 }
 ORACLE_CASES = {name: [OracleCase(name, (3, 5, 4), (3, "H", "W"), cls)] for name, cls in ACTIVATIONS.items()}
