@@ -92,7 +92,7 @@ def compare(graph: Graph, module: nn.Module, label: str) -> Run:
     run = Run(label, dims)
     try:
         actual = real_shapes(module, dims)
-    except RuntimeError as error:
+    except (RuntimeError, ValueError, IndexError) as error:  # how PyTorch refuses a layer
         run.error = str(error).splitlines()[0]
         return run
     for layer in graph.layers:

@@ -206,7 +206,7 @@ def test_minimum_sizes_are_tight(data: dict[str, Any]) -> None:
             below = tuple(size - 1 if i == axis else size for i, size in enumerate(at_min))
             with pytest.raises(SpecError):
                 compile_spec(spec, below)
-            with pytest.raises(RuntimeError):
+            with pytest.raises(REFUSALS):
                 real_shapes(net, below)
 
 
