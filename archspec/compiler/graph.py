@@ -117,7 +117,9 @@ class Graph:
         In training, batchnorm needs more than one value per channel over the
         batch and the spatial positions; at this graph's input (for a symbolic
         input: at its smallest sizes) a layer whose input has a single spatial
-        position then needs a batch of 2. Inference (eval mode) runs at any batch.
+        position then needs a batch of 2. Inference (eval mode) runs at any batch,
+        but for a groupnorm with one channel per group: PyTorch applies the same check
+        in eval mode there, so it too needs a batch of 2.
         """
         return 2 if self.single_value_layers() else 1
 
