@@ -33,11 +33,15 @@ from archspec.emit.program import NotGeneric, Program, build_program
 from archspec.emit.proof import Choices, prove
 from archspec.emit.pycode import call_node, camel, docstring_lines, value_text
 from archspec.frontend.blocks import Block
-from archspec.primitives.registry import ARCHSPEC_CLASSES, lookup
+from archspec.primitives.registry import lookup, own_classes
 from archspec.shapes.dims import format_shape, is_concrete
 
-# Names the generated code uses; a block (or parameter) must not take them.
-GENERATED = frozenset({*ARCHSPEC_CLASSES, "OrderedDict", "torch", "nn", "_add", "_branch", "self"})
+
+def generated_names() -> frozenset[str]:
+    """Names the generated code uses; a block (or parameter) must not take them."""
+    return frozenset({*own_classes(), "OrderedDict", "torch", "nn", "_add", "_branch", "self"})
+
+
 LOCALS = frozenset({"channels", "layers", "module", "name", "in_channels"})
 LOCAL_PATTERN = re.compile(r"^(branch|branches|channels|group|block)(\d+)?(_\d+)?$")
 HELPERS = '''def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
@@ -63,7 +67,7 @@ def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = No
     primitive = lookup(layer.primitive)
     assert primitive is not None
     made = primitive.module_call(layer.params, layer.input)
-    if made.cls in ARCHSPEC_CLASSES:
+    if made.cls in own_classes():
         blocks.merges_used.add(made.cls)
     if not made.children:
         node = call_node(made)
@@ -185,7 +189,7 @@ class BlockEmitter:
         made = module_node(_unblocked(call), self)
         assert isinstance(made, Call)
         base = "nn.Sequential" if made.func == "nn.Sequential" else made.func
-        if base in ARCHSPEC_CLASSES:
+        if base in own_classes():
             self.merges_used.add(base)
         if "OrderedDict(" in render(made):
             self.uses_ordered_dict = True
@@ -209,7 +213,7 @@ class BlockEmitter:
         )
         others = {n for b, keys in self.instances.items() if b != block.name for n in self._names_of(b, keys)}
         for identifier in own:
-            if identifier in GENERATED or identifier in taken | others or identifier in dir(builtins):
+            if identifier in generated_names() or identifier in taken | others or identifier in dir(builtins):
                 raise SpecError(
                     [
                         Diagnostic(
@@ -219,7 +223,9 @@ class BlockEmitter:
                 )
         classes = {camel(other) for other in self.spec.blocks.blocks} | others
         for key in block.params.model_fields.keys() - {"name"}:
-            clash = key in LOCALS or key in GENERATED or key in dir(builtins) or LOCAL_PATTERN.match(key)
+            clash = (
+                key in LOCALS or key in generated_names() or key in dir(builtins) or LOCAL_PATTERN.match(key)
+            )
             if clash or key in classes:
                 raise SpecError(
                     [

@@ -21,8 +21,11 @@ def resolve(primitive: Primitive) -> dict[str, type[nn.Module]]:
     """The classes ``primitive`` declares, as classes; PrimitiveError for a bad name."""
     found: dict[str, type[nn.Module]] = {}
     for name in primitive.classes:
-        check_class(primitive.name, name, nn)
-        found[name] = getattr(layers, name) if name in ARCHSPEC_CLASSES else nn.__dict__[name]
+        check_class(primitive, name, nn)
+        if name in primitive.runtime:
+            found[name] = primitive.runtime[name]()
+        else:
+            found[name] = getattr(layers, name) if name in ARCHSPEC_CLASSES else nn.__dict__[name]
     return found
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, literal
 from archspec.frontend.expr import is_expression, parse, python_ast
-from archspec.primitives.registry import ARCHSPEC_CLASSES, ModuleCall
+from archspec.primitives.registry import ModuleCall, own_classes
 
 
 def docstring_text(text: str) -> str:
@@ -87,7 +87,7 @@ def value_text(value: Any) -> str:
 
 
 def call_node(made: ModuleCall, children: tuple[Node, ...] = ()) -> Call:
-    prefix = "" if made.cls in ARCHSPEC_CLASSES else "nn."
+    prefix = "" if made.cls in own_classes() else "nn."
     args = [*children, *(Raw(value_text(a)) for a in made.args)]
     args += [Pair(key, Raw(value_text(v))) for key, v in made.kwargs]
     return Call(prefix + made.cls, tuple(args))

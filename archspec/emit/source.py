@@ -17,17 +17,20 @@ ones ``archspec.build`` makes: the state dicts are identical.
 from __future__ import annotations
 
 import ast
+import inspect
 import keyword
+import textwrap
 from importlib import resources
 from pathlib import Path
 
 from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
-from archspec.emit.blockclass import GENERATED, BlockEmitter, module_node
+from archspec.emit.blockclass import BlockEmitter, generated_names, module_node
 from archspec.emit.pretty import Call, Raw, render
 from archspec.emit.pycode import camel, docstring_lines
 from archspec.frontend.expr import python_ast
+from archspec.primitives.registry import primitives
 from archspec.shapes.dims import format_shape
 
 
@@ -40,7 +43,7 @@ def emit_source(graph: Graph) -> str:
     blocks = BlockEmitter(graph)
     members = [(layer, module_node(layer, blocks)) for layer in graph.roots]
     name = network_class_name(graph)
-    if name in blocks.class_names() or name in GENERATED:
+    if name in blocks.class_names() or name in generated_names():
         raise SpecError([Diagnostic(E209, f"the network's class name {name} is taken by a block")])
     spec = graph.spec
     about = (
@@ -70,14 +73,29 @@ def emit_source(graph: Graph) -> str:
 
 
 def _runtime_class(name: str) -> str:
-    """The source of a class of archspec.emit.layers, read without importing torch."""
+    """The source of a module class archspec writes itself, read without importing torch:
+    a primitive's own (from the factory in its file), else one of archspec.emit.layers."""
+    for primitive in primitives().values():
+        factory = primitive.runtime.get(name)
+        if factory is not None:
+            path = inspect.getsourcefile(factory)
+            assert path is not None, name
+            text = Path(path).read_text(encoding="utf-8")
+            return _class_source(text, name, inside=factory.__name__)
     text = resources.files("archspec.emit").joinpath("layers.py").read_text(encoding="utf-8")
-    for node in python_ast(text).body:  # type: ignore[attr-defined]
+    return _class_source(text, name)
+
+
+def _class_source(text: str, name: str, inside: str | None = None) -> str:
+    """The source of class ``name`` at the top of ``text``, or in its function ``inside``."""
+    body = python_ast(text).body  # type: ignore[attr-defined]
+    if inside is not None:
+        body = next(n.body for n in body if isinstance(n, ast.FunctionDef) and n.name == inside)
+    for node in body:
         if isinstance(node, ast.ClassDef) and node.name == name:
-            segment = ast.get_source_segment(text, node)
-            assert segment is not None
-            return segment
-    raise AssertionError(f"archspec.emit.layers has no class {name}")
+            lines = text.splitlines()[node.lineno - 1 : node.end_lineno]
+            return textwrap.dedent("\n".join(lines))
+    raise AssertionError(f"no class {name} to copy")
 
 
 def _network_class(name: str, description: str | None, members: list[tuple[LayerInfo, object]]) -> list[str]:

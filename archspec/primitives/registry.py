@@ -14,7 +14,7 @@ import importlib
 import keyword
 import pkgutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -167,7 +167,12 @@ class Primitive:
     - ``label(params, input)``: the diagram's short description
       (``conv 3×3, 64, stride 2``); by default the name;
     - ``formula``: the shape rule (and MACs) in one or two lines, for
-      docs/reference.md.
+      docs/reference.md;
+    - ``runtime``: module classes of the primitive's own, not torch.nn's
+      (``Mul``), by name: each made by a factory in the primitive's file that
+      imports torch only when called (the validation path never does) and
+      defines the class in its body, from where ``compile -o`` copies its
+      source into the file it writes.
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -184,6 +189,7 @@ class Primitive:
     classes: tuple[str, ...] = ()
     allocates: bool = True
     label: Label | None = field(default=None, compare=False)
+    runtime: Mapping[str, Callable[[], type]] = field(default_factory=dict, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 
@@ -229,15 +235,22 @@ ARCHSPEC_CLASSES = frozenset({"Add", "Concat", "Block"})
 emitted files); every other class a primitive names is ``torch.nn``'s."""
 
 
-def check_class(primitive: str, cls: str, nn: Any) -> None:
-    """Raise PrimitiveError unless ``cls`` is archspec's or a module class of ``nn`` (torch.nn)."""
-    if cls in ARCHSPEC_CLASSES:
+def check_class(primitive: Primitive, cls: str, nn: Any) -> None:
+    """Raise PrimitiveError unless ``cls`` is archspec's, the primitive's own, or a module
+    class of ``nn`` (torch.nn)."""
+    if cls in ARCHSPEC_CLASSES or cls in primitive.runtime:
         return
     found = nn.__dict__.get(cls)
     if not (isinstance(found, type) and issubclass(found, nn.Module)):
         raise PrimitiveError(
-            f"primitive {primitive!r} declares the class {cls!r}, which is not a module class of torch.nn"
+            f"primitive {primitive.name!r} declares the class {cls!r}, which is not a module class of "
+            "torch.nn (a class of its own goes in runtime=)"
         )
+
+
+def own_classes() -> frozenset[str]:
+    """The module classes archspec writes into generated files itself (no ``nn.`` prefix)."""
+    return ARCHSPEC_CLASSES | {name for primitive in primitives().values() for name in primitive.runtime}
 
 
 _TABLE: dict[str, Primitive] = {}  # one per process: registration is how plugins add kinds
@@ -271,9 +284,12 @@ def register(primitive: Primitive) -> Primitive:
         if not cls.isidentifier() or keyword.iskeyword(cls) or cls.startswith("_"):
             raise PrimitiveError(f"primitive {name!r}: {cls!r} is not a class name")
     nn = getattr(sys.modules.get("torch"), "nn", None)
+    for cls in primitive.runtime:
+        if cls not in primitive.classes or cls in ARCHSPEC_CLASSES or cls in own_classes():
+            raise PrimitiveError(f"primitive {name!r}: its own class {cls!r} must be in classes= and new")
     if nn is not None:  # torch already imported: checked now, where it costs nothing; else at the first build
         for cls in primitive.classes:
-            check_class(name, cls, nn)
+            check_class(primitive, cls, nn)
     _TABLE[name] = primitive
     return primitive
 
