@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, RuleContext, register
-from archspec.shapes.tensor import TensorShape, add_shapes, concat_channels
+from archspec.shapes.tensor import TensorShape, broadcast_shapes, concat_channels
 
 BRANCHES = LayerField(
     "branches",
@@ -23,10 +23,10 @@ BRANCHES = LayerField(
 def infer_add(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
     hint = (
-        "every branch must give the same shape; where a shortcut changes channels or size, "
-        "project it (a 1x1 conv with the block's stride)"
+        "every branch must give the same shape, or one that broadcasts to it (a size of 1); where "
+        "a shortcut changes channels or size, project it (a 1x1 conv with the block's stride)"
     )
-    return Inferred(add_shapes(outputs, [f"branch {n}" for n in names], hint=hint))
+    return Inferred(broadcast_shapes(outputs, [f"branch {n}" for n in names], "add", hint=hint))
 
 
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:

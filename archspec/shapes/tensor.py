@@ -144,18 +144,42 @@ def concat_channels(shapes: list[TensorShape], names: list[str], op: str) -> Ten
     return TensorShape((channels, *first.spatial))
 
 
-def add_shapes(
-    shapes: list[TensorShape], names: list[str], *, field: str | None = None, hint: str | None = None
+def broadcast_shapes(
+    shapes: list[TensorShape], names: list[str], op: str, *, field: str | None = None, hint: str | None = None
 ) -> TensorShape:
-    """Elementwise sum: every shape must equal the first, for all symbol values."""
+    """The shape of an elementwise ``op`` of the branches, by PyTorch's broadcasting: the
+    full shapes (with the batch) aligned on their last dims, where each pair must be equal
+    or one of them 1, for every value of the symbols; a missing leading dim takes the
+    other's. A symbolic size broadcasts with 1, but never with another size, which it
+    equals only for some values."""
     from archspec.shapes.dims import dims_equal
 
-    first = shapes[0]
+    result = shapes[0].with_batch()
     for shape, name in zip(shapes[1:], names[1:], strict=True):
-        if shape.rank != first.rank or not all(
-            dims_equal(a, b) for a, b in zip(shape.dims, first.dims, strict=True)
-        ):
-            raise RuleError(
-                f"cannot add: {names[0]} gives {first} but {name} gives {shape}", field=field, hint=hint
-            )
-    return first
+        other = shape.with_batch()
+        width = max(len(result), len(other))
+        left = (None,) * (width - len(result)) + tuple(result)
+        right = (None,) * (width - len(other)) + tuple(other)
+        merged = []
+        for a, b in zip(left, right, strict=True):
+            if a is None or b is None:
+                merged.append(b if a is None else a)
+            elif a is b or (a is not N and b is not N and dims_equal(a, b)) or b == 1:
+                merged.append(a)
+            elif a == 1:
+                merged.append(b)
+            else:
+                before = (
+                    f"{names[0]} gives {shapes[0]}"
+                    if result == shapes[0].with_batch()
+                    else f"the branches before {name} give {format_shape(result)}"
+                )
+                raise RuleError(
+                    f"cannot {op}: {before} but {name} gives {shape}: "
+                    f"{format_dim(a)} and {format_dim(b)} do not broadcast",
+                    field=field,
+                    hint=hint,
+                )
+        result = tuple(merged)
+    assert result[0] is N, result  # every branch keeps the batch first
+    return TensorShape(tuple(result[1:]))

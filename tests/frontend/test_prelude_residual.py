@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from torch import nn
 
 from tests.d2l import Residual as D2LResidual
@@ -36,10 +37,19 @@ def test_residual(
         return D2LResidual(in_channels, out_channels, use_1x1conv=project, strides=stride)
 
     if use_1x1conv is False and changes:
-        # The identity shortcut cannot be added: both refuse.
-        # The add inside the built-in block refuses; the error points at the call.
-        expect_rejection(spec, numbers=(in_channels, out_channels), path="0.0")
+        # d2l's Residual adds in place (Y += X), which cannot grow Y: it refuses every shape
+        # change. archspec's add is PyTorch's out-of-place +, which broadcasts: where the two
+        # shapes broadcast (a 1x2 map halved to 1x1 broadcasts back to 1x2) it accepts them
+        # with the broadcast shape; elsewhere it refuses, and the error points at the call.
         torch_raises(reference, dims)
+        main = (out_channels, *((n - 1) // stride + 1 for n in sizes))
+        try:
+            expected = tuple(torch.broadcast_shapes((2, *main), (2, *dims))[1:])
+        except RuntimeError:
+            assert expect_rejection(spec, numbers=(in_channels, out_channels)).path == "0.0"
+            return
+        graph, _ = check_against_torch(spec)
+        assert tuple(graph.output.dims) == expected
         return
     graph = check_agreement(spec, dims, reference)
     assert graph is not None
