@@ -78,6 +78,7 @@ def _runtime_class(name: str) -> str:
     for primitive in primitives().values():
         factory = primitive.runtime.get(name)
         if factory is not None:
+            factory = inspect.unwrap(factory)  # a cached factory: the function under the cache
             path = inspect.getsourcefile(factory)
             assert path is not None, name
             text = Path(path).read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""add and concat: parallel branches on one input, merged by sum or on channels.
+"""add, mul and concat: parallel branches on one input, merged by sum, product or on channels.
 
 A branch is a list of layers; an empty list is the identity. Each branch is
 one module of the merge (its single layer, a Sequential of its layers, or
@@ -7,6 +7,8 @@ else by its index.
 """
 
 from __future__ import annotations
+
+import functools
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, RuleContext, register
@@ -27,6 +29,41 @@ def infer_add(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         "a shortcut changes channels or size, project it (a 1x1 conv with the block's stride)"
     )
     return Inferred(broadcast_shapes(outputs, [f"branch {n}" for n in names], "add", hint=hint))
+
+
+def infer_mul(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
+    outputs, names = ctx.run_branches(x)
+    hint = (
+        "a gate must broadcast to what it scales: squeeze-excitation pools to [C, 1, 1] "
+        "(global_avgpool) and brings the channels back to C"
+    )
+    return Inferred(broadcast_shapes(outputs, [f"branch {n}" for n in names], "multiply", hint=hint))
+
+
+def build_mul(p: LayerParams, x: TensorShape) -> ModuleCall:
+    return ModuleCall("Mul", children=True)
+
+
+def mul_class() -> type:
+    """archspec's Mul, made when a network is built (torch is imported here only);
+    ``compile -o`` copies the class below into the file it writes."""
+    import torch
+    from torch import nn
+
+    class Mul(nn.ModuleDict):
+        """Branches on one input, multiplied elementwise with broadcasting: ``mul``."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            outputs = [branch(x) for branch in self.values()]
+            product = outputs[0]
+            for output in outputs[1:]:
+                product = product * output
+            return product
+
+    return Mul
+
+
+_MUL_CLASS = functools.cache(mul_class)
 
 
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
@@ -53,6 +90,21 @@ register(
         classes=("Add",),
         formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
         "an empty branch is the identity.",
+    )
+)
+register(
+    Primitive(
+        "mul",
+        LayerParams,
+        infer_mul,
+        build_mul,
+        "Run branches on the same input and multiply their outputs elementwise, with broadcasting "
+        "(squeeze-excitation: x times a [C, 1, 1] gate).",
+        layer_fields=(BRANCHES,),
+        classes=("Mul",),
+        runtime={"Mul": _MUL_CLASS},
+        formula="branch i maps [N, *D] to [N, *E_i] → [N, *E], E the broadcast of the E_i "
+        "(aligned on the last dims; each pair equal or one of them 1); an empty branch is the identity.",
     )
 )
 register(

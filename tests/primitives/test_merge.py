@@ -1,4 +1,4 @@
-"""add and concat: branches on one input, against the same sums and cats in torch."""
+"""add, mul and concat: branches on one input, against the same sums, products and cats in torch."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+import archspec
 from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import check_against_torch, check_same_function, expect_rejection, layers_spec
 
@@ -13,6 +14,20 @@ ORACLE_CASES = {
     "add": [
         OracleCase(
             {"add": {"branches": [[], [{"conv": {"out_channels": 3, "kernel_size": 3, "padding": 1}}]]}},
+            (3, 5, 4),
+            (3, "H", "W"),
+        )
+    ],
+    "mul": [
+        OracleCase(
+            {
+                "mul": {
+                    "branches": [
+                        [],
+                        ["global_avgpool", {"conv": {"out_channels": 3, "kernel_size": 1}}, "sigmoid"],
+                    ]
+                }
+            },
             (3, 5, 4),
             (3, "H", "W"),
         )
@@ -38,6 +53,14 @@ class TorchAdd(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outputs = [branch(x) for branch in self.branches]
         return sum(outputs[1:], outputs[0])
+
+
+class TorchMul(TorchAdd):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        product = self.branches[0](x)
+        for branch in self.branches[1:]:
+            product = product * branch(x)
+        return product
 
 
 class TorchConcat(TorchAdd):
@@ -107,3 +130,51 @@ def test_symbolic_branches_must_agree_for_every_size() -> None:
 
 def test_at_least_two_branches() -> None:
     expect_rejection(layers_spec([{"add": {"branches": [[]]}}], (3, 4, 4)), code="E200")
+
+
+SQUEEZE = [
+    "global_avgpool",
+    {"conv": {"out_channels": 2, "kernel_size": 1}},
+    "relu",
+    {"conv": {"out_channels": 8, "kernel_size": 1}},
+    "sigmoid",
+]
+
+
+@pytest.mark.parametrize("dims", [(8, 9), (8, 5, 4), (8, 3, 2, 2)])
+def test_mul_is_squeeze_excitation(dims: tuple[int, ...]) -> None:
+    """x times a [C, 1, …] gate: the gate broadcasts over the positions, as in torch."""
+    graph, module = check_against_torch(layers_spec([{"mul": {"branches": [[], SQUEEZE]}}], dims))
+    assert tuple(graph.output.dims) == dims
+    assert graph.num_params == 8 * 2 + 2 + 2 * 8 + 8
+    n = len(dims) - 1
+    conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[n]
+    pool = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}[n]
+    gate = nn.Sequential(pool(1), conv(8, 2, 1), nn.ReLU(), conv(2, 8, 1), nn.Sigmoid())
+    check_same_function(module, TorchMul(nn.Identity(), gate), dims)
+
+
+@pytest.mark.parametrize("merge", ["add", "mul"])
+def test_a_pooled_branch_broadcasts_in_add_and_mul(merge: str) -> None:
+    graph, module = check_against_torch(
+        layers_spec([{merge: {"branches": [[], ["global_maxpool"]]}}], (3, 4, 5))
+    )
+    assert tuple(graph.output.dims) == (3, 4, 5)
+    reference = (TorchAdd if merge == "add" else TorchMul)(nn.Identity(), nn.AdaptiveMaxPool2d(1))
+    check_same_function(module, reference, (3, 4, 5))
+
+
+def test_shapes_that_do_not_broadcast_name_both_dims() -> None:
+    spec = layers_spec(
+        [{"mul": {"branches": [[], [{"conv": {"out_channels": 2, "kernel_size": 1}}]]}}], (3, 4, 4)
+    )
+    diagnostic = expect_rejection(spec, numbers=(3, 2))
+    assert "3 and 2 do not broadcast" in diagnostic.message and "gate" in (diagnostic.hint or "")
+
+
+def test_a_symbolic_size_broadcasts_only_with_one() -> None:
+    pooled = layers_spec([{"mul": {"branches": [[], ["global_avgpool"]]}}], (3, "H", "W"))
+    assert str(archspec.compile(archspec.loads(pooled)).output) == "[N, 3, H, W]"
+    check_against_torch(pooled, (3, 6, 7))
+    halved = [{"maxpool": {"kernel_size": 2}}]
+    expect_rejection(layers_spec([{"add": {"branches": [[], halved]}}], (3, "H", "W")), numbers=["H"])
