@@ -23,7 +23,9 @@ from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend import spec as _frontend
 from archspec.frontend.spec import InputDims, Spec
 from archspec.limits import Limits
-from archspec.primitives.registry import primitives
+
+# Aliased: the name ``primitives`` would shadow the package archspec.primitives.
+from archspec.primitives.registry import primitives as _registered
 
 if TYPE_CHECKING:
     import torch
@@ -49,12 +51,12 @@ SpecLike = Spec | str | Path
 
 def load(path: str | Path, limits: Limits | None = None) -> Spec:
     """Load and validate a spec file against the registered primitives. Raises SpecError."""
-    return _frontend.load(path, primitives(), limits)
+    return _frontend.load(path, _registered(), limits)
 
 
 def loads(text: str | bytes, file: str = "<string>", limits: Limits | None = None) -> Spec:
     """Load and validate spec text, as :func:`load` does for a file."""
-    return _frontend.loads(text, primitives(), file, limits)
+    return _frontend.loads(text, _registered(), file, limits)
 
 
 def _as_spec(spec_or_path: SpecLike, limits: Limits | None = None) -> Spec:
@@ -97,9 +99,9 @@ def validate(path: str | Path, *, limits: Limits | None = None) -> Graph | None:
 
     data, source = load_file(path, limits)
     if is_block_file(data):
-        check_block_file(data, source, primitives(), limits)
+        check_block_file(data, source, _registered(), limits)
         return None
-    return compile_spec(parse_spec(data, source, primitives(), limits), None, limits)
+    return compile_spec(parse_spec(data, source, _registered(), limits), None, limits)
 
 
 def build(

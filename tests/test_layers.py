@@ -102,3 +102,18 @@ def test_every_package_is_on_a_floor() -> None:
     names -= {"__pycache__"}
     for name in names:
         floor(name)
+
+
+def test_the_api_shadows_no_package() -> None:
+    """``archspec.primitives`` must be the package: a name the API imports into the
+    package namespace (a function called ``primitives``) would break
+    ``import archspec.primitives.merge``."""
+    import importlib
+    import inspect
+
+    for path in ROOT.iterdir():
+        if path.is_dir() and (path / "__init__.py").exists():
+            assert inspect.ismodule(
+                getattr(archspec, path.name, None) or importlib.import_module(f"archspec.{path.name}")
+            )
+            assert inspect.ismodule(getattr(archspec, path.name)), f"archspec.{path.name} is shadowed"

@@ -60,10 +60,21 @@ def mul_class() -> type:
                 product = product * output
             return product
 
+    # Named as a top-level class of this module, which __getattr__ below hands out:
+    # pickle (torch.save of a whole network) finds it by that name.
+    Mul.__qualname__, Mul.__module__ = "Mul", __name__
     return Mul
 
 
 _MUL_CLASS = functools.cache(mul_class)
+_RUNTIME = {"Mul": _MUL_CLASS}
+
+
+def __getattr__(name: str) -> type:
+    """``archspec.primitives.merge.Mul``, made (with torch) only when asked for."""
+    if name in _RUNTIME:
+        return _RUNTIME[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
@@ -102,7 +113,7 @@ register(
         "(squeeze-excitation: x times a [C, 1, 1] gate).",
         layer_fields=(BRANCHES,),
         classes=("Mul",),
-        runtime={"Mul": _MUL_CLASS},
+        runtime=_RUNTIME,
         formula="branch i maps [N, *D] to [N, *E_i] → [N, *E], E the broadcast of the E_i "
         "(aligned on the last dims; each pair equal or one of them 1); an empty branch is the identity.",
     )

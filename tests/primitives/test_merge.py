@@ -178,3 +178,19 @@ def test_a_symbolic_size_broadcasts_only_with_one() -> None:
     check_against_torch(pooled, (3, 6, 7))
     halved = [{"maxpool": {"kernel_size": 2}}]
     expect_rejection(layers_spec([{"add": {"branches": [[], halved]}}], (3, "H", "W")), numbers=["H"])
+
+
+def test_a_network_with_archspecs_own_classes_pickles() -> None:
+    """torch.save of a whole built network: Mul is made inside a factory, yet pickle finds
+    it as archspec.primitives.merge.Mul (the module hands it out by name)."""
+    import io
+
+    graph = archspec.compile(archspec.loads(layers_spec([{"mul": {"branches": [[], SQUEEZE]}}], (8, 4, 4))))
+    net = archspec.build(graph).eval()
+    buffer = io.BytesIO()
+    torch.save(net, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False).eval()
+    x = torch.randn(2, 8, 4, 4)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), net(x))
