@@ -1,6 +1,9 @@
-"""layernorm: nn.LayerNorm over the trailing dims of each sample."""
+"""layernorm: nn.LayerNorm over the trailing dims of each sample, or over the channels at
+every position (``channels_first``, ConvNeXt's LayerNorm2d)."""
 
 from __future__ import annotations
+
+import functools
 
 from pydantic import Field
 
@@ -9,7 +12,7 @@ from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import format_dim, is_concrete, product
-from archspec.shapes.tensor import TensorShape
+from archspec.shapes.tensor import TensorShape, concrete_channels
 
 
 class LayerNormParams(LayerParams):
@@ -22,9 +25,27 @@ class LayerNormParams(LayerParams):
     eps: float = Field(1e-5, gt=0.0, allow_inf_nan=False, description="Added to the variance.")
     elementwise_affine: bool = Field(True, description="A learnable scale per normalized element.")
     bias: bool = Field(True, description="A learnable shift too (with elementwise_affine).")
+    channels_first: bool = Field(
+        False,
+        description="Normalize over the channels at every position of [C, *L] (ConvNeXt's "
+        "LayerNorm2d), instead of over the trailing dims; then dims is not given.",
+    )
 
 
 def normalized_shape(p: LayerNormParams, x: TensorShape) -> tuple[int, ...]:
+    if p.channels_first:
+        check(
+            p.dims is None,
+            "layernorm with channels_first normalizes the channels: dims is not given",
+            field="dims",
+        )
+        check(
+            x.rank >= 2,
+            f"layernorm with channels_first needs [C, *L], got {x}",
+            code=E305,
+            field="channels_first",
+        )
+        return (concrete_channels(x, "layernorm"),)
     count = x.rank if p.dims is None else p.dims
     check(
         count <= x.rank,
@@ -53,13 +74,47 @@ def infer(p: LayerNormParams, x: TensorShape, ctx: RuleContext) -> Inferred:
 
 
 def build(p: LayerNormParams, x: TensorShape) -> ModuleCall:
+    shape = list(normalized_shape(p, x))
     return call(
-        "LayerNorm",
-        list(normalized_shape(p, x)),
+        "ChannelsFirstLayerNorm" if p.channels_first else "LayerNorm",
+        shape[0] if p.channels_first else shape,
         eps=unless(p.eps, 1e-5),
         elementwise_affine=unless(p.elementwise_affine, True),
         bias=unless(p.bias, True),
     )
+
+
+def channels_first_class() -> type:
+    """archspec's ChannelsFirstLayerNorm, made when a network is built (torch is imported
+    here only); ``compile -o`` copies the class below into the file it writes."""
+    import torch
+    from torch import nn
+
+    class ChannelsFirstLayerNorm(nn.LayerNorm):
+        """LayerNorm over the channels of [N, C, *L] at every position (ConvNeXt's LayerNorm2d)."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            moved = x.movedim(1, -1)
+            normed = nn.functional.layer_norm(moved, self.normalized_shape, self.weight, self.bias, self.eps)
+            return normed.movedim(-1, 1)
+
+    # Named as a top-level class of this module, which __getattr__ below hands out:
+    # pickle (torch.save of a whole network) finds it by that name.
+    ChannelsFirstLayerNorm.__qualname__, ChannelsFirstLayerNorm.__module__ = (
+        "ChannelsFirstLayerNorm",
+        __name__,
+    )
+    return ChannelsFirstLayerNorm
+
+
+_RUNTIME = {"ChannelsFirstLayerNorm": functools.cache(channels_first_class)}
+
+
+def __getattr__(name: str) -> type:
+    """``archspec.primitives.layernorm.ChannelsFirstLayerNorm``, made only when asked for."""
+    if name in _RUNTIME:
+        return _RUNTIME[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 register(
@@ -69,8 +124,10 @@ register(
         infer,
         build,
         "Layer normalization (nn.LayerNorm) over the last `dims` dims of each sample.",
-        classes=("LayerNorm",),
+        classes=("LayerNorm", "ChannelsFirstLayerNorm"),
+        runtime=_RUNTIME,
         formula="[N, *D, *S] → [N, *D, *S], normalized over S (the last `dims` dims, ints; "
-        "default all). Params: prod(S) each for weight and bias.",
+        "default all); with channels_first, [N, C, *L] normalized over C at each position. "
+        "Params: prod(S) (or C) each for weight and bias.",
     )
 )

@@ -164,7 +164,15 @@ def broadcast_shapes(
         for a, b in zip(left, right, strict=True):
             if a is None or b is None:
                 merged.append(b if a is None else a)
-            elif a is b or (a is not N and b is not N and dims_equal(a, b)) or b == 1:
+            elif (a is N) != (b is N):  # ranks differ: PyTorch would broadcast the batch itself
+                raise RuleError(
+                    f"cannot {op}: {names[0]} gives {shapes[0]} but {name} gives {shape}: of "
+                    "different ranks, the batch of one meets a size of the other",
+                    code=E305,
+                    field=field,
+                    hint="give the branches the same number of dims (flatten both, or neither)",
+                )
+            elif a is b or dims_equal(a, b) or b == 1:
                 merged.append(a)
             elif a == 1:
                 merged.append(b)

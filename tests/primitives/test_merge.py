@@ -194,3 +194,12 @@ def test_a_network_with_archspecs_own_classes_pickles() -> None:
     x = torch.randn(2, 8, 4, 4)
     with torch.no_grad():
         assert torch.equal(loaded(x), net(x))
+
+
+def test_branches_of_different_ranks_do_not_broadcast_the_batch() -> None:
+    """[N, 1, H] + flatten → [N, H]: PyTorch would broadcast the batch against a size
+    ([N, N, H]), which no shape of archspec's can state: refused, as a rank problem."""
+    diagnostic = expect_rejection(
+        layers_spec([{"add": {"branches": [[], ["flatten"]]}}], (1, 5)), code="E305"
+    )
+    assert "different ranks" in diagnostic.message
