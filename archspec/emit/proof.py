@@ -158,9 +158,10 @@ class _Run:
         if isinstance(statement, CallBlock):
             return self.call_block(statement, env, channels, layer)
         if isinstance(statement, Group):
-            inner = self.run(statement.body, env, channels, iter(layer.children), [])
-            self.expect(len(layer.children) == len(_names(layer)), "a group differs at a call")
-            return inner
+            items = self.count(statement.body, env)
+            self.expect(len(layer.children) == items, "a group's layers differ at a call")
+            self.expect(_module_call(layer).cls == "Sequential", "a group differs at a call")
+            return self.run(statement.body, env, channels, iter(layer.children), [])
         if isinstance(statement, Merge):
             return self.merge(statement, env, channels, layer)
         assert isinstance(statement, Leaf)
@@ -218,7 +219,7 @@ class _Run:
         key = id(statement)
         if self.choices is None:
             agree = [option for option, value in options.items() if value == out]
-            viable = self.learnt.setdefault(key, _preferred(agree, statement))
+            viable = self.learnt.setdefault(key, _preferred(agree))
             self.learnt[key] = [option for option in viable if option in agree]
             return out
         return options[self.choices[key]]
@@ -262,7 +263,7 @@ def merge_rule(statement: Merge) -> str:
     return SUM if out == width * count else FIRST
 
 
-def _preferred(options: list[Any], statement: Statement) -> list[Any]:
+def _preferred(options: list[Any]) -> list[Any]:
     """Options in the order the printed code prefers: a parameter written as an
     expression, then the channels unchanged, then a parameter written as a number
     (``channels = 64`` only where nothing else fits)."""
@@ -270,10 +271,6 @@ def _preferred(options: list[Any], statement: Statement) -> list[Any]:
     numbers = [o for o in options if not isinstance(o, Code) and o not in (UNCHANGED, SUM, FIRST)]
     rest = [o for o in (FIRST, SUM, UNCHANGED) if o in options]
     return [*expressions, *rest, *numbers]
-
-
-def _names(layer: LayerInfo) -> set[str]:
-    return {child.name for child in layer.children}
 
 
 def _module_call(layer: LayerInfo) -> ModuleCall:
