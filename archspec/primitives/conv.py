@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -104,14 +105,19 @@ def build(p: ConvParams, x: TensorShape) -> ModuleCall:
     )
 
 
-def label(p: ConvParams, x: TensorShape) -> str:
-    """``conv 3×3, 64, stride 2, groups 32``: what a diagram shows of a conv."""
-    parts = [f"conv {size_label(p.kernel_size, x)}", str(p.out_channels)]
-    if p.stride not in (1, [1]):
-        parts.append(f"stride {size_label(p.stride, x, repeat=False)}")
-    if p.groups != 1:
-        parts.append(f"groups {p.groups}")
-    return ", ".join(parts)
+def conv_label(op: str) -> Callable[[Any, TensorShape], str]:
+    """``conv 3×3, 64, stride 2, groups 32``: what a diagram shows of a conv (or of a
+    transposed one: the params of both have these fields)."""
+
+    def label(p: Any, x: TensorShape) -> str:
+        parts = [f"{op} {size_label(p.kernel_size, x)}", str(p.out_channels)]
+        if p.stride not in (1, [1]):
+            parts.append(f"stride {size_label(p.stride, x, repeat=False)}")
+        if p.groups != 1:
+            parts.append(f"groups {p.groups}")
+        return ", ".join(parts)
+
+    return label
 
 
 register(
@@ -122,7 +128,7 @@ register(
         build,
         "Convolution over 1, 2 or 3 spatial dims (Conv1d/2d/3d by the input's rank).",
         classes=("Conv1d", "Conv2d", "Conv3d"),
-        label=label,
+        label=conv_label("conv"),
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
         "out = floor((L + p_lo + p_hi - d·(k - 1) - 1) / s) + 1 (k kernel_size, s stride, d dilation; "
         "'same' pads d·(k - 1) in all, the odd one at the end). "

@@ -7,6 +7,7 @@ from pydantic import Field
 from archspec.codes import E301
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
+from archspec.primitives.conv import conv_label
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import Dim, format_dim, is_concrete, product
 from archspec.shapes.tensor import (
@@ -16,7 +17,6 @@ from archspec.shapes.tensor import (
     concrete_channels,
     expand_tuple,
     require_spatial,
-    size_label,
     torch_size,
 )
 
@@ -114,16 +114,6 @@ def build(p: ConvTransposeParams, x: TensorShape) -> ModuleCall:
     )
 
 
-def label(p: ConvTransposeParams, x: TensorShape) -> str:
-    """``conv_transpose 2×2, 64, stride 2``: what a diagram shows of a transposed conv."""
-    parts = [f"conv_transpose {size_label(p.kernel_size, x)}", str(p.out_channels)]
-    if p.stride not in (1, [1]):
-        parts.append(f"stride {size_label(p.stride, x, repeat=False)}")
-    if p.groups != 1:
-        parts.append(f"groups {p.groups}")
-    return ", ".join(parts)
-
-
 register(
     Primitive(
         "conv_transpose",
@@ -132,7 +122,7 @@ register(
         build,
         "Transposed convolution over 1, 2 or 3 spatial dims (ConvTranspose1d/2d/3d by the input's rank).",
         classes=("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
-        label=label,
+        label=conv_label("conv_transpose"),
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
         "out = (L - 1)·s - 2p + d·(k - 1) + output_padding + 1 ≥ 1 (k kernel_size, s stride, p padding, "
         "d dilation; output_padding < s or < d). "
