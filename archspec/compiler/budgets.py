@@ -1,7 +1,7 @@
 """Resource budgets: refuse a network too large to build, before anything is allocated.
 
 The compiler knows every shape and weight count before a tensor exists, so
-the budgets of :class:`~archspec.frontend.loader.Limits` are checked on the shaped
+the budgets of :class:`~archspec.limits.Limits` are checked on the shaped
 graph, and ``build`` (which allocates the weights) never sees a network over
 them:
 
