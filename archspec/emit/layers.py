@@ -1,6 +1,7 @@
-"""The nn.Module classes archspec builds beyond torch's own: the network,
-block calls, and the two merges. Each forward is static, so the modules work
-with torch.compile, torch.jit.script and torch.export.
+"""The nn.Module classes archspec builds beyond torch's own and its primitives' own:
+the network and block calls (the merges' classes live with their primitives, in
+archspec/primitives/merge.py). Each forward is static, so the modules work with
+torch.compile, torch.jit.script and torch.export.
 
 Only the builders import this module, so torch stays off the validation path.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
 from torch import nn
 
 
@@ -28,19 +28,11 @@ class Block(nn.Sequential):
         return "".join(part.capitalize() for part in self.block.split("_"))
 
 
-class Add(nn.ModuleDict):
-    """Branches on one input, summed: ``add``."""
+def __getattr__(name: str) -> type:
+    """``Add`` and ``Concat`` lived here: networks pickled then still load (the classes
+    are the merge primitives' own now, in archspec/primitives/merge.py)."""
+    if name in ("Add", "Concat"):
+        from archspec.primitives import merge
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = [branch(x) for branch in self.values()]
-        total = outputs[0]
-        for output in outputs[1:]:
-            total = total + output
-        return total
-
-
-class Concat(nn.ModuleDict):
-    """Branches on one input, concatenated on channels: ``concat``."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([branch(x) for branch in self.values()], dim=1)
+        return getattr(merge, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

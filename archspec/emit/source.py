@@ -1,8 +1,9 @@
 """``archspec compile SPEC -o model.py``: the network as plain, readable PyTorch.
 
-The file needs only torch. It holds the merge classes it uses (Add, Concat:
-their source is copied from ``archspec/emit/layers.py``, so the file and
-``archspec.build`` run the same code), a class for each block the network
+The file needs only torch. It holds the primitives' own module classes it uses
+(``Add``, ``Mul``, ``Concat``, …: their source is copied from the factory in each
+primitive's file, so the file and ``archspec.build`` run the same code), a class
+for each block the network
 calls (``archspec.emit.blockclass``), and the network class, named from the
 spec in CamelCase, whose no-argument constructor builds the network and
 whose forward runs it top to bottom with each output shape as a comment.

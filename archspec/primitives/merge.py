@@ -44,9 +44,35 @@ def build_mul(p: LayerParams, x: TensorShape) -> ModuleCall:
     return ModuleCall("Mul", children=True)
 
 
+def _top_level(cls: type) -> type:
+    """Name a class made in a factory as a top-level class of this module, which
+    ``__getattr__`` below hands out: pickle (torch.save of a whole network) finds it."""
+    cls.__qualname__, cls.__module__ = cls.__name__, __name__
+    return cls
+
+
+# The module classes of the merges, made when a network is built (torch is imported in
+# the factories only); compile -o copies each class from its factory into the file.
+
+
+def add_class() -> type:
+    import torch
+    from torch import nn
+
+    class Add(nn.ModuleDict):
+        """Branches on one input, summed: ``add``."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            outputs = [branch(x) for branch in self.values()]
+            total = outputs[0]
+            for output in outputs[1:]:
+                total = total + output
+            return total
+
+    return _top_level(Add)
+
+
 def mul_class() -> type:
-    """archspec's Mul, made when a network is built (torch is imported here only);
-    ``compile -o`` copies the class below into the file it writes."""
     import torch
     from torch import nn
 
@@ -60,18 +86,31 @@ def mul_class() -> type:
                 product = product * output
             return product
 
-    # Named as a top-level class of this module, which __getattr__ below hands out:
-    # pickle (torch.save of a whole network) finds it by that name.
-    Mul.__qualname__, Mul.__module__ = "Mul", __name__
-    return Mul
+    return _top_level(Mul)
 
 
-_MUL_CLASS = functools.cache(mul_class)
-_RUNTIME = {"Mul": _MUL_CLASS}
+def concat_class() -> type:
+    import torch
+    from torch import nn
+
+    class Concat(nn.ModuleDict):
+        """Branches on one input, concatenated on channels: ``concat``."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.cat([branch(x) for branch in self.values()], dim=1)
+
+    return _top_level(Concat)
+
+
+_RUNTIME = {
+    "Add": functools.cache(add_class),
+    "Mul": functools.cache(mul_class),
+    "Concat": functools.cache(concat_class),
+}
 
 
 def __getattr__(name: str) -> type:
-    """``archspec.primitives.merge.Mul``, made (with torch) only when asked for."""
+    """``archspec.primitives.merge.Add`` (``Mul``, ``Concat``), made only when asked for."""
     if name in _RUNTIME:
         return _RUNTIME[name]()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -99,6 +138,7 @@ register(
         "Run branches on the same input and add their outputs (equal shapes).",
         layer_fields=(BRANCHES,),
         classes=("Add",),
+        runtime={"Add": _RUNTIME["Add"]},
         formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
         "an empty branch is the identity.",
     )
@@ -113,7 +153,7 @@ register(
         "(squeeze-excitation: x times a [C, 1, 1] gate).",
         layer_fields=(BRANCHES,),
         classes=("Mul",),
-        runtime=_RUNTIME,
+        runtime={"Mul": _RUNTIME["Mul"]},
         formula="branch i maps [N, *D] to [N, *E_i] → [N, *E], E the broadcast of the E_i "
         "(aligned on the last dims; each pair equal or one of them 1); an empty branch is the identity.",
     )
@@ -127,6 +167,7 @@ register(
         "Run branches on the same input and concatenate their outputs on channels.",
         layer_fields=(BRANCHES,),
         classes=("Concat",),
+        runtime={"Concat": _RUNTIME["Concat"]},
         formula="branch i maps [N, *D] to [N, C_i, *L] (the same L for all) → [N, C_1 + … + C_n, *L].",
     )
 )

@@ -230,9 +230,10 @@ class PrimitiveError(Exception):
     """A primitive is defined wrongly: a bug in its module, not in a spec."""
 
 
-ARCHSPEC_CLASSES = frozenset({"Add", "Concat", "Block"})
-"""Module classes archspec defines itself (``archspec/emit/layers.py``, copied into
-emitted files); every other class a primitive names is ``torch.nn``'s."""
+ARCHSPEC_CLASSES = frozenset({"Block"})
+"""The module class archspec defines itself for a block call of several layers
+(``archspec/emit/layers.py``); every other class a primitive names is ``torch.nn``'s
+or the primitive's own (``runtime``)."""
 
 
 def check_class(primitive: Primitive, cls: str, nn: Any) -> None:
