@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
@@ -30,6 +30,13 @@ class LayerNormParams(LayerParams):
         description="Normalize over the channels at every position of [C, *L] (ConvNeXt's "
         "LayerNorm2d), instead of over the trailing dims; then dims is not given.",
     )
+
+    @model_validator(mode="after")
+    def _dims_or_channels_first(self) -> LayerNormParams:
+        # a value problem (E200, found when the spec is validated), not a shape one
+        if self.channels_first and self.dims is not None:
+            raise ValueError("with channels_first the channels are normalized: leave out dims")
+        return self
 
 
 def normalized_shape(p: LayerNormParams, x: TensorShape) -> tuple[int, ...]:

@@ -6,6 +6,8 @@ import pytest
 import torch
 from torch import nn
 
+import archspec
+from archspec.diagnostics import SpecError
 from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_against_torch,
@@ -75,4 +77,7 @@ def test_channels_first_is_convnexts_layernorm2d(dims: tuple[int, ...], affine: 
 
 def test_channels_first_refuses_dims() -> None:
     spec = layers_spec([{"layernorm": {"channels_first": True, "dims": 1}}], (4, 5, 5))
-    expect_rejection(spec, field="dims")
+    with pytest.raises(SpecError) as caught:
+        archspec.loads(spec)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E200" and "leave out dims" in diagnostic.message
