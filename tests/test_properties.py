@@ -144,7 +144,11 @@ def walk_until_rejected(spec: Spec, nodes: tuple[BoundLayer, ...], x: torch.Tens
 
 @given(spec_data())
 def test_archspec_rejects_exactly_what_pytorch_refuses(data: dict[str, Any]) -> None:
-    spec = load(data)
+    try:
+        spec = load(data)
+    except SpecError:  # a value the params refuse (values that contradict each other): no shape
+        assume(False)
+        raise
     try:
         graph = archspec.compile(spec)
     except SpecError as error:
