@@ -8,6 +8,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
+from archspec.emit.exprtext import unparse
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, literal
 from archspec.frontend.expr import is_expression, parse, python_ast
 from archspec.primitives.registry import ModuleCall, own_classes
@@ -93,13 +94,96 @@ def call_node(made: ModuleCall, children: tuple[Node, ...] = ()) -> Call:
     return Call(prefix + made.cls, tuple(args))
 
 
+MATH_FUNCTIONS = frozenset({"floor", "ceil", "log"})
+"""The expression functions that are ``math``'s: written ``math.floor(…)``."""
+HELPER_FUNCTIONS = frozenset({"make_divisible"})
+"""The expression functions that are archspec's: the file defines them (``archspec.emit.source``)."""
+
+
 def python_expr(text: str) -> str:
-    """An archspec expression as Python (already whitelisted by the parser)."""
-    tree = copy.deepcopy(parse(text))  # the parsed tree is shared: rename in a copy
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in ("true", "false"):
+    """An archspec expression as Python (already whitelisted by the parser) that
+    computes the same value: ``floor(x)`` is ``math.floor(x)``, ``log(x, b)`` is
+    ``math.log(x) / math.log(b)``, ``true`` is ``True``, and ``a and b`` is
+    ``bool(a and b)`` unless every operand is a bool (archspec's ``and``/``or`` give a
+    bool, Python's give an operand). Written as ``ruff format`` writes it."""
+    tree = _to_python(copy.deepcopy(parse(text)))  # the parsed tree is shared: change a copy
+    return unparse(tree.body)  # type: ignore[attr-defined]
+
+
+class _ToPython(ast.NodeTransformer):
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if node.id in ("true", "false"):
             node.id = "True" if node.id == "true" else "False"
-    return ast.unparse(tree.body)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        assert isinstance(node.func, ast.Name)  # parse() allows calls of names only
+        name = node.func.id
+        if name in MATH_FUNCTIONS:
+            node.func = ast.Attribute(ast.Name("math", ast.Load()), name, ast.Load())
+        if name == "log" and len(node.args) == 2:
+            # math.log(x, base) is this very division in CPython; written out, so that ruff
+            # does not ask for math.log2(x), which is not always the same float
+            x, base = (ast.Call(node.func, [arg], []) for arg in node.args)
+            return ast.BinOp(x, ast.Div(), base)
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.UnaryOp:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            node.operand = _unwrapped(node.operand)  # only its truth counts
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.IfExp:
+        self.generic_visit(node)
+        node.test = _unwrapped(node.test)
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        self.generic_visit(node)
+        if all(_is_bool(value) for value in node.values):
+            return node
+        return ast.Call(ast.Name("bool", ast.Load()), [node], [])
+
+
+def _unwrapped(node: ast.expr) -> ast.expr:
+    """``x`` for the ``bool(x)`` that visit_BoolOp made, where only the truth of ``x`` counts."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "bool":
+        return node.args[0]
+    return node
+
+
+def _is_bool(node: ast.expr) -> bool:
+    """Whether Python gives a bool for ``node`` whatever the names hold."""
+    if isinstance(node, ast.Compare) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+        return True
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, bool)
+    if isinstance(node, ast.Name):
+        return node.id in ("True", "False")
+    if isinstance(node, ast.BoolOp):
+        return all(_is_bool(value) for value in node.values)
+    if isinstance(node, ast.IfExp):
+        return _is_bool(node.body) and _is_bool(node.orelse)
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "bool"
+
+
+def _to_python(tree: ast.AST) -> ast.AST:
+    return ast.fix_missing_locations(_ToPython().visit(tree))
+
+
+def functions_used(tree: ast.AST) -> set[str]:
+    """Which of ``math`` and the helpers generated code needs: ``"math"`` where an
+    attribute of ``math`` is read, a helper's name where it is called."""
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math":
+            used.add("math")
+        called = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+        if called in HELPER_FUNCTIONS:
+            used.add(called)
+    return used
 
 
 def if_line(test: str, indent: int) -> str:

@@ -29,8 +29,8 @@ from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockclass import BlockEmitter, generated_names, module_node
 from archspec.emit.flowsource import attribute_lines, forward_lines, is_attribute
 from archspec.emit.pretty import Node, Raw, render
-from archspec.emit.pycode import camel, docstring_lines
-from archspec.frontend.expr import python_ast
+from archspec.emit.pycode import HELPER_FUNCTIONS, camel, docstring_lines, functions_used
+from archspec.frontend.expr import make_divisible, python_ast
 from archspec.primitives.registry import primitives
 from archspec.shapes.dims import format_shape
 
@@ -58,19 +58,55 @@ def emit_source(graph: Graph) -> str:
         "",
     ]
     needs_ordered = blocks.uses_ordered_dict or any("OrderedDict(" in render(n) for _, n in members)
+    texts = blocks.classes()  # the blocks are written by now: what they use is known
+    written = python_ast("\n\n".join(texts))
+    used = functions_used(written)
+    _check_expression_names(graph, blocks, written, used)
+    standard = ["import math"] if "math" in used else []
     if needs_ordered:
-        lines.append("from collections import OrderedDict")
-        lines.append("")
+        standard.append("from collections import OrderedDict")
+    if standard:
+        lines += [*standard, ""]
     lines += ["import torch", "from torch import nn", "", f'__all__ = ["{name}"]', ""]
+    for helper in sorted(used & HELPER_FUNCTIONS):
+        lines += ["", inspect.getsource(EXPRESSION_HELPERS[helper]).rstrip(), ""]
     merges = sorted(blocks.merges_used)
     for merge in merges:
         lines += ["", _runtime_class(merge), ""]
-    for text in blocks.classes():
+    for text in texts:
         lines += ["", text.rstrip(), ""]
     lines += ["", *_network_class(name, spec.description, members, graph)]
     source = "\n".join(lines).rstrip() + "\n"
     python_ast(source)  # the text is Python: a last check that nothing broke out
     return source
+
+
+EXPRESSION_HELPERS = {"make_divisible": make_divisible}
+"""The functions of expressions that the file defines where its blocks call them: their
+source is copied from archspec.frontend.expr, so the file and archspec.build run the same code."""
+
+
+def _check_expression_names(graph: Graph, blocks: BlockEmitter, written: ast.AST, used: set[str]) -> None:
+    """E209 where a name the file needs for expressions (``math``, ``make_divisible``)
+    is a block's function, or a parameter of a block whose expressions need it."""
+    if not used:
+        return
+    defined = {n.name: n for n in written.body if isinstance(n, ast.ClassDef | ast.FunctionDef)}  # type: ignore[attr-defined]
+    problems = []
+    for name in blocks.generic:
+        block = graph.spec.blocks.blocks[name]
+        python_name = blocks.callable_name(name)
+        if python_name in used:
+            message = f"its Python name {python_name} is the one of a function its expressions need"
+            problems.append(Diagnostic(E209, f"block {name}: {message}", block.span, hint="rename the block"))
+        needed = functions_used(defined[python_name]) if python_name in defined else set()
+        for clash in sorted(needed & set(block.params.model_fields)):
+            message = f"a parameter named {clash!r} hides {clash}, which its expressions need in Python"
+            problems.append(
+                Diagnostic(E209, f"block {name}: {message}", block.span, hint="rename the parameter")
+            )
+    if problems:
+        raise SpecError(problems)
 
 
 def _runtime_class(name: str) -> str:

@@ -3,11 +3,13 @@
 A string value that starts with ``=`` is an expression over the block's
 parameters (and ``in_channels``, the channel count of the block's input). It
 is parsed with :func:`ast.parse` and evaluated by walking a whitelist of node
-types: numbers, booleans, ``None``, names, ``+ - * / // %``, comparisons,
-``and``/``or``/``not``, ``a if c else b``, lists and ``xs[i]``, and the functions ``min``,
-``max``, ``abs`` and ``int``/``round``. Nothing else is accepted: no
-attribute access, no subscripts, no calls of anything else, no ``**`` — spec
-text never reaches ``eval``. ``is`` and ``is not`` only test for ``None``.
+types: numbers, text, booleans, ``None``, names, ``+ - * / // % **``,
+comparisons, ``and``/``or``/``not``, ``a if c else b``, lists and ``xs[i]``,
+and the functions ``min``, ``max``, ``abs``, ``int``, ``round``, ``floor``,
+``ceil``, ``log`` and ``make_divisible`` (the one call that takes a keyword,
+``min_value=``). Nothing else is accepted: no attribute access, no calls of
+anything else, no shifts or bitwise operators — spec text never reaches
+``eval``. ``is`` and ``is not`` only test for ``None``.
 
 Every operation is checked before it runs by the rules of
 :mod:`archspec.frontend.exprcost`, so an evaluation always ends quickly.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
+import math
 import operator
 import threading
 from collections.abc import Callable, Mapping
@@ -55,6 +58,7 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
 _SYMBOLS: dict[type, str] = {
     ast.Add: "+",
@@ -63,6 +67,7 @@ _SYMBOLS: dict[type, str] = {
     ast.Div: "/",
     ast.FloorDiv: "//",
     ast.Mod: "%",
+    ast.Pow: "**",
     ast.Lt: "<",
     ast.LtE: "<=",
     ast.Gt: ">",
@@ -79,13 +84,30 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.IsNot: operator.is_not,
 }
 _ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
+    """v rounded to a multiple of divisor (half way rounds up), at least min_value
+    (divisor if None), one divisor more where that is below 90% of v: the channel
+    rule of MobileNet and EfficientNet (torchvision's _make_divisible)."""
+    least = divisor if min_value is None else min_value
+    multiple = max(least, int(v + divisor / 2) // divisor * divisor)
+    return multiple + divisor if multiple < 0.9 * v else multiple
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
     "abs": abs,
     "int": int,
     "round": round,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "log": math.log,
+    "make_divisible": make_divisible,
 }
+KEYWORDS: dict[str, tuple[str, ...]] = {"make_divisible": ("min_value",)}
+"""The keyword arguments a function takes (after its positional ones); the others take none."""
 
 
 def is_expression(value: object) -> bool:
@@ -126,15 +148,27 @@ def _parse(text: str) -> ast.expression:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
             raise ExprError(f"{type(node).__name__.lower()} is not allowed in an expression: {source!r}")
-        if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS and not node.keywords
-        ):
-            raise ExprError(f"only {', '.join(_FUNCTIONS)} may be called: {source!r}")
-        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, bool, type(None))):
-            raise ExprError(f"only numbers, true/false and None are constants: {source!r}")
+        if isinstance(node, ast.Call):
+            _check_call(node, source)
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, bool, str, type(None))):
+            raise ExprError(f"only numbers, text, true/false and None are constants: {source!r}")
         if isinstance(node, ast.Compare):
             _check_identity(node)
     return tree
+
+
+def _check_call(node: ast.Call, source: str) -> None:
+    """A call of an allowed function by its name, with only the keywords it takes."""
+    if not (isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS):
+        raise ExprError(f"only {', '.join(_FUNCTIONS)} may be called: {source!r}")
+    name, allowed = node.func.id, KEYWORDS.get(node.func.id, ())
+    for keyword in node.keywords:
+        if keyword.arg not in allowed:
+            takes = f"takes only {', '.join(k + '=' for k in allowed)}" if allowed else "takes no keyword"
+            given = "**" if keyword.arg is None else f"{keyword.arg}="
+            raise ExprError(f"{name}() {takes}, not {given}: {source!r}")
+    if any(isinstance(arg, ast.Starred) for arg in node.args):
+        raise ExprError(f"no *list in a call: {source!r}")
 
 
 def _is_none(node: ast.expr) -> bool:
@@ -166,6 +200,7 @@ _ALLOWED = (
     ast.Compare,
     ast.IfExp,
     ast.Call,
+    ast.keyword,
     ast.List,
     ast.Subscript,
     ast.USub,
@@ -253,13 +288,35 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         assert isinstance(node.func, ast.Name)
         name = node.func.id
         args = [bounded(_eval(a, env)) for a in node.args]
+        args = _positional(name, args, {k.arg: bounded(_eval(k.value, env)) for k in node.keywords})
         CALL_RULES[name](args)
         try:
             return bounded(_FUNCTIONS[name](*args))
-        except (TypeError, ValueError, OverflowError) as error:
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError) as error:
             written = ", ".join(shown(a) for a in args)
             raise ExprError(f"{name}({written}): {error}") from None
     raise ExprError(f"{type(node).__name__} is not allowed")  # unreachable after parse()
+
+
+def _positional(name: str, args: list[Any], keywords: Mapping[str | None, Any]) -> list[Any]:
+    """The arguments of a call in order: each keyword at its place after the positional ones."""
+    if not keywords:
+        return args
+    names = KEYWORDS[name]  # parse() let only these through
+    first = _ARITY[name] - len(names)  # the place of the first keyword
+    args = list(args)
+    for place, keyword in enumerate(names, start=first):
+        if keyword not in keywords:
+            continue
+        if place < len(args):
+            raise ExprError(f"{name}() got {keyword} twice: as an argument and as {keyword}=")
+        if place > len(args):
+            raise ExprError(f"{name}() takes {keyword}= after {place} arguments, not {len(args)}")
+        args.append(keywords[keyword])
+    return args
+
+
+_ARITY = {"make_divisible": 3}  # the most arguments a function with keywords takes
 
 
 def substitute(value: Any, env: Mapping[str, Any]) -> Any:

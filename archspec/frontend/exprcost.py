@@ -3,23 +3,35 @@
 An expression is at most ``MAX_LENGTH`` characters, so its tree is small and
 its list literals are short. What can still be expensive is one operation on
 large operands: a block argument can be an int near 2**63, a string of a
-megabyte or a list of 100,000 items, and ``round(1, -10**14)`` makes Python
-build ``10**(10**14)``. So every operation has a rule here that bounds its
-work from its operands, and refuses (``ExprError``) before Python starts it:
+megabyte or a list of 100,000 items, ``round(1, -10**14)`` makes Python
+build ``10**(10**14)`` and ``10 ** 10**18`` would fill the memory. So every
+operation has a rule here that bounds its work from its operands, and refuses
+(``ExprError``) before Python starts it:
 
 - arithmetic takes numbers within ±``MAX_MAGNITUDE`` and refuses a result
   whose bit size, bounded from the operands' bit sizes, exceeds
   ``MAX_RESULT_BITS`` (so a product is never computed just to be refused);
+  for ``a ** b`` on ints the bound is ``b * log2(|a|)``, so ``2 ** 62`` is
+  computed and ``3 ** 10**18`` is not; a float power costs the same at any
+  size, and one that overflows is refused;
 - ``round`` takes at most ``MAX_ROUND_DIGITS`` digits either way;
 - ``int`` reads text of at most ``MAX_INT_TEXT`` characters;
 - ``min``/``max`` of one list or text walk at most ``MAX_ITEMS`` items (an
   expression is evaluated at every call of its block, up to ``max_layers`` times);
+- ``floor``, ``ceil``, ``log`` and ``make_divisible`` take numbers (bounded
+  like every argument), so each is a few float operations;
 - ``<``, ``<=``, ``>``, ``>=`` (and ``min``/``max``) order numbers with numbers,
   text with text and lists item by item; Python then does the work in C, in
-  time linear in operands that the spec's own budgets bound.
+  time linear in operands that the spec's own budgets bound. ``==`` on text
+  compares lengths first.
 
 No operation makes a string or a list: repetition and concatenation are
-refused as arithmetic on non-numbers, ``**`` and shifts at parse time.
+refused as arithmetic on non-numbers, shifts at parse time. A text constant is
+part of the expression, so it is shorter than ``MAX_LENGTH``.
+
+Some rules are about values, not cost: the argument of ``log`` must be
+positive, a negative number has no real fractional power. They are here so that
+every refusal of an argument is in one place.
 """
 
 from __future__ import annotations
@@ -85,7 +97,18 @@ RESULT_BITS: dict[type, Callable[[int | float, int | float], int]] = {
     ast.Div: lambda a, b: 0,  # a float
     ast.FloorDiv: lambda a, b: _bits(a) + 1,  # |a // b| <= |a| for |b| >= 1, else it's a float
     ast.Mod: lambda a, b: max(_bits(a), _bits(b)),
+    ast.Pow: lambda a, b: _power_bits(a, b),
 }
+
+
+def _power_bits(base: int | float, exponent: int | float) -> int:
+    """At least the bit size of ``base ** exponent`` less one, on ints; 0 for a float result."""
+    if isinstance(base, float) or isinstance(exponent, float) or exponent < 0:
+        return 0  # a float: one C pow, whatever the size; an overflow is an OverflowError
+    if abs(base) <= 1:
+        return 1  # 0, 1 and -1 to any power: the squarings stay one bit
+    # |base| ** exponent == 2 ** (exponent * log2|base|); a float product, so a huge exponent is cheap
+    return math.ceil(exponent * math.log2(abs(base)))
 
 
 def check_arithmetic(op: ast.operator, symbol: str, left: Any, right: Any) -> None:
@@ -96,9 +119,21 @@ def check_arithmetic(op: ast.operator, symbol: str, left: Any, right: Any) -> No
             f"{shown(left)} {symbol} {shown(right)}"
         )
     bounded(left), bounded(right)
+    if isinstance(op, ast.Pow):
+        _check_power(left, right)
     # a result of more than 64 bits is at least 2**63 > MAX_MAGNITUDE: it would be refused anyway
     if RESULT_BITS[type(op)](left, right) > MAX_RESULT_BITS:
         raise ExprError(f"{shown(left)} {symbol} {shown(right)} would be beyond ±2**62")
+
+
+def _check_power(base: int | float, exponent: int | float) -> None:
+    if base == 0 and exponent < 0:
+        raise ExprError(f"zero to a negative power is a division by zero: {shown(base)} ** {shown(exponent)}")
+    if base < 0 and isinstance(exponent, float) and not exponent.is_integer():
+        raise ExprError(
+            "a negative number to a fractional power is not a real number: "
+            f"({shown(base)}) ** {shown(exponent)}"
+        )
 
 
 def _kind(value: object) -> str:
@@ -163,6 +198,41 @@ def _round(args: Sequence[Any]) -> None:
         )
 
 
+def _written(name: str, args: Sequence[Any]) -> str:
+    return f"{name}({', '.join(shown(a) for a in args)})"
+
+
+def _numbers(name: str, args: Sequence[Any], least: int, most: int) -> None:
+    if not least <= len(args) <= most or not all(is_number(a) for a in args):
+        count = str(least) if least == most else f"{least} or {most}"
+        raise ExprError(f"{name}() takes {count} number{'s' if most > 1 else ''}: {_written(name, args)}")
+
+
+def _rounding(name: str) -> Callable[[Sequence[Any]], None]:
+    return lambda args: _numbers(name, args, 1, 1)
+
+
+def _log(args: Sequence[Any]) -> None:
+    _numbers("log", args, 1, 2)
+    if args[0] <= 0:
+        raise ExprError(f"log() of a number that is not positive: {_written('log', args)}")
+    if len(args) == 2 and (args[1] <= 0 or args[1] == 1):
+        raise ExprError(f"log(x, base) takes a positive base other than 1: {_written('log', args)}")
+
+
+def _make_divisible(args: Sequence[Any]) -> None:
+    name = "make_divisible"
+    if not 2 <= len(args) <= 3:
+        raise ExprError(f"{name}(v, divisor, min_value=None) takes 2 or 3 arguments: {_written(name, args)}")
+    v, divisor, least = (*args, None)[:3]
+    if not is_number(v):
+        raise ExprError(f"{name}() rounds a number: {_written(name, args)}")
+    if not isinstance(divisor, int) or isinstance(divisor, bool) or divisor < 1:
+        raise ExprError(f"{name}() takes a positive int divisor: {_written(name, args)}")
+    if least is not None and not is_number(least):
+        raise ExprError(f"{name}() takes a number or None as min_value: {_written(name, args)}")
+
+
 # One rule per allowed function, run on its arguments before the call.
 CALL_RULES: dict[str, Callable[[Sequence[Any]], None]] = {
     "min": lambda args: _min_max(args, "min"),
@@ -170,4 +240,8 @@ CALL_RULES: dict[str, Callable[[Sequence[Any]], None]] = {
     "abs": _abs,
     "int": _int,
     "round": _round,
+    "floor": _rounding("floor"),
+    "ceil": _rounding("ceil"),
+    "log": _log,
+    "make_divisible": _make_divisible,
 }

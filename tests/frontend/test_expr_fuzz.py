@@ -29,7 +29,8 @@ BINARY = sorted(expr._BINARY, key=lambda op: op.__name__)
 COMPARE = sorted(expr._COMPARE, key=lambda op: op.__name__)
 UNARY = sorted((t for t in expr._ALLOWED if issubclass(t, ast.unaryop)), key=lambda op: op.__name__)
 BOOL = sorted((t for t in expr._ALLOWED if issubclass(t, ast.boolop)), key=lambda op: op.__name__)
-REFUSED_BINARY = [ast.Pow, ast.LShift, ast.RShift, ast.BitAnd]  # parse() must refuse them, cheaply
+REFUSED_BINARY = [ast.LShift, ast.RShift, ast.BitAnd]  # parse() must refuse them, cheaply
+KEYWORDS = sorted({k for names in expr.KEYWORDS.values() for k in names} | {"key"})  # key: refused
 
 HUGE_INTS = [10**18, 2**62, 2**62 + 1, 2**63 - 1, -(10**15), -(2**62), 10**100, 7**300]
 DIGITS = [-(10**15), 10**15, -MAX_ROUND_DIGITS - 1, MAX_ROUND_DIGITS, -(2**62), -400, 2**62]
@@ -101,6 +102,19 @@ def _branches(children: st.SearchStrategy[ast.expr]) -> st.SearchStrategy[ast.ex
             st.lists(children, max_size=3),
             st.just([]),
         ),
+        # a keyword argument, to the one function that takes it and to the others
+        st.builds(
+            ast.Call,
+            st.sampled_from(FUNCTIONS).map(lambda name: ast.Name(name, ast.Load())),
+            st.lists(children, max_size=3),
+            st.lists(st.builds(ast.keyword, st.sampled_from(KEYWORDS), children), max_size=1),
+        ),
+        # powers of hostile operands, the budget's hardest case
+        st.builds(
+            lambda base, exponent: ast.BinOp(_constant(base), ast.Pow(), _constant(exponent)),
+            numbers,
+            st.sampled_from(HUGE_INTS + DIGITS + FLOATS + [-1, 0.5, -0.5]),
+        ),
         st.builds(ast.List, st.lists(children, max_size=3), st.just(ast.Load())),
         st.builds(ast.Subscript, children, children, st.just(ast.Load())),
         # round with hostile digits, the probe's hang, often enough to matter
@@ -150,7 +164,17 @@ def test_every_expression_ends_quickly_with_a_value_or_an_expr_error(
 
 def test_the_grammar_covers_every_node_kind_the_evaluator_allows() -> None:
     built = {ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call}
-    built |= {ast.List, ast.Subscript, ast.Expression, ast.Load, *BINARY, *COMPARE, *UNARY, *BOOL}
+    built |= {
+        ast.List,
+        ast.Subscript,
+        ast.Expression,
+        ast.Load,
+        ast.keyword,
+        *BINARY,
+        *COMPARE,
+        *UNARY,
+        *BOOL,
+    }
     assert set(expr._ALLOWED) <= built, "a new node kind: add it to _branches"
 
 
@@ -183,6 +207,12 @@ layers:
         "=out if word < 1 else 2",
         "=out if [1] < x else 2",
         "=4611686018427387904 * 4611686018427387904",
+        "=3 ** 1000000000000000000",
+        "=out ** x ** x",
+        "=log(out - 4)",
+        "=(-out) ** 0.5",
+        "=make_divisible(out, 0)",
+        "=out if word ** 2 else 1",
     ],
 )
 def test_a_hostile_expression_in_a_spec_is_a_located_e206(expression: str) -> None:
