@@ -72,8 +72,9 @@ def trace(module: nn.Module, x: torch.Tensor, *more: torch.Tensor) -> tuple[Any,
 
     def add(name: str, args: tuple[Any, ...], out: Any) -> None:
         shapes = tuple(tuple(a.shape) for a in args)
-        if isinstance(out, dict):  # a block call that returns several tensors
-            named = {key: tuple(value.shape) for key, value in out.items()}
+        if isinstance(out, dict | tuple | list):  # a block call or a split: several tensors
+            items = out.items() if isinstance(out, dict) else enumerate(out)
+            named = {str(key): tuple(value.shape) for key, value in items}
             calls.setdefault(name, []).append(Call(shapes[0], next(iter(named.values())), shapes, named))
         else:
             calls.setdefault(name, []).append(Call(shapes[0], tuple(out.shape), shapes))

@@ -56,23 +56,24 @@ class Scope:
         return node.written.sources or (self.last,)
 
     def resolve(
-        self, node: BoundLayer, later: Sequence[BoundLayer]
+        self, node: BoundLayer, name: str, later: Sequence[BoundLayer]
     ) -> tuple[tuple[str, ...], list[TensorShape]]:
-        """The names ``node`` reads and their shapes; FlowError where one is not there."""
+        """The names ``node`` (the layer ``name``) reads and their shapes; FlowError where
+        one is not there."""
         sources = self.sources(node)
         shapes = []
         for index, reference in enumerate(sources):
-            shapes.append(self._lookup(node, index, reference, later))
+            shapes.append(self._lookup(node, name, index, reference, later))
             self.reads.add(reference.partition(".")[0])
         return sources, shapes
 
     def _lookup(
-        self, node: BoundLayer, index: int, reference: str, later: Sequence[BoundLayer]
+        self, node: BoundLayer, name: str, index: int, reference: str, later: Sequence[BoundLayer]
     ) -> TensorShape:
         if reference in self.tensors:
             return self.tensors[reference]
         where = node.written.source_span(index) if node.written.sources else node.span
-        path = self.prefix + (node.name or "")
+        path = self.prefix + name
         if reference in self.several:
             outputs = ", ".join(f"{reference}.{o}" for o in self.several[reference])
             raise self._error(
@@ -97,7 +98,7 @@ class Scope:
                 path,
                 f"write from: {head}",
             )
-        if any(n.name == head for n in later) or head == (node.name or ""):
+        if any(n.name == head for n in later) or head == name:
             raise self._error(
                 f"'{reference}' is read before it is made: a layer reads only tensors made above it",
                 where,

@@ -51,6 +51,7 @@ class LayerInfo:
     input_names: tuple[str, ...] = ("input",)
     named_outputs: dict[str, TensorShape] | None = field(default=None, compare=False)
     reads_by_name: bool = False  # the spec wrote ``from`` for this layer
+    functional: bool = False  # computed by its primitive's join function: no module
 
     @property
     def written_sources(self) -> tuple[str, ...]:
@@ -69,8 +70,9 @@ class LayerInfo:
 
     @property
     def is_join(self) -> bool:
-        """A merge of tensors read by name (``add: {from: [a, b]}``): it has no module."""
-        return len(self.sources) > 1 and not self.children and self.block is None
+        """A layer computed by a function, with no module: a merge of tensors read by
+        name (``add: {from: [a, b]}``), or a split."""
+        return self.functional
 
     @property
     def is_dataflow(self) -> bool:

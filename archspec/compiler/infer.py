@@ -188,7 +188,7 @@ class Context:
                         )
                     )
                 seen.add(name)
-                sources, shapes = scope.resolve(node, nodes[index + 1 :])
+                sources, shapes = scope.resolve(node, name, nodes[index + 1 :])
                 info = self._infer(node, name, prefix + name, shapes, sources)
                 infos.append(info)
                 scope.add(name, info.output, node.span, info.outputs_by_name)
@@ -251,6 +251,8 @@ class Context:
         finally:
             self._stack.pop()
         self._spend(self.symbolic, new_symbolic_dims(x, result.shape), node, path)
+        functional = primitive.join is not None and (primitive.build is None or len(shapes) > 1)
+        several = {str(i): shape for i, shape in enumerate(result.outputs)} if result.outputs else None
         return LayerInfo(
             path,
             name,
@@ -267,6 +269,8 @@ class Context:
             outputs=frame.outputs,
             inputs=tuple(shapes[1:]),
             reads_by_name=node.written.sources is not None,
+            functional=functional,
+            named_outputs=several,
         )
 
     def _instantiate(

@@ -65,19 +65,8 @@ def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = No
     """The expression that makes ``layer``'s module, with concrete values."""
     if layer.block is not None:
         return blocks.call(layer, comment)
-    if layer.is_dataflow:
-        raise SpecError(
-            [
-                Diagnostic(
-                    E209,
-                    f"compile -o cannot write the group {layer.path}, whose layers read named tensors",
-                    layer.span,
-                    layer.path,
-                    "make the group a block (blocks: in the spec): a block is written as a class "
-                    "with its own forward",
-                )
-            ]
-        )
+    if layer.is_dataflow:  # a group whose layers read named tensors: a class of its own
+        return Call(blocks.group_class(layer), (), comment)
     primitive = lookup(layer.primitive)
     assert primitive is not None
     made = primitive.module_call(layer.params, layer.input)
@@ -116,12 +105,32 @@ class BlockEmitter:
         self.merges_used: set[str] = set()
         self.uses_ordered_dict = False
         self._texts: dict[str, str] = {}
+        self._groups: dict[str, str] = {}  # the classes of dataflow groups, by name
+        self._group_order: list[str] = []
 
     def class_names(self) -> set[str]:
         names = {self.callable_name(name) for name in self._texts}
-        return names | {
-            self._instance_name(b, i) for b, keys in self.instances.items() for i in range(len(keys))
-        }
+        return (
+            names
+            | set(self._groups)
+            | {self._instance_name(b, i) for b, keys in self.instances.items() for i in range(len(keys))}
+        )
+
+    def group_class(self, layer: LayerInfo) -> str:
+        """The class of a group (not a block call) whose layers read named tensors:
+        ``Group1``, ``Group2`` … in the order the file needs them, written with the blocks."""
+        taken = {camel(b) for b in self.spec.blocks.blocks} | {self.callable_name(b) for b in self._texts}
+        index = len(self._groups) + 1
+        while f"Group{index}" in taken or f"Group{index}" in generated_names():
+            index += 1
+        name = f"Group{index}"
+        self._groups[name] = ""  # reserved while its own parts are written
+        summary = (
+            f"The group {layer.path}, whose layers read named tensors (written from the compiled graph)."
+        )
+        self._groups[name] = self._flow_class(name, summary, layer)
+        self._group_order.append(name)
+        return name
 
     def call(self, layer: LayerInfo, comment: str | None) -> Call:
         """The expression that makes this block call's module."""
@@ -219,6 +228,9 @@ class BlockEmitter:
     def _dataflow_class(self, block: Block, call: LayerInfo, class_name: str) -> str:
         """A call whose layers read named tensors: its modules as attributes, and a
         forward that follows the dataflow."""
+        return self._flow_class(class_name, self._summary(block, call), call)
+
+    def _flow_class(self, class_name: str, summary: str, call: LayerInfo) -> str:
         members = [
             (child, module_node(child, self, format_shape(child.output_shape)))
             for child in call.children
@@ -227,7 +239,7 @@ class BlockEmitter:
         for _, node in members:
             if "OrderedDict(" in render(node):
                 self.uses_ordered_dict = True
-        lines = [f"class {class_name}(nn.Module):", *docstring_lines(self._summary(block, call), 1), ""]
+        lines = [f"class {class_name}(nn.Module):", *docstring_lines(summary, 1), ""]
         lines += ["    def __init__(self) -> None:", "        super().__init__()"]
         lines += [
             *attribute_lines(members, 2),
@@ -285,7 +297,10 @@ class BlockEmitter:
 
     def classes(self) -> list[str]:
         texts = [HELPERS] if any(name in self.generic for name in self.order) else []
-        return texts + [self._texts[name] for name in self.order]
+        # a group's class may use a block's, and not the other way round: blocks first
+        return (
+            texts + [self._texts[name] for name in self.order] + [self._groups[n] for n in self._group_order]
+        )
 
 
 def _callees(program: Program) -> list[str]:

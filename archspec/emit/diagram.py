@@ -148,14 +148,13 @@ class _Drawing:
         if not layer.children:
             if layer.span is None:  # the compiler's stand-in for an empty branch ([]): no layer written
                 return sources
-            kind = "merge" if layer.is_join else "layer"
-            lines = (
-                (self.title(layer), layer.primitive)
-                if layer.is_join
-                else (self.title(layer), describe(layer))
-            )
+            merges = layer.is_join and len(layer.sources) > 1  # a merge of named tensors
+            kind = "merge" if merges else "layer"
+            lines = (self.title(layer), layer.primitive if merges else describe(layer))
             node = self.node(items, lines, kind)
             self.connect(sources, node)
+            if layer.named_outputs:  # a split: each part leaves the node
+                self.several[id(layer)] = {k: [(node, v)] for k, v in layer.named_outputs.items()}
             return [(node, layer.output)]
         if self.depth is not None and layer.depth >= self.depth:
             node = self.node(items, (self.title(layer), folded(layer)), "folded")

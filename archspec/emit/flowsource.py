@@ -46,7 +46,7 @@ def reference(name: str, names: dict[str, str]) -> str:
     if name in names:
         return names[name]
     call, _, output = name.partition(".")
-    return f'{names[call]}["{output}"]'
+    return f"{names[call]}[{output}]" if output.isdigit() else f'{names[call]}["{output}"]'
 
 
 def forward_lines(

@@ -63,9 +63,9 @@ class Dataflow(nn.Module):
         for name, sources, join, several in self._archspec_steps:
             args = [tensors[source] for source in sources]
             made = join(*args) if join is not None else self._modules[name](*args)
-            if several:
-                for output in several:
-                    tensors[f"{name}.{output}"] = made[output]
+            if several:  # a dict by name (a block call), or a tuple (a split)
+                for index, output in enumerate(several):
+                    tensors[f"{name}.{output}"] = made[output] if isinstance(made, dict) else made[index]
             else:
                 tensors[name] = made
         if len(self._archspec_outputs) == 1:

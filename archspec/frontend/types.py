@@ -147,12 +147,15 @@ Identifier = Annotated[
 LayerName = Annotated[Identifier, AfterValidator(_not_module_attribute)]
 """A layer's name: an Identifier that is also free to be a module attribute."""
 
-TENSOR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
+TENSOR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))?$"
 
 TensorName = Annotated[
     str,
     StringConstraints(pattern=TENSOR_NAME_PATTERN, max_length=2 * NAME_LIMIT + 1),
-    Field(description="A tensor: a layer's name, an input's, or 'call.output' (an output of a block call)."),
+    Field(
+        description="A tensor: a layer's name, an input's, 'call.output' (an output of a block "
+        "call) or 'split.0' (a part of a split)."
+    ),
 ]
 """A tensor reference, as ``from`` and ``outputs`` take it."""
 

@@ -47,6 +47,9 @@ class Inferred:
     shape: TensorShape
     num_params: int = 0
     batch_statistics: bool = False
+    # A layer that makes several tensors (split): each, in order; ``shape`` is the first.
+    # They are read by name as ``layer.0``, ``layer.1`` …
+    outputs: tuple[TensorShape, ...] = ()
     # Multiply-accumulates per sample (an int, or a sympy expression for a
     # symbolic input). Only layers that multiply by weights count them (conv, conv_transpose,
     # linear), as torchvision does.
@@ -169,10 +172,12 @@ Control = Loop | Choice
 
 @dataclass(frozen=True)
 class Join:
-    """How a merge combines tensors it reads by name (``add: {from: [a, b]}``), with no
-    module: ``function(params)`` is the function ``archspec.build``'s network calls on
-    them (a top-level function of the primitive's module, so a saved network loads),
-    ``code(params, names)`` the Python expression ``compile -o`` writes for it (``a + b``)."""
+    """How a layer is computed without a module, as a function of the tensors it reads:
+    a merge of tensors read by name (``add: {from: [a, b]}``), or a primitive that is
+    always a function (``split``). ``function(params)`` is the function
+    ``archspec.build``'s network calls on them (a top-level function of the primitive's
+    module, or a partial of one, so a saved network loads), ``code(params, names)`` the
+    Python expression ``compile -o`` writes for it (``a + b``)."""
 
     function: Callable[[Any], Callable[..., Any]]
     code: Callable[[Any, tuple[str, ...]], str]
@@ -308,14 +313,19 @@ def register(primitive: Primitive) -> Primitive:
         raise PrimitiveError(f"primitive {name!r} is registered twice")
     if not (name.isidentifier() and name.isascii() and name == name.lower()):
         raise PrimitiveError(f"primitive name {name!r} must be a lower-case ASCII identifier")
-    if (primitive.build is None) != (primitive.infer is None) or (primitive.build is None) != (
-        primitive.control is not None
+    function = primitive.build is None and primitive.join is not None
+    if (primitive.infer is None) != (primitive.control is not None) or (
+        primitive.build is None and not function and primitive.control is None
     ):
         raise PrimitiveError(
-            f"primitive {name!r}: a splice has control and no rule; others a rule and a builder"
+            f"primitive {name!r}: a splice has control and no rule; a function a rule and a join; "
+            "others a rule and a builder"
         )
-    if primitive.join is not None and not primitive.merges_branches:
-        raise PrimitiveError(f"primitive {name!r}: only a merge of branches can join named tensors")
+    if primitive.join is not None and not primitive.merges_branches and primitive.build is not None:
+        raise PrimitiveError(
+            f"primitive {name!r}: a join is a merge of branches (of named tensors), or a primitive "
+            "with no module (build=None)"
+        )
     if primitive.build is not None and not primitive.classes:
         raise PrimitiveError(
             f"primitive {name!r} must declare the module classes its builder makes (classes=)"

@@ -81,11 +81,13 @@ def check_against_torch(
     module = archspec.build(graph)
     modules = dict(module.named_modules())
 
-    # Every layer of the graph is a module of the same dotted name, and back.
+    # Every layer of the graph is a module of the same dotted name, and back; but a
+    # layer computed by a function (a merge of named tensors, a split), which has none.
     paths = [layer.path for layer in graph.layers]
     assert len(paths) == len(set(paths)), f"duplicate layer paths: {paths}"
-    assert set(paths) == set(modules) - {""}, (
-        f"graph layers {sorted(paths)} != built modules {sorted(set(modules) - {''})}"
+    with_modules = {layer.path for layer in graph.layers if not layer.is_join}
+    assert with_modules == set(modules) - {""}, (
+        f"graph layers {sorted(with_modules)} != built modules {sorted(set(modules) - {''})}"
     )
 
     generator = torch.Generator().manual_seed(seed)
@@ -102,11 +104,16 @@ def check_against_torch(
         assert want_out == real_out, (
             f"{layer.path} ({layer.primitive}): inferred output {want_out} != real {real_out}"
         )
-        real_params = _numel(modules[layer.path])
+        for name, shape in (layer.named_outputs or {}).items():
+            real = (calls[0].outputs or {}).get(name)
+            assert real == (BATCH, *shape.dims), f"{layer.path}.{name}: inferred {shape} != real {real}"
+        real_params = _numel(modules[layer.path]) if layer.path in modules else 0
         assert layer.num_params == real_params, (
             f"{layer.path} ({layer.primitive}): inferred {layer.num_params} params != real {real_params}"
         )
-    assert tuple(y.shape) == (BATCH, *graph.output.dims)
+    outputs = y if isinstance(y, dict) else {next(iter(graph.returns)): y}
+    for name, shape in graph.returns.items():
+        assert tuple(outputs[name].shape) == (BATCH, *shape.dims), name
     assert graph.num_params == _numel(module), f"{graph.num_params} != {_numel(module)}"
     return graph, module
 

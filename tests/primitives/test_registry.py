@@ -42,7 +42,7 @@ def test_every_primitive_has_oracle_cases(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_declared_class_is_a_module_class(name: str) -> None:
     primitive = primitives()[name]
-    if primitive.control is None:
+    if primitive.control is None and primitive.build is not None:  # a function (split) has none
         assert primitive.classes, f"primitive {name!r} declares no module classes (classes=)"
     assert set(resolve(primitive)) == set(primitive.classes)
 
