@@ -111,8 +111,8 @@ register(
         build,
         "Instance normalization (InstanceNorm1d/2d/3d by rank): each sample's channels over their positions.",
         classes=("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"),
-        formula="[N, C, *L] → [N, C, *L] (1 to 3 spatial dims; C an int; more than one position "
-        "unless track_running_stats, and then eval only). Params: C each for weight and bias with "
+        formula="[N, C, *L] → [N, C, *L] (1 to 3 spatial dims; C an int; more than one spatial "
+        "position, but in eval with track_running_stats). Params: C each for weight and bias with "
         "affine. MACs = 0.",
     )
 )

@@ -62,7 +62,7 @@ register(
         classes=("PixelUnshuffle",),
         allocates=True,  # a new tensor, not a view (measured in torch 2.13: its own storage)
         label=lambda p, x: f"pixel_unshuffle ÷{p.downscale_factor}",
-        formula="[N, C, H·r, W·r] → [N, C·r², H, W] (r downscale_factor; H·r and W·r divisible by r "
-        "for every input size).",
+        formula="[N, C, H, W] → [N, C·r², H/r, W/r] (r downscale_factor; H and W divisible by r, "
+        "a symbolic size for every value of its symbols).",
     )
 )
