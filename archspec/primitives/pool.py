@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from archspec.codes import E305
 from archspec.diagnostics import check
-from archspec.frontend.types import KernelSize, LayerParams, Padding
+from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import (
     TensorShape,
@@ -36,18 +36,11 @@ class AvgPoolParams(WindowPoolParams):
     count_include_pad: bool = Field(
         True, description="Count the zero padding in each window's average (false: only input elements)."
     )
-    divisor_override: int | None = Field(
+    divisor_override: PositiveInt | None = Field(
         None,
-        description="Divide each window's sum by this instead of its size (not 0); AvgPool2d and "
-        "AvgPool3d only, as in PyTorch.",
+        description="Divide each window's sum by this instead of its size; AvgPool2d and AvgPool3d "
+        "only, as in PyTorch (which also takes a negative one, negating the averages; not here).",
     )
-
-    @field_validator("divisor_override")
-    @classmethod
-    def _not_zero(cls, value: int | None) -> int | None:
-        if value == 0:  # PyTorch: "divisor must be not zero", at the first forward pass
-            raise ValueError("the divisor must not be 0 (null for the window size)")
-        return value
 
 
 class MaxPoolParams(WindowPoolParams):
