@@ -340,6 +340,12 @@ NEGATIVE_ALLOWED = {
     ("log_softmax", "dim"),
     ("leaky_relu", "negative_slope"),
     ("elu", "alpha"),
+    ("flatten", "start_dim"),
+    ("flatten", "end_dim"),
+    ("unflatten", "dim"),
+    ("scale", "init"),
+    ("split", "dim"),
+    ("chunk", "dim"),
 }
 
 

@@ -77,7 +77,8 @@ class Scope:
         if reference in self.several:
             outputs = ", ".join(f"{reference}.{o}" for o in self.several[reference])
             raise self._error(
-                f"'{reference}' returns several tensors ({outputs}): read one of them",
+                f"'{reference}' makes {len(self.several[reference])} tensors of its own ({outputs}): "
+                "read one of them",
                 where,
                 path,
                 f"write from: {reference}.{self.several[reference][0]}",
@@ -118,7 +119,7 @@ class Scope:
         self, name: str, shape: TensorShape, span: Span | None, outputs: dict[str, TensorShape] | None = None
     ) -> None:
         """The output of the layer ``name``; ``outputs``: a call with several, by name."""
-        if outputs is not None and len(outputs) > 1:
+        if outputs is not None:
             self.several[name] = tuple(outputs)
             for key, value in outputs.items():
                 self.tensors[f"{name}.{key}"] = value

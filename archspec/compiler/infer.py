@@ -196,11 +196,9 @@ class Context:
         except FlowError as error:
             raise InferenceStopped(error.diagnostic) from None
         output = scope.tensors[chosen[0]]
-        returned = (
-            ()
-            if is_chain([i.sources for i in infos], [i.name for i in infos], scope.inputs, chosen)
-            else chosen
-        )
+        chain = is_chain([i.sources for i in infos], [i.name for i in infos], scope.inputs, chosen)
+        # a layer without a module (a join, a split) needs the dataflow's forward to run it
+        returned = () if chain and not any(i.functional for i in infos) else chosen
         named = {name: scope.tensors[name] for name in chosen} if len(chosen) > 1 else None
         return Flow(tuple(infos), output, returned, named)
 

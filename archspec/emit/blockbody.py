@@ -23,7 +23,7 @@ from archspec.emit.pycode import (
     if_line,
     value_text,
 )
-from archspec.primitives.registry import ModuleCall
+from archspec.primitives.registry import ModuleCall, own_classes
 
 
 class Emitter(Protocol):
@@ -103,7 +103,14 @@ class BlockWriter:
         if isinstance(statement, Group):
             return "nn.Sequential"
         assert isinstance(statement, Leaf)
-        return call_node(statement.template).func
+        return self._leaf_call(statement.template).func
+
+    def _leaf_call(self, template: ModuleCall) -> Call:
+        """A layer's call; a class of archspec's own (a primitive's runtime=) is written
+        into the file too, as a merge's is."""
+        if template.cls in own_classes():
+            self.emitter.merges_used.add(template.cls)
+        return call_node(template)
 
     def _single(self, statement: Statement, indent: int) -> None:
         if isinstance(statement, Merge):
@@ -164,7 +171,9 @@ class BlockWriter:
                 self._add(target, Call("nn.Sequential", (Raw(inner),)), statement.name, indent)
             else:
                 assert isinstance(statement, Leaf)
-                self._add(target, call_node(_carrying(statement.template, channels)), statement.name, indent)
+                self._add(
+                    target, self._leaf_call(_carrying(statement.template, channels)), statement.name, indent
+                )
                 self._channels_line(statement, channels, indent)
 
     def _add(self, target: str, module: Node, name: str | None, indent: int) -> None:

@@ -36,9 +36,7 @@ def docstring_lines(text: str, indent: int, first: str = "", rest: tuple[str, ..
     first = textwrap.wrap(words, width - 3)
     if len(first) == 1 and not rest:  # ruff format would join it with its closing quotes: two lines
         first = textwrap.wrap(words, width - 6)
-    paragraphs = [first] + [
-        textwrap.wrap(docstring_text(line), width) or [""] for line in rest
-    ]
+    paragraphs = [first] + [textwrap.wrap(docstring_text(line), width) or [""] for line in rest]
     lines = [f'{pad}"""{paragraphs[0][0]}', *(pad + line for line in paragraphs[0][1:])]
     for paragraph in paragraphs[1:]:
         lines += [pad + line if line else "" for line in paragraph]

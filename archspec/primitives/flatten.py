@@ -1,30 +1,72 @@
-"""flatten: every dim after the batch multiplied into one (nn.Flatten)."""
+"""flatten: the dims from start_dim to end_dim multiplied into one (nn.Flatten).
+
+``start_dim`` and ``end_dim`` count as PyTorch counts, over the whole tensor
+with the batch; the defaults (1 and -1) flatten every dim after the batch.
+archspec keeps the batch first, so start_dim never reaches it.
+"""
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
+from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import product
+from archspec.shapes.layout import sample_axis, tensor_axis
 from archspec.shapes.tensor import TensorShape
 
 
-def infer(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
-    return Inferred(TensorShape((product(x.dims),)))
+class FlattenParams(LayerParams):
+    start_dim: int = Field(
+        1,
+        description="The first dim flattened, counted with the batch as PyTorch counts it: 1 is the "
+        "channels (never 0, the batch).",
+    )
+    end_dim: int = Field(-1, description="The last dim flattened, counted with the batch: -1 is the last.")
 
 
-def build(p: LayerParams, x: TensorShape) -> ModuleCall:
-    return call("Flatten")
+def axes(p: FlattenParams, x: TensorShape) -> tuple[int, int]:
+    """The first and last index into ``x.dims`` that are flattened."""
+    start = sample_axis(p.start_dim, x, "start_dim")
+    end = tensor_axis(p.end_dim, x, "end_dim") - 1  # the batch (-1 here) comes before any start
+    check(
+        start <= end,
+        f"start_dim {p.start_dim} comes after end_dim {p.end_dim} on the input {x} "
+        f"(dims {start + 1} and {end + 1} with the batch; PyTorch refuses it)",
+        field="start_dim",
+        hint="flatten from an earlier dim to a later one (end_dim: -1 is the last)",
+    )
+    return start, end
+
+
+def infer(p: FlattenParams, x: TensorShape, ctx: RuleContext) -> Inferred:
+    start, end = axes(p, x)
+    return Inferred(TensorShape((*x.dims[:start], product(x.dims[start : end + 1]), *x.dims[end + 1 :])))
+
+
+def build(p: FlattenParams, x: TensorShape) -> ModuleCall:
+    return call("Flatten", start_dim=unless(p.start_dim, 1), end_dim=unless(p.end_dim, -1))
+
+
+def label(p: FlattenParams, x: TensorShape) -> str:
+    """``flatten``, or ``flatten 2…-1`` where the dims are not the default."""
+    if (p.start_dim, p.end_dim) == (1, -1):
+        return "flatten"
+    return f"flatten {p.start_dim}…{p.end_dim}"
 
 
 register(
     Primitive(
         "flatten",
-        LayerParams,
+        FlattenParams,
         infer,
         build,
-        "Flatten all dims after the batch into one.",
-        formula="[N, d1, …, dk] → [N, d1 × … × dk].",
+        "Flatten the dims from start_dim to end_dim into one (nn.Flatten); by default all after the batch.",
+        formula="[N, d1, …, dk] → [N, d1 × … × dk] by default; in general the dims start_dim…end_dim "
+        "(counted with the batch, start_dim ≥ 1, start_dim ≤ end_dim) become their product.",
         classes=("Flatten",),
-        allocates=False,  # a view of its input
+        label=label,
+        allocates=False,  # a view of its input (a copy only where the input is not contiguous)
     )
 )

@@ -1,4 +1,4 @@
-"""Pools: maxpool, avgpool (the window formula), adaptive_avgpool, global_avgpool."""
+"""Pools: maxpool, avgpool (the window formula), adaptive_avgpool/adaptive_maxpool, global pools."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from pydantic import Field
 
+from archspec.codes import E305
 from archspec.diagnostics import check
-from archspec.frontend.types import KernelSize, LayerParams, Padding
+from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import (
     TensorShape,
@@ -20,7 +21,7 @@ from archspec.shapes.tensor import (
 from archspec.shapes.window import Window, require_kernel_fits, window_output
 
 
-class AvgPoolParams(LayerParams):
+class WindowPoolParams(LayerParams):
     kernel_size: KernelSize = Field(
         description="Window size: an int, or a list (one entry per spatial axis, or one for all)."
     )
@@ -31,11 +32,22 @@ class AvgPoolParams(LayerParams):
     )
 
 
-class MaxPoolParams(AvgPoolParams):
+class AvgPoolParams(WindowPoolParams):
+    count_include_pad: bool = Field(
+        True, description="Count the zero padding in each window's average (false: only input elements)."
+    )
+    divisor_override: PositiveInt | None = Field(
+        None,
+        description="Divide each window's sum by this instead of its size; AvgPool2d and AvgPool3d "
+        "only, as in PyTorch (which also takes a negative one, negating the averages; not here).",
+    )
+
+
+class MaxPoolParams(WindowPoolParams):
     dilation: KernelSize = Field(1, description="Spacing between window elements.")
 
 
-def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
+def pool_windows(p: WindowPoolParams, spatial: int) -> tuple[Window, ...]:
     kernel = expand_tuple(p.kernel_size, spatial, "kernel_size")
     stride = kernel if p.stride is None else expand_tuple(p.stride, spatial, "stride")
     padding = expand_tuple(p.padding, spatial, "padding")
@@ -56,8 +68,17 @@ def pool_windows(p: AvgPoolParams, spatial: int) -> tuple[Window, ...]:
 
 
 def _window_rule(op: str, kernel_fits_in_3d: bool = False):
-    def infer(p: AvgPoolParams, x: TensorShape, ctx: RuleContext) -> Inferred:
+    def infer(p: WindowPoolParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         spatial = require_spatial(x, op)
+        divisor = getattr(p, "divisor_override", None)
+        check(
+            divisor is None or spatial > 1,
+            f"divisor_override is for 2 or 3 spatial dims (AvgPool2d/3d), the input {x} has 1: "
+            "PyTorch's AvgPool1d has no divisor_override",
+            field="divisor_override",
+            code=E305,
+            hint="remove divisor_override, or pool a 2-D map",
+        )
         windows = pool_windows(p, spatial)
         axes = axis_names(x)
         if kernel_fits_in_3d and spatial == 3:
@@ -72,22 +93,35 @@ def _window_rule(op: str, kernel_fits_in_3d: bool = False):
     return infer
 
 
-def build_window_pool(p: AvgPoolParams, x: TensorShape) -> ModuleCall:
-    """MaxPool or AvgPool, by the params: only max pooling has a dilation."""
+def build_window_pool(p: WindowPoolParams, x: TensorShape) -> ModuleCall:
+    """MaxPool or AvgPool, by the params: only max pooling has a dilation, only average
+    pooling counts the padding or overrides the divisor."""
     n = len(x.spatial)
-    dilation = torch_size(p.dilation, n) if isinstance(p, MaxPoolParams) else 1
+    common = {
+        "stride": unless(torch_size(p.stride, n), None, axes=n),
+        "padding": unless(torch_size(p.padding, n), 0, axes=n),
+    }
+    if isinstance(p, MaxPoolParams):
+        return call(
+            f"MaxPool{n}d",
+            torch_size(p.kernel_size, n),
+            **common,
+            dilation=unless(torch_size(p.dilation, n), 1, axes=n),
+            ceil_mode=unless(p.ceil_mode, False),
+        )
+    assert isinstance(p, AvgPoolParams)
     return call(
-        f"{'Max' if isinstance(p, MaxPoolParams) else 'Avg'}Pool{n}d",
+        f"AvgPool{n}d",
         torch_size(p.kernel_size, n),
-        stride=unless(torch_size(p.stride, n), None, axes=n),
-        padding=unless(torch_size(p.padding, n), 0, axes=n),
-        dilation=unless(dilation, 1, axes=n),
+        **common,
         ceil_mode=unless(p.ceil_mode, False),
+        count_include_pad=unless(p.count_include_pad, True),
+        divisor_override=unless(p.divisor_override, None),
     )
 
 
-def _pool_label(op: str) -> Callable[[AvgPoolParams, TensorShape], str]:
-    def label(p: AvgPoolParams, x: TensorShape) -> str:
+def _pool_label(op: str) -> Callable[[WindowPoolParams, TensorShape], str]:
+    def label(p: WindowPoolParams, x: TensorShape) -> str:
         """``maxpool 3×3, stride 2``: a stride is shown where it is given and not 1."""
         parts = [f"{op} {size_label(p.kernel_size, x)}"]
         if p.stride is not None and p.stride not in (1, [1]):
@@ -97,16 +131,19 @@ def _pool_label(op: str) -> Callable[[AvgPoolParams, TensorShape], str]:
     return label
 
 
-class AdaptiveAvgPoolParams(LayerParams):
+class AdaptivePoolParams(LayerParams):
     output_size: KernelSize = Field(
         description="The output size: an int, or a list (one entry per spatial axis, or one for all)."
     )
 
 
-def infer_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape, ctx: RuleContext) -> Inferred:
-    spatial = require_spatial(x, "adaptive_avgpool")
-    out = expand_tuple(p.output_size, spatial, "output_size")
-    return Inferred(TensorShape((x.channels, *out)))
+def _adaptive_rule(op: str) -> Callable[[AdaptivePoolParams, TensorShape, RuleContext], Inferred]:
+    def infer(p: AdaptivePoolParams, x: TensorShape, ctx: RuleContext) -> Inferred:
+        spatial = require_spatial(x, op)
+        out = expand_tuple(p.output_size, spatial, "output_size")
+        return Inferred(TensorShape((x.channels, *out)))
+
+    return infer
 
 
 def infer_global(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
@@ -114,9 +151,12 @@ def infer_global(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     return Inferred(TensorShape((x.channels, *(1,) * spatial)))
 
 
-def build_adaptive(p: AdaptiveAvgPoolParams, x: TensorShape) -> ModuleCall:
-    n = len(x.spatial)
-    return call(f"AdaptiveAvgPool{n}d", torch_size(p.output_size, n))
+def _adaptive_builder(stem: str) -> Callable[[AdaptivePoolParams, TensorShape], ModuleCall]:
+    def build(p: AdaptivePoolParams, x: TensorShape) -> ModuleCall:
+        n = len(x.spatial)
+        return call(f"{stem}{n}d", torch_size(p.output_size, n))
+
+    return build
 
 
 def build_global_avg(p: LayerParams, x: TensorShape) -> ModuleCall:
@@ -154,18 +194,31 @@ register(
         classes=_per_rank("AvgPool"),
         label=_pool_label("avgpool"),
         formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - k) / s) + 1; "
-        "with ceil_mode, ceil instead, less a last window that would start in the right padding.",
+        "with ceil_mode, ceil instead, less a last window that would start in the right padding. "
+        "count_include_pad and divisor_override (2-D/3-D only) change values, not shapes.",
     )
 )
 register(
     Primitive(
         "adaptive_avgpool",
-        AdaptiveAvgPoolParams,
-        infer_adaptive,
-        build_adaptive,
+        AdaptivePoolParams,
+        _adaptive_rule("adaptive_avgpool"),
+        _adaptive_builder("AdaptiveAvgPool"),
         "Adaptive average pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveAvgPool"),
         formula="[N, C, *L] → [N, C, *output_size].",
+    )
+)
+register(
+    Primitive(
+        "adaptive_maxpool",
+        AdaptivePoolParams,
+        _adaptive_rule("adaptive_maxpool"),
+        _adaptive_builder("AdaptiveMaxPool"),
+        "Adaptive max pooling to a fixed output_size, whatever the input size.",
+        classes=_per_rank("AdaptiveMaxPool"),
+        formula="[N, C, *L] → [N, C, *output_size] (1 to 3 spatial dims; an output larger than the "
+        "input repeats elements, as in PyTorch).",
     )
 )
 register(

@@ -153,7 +153,7 @@ def test_blocks_take_several_inputs_and_return_several_outputs() -> None:
     [
         ("from: [s.left, s.right]", "E210", None),  # the valid spec, as a control
         ("from: [s.left, s.middle]", "E210", "'s' has no output 'middle'"),
-        ("from: [s, b]", "E210", "'s' returns several tensors"),
+        ("from: [s, b]", "E210", "'s' makes 2 tensors of its own"),
         ("from: [s.left, later]", "E210", "no tensor named 'later'"),
     ],
 )

@@ -1,4 +1,4 @@
-"""adaptive_avgpool, global_avgpool and global_maxpool against torch's adaptive pools."""
+"""adaptive_avgpool, adaptive_maxpool, global_avgpool and global_maxpool against torch's adaptive pools."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ ORACLE_CASES = {
             (2, 7, 5),
             (2, "H", "W"),
             lambda: nn.AdaptiveAvgPool2d(3),
+        )
+    ],
+    "adaptive_maxpool": [
+        OracleCase(
+            {"adaptive_maxpool": {"output_size": [3, 2]}},
+            (2, 7, 5),
+            (2, "H", "W"),
+            lambda: nn.AdaptiveMaxPool2d((3, 2)),
         )
     ],
     "global_avgpool": [
@@ -133,3 +141,40 @@ def test_adaptive_avgpool_one_entry_list(sizes: tuple[int, ...]) -> None:
     )
     assert graph is not None
     assert tuple(graph.output.dims) == (3, *(2,) * len(sizes))
+
+
+@pytest.mark.parametrize("sizes", [(7,), (1,), (9, 4), (1, 1), (5, 6, 3), (2, 1, 8)])
+@pytest.mark.parametrize("output_size", [1, 2, 3, 5, [2], [2, 3, 1]])
+def test_adaptive_maxpool(sizes: tuple[int, ...], output_size: Any) -> None:
+    if isinstance(output_size, list) and len(output_size) > 1:
+        output_size = output_size[: len(sizes)] if len(sizes) > 1 else output_size[0]
+    dims = (3, *sizes)
+    per_axis = (output_size[0],) * len(sizes) if output_size == [2] else _size(output_size)
+    graph = check_agreement(
+        layer_spec({"adaptive_maxpool": {"output_size": output_size}}, dims),
+        dims,
+        lambda: ADAPTIVE_MAX[len(sizes)](per_axis),
+    )
+    assert graph is not None
+    wanted = per_axis if isinstance(per_axis, tuple) else (per_axis,) * len(sizes)
+    assert tuple(graph.output.dims) == (3, *wanted)  # larger than the input repeats elements
+
+
+@pytest.mark.parametrize(
+    ("input", "output_size"), [((2, "L"), 3), ((2, "H", "W"), [3, 2]), ((2, "D", "H", 4), 2)]
+)
+def test_adaptive_maxpool_symbolic_is_concrete(input: tuple[Any, ...], output_size: Any) -> None:
+    layer = {"adaptive_maxpool": {"output_size": output_size}}
+    graph = check_symbolic(layer_spec(layer, input), input, sizes=(1, 2, 9))
+    assert all(isinstance(d, int) for d in graph.output.dims)
+
+
+def test_adaptive_maxpool_refusals() -> None:
+    expect_rejection(layer_spec({"adaptive_maxpool": {"output_size": 2}}, (6,)), path="0", code="E305")
+    dims = (2, 5, 5)
+    expect_rejection(
+        layer_spec({"adaptive_maxpool": {"output_size": [2, 2, 2]}}, dims),
+        numbers=(3, 2),
+        field="output_size",
+    )
+    torch_raises(lambda: nn.AdaptiveMaxPool2d((2, 2, 2)), dims)

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+import torch
 from torch import nn
 
 from tests.primitives.cases import OracleCase
@@ -30,7 +31,13 @@ ORACLE_CASES = {
         )
     ],
     "avgpool": [
-        OracleCase({"avgpool": {"kernel_size": 2}}, (2, 6, 7), (2, "H", "W"), lambda: nn.AvgPool2d(2))
+        OracleCase({"avgpool": {"kernel_size": 2}}, (2, 6, 7), (2, "H", "W"), lambda: nn.AvgPool2d(2)),
+        OracleCase(
+            {"avgpool": {"kernel_size": 3, "padding": 1, "count_include_pad": False, "divisor_override": 4}},
+            (2, 6, 7),
+            (2, "H", "W"),
+            lambda: nn.AvgPool2d(3, padding=1, count_include_pad=False, divisor_override=4),
+        ),
     ],
 }
 
@@ -371,3 +378,60 @@ def test_pool_one_entry_lists(kind: str, sizes: tuple[int, ...], params: dict[st
     as_ints = {k: v[0] if isinstance(v, list) else v for k, v in params.items()}
     same, _ = check_against_torch(layer_spec({kind: as_ints}, dims))
     assert graph.output.dims == same.output.dims
+
+
+# avgpool's count_include_pad and divisor_override: values, not shapes.
+
+
+def _avgpool(rank: int, params: dict[str, Any]) -> nn.Module:
+    kwargs = {k: _size(v) for k, v in params.items()}
+    return POOL["avgpool"][rank](**kwargs)
+
+
+@pytest.mark.parametrize("sizes", [(7,), (5, 6), (4, 5, 3)])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kernel_size": 3, "padding": 1, "count_include_pad": False},
+        {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+        {"kernel_size": 2, "divisor_override": 3},
+        {"kernel_size": 3, "padding": 1, "count_include_pad": False, "divisor_override": 2},
+        {"kernel_size": [3], "padding": [1], "count_include_pad": True, "divisor_override": 4},
+    ],
+)
+def test_avgpool_padding_count_and_divisor(sizes: tuple[int, ...], params: dict[str, Any]) -> None:
+    dims = (2, *sizes)
+    spec = layer_spec({"avgpool": params}, dims)
+    if "divisor_override" in params and len(sizes) == 1:
+        # AvgPool1d has no divisor_override: PyTorch refuses it (a TypeError, on construction).
+        with pytest.raises(TypeError):
+            _avgpool(1, params)
+        expect_rejection(spec, numbers=(1,), field="divisor_override", code="E305")
+        return
+    as_torch = {k: v[0] if isinstance(v, list) else v for k, v in params.items()}
+    reference = _avgpool(len(sizes), as_torch)
+    graph = check_agreement(spec, dims, lambda: reference)
+    assert graph is not None
+    _, module = check_against_torch(spec)
+    for key in ("count_include_pad", "divisor_override"):
+        assert getattr(module[0], key, None) == getattr(reference, key, None)
+    x = torch.randn(2, *dims, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert torch.equal(module(x), reference(x))
+
+
+@pytest.mark.parametrize("divisor", [0, -2])
+def test_avgpool_divisor_override_below_one_is_refused(divisor: int) -> None:
+    dims = (2, 6, 6)
+    expect_rejection(
+        layer_spec({"avgpool": {"kernel_size": 2, "divisor_override": divisor}}, dims),
+        field="divisor_override",
+        code="E200",
+    )
+    if divisor == 0:  # PyTorch refuses 0 (at the forward pass); a negative one it takes
+        torch_raises(lambda: nn.AvgPool2d(2, divisor_override=0), dims)
+
+
+def test_avgpool_defaults_are_left_out_of_the_module_call() -> None:
+    _, module = check_against_torch(layer_spec({"avgpool": {"kernel_size": 2}}, (2, 6, 6)))
+    assert module[0].count_include_pad is True and module[0].divisor_override is None

@@ -121,4 +121,4 @@ def test_reading_the_split_itself_is_refused() -> None:
     found = expect_rejection(
         layers_spec([{"chunk": {"name": "p", "chunks": 2}}, "relu"], (4, 4, 4)), code="E210"
     )
-    assert "'p' returns several tensors" in found.message
+    assert "'p' makes 2 tensors of its own" in found.message

@@ -1,0 +1,97 @@
+"""stochastic_depth: a residual branch dropped at random in training (Huang et al., 2016).
+
+The semantics of torchvision's ``ops.StochasticDepth(p, mode)``: in training,
+each sample's input ("row") or the whole batch's ("batch") is zeroed with
+probability p, and what survives is divided by 1 - p; in eval, and for p = 0,
+the input passes unchanged. torch.nn has no such module, and archspec does not
+depend on torchvision, so the class is archspec's own, written from that
+definition (tests/primitives/test_stochastic_depth.py checks it against
+torchvision's, draw for draw).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import Field
+
+from archspec.frontend.types import LayerParams
+from archspec.primitives.activation import same_shape
+from archspec.primitives.registry import ModuleCall, Primitive, call, register
+from archspec.shapes.tensor import TensorShape
+
+
+class StochasticDepthParams(LayerParams):
+    p: float = Field(
+        ge=0.0, le=1.0, allow_inf_nan=False, description="Probability of dropping the input, in [0, 1]."
+    )
+    mode: Literal["row", "batch"] = Field(
+        "row",
+        description="row: each sample dropped on its own (what torchvision's networks use); "
+        "batch: the whole batch at once.",
+    )
+
+
+def build(p: StochasticDepthParams, x: TensorShape) -> ModuleCall:
+    return call("StochasticDepth", p.p, p.mode)
+
+
+def stochastic_depth_class() -> type:
+    """archspec's StochasticDepth, made when a network is built (torch is imported here
+    only); ``compile -o`` copies the class below into the file it writes."""
+    import torch
+    from torch import nn
+
+    class StochasticDepth(nn.Module):
+        """In training, zero each sample (mode "row") or the whole batch ("batch") with
+        probability p and scale the rest by 1 / (1 - p); the identity in eval."""
+
+        def __init__(self, p: float, mode: str) -> None:
+            super().__init__()
+            self.p = p
+            self.mode = mode
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if not self.training or self.p == 0.0:
+                return x
+            survival = 1.0 - self.p
+            # One draw per sample (row) or one for the batch, broadcast over the other dims.
+            draws = x.shape[0] if self.mode == "row" else 1
+            keep = x.new_empty([draws] + [1] * (x.dim() - 1)).bernoulli_(survival)
+            if survival > 0.0:
+                keep = keep / survival
+            return x * keep
+
+        def extra_repr(self) -> str:
+            return f"p={self.p}, mode={self.mode}"
+
+    # Named as a top-level class of this module, which __getattr__ below hands out:
+    # pickle (torch.save of a whole network) finds it by that name.
+    StochasticDepth.__qualname__, StochasticDepth.__module__ = "StochasticDepth", __name__
+    return StochasticDepth
+
+
+_RUNTIME = {"StochasticDepth": functools.cache(stochastic_depth_class)}
+
+
+def __getattr__(name: str) -> type:
+    """``archspec.primitives.stochastic_depth.StochasticDepth``, made only when asked for."""
+    if name in _RUNTIME:
+        return _RUNTIME[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+register(
+    Primitive(
+        "stochastic_depth",
+        StochasticDepthParams,
+        same_shape,
+        build,
+        "Stochastic depth (torchvision.ops.StochasticDepth): drops a residual branch per sample in training.",
+        classes=("StochasticDepth",),
+        runtime=_RUNTIME,
+        label=lambda p, x: f"stochastic_depth {p.p} {p.mode}",
+        formula="[N, *D] → [N, *D]; the identity in eval.",
+    )
+)
