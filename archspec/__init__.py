@@ -80,8 +80,9 @@ def compile(
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
     ``input`` overrides the spec's input dims: ints, or symbol names such as
-    ``[1, "H", "W"]``, for which ``Graph.min_sizes`` gives the smallest valid
-    size of each symbol. ``limits`` sets the budgets (default ``Limits()``;
+    ``[1, "H", "W"]``, for which ``Graph.valid_sizes`` gives the exact set of
+    valid sizes of each symbol (``H ≥ 16, H divisible by 16``) and
+    ``Graph.min_sizes`` the smallest. ``limits`` sets the budgets (default ``Limits()``;
     see docs/security.md). Raises :class:`SpecError`.
     """
     spec = _as_spec(spec_or_path, limits)

@@ -28,7 +28,8 @@ def infer_add(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         "every branch must give the same shape, or one that broadcasts to it (a size of 1); where "
         "a shortcut changes channels or size, project it (a 1x1 conv with the block's stride)"
     )
-    return Inferred(broadcast_shapes(outputs, [f"branch {n}" for n in names], "add", hint=hint))
+    branches = [f"branch {n}" for n in names]
+    return Inferred(broadcast_shapes(outputs, branches, "add", hint=hint, equate=ctx.equate))
 
 
 def infer_mul(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
@@ -37,7 +38,8 @@ def infer_mul(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         "a gate must broadcast to what it scales: squeeze-excitation pools to [C, 1, 1] "
         "(global_avgpool) and brings the channels back to C"
     )
-    return Inferred(broadcast_shapes(outputs, [f"branch {n}" for n in names], "multiply", hint=hint))
+    branches = [f"branch {n}" for n in names]
+    return Inferred(broadcast_shapes(outputs, branches, "multiply", hint=hint, equate=ctx.equate))
 
 
 def build_mul(p: LayerParams, x: TensorShape) -> ModuleCall:
@@ -118,7 +120,7 @@ def __getattr__(name: str) -> type:
 
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
-    return Inferred(concat_channels(outputs, [f"branch {n}" for n in names], "concat"))
+    return Inferred(concat_channels(outputs, [f"branch {n}" for n in names], "concat", equate=ctx.equate))
 
 
 def build_add(p: LayerParams, x: TensorShape) -> ModuleCall:
