@@ -9,9 +9,11 @@ drawn parameters, not by archspec.
 
 from __future__ import annotations
 
+import json
 import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import archspec
+from archspec.cli import main
 from archspec.compiler.infer import Compilation, expand_spec, infer_layers, input_shape
 from archspec.diagnostics import SpecError
 from tests.primitives.oracle import REFUSALS
@@ -219,6 +222,25 @@ def test_the_constraints_live_in_the_compile() -> None:
     assert compilation.constraints == []  # concrete sizes are compared, never recorded
     infer_layers(spec, input_shape((4, "H", "W")), expand_spec(spec, compilation), compilation)
     assert len(compilation.constraints) == 4  # two joins, two axes each
+
+
+def test_compile_prints_the_sets_and_json_carries_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "unet.yaml"
+    path.write_text(unet(4))
+    assert main(["compile", str(path), "--depth", "0"]) == 0
+    assert "valid sizes: H ≥ 16, H divisible by 16; W ≥ 16, W divisible by 16\n" in capsys.readouterr().out
+    assert main(["compile", str(path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["min_sizes"] == {"H": 16, "W": 16} and report["size_constraints"] == []
+    assert report["valid_sizes"]["H"] == {
+        "start": 16,
+        "period": 16,
+        "residues": [0],
+        "extra": [],
+        "text": "H ≥ 16, H divisible by 16",
+    }
 
 
 def test_specs_without_joins_keep_an_interval() -> None:
