@@ -38,7 +38,8 @@ def compile_spec(
     sizes = ValidSizes({})
     if symbols:
         runs = probe(spec, dims, nodes, compilation)
-        sizes = find_valid_sizes(symbols, compilation.constraints, runs, spec.source.span(("input",)))
+        layers = sum(1 for root in roots for _ in root.walk())
+        sizes = find_valid_sizes(symbols, compilation.constraints, runs, spec.source.span(("input",)), layers)
     min_sizes = {name: size_set.minimum for name, size_set in sizes.sizes.items()}
     assert None not in min_sizes.values(), min_sizes  # the search refuses an empty set
     graph = Graph(spec, x, roots, min_sizes, sizes.sizes, sizes.coupled)

@@ -26,9 +26,11 @@ held sizes of the others, and the constraint is reported as text
 (``Graph.size_constraints``), unsolved.
 
 The work is bounded: a period up to ``MAX_PERIOD`` (2**16), ``MAX_WORK``
-evaluations of sizes on residue classes and ``MAX_PROBES`` concrete inferences
-per compile; beyond them, and for sizes that are not quasi-affine in a symbol,
-the compile stops with E407 rather than guess.
+evaluations of sizes on residue classes, and concrete inferences of
+``MAX_PROBE_LAYERS`` layers in all per compile (at least ``MIN_PROBES`` probes,
+more than the minimum-size search of three symbols ever needs): seconds at
+most. Beyond them, and for sizes that are not quasi-affine in a symbol, the
+compile stops with E407 rather than guess.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ from archspec.shapes.dims import format_dim
 SEARCH_BITS = 40  # sizes are searched up to 2**40: past any real tensor, still instant on ints
 MAX_PERIOD = 1 << 16
 MAX_WORK = 1 << 20
-MAX_PROBES = 4096
+MAX_PROBE_LAYERS = 1 << 18  # about 3 s: a concrete layer infers in about 12 µs
+MIN_PROBES = 256
 CHECKS = 3  # sizes probed on each side of a derived set
 
 Runs = Callable[[dict[str, int]], bool]
@@ -106,23 +109,28 @@ class _Structure:
 class _Probes:
     """``runs``, counted against the compile's budget of probes."""
 
-    def __init__(self, runs: Runs, span: Span | None) -> None:
-        self.runs, self.span, self.left = runs, span, MAX_PROBES
+    def __init__(self, runs: Runs, span: Span | None, layers: int) -> None:
+        self.runs, self.span = runs, span
+        self.limit = self.left = max(MIN_PROBES, MAX_PROBE_LAYERS // (layers + 4))  # 4: a probe of no layers
 
     def __call__(self, sizes: dict[str, int]) -> bool:
         if self.left == 0:
-            raise _refused(f"finding the valid input sizes needs more than {MAX_PROBES} probes", self.span)
+            raise _refused(
+                f"finding the valid input sizes needs more than {self.limit} probes (concrete inferences)",
+                self.span,
+            )
         self.left -= 1
         return self.runs(sizes)
 
 
 def find_valid_sizes(
-    symbols: list[str], constraints: list[Constraint], runs: Runs, span: Span | None
+    symbols: list[str], constraints: list[Constraint], runs: Runs, span: Span | None, layers: int = 1
 ) -> ValidSizes:
-    """Each symbol's exact valid sizes; ``runs(sizes)`` says whether inference succeeds
-    there. Raises SpecError: E306 for a join no size satisfies, E304 where no size up
-    to 2**40 is valid, E407 past the budgets. ``span`` locates the input."""
-    probes = _Probes(runs, span)
+    """Each symbol's exact valid sizes; ``runs(sizes)`` says whether inference of the
+    ``layers`` layers succeeds there. Raises SpecError: E306 for a join no size
+    satisfies, E304 where no size up to 2**40 is valid, E407 past the budgets.
+    ``span`` locates the input."""
+    probes = _Probes(runs, span, layers)
     first: dict[tuple[object, ...], Constraint] = {}  # a join met again (a repeat) adds nothing
     for constraint in constraints:
         first.setdefault((constraint.left, constraint.right, constraint.broadcast), constraint)

@@ -198,6 +198,17 @@ def test_a_period_past_the_budget_is_refused_quickly() -> None:
     assert time.perf_counter() - start < 5
 
 
+def test_too_many_sizes_to_probe_is_refused_in_bounded_time() -> None:
+    # floor(H/k) broadcasts as a 1 for the k sizes from k to 2k - 1: each is probed
+    assert sets(compile_text(join("[]", "[maxpool: {kernel_size: [1000, 1]}]", "add"))) == {
+        "H": "H ∈ {1000, …, 1999}"
+    }
+    start = time.perf_counter()
+    problem = refusal(join("[]", "[maxpool: {kernel_size: [60000, 1]}]", "add"))
+    assert problem.code == "E407" and "probes" in problem.message
+    assert time.perf_counter() - start < 10
+
+
 def test_a_join_coupling_two_symbols_is_reported_unsolved() -> None:
     # flattened, the features are 2*H*W and 8*floor(H/2)*floor(W/2): one equation in H and W
     graph = compile_text(
