@@ -34,7 +34,7 @@ def compile_spec(
         roots = infer_layers(spec, x, nodes, compilation)
     except InferenceStopped as stopped:
         raise SpecError([stopped.diagnostic]) from None
-    symbols = [d for d in dims if isinstance(d, str)]
+    symbols = list(dict.fromkeys(d for d in dims if isinstance(d, str)))
     sizes = ValidSizes({})
     if symbols:
         runs = probe(spec, dims, nodes, compilation)

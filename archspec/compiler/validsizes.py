@@ -191,11 +191,14 @@ def _structure(symbol: str, constraints: list[Constraint], held: dict[str, int])
         own = math.lcm(*(q.period for pair in pairs for q in pair))
         period, work = math.lcm(period, own), work + own * len(pairs)
         if period > MAX_PERIOD or work > MAX_WORK:
+            why = (
+                f"repeat with a period of {period} at this join, past what archspec works out (a period up "
+                f"to {MAX_PERIOD}"
+                if period > MAX_PERIOD
+                else f"take more than {MAX_WORK} evaluations of sizes by this join (periods up to {period}"
+            )
             raise _refused(
-                f"the valid sizes of {symbol} repeat with a period of {period} at this join, past what "
-                f"archspec works out (a period up to {MAX_PERIOD}; {constraint.message})",
-                constraint.span,
-                constraint.path,
+                f"the valid sizes of {symbol} {why}; {constraint.message})", constraint.span, constraint.path
             )
         bits, sizes = 0, set()
         for r in range(1, own + 1):
