@@ -11,7 +11,7 @@ Importing archspec imports neither torch nor sympy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,18 +75,27 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
 
 
 def compile(
-    spec_or_path: SpecLike, input: Sequence[int | str] | None = None, *, limits: Limits | None = None
+    spec_or_path: SpecLike,
+    input: Sequence[int | str] | Mapping[str, Sequence[int | str]] | None = None,
+    *,
+    limits: Limits | None = None,
 ) -> Graph:
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
     ``input`` overrides the spec's input dims: ints, or symbol names such as
     ``[1, "H", "W"]``, for which ``Graph.valid_sizes`` gives the exact set of
     valid sizes of each symbol (``H ≥ 16, H divisible by 16``) and
-    ``Graph.min_sizes`` the smallest. ``limits`` sets the budgets (default ``Limits()``;
+    ``Graph.min_sizes`` the smallest; for a spec with several inputs, a mapping
+    from input names to dims. ``limits`` sets the budgets (default ``Limits()``;
     see docs/security.md). Raises :class:`SpecError`.
     """
     spec = _as_spec(spec_or_path, limits)
-    return compile_spec(spec, None if input is None else _input_override(input), limits)
+    if input is None:
+        return compile_spec(spec, None, limits)
+    if isinstance(input, Mapping):
+        given = {str(name): _input_override(dims) for name, dims in input.items()}
+        return compile_spec(spec, given, limits)
+    return compile_spec(spec, _input_override(input), limits)
 
 
 def validate(path: str | Path, *, limits: Limits | None = None) -> Graph | None:

@@ -18,8 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from archspec.compiler import Graph, compile_spec
+from archspec.compiler import Graph, LayerInfo, compile_spec
 from archspec.diagnostics import SpecError
+from archspec.emit.layers import Dataflow
 from archspec.emit.module import build_graph
 from archspec.frontend.spec import Spec
 from archspec.shapes.dims import format_dim
@@ -56,52 +57,103 @@ class Run:
 
 @dataclass(frozen=True)
 class Call:
-    """The full shapes (batch first) a submodule saw and gave in one call."""
+    """The full shapes (batch first) a submodule saw and gave in one call: its first
+    input's, its output's (of a block call that returns several, the first's), and
+    every input's and every named output's."""
 
     input: tuple[int, ...]
     output: tuple[int, ...]
+    inputs: tuple[tuple[int, ...], ...] = ()
+    outputs: dict[str, tuple[int, ...]] | None = None
 
 
-def trace(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, list[Call]]]:
-    """Run ``module`` on ``x`` (no grad), recording every named submodule's calls."""
+def trace(module: nn.Module, x: torch.Tensor, *more: torch.Tensor) -> tuple[Any, dict[str, list[Call]]]:
+    """Run ``module`` on ``x`` (and ``more`` inputs; no grad), recording every named submodule's calls, and
+    every merge of named tensors (a join, which has no module) by its path."""
     calls: dict[str, list[Call]] = {}
 
-    def recorder(name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
-        def record(_: nn.Module, args: tuple[Any, ...], out: Any) -> None:
-            calls.setdefault(name, []).append(Call(tuple(args[0].shape), tuple(out.shape)))
+    def add(name: str, args: tuple[Any, ...], out: Any) -> None:
+        shapes = tuple(tuple(a.shape) for a in args)
+        if isinstance(out, dict):  # a block call that returns several tensors
+            named = {key: tuple(value.shape) for key, value in out.items()}
+            calls.setdefault(name, []).append(Call(shapes[0], next(iter(named.values())), shapes, named))
+        else:
+            calls.setdefault(name, []).append(Call(shapes[0], tuple(out.shape), shapes))
 
-        return record
+    def recorder(name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
+        return lambda _, args, out: add(name, args, out)
+
+    def joining(name: str, join: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            out = join(*args)
+            add(name, args, out)
+            return out
+
+        return run
 
     handles = [sub.register_forward_hook(recorder(name)) for name, sub in module.named_modules() if name]
+    wired = [(sub, sub._archspec_steps) for sub in module.modules() if isinstance(sub, Dataflow)]
+    for path, sub in module.named_modules():
+        if isinstance(sub, Dataflow):
+            sub._archspec_steps = tuple(
+                (name, sources, joining(f"{path}.{name}" if path else name, join) if join else None, several)
+                for name, sources, join, several in sub._archspec_steps
+            )
     try:
         with torch.no_grad():
-            y = module(x)
+            y = module(x, *more)
     finally:
         for handle in handles:
             handle.remove()
+        for sub, steps in wired:
+            sub._archspec_steps = steps
     return y, calls
+
+
+def real_calls(
+    module: nn.Module, dims: Sequence[int], batch: int = 2, more: Sequence[Sequence[int]] = ()
+) -> tuple[Any, dict[str, list[Call]]]:
+    """The network's output and every named submodule's calls, in one forward pass on
+    random inputs of ``dims`` (and ``more``: the dims of the other inputs)."""
+    return trace(module, torch.randn(batch, *dims), *(torch.randn(batch, *d) for d in more))
 
 
 def real_shapes(module: nn.Module, dims: Sequence[int], batch: int = 2) -> dict[str, tuple[int, ...]]:
     """Every named submodule's output shape (after the batch) in one forward pass."""
-    _, calls = trace(module, torch.randn(batch, *dims))
+    _, calls = real_calls(module, dims, batch)
     return {name: made[0].output[1:] for name, made in calls.items()}
 
 
 def compare(graph: Graph, module: nn.Module, label: str) -> Run:
-    """Run ``module`` at ``graph``'s concrete input and compare every layer."""
+    """Run ``module`` at ``graph``'s concrete input and compare every named tensor: each
+    layer's output, and each output of a block call that returns several."""
     dims = tuple(int(d) for d in graph.input.dims)
     run = Run(label, dims)
     try:
-        actual = real_shapes(module, dims)
+        more = [tuple(int(d) for d in shape.dims) for shape in list(graph.inputs.values())[1:]]
+        _, calls = real_calls(module, dims, more=more)
     except (RuntimeError, ValueError, IndexError) as error:  # how PyTorch refuses a layer
         run.error = str(error).splitlines()[0]
         return run
     for layer in graph.layers:
         inferred = tuple(int(d) for d in layer.output.dims)
-        if actual.get(layer.path) != inferred:
-            run.mismatches.append(Mismatch(layer.path, inferred, actual.get(layer.path)))
+        actual = _seen(layer, calls)
+        if actual != inferred:
+            run.mismatches.append(Mismatch(layer.path, inferred, actual))
+        for name, shape in (layer.named_outputs or {}).items():
+            made = calls.get(layer.path)
+            seen = made[0].outputs.get(name) if made and made[0].outputs else None
+            if seen is None or seen[1:] != tuple(int(d) for d in shape.dims):
+                run.mismatches.append(
+                    Mismatch(f"{layer.path}.{name}", tuple(int(d) for d in shape.dims), seen and seen[1:])
+                )
     return run
+
+
+def _seen(layer: LayerInfo, calls: dict[str, list[Call]]) -> tuple[int, ...] | None:
+    """The shape (after the batch) the real network gave ``layer``'s tensor, or None."""
+    made = calls.get(layer.path)
+    return made[0].output[1:] if made else None
 
 
 def size_variants(spec: Spec, samples: int, seed: int = 0) -> list[tuple[str, tuple[int, ...]]]:
@@ -155,7 +207,16 @@ def check_spec(
 
     A size that archspec rejects is run too: there PyTorch must fail as well.
     """
-    module = build_graph(compile_spec(spec)).train(False)  # eval mode; weights do not depend on sizes
+    graph = compile_spec(spec)
+    module = build_graph(graph).train(False)  # eval mode; weights do not depend on sizes
+    if len(spec.inputs) > 1:  # one run, at the spec's own sizes
+        names = ", ".join(spec.inputs)
+        if sizes or any(isinstance(d, str) for dims in spec.inputs.values() for d in dims):
+            raise ValueError(
+                f"the spec has several inputs ({names}): it is checked at its own sizes, "
+                "which must be ints, and takes no sizes"
+            )
+        return [compare(graph, module, "spec inputs")]
     for dims in sizes:
         if len(dims) != len(spec.input) or dims[0] != spec.input[0]:
             raise ValueError(

@@ -57,6 +57,32 @@ def parse_input(text: str) -> list[int | str]:
     return dims
 
 
+def parse_inputs(values: list[str] | None) -> list[int | str] | dict[str, list[int | str]] | None:
+    """The ``--input`` options: one ``DIMS`` for a spec's one input, or ``NAME=DIMS``
+    once per input to override (a spec with several inputs)."""
+    if not values:
+        return None
+    named = [v for v in values if "=" in v]
+    if not named:
+        if len(values) > 1:
+            raise UsageError(
+                "--input is given twice; name each input: --input image=3xHxW --input mask=1xHxW"
+            )
+        return parse_input(values[0])
+    if len(named) != len(values):
+        raise UsageError("--input: name every input (NAME=DIMS) or give one DIMS, not both")
+    found: dict[str, list[int | str]] = {}
+    for value in values:
+        name, _, dims = value.partition("=")
+        name = name.strip()
+        if not (name.isascii() and name.isidentifier()):
+            raise UsageError(f"--input {abridge(value)}: {abridge(name)} is not an input name")
+        if name in found:
+            raise UsageError(f"--input: the input {name} is given twice")
+        found[name] = parse_input(dims)
+    return found
+
+
 def _count(text: str) -> int:
     """An argparse type: an int >= 0 (argparse reports the error and exits with 2)."""
     try:
@@ -80,7 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--input",
         metavar="DIMS",
-        help="override the input dims after the batch: 1x96x96, 1xHxW or 1,H,W",
+        action="append",
+        help="override the input dims after the batch: 1x96x96, 1xHxW or 1,H,W; for a spec with "
+        "several inputs, NAME=DIMS once per input",
     )
     compile_cmd.add_argument(
         "--depth", type=_count, metavar="D", help="show layers nested at most D levels deep (0: top level)"
@@ -128,7 +156,10 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("mermaid", "dot"), default="mermaid", help="the diagram language (mermaid)"
     )
     diagram_cmd.add_argument(
-        "--input", metavar="DIMS", help="override the input dims after the batch, as for compile"
+        "--input",
+        metavar="DIMS",
+        action="append",
+        help="override the input dims after the batch, as for compile",
     )
     diagram_cmd.add_argument(
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
@@ -172,7 +203,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    dims = parse_input(args.input) if args.input else None
+    dims = parse_inputs(args.input)
     try:
         graph = compile_graph(args.spec, dims)
         source = _source(graph) if args.output is not None else None
@@ -259,7 +290,7 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from archspec.emit.diagram import diagram
 
-    dims = parse_input(args.input) if args.input else None
+    dims = parse_inputs(args.input)
     try:
         graph = compile_graph(args.spec, dims)
     except SpecError as error:

@@ -36,6 +36,8 @@ E206 = ErrorCode("E206", "an expression cannot be parsed or evaluated")
 E207 = ErrorCode("E207", "a block definition is wrong (a shadowed name, a cycle, a bad parameter)")
 E208 = ErrorCode("E208", "an import cannot be resolved (missing, outside the spec's folder, a cycle)")
 E209 = ErrorCode("E209", "compile -o cannot write this spec as Python (a name clash, an unsupported layout)")
+E210 = ErrorCode("E210", "a tensor reference is wrong (unknown, later, or a bad from, inputs or outputs)")
+E211 = ErrorCode("E211", "a layer's output is never used")
 E300 = ErrorCode("E300", "a shape does not fit the layer")
 E301 = ErrorCode("E301", "a dimension falls below 1")
 E302 = ErrorCode(
@@ -80,6 +82,8 @@ CODES: dict[str, str] = {
         E207,
         E208,
         E209,
+        E210,
+        E211,
         E300,
         E301,
         E302,

@@ -116,13 +116,16 @@ def _json_value(value: Any) -> int | str:
 
 def text_report(graph: Graph, depth: int | None = None) -> str:
     """The layer table: path (indented by nesting), kind, output shape, params, MACs, activations."""
-    table = [("(input)", "", str(graph.input), "", "", "")]
+    table = [
+        (f"({name})" if name != "input" else "(input)", "", str(shape), "", "", "")
+        for name, shape in _inputs(graph).items()
+    ]
     for row in rows(graph, depth):
         layer = row.layer
         table.append(
             (
                 "  " * layer.depth + layer.path,
-                layer.kind,
+                kind_cell(layer),
                 str(layer.output),
                 count(row.params),
                 count(row.macs),
@@ -143,12 +146,31 @@ def text_report(graph: Graph, depth: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _inputs(graph: Graph) -> dict[str, Any]:
+    return graph.inputs or {"input": graph.input}
+
+
+def kind_cell(layer: LayerInfo) -> str:
+    """What the spec wrote, and the tensors it reads where it names them: ``add ← a, b``."""
+    sources = layer.written_sources
+    return f"{layer.kind} ← {', '.join(sources)}" if sources else layer.kind
+
+
+def outputs_line(graph: Graph) -> str:
+    """``output: [N, 10]``, or each output by name where the network returns several."""
+    if len(graph.outputs) > 1:
+        return "outputs: " + ", ".join(
+            f"{name} {format_shape(shape)}" for name, shape in graph.output_shapes.items()
+        )
+    return f"output: {format_shape(graph.output_shape)}"
+
+
 def summary(graph: Graph) -> list[str]:
     """The totals and the notes under the table."""
     sums = totals(graph)
     macs = sums["macs"]
     lines = [
-        f"output: {format_shape(graph.output_shape)}",
+        outputs_line(graph),
         f"parameters: {graph.num_params:,}",
         f"MACs: {count(macs)}"
         + (f" ({scaled(macs)}; FLOPs = 2 × MACs = {scaled(sums['flops'])})" if is_concrete(macs) else ""),
@@ -174,6 +196,8 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
         "description": graph.spec.description,
         "input": [_json_value(d) for d in graph.input_shape[1:]],
         "output": [_json_value(d) for d in graph.output_shape[1:]],
+        "inputs": {name: [_json_value(d) for d in shape.dims] for name, shape in _inputs(graph).items()},
+        "outputs": {name: [_json_value(d) for d in shape[1:]] for name, shape in graph.output_shapes.items()},
         "totals": {key: _json_value(value) for key, value in totals(graph).items()},
         "units": {
             "macs": "multiply-accumulates per sample, of conv, conv_transpose and linear layers",
@@ -192,6 +216,7 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
                 "kind": row.layer.kind,
                 "primitive": row.layer.primitive,
                 "depth": row.layer.depth,
+                "from": list(row.layer.written_sources),
                 "input": [_json_value(d) for d in row.layer.input.dims],
                 "output": [_json_value(d) for d in row.layer.output.dims],
                 "params": row.params,
@@ -226,13 +251,13 @@ def markdown_report(graph: Graph, depth: int | None = None) -> str:
     lines += [
         "| layer | primitive | output shape | params | MACs | activations |",
         "| --- | --- | --- | ---: | ---: | ---: |",
-        f"| (input) | | `{graph.input}` | | | |",
+        *(f"| ({_cell(name)}) | | `{shape}` | | | |" for name, shape in _inputs(graph).items()),
     ]
     for row in rows(graph, depth):
         layer = row.layer
         cells = (
             f"`{layer.path}`",
-            _cell(layer.kind),
+            _cell(kind_cell(layer)),
             f"`{layer.output}`",
             count(row.params),
             _number(row.macs, count(row.macs)),

@@ -67,6 +67,8 @@ def value_for(field: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return _float(schema)
     if kind == "boolean":
         return st.booleans()
+    if kind == "string" and schema.get("pattern") == "^[A-Za-z_][A-Za-z0-9_]*$":
+        return st.sampled_from(["layer", "block", "x_"])  # an identifier (repeat's prefix)
     if kind == "null":
         return st.none()
     if kind == "array":
@@ -170,3 +172,37 @@ def spec_data(draw: st.DrawFn, dims: st.SearchStrategy[list[Any]] | None = None)
 def as_yaml(data: dict[str, Any]) -> str:
     """The spec as YAML a person can paste into a file and rerun."""
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+
+
+MERGES = ("add", "mul", "concat")
+
+
+@st.composite
+def dataflow_spec_data(draw: st.DrawFn, dims: st.SearchStrategy[list[Any]] | None = None) -> dict[str, Any]:
+    """A spec whose layers read named tensors: each a drawn layer reading any earlier
+    tensor (``from``), or a merge of two or three of them; every tensor nobody reads is
+    an output, so a spec returns one tensor or several."""
+    names = ["input"]
+    read: set[str] = set()
+    layers: list[Any] = []
+    for index in range(draw(st.integers(2, 6))):
+        name = f"t{index}"
+        if len(names) > 1 and draw(st.integers(0, 2)) == 0:
+            sources = draw(st.lists(st.sampled_from(names), min_size=2, max_size=3))
+            layers.append({draw(st.sampled_from(MERGES)): {"name": name, "from": sources}})
+        else:
+            drawn = _name_groups([draw(layer())], f"g{index}_")[0]
+            kind, params = (drawn, {}) if isinstance(drawn, str) else next(iter(drawn.items()))
+            if primitives().get(kind) is not None and primitives()[kind].control is not None:
+                kind, params = "identity", {}  # a splice stands for layers: it reads nothing itself
+            sources = [draw(st.sampled_from(names))]
+            layers.append({kind: {**params, "name": name, "from": sources[0]}})
+        read.update(sources)
+        names.append(name)
+    return {
+        "archspec": 1,
+        "name": "drawn",
+        "input": draw(dims if dims is not None else input_dims()),
+        "outputs": [n for n in names[1:] if n not in read],
+        "layers": layers,
+    }

@@ -169,3 +169,30 @@ def test_a_closed_pipe_ends_quietly() -> None:
     process.stdout.close()
     err = process.stderr.read()
     assert process.wait() == 141 and err == b""
+
+
+TWO_INPUTS = """\
+name: two
+inputs:
+  image: [3, 16, 16]
+  mask: [1, 16, 16]
+outputs: [feat, both]
+layers:
+  - conv: {name: feat, out_channels: 4, kernel_size: 3, padding: 1}
+  - concat: {name: both, from: [feat, mask]}
+"""
+
+
+def test_compile_takes_each_input_by_name_and_prints_every_output(tmp_path, capsys) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_INPUTS)
+    assert main(["compile", str(path), "--input", "image=3x8x6", "--input", "mask=1x8x6"]) == 0
+    out = capsys.readouterr().out
+    assert "(image)" in out and "(mask)" in out and "concat ← feat, mask" in out
+    assert "outputs: feat [N, 4, 8, 6], both [N, 5, 8, 6]" in out
+    assert main(["compile", str(path), "--input", "3x8x6"]) == 1
+    assert "give the dims of each by name" in capsys.readouterr().err
+    assert main(["compile", str(path), "--input", "image=3x8x6", "--input", "3x8x6"]) == 2
+    assert main(["compile", str(path), "--input", "image=3x8x6", "--input", "image=3x8x6"]) == 2
+    assert main(["check", str(path)]) == 0
+    assert "every layer's shape agrees" in capsys.readouterr().out

@@ -274,6 +274,7 @@ def test_json_report(capsys) -> None:
         "kind": "linear",
         "primitive": "linear",
         "depth": 0,
+        "from": [],
         "input": [512],
         "output": [10],
         "params": 5130,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from archspec.codes import E200
 from archspec.compiler.budgets import check_budgets
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
-from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_layers, input_shape
+from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
 from archspec.compiler.sizeset import SizeSet
 from archspec.compiler.validsizes import ValidSizes, find_valid_sizes
-from archspec.diagnostics import SpecError
+from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
 
@@ -18,47 +19,108 @@ __all__ = ["Graph", "LayerInfo", "SizeSet", "compile_spec"]
 
 
 def compile_spec(
-    spec: Spec, dims: tuple[int | str, ...] | None = None, limits: Limits | None = None
+    spec: Spec,
+    dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None = None,
+    limits: Limits | None = None,
 ) -> Graph:
     """Infer the shaped graph of ``spec`` for input ``dims`` (default: the spec's).
 
-    Raises SpecError for the first shape error, or when no size of an input
-    symbol makes the network valid. For a symbolic input, ``Graph.valid_sizes``
-    gives each symbol's exact set of valid sizes and ``min_sizes`` its minimum.
+    ``dims`` gives the one input's dims, or (for a spec with several inputs) some
+    inputs' dims by name. Raises SpecError for the first shape error, or when no
+    size of an input symbol makes the network valid. For symbolic inputs,
+    ``Graph.valid_sizes`` gives each symbol's exact set of valid sizes and
+    ``min_sizes`` its minimum.
     """
-    dims = spec.input if dims is None else dims
-    x = input_shape(dims)
+    given = _input_dims(spec, dims)
+    inputs = {name: input_shape(d) for name, d in given.items()}
     compilation = Compilation(spec, limits or Limits())
     nodes = expand_spec(spec, compilation)
     try:
-        roots = infer_layers(spec, x, nodes, compilation)
+        flow = infer_flow(spec, inputs, nodes, compilation)
     except InferenceStopped as stopped:
         raise SpecError([stopped.diagnostic]) from None
-    symbols = list(dict.fromkeys(d for d in dims if isinstance(d, str)))
+    symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
     sizes = ValidSizes({})
     if symbols:
-        runs = probe(spec, dims, nodes, compilation)
-        layers = sum(1 for root in roots for _ in root.walk())
-        sizes = find_valid_sizes(symbols, compilation.constraints, runs, spec.source.span(("input",)), layers)
-    min_sizes = {name: size_set.minimum for name, size_set in sizes.sizes.items()}
-    assert None not in min_sizes.values(), min_sizes  # the search refuses an empty set
-    graph = Graph(spec, x, roots, min_sizes, sizes.sizes, sizes.coupled)
+        runs = probe(spec, given, nodes, compilation)
+        layers = sum(1 for root in flow.layers for _ in root.walk())
+        where = spec.source.span(("input",) if ("input",) in spec.source.keys else ("inputs",))
+        sizes = find_valid_sizes(symbols, compilation.constraints, runs, where, layers)
+    min_sizes: dict[str, int] = {}
+    for name, size_set in sizes.sizes.items():
+        assert size_set.minimum is not None, name  # the search refuses an empty set
+        min_sizes[name] = size_set.minimum
+    returns = flow.named or {(flow.outputs or (flow.layers[-1].name,))[0]: flow.output}
+    first = inputs[next(iter(inputs))]
+    graph = Graph(
+        spec,
+        first,
+        flow.layers,
+        min_sizes,
+        inputs,
+        flow.outputs,
+        returns,
+        sizes.sizes,
+        sizes.coupled,
+    )
     check_budgets(graph, limits)
     return graph
 
 
 def probe(
-    spec: Spec, dims: tuple[int | str, ...], nodes: tuple[BoundLayer, ...], compilation: Compilation
+    spec: Spec,
+    given: dict[str, tuple[int | str, ...]],
+    nodes: tuple[BoundLayer, ...],
+    compilation: Compilation,
 ) -> Callable[[dict[str, int]], bool]:
     """``runs(sizes)``: whether a concrete inference succeeds with each symbol at its size
     (the ground truth the valid-size search asks; ints only, no sympy)."""
 
     def runs(sizes: dict[str, int]) -> bool:
-        bound = tuple(sizes[d] if isinstance(d, str) else d for d in dims)
+        bound = {
+            name: input_shape(tuple(sizes[d] if isinstance(d, str) else d for d in ds))
+            for name, ds in given.items()
+        }
         try:
-            infer_layers(spec, input_shape(bound), nodes, compilation)
+            infer_flow(spec, bound, nodes, compilation)
         except InferenceStopped:
             return False
         return True
 
     return runs
+
+
+def _input_dims(
+    spec: Spec, dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None
+) -> dict[str, tuple[int | str, ...]]:
+    """Each input's dims: the spec's, with those given in place."""
+    if dims is None:
+        return dict(spec.inputs)
+    if not isinstance(dims, Mapping):
+        if len(spec.inputs) > 1:
+            names = ", ".join(spec.inputs)
+            raise SpecError(
+                [
+                    Diagnostic(
+                        E200,
+                        f"the spec has several inputs ({names}): give the dims of each by name",
+                        None,
+                        "input",
+                        "archspec compile --input name=3xHxW (once per input), or input={name: dims}",
+                    )
+                ]
+            )
+        return {next(iter(spec.inputs)): tuple(dims)}
+    unknown = [name for name in dims if name not in spec.inputs]
+    if unknown:
+        raise SpecError(
+            [
+                Diagnostic(
+                    E200,
+                    f"the spec has no input named {unknown[0]!r}; its inputs are {', '.join(spec.inputs)}",
+                    None,
+                    "input",
+                )
+            ]
+        )
+    return {name: tuple(dims.get(name, ds)) for name, ds in spec.inputs.items()}

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.codes import E206, E403, E406
+from archspec.codes import E200, E206, E403, E406
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.expr import ExprError, substitute
@@ -123,7 +123,11 @@ def expand(
             groups = _expand_groups(spec, node, kind, env, budget)
             out.append(BoundLayer(node.kind_name, params, groups, node))
             continue
-        for group in splices(params, node.groups):
+        try:
+            copies = splices(params, node.groups)
+        except ValueError as error:
+            raise SpecError([Diagnostic(E200, str(error), node.span)]) from None
+        for group in copies:
             out.extend(expand(spec, group, env, budget))
     return tuple(out)
 

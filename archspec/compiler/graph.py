@@ -41,6 +41,42 @@ class LayerInfo:
     block: str | None = None
     args: BaseModel | None = None
     own_macs: Any = 0
+    # Dataflow (docs/spec-language.md, "Named tensors"): the tensors the layer reads, by
+    # name in its parent's list; the shapes of all but the first (``input``); for a group,
+    # its inputs' names and the names of the children it returns where it is no plain
+    # sequence (empty: it is one, returning its last child), and its outputs by name
+    # where it returns several.
+    sources: tuple[str, ...] = ()
+    inputs: tuple[TensorShape, ...] = ()
+    outputs: tuple[str, ...] = ()
+    input_names: tuple[str, ...] = ("input",)
+    named_outputs: dict[str, TensorShape] | None = field(default=None, compare=False)
+    reads_by_name: bool = False  # the spec wrote ``from`` for this layer
+
+    @property
+    def written_sources(self) -> tuple[str, ...]:
+        """The tensors the spec's ``from`` names for this layer (empty: its predecessor's)."""
+        return self.sources if self.reads_by_name else ()
+
+    @property
+    def outputs_by_name(self) -> dict[str, TensorShape] | None:
+        """The outputs of a block call that returns several, by name; else None."""
+        return self.named_outputs
+
+    @property
+    def input_shapes(self) -> tuple[TensorShape, ...]:
+        """Every tensor the layer reads, in the order of ``sources``."""
+        return (self.input, *self.inputs)
+
+    @property
+    def is_join(self) -> bool:
+        """A merge of tensors read by name (``add: {from: [a, b]}``): it has no module."""
+        return len(self.sources) > 1 and not self.children and self.block is None
+
+    @property
+    def is_dataflow(self) -> bool:
+        """A group whose children read named tensors (no plain sequence)."""
+        return bool(self.outputs)
 
     @property
     def kind(self) -> str:
@@ -93,8 +129,23 @@ class Graph:
     input: TensorShape
     roots: tuple[LayerInfo, ...]
     min_sizes: dict[str, int] = field(default_factory=dict)
+    # Every input by name (the first is ``input``), the names of the tensors the network
+    # returns where it is no plain sequence (empty: it returns its last layer's output),
+    # and every output by name (the last layer's, for a plain sequence).
+    inputs: dict[str, TensorShape] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+    returns: dict[str, TensorShape] = field(default_factory=dict)
     valid_sizes: dict[str, SizeSet] = field(default_factory=dict)
     size_constraints: tuple[str, ...] = ()
+
+    @property
+    def output_shapes(self) -> dict[str, tuple[Any, ...]]:
+        """Every output's shape (with the batch), by name."""
+        return {name: shape.with_batch() for name, shape in self.returns.items()}
+
+    @property
+    def is_dataflow(self) -> bool:
+        return bool(self.outputs)
 
     @property
     def input_shape(self) -> tuple[Any, ...]:
@@ -102,6 +153,9 @@ class Graph:
 
     @property
     def output(self) -> TensorShape:
+        """The (first) output."""
+        if self.returns:
+            return next(iter(self.returns.values()))
         return self.roots[-1].output if self.roots else self.input
 
     @property

@@ -15,13 +15,14 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from archspec.codes import E205
+from archspec.codes import E205, E210
 from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
+from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.library import PRELUDE_FILE
-from archspec.frontend.spec import Spec
+from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
 from archspec.limits import Limits
 from archspec.primitives.activation import IDENTITY
@@ -44,6 +45,31 @@ class _Frame:
     path: str
     node: BoundLayer
     children: list[LayerInfo]
+    inputs: tuple[TensorShape, ...] = ()
+    sources: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A list of layers after inference: its layers, its (first) output, the names it
+    returns where it is no plain sequence (else empty), and its outputs by name where
+    it returns several."""
+
+    layers: tuple[LayerInfo, ...]
+    output: TensorShape
+    outputs: tuple[str, ...]
+    named: dict[str, TensorShape] | None
+
+
+def _is_one_layer(body: tuple[BoundLayer, ...], inputs: tuple[str, ...], outputs: tuple[str, ...]) -> bool:
+    """Whether a block call is its body's one layer: that layer reads the block's
+    inputs in order and is what the block returns."""
+    if len(body) != 1:
+        return False
+    only = body[0]
+    reads = only.written.sources or inputs[:1]
+    return tuple(reads) == inputs and outputs in ((), (only.name,))
 
 
 @dataclass
@@ -87,20 +113,27 @@ class Context:
     def run_layers(self, field: str, x: TensorShape) -> TensorShape:
         """Infer the layers of the current node's ``field`` in order (``sequential``)."""
         frame = self._stack[-1]
-        for info in self.sequence(frame.node.groups.get(field, ()), x, f"{frame.path}."):
-            frame.children.append(info)
-            x = info.output
-        return x
+        flow = self.flow(
+            frame.node.groups.get(field, ()), {DEFAULT_INPUT: x}, f"{frame.path}.", (), frame.node.span
+        )
+        frame.children.extend(flow.layers)
+        frame.outputs = flow.outputs
+        return flow.output
 
     def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]:
-        """Infer every branch on ``x``; each becomes one child (identity, a layer or a group)."""
+        """Infer every branch on ``x``; each becomes one child (identity, a layer or a group).
+        A merge that reads several tensors by name (``from: [a, b]``) has no branches:
+        those tensors are what it merges. The labels name each for messages."""
         frame = self._stack[-1]
+        branches = frame.node.groups.get("branches", ())
+        if not branches and len(frame.inputs) > 1:
+            return list(frame.inputs), [f"'{name}'" for name in frame.sources]
         outputs, names = [], []
-        for index, branch in enumerate(frame.node.groups.get("branches", ())):
+        for index, branch in enumerate(branches):
             info = self._branch(branch, str(index), f"{frame.path}.", x)
             frame.children.append(info)
             outputs.append(info.output)
-            names.append(info.name)
+            names.append(f"branch {info.name}")
         return outputs, names
 
     def equate(self, a: Dim, b: Dim, where: str, *, broadcast: bool = False) -> Dim:
@@ -114,36 +147,80 @@ class Context:
         return representative(a, b)
 
     def _branch(self, branch: tuple[BoundLayer, ...], index: str, prefix: str, x: TensorShape) -> LayerInfo:
-        if len(branch) == 1:
+        if len(branch) == 1 and branch[0].written.sources is None:
             name = branch[0].name or index
-            return self._infer(branch[0], name, prefix + name, x)
+            return self._infer(branch[0], name, prefix + name, [x], (DEFAULT_INPUT,))
         if not branch:
             return LayerInfo(prefix + index, index, IDENTITY, LayerParams(), x, x, 0)
-        children = self.sequence(branch, x, f"{prefix}{index}.")
+        flow = self.flow(branch, {DEFAULT_INPUT: x}, f"{prefix}{index}.", (), branch[0].span)
         return LayerInfo(
-            prefix + index, index, SEQUENTIAL, LayerParams(), x, children[-1].output, 0, tuple(children)
+            prefix + index,
+            index,
+            SEQUENTIAL,
+            LayerParams(),
+            x,
+            flow.output,
+            0,
+            flow.layers,
+            outputs=flow.outputs,
         )
 
-    def sequence(self, nodes: tuple[BoundLayer, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
+    def flow(
+        self,
+        nodes: tuple[BoundLayer, ...],
+        inputs: dict[str, TensorShape],
+        prefix: str,
+        outputs: tuple[str, ...],
+        where: Span | None,
+    ) -> Flow:
+        """Infer a list of layers: each reads its predecessor's output, or the tensors
+        its ``from`` names; the list returns its last layer's output, or ``outputs``."""
+        scope = Scope.of(inputs, prefix)
         infos: list[LayerInfo] = []
         seen: set[str] = set()
-        for index, node in enumerate(nodes):
-            name = node.name or str(index)
-            if name in seen:
-                raise InferenceStopped(
-                    Diagnostic(
-                        E205,
-                        f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
-                        node.field_span("name"),
-                        prefix + name,
-                        "leave layers inside repeat unnamed, or name each copy's block",
+        try:
+            for index, node in enumerate(nodes):
+                name = node.name or str(index)
+                if name in seen:
+                    raise InferenceStopped(
+                        Diagnostic(
+                            E205,
+                            f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
+                            node.field_span("name"),
+                            prefix + name,
+                            "leave layers inside repeat unnamed, or name each copy's block",
+                        )
                     )
-                )
-            seen.add(name)
-            info = self._infer(node, name, prefix + name, x)
-            infos.append(info)
-            x = info.output
-        return infos
+                if name in inputs:
+                    raise InferenceStopped(
+                        Diagnostic(
+                            E210,
+                            f"the layer '{name}' has the name of an input of its list",
+                            node.field_span("name"),
+                            prefix + name,
+                            "rename the layer (or the input)",
+                        )
+                    )
+                seen.add(name)
+                sources, shapes = scope.resolve(node, nodes[index + 1 :])
+                info = self._infer(node, name, prefix + name, shapes, sources)
+                infos.append(info)
+                scope.add(name, info.output, node.span, info.outputs_by_name)
+            chosen = scope.finish(outputs, where)
+        except FlowError as error:
+            raise InferenceStopped(error.diagnostic) from None
+        output = scope.tensors[chosen[0]]
+        returned = (
+            ()
+            if is_chain([i.sources for i in infos], [i.name for i in infos], scope.inputs, chosen)
+            else chosen
+        )
+        named = {name: scope.tensors[name] for name in chosen} if len(chosen) > 1 else None
+        return Flow(tuple(infos), output, returned, named)
+
+    def sequence(self, nodes: tuple[BoundLayer, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
+        """The layers of a plain list on one input (see :meth:`flow`)."""
+        return list(self.flow(nodes, {DEFAULT_INPUT: x}, prefix, (), None).layers)
 
     def _spend(self, budget: Budget, count: int, node: BoundLayer, path: str) -> None:
         try:
@@ -160,13 +237,26 @@ class Context:
         written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
         return written[-1].span if written else node.span
 
-    def _infer(self, node: BoundLayer, name: str, path: str, x: TensorShape) -> LayerInfo:
+    def _infer(
+        self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
+    ) -> LayerInfo:
+        x = shapes[0]
         if node.is_block:
-            return self._instantiate(node, name, path, x)
+            return self._instantiate(node, name, path, shapes, sources)
         self._spend(self.layers, 1, node, path)
         primitive: Primitive = primitives()[node.kind_name]
         assert primitive.infer is not None, node.kind_name
-        frame = _Frame(path, node, [])
+        if len(shapes) > 1 and not (primitive.join is not None and not node.groups.get("branches")):
+            raise InferenceStopped(
+                Diagnostic(
+                    E210,
+                    f"{node.kind_name} reads one tensor, but 'from' names {len(shapes)}",
+                    node.written.source_span(),
+                    path,
+                    "merge them first (add, mul, concat: from: [a, b]), then read the merge",
+                )
+            )
+        frame = _Frame(path, node, [], tuple(shapes), sources)
         self._stack.append(frame)
         try:
             result = primitive.infer(node.params, x, self)
@@ -187,11 +277,31 @@ class Context:
             node.span,
             result.batch_statistics,
             own_macs=result.macs,
+            sources=sources,
+            outputs=frame.outputs,
+            inputs=tuple(shapes[1:]),
+            reads_by_name=node.written.sources is not None,
         )
 
-    def _instantiate(self, node: BoundLayer, name: str, path: str, x: TensorShape) -> LayerInfo:
-        """A block call: its body, expanded with its arguments and ``in_channels``."""
+    def _instantiate(
+        self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
+    ) -> LayerInfo:
+        """A block call: its body, expanded with its arguments and ``in_channels`` (of
+        its first input)."""
         block = self.spec.blocks.blocks[node.kind_name]
+        x = shapes[0]
+        if len(shapes) != len(block.inputs):
+            raise InferenceStopped(
+                Diagnostic(
+                    E210,
+                    f"block {block.name} takes {len(block.inputs)} input"
+                    f"{'s' if len(block.inputs) > 1 else ''} ({', '.join(block.inputs)}), "
+                    f"but the call reads {len(shapes)}",
+                    node.written.source_span() if node.written.sources else node.span,
+                    path,
+                    f"write from: [{', '.join(block.inputs)}] with the tensors to pass, in this order",
+                )
+            )
         args = node.params
         env: dict[str, Any] = args.model_dump(exclude={"name"})
         if is_concrete(x.channels):
@@ -203,14 +313,28 @@ class Context:
         try:
             if body is None:
                 body = expansions[key] = expand(self.spec, block.layers, env, self.compilation.expanded)
-            if len(body) == 1:  # the call is its one layer
-                info = self._infer(body[0], name, path, x)
+            if _is_one_layer(body, block.inputs, block.outputs):  # the call is its one layer
+                info = self._infer(body[0], name, path, shapes, sources)
             else:  # the call is a group of its layers: one layer more
                 self._spend(self.layers, 1, node, path)
-                children = self.sequence(body, x, f"{path}.")
+                inputs = dict(zip(block.inputs, shapes, strict=True))
+                flow = self.flow(body, inputs, f"{path}.", block.outputs, block.span)
                 group = BlockGroup(block=block.name)
                 info = LayerInfo(
-                    path, name, SEQUENTIAL, group, x, children[-1].output, 0, tuple(children), node.span
+                    path,
+                    name,
+                    SEQUENTIAL,
+                    group,
+                    x,
+                    flow.output,
+                    0,
+                    flow.layers,
+                    node.span,
+                    sources=sources,
+                    outputs=flow.outputs,
+                    inputs=tuple(shapes[1:]),
+                    input_names=block.inputs,
+                    named_outputs=flow.named,
                 )
         except SpecError as error:  # a bad expression or value in the body, or the budget
             diagnostic = error.diagnostics[0]
@@ -220,7 +344,9 @@ class Context:
             raise InferenceStopped(replace(diagnostic, path=path, span=span)) from None
         finally:
             self._stack.pop()
-        return replace(info, block=block.name, args=args, span=node.span)
+        return replace(
+            info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
+        )
 
     def _locate(self, error: RuleError, path: str, x: TensorShape) -> Diagnostic:
         """Where a rule's error points: the parameter at fault if the user wrote
@@ -243,14 +369,16 @@ def input_shape(dims: tuple[int | str, ...]) -> TensorShape:
     return TensorShape(tuple(make_symbol(d) if isinstance(d, str) else d for d in dims))
 
 
-def infer_layers(
+def infer_flow(
     spec: Spec,
-    x: TensorShape,
+    inputs: dict[str, TensorShape],
     nodes: tuple[BoundLayer, ...],
     compilation: Compilation | None = None,
-) -> tuple[LayerInfo, ...]:
-    """Shaped layers of the (expanded) spec for input ``x``; raises InferenceStopped."""
-    return tuple(Context(compilation or Compilation(spec)).sequence(nodes, x, ""))
+) -> Flow:
+    """The shaped layers of the (expanded) spec for its inputs, and what it returns;
+    raises InferenceStopped."""
+    where = spec.source.span(("outputs",)) if ("outputs",) in spec.source.keys else None
+    return Context(compilation or Compilation(spec)).flow(nodes, inputs, "", spec.outputs, where)
 
 
 def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[BoundLayer, ...]:

@@ -28,6 +28,7 @@ from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
+from archspec.emit.flowsource import attribute_lines, forward_lines
 from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal, render
 from archspec.emit.program import NotGeneric, Program, build_program
 from archspec.emit.proof import Choices, prove
@@ -64,6 +65,19 @@ def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = No
     """The expression that makes ``layer``'s module, with concrete values."""
     if layer.block is not None:
         return blocks.call(layer, comment)
+    if layer.is_dataflow:
+        raise SpecError(
+            [
+                Diagnostic(
+                    E209,
+                    f"compile -o cannot write the group {layer.path}, whose layers read named tensors",
+                    layer.span,
+                    layer.path,
+                    "make the group a block (blocks: in the spec): a block is written as a class "
+                    "with its own forward",
+                )
+            ]
+        )
     primitive = lookup(layer.primitive)
     assert primitive is not None
     made = primitive.module_call(layer.params, layer.input)
@@ -157,6 +171,8 @@ class BlockEmitter:
         try:
             if any(not is_concrete(call.input.channels) for call in calls):
                 raise NotGeneric("its input channels depend on the input size")
+            if any(call.is_dataflow or call.is_join for call in calls):
+                raise NotGeneric("its layers read named tensors")
             rank = len(calls[0].input.spatial) if calls else 2
             program = build_program(block, self.spec, rank)
             for callee in _callees(program):
@@ -186,6 +202,8 @@ class BlockEmitter:
         return "\n\n\n".join(texts)
 
     def _instance_class(self, block: Block, call: LayerInfo, class_name: str) -> str:
+        if call.is_dataflow:
+            return self._dataflow_class(block, call, class_name)
         made = module_node(_unblocked(call), self)
         assert isinstance(made, Call)
         base = "nn.Sequential" if made.func == "nn.Sequential" else made.func
@@ -193,16 +211,39 @@ class BlockEmitter:
             self.merges_used.add(base)
         if "OrderedDict(" in render(made):
             self.uses_ordered_dict = True
-        assert call.args is not None
-        args = ", ".join(f"{k}={v!r}" for k, v in call.args.model_dump(exclude={"name"}).items())
-        summary = (
-            f"{block.name}({args}) on {call.input}, written out: "
-            f"{self.reasons[block.name]}, so no one class serves every call. {block.summary}"
-        )
-        lines = [f"class {class_name}({base}):", *docstring_lines(summary, 1), ""]
+        lines = [f"class {class_name}({base}):", *docstring_lines(self._summary(block, call), 1), ""]
         lines += ["    def __init__(self) -> None:", render(Call("super().__init__", made.args), 2)]
         lines.append(f"        self.out_channels = {literal(call.output.channels)}")
         return "\n".join(lines)
+
+    def _dataflow_class(self, block: Block, call: LayerInfo, class_name: str) -> str:
+        """A call whose layers read named tensors: its modules as attributes, and a
+        forward that follows the dataflow."""
+        members = [
+            (child, module_node(child, self, format_shape(child.output_shape)))
+            for child in call.children
+            if not child.is_join
+        ]
+        for _, node in members:
+            if "OrderedDict(" in render(node):
+                self.uses_ordered_dict = True
+        lines = [f"class {class_name}(nn.Module):", *docstring_lines(self._summary(block, call), 1), ""]
+        lines += ["    def __init__(self) -> None:", "        super().__init__()"]
+        lines += [
+            *attribute_lines(members, 2),
+            f"        self.out_channels = {literal(call.output.channels)}",
+            "",
+        ]
+        outputs = call.outputs
+        return "\n".join(lines + forward_lines(call.children, call.input_names, outputs, 1))
+
+    def _summary(self, block: Block, call: LayerInfo) -> str:
+        assert call.args is not None
+        args = ", ".join(f"{k}={v!r}" for k, v in call.args.model_dump(exclude={"name"}).items())
+        return (
+            f"{block.name}({args}) on {call.input}, written out: "
+            f"{self.reasons[block.name]}, so no one class serves every call. {block.summary}"
+        )
 
     def _check_names(self, block: Block) -> None:
         taken = {self.callable_name(other) for other in self._texts if other != block.name}

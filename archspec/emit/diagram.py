@@ -79,6 +79,10 @@ def folded(layer: LayerInfo) -> str:
     return " → ".join(parts)
 
 
+Ends = list[tuple[str, TensorShape]]
+"""The nodes a tensor comes from, with its shape: what feeds the layers that read it."""
+
+
 class _Drawing:
     """The network as clusters, nodes and edges, independent of the output language."""
 
@@ -86,13 +90,20 @@ class _Drawing:
         self.depth = depth
         self.count = 0
         self.edges: list[Edge] = []
+        self.several: dict[int, dict[str, Ends]] = {}  # a call that returns several tensors
         self.root = Cluster("root", graph.spec.name)
-        first = self.node(self.root.items, ("input",), "io")
-        outputs = [(first, graph.input)]
-        for layer in graph.roots:
-            outputs = self.layer(layer, outputs, self.root.items)
-        last = self.node(self.root.items, ("output",), "io")
-        self.connect(outputs, last)
+        several_inputs = len(graph.inputs) > 1
+        inputs = {
+            name: [
+                (self.node(self.root.items, (f"input: {name}" if several_inputs else "input",), "io"), shape)
+            ]
+            for name, shape in (graph.inputs or {"input": graph.input}).items()
+        }
+        ends = self.flow(graph.roots, inputs, graph.outputs, self.root.items)
+        names = list(graph.outputs) if len(graph.outputs) > 1 else [""]
+        for name, end in zip(names, ends, strict=True):
+            last = self.node(self.root.items, (f"output: {name}" if name else "output",), "io")
+            self.connect(end, last)
 
     @staticmethod
     def title(layer: LayerInfo) -> str:
@@ -108,18 +119,42 @@ class _Drawing:
         items.append(node)
         return node.id
 
-    def connect(self, sources: list[tuple[str, TensorShape]], target: str) -> None:
+    def connect(self, sources: Ends, target: str) -> None:
         for source, shape in sources:
             self.edges.append(Edge(source, target, dims_label(shape)))
 
-    def layer(
-        self, layer: LayerInfo, sources: list[tuple[str, TensorShape]], items: list[Any]
-    ) -> list[tuple[str, TensorShape]]:
-        """Draw one layer fed by ``sources``; return what feeds the next one."""
+    def flow(
+        self,
+        layers: tuple[LayerInfo, ...],
+        tensors: dict[str, Ends],
+        outputs: tuple[str, ...],
+        items: list[Any],
+    ) -> list[Ends]:
+        """Draw a list of layers, each fed by the tensors it reads; return the ends of
+        each tensor the list returns (its last layer's, or its ``outputs``)."""
+        tensors = dict(tensors)
+        last = next(iter(tensors))
+        for layer in layers:
+            feeds = [tensors[source] for source in layer.sources] or [tensors[last]]
+            tensors[layer.name] = self.layer(layer, feeds, items)
+            for output, ends in self.several.get(id(layer), {}).items():
+                tensors[f"{layer.name}.{output}"] = ends
+            last = layer.name
+        return [tensors[name] for name in outputs or (last,)]
+
+    def layer(self, layer: LayerInfo, feeds: list[Ends], items: list[Any]) -> Ends:
+        """Draw one layer fed by ``feeds`` (one per tensor it reads); return what it makes."""
+        sources = [end for feed in feeds for end in feed]
         if not layer.children:
             if layer.span is None:  # the compiler's stand-in for an empty branch ([]): no layer written
                 return sources
-            node = self.node(items, (self.title(layer), describe(layer)), "layer")
+            kind = "merge" if layer.is_join else "layer"
+            lines = (
+                (self.title(layer), layer.primitive)
+                if layer.is_join
+                else (self.title(layer), describe(layer))
+            )
+            node = self.node(items, lines, kind)
             self.connect(sources, node)
             return [(node, layer.output)]
         if self.depth is not None and layer.depth >= self.depth:
@@ -130,15 +165,17 @@ class _Drawing:
         cluster = Cluster(self.fresh("g"), layer.path if plain_group else f"{layer.path} · {layer.kind}")
         items.append(cluster)
         if _primitive(layer).merges_branches:
-            ends: list[tuple[str, TensorShape]] = []
+            ends: Ends = []
             for branch in layer.children:
-                ends += self.layer(branch, sources, cluster.items)
+                ends += self.layer(branch, [sources], cluster.items)
             merge = self.node(cluster.items, (layer.primitive,), "merge")
             self.connect(ends, merge)
             return [(merge, layer.output)]
-        for child in layer.children:
-            sources = self.layer(child, sources, cluster.items)
-        return sources
+        inputs = dict(zip(layer.input_names, feeds, strict=False)) or {"input": sources}
+        returned = self.flow(layer.children, inputs, layer.outputs, cluster.items)
+        if layer.named_outputs:
+            self.several[id(layer)] = dict(zip(layer.named_outputs, returned, strict=True))
+        return returned[0]
 
 
 # --- Mermaid ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from archspec.frontend.blocks import BlockDecl
 from archspec.frontend.library import prelude
 from archspec.frontend.spec import SpecHeader
+from archspec.frontend.types import TENSOR_NAME_PATTERN
 from archspec.primitives.registry import LayerField, primitives
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -41,6 +42,18 @@ def _model_schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any
     return schema
 
 
+FROM = {
+    "description": "The tensors the layer reads, by name (default: the previous layer's output): "
+    "a layer's name, an input's, or call.output; a merge reads several.",
+    "anyOf": [
+        {"$ref": "#/$defs/tensor"},
+        {"type": "array", "items": {"$ref": "#/$defs/tensor"}, "minItems": 1},
+    ],
+}
+FROM_FIELD = {"$ref": "#/$defs/from", "description": "The tensors the layer reads, by name."}
+TENSOR = {"type": "string", "pattern": TENSOR_NAME_PATTERN, "description": "A tensor's name."}
+
+
 def _layer_field(field: LayerField) -> dict[str, Any]:
     if field.branches:
         return {
@@ -59,17 +72,21 @@ def _kinds(defs: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         schema = _model_schema(primitive.params, defs)
         for field in primitive.layer_fields:
             schema.setdefault("properties", {})[field.name] = _layer_field(field)
-            if field.required:
+            if field.required and primitive.join is None:  # a join may read tensors instead
                 schema.setdefault("required", []).append(field.name)
+        if primitive.control is None:
+            schema.setdefault("properties", {})["from"] = FROM_FIELD
         kinds.append((name, primitive.summary, schema))
     for name, block in prelude(primitives()).items():
-        kinds.append((name, block.summary, _model_schema(block.params, defs)))
+        schema = _model_schema(block.params, defs)
+        schema.setdefault("properties", {})["from"] = FROM_FIELD
+        kinds.append((name, block.summary, schema))
     return sorted(kinds)
 
 
 def spec_json_schema() -> dict[str, Any]:
     """A JSON Schema that accepts what the spec schema accepts, for editors and CI."""
-    defs: dict[str, Any] = {"expression": EXPRESSION}
+    defs: dict[str, Any] = {"expression": EXPRESSION, "from": FROM, "tensor": TENSOR}
     options: list[dict[str, Any]] = []
     bare: list[str] = []
     builtins = []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from torch import nn
 
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.emit.classes import module_class
-from archspec.emit.layers import Network
+from archspec.emit.layers import Dataflow, Network, Step
 from archspec.primitives.registry import ModuleCall, lookup
 
 
@@ -20,6 +21,8 @@ def module_call(layer: LayerInfo) -> ModuleCall:
 
 
 def build_layer(layer: LayerInfo) -> nn.Module:
+    if layer.is_dataflow:  # a group whose layers read named tensors
+        return dataflow(layer.children, layer.input_names, layer.outputs, layer.block)
     made = module_call(layer)
     args = made.args
     if made.children:
@@ -27,6 +30,29 @@ def build_layer(layer: LayerInfo) -> nn.Module:
     return module_class(made.cls)(*args, **dict(made.kwargs))
 
 
-def build_graph(graph: Graph) -> Network:
-    """The network: an ``nn.Sequential`` whose children are named as in the spec."""
+def dataflow(
+    layers: Sequence[LayerInfo], inputs: tuple[str, ...], outputs: tuple[str, ...], block: str | None
+) -> Dataflow:
+    """The module of a list of layers that read named tensors: every layer but a join
+    (a merge of named tensors, which is a function of them) is a child module."""
+    modules: OrderedDict[str, nn.Module] = OrderedDict()
+    steps: list[Step] = []
+    for layer in layers:
+        join = None
+        if layer.is_join:
+            primitive = lookup(layer.primitive)
+            assert primitive is not None and primitive.join is not None, layer.primitive
+            join = primitive.join.function(layer.params)
+        else:
+            modules[layer.name] = build_layer(layer)
+        several = tuple(layer.named_outputs) if layer.named_outputs else ()
+        steps.append((layer.name, layer.sources, join, several))
+    return Dataflow(modules, tuple(steps), inputs, outputs, block)
+
+
+def build_graph(graph: Graph) -> nn.Module:
+    """The network: an ``nn.Sequential`` whose children are named as in the spec, or,
+    where its layers read named tensors, a :class:`Dataflow`."""
+    if graph.is_dataflow:
+        return dataflow(graph.roots, tuple(graph.inputs), graph.outputs, None)
     return Network(OrderedDict((layer.name, build_layer(layer)) for layer in graph.roots))

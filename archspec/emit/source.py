@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import keyword
 import textwrap
 from importlib import resources
 from pathlib import Path
@@ -28,7 +27,8 @@ from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockclass import BlockEmitter, generated_names, module_node
-from archspec.emit.pretty import Call, Raw, render
+from archspec.emit.flowsource import attribute_lines, forward_lines, is_attribute
+from archspec.emit.pretty import Node, Raw, render
 from archspec.emit.pycode import camel, docstring_lines
 from archspec.frontend.expr import python_ast
 from archspec.primitives.registry import primitives
@@ -42,7 +42,7 @@ def network_class_name(graph: Graph) -> str:
 def emit_source(graph: Graph) -> str:
     """The Python source of the network; raises SpecError where it cannot be written."""
     blocks = BlockEmitter(graph)
-    members = [(layer, module_node(layer, blocks)) for layer in graph.roots]
+    members = [(layer, module_node(layer, blocks)) for layer in graph.roots if not layer.is_join]
     name = network_class_name(graph)
     if name in blocks.class_names() or name in generated_names():
         raise SpecError([Diagnostic(E209, f"the network's class name {name} is taken by a block")])
@@ -67,7 +67,7 @@ def emit_source(graph: Graph) -> str:
         lines += ["", _runtime_class(merge), ""]
     for text in blocks.classes():
         lines += ["", text.rstrip(), ""]
-    lines += ["", *_network_class(name, spec.description, members)]
+    lines += ["", *_network_class(name, spec.description, members, graph)]
     source = "\n".join(lines).rstrip() + "\n"
     python_ast(source)  # the text is Python: a last check that nothing broke out
     return source
@@ -100,23 +100,23 @@ def _class_source(text: str, name: str, inside: str | None = None) -> str:
     raise AssertionError(f"no class {name} to copy")
 
 
-def _network_class(name: str, description: str | None, members: list[tuple[LayerInfo, object]]) -> list[str]:
+def _network_class(
+    name: str, description: str | None, members: list[tuple[LayerInfo, Node]], graph: Graph
+) -> list[str]:
     lines = [f"class {name}(nn.Module):"]
     if description:
         lines += [*docstring_lines(description, 1), ""]
-    lines += ["    def __init__(self) -> None:", "        super().__init__()"]
-    for layer, node in members:
-        if _is_attribute(layer.name):
-            lines.append(render(node, 2, f"self.{layer.name} = "))
-        else:  # an unnamed layer keeps its index as its name, as in archspec.build
-            lines.append(render(Call("self.add_module", (Raw(f'"{layer.name}"'), node)), 2))
-    lines += ["", "    def forward(self, x: torch.Tensor) -> torch.Tensor:"]
+    lines += [
+        "    def __init__(self) -> None:",
+        "        super().__init__()",
+        *attribute_lines(members, 2),
+        "",
+    ]
+    if graph.is_dataflow:
+        return lines + forward_lines(graph.roots, tuple(graph.inputs), graph.outputs, 1)
+    lines.append("    def forward(self, x: torch.Tensor) -> torch.Tensor:")
     for layer, _ in members:
-        target = f"self.{layer.name}" if _is_attribute(layer.name) else f'getattr(self, "{layer.name}")'
+        target = f"self.{layer.name}" if is_attribute(layer.name) else f'getattr(self, "{layer.name}")'
         lines.append(render(Raw(f"x = {target}(x)", comment=format_shape(layer.output_shape)), 2))
     lines.append("        return x")
     return lines
-
-
-def _is_attribute(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name)

@@ -24,7 +24,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
@@ -33,7 +33,7 @@ from archspec.diagnostics import Diagnostic, Span
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import LayerField, LayerNode, LayerParser
 from archspec.frontend.loader import KeyPath, SourceMap
-from archspec.frontend.types import Identifier, LayerParams
+from archspec.frontend.types import Identifier, LayerParams, TensorName
 
 ParamType = Literal["int", "float", "bool", "str", "ints", "size"]
 _ANNOTATIONS: dict[str, Any] = {
@@ -73,6 +73,16 @@ class BlockDecl(BaseModel):
     layers: list[Any] = Field(
         min_length=1, description="The block's layers; '=…' values are expressions over the params."
     )
+    inputs: Annotated[list[Identifier], Field(min_length=1)] = Field(
+        default_factory=lambda: ["input"],
+        description="The tensors the block takes, by name (default: one, named 'input'); a call "
+        "with several reads as many (from: [a, b]), in this order.",
+    )
+    outputs: Annotated[list[TensorName], Field(min_length=1)] | None = Field(
+        None,
+        description="The tensors the block returns, by name (default: its last layer's). A call "
+        "named c with several makes the tensors c.<output>.",
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +99,8 @@ class Block:
     layers: tuple[LayerNode, ...]
     span: Span
     source: SourceMap = field(repr=False)
+    inputs: tuple[str, ...] = ("input",)
+    outputs: tuple[str, ...] = ()  # empty: the last layer's
 
     is_block = True
     layer_fields: tuple[LayerField, ...] = field(default=(), init=False, repr=False)
@@ -207,9 +219,16 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
                         E207, f"block {name}: the default of '{param}' is not of type {item.type}", where
                     )
                 )
+    if len(set(decl.inputs)) < len(decl.inputs):
+        problems.append(
+            Diagnostic(E207, f"block {name}: an input name is given twice", source.span((*base, "inputs")))
+        )
     if len(problems) > before:
         return None
-    return Block(name, decl.description, _args_model(name, decl.params), (), span, source)
+    outputs = tuple(decl.outputs or ())
+    return Block(
+        name, decl.description, _args_model(name, decl.params), (), span, source, tuple(decl.inputs), outputs
+    )
 
 
 def define_block(block: Block, raw: dict[str, Any], base: KeyPath, parser: LayerParser) -> Block:

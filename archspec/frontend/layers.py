@@ -8,22 +8,25 @@ against the kind's pydantic model, except where they hold expressions
 keys and syntax now, and validated when the compiler binds the names (a
 block's arguments and ``in_channels``).
 Parameters that hold layers (``layers``, ``branches``, ``then`` …) are parsed
-recursively into ``LayerNode.groups``.
+recursively into ``LayerNode.groups``. ``from`` (the tensors a layer reads,
+by name) is a key of every layer, kept in ``LayerNode.sources``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.codes import E200, E201, E202, E203, E204, E205, E206
+from archspec.codes import E200, E201, E202, E203, E204, E205, E206, E210
 from archspec.diagnostics import Diagnostic, Span, abridge
 from archspec.frontend.errors import did_you_mean, validation_diagnostics
 from archspec.frontend.expr import ExprError, is_expression, parse
 from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.types import NAME_LIMIT, TENSOR_NAME_PATTERN
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class LayerNode:
     span: Span
     source: SourceMap = field(repr=False, compare=False)
     is_block: bool = False
+    # The tensors the layer reads, by name (``from``); None: its predecessor's output.
+    sources: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str | None:
@@ -88,6 +93,20 @@ class LayerNode:
 
     def field_span(self, name: str) -> Span:
         return self.source.span((*self.key_path, self.kind_name, name))
+
+    def source_span(self, index: int | None = None) -> Span:
+        """Where ``from`` (or its ``index``-th name) is written."""
+        key = (*self.key_path, self.kind_name, FROM)
+        if index is not None and (*key, index) in self.source.keys:
+            return self.source.span((*key, index))
+        return self.source.span(key) if key in self.source.keys else self.span
+
+
+FROM = "from"
+"""The key of every layer that names the tensors it reads."""
+
+TENSOR_REFERENCE = re.compile(TENSOR_NAME_PATTERN.replace("$", r"\Z"))
+"""A tensor's name: a layer's (``skip``), an input's, or a block call's output (``fpn.p3``)."""
 
 
 def has_expression(value: Any) -> bool:
@@ -200,13 +219,83 @@ class LayerParser:
     ) -> LayerNode | None:
         layer_path = named_path(path, params.get("name"))
         fields = kind.layer_fields
-        plain = {k: v for k, v in params.items() if k not in {f.name for f in fields}}
+        plain = {k: v for k, v in params.items() if k not in {f.name for f in fields} and k != FROM}
         before = len(self.problems)
+        sources = self._sources(kind, kind_name, params, params_path, layer_path)
         model = self._validate(kind, kind_name, plain, params_path, layer_path)
-        groups = {f.name: self._group(f, kind_name, params, params_path, layer_path) for f in fields}
+        # a merge that reads several tensors needs no branches (nor, after a bad 'from', a
+        # second error about them)
+        joins = FROM in params and (sources is None or len(sources) > 1)
+        groups = {
+            f.name: self._group(f, kind_name, params, params_path, layer_path, joins and f.branches)
+            for f in fields
+        }
         if len(self.problems) > before:
             return None
-        return LayerNode(kind_name, plain, model, groups, key_path, span, self.source, kind.is_block)
+        return LayerNode(kind_name, plain, model, groups, key_path, span, self.source, kind.is_block, sources)
+
+    def _sources(
+        self, kind: Kind, kind_name: str, params: dict[str, Any], params_path: KeyPath, layer_path: str
+    ) -> tuple[str, ...] | None:
+        """``from``: one tensor name or a list of them, checked for form here (and for
+        meaning by the compiler, once repeats and ifs are spliced)."""
+        if FROM not in params:
+            return None
+        raw, where = params[FROM], self.source.span((*params_path, FROM))
+        if getattr(kind, "splices", None) is not None:
+            self.problems.append(
+                Diagnostic(
+                    E210,
+                    f"{kind_name} takes no 'from': it stands for the layers inside it",
+                    where,
+                    layer_path,
+                    f"put 'from' on the first layer inside the {kind_name}",
+                )
+            )
+            return None
+        names = [raw] if isinstance(raw, str) else raw
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            self.problems.append(
+                Diagnostic(
+                    E210,
+                    f"'from' must be a tensor name or a list of them, got {abridge(raw)}",
+                    where,
+                    layer_path,
+                    "write 'from: skip' or 'from: [up, skip]'",
+                )
+            )
+            return None
+        bad = [
+            n
+            for n in names
+            if not (n.isascii() and len(n) <= 2 * NAME_LIMIT + 1 and TENSOR_REFERENCE.match(n))
+        ]
+        if bad:
+            self.problems.append(
+                Diagnostic(
+                    E210,
+                    f"'from' names {abridge(bad[0])}, which is not a tensor name",
+                    where,
+                    layer_path,
+                    "a tensor is named by its layer's name (an identifier), an input's name, or "
+                    "'call.output' for an output of a block call",
+                )
+            )
+            return None
+        merges = any(f.branches for f in kind.layer_fields)
+        if len(names) > 1 and merges and any(f.branches and f.name in params for f in kind.layer_fields):
+            self.problems.append(
+                Diagnostic(
+                    E210,
+                    f"{kind_name} reads {len(names)} tensors and also has branches",
+                    where,
+                    layer_path,
+                    f"give {kind_name} either branches (run on one input) or the tensors to merge "
+                    "(from: [a, b]), not both",
+                )
+            )
+            return None
+        return tuple(names)
 
     def _validate(
         self, kind: Kind, kind_name: str, plain: dict[str, Any], params_path: KeyPath, layer_path: str
@@ -247,11 +336,19 @@ class LayerParser:
                 self.problems.append(Diagnostic(E206, str(error), self.source.span(key_path), layer_path))
 
     def _group(
-        self, spec: LayerField, kind_name: str, params: dict[str, Any], params_path: KeyPath, layer_path: str
+        self,
+        spec: LayerField,
+        kind_name: str,
+        params: dict[str, Any],
+        params_path: KeyPath,
+        layer_path: str,
+        joined: bool = False,
     ) -> Group:
+        """The layers of ``spec``; ``joined``: the layer merges tensors it reads (``from``),
+        so its branches are not needed."""
         base = (*params_path, spec.name)
         if spec.name not in params:
-            if spec.required:
+            if spec.required and not joined:
                 self.problems.append(
                     Diagnostic(
                         E202,

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from archspec.codes import E203, E208
+from archspec.codes import E202, E203, E208
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind, LayerNode, LayerParser
 from archspec.frontend.library import BlockTable, collect_blocks
 from archspec.frontend.loader import SourceMap, load_file, load_text
-from archspec.frontend.types import Identifier, PositiveInt
+from archspec.frontend.types import Identifier, PositiveInt, TensorName
 from archspec.limits import Limits
 
 
@@ -34,6 +34,10 @@ def _not_batch(name: str) -> str:
 
 SymbolName = Annotated[Identifier, AfterValidator(_not_batch)]
 InputDims = Annotated[list[PositiveInt | SymbolName], Field(min_length=1, max_length=4)]
+TensorNames = Annotated[list[TensorName], Field(min_length=1)]
+
+DEFAULT_INPUT = "input"
+"""The name of a spec's (or a block's) one input, unless it names its inputs."""
 
 
 class SpecHeader(BaseModel):
@@ -44,9 +48,21 @@ class SpecHeader(BaseModel):
     archspec: Literal[1] = Field(1, description="The spec format version.")
     name: Identifier = Field(description="The network's name, an identifier.")
     description: str | None = Field(None, description="What the network is, for people.")
-    input: InputDims = Field(
+    input: InputDims | None = Field(
+        None,
         description="The dims of one sample after the batch: ints, or symbol names for sizes "
-        "left open, e.g. [3, 224, 224] or [1, H, W]."
+        "left open, e.g. [3, 224, 224] or [1, H, W]. The tensor is named 'input'.",
+    )
+    inputs: dict[Identifier, InputDims] | None = Field(
+        None,
+        description="Several inputs, by name, each with its dims (in place of 'input'): "
+        "{image: [3, H, W], mask: [1, H, W]}. The network takes them in this order.",
+        min_length=1,
+    )
+    outputs: TensorName | TensorNames | None = Field(
+        None,
+        description="The tensors the network returns, by name (default: the last layer's). "
+        "With several, the module returns a dict of them, in this order.",
     )
     layers: Annotated[list[Any], Field(min_length=1)] = Field(
         description="The layers, in order: a primitive name or a one-key mapping {primitive: params}."
@@ -59,6 +75,12 @@ class SpecHeader(BaseModel):
         default_factory=dict,
         description="User-defined blocks, by name: {description, params, layers}.",
     )
+
+    @model_validator(mode="after")
+    def _one_kind_of_input(self) -> SpecHeader:
+        if self.input is not None and self.inputs is not None:
+            raise ValueError("give 'input' (one tensor) or 'inputs' (several, by name), not both")
+        return self
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,16 @@ class Spec:
     source: SourceMap
     blocks: BlockTable = field(default_factory=lambda: BlockTable({}), repr=False)
     format_version: int = 1
+    inputs: dict[str, tuple[int | str, ...]] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.inputs:  # one input: the tensor named 'input'
+            object.__setattr__(self, "inputs", {DEFAULT_INPUT: self.input})
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(self.inputs)
 
 
 def parse_spec(
@@ -88,6 +120,15 @@ def parse_spec(
     except ValidationError as exc:
         problems += validation_diagnostics(exc, SpecHeader, data, (), source, what="the spec")
         header = None
+    if isinstance(data, dict) and "input" not in data and "inputs" not in data:
+        problems.append(
+            Diagnostic(
+                E202,
+                "the spec needs 'input'",
+                source.span(()),
+                hint="input: [3, 224, 224] (or several by name: inputs: {image: [3, H, W], …})",
+            )
+        )
     table = collect_blocks(data, source, problems, limits, kinds)
     imports_failed = any(p.code == E208 for p in problems)
     parser = LayerParser(source, table.lookup, table.names, problems)
@@ -102,14 +143,18 @@ def parse_spec(
         ]
     if problems or header is None:
         raise SpecError(problems)
+    inputs = {k: tuple(v) for k, v in (header.inputs or {DEFAULT_INPUT: header.input}).items()}
+    outputs = header.outputs
     return Spec(
         name=header.name,
         description=header.description,
-        input=tuple(header.input),
+        input=next(iter(inputs.values())),
         layers=layers,
         source=source,
         blocks=table,
         format_version=header.archspec,
+        inputs=inputs,
+        outputs=(outputs,) if isinstance(outputs, str) else tuple(outputs or ()),
     )
 
 

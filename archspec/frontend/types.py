@@ -50,8 +50,11 @@ MODULE_ATTRIBUTES = frozenset(
         "add_module",
         "append",
         "apply",
+        "_archspec_block",
+        "_archspec_inputs",
+        "_archspec_outputs",
+        "_archspec_steps",
         "bfloat16",
-        "block",
         "buffers",
         "call_super_init",
         "children",
@@ -143,6 +146,15 @@ Identifier = Annotated[
 
 LayerName = Annotated[Identifier, AfterValidator(_not_module_attribute)]
 """A layer's name: an Identifier that is also free to be a module attribute."""
+
+TENSOR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
+
+TensorName = Annotated[
+    str,
+    StringConstraints(pattern=TENSOR_NAME_PATTERN, max_length=2 * NAME_LIMIT + 1),
+    Field(description="A tensor: a layer's name, an input's, or 'call.output' (an output of a block call)."),
+]
+"""A tensor reference, as ``from`` and ``outputs`` take it."""
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]

@@ -4,14 +4,28 @@ A branch is a list of layers; an empty list is the identity. Each branch is
 one module of the merge (its single layer, a Sequential of its layers, or
 nn.Identity), named by the layer's name where a one-layer branch has one,
 else by its index.
+
+A merge may instead read several tensors by name (``add: {from: [a, b]}``): it
+then has no branches and no module; its :class:`Join` says how the network's
+forward combines them, in ``archspec.build`` (a function here) and in the
+source ``compile -o`` writes (an expression such as ``a + b``).
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, RuleContext, register
+from archspec.primitives.registry import (
+    Inferred,
+    Join,
+    LayerField,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    register,
+)
 from archspec.shapes.tensor import TensorShape, broadcast_shapes, concat_channels
 
 BRANCHES = LayerField(
@@ -28,8 +42,7 @@ def infer_add(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         "every branch must give the same shape, or one that broadcasts to it (a size of 1); where "
         "a shortcut changes channels or size, project it (a 1x1 conv with the block's stride)"
     )
-    branches = [f"branch {n}" for n in names]
-    return Inferred(broadcast_shapes(outputs, branches, "add", hint=hint, equate=ctx.equate))
+    return Inferred(broadcast_shapes(outputs, names, "add", hint=hint, equate=ctx.equate))
 
 
 def infer_mul(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
@@ -38,8 +51,7 @@ def infer_mul(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         "a gate must broadcast to what it scales: squeeze-excitation pools to [C, 1, 1] "
         "(global_avgpool) and brings the channels back to C"
     )
-    branches = [f"branch {n}" for n in names]
-    return Inferred(broadcast_shapes(outputs, branches, "multiply", hint=hint, equate=ctx.equate))
+    return Inferred(broadcast_shapes(outputs, names, "multiply", hint=hint, equate=ctx.equate))
 
 
 def build_mul(p: LayerParams, x: TensorShape) -> ModuleCall:
@@ -118,9 +130,37 @@ def __getattr__(name: str) -> type:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# The joins: what a merge of named tensors computes, as functions (archspec.build keeps a
+# reference to one in the network, so they live at the top of this module, where pickle
+# finds them) and as the expression compile -o writes.
+
+
+def add_tensors(*tensors: Any) -> Any:
+    """The sum of the tensors, broadcasting as ``+`` does."""
+    total = tensors[0]
+    for tensor in tensors[1:]:
+        total = total + tensor
+    return total
+
+
+def mul_tensors(*tensors: Any) -> Any:
+    """The elementwise product of the tensors, broadcasting as ``*`` does."""
+    product = tensors[0]
+    for tensor in tensors[1:]:
+        product = product * tensor
+    return product
+
+
+def concat_tensors(*tensors: Any) -> Any:
+    """The tensors concatenated on channels."""
+    import torch
+
+    return torch.cat(tensors, dim=1)
+
+
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
-    return Inferred(concat_channels(outputs, [f"branch {n}" for n in names], "concat", equate=ctx.equate))
+    return Inferred(concat_channels(outputs, names, "concat", equate=ctx.equate))
 
 
 def build_add(p: LayerParams, x: TensorShape) -> ModuleCall:
@@ -141,6 +181,7 @@ register(
         layer_fields=(BRANCHES,),
         classes=("Add",),
         runtime={"Add": _RUNTIME["Add"]},
+        join=Join(lambda p: add_tensors, lambda p, names: " + ".join(names)),
         formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
         "an empty branch is the identity.",
     )
@@ -156,6 +197,7 @@ register(
         layer_fields=(BRANCHES,),
         classes=("Mul",),
         runtime={"Mul": _RUNTIME["Mul"]},
+        join=Join(lambda p: mul_tensors, lambda p, names: " * ".join(names)),
         formula="branch i maps [N, *D] to [N, *E_i] → [N, *E], E the broadcast of the E_i "
         "(aligned on the last dims; each pair equal or one of them 1); an empty branch is the identity.",
     )
@@ -170,6 +212,7 @@ register(
         layer_fields=(BRANCHES,),
         classes=("Concat",),
         runtime={"Concat": _RUNTIME["Concat"]},
+        join=Join(lambda p: concat_tensors, lambda p, names: f"torch.cat([{', '.join(names)}], dim=1)"),
         formula="branch i maps [N, *D] to [N, C_i, *L] (the same L for all) → [N, C_1 + … + C_n, *L].",
     )
 )

@@ -122,16 +122,39 @@ Label = Callable[[Any, TensorShape], str]
 @dataclass(frozen=True)
 class Loop:
     """A splice that stands for ``count`` copies of its ``body`` layers (``repeat``);
-    ``first``, where given, replaces the first copy. Emitted as a ``for`` loop."""
+    ``first``, where given, replaces the first copy; where the params' ``prefix`` field
+    holds a name, each copy (one layer) is named ``prefix`` + its number, counted from
+    the ``start`` field. Emitted as a ``for`` loop."""
 
     count: str
     body: str
     first: str | None = None
+    prefix: str | None = None
+    start: str | None = None
 
     def splices(self, params: Any, groups: dict[str, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         body = groups.get(self.body, ())
         first = (groups.get(self.first) if self.first else None) or body
-        return [first, *[body] * (getattr(params, self.count) - 1)]
+        copies = [first, *[body] * (getattr(params, self.count) - 1)]
+        prefix = getattr(params, self.prefix, None) if self.prefix else None
+        if prefix is None:
+            return copies
+        start = getattr(params, self.start, 1) if self.start else 1
+        if any(len(copy) != 1 for copy in copies):
+            raise ValueError(
+                f"{self.prefix} names each copy: a copy must be one layer (a block call or a group)"
+            )
+        return [
+            tuple(_renamed(node, f"{prefix}{start + i}") for node in copy) for i, copy in enumerate(copies)
+        ]
+
+
+def _renamed(node: Any, name: str) -> Any:
+    """A parsed layer with another name (its raw params and, where validated, its params)."""
+    from dataclasses import replace
+
+    params = node.params.model_copy(update={"name": name}) if node.params is not None else None
+    return replace(node, raw={**node.raw, "name": name}, params=params)
 
 
 @dataclass(frozen=True)
@@ -148,6 +171,17 @@ class Choice:
 
 
 Control = Loop | Choice
+
+
+@dataclass(frozen=True)
+class Join:
+    """How a merge combines tensors it reads by name (``add: {from: [a, b]}``), with no
+    module: ``function(params)`` is the function ``archspec.build``'s network calls on
+    them (a top-level function of the primitive's module, so a saved network loads),
+    ``code(params, names)`` the Python expression ``compile -o`` writes for it (``a + b``)."""
+
+    function: Callable[[Any], Callable[..., Any]]
+    code: Callable[[Any, tuple[str, ...]], str]
 
 
 @dataclass(frozen=True)
@@ -178,7 +212,9 @@ class Primitive:
       (``Mul``), by name: each made by a factory in the primitive's file that
       imports torch only when called (the validation path never does) and
       defines the class in its body, from where ``compile -o`` copies its
-      source into the file it writes.
+      source into the file it writes;
+    - ``join``: for a merge, how it combines tensors read by name, without a
+      module (:class:`Join`).
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -196,6 +232,7 @@ class Primitive:
     allocates: bool = True
     label: Label | None = field(default=None, compare=False)
     runtime: Mapping[str, Callable[[], type]] = field(default_factory=dict, compare=False)
+    join: Join | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 
@@ -283,6 +320,8 @@ def register(primitive: Primitive) -> Primitive:
         raise PrimitiveError(
             f"primitive {name!r}: a splice has control and no rule; others a rule and a builder"
         )
+    if primitive.join is not None and not primitive.merges_branches:
+        raise PrimitiveError(f"primitive {name!r}: only a merge of branches can join named tensors")
     if primitive.build is not None and not primitive.classes:
         raise PrimitiveError(
             f"primitive {name!r} must declare the module classes its builder makes (classes=)"

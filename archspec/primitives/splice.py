@@ -8,9 +8,9 @@ written out. Conditions and counts may be expressions (``=stride != 1``).
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from archspec.frontend.types import LayerParams, PositiveInt
+from archspec.frontend.types import Identifier, LayerParams, NonNegativeInt, PositiveInt
 from archspec.primitives.registry import Choice, LayerField, Loop, Primitive, register
 
 
@@ -18,6 +18,18 @@ class RepeatParams(LayerParams):
     n: PositiveInt = Field(
         le=1_000_000, description="How many copies of the layers (the layer budget applies too)."
     )
+    prefix: Identifier | None = Field(
+        None,
+        description="Name the copies prefix1, prefix2 … (torchvision's denselayer1 …); each copy "
+        "must then be one layer.",
+    )
+    start: NonNegativeInt = Field(1, le=1_000_000, description="The number of the first copy's name.")
+
+    @model_validator(mode="after")
+    def _start_needs_prefix(self) -> RepeatParams:
+        if "start" in self.model_fields_set and self.prefix is None:
+            raise ValueError("start numbers the copies' names: give prefix too")
+        return self
 
 
 class IfParams(LayerParams):
@@ -35,7 +47,7 @@ register(
             LayerField("layers", "The layers of each copy."),
             LayerField("first", "The layers of the first copy, if it differs.", required=False),
         ),
-        control=Loop(count="n", body="layers", first="first"),
+        control=Loop(count="n", body="layers", first="first", prefix="prefix", start="start"),
         formula="no shape of its own: its copies stand in its place, each taking the previous output.",
     )
 )

@@ -24,7 +24,7 @@ from torch import nn
 
 import archspec
 from archspec.cli import main
-from archspec.compiler.infer import Compilation, expand_spec, infer_layers, input_shape
+from archspec.compiler.infer import Compilation, expand_spec, infer_flow, input_shape
 from archspec.diagnostics import SpecError
 from tests.primitives.oracle import REFUSALS
 from tests.strategies import as_yaml
@@ -229,9 +229,10 @@ def test_the_constraints_live_in_the_compile() -> None:
     first, second = archspec.compile(spec), archspec.compile(spec)
     assert first.valid_sizes == second.valid_sizes
     compilation = Compilation(spec)
-    infer_layers(spec, input_shape((4, 16, 16)), expand_spec(spec, compilation), compilation)
+    nodes = expand_spec(spec, compilation)
+    infer_flow(spec, {"input": input_shape((4, 16, 16))}, nodes, compilation)
     assert compilation.constraints == []  # concrete sizes are compared, never recorded
-    infer_layers(spec, input_shape((4, "H", "W")), expand_spec(spec, compilation), compilation)
+    infer_flow(spec, {"input": input_shape((4, "H", "W"))}, nodes, compilation)
     assert len(compilation.constraints) == 4  # two joins, two axes each
 
 

@@ -151,7 +151,9 @@ def leaf_layers(graph: Graph) -> int:
 
 
 def merges(graph: Graph) -> int:
-    return sum(1 for layer in graph.layers if layer.primitive in ("add", "concat"))
+    """Merges of branches: one node beside their branches' (a merge of named tensors, a
+    join, is a leaf and draws as its merge node)."""
+    return sum(1 for layer in graph.layers if layer.primitive in ("add", "concat") and not layer.is_join)
 
 
 @pytest.mark.parametrize(("name", "graph"), GRAPHS, ids=[name for name, _ in GRAPHS])
@@ -159,13 +161,18 @@ def merges(graph: Graph) -> int:
 def test_diagram_is_well_formed_and_complete(name: str, graph: Graph, parse) -> None:
     draw = mermaid if parse is parse_mermaid else dot
     parsed = parse(draw(graph))
-    # one node per layer that computes something, a merge node per add/concat, input and output
-    assert len(parsed.nodes) == leaf_layers(graph) + merges(graph) + 2
-    first, last = next(iter(parsed.nodes)), list(parsed.nodes)[-1]
-    assert parsed.nodes[first] == "input" and parsed.nodes[last] == "output"
+    # one node per layer that computes something, a merge node per add/concat, each input
+    # and each output
+    outputs = len(graph.returns)
+    assert len(parsed.nodes) == leaf_layers(graph) + merges(graph) + 1 + outputs
+    first, lasts = next(iter(parsed.nodes)), list(parsed.nodes)[-outputs:]
+    assert parsed.nodes[first] == "input"
+    named = [f"output: {name}" for name in graph.returns] if outputs > 1 else ["output"]
+    assert [parsed.nodes[last] for last in lasts] == named
     assert parsed.reachable(first) == set(parsed.nodes), "every node is on a path from the input"
     assert next(e for e in parsed.edges if e[0] == first)[2] == dims_label(graph.input)
-    assert [e[2] for e in parsed.edges if e[1] == last] == [dims_label(graph.output)]
+    for last, shape in zip(lasts, graph.returns.values(), strict=True):
+        assert [e[2] for e in parsed.edges if e[1] == last] == [dims_label(shape)]
     # groups and blocks are subgraphs: one per composite layer
     assert len(parsed.groups) == sum(1 for layer in graph.layers if layer.children)
 
@@ -185,6 +192,21 @@ def test_branches_meet_in_one_merge_node_and_the_identity_is_an_edge() -> None:
     assert sorted(e[2] for e in parsed.edges if e[1] == concat) == ["2×6×6", "2×6×6", "2×6×6", "4×6×6"]
     assert [e[2] for e in parsed.edges if e[0] == concat] == ["10×6×6"]
     assert parsed.groups["g2"] == "0 · residual"
+
+
+def test_named_tensors_are_edges_and_joins_are_merge_nodes() -> None:
+    parsed = parse_mermaid(mermaid(archspec.compile("specs/fpn_resnet50.yaml")))
+    by_label = {label.split("<br/>")[0]: node for node, label in parsed.nodes.items()}
+    into = {parsed.nodes[e[0]].split("<br/>")[0] for e in parsed.edges if e[1] == by_label["inner4"]}
+    assert into == {"lateral4", "up5"} and parsed.nodes[by_label["inner4"]] == "inner4<br/>add"
+    # the lateral conv reads layer3's output (the last relu of its last block)
+    (edge,) = [e for e in parsed.edges if e[1] == by_label["lateral4"]]
+    assert edge[2] == "1024×14×14" and parsed.nodes[edge[0]] == "10<br/>relu"
+    assert [label for label in parsed.nodes.values() if label.startswith("output")] == [
+        "output: p3",
+        "output: p4",
+        "output: p5",
+    ]
 
 
 def test_depth_folds_groups_and_blocks_into_one_box() -> None:

@@ -15,13 +15,6 @@ from torch import nn
 __all__ = ["Densenet121"]
 
 
-class Concat(nn.ModuleDict):
-    """Branches on one input, concatenated on channels: ``concat``."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([branch(x) for branch in self.values()], dim=1)
-
-
 def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
     """Append a layer, named as archspec names it: its name, else its index."""
     layers[name or str(len(layers))] = module
@@ -37,62 +30,2164 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
     return index, nn.Sequential(layers)
 
 
-class DenseLayer(Concat):
-    """dense_layer: torchvision's _DenseLayer (BN, ReLU, 1x1 conv to bn_size x
-    growth_rate, BN, ReLU, 3x3 conv to growth_rate; no biases), with its output
-    concatenated after its input. Built as a concat of an identity and an
-    nn.Sequential (norm1, relu1, conv1, norm2, relu2, conv2): torchvision's modules,
-    in its order.
+class DenseLayer1(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 64, 56, 56], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
     """
 
-    def __init__(
-        self, in_channels: int, *, growth_rate: int = 32, bn_size: int = 4
-    ) -> None:
-        channels = in_channels
-        branches = {}
-        branch0, channels0 = OrderedDict(), channels
-        name, module = _branch("0", branch0)
-        branches[name] = module
-        branch1, channels1 = OrderedDict(), channels
-        _add(branch1, nn.BatchNorm2d(channels1), "norm1")
-        _add(branch1, nn.ReLU(), "relu1")
-        _add(
-            branch1,
-            nn.Conv2d(channels1, bn_size * growth_rate, kernel_size=1, bias=False),
-            "conv1",
-        )
-        channels1 = bn_size * growth_rate
-        _add(branch1, nn.BatchNorm2d(channels1), "norm2")
-        _add(branch1, nn.ReLU(), "relu2")
-        _add(
-            branch1,
-            nn.Conv2d(channels1, growth_rate, kernel_size=3, padding=1, bias=False),
-            "conv2",
-        )
-        channels1 = growth_rate
-        name, module = _branch("1", branch1)
-        branches[name] = module
-        channels = channels0 + channels1
-        super().__init__(branches)
-        self.out_channels = channels
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
+        self.relu1 = nn.ReLU()  # [N, 64, 56, 56]
+        self.conv1 = nn.Conv2d(64, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 56, 56]
+        self.out_channels = 96
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 64, 56, 56]
+        relu1 = self.relu1(norm1)  # [N, 64, 56, 56]
+        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
+        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
+        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
+        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 96, 56, 56]
+        return x6
 
 
-def dense_block(
-    in_channels: int, *, num_layers: int, growth_rate: int = 32, bn_size: int = 4
-) -> nn.Module:
-    """dense_block: torchvision's _DenseBlock: num_layers dense layers; the output has
+class DenseLayer2(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 96, 56, 56], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(96)  # [N, 96, 56, 56]
+        self.relu1 = nn.ReLU()  # [N, 96, 56, 56]
+        self.conv1 = nn.Conv2d(96, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 56, 56]
+        self.out_channels = 128
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 96, 56, 56]
+        relu1 = self.relu1(norm1)  # [N, 96, 56, 56]
+        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
+        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
+        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
+        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 128, 56, 56]
+        return x6
+
+
+class DenseLayer3(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 128, 56, 56], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
+        self.relu1 = nn.ReLU()  # [N, 128, 56, 56]
+        self.conv1 = nn.Conv2d(128, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 56, 56]
+        self.out_channels = 160
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 128, 56, 56]
+        relu1 = self.relu1(norm1)  # [N, 128, 56, 56]
+        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
+        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
+        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
+        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 160, 56, 56]
+        return x6
+
+
+class DenseLayer4(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 160, 56, 56], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(160)  # [N, 160, 56, 56]
+        self.relu1 = nn.ReLU()  # [N, 160, 56, 56]
+        self.conv1 = nn.Conv2d(160, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 56, 56]
+        self.out_channels = 192
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 160, 56, 56]
+        relu1 = self.relu1(norm1)  # [N, 160, 56, 56]
+        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
+        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
+        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
+        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 192, 56, 56]
+        return x6
+
+
+class DenseLayer5(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 192, 56, 56], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(192)  # [N, 192, 56, 56]
+        self.relu1 = nn.ReLU()  # [N, 192, 56, 56]
+        self.conv1 = nn.Conv2d(192, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 56, 56]
+        self.out_channels = 224
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 192, 56, 56]
+        relu1 = self.relu1(norm1)  # [N, 192, 56, 56]
+        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
+        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
+        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
+        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 224, 56, 56]
+        return x6
+
+
+class DenseLayer6(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 224, 56, 56], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(224)  # [N, 224, 56, 56]
+        self.relu1 = nn.ReLU()  # [N, 224, 56, 56]
+        self.conv1 = nn.Conv2d(224, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 56, 56]
+        self.out_channels = 256
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 224, 56, 56]
+        relu1 = self.relu1(norm1)  # [N, 224, 56, 56]
+        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
+        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
+        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
+        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 256, 56, 56]
+        return x6
+
+
+class DenseLayer7(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 128, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv1 = nn.Conv2d(128, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 160
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 128, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 128, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 160, 28, 28]
+        return x6
+
+
+class DenseLayer8(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 160, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(160)  # [N, 160, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 160, 28, 28]
+        self.conv1 = nn.Conv2d(160, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 192
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 160, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 160, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 192, 28, 28]
+        return x6
+
+
+class DenseLayer9(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 192, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(192)  # [N, 192, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 192, 28, 28]
+        self.conv1 = nn.Conv2d(192, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 224
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 192, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 192, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 224, 28, 28]
+        return x6
+
+
+class DenseLayer10(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 224, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(224)  # [N, 224, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 224, 28, 28]
+        self.conv1 = nn.Conv2d(224, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 256
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 224, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 224, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 256, 28, 28]
+        return x6
+
+
+class DenseLayer11(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 256, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(256)  # [N, 256, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 256, 28, 28]
+        self.conv1 = nn.Conv2d(256, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 288
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 256, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 256, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 288, 28, 28]
+        return x6
+
+
+class DenseLayer12(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 288, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(288)  # [N, 288, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 288, 28, 28]
+        self.conv1 = nn.Conv2d(288, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 320
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 288, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 288, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 320, 28, 28]
+        return x6
+
+
+class DenseLayer13(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 320, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(320)  # [N, 320, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 320, 28, 28]
+        self.conv1 = nn.Conv2d(320, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 352
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 320, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 320, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 352, 28, 28]
+        return x6
+
+
+class DenseLayer14(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 352, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(352)  # [N, 352, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 352, 28, 28]
+        self.conv1 = nn.Conv2d(352, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 384
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 352, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 352, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 384, 28, 28]
+        return x6
+
+
+class DenseLayer15(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 384, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(384)  # [N, 384, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 384, 28, 28]
+        self.conv1 = nn.Conv2d(384, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 416
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 384, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 384, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 416, 28, 28]
+        return x6
+
+
+class DenseLayer16(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 416, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(416)  # [N, 416, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 416, 28, 28]
+        self.conv1 = nn.Conv2d(416, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 448
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 416, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 416, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 448, 28, 28]
+        return x6
+
+
+class DenseLayer17(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 448, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(448)  # [N, 448, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 448, 28, 28]
+        self.conv1 = nn.Conv2d(448, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 480
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 448, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 448, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 480, 28, 28]
+        return x6
+
+
+class DenseLayer18(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 480, 28, 28], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(480)  # [N, 480, 28, 28]
+        self.relu1 = nn.ReLU()  # [N, 480, 28, 28]
+        self.conv1 = nn.Conv2d(480, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 28, 28]
+        self.out_channels = 512
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 480, 28, 28]
+        relu1 = self.relu1(norm1)  # [N, 480, 28, 28]
+        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
+        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
+        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
+        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 512, 28, 28]
+        return x6
+
+
+class DenseLayer19(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 256, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 256, 14, 14]
+        self.conv1 = nn.Conv2d(256, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 288
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 256, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 256, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 288, 14, 14]
+        return x6
+
+
+class DenseLayer20(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 288, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(288)  # [N, 288, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 288, 14, 14]
+        self.conv1 = nn.Conv2d(288, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 320
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 288, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 288, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 320, 14, 14]
+        return x6
+
+
+class DenseLayer21(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 320, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(320)  # [N, 320, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 320, 14, 14]
+        self.conv1 = nn.Conv2d(320, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 352
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 320, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 320, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 352, 14, 14]
+        return x6
+
+
+class DenseLayer22(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 352, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(352)  # [N, 352, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 352, 14, 14]
+        self.conv1 = nn.Conv2d(352, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 384
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 352, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 352, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 384, 14, 14]
+        return x6
+
+
+class DenseLayer23(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 384, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(384)  # [N, 384, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 384, 14, 14]
+        self.conv1 = nn.Conv2d(384, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 416
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 384, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 384, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 416, 14, 14]
+        return x6
+
+
+class DenseLayer24(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 416, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(416)  # [N, 416, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 416, 14, 14]
+        self.conv1 = nn.Conv2d(416, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 448
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 416, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 416, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 448, 14, 14]
+        return x6
+
+
+class DenseLayer25(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 448, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(448)  # [N, 448, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 448, 14, 14]
+        self.conv1 = nn.Conv2d(448, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 480
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 448, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 448, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 480, 14, 14]
+        return x6
+
+
+class DenseLayer26(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 480, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(480)  # [N, 480, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 480, 14, 14]
+        self.conv1 = nn.Conv2d(480, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 512
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 480, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 480, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 512, 14, 14]
+        return x6
+
+
+class DenseLayer27(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 512, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(512)  # [N, 512, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 512, 14, 14]
+        self.conv1 = nn.Conv2d(512, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 544
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 512, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 512, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 544, 14, 14]
+        return x6
+
+
+class DenseLayer28(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 544, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(544)  # [N, 544, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 544, 14, 14]
+        self.conv1 = nn.Conv2d(544, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 576
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 544, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 544, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 576, 14, 14]
+        return x6
+
+
+class DenseLayer29(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 576, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(576)  # [N, 576, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 576, 14, 14]
+        self.conv1 = nn.Conv2d(576, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 608
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 576, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 576, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 608, 14, 14]
+        return x6
+
+
+class DenseLayer30(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 608, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(608)  # [N, 608, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 608, 14, 14]
+        self.conv1 = nn.Conv2d(608, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 640
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 608, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 608, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 640, 14, 14]
+        return x6
+
+
+class DenseLayer31(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 640, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(640)  # [N, 640, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 640, 14, 14]
+        self.conv1 = nn.Conv2d(640, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 672
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 640, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 640, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 672, 14, 14]
+        return x6
+
+
+class DenseLayer32(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 672, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(672)  # [N, 672, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 672, 14, 14]
+        self.conv1 = nn.Conv2d(672, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 704
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 672, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 672, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 704, 14, 14]
+        return x6
+
+
+class DenseLayer33(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 704, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(704)  # [N, 704, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 704, 14, 14]
+        self.conv1 = nn.Conv2d(704, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 736
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 704, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 704, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 736, 14, 14]
+        return x6
+
+
+class DenseLayer34(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 736, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(736)  # [N, 736, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 736, 14, 14]
+        self.conv1 = nn.Conv2d(736, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 768
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 736, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 736, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 768, 14, 14]
+        return x6
+
+
+class DenseLayer35(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 768, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(768)  # [N, 768, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 768, 14, 14]
+        self.conv1 = nn.Conv2d(768, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 800
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 768, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 768, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 800, 14, 14]
+        return x6
+
+
+class DenseLayer36(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 800, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(800)  # [N, 800, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 800, 14, 14]
+        self.conv1 = nn.Conv2d(800, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 832
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 800, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 800, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 832, 14, 14]
+        return x6
+
+
+class DenseLayer37(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 832, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(832)  # [N, 832, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 832, 14, 14]
+        self.conv1 = nn.Conv2d(832, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 864
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 832, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 832, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 864, 14, 14]
+        return x6
+
+
+class DenseLayer38(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 864, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(864)  # [N, 864, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 864, 14, 14]
+        self.conv1 = nn.Conv2d(864, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 896
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 864, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 864, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 896, 14, 14]
+        return x6
+
+
+class DenseLayer39(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 896, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(896)  # [N, 896, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 896, 14, 14]
+        self.conv1 = nn.Conv2d(896, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 928
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 896, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 896, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 928, 14, 14]
+        return x6
+
+
+class DenseLayer40(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 928, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(928)  # [N, 928, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 928, 14, 14]
+        self.conv1 = nn.Conv2d(928, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 960
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 928, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 928, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 960, 14, 14]
+        return x6
+
+
+class DenseLayer41(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 960, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(960)  # [N, 960, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 960, 14, 14]
+        self.conv1 = nn.Conv2d(960, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 992
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 960, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 960, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 992, 14, 14]
+        return x6
+
+
+class DenseLayer42(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 992, 14, 14], written out: its
+    layers read named tensors, so no one class serves every call. torchvision's
+    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
+    growth_rate; no biases), with its output concatenated after its input. A module
+    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(992)  # [N, 992, 14, 14]
+        self.relu1 = nn.ReLU()  # [N, 992, 14, 14]
+        self.conv1 = nn.Conv2d(992, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 14, 14]
+        self.out_channels = 1024
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 992, 14, 14]
+        relu1 = self.relu1(norm1)  # [N, 992, 14, 14]
+        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
+        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
+        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
+        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 1024, 14, 14]
+        return x6
+
+
+class DenseLayer43(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 512, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 512, 7, 7]
+        self.conv1 = nn.Conv2d(512, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 544
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 512, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 512, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 544, 7, 7]
+        return x6
+
+
+class DenseLayer44(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 544, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(544)  # [N, 544, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 544, 7, 7]
+        self.conv1 = nn.Conv2d(544, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 576
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 544, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 544, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 576, 7, 7]
+        return x6
+
+
+class DenseLayer45(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 576, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(576)  # [N, 576, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 576, 7, 7]
+        self.conv1 = nn.Conv2d(576, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 608
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 576, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 576, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 608, 7, 7]
+        return x6
+
+
+class DenseLayer46(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 608, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(608)  # [N, 608, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 608, 7, 7]
+        self.conv1 = nn.Conv2d(608, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 640
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 608, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 608, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 640, 7, 7]
+        return x6
+
+
+class DenseLayer47(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 640, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(640)  # [N, 640, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 640, 7, 7]
+        self.conv1 = nn.Conv2d(640, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 672
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 640, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 640, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 672, 7, 7]
+        return x6
+
+
+class DenseLayer48(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 672, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(672)  # [N, 672, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 672, 7, 7]
+        self.conv1 = nn.Conv2d(672, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 704
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 672, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 672, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 704, 7, 7]
+        return x6
+
+
+class DenseLayer49(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 704, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(704)  # [N, 704, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 704, 7, 7]
+        self.conv1 = nn.Conv2d(704, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 736
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 704, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 704, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 736, 7, 7]
+        return x6
+
+
+class DenseLayer50(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 736, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(736)  # [N, 736, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 736, 7, 7]
+        self.conv1 = nn.Conv2d(736, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 768
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 736, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 736, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 768, 7, 7]
+        return x6
+
+
+class DenseLayer51(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 768, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(768)  # [N, 768, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 768, 7, 7]
+        self.conv1 = nn.Conv2d(768, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 800
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 768, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 768, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 800, 7, 7]
+        return x6
+
+
+class DenseLayer52(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 800, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(800)  # [N, 800, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 800, 7, 7]
+        self.conv1 = nn.Conv2d(800, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 832
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 800, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 800, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 832, 7, 7]
+        return x6
+
+
+class DenseLayer53(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 832, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(832)  # [N, 832, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 832, 7, 7]
+        self.conv1 = nn.Conv2d(832, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 864
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 832, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 832, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 864, 7, 7]
+        return x6
+
+
+class DenseLayer54(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 864, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(864)  # [N, 864, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 864, 7, 7]
+        self.conv1 = nn.Conv2d(864, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 896
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 864, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 864, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 896, 7, 7]
+        return x6
+
+
+class DenseLayer55(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 896, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(896)  # [N, 896, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 896, 7, 7]
+        self.conv1 = nn.Conv2d(896, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 928
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 896, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 896, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 928, 7, 7]
+        return x6
+
+
+class DenseLayer56(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 928, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(928)  # [N, 928, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 928, 7, 7]
+        self.conv1 = nn.Conv2d(928, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 960
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 928, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 928, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 960, 7, 7]
+        return x6
+
+
+class DenseLayer57(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 960, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(960)  # [N, 960, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 960, 7, 7]
+        self.conv1 = nn.Conv2d(960, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 992
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 960, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 960, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 992, 7, 7]
+        return x6
+
+
+class DenseLayer58(nn.Module):
+    """dense_layer(growth_rate=32, bn_size=4) on [N, 992, 7, 7], written out: its layers
+    read named tensors, so no one class serves every call. torchvision's _DenseLayer
+    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
+    no biases), with its output concatenated after its input. A module with
+    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
+    order; the concat reads the layer's input and conv2.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(992)  # [N, 992, 7, 7]
+        self.relu1 = nn.ReLU()  # [N, 992, 7, 7]
+        self.conv1 = nn.Conv2d(992, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
+        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.conv2 = nn.Conv2d(
+            128, 32, kernel_size=3, padding=1, bias=False
+        )  # [N, 32, 7, 7]
+        self.out_channels = 1024
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        norm1 = self.norm1(input)  # [N, 992, 7, 7]
+        relu1 = self.relu1(norm1)  # [N, 992, 7, 7]
+        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
+        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
+        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
+        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
+        x6 = torch.cat([input, conv2], dim=1)  # [N, 1024, 7, 7]
+        return x6
+
+
+class DenseBlock1(nn.Sequential):
+    """dense_block(num_layers=6, growth_rate=32, bn_size=4) on [N, 64, 56, 56], written
+    out: it calls dense_layer, which is written out per call, so no one class serves
+    every call. torchvision's _DenseBlock: num_layers dense layers; the output has
     in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to stay a
     group of layers.
     """
-    channels = in_channels
-    layers = OrderedDict()
-    for _ in range(num_layers):
-        block1 = DenseLayer(channels, growth_rate=growth_rate, bn_size=bn_size)
-        _add(layers, block1)
-        channels = block1.out_channels
-    module = _branch("0", layers)[1] if len(layers) == 1 else nn.Sequential(layers)
-    module.out_channels = channels
-    return module
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "denselayer1",
+                        DenseLayer1(),  # [N, 96, 56, 56]
+                    ),
+                    (
+                        "denselayer2",
+                        DenseLayer2(),  # [N, 128, 56, 56]
+                    ),
+                    (
+                        "denselayer3",
+                        DenseLayer3(),  # [N, 160, 56, 56]
+                    ),
+                    (
+                        "denselayer4",
+                        DenseLayer4(),  # [N, 192, 56, 56]
+                    ),
+                    (
+                        "denselayer5",
+                        DenseLayer5(),  # [N, 224, 56, 56]
+                    ),
+                    (
+                        "denselayer6",
+                        DenseLayer6(),  # [N, 256, 56, 56]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 256
+
+
+class DenseBlock2(nn.Sequential):
+    """dense_block(num_layers=12, growth_rate=32, bn_size=4) on [N, 128, 28, 28],
+    written out: it calls dense_layer, which is written out per call, so no one class
+    serves every call. torchvision's _DenseBlock: num_layers dense layers; the output
+    has in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to
+    stay a group of layers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "denselayer1",
+                        DenseLayer7(),  # [N, 160, 28, 28]
+                    ),
+                    (
+                        "denselayer2",
+                        DenseLayer8(),  # [N, 192, 28, 28]
+                    ),
+                    (
+                        "denselayer3",
+                        DenseLayer9(),  # [N, 224, 28, 28]
+                    ),
+                    (
+                        "denselayer4",
+                        DenseLayer10(),  # [N, 256, 28, 28]
+                    ),
+                    (
+                        "denselayer5",
+                        DenseLayer11(),  # [N, 288, 28, 28]
+                    ),
+                    (
+                        "denselayer6",
+                        DenseLayer12(),  # [N, 320, 28, 28]
+                    ),
+                    (
+                        "denselayer7",
+                        DenseLayer13(),  # [N, 352, 28, 28]
+                    ),
+                    (
+                        "denselayer8",
+                        DenseLayer14(),  # [N, 384, 28, 28]
+                    ),
+                    (
+                        "denselayer9",
+                        DenseLayer15(),  # [N, 416, 28, 28]
+                    ),
+                    (
+                        "denselayer10",
+                        DenseLayer16(),  # [N, 448, 28, 28]
+                    ),
+                    (
+                        "denselayer11",
+                        DenseLayer17(),  # [N, 480, 28, 28]
+                    ),
+                    (
+                        "denselayer12",
+                        DenseLayer18(),  # [N, 512, 28, 28]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 512
+
+
+class DenseBlock3(nn.Sequential):
+    """dense_block(num_layers=24, growth_rate=32, bn_size=4) on [N, 256, 14, 14],
+    written out: it calls dense_layer, which is written out per call, so no one class
+    serves every call. torchvision's _DenseBlock: num_layers dense layers; the output
+    has in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to
+    stay a group of layers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "denselayer1",
+                        DenseLayer19(),  # [N, 288, 14, 14]
+                    ),
+                    (
+                        "denselayer2",
+                        DenseLayer20(),  # [N, 320, 14, 14]
+                    ),
+                    (
+                        "denselayer3",
+                        DenseLayer21(),  # [N, 352, 14, 14]
+                    ),
+                    (
+                        "denselayer4",
+                        DenseLayer22(),  # [N, 384, 14, 14]
+                    ),
+                    (
+                        "denselayer5",
+                        DenseLayer23(),  # [N, 416, 14, 14]
+                    ),
+                    (
+                        "denselayer6",
+                        DenseLayer24(),  # [N, 448, 14, 14]
+                    ),
+                    (
+                        "denselayer7",
+                        DenseLayer25(),  # [N, 480, 14, 14]
+                    ),
+                    (
+                        "denselayer8",
+                        DenseLayer26(),  # [N, 512, 14, 14]
+                    ),
+                    (
+                        "denselayer9",
+                        DenseLayer27(),  # [N, 544, 14, 14]
+                    ),
+                    (
+                        "denselayer10",
+                        DenseLayer28(),  # [N, 576, 14, 14]
+                    ),
+                    (
+                        "denselayer11",
+                        DenseLayer29(),  # [N, 608, 14, 14]
+                    ),
+                    (
+                        "denselayer12",
+                        DenseLayer30(),  # [N, 640, 14, 14]
+                    ),
+                    (
+                        "denselayer13",
+                        DenseLayer31(),  # [N, 672, 14, 14]
+                    ),
+                    (
+                        "denselayer14",
+                        DenseLayer32(),  # [N, 704, 14, 14]
+                    ),
+                    (
+                        "denselayer15",
+                        DenseLayer33(),  # [N, 736, 14, 14]
+                    ),
+                    (
+                        "denselayer16",
+                        DenseLayer34(),  # [N, 768, 14, 14]
+                    ),
+                    (
+                        "denselayer17",
+                        DenseLayer35(),  # [N, 800, 14, 14]
+                    ),
+                    (
+                        "denselayer18",
+                        DenseLayer36(),  # [N, 832, 14, 14]
+                    ),
+                    (
+                        "denselayer19",
+                        DenseLayer37(),  # [N, 864, 14, 14]
+                    ),
+                    (
+                        "denselayer20",
+                        DenseLayer38(),  # [N, 896, 14, 14]
+                    ),
+                    (
+                        "denselayer21",
+                        DenseLayer39(),  # [N, 928, 14, 14]
+                    ),
+                    (
+                        "denselayer22",
+                        DenseLayer40(),  # [N, 960, 14, 14]
+                    ),
+                    (
+                        "denselayer23",
+                        DenseLayer41(),  # [N, 992, 14, 14]
+                    ),
+                    (
+                        "denselayer24",
+                        DenseLayer42(),  # [N, 1024, 14, 14]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 1024
+
+
+class DenseBlock4(nn.Sequential):
+    """dense_block(num_layers=16, growth_rate=32, bn_size=4) on [N, 512, 7, 7], written
+    out: it calls dense_layer, which is written out per call, so no one class serves
+    every call. torchvision's _DenseBlock: num_layers dense layers; the output has
+    in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to stay a
+    group of layers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "denselayer1",
+                        DenseLayer43(),  # [N, 544, 7, 7]
+                    ),
+                    (
+                        "denselayer2",
+                        DenseLayer44(),  # [N, 576, 7, 7]
+                    ),
+                    (
+                        "denselayer3",
+                        DenseLayer45(),  # [N, 608, 7, 7]
+                    ),
+                    (
+                        "denselayer4",
+                        DenseLayer46(),  # [N, 640, 7, 7]
+                    ),
+                    (
+                        "denselayer5",
+                        DenseLayer47(),  # [N, 672, 7, 7]
+                    ),
+                    (
+                        "denselayer6",
+                        DenseLayer48(),  # [N, 704, 7, 7]
+                    ),
+                    (
+                        "denselayer7",
+                        DenseLayer49(),  # [N, 736, 7, 7]
+                    ),
+                    (
+                        "denselayer8",
+                        DenseLayer50(),  # [N, 768, 7, 7]
+                    ),
+                    (
+                        "denselayer9",
+                        DenseLayer51(),  # [N, 800, 7, 7]
+                    ),
+                    (
+                        "denselayer10",
+                        DenseLayer52(),  # [N, 832, 7, 7]
+                    ),
+                    (
+                        "denselayer11",
+                        DenseLayer53(),  # [N, 864, 7, 7]
+                    ),
+                    (
+                        "denselayer12",
+                        DenseLayer54(),  # [N, 896, 7, 7]
+                    ),
+                    (
+                        "denselayer13",
+                        DenseLayer55(),  # [N, 928, 7, 7]
+                    ),
+                    (
+                        "denselayer14",
+                        DenseLayer56(),  # [N, 960, 7, 7]
+                    ),
+                    (
+                        "denselayer15",
+                        DenseLayer57(),  # [N, 992, 7, 7]
+                    ),
+                    (
+                        "denselayer16",
+                        DenseLayer58(),  # [N, 1024, 7, 7]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 1024
 
 
 class Transition(nn.Sequential):
@@ -149,7 +2244,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock1",
-                        dense_block(64, num_layers=6),  # [N, 256, 56, 56]
+                        DenseBlock1(),  # [N, 256, 56, 56]
                     ),
                     (
                         "transition1",
@@ -157,7 +2252,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock2",
-                        dense_block(128, num_layers=12),  # [N, 512, 28, 28]
+                        DenseBlock2(),  # [N, 512, 28, 28]
                     ),
                     (
                         "transition2",
@@ -165,7 +2260,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock3",
-                        dense_block(256, num_layers=24),  # [N, 1024, 14, 14]
+                        DenseBlock3(),  # [N, 1024, 14, 14]
                     ),
                     (
                         "transition3",
@@ -173,7 +2268,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock4",
-                        dense_block(512, num_layers=16),  # [N, 1024, 7, 7]
+                        DenseBlock4(),  # [N, 1024, 7, 7]
                     ),
                     (
                         "norm5",

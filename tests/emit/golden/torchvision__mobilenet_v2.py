@@ -15,17 +15,6 @@ from torch import nn
 __all__ = ["MobilenetV2"]
 
 
-class Add(nn.ModuleDict):
-    """Branches on one input, summed: ``add``."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = [branch(x) for branch in self.values()]
-        total = outputs[0]
-        for output in outputs[1:]:
-            total = total + output
-        return total
-
-
 def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
     """Append a layer, named as archspec names it: its name, else its index."""
     layers[name or str(len(layers))] = module
@@ -115,46 +104,315 @@ class InvertedResidualConv(nn.Sequential):
         self.out_channels = channels
 
 
-def inverted_residual(
-    in_channels: int, *, out_channels: int, stride: int = 1, expand_ratio: int = 6
-) -> nn.Module:
-    """inverted_residual: torchvision's InvertedResidual: inverted_residual_conv, plus
-    the input where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). Built as an add of an identity and `conv` where it has the
-    residual, as `conv`'s nn.Sequential where not.
+class InvertedResidual1(nn.Sequential):
+    """inverted_residual(out_channels=16, stride=1, expand_ratio=1) on [N, 32, 112,
+    112], written out: its layers read named tensors, so no one class serves every
+    call. torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the
+    input where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
     """
-    channels = in_channels
-    layers = OrderedDict()
-    if stride == 1 and in_channels == out_channels:
-        branches = {}
-        branch0, channels0 = OrderedDict(), channels
-        name, module = _branch("0", branch0)
-        branches[name] = module
-        branch1, channels1 = OrderedDict(), channels
-        block1 = InvertedResidualConv(
-            channels1,
-            out_channels=out_channels,
-            stride=stride,
-            expand_ratio=expand_ratio,
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "conv",
+                        InvertedResidualConv(
+                            32, out_channels=16, expand_ratio=1
+                        ),  # [N, 16, 112, 112]
+                    ),
+                    (
+                        "1",
+                        nn.Identity(),  # [N, 16, 112, 112]
+                    ),
+                ],
+            ),
         )
-        _add(branch1, block1, "conv")
-        channels1 = block1.out_channels
-        name, module = _branch("1", branch1)
-        branches[name] = module
-        channels = channels0
-        _add(layers, Add(branches))
-    else:
-        block2 = InvertedResidualConv(
-            channels,
-            out_channels=out_channels,
-            stride=stride,
-            expand_ratio=expand_ratio,
+        self.out_channels = 16
+
+
+class InvertedResidual2(nn.Sequential):
+    """inverted_residual(out_channels=24, stride=2, expand_ratio=6) on [N, 16, 112,
+    112], written out: its layers read named tensors, so no one class serves every
+    call. torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the
+    input where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "conv",
+                        InvertedResidualConv(
+                            16, out_channels=24, stride=2
+                        ),  # [N, 24, 56, 56]
+                    ),
+                    (
+                        "1",
+                        nn.Identity(),  # [N, 24, 56, 56]
+                    ),
+                ],
+            ),
         )
-        _add(layers, block2)
-        channels = block2.out_channels
-    module = _branch("0", layers)[1] if len(layers) == 1 else nn.Sequential(layers)
-    module.out_channels = channels
-    return module
+        self.out_channels = 24
+
+
+class InvertedResidual3(nn.Module):
+    """inverted_residual(out_channels=24, stride=1, expand_ratio=6) on [N, 24, 56, 56],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = InvertedResidualConv(24, out_channels=24)  # [N, 24, 56, 56]
+        self.out_channels = 24
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        conv = self.conv(input)  # [N, 24, 56, 56]
+        x1 = input + conv  # [N, 24, 56, 56]
+        return x1
+
+
+class InvertedResidual4(nn.Sequential):
+    """inverted_residual(out_channels=32, stride=2, expand_ratio=6) on [N, 24, 56, 56],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "conv",
+                        InvertedResidualConv(
+                            24, out_channels=32, stride=2
+                        ),  # [N, 32, 28, 28]
+                    ),
+                    (
+                        "1",
+                        nn.Identity(),  # [N, 32, 28, 28]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 32
+
+
+class InvertedResidual5(nn.Module):
+    """inverted_residual(out_channels=32, stride=1, expand_ratio=6) on [N, 32, 28, 28],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = InvertedResidualConv(32, out_channels=32)  # [N, 32, 28, 28]
+        self.out_channels = 32
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        conv = self.conv(input)  # [N, 32, 28, 28]
+        x1 = input + conv  # [N, 32, 28, 28]
+        return x1
+
+
+class InvertedResidual6(nn.Sequential):
+    """inverted_residual(out_channels=64, stride=2, expand_ratio=6) on [N, 32, 28, 28],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "conv",
+                        InvertedResidualConv(
+                            32, out_channels=64, stride=2
+                        ),  # [N, 64, 14, 14]
+                    ),
+                    (
+                        "1",
+                        nn.Identity(),  # [N, 64, 14, 14]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 64
+
+
+class InvertedResidual7(nn.Module):
+    """inverted_residual(out_channels=64, stride=1, expand_ratio=6) on [N, 64, 14, 14],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = InvertedResidualConv(64, out_channels=64)  # [N, 64, 14, 14]
+        self.out_channels = 64
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        conv = self.conv(input)  # [N, 64, 14, 14]
+        x1 = input + conv  # [N, 64, 14, 14]
+        return x1
+
+
+class InvertedResidual8(nn.Sequential):
+    """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 64, 14, 14],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "conv",
+                        InvertedResidualConv(64, out_channels=96),  # [N, 96, 14, 14]
+                    ),
+                    (
+                        "1",
+                        nn.Identity(),  # [N, 96, 14, 14]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 96
+
+
+class InvertedResidual9(nn.Module):
+    """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 96, 14, 14],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = InvertedResidualConv(96, out_channels=96)  # [N, 96, 14, 14]
+        self.out_channels = 96
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        conv = self.conv(input)  # [N, 96, 14, 14]
+        x1 = input + conv  # [N, 96, 14, 14]
+        return x1
+
+
+class InvertedResidual10(nn.Sequential):
+    """inverted_residual(out_channels=160, stride=2, expand_ratio=6) on [N, 96, 14, 14],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "conv",
+                        InvertedResidualConv(
+                            96, out_channels=160, stride=2
+                        ),  # [N, 160, 7, 7]
+                    ),
+                    (
+                        "1",
+                        nn.Identity(),  # [N, 160, 7, 7]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 160
+
+
+class InvertedResidual11(nn.Module):
+    """inverted_residual(out_channels=160, stride=1, expand_ratio=6) on [N, 160, 7, 7],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = InvertedResidualConv(160, out_channels=160)  # [N, 160, 7, 7]
+        self.out_channels = 160
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        conv = self.conv(input)  # [N, 160, 7, 7]
+        x1 = input + conv  # [N, 160, 7, 7]
+        return x1
+
+
+class InvertedResidual12(nn.Sequential):
+    """inverted_residual(out_channels=320, stride=1, expand_ratio=6) on [N, 160, 7, 7],
+    written out: its layers read named tensors, so no one class serves every call.
+    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
+    where the shape is kept (stride 1 and in_channels == out_channels:
+    use_res_connect). A module with the attribute conv, as in torchvision; without
+    the residual, the trailing identity (no weights) keeps the call a module of its
+    own rather than conv's group itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            OrderedDict(
+                [
+                    (
+                        "conv",
+                        InvertedResidualConv(160, out_channels=320),  # [N, 320, 7, 7]
+                    ),
+                    (
+                        "1",
+                        nn.Identity(),  # [N, 320, 7, 7]
+                    ),
+                ],
+            ),
+        )
+        self.out_channels = 320
 
 
 class MobilenetV2(nn.Module):
@@ -168,23 +426,23 @@ class MobilenetV2(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             ConvBnRelu6(3, out_channels=32, stride=2),  # [N, 32, 112, 112]
-            inverted_residual(32, out_channels=16, expand_ratio=1),  # [N, 16, 112, 112]
-            inverted_residual(16, out_channels=24, stride=2),  # [N, 24, 56, 56]
-            inverted_residual(24, out_channels=24),  # [N, 24, 56, 56]
-            inverted_residual(24, out_channels=32, stride=2),  # [N, 32, 28, 28]
-            inverted_residual(32, out_channels=32),  # [N, 32, 28, 28]
-            inverted_residual(32, out_channels=32),  # [N, 32, 28, 28]
-            inverted_residual(32, out_channels=64, stride=2),  # [N, 64, 14, 14]
-            inverted_residual(64, out_channels=64),  # [N, 64, 14, 14]
-            inverted_residual(64, out_channels=64),  # [N, 64, 14, 14]
-            inverted_residual(64, out_channels=64),  # [N, 64, 14, 14]
-            inverted_residual(64, out_channels=96),  # [N, 96, 14, 14]
-            inverted_residual(96, out_channels=96),  # [N, 96, 14, 14]
-            inverted_residual(96, out_channels=96),  # [N, 96, 14, 14]
-            inverted_residual(96, out_channels=160, stride=2),  # [N, 160, 7, 7]
-            inverted_residual(160, out_channels=160),  # [N, 160, 7, 7]
-            inverted_residual(160, out_channels=160),  # [N, 160, 7, 7]
-            inverted_residual(160, out_channels=320),  # [N, 320, 7, 7]
+            InvertedResidual1(),  # [N, 16, 112, 112]
+            InvertedResidual2(),  # [N, 24, 56, 56]
+            InvertedResidual3(),  # [N, 24, 56, 56]
+            InvertedResidual4(),  # [N, 32, 28, 28]
+            InvertedResidual5(),  # [N, 32, 28, 28]
+            InvertedResidual5(),  # [N, 32, 28, 28]
+            InvertedResidual6(),  # [N, 64, 14, 14]
+            InvertedResidual7(),  # [N, 64, 14, 14]
+            InvertedResidual7(),  # [N, 64, 14, 14]
+            InvertedResidual7(),  # [N, 64, 14, 14]
+            InvertedResidual8(),  # [N, 96, 14, 14]
+            InvertedResidual9(),  # [N, 96, 14, 14]
+            InvertedResidual9(),  # [N, 96, 14, 14]
+            InvertedResidual10(),  # [N, 160, 7, 7]
+            InvertedResidual11(),  # [N, 160, 7, 7]
+            InvertedResidual11(),  # [N, 160, 7, 7]
+            InvertedResidual12(),  # [N, 320, 7, 7]
             ConvBnRelu6(320, out_channels=1280, kernel_size=1),  # [N, 1280, 7, 7]
         )
         self.add_module("1", nn.AdaptiveAvgPool2d(1))

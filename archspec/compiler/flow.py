@@ -1,0 +1,192 @@
+"""Named tensors: which tensors a layer reads, and what a list of layers returns.
+
+A list of layers (the spec's, a block body, a ``sequential``'s, a branch) has
+inputs (the spec's, the block's, else one named ``input``). Each layer reads its
+predecessor's output, or (``from``) tensors named earlier in the same list: an
+input, an earlier layer's output, or ``call.output`` of an earlier block call
+with several outputs. A list returns its last layer's output, or the tensors
+its ``outputs`` names. A :class:`Scope` holds what a list has made so far and
+answers each reference, or says precisely why it cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from archspec.codes import E210, E211
+from archspec.compiler.expand import BoundLayer
+from archspec.diagnostics import Diagnostic, Span
+from archspec.frontend.errors import did_you_mean
+from archspec.shapes.tensor import TensorShape
+
+
+class FlowError(Exception):
+    """A reference that cannot be resolved, or an output that nobody reads."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.render())
+        self.diagnostic = diagnostic
+
+
+@dataclass
+class Scope:
+    """The tensors of one list of layers, by name, as inference makes them.
+
+    ``several`` holds the block calls that return several tensors: they are read
+    as ``call.output``, never as ``call``.
+    """
+
+    inputs: tuple[str, ...]
+    prefix: str
+    tensors: dict[str, TensorShape] = field(default_factory=dict)
+    several: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    reads: set[str] = field(default_factory=set)
+    spans: dict[str, Span | None] = field(default_factory=dict)
+    last: str = ""
+
+    @classmethod
+    def of(cls, inputs: dict[str, TensorShape], prefix: str) -> Scope:
+        scope = cls(tuple(inputs), prefix, dict(inputs))
+        scope.last = scope.inputs[0]
+        return scope
+
+    def sources(self, node: BoundLayer) -> tuple[str, ...]:
+        """What ``node`` reads: its ``from``, else its predecessor's output."""
+        return node.written.sources or (self.last,)
+
+    def resolve(
+        self, node: BoundLayer, later: Sequence[BoundLayer]
+    ) -> tuple[tuple[str, ...], list[TensorShape]]:
+        """The names ``node`` reads and their shapes; FlowError where one is not there."""
+        sources = self.sources(node)
+        shapes = []
+        for index, reference in enumerate(sources):
+            shapes.append(self._lookup(node, index, reference, later))
+            self.reads.add(reference.partition(".")[0])
+        return sources, shapes
+
+    def _lookup(
+        self, node: BoundLayer, index: int, reference: str, later: Sequence[BoundLayer]
+    ) -> TensorShape:
+        if reference in self.tensors:
+            return self.tensors[reference]
+        where = node.written.source_span(index) if node.written.sources else node.span
+        path = self.prefix + (node.name or "")
+        if reference in self.several:
+            outputs = ", ".join(f"{reference}.{o}" for o in self.several[reference])
+            raise self._error(
+                f"'{reference}' returns several tensors ({outputs}): read one of them",
+                where,
+                path,
+                f"write from: {reference}.{self.several[reference][0]}",
+            )
+        head, _, tail = reference.partition(".")
+        if tail and head in self.several:
+            outputs = ", ".join(self.several[head])
+            raise self._error(
+                f"'{head}' has no output '{tail}'; its outputs are {outputs}",
+                where,
+                path,
+                did_you_mean(tail, self.several[head]),
+            )
+        if tail and head in self.tensors:
+            raise self._error(
+                f"'{head}' returns one tensor, so '{reference}' names nothing",
+                where,
+                path,
+                f"write from: {head}",
+            )
+        if any(n.name == head for n in later) or head == (node.name or ""):
+            raise self._error(
+                f"'{reference}' is read before it is made: a layer reads only tensors made above it",
+                where,
+                path,
+                "move the layer below the one it reads (the layers run in the order written)",
+            )
+        known = [*self.tensors, *self.several]
+        raise self._error(
+            f"no tensor named '{reference}' here",
+            where,
+            path,
+            did_you_mean(reference, known)
+            or f"tensors here: {', '.join(known[-8:])} (a layer reads the tensors of its own list)",
+        )
+
+    def add(
+        self, name: str, shape: TensorShape, span: Span | None, outputs: dict[str, TensorShape] | None = None
+    ) -> None:
+        """The output of the layer ``name``; ``outputs``: a call with several, by name."""
+        if outputs is not None and len(outputs) > 1:
+            self.several[name] = tuple(outputs)
+            for key, value in outputs.items():
+                self.tensors[f"{name}.{key}"] = value
+        else:
+            self.tensors[name] = shape
+        self.spans[name] = span
+        self.last = name
+
+    def finish(self, outputs: tuple[str, ...], where: Span | None) -> tuple[str, ...]:
+        """The names the list returns (checked); a FlowError for a layer or input whose
+        output nobody reads (in a plain sequence, each is read by the next)."""
+        chosen = outputs or (self.last,)
+        for name in chosen:
+            if name not in self.tensors:
+                if name in self.several:
+                    raise self._error(
+                        f"the output '{name}' returns several tensors: name them",
+                        where,
+                        self.prefix.rstrip("."),
+                        "list " + ", ".join(f"{name}.{o}" for o in self.several[name]),
+                    )
+                known = [*self.tensors]
+                raise self._error(
+                    f"the output '{name}' is no tensor here",
+                    where,
+                    self.prefix.rstrip("."),
+                    did_you_mean(name, known) or f"tensors here: {', '.join(known[-8:])}",
+                )
+            self.reads.add(name.partition(".")[0])
+        for name, span in self.spans.items():
+            if name not in self.reads:
+                raise self._error(
+                    f"the output of '{name}' is never used",
+                    span,
+                    self.prefix + name,
+                    "read it (from:), list it in outputs:, or remove the layer",
+                    code=E211,
+                )
+        unused = [i for i in self.inputs if i not in self.reads]
+        if unused and self.spans:
+            raise self._error(
+                f"the input '{unused[0]}' is never read",
+                where,
+                self.prefix.rstrip("."),
+                f"read it (from: {unused[0]}), or remove it from the inputs",
+                code=E211,
+            )
+        return chosen
+
+    @staticmethod
+    def _error(message: str, span: Span | None, path: str, hint: str | None, code: str = E210) -> FlowError:
+        return FlowError(Diagnostic(code, message, span, path, hint))
+
+
+def is_chain(
+    sources: Sequence[tuple[str, ...]],
+    names: Sequence[str],
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...],
+) -> bool:
+    """Whether a list of layers is a plain sequence: one input, each layer reading the
+    one before it, the last one's output returned."""
+    if len(inputs) != 1:
+        return False
+    if outputs and (not names or tuple(outputs) != (names[-1],)):
+        return False
+    previous = inputs[0]
+    for read, name in zip(sources, names, strict=True):
+        if tuple(read) != (previous,):
+            return False
+        previous = name
+    return True

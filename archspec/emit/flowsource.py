@@ -1,0 +1,124 @@
+"""The forward of a list of layers that read named tensors, as a person writes it.
+
+Each tensor is a local variable named after its layer (``conv1 = self.conv1(x)``),
+a merge of named tensors is an expression (``add = bn2 + downsample``), and the
+forward returns the list's output, or a dict of its outputs. The same dataflow
+drives ``archspec.emit.layers.Dataflow``, which ``archspec.build`` makes.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from collections.abc import Sequence
+from dataclasses import replace
+
+from archspec.compiler.graph import LayerInfo
+from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, Seq, render
+from archspec.frontend.expr import python_ast
+from archspec.primitives.registry import lookup
+from archspec.shapes.dims import format_shape
+
+# Names the forward itself uses: a tensor never takes them as its variable.
+_TAKEN = frozenset({"self", "torch", "nn", "OrderedDict"})
+
+
+def is_attribute(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def variables(inputs: Sequence[str], layers: Sequence[LayerInfo]) -> dict[str, str]:
+    """A distinct Python variable for each input and layer output: its name where that
+    is an identifier free here, else one made from it (``x2`` for the layer ``2``)."""
+    found: dict[str, str] = {}
+    used: set[str] = set(_TAKEN)
+    for name in [*inputs, *(layer.name for layer in layers)]:
+        candidate = name if is_attribute(name) else f"x{name}" if name.isdigit() else f"{name}_"
+        while candidate in used or keyword.iskeyword(candidate):
+            candidate += "_"
+        used.add(candidate)
+        found[name] = candidate
+    return found
+
+
+def reference(name: str, names: dict[str, str]) -> str:
+    """A tensor read in the forward: a variable, or one output of a call that returns several."""
+    if name in names:
+        return names[name]
+    call, _, output = name.partition(".")
+    return f'{names[call]}["{output}"]'
+
+
+def forward_lines(
+    layers: Sequence[LayerInfo], inputs: Sequence[str], outputs: Sequence[str], indent: int
+) -> list[str]:
+    """``def forward`` of a dataflow: one line per layer, with its output shape as a comment."""
+    names = variables(inputs, layers)
+    pad = "    " * indent
+    several = len(outputs) > 1
+    result = "dict[str, torch.Tensor]" if several else "torch.Tensor"
+    arguments = ", ".join(f"{names[i]}: torch.Tensor" for i in inputs)
+    lines = [f"{pad}def forward(self, {arguments}) -> {result}:"]
+    for layer in layers:
+        args = [reference(source, names) for source in layer.sources]
+        shape = (
+            ", ".join(f"{k}: {format_shape(v.with_batch())}" for k, v in layer.named_outputs.items())
+            if layer.named_outputs
+            else format_shape(layer.output_shape)
+        )
+        if layer.is_join:
+            primitive = lookup(layer.primitive)
+            assert primitive is not None and primitive.join is not None, layer.primitive
+            value = code_node(primitive.join.code(layer.params, tuple(args)), shape)
+        else:
+            module = f"self.{layer.name}" if is_attribute(layer.name) else f'getattr(self, "{layer.name}")'
+            value = Call(module, tuple(Raw(a) for a in args), shape)
+        lines.append(assignment(names[layer.name], value, indent + 1))
+    if several:
+        items = ", ".join(f'"{o}": {reference(o, names)}' for o in outputs)
+        lines.append(render(Raw(f"return {{{items}}}"), indent + 1))
+    else:
+        lines.append(f"{pad}    return {reference(outputs[0], names)}")
+    return lines
+
+
+def code_node(text: str, comment: str | None = None) -> Node:
+    """A Python expression as a printer tree, so that a long one splits as ruff format
+    splits it: calls and lists at their brackets."""
+
+    def convert(node: ast.expr) -> Node:
+        if isinstance(node, ast.Call):
+            args: list[Node] = [convert(a) for a in node.args]
+            args += [Pair(str(k.arg), convert(k.value)) for k in node.keywords]
+            return Call(ast.unparse(node.func), tuple(args))
+        if isinstance(node, ast.List | ast.Tuple):
+            brackets = ("[", "]") if isinstance(node, ast.List) else ("(", ")")
+            return Seq(brackets[0], tuple(convert(e) for e in node.elts), brackets[1])
+        return Raw(ast.unparse(node))
+
+    tree = python_ast(text, mode="eval").body  # type: ignore[attr-defined]
+    converted = convert(tree)
+    return replace(converted, comment=comment)
+
+
+def assignment(target: str, value: Node, indent: int) -> str:
+    """``target = value``, split where it does not fit: a call at its brackets, any other
+    expression in parentheses, as ruff format does."""
+    line = render(value, indent, f"{target} = ")
+    if not isinstance(value, Raw) or "\n" in line or len(line) <= LINE_LENGTH:
+        return line
+    pad = INDENT * indent
+    comment = f"  # {value.comment}" if value.comment else ""
+    return f"{pad}{target} = (\n{pad}{INDENT}{value.text}\n{pad}){comment}"
+
+
+def attribute_lines(members: Sequence[tuple[LayerInfo, object]], indent: int) -> list[str]:
+    """``self.<name> = <module>`` for each member, in order (an unnamed layer keeps its
+    index as its name, as in archspec.build)."""
+    lines = []
+    for layer, node in members:
+        if is_attribute(layer.name):
+            lines.append(render(node, indent, f"self.{layer.name} = "))  # type: ignore[arg-type]
+        else:
+            lines.append(render(Call("self.add_module", (Raw(f'"{layer.name}"'), node)), indent))  # type: ignore[arg-type]
+    return lines
