@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from archspec.codes import E304, E306, E407
 from archspec.compiler.constraints import Constraint
+from archspec.compiler.coupling import satisfy
 from archspec.compiler.quasiaffine import NotQuasiAffine, QuasiAffine, quasi_affine
 from archspec.compiler.sizeset import SizeSet, size_set
 from archspec.diagnostics import Diagnostic, Span, SpecError
@@ -141,12 +142,18 @@ def find_valid_sizes(
     for symbol, structure in structures.items():
         if not structure.generic and not structure.special:
             raise _never(symbol, structure)
-    base = _base(symbols, structures, probes)
+    base = _base(symbols, structures, probes, coupled)
     if base is None:
         finite = next((s for s in symbols if not structures[s].generic), None)
         if finite is not None:
             raise _never(finite, structures[finite])
         names = ", ".join(symbols)
+        if coupled:  # not proven impossible: the search does not solve every coupling
+            raise _refused(
+                f"archspec found no sizes of {names} where the network is valid; a join couples "
+                f"them ({coupled[0]}), which it solves only where each side is a size in one symbol",
+                span,
+            )
         raise SpecError(
             [Diagnostic(E304, f"no size of {names} up to 2**{SEARCH_BITS} makes the network valid", span)]
         )
@@ -164,7 +171,7 @@ def find_valid_sizes(
             _verify(sizes[symbol], runs_at, span)
     held_text = ", ".join(f"{s} = {base[s]}" for s in symbols)
     notes = tuple(
-        f"{c} (at {c.path or 'the top level'}; unsolved: each set holds the other symbols at {held_text})"
+        f"{c} (the join at {c.path}; not solved: each set above is the one where {held_text})"
         for c in coupled
     )
     return ValidSizes(sizes, notes)
@@ -233,9 +240,16 @@ def _solve(f: QuasiAffine, g: QuasiAffine, r: int, period: int) -> int | bool | 
     return k if remainder == 0 and k >= 0 else None
 
 
-def _base(symbols: list[str], structures: dict[str, _Structure], probes: _Probes) -> dict[str, int] | None:
+def _base(
+    symbols: list[str], structures: dict[str, _Structure], probes: _Probes, coupled: list[Constraint]
+) -> dict[str, int] | None:
     """Sizes where the whole network is valid: the generic sizes from 2**b on, for the
-    smallest b that works, each symbol without generic sizes at one of its special ones."""
+    smallest b that works, each symbol without generic sizes at one of its special ones
+    (and, where joins couple symbols, the later ones solved for: archspec/compiler/coupling.py)."""
+
+    def allowed(symbol: str, size: int) -> bool:
+        structure = structures[symbol]
+        return structure.index(size) is not None or size in structure.special
 
     def combos(scale: int, specials_too: bool) -> Iterator[tuple[int, ...]]:
         choices = []
@@ -251,10 +265,12 @@ def _base(symbols: list[str], structures: dict[str, _Structure], probes: _Probes
     tries = [(1 << bits, False) for bits in range(SEARCH_BITS + 1)] + [(1 << SEARCH_BITS, True)]
     for scale, specials_too in tries:
         for combo in combos(scale, specials_too):
-            if combo not in seen:
-                seen.add(combo)
-                if probes(dict(zip(symbols, combo, strict=True))):
-                    return dict(zip(symbols, combo, strict=True))
+            drawn = dict(zip(symbols, combo, strict=True))
+            sizes = satisfy(drawn, coupled, symbols, allowed) if coupled else drawn
+            if sizes is not None and tuple(sizes.values()) not in seen:
+                seen.add(tuple(sizes.values()))
+                if probes(sizes):
+                    return sizes
     return None
 
 

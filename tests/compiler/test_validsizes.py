@@ -221,7 +221,64 @@ def test_a_join_coupling_two_symbols_is_reported_unsolved() -> None:
     )
     assert sets(graph) == {"H": "H ≥ 2, H even", "W": "W ≥ 2, W even"}
     (coupled,) = graph.size_constraints
-    assert "2*H*W = 8*floor(H/2)*floor(W/2)" in coupled and "unsolved" in coupled
+    assert "2*H*W = 8*floor(H/2)*floor(W/2)" in coupled and "not solved" in coupled
+
+
+def test_two_inputs_joined_after_a_pool_are_coupled_and_solved_for_a_valid_point() -> None:
+    graph = compile_text(
+        """\
+        name: two
+        inputs:
+          image: [3, H, W]
+          small: [3, h, w]
+        layers:
+          - maxpool: {name: pooled, from: image, kernel_size: 2}
+          - concat: {from: [pooled, small]}
+        """
+    )
+    # each set is the one at the others' sizes (H = 2, h = 1 ...): floor(H/2) = h is not solved
+    assert sets(graph) == {"H": "H ∈ {2, 3}", "W": "W ∈ {2, 3}", "h": "h = 1", "w": "w = 1"}
+    assert graph.size_constraints[0].startswith("floor(H/2) = h (the join at 1; not solved:")
+
+
+DATAFLOW_UNET = """\
+    name: unet
+    input: [3, H, W]
+    layers:
+      - conv: {name: d1, out_channels: 8, kernel_size: 3, padding: 1}
+      - maxpool: {kernel_size: 2}
+      - conv: {name: d2, out_channels: 8, kernel_size: 3, padding: 1}
+      - maxpool: {kernel_size: 2}
+      - conv: {name: d3, out_channels: 8, kernel_size: 3, padding: 1}
+      - maxpool: {kernel_size: 2}
+      - conv: {name: d4, out_channels: 8, kernel_size: 3, padding: 1}
+      - maxpool: {kernel_size: 2}
+      - conv: {name: bottom, out_channels: 8, kernel_size: 3, padding: 1}
+      - conv_transpose: {name: u4, out_channels: 8, kernel_size: 2, stride: 2}
+      - concat: {name: c4, from: [d4, u4]}
+      - conv_transpose: {name: u3, out_channels: 8, kernel_size: 2, stride: 2}
+      - concat: {name: c3, from: [d3, u3]}
+      - conv_transpose: {name: u2, out_channels: 8, kernel_size: 2, stride: 2}
+      - concat: {name: c2, from: [d2, u2]}
+      - conv_transpose: {name: u1, out_channels: 8, kernel_size: 2, stride: 2}
+      - concat: {name: c1, from: [d1, u1]}
+      - conv: {out_channels: 2, kernel_size: 1}
+    """
+
+
+def test_a_dataflow_unet_joins_named_tensors_on_multiples_of_16() -> None:
+    graph = compile_text(DATAFLOW_UNET)
+    assert sets(graph) == {"H": "H ≥ 16, H divisible by 16", "W": "W ≥ 16, W divisible by 16"}
+    assert str(graph.output) == "[N, 2, H, W]"
+    net = archspec.build(graph).eval()
+    for size in range(8, 41):  # PyTorch agrees, size by size
+        with torch.no_grad():
+            try:
+                net(torch.zeros(1, 3, size, 16))
+                runs = True
+            except REFUSALS:
+                runs = False
+        assert runs == (size in graph.valid_sizes["H"]), size
 
 
 def test_the_constraints_live_in_the_compile() -> None:
