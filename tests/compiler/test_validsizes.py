@@ -2,7 +2,8 @@
 
 The hand cases pin the sets and the errors; the property draws pools, convs,
 transposed convs and upsamplings joined with a skip (concat or add, nested
-once) and checks, for every H in a range, that archspec accepts H exactly when
+once; the top join as branches or as a merge of named tensors) and checks, for
+every H in a range, that archspec accepts H exactly when
 a real forward pass works, both ways. The torch side is built here from the
 drawn parameters, not by archspec.
 """
@@ -430,9 +431,22 @@ def runs_in_torch(module: nn.Module, height: int) -> bool:
     return True
 
 
-@given(joined())
-def test_valid_sizes_are_exactly_the_sizes_pytorch_runs(layer: dict[str, Any]) -> None:
-    data = {"archspec": 1, "name": "drawn", "input": [CHANNELS, "H", 3], "layers": [layer]}
+def as_dataflow(layer: dict[str, Any]) -> list[Any]:
+    """The top-level join written with named tensors: each path a named sequential reading
+    the input, the merge reading them (``concat: {from: [a, b]}``)."""
+    ((merge, params),) = layer.items()
+    names, layers = [], []
+    for name, branch in zip("ab", params["branches"], strict=True):
+        if branch:
+            layers.append({"sequential": {"name": name, "from": "input", "layers": branch}})
+        names.append(name if branch else "input")
+    return [*layers, {merge: {"from": names}}]
+
+
+@given(joined(), st.booleans())
+def test_valid_sizes_are_exactly_the_sizes_pytorch_runs(layer: dict[str, Any], named: bool) -> None:
+    layers = as_dataflow(layer) if named else [layer]
+    data = {"archspec": 1, "name": "drawn", "input": [CHANNELS, "H", 3], "layers": layers}
     note(as_yaml(data))
     module, _ = torch_path([layer], CHANNELS)
     module.eval()
