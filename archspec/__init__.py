@@ -83,10 +83,11 @@ def compile(
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
     ``input`` overrides the spec's input dims: ints, or symbol names such as
-    ``[1, "H", "W"]``, for which ``Graph.min_sizes`` gives the smallest valid
-    size of each symbol; for a spec with several inputs, a mapping from input
-    names to dims. ``limits`` sets the budgets (default ``Limits()``; see
-    docs/security.md). Raises :class:`SpecError`.
+    ``[1, "H", "W"]``, for which ``Graph.valid_sizes`` gives the exact set of
+    valid sizes of each symbol (``H ≥ 16, H divisible by 16``) and
+    ``Graph.min_sizes`` the smallest; for a spec with several inputs, a mapping
+    from input names to dims. ``limits`` sets the budgets (default ``Limits()``;
+    see docs/security.md). Raises :class:`SpecError`.
     """
     spec = _as_spec(spec_or_path, limits)
     if input is None:

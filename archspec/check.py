@@ -1,7 +1,7 @@
 """``archspec check``: run the real module and compare every layer's shape.
 
-For a spec's own input, its smallest valid size and a few random valid sizes,
-build the module once, run real CPU forward passes with a hook on every
+For a spec's own input, its smallest valid size, sizes it rejects and a few
+random valid sizes, build the module once, run real CPU forward passes with a hook on every
 layer, and compare each output shape with the one archspec inferred. This is
 the proof a user can run on their own architecture; the property tests use
 the same machinery.
@@ -9,6 +9,7 @@ the same machinery.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from archspec.frontend.spec import Spec
 from archspec.shapes.dims import format_dim
 
 BELOW = "below smallest"
+OUTSIDE = "not a valid size"
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,9 @@ def _seen(layer: LayerInfo, calls: dict[str, list[Call]]) -> tuple[int, ...] | N
 def size_variants(spec: Spec, samples: int, seed: int = 0) -> list[tuple[str, tuple[int, ...]]]:
     """The spec's own input, its smallest valid sizes, one below each smallest
     size (labelled ``below smallest``: archspec rejects it, so PyTorch must
-    too) and ``samples`` random valid sizes.
+    too), the first size above each smallest one outside the valid set, where
+    the set has gaps (``not a valid size``: rejected too), and ``samples``
+    random valid sizes (among the first 65 of each set).
 
     Sizes vary on every dim after the channels; a network whose shapes only
     work at one size (a linear after flatten) is checked at that size alone.
@@ -178,13 +182,23 @@ def size_variants(spec: Spec, samples: int, seed: int = 0) -> list[tuple[str, tu
     variants.append(("smallest valid", (channels, *smallest)))
     for axis, low in enumerate(smallest):
         if low > 1:
-            below = tuple(size - 1 if i == axis else size for i, size in enumerate(smallest))
-            variants.append((BELOW, (channels, *below)))
+            variants.append((BELOW, (channels, *_at(smallest, axis, low - 1))))
+    for axis, name in enumerate(names):  # the first gap above the minimum (U-Net: 17 of 16, 32, …)
+        sizes = graph.valid_sizes[name]
+        gap = next(
+            (n for n in range(smallest[axis], smallest[axis] + 2 * sizes.period) if n not in sizes), None
+        )
+        if gap is not None:
+            variants.append((OUTSIDE, (channels, *_at(smallest, axis, gap))))
     chooser = random.Random(seed)
+    firsts = [list(itertools.islice(graph.valid_sizes[name].members(), 65)) for name in names]
     for _ in range(samples):
-        sizes = tuple(chooser.randint(low, low + 64) for low in smallest)
-        variants.append(("random valid", (channels, *sizes)))
+        variants.append(("random valid", (channels, *(chooser.choice(sizes) for sizes in firsts))))
     return variants
+
+
+def _at(sizes: tuple[int, ...], axis: int, size: int) -> tuple[int, ...]:
+    return tuple(size if i == axis else s for i, s in enumerate(sizes))
 
 
 def check_spec(
@@ -218,7 +232,8 @@ def _run(spec: Spec, module: nn.Module, label: str, dims: tuple[int, ...]) -> Ru
     try:
         graph = compile_spec(spec, dims)
     except SpecError:
-        return expect_failure(module, dims, label if label == BELOW else f"{label}, rejected by archspec")
+        expected = label in (BELOW, OUTSIDE)
+        return expect_failure(module, dims, label if expected else f"{label}, rejected by archspec")
     return compare(graph, module, label)
 
 

@@ -47,6 +47,7 @@ E302 = ErrorCode(
 E303 = ErrorCode("E303", "a layer needs a concrete size where the input is symbolic")
 E304 = ErrorCode("E304", "no size of an input symbol makes the network valid")
 E305 = ErrorCode("E305", "the input has the wrong number of dims for the layer")
+E306 = ErrorCode("E306", "the branches of a join give sizes that no input size makes equal")
 E400 = ErrorCode("E400", "the file is larger than the byte budget (Limits.max_bytes)")
 E401 = ErrorCode("E401", "the document expands past the node budget, as alias bombs do (Limits.max_nodes)")
 E402 = ErrorCode("E402", "lists and mappings nest deeper than the depth budget (Limits.max_depth)")
@@ -54,6 +55,11 @@ E403 = ErrorCode("E403", "more layers after block and repeat expansion than the 
 E404 = ErrorCode("E404", "more parameters than the budget (Limits.max_params)")
 E405 = ErrorCode("E405", "a tensor of one sample larger than the budget (Limits.max_activation)")
 E406 = ErrorCode("E406", "more symbolic dims computed than the work budget (Limits.max_symbolic_dims)")
+E407 = ErrorCode(
+    "E407",
+    "the exact valid sizes of an input symbol are past what archspec derives (a period past 2**16, "
+    "too many probes, sizes not affine in the symbol)",
+)
 
 
 CODES: dict[str, str] = {
@@ -84,6 +90,7 @@ CODES: dict[str, str] = {
         E303,
         E304,
         E305,
+        E306,
         E400,
         E401,
         E402,
@@ -91,6 +98,7 @@ CODES: dict[str, str] = {
         E404,
         E405,
         E406,
+        E407,
     )
 }
 """Every code and its summary, in order."""

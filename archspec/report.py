@@ -176,9 +176,9 @@ def summary(graph: Graph) -> list[str]:
         + (f" ({scaled(macs)}; FLOPs = 2 × MACs = {scaled(sums['flops'])})" if is_concrete(macs) else ""),
         f"activations: {size(sums['activation_bytes'])} per sample",
     ]
-    if graph.min_sizes:
-        sizes = ", ".join(f"{name} >= {value}" for name, value in graph.min_sizes.items())
-        lines.append(f"smallest valid sizes: {sizes}")
+    if graph.valid_sizes:
+        lines.append("valid sizes: " + "; ".join(str(sizes) for sizes in graph.valid_sizes.values()))
+        lines += [f"valid sizes also need: {text}" for text in graph.size_constraints]
     single = graph.single_value_layers()
     if single:
         at = " at the smallest sizes" if graph.min_sizes else ""
@@ -207,6 +207,8 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
             "shapes": "the dims after the batch",
         },
         "min_sizes": dict(graph.min_sizes),
+        "valid_sizes": {name: sizes.to_json() for name, sizes in graph.valid_sizes.items()},
+        "size_constraints": list(graph.size_constraints),
         "min_train_batch": graph.min_train_batch,
         "layers": [
             {

@@ -67,3 +67,16 @@ def test_pytorch_accepting_a_rejected_size_is_a_failure() -> None:
     net = archspec.build("specs/googlenet.yaml")
     run = expect_failure(net, (1, 40, 40), "below smallest")
     assert not run.ok and "but PyTorch accepts it" in format_runs([run])
+
+
+def test_a_spec_whose_valid_sizes_have_gaps_is_run_in_a_gap(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "skip.yaml"
+    path.write_text(
+        "name: skip\ninput: [2, 8, 8]\nlayers:\n"
+        "  - concat: {branches: [[], [maxpool: {kernel_size: 2}, upsample: {scale_factor: 2}]]}\n"
+    )
+    assert main(["check", str(path), "--samples", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "2x2x2            (smallest valid)" in out
+    assert "2x3x2            (not a valid size): rejected by PyTorch too" in out
+    assert "FAIL" not in out and "rejected by archspec" not in out  # the random sizes are even

@@ -30,10 +30,10 @@ def test_compile_shows_nested_layers_by_default(capsys) -> None:
     assert "b3.0.1.p2_2" in out
 
 
-def test_compile_with_a_symbolic_input_reports_the_smallest_sizes(capsys) -> None:
+def test_compile_with_a_symbolic_input_reports_the_valid_sizes(capsys) -> None:
     assert main(["compile", "specs/googlenet.yaml", "--input", "1xHxW", "--depth", "0"]) == 0
     out = capsys.readouterr().out
-    assert "floor((H - 1)/4) + 1" in out and "smallest valid sizes: H >= 1, W >= 1" in out
+    assert "floor((H - 1)/4) + 1" in out and "valid sizes: H ≥ 1; W ≥ 1" in out
     assert main(["compile", "specs/googlenet.yaml", "--input", "1,96,96", "--depth", "0"]) == 0
 
 

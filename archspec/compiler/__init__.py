@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from archspec.codes import E200, E304
+from archspec.codes import E200
 from archspec.compiler.budgets import check_budgets
+from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
-from archspec.compiler.minsize import find_min_sizes, succeeds
+from archspec.compiler.sizeset import SizeSet
+from archspec.compiler.validsizes import ValidSizes, find_valid_sizes
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
 
-__all__ = ["Graph", "LayerInfo", "compile_spec"]
+__all__ = ["Graph", "LayerInfo", "SizeSet", "compile_spec"]
 
 
 def compile_spec(
@@ -25,7 +27,9 @@ def compile_spec(
 
     ``dims`` gives the one input's dims, or (for a spec with several inputs) some
     inputs' dims by name. Raises SpecError for the first shape error, or when no
-    size of an input symbol makes the network valid.
+    size of an input symbol makes the network valid. For symbolic inputs,
+    ``Graph.valid_sizes`` gives each symbol's exact set of valid sizes and
+    ``min_sizes`` its minimum.
     """
     given = _input_dims(spec, dims)
     inputs = {name: input_shape(d) for name, d in given.items()}
@@ -36,32 +40,54 @@ def compile_spec(
     except InferenceStopped as stopped:
         raise SpecError([stopped.diagnostic]) from None
     symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
-    min_sizes: dict[str, int] = {}
+    sizes = ValidSizes({})
     if symbols:
-
-        def runs(sizes: dict[str, int]) -> bool:
-            bound = {
-                name: input_shape(tuple(sizes[d] if isinstance(d, str) else d for d in ds))
-                for name, ds in given.items()
-            }
-            return succeeds(lambda: infer_flow(spec, bound, nodes, compilation))
-
-        found = find_min_sizes(symbols, runs)
-        if found is None:
-            raise SpecError(
-                [
-                    Diagnostic(
-                        E304,
-                        f"no size of {', '.join(symbols)} up to 2**40 makes the network valid",
-                        spec.source.span(("input",) if ("input",) in spec.source.keys else ("inputs",)),
-                    )
-                ]
-            )
-        min_sizes = found
+        runs = probe(spec, given, nodes, compilation)
+        layers = sum(1 for root in flow.layers for _ in root.walk())
+        where = spec.source.span(("input",) if ("input",) in spec.source.keys else ("inputs",))
+        sizes = find_valid_sizes(symbols, compilation.constraints, runs, where, layers)
+    min_sizes: dict[str, int] = {}
+    for name, size_set in sizes.sizes.items():
+        assert size_set.minimum is not None, name  # the search refuses an empty set
+        min_sizes[name] = size_set.minimum
     returns = flow.named or {(flow.outputs or (flow.layers[-1].name,))[0]: flow.output}
-    graph = Graph(spec, inputs[next(iter(inputs))], flow.layers, min_sizes, inputs, flow.outputs, returns)
+    first = inputs[next(iter(inputs))]
+    graph = Graph(
+        spec,
+        first,
+        flow.layers,
+        min_sizes,
+        inputs,
+        flow.outputs,
+        returns,
+        sizes.sizes,
+        sizes.coupled,
+    )
     check_budgets(graph, limits)
     return graph
+
+
+def probe(
+    spec: Spec,
+    given: dict[str, tuple[int | str, ...]],
+    nodes: tuple[BoundLayer, ...],
+    compilation: Compilation,
+) -> Callable[[dict[str, int]], bool]:
+    """``runs(sizes)``: whether a concrete inference succeeds with each symbol at its size
+    (the ground truth the valid-size search asks; ints only, no sympy)."""
+
+    def runs(sizes: dict[str, int]) -> bool:
+        bound = {
+            name: input_shape(tuple(sizes[d] if isinstance(d, str) else d for d in ds))
+            for name, ds in given.items()
+        }
+        try:
+            infer_flow(spec, bound, nodes, compilation)
+        except InferenceStopped:
+            return False
+        return True
+
+    return runs
 
 
 def _input_dims(

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from archspec.compiler.sizeset import SizeSet
 from archspec.diagnostics import Span
 from archspec.frontend.spec import Spec
 from archspec.shapes.dims import substitute, total
@@ -119,7 +120,11 @@ class Graph:
 
     ``output_shape`` and every layer's shapes are tuples that start with the
     batch symbol ``N``; ``min_sizes`` gives each input symbol's smallest valid
-    size (empty for a concrete input).
+    size (empty for a concrete input), ``valid_sizes`` the exact set of its valid
+    sizes (``H ≥ 16, H divisible by 16``; see archspec/compiler/validsizes.py).
+    ``size_constraints`` lists, as text, the joins' requirements that couple two
+    symbols (``H = W``), which the sets do not solve: each set then holds the
+    other symbols at the sizes the text names.
     """
 
     spec: Spec
@@ -132,6 +137,8 @@ class Graph:
     inputs: dict[str, TensorShape] = field(default_factory=dict)
     outputs: tuple[str, ...] = ()
     returns: dict[str, TensorShape] = field(default_factory=dict)
+    valid_sizes: dict[str, SizeSet] = field(default_factory=dict)
+    size_constraints: tuple[str, ...] = ()
 
     @property
     def output_shapes(self) -> dict[str, tuple[Any, ...]]:

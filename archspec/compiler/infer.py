@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.codes import E205, E210
+from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo
@@ -27,7 +28,7 @@ from archspec.limits import Limits
 from archspec.primitives.activation import IDENTITY
 from archspec.primitives.registry import Primitive, primitives
 from archspec.primitives.sequential import SEQUENTIAL, BlockGroup
-from archspec.shapes.dims import is_concrete, make_symbol
+from archspec.shapes.dims import Dim, is_concrete, make_symbol
 from archspec.shapes.tensor import TensorShape
 
 
@@ -79,12 +80,15 @@ class Compilation:
 
     ``expansions`` holds the block bodies expanded so far, by (block, arguments);
     ``expanded`` counts the layers those expansions made, so that a repeat of a
-    repeat stops at the layer budget before it allocates.
+    repeat stops at the layer budget before it allocates. ``constraints`` holds what
+    the joins of a symbolic inference require (``H == 2*floor(H/2)``), for the
+    valid-size search.
     """
 
     spec: Spec
     limits: Limits = field(default_factory=Limits)
     expansions: dict[Any, tuple[BoundLayer, ...]] = field(default_factory=dict)
+    constraints: list[Constraint] = field(default_factory=list)
     expanded: Budget = field(init=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +135,16 @@ class Context:
             outputs.append(info.output)
             names.append(f"branch {info.name}")
         return outputs, names
+
+    def equate(self, a: Dim, b: Dim, where: str, *, broadcast: bool = False) -> Dim:
+        """A join needs ``a == b`` (sizes of a symbolic input): unless they are equal for
+        every size, recorded for the valid-size search; the join goes on with the representative."""
+        if identical(a, b):
+            return a
+        frame = self._stack[-1]
+        constraint = Constraint(a, b, where, frame.path, self._written_span(frame.node), broadcast)
+        self.compilation.constraints.append(constraint)
+        return representative(a, b)
 
     def _branch(self, branch: tuple[BoundLayer, ...], index: str, prefix: str, x: TensorShape) -> LayerInfo:
         if len(branch) == 1 and branch[0].written.sources is None:

@@ -42,7 +42,7 @@ def infer_add(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         "every branch must give the same shape, or one that broadcasts to it (a size of 1); where "
         "a shortcut changes channels or size, project it (a 1x1 conv with the block's stride)"
     )
-    return Inferred(broadcast_shapes(outputs, names, "add", hint=hint))
+    return Inferred(broadcast_shapes(outputs, names, "add", hint=hint, equate=ctx.equate))
 
 
 def infer_mul(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
@@ -51,7 +51,7 @@ def infer_mul(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         "a gate must broadcast to what it scales: squeeze-excitation pools to [C, 1, 1] "
         "(global_avgpool) and brings the channels back to C"
     )
-    return Inferred(broadcast_shapes(outputs, names, "multiply", hint=hint))
+    return Inferred(broadcast_shapes(outputs, names, "multiply", hint=hint, equate=ctx.equate))
 
 
 def build_mul(p: LayerParams, x: TensorShape) -> ModuleCall:
@@ -160,7 +160,7 @@ def concat_tensors(*tensors: Any) -> Any:
 
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
-    return Inferred(concat_channels(outputs, names, "concat"))
+    return Inferred(concat_channels(outputs, names, "concat", equate=ctx.equate))
 
 
 def build_add(p: LayerParams, x: TensorShape) -> ModuleCall:

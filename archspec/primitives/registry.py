@@ -33,6 +33,12 @@ class RuleContext(Protocol):
 
     def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]: ...
 
+    def equate(self, a: Any, b: Any, where: str, *, broadcast: bool = False) -> Any:
+        """A join needs ``a == b``, two symbolic sizes equal for some input sizes only
+        (``where`` says which branches give what): the compiler records it and returns
+        the size to go on with. Never called with two ints."""
+        ...
+
 
 @dataclass(frozen=True)
 class Inferred:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,30 +128,56 @@ def torch_size(value: int | Sequence[int] | None, spatial: int) -> int | tuple[i
     return (value[0],) * spatial if len(value) == 1 else tuple(value)
 
 
-def concat_channels(shapes: list[TensorShape], names: list[str], op: str) -> TensorShape:
-    """Concatenate on the channel dim; every other dim must agree (``torch.cat(dim=1)``)."""
+Equate = Callable[..., Dim]
+"""``equate(a, b, where, broadcast=False)``: a join's requirement that two sizes, one of
+them symbolic, be equal; returns the size to go on with (``RuleContext.equate``: the
+compiler decides whether they are equal for every input size, and records the
+requirement where they are not)."""
+
+
+def concat_channels(
+    shapes: list[TensorShape], names: list[str], op: str, equate: Equate | None = None
+) -> TensorShape:
+    """Concatenate on the channel dim; every other dim must agree (``torch.cat(dim=1)``).
+
+    With ``equate``, symbolic sizes that differ as formulas are handed to it
+    (equal for every size, or for some: the valid-size search decides), instead
+    of refused."""
     from archspec.shapes.dims import dims_equal
 
     first = shapes[0]
+    spatial = list(first.spatial)
     for shape, name in zip(shapes[1:], names[1:], strict=True):
-        if shape.rank != first.rank or not all(
-            dims_equal(a, b) for a, b in zip(shape.spatial, first.spatial, strict=True)
-        ):
+        if shape.rank != first.rank:
             raise RuleError(
                 f"cannot concatenate on channels: {names[0]} gives {first} but {name} gives {shape}"
             )
+        for axis, (a, b) in enumerate(zip(spatial, shape.spatial, strict=True)):
+            if a == b:
+                continue
+            message = f"cannot concatenate on channels: {names[0]} gives {first} but {name} gives {shape}"
+            if equate is not None and not (is_concrete(a) and is_concrete(b)):
+                spatial[axis] = equate(a, b, message)  # it decides, exactly, whether they are one size
+            elif not dims_equal(a, b):
+                raise RuleError(message)
     channels = sum(concrete_channels(s, op) for s in shapes)
-    return TensorShape((channels, *first.spatial))
+    return TensorShape((channels, *spatial))
 
 
 def broadcast_shapes(
-    shapes: list[TensorShape], names: list[str], op: str, *, field: str | None = None, hint: str | None = None
+    shapes: list[TensorShape],
+    names: list[str],
+    op: str,
+    *,
+    field: str | None = None,
+    hint: str | None = None,
+    equate: Equate | None = None,
 ) -> TensorShape:
     """The shape of an elementwise ``op`` of the branches, by PyTorch's broadcasting: the
     full shapes (with the batch) aligned on their last dims, where each pair must be equal
     or one of them 1, for every value of the symbols; a missing leading dim takes the
-    other's. A symbolic size broadcasts with 1, but never with another size, which it
-    equals only for some values."""
+    other's. A symbolic size broadcasts with 1; with another size, which it equals (or
+    either is 1) only for some values, it goes to ``equate`` (refused without one)."""
     from archspec.shapes.dims import dims_equal
 
     result = shapes[0].with_batch()
@@ -172,10 +198,15 @@ def broadcast_shapes(
                     field=field,
                     hint="give the branches the same number of dims (flatten both, or neither)",
                 )
-            elif a is b or dims_equal(a, b) or b == 1:
+            elif a is b or a == b or b == 1:
                 merged.append(a)
             elif a == 1:
                 merged.append(b)
+            elif equate is not None and not (is_concrete(a) and is_concrete(b)):
+                where = f"cannot {op}: {names[0]} gives {shapes[0]} but {name} gives {shape}"
+                merged.append(equate(a, b, where, broadcast=True))
+            elif dims_equal(a, b):
+                merged.append(a)
             else:
                 before = (
                     f"{names[0]} gives {shapes[0]}"

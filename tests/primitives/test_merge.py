@@ -117,9 +117,13 @@ def test_branches_that_cannot_be_concatenated_name_both_shapes() -> None:
     assert "branch 0 gives [N, 4, 6, 6] but branch 1 gives [N, 4, 8, 8]" in diagnostic.message
 
 
-def test_symbolic_branches_must_agree_for_every_size() -> None:
+def test_symbolic_branches_agree_at_the_sizes_the_valid_set_gives() -> None:
+    # floor(H/2) meets H only where it is 1 and broadcasts: H in {2, 3} (tests/compiler/test_validsizes.py)
     spec = layers_spec([{"add": {"branches": [[{"maxpool": {"kernel_size": 2}}], []]}}], (3, "H", "W"))
-    expect_rejection(spec, path="0")
+    assert str(archspec.compile(archspec.loads(spec)).valid_sizes["H"]) == "H ∈ {2, 3}"
+    check_against_torch(spec, (3, 3, 2))
+    concat = layers_spec([{"concat": {"branches": [[{"maxpool": {"kernel_size": 2}}], []]}}], (3, "H", "W"))
+    expect_rejection(concat, path="0", code="E306", numbers=("floor(H/2)",))
     same = layers_spec(
         [{"add": {"branches": [[{"conv": {"out_channels": 3, "kernel_size": 3, "padding": "same"}}], []]}}],
         (3, "H", "W"),
@@ -176,8 +180,10 @@ def test_a_symbolic_size_broadcasts_only_with_one() -> None:
     pooled = layers_spec([{"mul": {"branches": [[], ["global_avgpool"]]}}], (3, "H", "W"))
     assert str(archspec.compile(archspec.loads(pooled)).output) == "[N, 3, H, W]"
     check_against_torch(pooled, (3, 6, 7))
-    halved = [{"maxpool": {"kernel_size": 2}}]
-    expect_rejection(layers_spec([{"add": {"branches": [[], halved]}}], (3, "H", "W")), numbers=["H"])
+    up = {"upsample": {"scale_factor": 2}}
+    padded = [{"conv": {"out_channels": 3, "kernel_size": 1, "padding": 1}}, up]
+    never = layers_spec([{"add": {"branches": [[up], padded]}}], (3, "H", "W"))  # 2H and 2H + 4, never 1
+    expect_rejection(never, numbers=["2*H", "2*H + 4"], code="E306")
 
 
 def test_a_network_with_archspecs_own_classes_pickles() -> None:
