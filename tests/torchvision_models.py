@@ -27,6 +27,7 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
     return {
         "alexnet": lambda: models.alexnet(weights=None),
         "vgg16": lambda: models.vgg16(weights=None),
+        "vgg16_bn": lambda: models.vgg16_bn(weights=None),
         # the spec is GoogLeNet without its auxiliary heads; init_weights only picks the init
         "googlenet": lambda: models.googlenet(weights=None, aux_logits=False, init_weights=False),
         "resnet18": lambda: models.resnet18(weights=None),
