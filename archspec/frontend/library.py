@@ -339,9 +339,7 @@ class _Imports:
                 raise PathError(f"import {name}: {library.describe()}: {error.reason}") from None
             if not folder.is_dir():
                 reason = "no such folder" if not folder.exists() else "not a folder"
-                raise PathError(
-                    f"import {name}: {library.describe()}: {reason} ({abridge(str(library.folder), 60)})"
-                )
+                raise PathError(f"import {name}: {library.describe()}: {reason}")
             root = self.roots[library.name] = _Root(folder, library)
         return root
 

@@ -210,7 +210,10 @@ def _read_pyproject(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        return fail(f"{PYPROJECT} is not valid UTF-8 (byte {error.start})")
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - raw.rfind(b"\n", 0, error.start)
+        bad = raw[error.start : error.start + 1]
+        return fail(f"{PYPROJECT} is not valid UTF-8 (byte {error.start}: {bad!r})", line, column)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -237,7 +240,7 @@ def _read_pyproject(
                 hint=did_you_mean(key, ["libraries"]) or "the one key is 'libraries'",
             )
     libraries = table.get("libraries", {})
-    where = _line_of(text, r"^\s*libraries\s*=|^\s*\[\s*tool\s*\.\s*archspec\s*\.\s*libraries\s*\]", header)
+    where = _line_of(text, r"^\s*libraries\s*[=.]|^\s*\[\s*tool\s*\.\s*archspec\s*\.\s*libraries\b", header)
     if not isinstance(libraries, dict):
         return fail(
             "[tool.archspec] libraries must be a table of names to folders",
@@ -245,7 +248,7 @@ def _read_pyproject(
             hint='libraries = {mylib = "path/to/folder"}',
         )
     for name, folder in libraries.items():
-        line = _line_of(text, rf"(^|[{{,]\s*){_key(name)}\s*=", where)
+        line = _line_of(text, rf"(^\s*|[{{,.]\s*){_key(name)}\s*=", where)
         problem = name_problem(name)
         if problem is None and name in known:
             problem = f"the library name {abridge(name)} is " + (
