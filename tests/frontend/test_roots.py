@@ -219,3 +219,28 @@ def test_a_deeply_nested_pyproject_is_a_problem_not_a_crash(tmp_path: Path) -> N
     spec = project(tmp_path, "a = " + "[" * 50_000 + "\n")
     found = problems(spec)
     assert any("cannot be parsed" in p.message for p in found), found
+
+
+def test_the_block_libraries_example_of_the_docs_is_what_archspec_prints(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    import re
+    import shlex
+
+    from archspec.cli import main
+
+    page = Path("docs/blocks.md").read_text()
+    section = page.split("\n## Block libraries\n", 1)[1].split("\n## ", 1)[0]
+    files = re.findall(r"\n`([\w/.]+)`:\n\n```(?:yaml|toml)\n(.*?)```", section, flags=re.DOTALL)
+    assert [name for name, _ in files] == ["pyproject.toml", "blocks/unet/double_conv.yaml", "specs/net.yaml"]
+    for name, text in files:
+        write(tmp_path, name, text)
+    net = (tmp_path / "specs" / "net.yaml").read_text()
+    write(tmp_path, "specs/typo.yaml", net.replace('"@unet/', '"@unets/'))
+    monkeypatch.chdir(tmp_path)
+    examples = re.findall(r"```console\n\$ (.*?)\n(.*?)```", section, flags=re.DOTALL)
+    assert len(examples) == 2
+    for command, expected in examples:
+        main(shlex.split(command)[1:])
+        captured = capsys.readouterr()
+        assert captured.err + captured.out == expected, command
