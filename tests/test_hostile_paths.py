@@ -3,11 +3,14 @@ diagnostic (E100, E208), never a traceback or a hang (docs/security.md)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import archspec
 from archspec.cli import main
@@ -267,3 +270,21 @@ def test_a_hostile_pyproject_is_skipped_or_a_located_e208(kind: str, tmp_path: P
             "not-utf8": "pyproject.toml:2:4: error[E208]: pyproject.toml is not valid UTF-8 (byte 19: b'\\xe9')",
             "huge": "pyproject.toml is larger than 1,048,576 bytes",
         }[kind] in err
+
+
+@settings(max_examples=200)
+@given(
+    prefix=st.sampled_from(["@mylib/", "@torchvision/", "@", "@mylib/sub/", "@torchvision/../", ""]),
+    rest=st.lists(st.sampled_from([*"ab./@-_ ~*:\\", "é", "\uff0e", "x" * 200]), max_size=12).map("".join),
+)
+def test_any_import_string_is_a_spec_error_at_most(prefix: str, rest: str) -> None:
+    """Whatever a (library) import names, loading gives a spec or a located SpecError."""
+    text = json.dumps(prefix + rest)
+    spec = f"name: n\ninput: [1]\nimports: [{text}]\nlayers: [relu]\n"
+    try:
+        archspec.loads(spec, libraries={"mylib": FUZZ_LIBRARY}, pyproject=False)
+    except SpecError as error:
+        assert all(d.span is not None and d.span.line >= 1 for d in error.diagnostics)
+
+
+FUZZ_LIBRARY = str(Path(__file__).resolve().parent.parent / "archspec" / "library" / "torchvision")
