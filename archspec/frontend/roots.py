@@ -45,6 +45,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
+LISTED_NAMES = 20  # an unknown name's hint lists at most this many libraries
 LIBRARY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 NAME_RULE = "letters, digits, '_' and '-', starting with a letter"
 
@@ -251,11 +252,9 @@ def _read_pyproject(
         line = _line_of(text, rf"(^\s*|[{{,.]\s*){_key(name)}\s*=", where)
         problem = name_problem(name)
         if problem is None and name in known:
-            problem = f"the library name {abridge(name)} is " + (
-                "archspec's own; choose another name"
-                if known[name].package is not None
-                else f"given with {known[name].origin} too"
-            )
+            if known[name].package is None:
+                continue  # --lib or libraries= gives it: they win
+            problem = f"the library name {abridge(name)} is archspec's own; choose another name"
         if problem is None and (not isinstance(folder, str) or not folder or "\0" in folder):
             problem = f"the folder of library {name} must be a path (a string), got {abridge(folder)}"
         if problem is not None:
@@ -285,7 +284,9 @@ def library_hint(name: str, known: Iterable[str], pyproject_failed: bool) -> str
     """The hint for an unknown library name: the closest one, and all of them."""
     names = list(known)
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    listed = ", ".join(f"@{n}" for n in names) or "none"
+    listed = ", ".join(f"@{abridge(n, 40, quote=False)}" for n in names[:LISTED_NAMES]) or "none"
+    if len(names) > LISTED_NAMES:
+        listed += f" and {len(names) - LISTED_NAMES:,} more"
     text = f"did you mean '@{close[0]}'? " if close else ""
     text += f"known libraries: {listed}; "
     if pyproject_failed:

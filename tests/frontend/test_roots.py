@@ -244,3 +244,23 @@ def test_the_block_libraries_example_of_the_docs_is_what_archspec_prints(
         main(shlex.split(command)[1:])
         captured = capsys.readouterr()
         assert captured.err + captured.out == expected, command
+
+
+def test_the_api_wins_over_the_same_name_in_a_pyproject_that_is_read(tmp_path: Path) -> None:
+    spec = project(
+        tmp_path,
+        '[tool.archspec]\nlibraries = {mine = "nowhere", other = "lib"}\n',
+        'name: n\ninput: [3, 8, 8]\nimports: ["@mine/act", "@other/act"]\nlayers: [relu]\n',
+    )
+    write(tmp_path, "given/act.yaml", "blocks:\n  given: {layers: [relu]}\n")
+    loaded = archspec.load(spec, libraries={"mine": tmp_path / "given"})  # the pyproject is read for other
+    assert loaded.blocks.blocks["given"].source.file == str((tmp_path / "given/act.yaml").resolve())
+    assert loaded.blocks.blocks["act"].source.file == str((tmp_path / "lib/act.yaml").resolve())
+    assert str((tmp_path / "pyproject.toml").resolve()) in loaded.blocks.imported
+
+
+def test_an_unknown_name_lists_at_most_twenty_libraries(tmp_path: Path) -> None:
+    table = "[tool.archspec.libraries]\n" + "".join(f'lib{i} = "lib"\n' for i in range(500))
+    spec = project(tmp_path, table)
+    (problem,) = problems(spec)
+    assert problem.hint is not None and "@lib18 and 481 more;" in problem.hint and len(problem.hint) < 400
