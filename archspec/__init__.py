@@ -11,6 +11,7 @@ Importing archspec imports neither torch nor sympy.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from archspec.codes import E200
 from archspec.compiler import Graph, LayerInfo, compile_spec
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend import spec as _frontend
+from archspec.frontend.roots import LibraryConfig
 from archspec.frontend.spec import InputDims, Spec
 from archspec.limits import Limits
 
@@ -47,20 +49,61 @@ __all__ = [
 __version__ = "0.1.0"
 
 SpecLike = Spec | str | Path
+Libraries = Mapping[str, str | os.PathLike[str]]
+"""Block libraries by name: ``{"mylib": "path/to/folder"}`` makes ``@mylib/file`` importable."""
 
 
-def load(path: str | Path, limits: Limits | None = None) -> Spec:
-    """Load and validate a spec file against the registered primitives. Raises SpecError."""
-    return _frontend.load(path, _registered(), limits)
+def _libraries(libraries: Libraries | LibraryConfig | None, pyproject: bool) -> LibraryConfig | None:
+    if isinstance(libraries, LibraryConfig):  # the command line's --lib
+        return libraries
+    if libraries is None and pyproject:
+        return None
+    return LibraryConfig.of(libraries, pyproject=pyproject)
 
 
-def loads(text: str | bytes, file: str = "<string>", limits: Limits | None = None) -> Spec:
-    """Load and validate spec text, as :func:`load` does for a file."""
-    return _frontend.loads(text, _registered(), file, limits)
+def load(
+    path: str | Path,
+    limits: Limits | None = None,
+    *,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
+) -> Spec:
+    """Load and validate a spec file against the registered primitives. Raises SpecError.
+
+    ``libraries`` names folders of block files that ``imports: ["@name/file"]``
+    can use (relative to the current directory), besides archspec's own
+    (``@torchvision``) and, unless ``pyproject`` is False, those of the
+    ``[tool.archspec]`` table of the nearest pyproject.toml above the spec
+    (docs/blocks.md). A bad name is a ValueError; a folder is checked when an
+    import uses it.
+    """
+    return _frontend.load(path, _registered(), limits, _libraries(libraries, pyproject))
 
 
-def _as_spec(spec_or_path: SpecLike, limits: Limits | None = None) -> Spec:
-    return spec_or_path if isinstance(spec_or_path, Spec) else load(spec_or_path, limits)
+def loads(
+    text: str | bytes,
+    file: str = "<string>",
+    limits: Limits | None = None,
+    *,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
+) -> Spec:
+    """Load and validate spec text, as :func:`load` does for a file. Relative
+    imports, and the search for pyproject.toml, start at the current directory."""
+    return _frontend.loads(text, _registered(), file, limits, _libraries(libraries, pyproject))
+
+
+def _as_spec(
+    spec_or_path: SpecLike,
+    limits: Limits | None = None,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
+) -> Spec:
+    if isinstance(spec_or_path, Spec):
+        if libraries is not None or not pyproject:
+            raise TypeError("libraries and pyproject apply when a spec is loaded: pass them to archspec.load")
+        return spec_or_path
+    return load(spec_or_path, limits, libraries=libraries, pyproject=pyproject)
 
 
 def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
@@ -79,6 +122,8 @@ def compile(
     input: Sequence[int | str] | Mapping[str, Sequence[int | str]] | None = None,
     *,
     limits: Limits | None = None,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
 ) -> Graph:
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
@@ -87,9 +132,10 @@ def compile(
     valid sizes of each symbol (``H ≥ 16, H divisible by 16``) and
     ``Graph.min_sizes`` the smallest; for a spec with several inputs, a mapping
     from input names to dims. ``limits`` sets the budgets (default ``Limits()``;
-    see docs/security.md). Raises :class:`SpecError`.
+    see docs/security.md). ``libraries`` and ``pyproject`` are as for
+    :func:`load`, for a path. Raises :class:`SpecError`.
     """
-    spec = _as_spec(spec_or_path, limits)
+    spec = _as_spec(spec_or_path, limits, libraries, pyproject)
     if input is None:
         return compile_spec(spec, None, limits)
     if isinstance(input, Mapping):
@@ -98,20 +144,28 @@ def compile(
     return compile_spec(spec, _input_override(input), limits)
 
 
-def validate(path: str | Path, *, limits: Limits | None = None) -> Graph | None:
+def validate(
+    path: str | Path,
+    *,
+    limits: Limits | None = None,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
+) -> Graph | None:
     """Check one file as ``archspec validate`` does: a spec is compiled (its
     Graph is returned); a block file (``blocks:`` only, as ``imports:`` loads
-    it) is checked on its own (None is returned). Raises SpecError.
+    it) is checked on its own (None is returned). ``libraries`` and
+    ``pyproject`` are as for :func:`load`. Raises SpecError.
     """
     from archspec.frontend.library import check_block_file, is_block_file
     from archspec.frontend.loader import load_file
     from archspec.frontend.spec import parse_spec
 
+    config = _libraries(libraries, pyproject)
     data, source = load_file(path, limits)
     if is_block_file(data):
-        check_block_file(data, source, _registered(), limits)
+        check_block_file(data, source, _registered(), limits, config)
         return None
-    return compile_spec(parse_spec(data, source, _registered(), limits), None, limits)
+    return compile_spec(parse_spec(data, source, _registered(), limits, config), None, limits)
 
 
 def build(
@@ -120,13 +174,15 @@ def build(
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
     limits: Limits | None = None,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
 ) -> nn.Module:
     """The ``torch.nn.Module`` of a spec: its tree mirrors the spec's layers.
 
     Accepts a Spec, a path, or an already compiled Graph. ``device`` and
     ``dtype`` place the weights as they are made: ``device="meta"`` allocates
     no memory at all, for inspecting huge networks. ``limits`` are the budgets,
-    as for :func:`compile`. Raises SpecError.
+    ``libraries`` and ``pyproject`` as for :func:`compile`. Raises SpecError.
     """
     from contextlib import nullcontext
 
@@ -134,7 +190,12 @@ def build(
 
     from archspec.emit.module import build_graph
 
-    graph = spec_or_path if isinstance(spec_or_path, Graph) else compile(spec_or_path, limits=limits)
+    if isinstance(spec_or_path, Graph):
+        if libraries is not None or not pyproject:
+            raise TypeError("libraries and pyproject apply when a spec is loaded: pass them to archspec.load")
+        graph = spec_or_path
+    else:
+        graph = compile(spec_or_path, limits=limits, libraries=libraries, pyproject=pyproject)
     with torch.device(device) if device is not None else nullcontext():
         net = build_graph(graph)
     return net if dtype is None else net.to(dtype=dtype)

@@ -21,6 +21,7 @@ from archspec import load as load_spec
 from archspec import validate as validate_file
 from archspec.compiler.graph import Graph
 from archspec.diagnostics import SpecError, abridge
+from archspec.frontend.roots import LibraryConfig, name_problem, packaged_names
 from archspec.output import OutputError, input_files, write_output
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
@@ -83,6 +84,37 @@ def parse_inputs(values: list[str] | None) -> list[int | str] | dict[str, list[i
     return found
 
 
+def parse_libraries(values: list[str] | None) -> LibraryConfig | None:
+    """The ``--lib`` options: ``DIR`` (the library is named after the folder) or ``NAME=DIR``."""
+    if not values:
+        return None
+    found: dict[str, str] = {}
+    for value in values:
+        name, equals, folder = value.partition("=")
+        if not equals or name_problem(name) is not None:  # a folder whose name holds '='
+            name, folder = os.path.basename(os.path.normpath(os.path.abspath(value))), value
+        problem = name_problem(name)
+        if problem is not None:
+            raise UsageError(f"--lib {abridge(value)}: {problem}; name it: --lib NAME=DIR")
+        if name in packaged_names():
+            raise UsageError(f"--lib {abridge(value)}: {name} is archspec's own library; --lib NAME=DIR")
+        if name in found:
+            raise UsageError(f"--lib: two libraries named {name}; name one: --lib NAME=DIR")
+        if not os.path.isdir(folder):
+            raise UsageError(f"--lib {abridge(value)}: not a folder")
+        found[name] = folder
+    return LibraryConfig.of(found, origin="--lib")
+
+
+def _add_lib(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--lib",
+        metavar="DIR",
+        action="append",
+        help="a folder of block files that imports name '@FOLDER/file' (NAME=DIR: '@NAME/file'); repeatable",
+    )
+
+
 def _count(text: str) -> int:
     """An argparse type: an int >= 0 (argparse reports the error and exits with 2)."""
     try:
@@ -126,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the report as a text table, JSON or Markdown; errors as text, JSON or GitHub "
         "annotations (github: a text report, errors as annotations)",
     )
+    _add_lib(compile_cmd)
     validate_cmd = commands.add_parser("validate", help="check spec files without importing torch")
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     validate_cmd.add_argument(
@@ -134,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="errors as text (with the source line), a JSON list, or GitHub Actions annotations",
     )
+    _add_lib(validate_cmd)
     check_cmd = commands.add_parser(
         "check", help="run the real module (needs torch) and compare every layer's shape"
     )
@@ -146,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
         "valid size and a few random valid sizes)",
     )
     check_cmd.add_argument("--samples", type=_count, default=3, help="how many random valid sizes (3)")
+    _add_lib(check_cmd)
     schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
     schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     diagram_cmd = commands.add_parser(
@@ -164,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     diagram_cmd.add_argument(
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
+    _add_lib(diagram_cmd)
     return parser
 
 
@@ -204,8 +240,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     dims = parse_inputs(args.input)
+    libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims)
+        graph = compile_graph(args.spec, dims, libraries=libraries)
         source = _source(graph) if args.output is not None else None
     except SpecError as error:
         _report(error, stderr, args.format, stdout)
@@ -236,9 +273,10 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     fmt = getattr(args, "format", "text")
     errors = failed = 0
     found = []  # for json: one list over all files
+    libraries = parse_libraries(getattr(args, "lib", None))
     for path in args.specs:
         try:
-            validate_file(path)
+            validate_file(path, libraries=libraries)
         except SpecError as error:
             if fmt == "json":
                 found += error.diagnostics
@@ -261,12 +299,14 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     sizes = [tuple(parse_input(text)) for text in args.sizes or []]
     if any(not isinstance(d, int) for dims in sizes for d in dims):
         raise UsageError("--sizes takes concrete dims, e.g. 1x64x64")
+    libraries = parse_libraries(args.lib)
     try:
         from archspec.check import check_spec, format_runs
     except ImportError as error:
         raise UsageError(f"archspec check runs PyTorch, which cannot be imported: {error}") from None
     try:
-        runs = check_spec(load_spec(args.spec), sizes, samples=args.samples)  # type: ignore[arg-type]
+        spec = load_spec(args.spec, libraries=libraries)
+        runs = check_spec(spec, sizes, samples=args.samples)  # type: ignore[arg-type]
     except SpecError as error:
         _report(error, stderr)
         return EXIT_INVALID
@@ -291,8 +331,9 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from archspec.emit.diagram import diagram
 
     dims = parse_inputs(args.input)
+    libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims)
+        graph = compile_graph(args.spec, dims, libraries=libraries)
     except SpecError as error:
         _report(error, stderr)
         return EXIT_INVALID

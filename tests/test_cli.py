@@ -205,3 +205,37 @@ def test_compile_takes_each_input_by_name_and_prints_every_output(tmp_path, caps
     assert main(["compile", str(path), "--input", "image=3x8x6", "--input", "image=3x8x6"]) == 2
     assert main(["check", str(path)]) == 0
     assert "every layer's shape agrees" in capsys.readouterr().out
+
+
+LIB_SPEC = 'name: n\ninput: [3, 8, 8]\nimports: ["@{name}/stem"]\nlayers: [stem: {{w: 4}}]\n'
+STEM = "blocks:\n  stem:\n    params: {w: int}\n    layers: [conv: {out_channels: =w, kernel_size: 3}]\n"
+
+
+@pytest.mark.parametrize("command", ["compile", "validate", "check", "diagram"])
+def test_every_command_that_loads_specs_takes_lib(command: str, tmp_path, capsys) -> None:
+    (tmp_path / "blocks" / "mine").mkdir(parents=True)
+    (tmp_path / "blocks" / "mine" / "stem.yaml").write_text(STEM)
+    spec = tmp_path / "net.yaml"
+    spec.write_text(LIB_SPEC.format(name="mine"))
+    assert main([command, str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert f"{spec}:3:11: error[E208]: import '@mine/stem': unknown library 'mine'" in err
+    assert main([command, str(spec), "--lib", str(tmp_path / "blocks" / "mine")]) == 0
+    capsys.readouterr()
+    spec.write_text(LIB_SPEC.format(name="other"))  # NAME=DIR chooses the name
+    assert main([command, str(spec), "--lib", f"other={tmp_path / 'blocks' / 'mine'}"]) == 0
+
+
+def test_the_cli_reads_the_nearest_pyproject_and_lib_wins_over_it(tmp_path, capsys, monkeypatch) -> None:
+    for name, width in (("a", 4), ("b", 6)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "stem.yaml").write_text(STEM.replace("=w", str(width)))
+    (tmp_path / "pyproject.toml").write_text('[tool.archspec]\nlibraries = {mine = "a"}\n')
+    (tmp_path / "specs").mkdir()
+    spec = tmp_path / "specs" / "net.yaml"
+    spec.write_text(LIB_SPEC.format(name="mine"))
+    monkeypatch.chdir(tmp_path / "b")  # the pyproject is found from the spec, not from here
+    assert main(["compile", str(spec), "--depth", "0"]) == 0
+    assert "output: [N, 4, 6, 6]" in capsys.readouterr().out
+    assert main(["compile", str(spec), "--depth", "0", "--lib", f"mine={tmp_path / 'b'}"]) == 0
+    assert "output: [N, 6, 6, 6]" in capsys.readouterr().out

@@ -26,6 +26,7 @@ from archspec.output import OutputError, input_files, write_output
 NIN = Path("specs/nin.yaml")
 NIN_SOURCE = Path("tests/emit/golden/nin.py")
 RESNET = Path("specs/torchvision/resnet18.yaml")
+LIBRARY = Path(archspec.__file__).parent / "library" / "torchvision"  # archspec's own block library
 SMALL = "name: n\ninput: [1, 4, 4]\nlayers:\n  - flatten\n"
 
 
@@ -156,22 +157,43 @@ def test_the_spec_is_caught_through_a_relative_path(tmp_path: Path, monkeypatch,
     assert (tmp_path / "net.yaml").read_text() == SMALL
 
 
-def test_an_imported_block_file_is_never_overwritten(tmp_path: Path, capsys) -> None:
-    shutil.copytree(RESNET.parent, tmp_path / "tv")
-    spec = tmp_path / "tv" / RESNET.name
-    blocks = tmp_path / "tv" / "blocks" / "resnet.yaml"
+@pytest.mark.parametrize("how", ["relative", "library"])
+def test_an_imported_block_file_is_never_overwritten(how: str, tmp_path: Path, capsys) -> None:
+    blocks = tmp_path / "lib" / "resnet.yaml"
+    blocks.parent.mkdir()
+    shutil.copy(LIBRARY / "resnet.yaml", blocks)
+    spec = tmp_path / "net.yaml"
+    target = "lib/resnet.yaml" if how == "relative" else "@lib/resnet"
+    spec.write_text(RESNET.read_text().replace('"@torchvision/resnet"', f'"{target}"'))
     before = blocks.read_text()
-    assert compile_to(blocks, spec) == 2
+    assert main(["compile", str(spec), "-o", str(blocks), "--lib", str(tmp_path / "lib")]) == 2
     assert "it is an input of this compile" in capsys.readouterr().err
     assert blocks.read_text() == before
 
 
 def test_input_files_lists_the_spec_and_its_imports_not_the_prelude() -> None:
     graph = archspec.compile(str(RESNET))
-    expected = {str(RESNET), str((RESNET.parent / "blocks" / "resnet.yaml").resolve())}
+    expected = {str(RESNET), str((LIBRARY / "resnet.yaml").resolve())}  # archspec's library, installed
     assert input_files(graph) == expected
     assert input_files(graph.spec) == expected
     assert input_files(archspec.load(str(NIN))) == {str(NIN)}
+
+
+def test_the_pyproject_that_names_a_library_is_an_input_too(tmp_path: Path, capsys) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.archspec]\nlibraries = {mine = "lib"}\n')
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "act.yaml").write_text("blocks:\n  act: {layers: [relu]}\n")
+    spec = tmp_path / "net.yaml"
+    spec.write_text('name: n\ninput: [1, 4, 4]\nimports: ["@mine/act"]\nlayers: [act]\n')
+    assert input_files(archspec.load(spec)) == {
+        str(spec),
+        str((tmp_path / "lib" / "act.yaml").resolve()),
+        str((tmp_path / "pyproject.toml").resolve()),
+    }
+    before = (tmp_path / "pyproject.toml").read_text()
+    assert compile_to(tmp_path / "pyproject.toml", spec) == 2
+    assert "it is an input of this compile" in capsys.readouterr().err
+    assert (tmp_path / "pyproject.toml").read_text() == before
 
 
 def test_a_planted_symlink_is_never_followed(tmp_path: Path) -> None:

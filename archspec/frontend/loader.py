@@ -333,7 +333,11 @@ def load_text(
                 [Diagnostic(E402, f"nesting is deeper than {limits.max_depth} levels", span)]
             ) from None
         message = f"invalid YAML: {abridge(problem, 200, quote=False)}"
-        raise SpecError([Diagnostic(E100, message, span)]) from None
+        hint = None
+        if mark is not None and text[mark.index : mark.index + 1] in ("@", "`"):
+            # '@' and '`' are reserved in YAML: a library import must be quoted.
+            hint = "YAML reserves '@' and '`' at the start of a value: quote it, e.g. \"@torchvision/resnet\""
+        raise SpecError([Diagnostic(E100, message, span, hint=hint)]) from None
     except (yaml.YAMLError, RecursionError, ValueError, MemoryError) as exc:
         message = abridge(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
         raise SpecError([Diagnostic(E100, f"invalid YAML: {message}", Span(file, 1, 1))]) from None

@@ -22,11 +22,13 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 
 
 class PathError(Exception):
-    """A path that cannot be read as a spec or block file; ``reason`` says why."""
+    """A path that cannot be read as a spec or block file; ``reason`` says why,
+    ``hint`` (if any) how to fix it."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, hint: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.hint = hint
 
 
 def reason_of(error: BaseException) -> str:

@@ -22,6 +22,7 @@ from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind, LayerNode, LayerParser
 from archspec.frontend.library import BlockTable, collect_blocks
 from archspec.frontend.loader import SourceMap, load_file, load_text
+from archspec.frontend.roots import LibraryConfig
 from archspec.frontend.types import Identifier, PositiveInt, TensorName
 from archspec.limits import Limits
 
@@ -69,7 +70,8 @@ class SpecHeader(BaseModel):
     )
     imports: list[str] = Field(
         default_factory=list,
-        description="Block files to use, by path relative to this spec (inside its folder).",
+        description="Block files to use: '@name/file' in a block library (e.g. '@torchvision/resnet'), "
+        "or a path relative to this spec (inside its folder).",
     )
     blocks: dict[str, Any] = Field(
         default_factory=dict,
@@ -111,9 +113,15 @@ class Spec:
 
 
 def parse_spec(
-    data: dict[str, Any], source: SourceMap, kinds: Mapping[str, Kind], limits: Limits | None = None
+    data: dict[str, Any],
+    source: SourceMap,
+    kinds: Mapping[str, Kind],
+    limits: Limits | None = None,
+    libraries: LibraryConfig | None = None,
 ) -> Spec:
-    """Validate loaded data against the primitives ``kinds``; raise SpecError with every problem found."""
+    """Validate loaded data against the primitives ``kinds``; raise SpecError with every problem found.
+
+    ``libraries``: the user's block libraries for ``@name/file`` imports (see roots.py)."""
     problems: list[Diagnostic] = []
     try:
         header = SpecHeader.model_validate(data)
@@ -129,7 +137,7 @@ def parse_spec(
                 hint="input: [3, 224, 224] (or several by name: inputs: {image: [3, H, W], …})",
             )
         )
-    table = collect_blocks(data, source, problems, limits, kinds)
+    table = collect_blocks(data, source, problems, limits, kinds, libraries)
     imports_failed = any(p.code == E208 for p in problems)
     parser = LayerParser(source, table.lookup, table.names, problems)
     raw_layers = data.get("layers")
@@ -158,15 +166,24 @@ def parse_spec(
     )
 
 
-def load(path: str | Path, kinds: Mapping[str, Kind], limits: Limits | None = None) -> Spec:
+def load(
+    path: str | Path,
+    kinds: Mapping[str, Kind],
+    limits: Limits | None = None,
+    libraries: LibraryConfig | None = None,
+) -> Spec:
     """Load and validate a spec file. Raises SpecError, and only SpecError."""
     data, source = load_file(path, limits)
-    return parse_spec(data, source, kinds, limits)
+    return parse_spec(data, source, kinds, limits, libraries)
 
 
 def loads(
-    text: str | bytes, kinds: Mapping[str, Kind], file: str = "<string>", limits: Limits | None = None
+    text: str | bytes,
+    kinds: Mapping[str, Kind],
+    file: str = "<string>",
+    limits: Limits | None = None,
+    libraries: LibraryConfig | None = None,
 ) -> Spec:
     """Load and validate spec text, as :func:`load` does for a file."""
     data, source = load_text(text, file, limits)
-    return parse_spec(data, source, kinds, limits)
+    return parse_spec(data, source, kinds, limits, libraries)

@@ -388,3 +388,170 @@ def test_spec_text_with_an_impossible_file_name_still_resolves_imports_safely() 
         with pytest.raises(SpecError) as caught:
             archspec.loads("name: n\ninput: [1]\nimports: [nope.yaml]\nlayers: [relu]\n", file)
         assert [p.code for p in caught.value.diagnostics] == ["E208"]
+
+
+# Block libraries: imports: ["@name/file"] (the roots themselves: test_roots.py)
+
+
+def library_problems(spec: Path, **libraries: Path) -> list[archspec.Diagnostic]:
+    with pytest.raises(SpecError) as caught:
+        archspec.compile(spec, libraries=libraries, pyproject=False)
+    return list(caught.value.diagnostics)
+
+
+def test_a_library_file_imports_by_relative_path_inside_its_library_and_from_other_libraries(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        "lib/stem.yaml",
+        "imports: [parts/act.yaml]\nblocks:\n  stem:\n    params: {w: int}\n    layers: [conv: {out_channels: =w, kernel_size: 3}, act]\n",
+    )
+    write(
+        tmp_path,
+        "lib/parts/act.yaml",
+        'imports: ["@torchvision/squeezenet", ../head.yaml]\nblocks:\n  act: {layers: [relu]}\n',
+    )
+    write(tmp_path, "lib/head.yaml", "blocks:\n  head: {layers: [global_avgpool, flatten]}\n")
+    spec = write(
+        tmp_path,
+        "specs/net.yaml",
+        'name: n\ninput: [3, 8, 8]\nimports: ["@mine/stem", "@mine/parts/act"]\nlayers: [stem: {w: 4}, head]\n',
+    )
+    graph = archspec.compile(spec, libraries={"mine": tmp_path / "lib"})
+    assert graph.output_shape[1:] == (4,)
+    assert {"stem", "act", "head", "fire"} <= set(graph.spec.blocks.blocks)  # act read once
+
+
+def test_an_unknown_library_is_located_with_the_known_ones(tmp_path: Path) -> None:
+    write(tmp_path, "lib/act.yaml", "blocks: {}\n")
+    spec = write(tmp_path, "net.yaml", 'name: n\ninput: [1]\nimports: ["@mylb/act"]\nlayers: [relu]\n')
+    (problem,) = library_problems(spec, mylib=tmp_path / "lib")
+    assert problem.code == "E208" and problem.span == archspec.Span(str(spec), 3, 11)
+    assert problem.message == "import '@mylb/act': unknown library 'mylb'"
+    assert problem.hint is not None and problem.hint.startswith(
+        "did you mean '@mylib'? known libraries: @torchvision, @mylib; add one with --lib DIR"
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "message", "hint"),
+    [
+        ("@mine/nope", "import '@mine/nope': no such file ('nope.yaml' in the library mine (", None),
+        (
+            "@mine/stme",
+            "import '@mine/stme': no such file ('stme.yaml' in the library mine (",
+            "did you mean '@mine/stem'?",
+        ),
+        ("@mine/sub", "import '@mine/sub': not a regular file (a directory) ('sub.yaml'", None),
+        (
+            "@torchvision/resnt",
+            "import '@torchvision/resnt': no such file ('resnt.yaml' in archspec's library torchvision)",
+            "did you mean '@torchvision/resnet'?",
+        ),
+        (
+            "@torchvision/resnet.yaml",
+            "import '@torchvision/resnet.yaml': a library import names its file without .yaml",
+            "write '@torchvision/resnet'",
+        ),
+        ("@mine", "import '@mine' names no file", "write '@mine/FILE' (no .yaml)"),
+        ("@mine/", "import '@mine/' names no file", None),
+        ("@mine/.", "import '@mine/.' names no file", None),
+        ("@9lives/x", "import '@9lives/x': '9lives' is not a library name", "write '@name/file'"),
+        ("@/x", "import '@/x': '' is not a library name", None),
+    ],
+)
+def test_every_bad_library_import_is_a_located_e208(
+    target: str, message: str, hint: str | None, tmp_path: Path
+) -> None:
+    write(tmp_path, "lib/stem.yaml", "blocks: {}\n")
+    write(tmp_path, "lib/sub.yaml/x.yaml", "blocks: {}\n")
+    spec = write(tmp_path, "net.yaml", f'name: n\ninput: [1]\nimports: ["{target}"]\nlayers: [relu]\n')
+    (problem,) = library_problems(spec, mine=tmp_path / "lib")
+    assert problem.code == "E208" and problem.span == archspec.Span(str(spec), 3, 11)
+    assert problem.message.startswith(message), problem.message
+    assert hint is None or problem.hint == hint or (problem.hint or "").startswith(hint)
+
+
+def test_a_library_whose_folder_is_missing_is_named_at_the_import(tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", 'name: n\ninput: [1]\nimports: ["@mine/act"]\nlayers: [relu]\n')
+    write(tmp_path, "file.yaml", "blocks: {}\n")
+    (problem,) = library_problems(spec, mine=tmp_path / "gone")
+    assert problem.span.line == 3 and problem.message.startswith("import '@mine/act': the library mine (")
+    assert problem.message.endswith("from libraries=): no such folder")
+    (problem,) = library_problems(spec, mine=tmp_path / "file.yaml")
+    assert "not a folder" in problem.message
+
+
+def test_an_import_cycle_across_libraries_names_every_file(tmp_path: Path) -> None:
+    write(tmp_path, "a/x.yaml", 'imports: ["@b/y"]\nblocks: {}\n')
+    y = write(tmp_path, "b/y.yaml", 'blocks: {}\nimports: ["@a/x"]\n')
+    spec = write(tmp_path, "net.yaml", 'name: n\ninput: [1]\nimports: ["@a/x"]\nlayers: [relu]\n')
+    (problem,) = library_problems(spec, a=tmp_path / "a", b=tmp_path / "b")
+    assert problem.code == "E208" and problem.message == "import cycle: @a/x -> @b/y -> @a/x"
+    assert problem.span == archspec.Span(str(y.resolve()), 2, 11)  # the import that closes it
+
+
+def test_a_spec_inside_a_library_that_the_library_imports_back_is_a_cycle(tmp_path: Path) -> None:
+    write(tmp_path, "lib/x.yaml", 'imports: ["@lib/net"]\nblocks: {}\n')
+    spec = write(tmp_path, "lib/net.yaml", 'name: n\ninput: [1]\nimports: ["@lib/x"]\nlayers: [relu]\n')
+    (problem,) = library_problems(spec, lib=tmp_path / "lib")
+    assert problem.message == "import cycle: net.yaml -> @lib/x -> @lib/net"
+
+
+def test_a_file_named_by_path_and_by_library_is_read_once(tmp_path: Path) -> None:
+    write(tmp_path, "lib/act.yaml", "blocks:\n  act: {layers: [relu]}\n")
+    spec = write(
+        tmp_path, "net.yaml", 'name: n\ninput: [1]\nimports: [lib/act.yaml, "@lib/act"]\nlayers: [act]\n'
+    )
+    assert archspec.compile(spec, libraries={"lib": tmp_path / "lib"}).output_shape[1:] == (1,)
+
+
+def test_a_library_file_cannot_import_out_of_its_library(tmp_path: Path) -> None:
+    write(tmp_path, "outside.yaml", "blocks:\n  evil: {layers: [relu]}\n")
+    write(tmp_path, "lib/sub/ok.yaml", "blocks: {}\n")
+    lib = write(
+        tmp_path,
+        "lib/x.yaml",
+        f"imports: [../outside.yaml, sub/../../outside.yaml, {tmp_path}/outside.yaml]\nblocks: {{}}\n",
+    )
+    spec = write(
+        tmp_path, "net.yaml", 'name: n\ninput: [1]\nimports: ["@lib/x", outside.yaml]\nlayers: [evil]\n'
+    )
+    found = [p for p in library_problems(spec, lib=tmp_path / "lib") if p.code == "E208"]
+    line = lib.read_text().splitlines()[0]
+    columns = [line.index(text) + 1 for text in ("../", "sub/", str(tmp_path))]
+    assert [(p.span.file, p.span.line, p.span.column) for p in found] == [
+        (str(lib.resolve()), 1, column) for column in columns
+    ]
+    assert found[0].message.startswith("import '../outside.yaml' leaves the library lib (")
+    assert found[1].message.startswith("import 'sub/../../outside.yaml' leaves the library lib (")
+    assert found[2].message.endswith("is an absolute path; imports are relative to the importing file")
+
+
+def test_archspecs_library_files_cannot_reach_out_of_their_library() -> None:
+    found = problems_of(
+        'name: n\ninput: [1]\nimports: ["@torchvision/../../frontend/prelude", "@torchvision/../torchvision/resnet"]\nlayers: [relu]\n'
+    )
+    assert [p.message for p in found] == [  # a path that leaves and comes back is refused too
+        "import '@torchvision/../../frontend/prelude' leaves archspec's library torchvision",
+        "import '@torchvision/../torchvision/resnet' leaves archspec's library torchvision",
+    ]
+
+
+def test_library_files_get_the_same_budgets_as_any_file(tmp_path: Path) -> None:
+    spec = write(
+        tmp_path, "net.yaml", 'name: n\ninput: [3, 8, 8]\nimports: ["@torchvision/resnet"]\nlayers: [relu]\n'
+    )
+    with pytest.raises(SpecError) as caught:
+        archspec.load(spec, limits=archspec.Limits(max_bytes=1000))
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "E400" and problem.span.line == 1
+    assert Path(problem.span.file).as_posix().endswith("archspec/library/torchvision/resnet.yaml")
+
+
+def test_an_error_in_a_library_file_points_at_its_line(tmp_path: Path) -> None:
+    lib = write(tmp_path, "lib/act.yaml", "blocks:\n  act:\n    layers: [reluu]\n")
+    spec = write(tmp_path, "net.yaml", 'name: n\ninput: [1]\nimports: ["@lib/act"]\nlayers: [relu]\n')
+    (problem,) = library_problems(spec, lib=tmp_path / "lib")
+    assert problem.code == "E203" and problem.span == archspec.Span(str(lib.resolve()), 3, 14)
