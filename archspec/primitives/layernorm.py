@@ -3,14 +3,21 @@ every position (``channels_first``, ConvNeXt's LayerNorm2d)."""
 
 from __future__ import annotations
 
-import functools
-
 from pydantic import Field, model_validator
 
 from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    register,
+    runtime_classes,
+    unless,
+)
 from archspec.shapes.dims import format_dim, is_concrete, product
 from archspec.shapes.tensor import TensorShape, concrete_channels
 
@@ -105,23 +112,10 @@ def channels_first_class() -> type:
             normed = nn.functional.layer_norm(moved, self.normalized_shape, self.weight, self.bias, self.eps)
             return normed.movedim(-1, 1)
 
-    # Named as a top-level class of this module, which __getattr__ below hands out:
-    # pickle (torch.save of a whole network) finds it by that name.
-    ChannelsFirstLayerNorm.__qualname__, ChannelsFirstLayerNorm.__module__ = (
-        "ChannelsFirstLayerNorm",
-        __name__,
-    )
     return ChannelsFirstLayerNorm
 
 
-_RUNTIME = {"ChannelsFirstLayerNorm": functools.cache(channels_first_class)}
-
-
-def __getattr__(name: str) -> type:
-    """``archspec.primitives.layernorm.ChannelsFirstLayerNorm``, made only when asked for."""
-    if name in _RUNTIME:
-        return _RUNTIME[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_RUNTIME, __getattr__ = runtime_classes(__name__, ChannelsFirstLayerNorm=channels_first_class)
 
 
 register(

@@ -13,7 +13,6 @@ source ``compile -o`` writes (an expression such as ``a + b``).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from archspec.frontend.types import LayerParams
@@ -25,6 +24,7 @@ from archspec.primitives.registry import (
     Primitive,
     RuleContext,
     register,
+    runtime_classes,
 )
 from archspec.shapes.tensor import TensorShape, broadcast_shapes, concat_channels
 
@@ -58,13 +58,6 @@ def build_mul(p: LayerParams, x: TensorShape) -> ModuleCall:
     return ModuleCall("Mul", children=True)
 
 
-def _top_level(cls: type) -> type:
-    """Name a class made in a factory as a top-level class of this module, which
-    ``__getattr__`` below hands out: pickle (torch.save of a whole network) finds it."""
-    cls.__qualname__, cls.__module__ = cls.__name__, __name__
-    return cls
-
-
 # The module classes of the merges, made when a network is built (torch is imported in
 # the factories only); compile -o copies each class from its factory into the file.
 
@@ -83,7 +76,7 @@ def add_class() -> type:
                 total = total + output
             return total
 
-    return _top_level(Add)
+    return Add
 
 
 def mul_class() -> type:
@@ -100,7 +93,7 @@ def mul_class() -> type:
                 product = product * output
             return product
 
-    return _top_level(Mul)
+    return Mul
 
 
 def concat_class() -> type:
@@ -113,21 +106,10 @@ def concat_class() -> type:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.cat([branch(x) for branch in self.values()], dim=1)
 
-    return _top_level(Concat)
+    return Concat
 
 
-_RUNTIME = {
-    "Add": functools.cache(add_class),
-    "Mul": functools.cache(mul_class),
-    "Concat": functools.cache(concat_class),
-}
-
-
-def __getattr__(name: str) -> type:
-    """``archspec.primitives.merge.Add`` (``Mul``, ``Concat``), made only when asked for."""
-    if name in _RUNTIME:
-        return _RUNTIME[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_RUNTIME, __getattr__ = runtime_classes(__name__, Add=add_class, Mul=mul_class, Concat=concat_class)
 
 
 # The joins: what a merge of named tensors computes, as functions (archspec.build keeps a

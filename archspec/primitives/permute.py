@@ -9,7 +9,6 @@ archspec's own.
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -17,7 +16,15 @@ from pydantic import Field, field_validator
 from archspec.codes import E305
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    register,
+    runtime_classes,
+)
 from archspec.shapes.tensor import TensorShape
 
 
@@ -95,20 +102,10 @@ def permute_class() -> type:
         def extra_repr(self) -> str:
             return f"dims={self.dims}"
 
-    # Named as a top-level class of this module, which __getattr__ below hands out:
-    # pickle (torch.save of a whole network) finds it by that name.
-    Permute.__qualname__, Permute.__module__ = "Permute", __name__
     return Permute
 
 
-_RUNTIME = {"Permute": functools.cache(permute_class)}
-
-
-def __getattr__(name: str) -> type:
-    """``archspec.primitives.permute.Permute``, made only when asked for."""
-    if name in _RUNTIME:
-        return _RUNTIME[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_RUNTIME, __getattr__ = runtime_classes(__name__, Permute=permute_class)
 
 
 register(

@@ -10,6 +10,7 @@ live in any module (plugins included), and it is checked when it registers.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import keyword
 import pkgutil
@@ -295,6 +296,35 @@ def check_class(primitive: Primitive, cls: str, nn: Any) -> None:
             f"primitive {primitive.name!r} declares the class {cls!r}, which is not a module class of "
             "torch.nn (a class of its own goes in runtime=)"
         )
+
+
+def runtime_classes(
+    module: str, **factories: Callable[[], type]
+) -> tuple[dict[str, Callable[[], type]], Callable[[str], type]]:
+    """A primitive module's own module classes (``runtime=``), each made by its factory the
+    first time it is asked for (the factory imports torch; the validation path never calls
+    it) and named as a top-level class of ``module``. Returns the ``runtime=`` table and the
+    module's ``__getattr__``, through which pickle (torch.save of a whole network) finds
+    each class by that name: ``_RUNTIME, __getattr__ = runtime_classes(__name__, Add=add_class)``.
+    """
+    made = {name: functools.cache(_named_in(module, factory)) for name, factory in factories.items()}
+
+    def module_getattr(name: str) -> type:
+        if name in made:
+            return made[name]()
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return made, module_getattr
+
+
+def _named_in(module: str, factory: Callable[[], type]) -> Callable[[], type]:
+    @functools.wraps(factory)  # compile -o finds the factory's source through __wrapped__
+    def make() -> type:
+        cls = factory()
+        cls.__qualname__, cls.__module__ = cls.__name__, module
+        return cls
+
+    return make
 
 
 def own_classes() -> frozenset[str]:

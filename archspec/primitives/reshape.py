@@ -7,12 +7,18 @@ which stays first. One size may be -1: it is inferred, as PyTorch infers it.
 
 from __future__ import annotations
 
-import functools
-
 from pydantic import Field, field_validator
 
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    register,
+    runtime_classes,
+)
 from archspec.primitives.unflatten import Sizes, check_sizes
 from archspec.shapes.dims import product
 from archspec.shapes.layout import fill_sizes
@@ -57,20 +63,10 @@ def reshape_class() -> type:
         def extra_repr(self) -> str:
             return f"shape={self.shape}"
 
-    # Named as a top-level class of this module, which __getattr__ below hands out:
-    # pickle (torch.save of a whole network) finds it by that name.
-    Reshape.__qualname__, Reshape.__module__ = "Reshape", __name__
     return Reshape
 
 
-_RUNTIME = {"Reshape": functools.cache(reshape_class)}
-
-
-def __getattr__(name: str) -> type:
-    """``archspec.primitives.reshape.Reshape``, made only when asked for."""
-    if name in _RUNTIME:
-        return _RUNTIME[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_RUNTIME, __getattr__ = runtime_classes(__name__, Reshape=reshape_class)
 
 
 register(

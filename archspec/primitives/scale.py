@@ -13,12 +13,18 @@ the exact keys need a learned tensor declared by the block (see the issue).
 
 from __future__ import annotations
 
-import functools
-
 from pydantic import Field
 
 from archspec.frontend.types import LayerParams
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    register,
+    runtime_classes,
+)
 from archspec.shapes.tensor import TensorShape, concrete_channels
 
 
@@ -55,20 +61,10 @@ def layer_scale_class() -> type:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.weight * x
 
-    # Named as a top-level class of this module, which __getattr__ below hands out:
-    # pickle (torch.save of a whole network) finds it by that name.
-    LayerScale.__qualname__, LayerScale.__module__ = "LayerScale", __name__
     return LayerScale
 
 
-_RUNTIME = {"LayerScale": functools.cache(layer_scale_class)}
-
-
-def __getattr__(name: str) -> type:
-    """``archspec.primitives.scale.LayerScale``, made only when asked for."""
-    if name in _RUNTIME:
-        return _RUNTIME[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_RUNTIME, __getattr__ = runtime_classes(__name__, LayerScale=layer_scale_class)
 
 
 register(

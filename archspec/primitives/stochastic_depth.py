@@ -11,14 +11,13 @@ torchvision's, draw for draw).
 
 from __future__ import annotations
 
-import functools
 from typing import Literal
 
 from pydantic import Field
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
-from archspec.primitives.registry import ModuleCall, Primitive, call, register
+from archspec.primitives.registry import ModuleCall, Primitive, call, register, runtime_classes
 from archspec.shapes.tensor import TensorShape
 
 
@@ -66,20 +65,10 @@ def stochastic_depth_class() -> type:
         def extra_repr(self) -> str:
             return f"p={self.p}, mode={self.mode}"
 
-    # Named as a top-level class of this module, which __getattr__ below hands out:
-    # pickle (torch.save of a whole network) finds it by that name.
-    StochasticDepth.__qualname__, StochasticDepth.__module__ = "StochasticDepth", __name__
     return StochasticDepth
 
 
-_RUNTIME = {"StochasticDepth": functools.cache(stochastic_depth_class)}
-
-
-def __getattr__(name: str) -> type:
-    """``archspec.primitives.stochastic_depth.StochasticDepth``, made only when asked for."""
-    if name in _RUNTIME:
-        return _RUNTIME[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_RUNTIME, __getattr__ = runtime_classes(__name__, StochasticDepth=stochastic_depth_class)
 
 
 register(
