@@ -32,6 +32,7 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "googlenet": lambda: models.googlenet(weights=None, aux_logits=False, init_weights=False),
         "resnet18": lambda: models.resnet18(weights=None),
         "resnet50": lambda: models.resnet50(weights=None),
+        "resnext50_32x4d": lambda: models.resnext50_32x4d(weights=None),
         "densenet121": lambda: models.densenet121(weights=None),
         "squeezenet1_1": lambda: models.squeezenet1_1(weights=None),
         "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
