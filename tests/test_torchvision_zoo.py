@@ -38,6 +38,7 @@ EXPECTED = {
     "densenet121": (7_978_856, 29),
     "squeezenet1_1": (1_235_496, 17),
     "mobilenet_v2": (3_504_872, 1),
+    "wide_resnet50_2": (68_883_240, 1),
 }
 
 torch.set_num_threads(2)
