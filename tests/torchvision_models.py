@@ -34,6 +34,7 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "resnet50": lambda: models.resnet50(weights=None),
         "resnext50_32x4d": lambda: models.resnext50_32x4d(weights=None),
         "densenet121": lambda: models.densenet121(weights=None),
+        "shufflenet_v2_x1_0": lambda: models.shufflenet_v2_x1_0(weights=None),
         "squeezenet1_1": lambda: models.squeezenet1_1(weights=None),
         "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
         "wide_resnet50_2": lambda: models.wide_resnet50_2(weights=None),
