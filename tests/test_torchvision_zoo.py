@@ -38,6 +38,7 @@ EXPECTED = {
     "densenet121": (7_978_856, 29),
     "shufflenet_v2_x1_0": (2_278_604, 1),
     "squeezenet1_1": (1_235_496, 17),
+    "mnasnet1_0": (4_383_312, 1),
     "mobilenet_v2": (3_504_872, 1),
     "wide_resnet50_2": (68_883_240, 1),
 }
@@ -154,7 +155,7 @@ def test_block_files_validate_against_the_block_schema() -> None:
     }
     # archspec's library @torchvision, as the installed package holds it
     files = sorted(resources.files("archspec").joinpath("library", "torchvision").iterdir(), key=str)
-    assert len(files) == 6
+    assert len(files) == 7
     validator = jsonschema.Draft202012Validator(library)
     for path in files:
         assert list(validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))) == [], path

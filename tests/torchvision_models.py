@@ -36,6 +36,7 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "densenet121": lambda: models.densenet121(weights=None),
         "shufflenet_v2_x1_0": lambda: models.shufflenet_v2_x1_0(weights=None),
         "squeezenet1_1": lambda: models.squeezenet1_1(weights=None),
+        "mnasnet1_0": lambda: models.mnasnet1_0(weights=None),
         "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
         "wide_resnet50_2": lambda: models.wide_resnet50_2(weights=None),
     }
