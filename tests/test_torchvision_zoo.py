@@ -24,7 +24,6 @@ from archspec.emit.jsonschema import spec_json_schema
 from tests.torchvision_models import zoo
 
 ZOO = Path(__file__).resolve().parent.parent / "specs" / "torchvision"
-SIDE = 224
 
 # name: (parameters, smallest input side), as torchvision documents them
 EXPECTED = {
@@ -32,11 +31,16 @@ EXPECTED = {
     "vgg16": (138_357_544, 32),
     "vgg16_bn": (138_365_992, 32),
     "googlenet": (6_624_904, 15),
+    "inception_v3": (23_834_568, 75),
     "resnet18": (11_689_512, 1),
     "resnet50": (25_557_032, 1),
+    "resnext50_32x4d": (25_028_904, 1),
     "densenet121": (7_978_856, 29),
+    "shufflenet_v2_x1_0": (2_278_604, 1),
     "squeezenet1_1": (1_235_496, 17),
+    "mnasnet1_0": (4_383_312, 1),
     "mobilenet_v2": (3_504_872, 1),
+    "wide_resnet50_2": (68_883_240, 1),
 }
 
 torch.set_num_threads(2)
@@ -85,9 +89,14 @@ def test_parameter_count_is_torchvisions(pair: Pair) -> None:
     assert sum(p.numel() for p in pair.built.parameters()) == expected
 
 
-def test_output_is_1000_classes_at_224(pair: Pair) -> None:
+def side(path: Path) -> int:
+    """The side of the spec's square input, as torchvision's model takes it: 224, or 299 for Inception v3."""
+    return archspec.compile(path).input_shape[-1]
+
+
+def test_output_is_1000_classes_at_the_input_side(pair: Pair) -> None:
     graph = archspec.compile(pair.path)
-    assert graph.input_shape[1:] == (3, SIDE, SIDE)
+    assert graph.input_shape[1:] == (3, side(pair.path), side(pair.path))
     assert graph.output_shape[1:] == (1000,)
 
 
@@ -124,7 +133,7 @@ def test_parameters_and_buffers_come_in_torchvisions_order(pair: Pair) -> None:
 
 def test_a_torchvision_state_dict_loads_by_name_and_gives_the_same_outputs(pair: Pair) -> None:
     pair.built.load_state_dict(pair.reference.state_dict(), strict=True)
-    x = torch.randn(1, 3, SIDE, SIDE, generator=torch.Generator().manual_seed(2))
+    x = torch.randn(1, 3, side(pair.path), side(pair.path), generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         theirs = pair.reference(x)
         ours = pair.built(x)
@@ -151,7 +160,7 @@ def test_block_files_validate_against_the_block_schema() -> None:
     }
     # archspec's library @torchvision, as the installed package holds it
     files = sorted(resources.files("archspec").joinpath("library", "torchvision").iterdir(), key=str)
-    assert len(files) == 5
+    assert len(files) == 8
     validator = jsonschema.Draft202012Validator(library)
     for path in files:
         assert list(validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))) == [], path

@@ -30,9 +30,17 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "vgg16_bn": lambda: models.vgg16_bn(weights=None),
         # the spec is GoogLeNet without its auxiliary heads; init_weights only picks the init
         "googlenet": lambda: models.googlenet(weights=None, aux_logits=False, init_weights=False),
+        # the spec is Inception v3 without its auxiliary head and without transform_input
+        "inception_v3": lambda: models.inception_v3(
+            weights=None, aux_logits=False, transform_input=False, init_weights=False
+        ),
         "resnet18": lambda: models.resnet18(weights=None),
         "resnet50": lambda: models.resnet50(weights=None),
+        "resnext50_32x4d": lambda: models.resnext50_32x4d(weights=None),
         "densenet121": lambda: models.densenet121(weights=None),
+        "shufflenet_v2_x1_0": lambda: models.shufflenet_v2_x1_0(weights=None),
         "squeezenet1_1": lambda: models.squeezenet1_1(weights=None),
+        "mnasnet1_0": lambda: models.mnasnet1_0(weights=None),
         "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
+        "wide_resnet50_2": lambda: models.wide_resnet50_2(weights=None),
     }

@@ -44,8 +44,11 @@ def test_archspec_ships_torchvisions_blocks_as_a_library() -> None:
     assert sorted(f.name for f in files.iterdir() if f.name.endswith(".yaml")) == [
         "densenet.yaml",
         "googlenet.yaml",
+        "inception.yaml",
+        "mnasnet.yaml",
         "mobilenet.yaml",
         "resnet.yaml",
+        "shufflenet.yaml",
         "squeezenet.yaml",
     ]
     spec = archspec.loads(

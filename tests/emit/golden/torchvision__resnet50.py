@@ -13,11 +13,14 @@ __all__ = ["Resnet50"]
 
 
 class Bottleneck1(nn.Module):
-    """bottleneck(planes=64, stride=1, expansion=4) on [N, 64, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=64, stride=1, expansion=4, groups=1, width_per_group=64) on [N,
+    64, 56, 56], written out: its layers read named tensors, so no one class serves
+    every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the 3x3
+    conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -64,11 +67,14 @@ class Bottleneck1(nn.Module):
 
 
 class Bottleneck2(nn.Module):
-    """bottleneck(planes=64, stride=1, expansion=4) on [N, 256, 56, 56], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=64, stride=1, expansion=4, groups=1, width_per_group=64) on [N,
+    256, 56, 56], written out: its layers read named tensors, so no one class serves
+    every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the 3x3
+    conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -112,11 +118,14 @@ class Bottleneck2(nn.Module):
 
 
 class Bottleneck3(nn.Module):
-    """bottleneck(planes=128, stride=2, expansion=4) on [N, 256, 56, 56], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=128, stride=2, expansion=4, groups=1, width_per_group=64) on
+    [N, 256, 56, 56], written out: its layers read named tensors, so no one class
+    serves every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the
+    3x3 conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -165,11 +174,14 @@ class Bottleneck3(nn.Module):
 
 
 class Bottleneck4(nn.Module):
-    """bottleneck(planes=128, stride=1, expansion=4) on [N, 512, 28, 28], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=128, stride=1, expansion=4, groups=1, width_per_group=64) on
+    [N, 512, 28, 28], written out: its layers read named tensors, so no one class
+    serves every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the
+    3x3 conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -213,11 +225,14 @@ class Bottleneck4(nn.Module):
 
 
 class Bottleneck5(nn.Module):
-    """bottleneck(planes=256, stride=2, expansion=4) on [N, 512, 28, 28], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=256, stride=2, expansion=4, groups=1, width_per_group=64) on
+    [N, 512, 28, 28], written out: its layers read named tensors, so no one class
+    serves every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the
+    3x3 conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -268,11 +283,14 @@ class Bottleneck5(nn.Module):
 
 
 class Bottleneck6(nn.Module):
-    """bottleneck(planes=256, stride=1, expansion=4) on [N, 1024, 14, 14], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=256, stride=1, expansion=4, groups=1, width_per_group=64) on
+    [N, 1024, 14, 14], written out: its layers read named tensors, so no one class
+    serves every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the
+    3x3 conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -318,11 +336,14 @@ class Bottleneck6(nn.Module):
 
 
 class Bottleneck7(nn.Module):
-    """bottleneck(planes=512, stride=2, expansion=4) on [N, 1024, 14, 14], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=512, stride=2, expansion=4, groups=1, width_per_group=64) on
+    [N, 1024, 14, 14], written out: its layers read named tensors, so no one class
+    serves every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the
+    3x3 conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -371,11 +392,14 @@ class Bottleneck7(nn.Module):
 
 
 class Bottleneck8(nn.Module):
-    """bottleneck(planes=512, stride=1, expansion=4) on [N, 2048, 7, 7], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Bottleneck (ResNet v1.5: the stride is on the 3x3 conv): 1x1 conv, BN, ReLU, 3x3
-    conv (stride), BN, ReLU, 1x1 conv to expansion x planes, BN; plus the shortcut
-    (downsample where the stride or the channels change); ReLU. Convs have no bias.
+    """bottleneck(planes=512, stride=1, expansion=4, groups=1, width_per_group=64) on
+    [N, 2048, 7, 7], written out: its layers read named tensors, so no one class
+    serves every call. torchvision's Bottleneck (ResNet v1.5: the stride is on the
+    3x3 conv): 1x1 conv, BN, ReLU, 3x3 conv (stride, groups), BN, ReLU, 1x1 conv to
+    expansion x planes, BN; plus the shortcut (downsample where the stride or the
+    channels change); ReLU. Convs have no bias. The 1x1 and 3x3 convs are int(planes
+    x width_per_group / 64) x groups wide, torchvision's `width` (ResNeXt: groups 32,
+    width_per_group 4; Wide ResNet: width_per_group 128).
     """
 
     def __init__(self) -> None:
@@ -419,11 +443,11 @@ class Bottleneck8(nn.Module):
 
 
 class BottleneckStage1(nn.Sequential):
-    """bottleneck_stage(planes=64, blocks=3, stride=1) on [N, 64, 56, 56], written out:
-    it calls bottleneck, which is written out per call, so no one class serves every
-    call. torchvision's _make_layer with Bottleneck: `blocks` bottlenecks, the first
-    with the stride and the downsample. Needs blocks >= 2 to stay an nn.Sequential of
-    blocks.
+    """bottleneck_stage(planes=64, blocks=3, stride=1, groups=1, width_per_group=64) on
+    [N, 64, 56, 56], written out: it calls bottleneck, which is written out per call,
+    so no one class serves every call. torchvision's _make_layer with Bottleneck:
+    `blocks` bottlenecks, the first with the stride and the downsample. Needs blocks
+    >= 2 to stay an nn.Sequential of blocks.
     """
 
     def __init__(self) -> None:
@@ -436,11 +460,11 @@ class BottleneckStage1(nn.Sequential):
 
 
 class BottleneckStage2(nn.Sequential):
-    """bottleneck_stage(planes=128, blocks=4, stride=2) on [N, 256, 56, 56], written
-    out: it calls bottleneck, which is written out per call, so no one class serves
-    every call. torchvision's _make_layer with Bottleneck: `blocks` bottlenecks, the
-    first with the stride and the downsample. Needs blocks >= 2 to stay an
-    nn.Sequential of blocks.
+    """bottleneck_stage(planes=128, blocks=4, stride=2, groups=1, width_per_group=64) on
+    [N, 256, 56, 56], written out: it calls bottleneck, which is written out per
+    call, so no one class serves every call. torchvision's _make_layer with
+    Bottleneck: `blocks` bottlenecks, the first with the stride and the downsample.
+    Needs blocks >= 2 to stay an nn.Sequential of blocks.
     """
 
     def __init__(self) -> None:
@@ -454,11 +478,11 @@ class BottleneckStage2(nn.Sequential):
 
 
 class BottleneckStage3(nn.Sequential):
-    """bottleneck_stage(planes=256, blocks=6, stride=2) on [N, 512, 28, 28], written
-    out: it calls bottleneck, which is written out per call, so no one class serves
-    every call. torchvision's _make_layer with Bottleneck: `blocks` bottlenecks, the
-    first with the stride and the downsample. Needs blocks >= 2 to stay an
-    nn.Sequential of blocks.
+    """bottleneck_stage(planes=256, blocks=6, stride=2, groups=1, width_per_group=64) on
+    [N, 512, 28, 28], written out: it calls bottleneck, which is written out per
+    call, so no one class serves every call. torchvision's _make_layer with
+    Bottleneck: `blocks` bottlenecks, the first with the stride and the downsample.
+    Needs blocks >= 2 to stay an nn.Sequential of blocks.
     """
 
     def __init__(self) -> None:
@@ -474,11 +498,11 @@ class BottleneckStage3(nn.Sequential):
 
 
 class BottleneckStage4(nn.Sequential):
-    """bottleneck_stage(planes=512, blocks=3, stride=2) on [N, 1024, 14, 14], written
-    out: it calls bottleneck, which is written out per call, so no one class serves
-    every call. torchvision's _make_layer with Bottleneck: `blocks` bottlenecks, the
-    first with the stride and the downsample. Needs blocks >= 2 to stay an
-    nn.Sequential of blocks.
+    """bottleneck_stage(planes=512, blocks=3, stride=2, groups=1, width_per_group=64) on
+    [N, 1024, 14, 14], written out: it calls bottleneck, which is written out per
+    call, so no one class serves every call. torchvision's _make_layer with
+    Bottleneck: `blocks` bottlenecks, the first with the stride and the downsample.
+    Needs blocks >= 2 to stay an nn.Sequential of blocks.
     """
 
     def __init__(self) -> None:
