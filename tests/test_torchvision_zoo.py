@@ -38,6 +38,7 @@ EXPECTED = {
     "squeezenet1_1": (1_235_496, 17),
     "mobilenet_v2": (3_504_872, 1),
     "mobilenet_v3_large": (5_483_032, 1),
+    "mobilenet_v3_small": (2_542_856, 1),
 }
 
 torch.set_num_threads(2)

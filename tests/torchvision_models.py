@@ -36,4 +36,5 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "squeezenet1_1": lambda: models.squeezenet1_1(weights=None),
         "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
         "mobilenet_v3_large": lambda: models.mobilenet_v3_large(weights=None),
+        "mobilenet_v3_small": lambda: models.mobilenet_v3_small(weights=None),
     }
