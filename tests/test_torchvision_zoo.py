@@ -37,6 +37,8 @@ EXPECTED = {
     "densenet121": (7_978_856, 29),
     "squeezenet1_1": (1_235_496, 17),
     "mobilenet_v2": (3_504_872, 1),
+    "efficientnet_b0": (5_288_548, 1),
+    "efficientnet_b1": (7_794_184, 1),
     "mobilenet_v3_large": (5_483_032, 1),
     "mobilenet_v3_small": (2_542_856, 1),
 }

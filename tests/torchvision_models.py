@@ -35,6 +35,8 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "densenet121": lambda: models.densenet121(weights=None),
         "squeezenet1_1": lambda: models.squeezenet1_1(weights=None),
         "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
+        "efficientnet_b0": lambda: models.efficientnet_b0(weights=None),
+        "efficientnet_b1": lambda: models.efficientnet_b1(weights=None),
         "mobilenet_v3_large": lambda: models.mobilenet_v3_large(weights=None),
         "mobilenet_v3_small": lambda: models.mobilenet_v3_small(weights=None),
     }
