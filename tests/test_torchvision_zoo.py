@@ -41,6 +41,7 @@ EXPECTED = {
     "efficientnet_b1": (7_794_184, 1),
     "mobilenet_v3_large": (5_483_032, 1),
     "mobilenet_v3_small": (2_542_856, 1),
+    "regnet_y_400mf": (4_344_144, 1),
 }
 
 torch.set_num_threads(2)
