@@ -41,6 +41,8 @@ EXPECTED = {
     "efficientnet_b1": (7_794_184, 1),
     "mobilenet_v3_large": (5_483_032, 1),
     "mobilenet_v3_small": (2_542_856, 1),
+    "regnet_x_400mf": (5_495_976, 1),
+    "regnet_x_800mf": (7_259_656, 1),
     "regnet_y_400mf": (4_344_144, 1),
 }
 

@@ -39,6 +39,8 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "efficientnet_b1": lambda: models.efficientnet_b1(weights=None),
         "mobilenet_v3_large": lambda: models.mobilenet_v3_large(weights=None),
         "mobilenet_v3_small": lambda: models.mobilenet_v3_small(weights=None),
+        "regnet_x_400mf": lambda: _numbered_regnet_blocks(models.regnet_x_400mf(weights=None)),
+        "regnet_x_800mf": lambda: _numbered_regnet_blocks(models.regnet_x_800mf(weights=None)),
         "regnet_y_400mf": lambda: _numbered_regnet_blocks(models.regnet_y_400mf(weights=None)),
     }
 
