@@ -43,8 +43,12 @@ def test_archspec_ships_torchvisions_blocks_as_a_library() -> None:
     files = resources.files("archspec").joinpath("library", "torchvision")
     assert sorted(f.name for f in files.iterdir() if f.name.endswith(".yaml")) == [
         "densenet.yaml",
+        "efficientnet.yaml",
         "googlenet.yaml",
         "mobilenet.yaml",
+        "mobilenet_v3.yaml",
+        "ops.yaml",
+        "regnet.yaml",
         "resnet.yaml",
         "squeezenet.yaml",
     ]
