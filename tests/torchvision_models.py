@@ -43,4 +43,22 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "mnasnet1_0": lambda: models.mnasnet1_0(weights=None),
         "mobilenet_v2": lambda: models.mobilenet_v2(weights=None),
         "wide_resnet50_2": lambda: models.wide_resnet50_2(weights=None),
+        "efficientnet_b0": lambda: models.efficientnet_b0(weights=None),
+        "efficientnet_b1": lambda: models.efficientnet_b1(weights=None),
+        "efficientnet_v2_s": lambda: models.efficientnet_v2_s(weights=None),
+        "mobilenet_v3_large": lambda: models.mobilenet_v3_large(weights=None),
+        "mobilenet_v3_small": lambda: models.mobilenet_v3_small(weights=None),
+        "regnet_x_400mf": lambda: _numbered_regnet_blocks(models.regnet_x_400mf(weights=None)),
+        "regnet_x_800mf": lambda: _numbered_regnet_blocks(models.regnet_x_800mf(weights=None)),
+        "regnet_y_400mf": lambda: _numbered_regnet_blocks(models.regnet_y_400mf(weights=None)),
     }
+
+
+def _numbered_regnet_blocks(model: nn.Module) -> nn.Module:
+    """torchvision's RegNet with its stages' blocks renamed block1-0, block1-1 … → 0, 1 …:
+    archspec's names are identifiers, and these are the only keys of the RegNet specs that
+    differ (see archspec/library/torchvision/regnet.yaml). The modules, their order and the
+    forward (an nn.Sequential's) stay torchvision's."""
+    for stage in model.trunk_output.children():
+        stage._modules = {str(i): block for i, block in enumerate(stage._modules.values())}
+    return model

@@ -43,10 +43,14 @@ def test_archspec_ships_torchvisions_blocks_as_a_library() -> None:
     files = resources.files("archspec").joinpath("library", "torchvision")
     assert sorted(f.name for f in files.iterdir() if f.name.endswith(".yaml")) == [
         "densenet.yaml",
+        "efficientnet.yaml",
         "googlenet.yaml",
         "inception.yaml",
         "mnasnet.yaml",
         "mobilenet.yaml",
+        "mobilenet_v3.yaml",
+        "ops.yaml",
+        "regnet.yaml",
         "resnet.yaml",
         "shufflenet.yaml",
         "squeezenet.yaml",
