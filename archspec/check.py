@@ -74,12 +74,13 @@ def trace(module: nn.Module, x: torch.Tensor, *more: torch.Tensor) -> tuple[Any,
 
     def add(name: str, args: tuple[Any, ...], out: Any) -> None:
         shapes = tuple(tuple(a.shape) for a in args)
+        first = shapes[0] if shapes else ()  # a learned tensor reads nothing
         if isinstance(out, dict | tuple | list):  # a block call or a split: several tensors
             items = out.items() if isinstance(out, dict) else enumerate(out)
             named = {str(key): tuple(value.shape) for key, value in items}
-            calls.setdefault(name, []).append(Call(shapes[0], next(iter(named.values())), shapes, named))
+            calls.setdefault(name, []).append(Call(first, next(iter(named.values())), shapes, named))
         else:
-            calls.setdefault(name, []).append(Call(shapes[0], tuple(out.shape), shapes))
+            calls.setdefault(name, []).append(Call(first, tuple(out.shape), shapes))
 
     def recorder(name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
         return lambda _, args, out: add(name, args, out)
@@ -97,7 +98,7 @@ def trace(module: nn.Module, x: torch.Tensor, *more: torch.Tensor) -> tuple[Any,
     for path, sub in module.named_modules():
         if isinstance(sub, Dataflow):
             sub._archspec_steps = tuple(
-                (name, sources, joining(f"{path}.{name}" if path else name, join) if join else None, several)
+                (name, sources, _traced(sub, path, name, join, joining), several)
                 for name, sources, join, several in sub._archspec_steps
             )
     try:
@@ -109,6 +110,24 @@ def trace(module: nn.Module, x: torch.Tensor, *more: torch.Tensor) -> tuple[Any,
         for sub, steps in wired:
             sub._archspec_steps = steps
     return y, calls
+
+
+def _traced(
+    sub: nn.Module,
+    path: str,
+    name: str,
+    join: Callable[..., Any] | None,
+    joining: Callable[[str, Callable[..., Any]], Callable[..., Any]],
+) -> Callable[..., Any] | None:
+    """A dataflow step's function, recording its call: a join's, or the read of a learned
+    tensor (an ``nn.Parameter`` of the dataflow), which is compared too; a module's step
+    keeps None (its forward hook records it)."""
+    full = f"{path}.{name}" if path else name
+    if join is not None:
+        return joining(full, join)
+    if name in sub._parameters:
+        return joining(full, lambda: sub._parameters[name])
+    return None
 
 
 def real_calls(
@@ -154,7 +173,9 @@ def compare(graph: Graph, module: nn.Module, label: str) -> Run:
 def _seen(layer: LayerInfo, calls: dict[str, list[Call]]) -> tuple[int, ...] | None:
     """The shape (after the batch) the real network gave ``layer``'s tensor, or None."""
     made = calls.get(layer.path)
-    return made[0].output[1:] if made else None
+    if not made:
+        return None
+    return made[0].output[1:] if layer.output.batched else made[0].output  # a learned tensor has no batch
 
 
 def size_variants(spec: Spec, samples: int, seed: int = 0) -> list[tuple[str, tuple[int, ...]]]:

@@ -44,6 +44,7 @@ EXPECTED = {
     "efficientnet_b0": (5_288_548, 1),
     "efficientnet_b1": (7_794_184, 1),
     "efficientnet_v2_s": (21_458_488, 1),
+    "convnext_tiny": (28_589_128, 32),
     "mobilenet_v3_large": (5_483_032, 1),
     "mobilenet_v3_small": (2_542_856, 1),
     "regnet_x_400mf": (5_495_976, 1),

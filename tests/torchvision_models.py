@@ -46,6 +46,7 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "efficientnet_b0": lambda: models.efficientnet_b0(weights=None),
         "efficientnet_b1": lambda: models.efficientnet_b1(weights=None),
         "efficientnet_v2_s": lambda: models.efficientnet_v2_s(weights=None),
+        "convnext_tiny": lambda: models.convnext_tiny(weights=None),
         "mobilenet_v3_large": lambda: models.mobilenet_v3_large(weights=None),
         "mobilenet_v3_small": lambda: models.mobilenet_v3_small(weights=None),
         "regnet_x_400mf": lambda: _numbered_regnet_blocks(models.regnet_x_400mf(weights=None)),

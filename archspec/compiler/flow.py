@@ -51,16 +51,17 @@ class Scope:
         scope.last = scope.inputs[0]
         return scope
 
-    def sources(self, node: BoundLayer) -> tuple[str, ...]:
-        """What ``node`` reads: its ``from``, else its predecessor's output."""
-        return node.written.sources or (self.last,)
+    def sources(self, node: BoundLayer, reads: bool = True) -> tuple[str, ...]:
+        """What ``node`` reads: its ``from``, else its predecessor's output (nothing, for a
+        layer that reads nothing: a learned tensor)."""
+        return node.written.sources or ((self.last,) if reads else ())
 
     def resolve(
-        self, node: BoundLayer, name: str, later: Sequence[BoundLayer]
+        self, node: BoundLayer, name: str, later: Sequence[BoundLayer], reads: bool = True
     ) -> tuple[tuple[str, ...], list[TensorShape]]:
         """The names ``node`` (the layer ``name``) reads and their shapes; FlowError where
         one is not there."""
-        sources = self.sources(node)
+        sources = self.sources(node, reads)
         shapes = []
         for index, reference in enumerate(sources):
             shapes.append(self._lookup(node, name, index, reference, later))
@@ -118,7 +119,9 @@ class Scope:
     def add(
         self, name: str, shape: TensorShape, span: Span | None, outputs: dict[str, TensorShape] | None = None
     ) -> None:
-        """The output of the layer ``name``; ``outputs``: a call with several, by name."""
+        """The output of the layer ``name``; ``outputs``: a call with several, by name. A
+        learned tensor (no batch) stands beside the sequence: the next layer still reads
+        the one before it, and the learned tensor only by name."""
         if outputs is not None:
             self.several[name] = tuple(outputs)
             for key, value in outputs.items():
@@ -126,7 +129,8 @@ class Scope:
         else:
             self.tensors[name] = shape
         self.spans[name] = span
-        self.last = name
+        if shape.batched:
+            self.last = name
 
     def finish(self, outputs: tuple[str, ...], where: Span | None) -> tuple[str, ...]:
         """The names the list returns (checked); a FlowError for a layer or input whose
@@ -149,6 +153,14 @@ class Scope:
                     did_you_mean(name, known) or f"tensors here: {', '.join(known[-8:])}",
                 )
             self.reads.add(name.partition(".")[0])
+            if not self.tensors[name].batched:
+                raise self._error(
+                    f"the output '{name}' is a learned tensor {self.tensors[name]}, with no batch: a list "
+                    "returns tensors with a batch",
+                    where if outputs else self.spans.get(name),
+                    self.prefix + name,
+                    f"read it in the list (mul: {{from: [{name}, ...]}}), and return that",
+                )
         for name, span in self.spans.items():
             if name not in self.reads:
                 raise self._error(

@@ -53,6 +53,7 @@ class LayerInfo:
     named_outputs: dict[str, TensorShape] | None = field(default=None, compare=False)
     reads_by_name: bool = False  # the spec wrote ``from`` for this layer
     functional: bool = False  # computed by its primitive's join function: no module
+    learned: bool = False  # a learned tensor (parameter) of its list's module: no module, reads nothing
 
     @property
     def written_sources(self) -> tuple[str, ...]:
@@ -71,8 +72,8 @@ class LayerInfo:
 
     @property
     def is_join(self) -> bool:
-        """A layer computed by a function, with no module: a merge of tensors read by
-        name (``add: {from: [a, b]}``), or a split."""
+        """A layer with no module: a merge of tensors read by name (``add: {from: [a, b]}``),
+        a split (both computed by a function), or a learned tensor (``learned``)."""
         return self.functional
 
     @property

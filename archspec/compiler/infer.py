@@ -202,7 +202,10 @@ class Context:
                         )
                     )
                 seen.add(name)
-                sources, shapes = scope.resolve(node, name, nodes[index + 1 :])
+                primitive = None if node.is_block else primitives().get(node.kind_name)
+                learned = primitive is not None and primitive.learned is not None
+                sources, shapes = scope.resolve(node, name, nodes[index + 1 :], reads=not learned)
+                self._check_batched(node, primitive, prefix + name, sources, shapes)
                 info = self._infer(node, name, prefix + name, shapes, sources)
                 infos.append(info)
                 scope.add(name, info.output, node.span, info.outputs_by_name)
@@ -215,6 +218,39 @@ class Context:
         returned = () if chain and not any(i.functional for i in infos) else chosen
         named = {name: scope.tensors[name] for name in chosen} if len(chosen) > 1 else None
         return Flow(tuple(infos), output, returned, named)
+
+    def _check_batched(
+        self,
+        node: BoundLayer,
+        primitive: Primitive | None,
+        path: str,
+        sources: tuple[str, ...],
+        shapes: list[TensorShape],
+    ) -> None:
+        """A learned tensor (no batch) is read only by a merge of named tensors (``mul:
+        {from: [layer_scale, block]}``), which broadcasts it; every other layer needs a batch."""
+        merge = (
+            primitive is not None
+            and primitive.merges_branches
+            and primitive.join is not None
+            and not node.groups.get("branches")
+            and len(shapes) > 1
+        )
+        for index, shape in enumerate(shapes):
+            if shape.batched or merge:
+                continue
+            where = node.written.source_span(index) if node.written.sources else node.span
+            raise InferenceStopped(
+                Diagnostic(
+                    E210,
+                    f"'{sources[index]}' is a learned tensor {shape}, with no batch, but {node.kind_name} "
+                    "reads a layer input, which has one",
+                    where,
+                    path,
+                    f"a learned tensor is read by name by add or mul of named tensors: "
+                    f"mul: {{from: [{sources[index]}, ...]}}",
+                )
+            )
 
     def sequence(self, nodes: tuple[BoundLayer, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
         """The layers of a plain list on one input (see :meth:`flow`)."""
@@ -238,12 +274,25 @@ class Context:
     def _infer(
         self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
     ) -> LayerInfo:
-        x = shapes[0]
+        x = shapes[0] if shapes else TensorShape((), batched=False)  # a learned tensor reads nothing
         if node.is_block:
             return self._instantiate(node, name, path, shapes, sources)
         self._spend(self.layers, 1, node, path)
         primitive: Primitive = primitives()[node.kind_name]
         assert primitive.infer is not None, node.kind_name
+        learned = primitive.learned is not None
+        if learned and shapes:
+            raise InferenceStopped(
+                Diagnostic(
+                    E210,
+                    f"{node.kind_name} reads no tensor (it makes a learned one), but here it is given "
+                    + ("'from'" if node.written.sources else "an input (a branch, or a block's only layer)"),
+                    node.written.source_span() if node.written.sources else node.span,
+                    path,
+                    "put it in a list of layers with a name, and read it there by name "
+                    "(mul: {from: [layer_scale, block]})",
+                )
+            )
         if len(shapes) > 1 and not (primitive.join is not None and not node.groups.get("branches")):
             raise InferenceStopped(
                 Diagnostic(
@@ -263,7 +312,7 @@ class Context:
         finally:
             self._stack.pop()
         self._spend(self.symbolic, new_symbolic_dims(x, result.shape), node, path)
-        functional = primitive.join is not None and (primitive.build is None or len(shapes) > 1)
+        functional = learned or (primitive.join is not None and (primitive.build is None or len(shapes) > 1))
         several = {str(i): shape for i, shape in enumerate(result.outputs)} if result.outputs else None
         return LayerInfo(
             path,
@@ -283,6 +332,7 @@ class Context:
             reads_by_name=node.written.sources is not None,
             functional=functional,
             named_outputs=several,
+            learned=learned,
         )
 
     def _instantiate(

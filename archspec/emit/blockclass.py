@@ -28,7 +28,7 @@ from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
-from archspec.emit.flowsource import attribute_lines, forward_lines
+from archspec.emit.flowsource import attribute_lines, forward_lines, learned_fill
 from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal, render
 from archspec.emit.program import NotGeneric, Program, build_program
 from archspec.emit.proof import Choices, prove
@@ -62,7 +62,12 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 
 
 def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = None) -> Node:
-    """The expression that makes ``layer``'s module, with concrete values."""
+    """The expression that makes ``layer``'s module (of a learned tensor, its
+    ``nn.Parameter``), with concrete values."""
+    if layer.learned:
+        dims = tuple(int(d) for d in layer.output.dims)
+        full = Call("torch.full", (Raw(literal(dims)), Raw(literal(learned_fill(layer)))))
+        return Call("nn.Parameter", (full,), comment)
     if layer.block is not None:
         return blocks.call(layer, comment)
     if layer.is_dataflow:  # a group whose layers read named tensors: a class of its own
@@ -234,7 +239,7 @@ class BlockEmitter:
         members = [
             (child, module_node(child, self, format_shape(child.output_shape)))
             for child in call.children
-            if not child.is_join
+            if child.learned or not child.is_join
         ]
         for _, node in members:
             if "OrderedDict(" in render(node):

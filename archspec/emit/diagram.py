@@ -135,6 +135,9 @@ class _Drawing:
         tensors = dict(tensors)
         last = next(iter(tensors))
         for layer in layers:
+            if layer.learned:  # reads nothing, and stands beside the sequence
+                tensors[layer.name] = self.layer(layer, [], items)
+                continue
             feeds = [tensors[source] for source in layer.sources] or [tensors[last]]
             tensors[layer.name] = self.layer(layer, feeds, items)
             for output, ends in self.several.get(id(layer), {}).items():

@@ -49,6 +49,13 @@ def reference(name: str, names: dict[str, str]) -> str:
     return f"{names[call]}[{output}]" if output.isdigit() else f'{names[call]}["{output}"]'
 
 
+def learned_fill(layer: LayerInfo) -> float:
+    """The value every entry of a learned tensor (``parameter``) starts at."""
+    primitive = lookup(layer.primitive)
+    assert primitive is not None and primitive.learned is not None, layer.primitive
+    return float(primitive.learned(layer.params))
+
+
 def forward_lines(
     layers: Sequence[LayerInfo], inputs: Sequence[str], outputs: Sequence[str], indent: int
 ) -> list[str]:
@@ -60,6 +67,9 @@ def forward_lines(
     arguments = ", ".join(f"{names[i]}: torch.Tensor" for i in inputs)
     lines = [f"{pad}def forward(self, {arguments}) -> {result}:"]
     for layer in layers:
+        if layer.learned:  # an nn.Parameter of this module: read where it is used
+            names[layer.name] = f"self.{layer.name}"
+            continue
         args = [reference(source, names) for source in layer.sources]
         shape = (
             ", ".join(f"{k}: {format_shape(v.with_batch())}" for k, v in layer.named_outputs.items())

@@ -39,7 +39,12 @@ class Block(nn.Sequential):
 class Dataflow(nn.Module):
     """A network or block call whose layers read named tensors (``from``): each layer
     is the attribute of its name, and the forward runs ``steps`` in order, keeping each
-    tensor by name. One output is returned as it is; several as a dict, in order."""
+    tensor by name. One output is returned as it is; several as a dict, in order.
+
+    ``parameters``: the learned tensors of the list (``parameter``), each registered as
+    an ``nn.Parameter`` of this module under its name (so listed in the state_dict
+    before the layers' weights, as a module's own parameters are); a step of that name
+    reads it."""
 
     def __init__(
         self,
@@ -48,8 +53,11 @@ class Dataflow(nn.Module):
         inputs: tuple[str, ...],
         outputs: tuple[str, ...],
         block: str | None = None,
+        parameters: OrderedDict[str, nn.Parameter] | None = None,
     ) -> None:
         super().__init__()
+        for name, parameter in (parameters or {}).items():
+            self.register_parameter(name, parameter)
         for name, module in layers.items():
             self.add_module(name, module)
         self._archspec_steps = steps
@@ -62,7 +70,12 @@ class Dataflow(nn.Module):
         tensors = dict(zip(self._archspec_inputs, (input, *more), strict=True))
         for name, sources, join, several in self._archspec_steps:
             args = [tensors[source] for source in sources]
-            made = join(*args) if join is not None else self._modules[name](*args)
+            if join is not None:
+                made = join(*args)
+            elif name in self._parameters:  # a learned tensor of this module
+                made = self._parameters[name]
+            else:
+                made = self._modules[name](*args)
             if several:  # a dict by name (a block call), or a tuple (a split)
                 for index, output in enumerate(several):
                     tensors[f"{name}.{output}"] = made[output] if isinstance(made, dict) else made[index]

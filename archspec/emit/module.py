@@ -9,6 +9,7 @@ from torch import nn
 
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.emit.classes import module_class
+from archspec.emit.flowsource import learned_fill
 from archspec.emit.layers import Dataflow, Network, Step
 from archspec.primitives.registry import ModuleCall, lookup
 
@@ -36,10 +37,13 @@ def dataflow(
     """The module of a list of layers that read named tensors: every layer but a join
     (a merge of named tensors, which is a function of them) is a child module."""
     modules: OrderedDict[str, nn.Module] = OrderedDict()
+    parameters: OrderedDict[str, nn.Parameter] = OrderedDict()
     steps: list[Step] = []
     for layer in layers:
         join = None
-        if layer.is_join:
+        if layer.learned:  # an nn.Parameter of this module, read by name
+            parameters[layer.name] = learned_tensor(layer)
+        elif layer.is_join:
             primitive = lookup(layer.primitive)
             assert primitive is not None and primitive.join is not None, layer.primitive
             join = primitive.join.function(layer.params)
@@ -47,7 +51,14 @@ def dataflow(
             modules[layer.name] = build_layer(layer)
         several = tuple(layer.named_outputs) if layer.named_outputs else ()
         steps.append((layer.name, layer.sources, join, several))
-    return Dataflow(modules, tuple(steps), inputs, outputs, block)
+    return Dataflow(modules, tuple(steps), inputs, outputs, block, parameters)
+
+
+def learned_tensor(layer: LayerInfo) -> nn.Parameter:
+    """The ``nn.Parameter`` of a learned tensor: its shape (no batch), every entry its value."""
+    import torch
+
+    return nn.Parameter(torch.full(tuple(int(d) for d in layer.output.dims), learned_fill(layer)))
 
 
 def build_graph(graph: Graph) -> nn.Module:

@@ -42,7 +42,9 @@ def network_class_name(graph: Graph) -> str:
 def emit_source(graph: Graph) -> str:
     """The Python source of the network; raises SpecError where it cannot be written."""
     blocks = BlockEmitter(graph)
-    members = [(layer, module_node(layer, blocks)) for layer in graph.roots if not layer.is_join]
+    members = [
+        (layer, module_node(layer, blocks)) for layer in graph.roots if layer.learned or not layer.is_join
+    ]
     name = network_class_name(graph)
     if name in blocks.class_names() or name in generated_names():
         raise SpecError([Diagnostic(E209, f"the network's class name {name} is taken by a block")])

@@ -220,7 +220,11 @@ class Primitive:
       defines the class in its body, from where ``compile -o`` copies its
       source into the file it writes;
     - ``join``: for a merge, how it combines tensors read by name, without a
-      module (:class:`Join`).
+      module (:class:`Join`);
+    - ``learned(params)``: for a learned tensor (``parameter``), the value its every
+      entry starts at. Such a primitive reads no tensor and has no module: its output
+      (with no batch dim) is an ``nn.Parameter`` of the module that runs its list of
+      layers (a dataflow), named after the layer.
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -239,6 +243,7 @@ class Primitive:
     label: Label | None = field(default=None, compare=False)
     runtime: Mapping[str, Callable[[], type]] = field(default_factory=dict, compare=False)
     join: Join | None = field(default=None, compare=False)
+    learned: Callable[[Any], float] | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 
@@ -349,7 +354,13 @@ def register(primitive: Primitive) -> Primitive:
         raise PrimitiveError(f"primitive {name!r} is registered twice")
     if not (name.isidentifier() and name.isascii() and name == name.lower()):
         raise PrimitiveError(f"primitive name {name!r} must be a lower-case ASCII identifier")
-    function = primitive.build is None and primitive.join is not None
+    function = primitive.build is None and (primitive.join is not None or primitive.learned is not None)
+    if primitive.learned is not None and (
+        primitive.build is not None or primitive.join is not None or primitive.composite
+    ):
+        raise PrimitiveError(
+            f"primitive {name!r}: a learned tensor has a rule, and no builder, join or layers"
+        )
     if (primitive.infer is None) != (primitive.control is not None) or (
         primitive.build is None and not function and primitive.control is None
     ):

@@ -13,9 +13,15 @@ from archspec.shapes.dims import Dim, N, format_dim, format_shape, is_concrete, 
 
 @dataclass(frozen=True)
 class TensorShape:
-    """``dims`` excludes the batch; ``dims[0]`` is the channel (or feature) count."""
+    """``dims`` excludes the batch; ``dims[0]`` is the channel (or feature) count.
+
+    ``batched`` is False for a tensor with no batch dim at all: a learned tensor
+    (``parameter``), whose ``dims`` are its whole shape (``[C, 1, 1]``). Only a merge
+    of named tensors (``mul: {from: [layer_scale, block]}``) reads one; it broadcasts
+    as PyTorch does, aligned on the last dims."""
 
     dims: tuple[Dim, ...]
+    batched: bool = True
 
     @property
     def rank(self) -> int:
@@ -30,8 +36,8 @@ class TensorShape:
         return self.dims[1:]
 
     def with_batch(self) -> tuple[Any, ...]:
-        """The full shape, as PyTorch prints it: ``(N, C, H, W)``."""
-        return (N, *self.dims)
+        """The full shape, as PyTorch prints it: ``(N, C, H, W)`` (``(C, 1, 1)`` without a batch)."""
+        return (N, *self.dims) if self.batched else tuple(self.dims)
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -146,6 +152,13 @@ def concat_channels(
     from archspec.shapes.dims import dims_equal
 
     first = shapes[0]
+    for shape, name in zip(shapes, names, strict=True):
+        if not shape.batched:
+            raise RuleError(
+                f"cannot concatenate on channels: {name} gives {shape}, a learned tensor with no batch",
+                code=E305,
+                hint="a learned tensor (parameter) broadcasts in add or mul; it has no batch to concatenate",
+            )
     spatial = list(first.spatial)
     for shape, name in zip(shapes[1:], names[1:], strict=True):
         if shape.rank != first.rank:
@@ -220,5 +233,7 @@ def broadcast_shapes(
                     hint=hint,
                 )
         result = tuple(merged)
-    assert result[0] is N, result  # every branch keeps the batch first
+    if not result or result[0] is not N:  # only learned tensors, none with a batch
+        assert not any(shape.batched for shape in shapes), result
+        return TensorShape(tuple(result), batched=False)
     return TensorShape(tuple(result[1:]))

@@ -42,6 +42,7 @@ def test_archspec_ships_torchvisions_blocks_as_a_library() -> None:
     assert packaged_names() == ["torchvision"]
     files = resources.files("archspec").joinpath("library", "torchvision")
     assert sorted(f.name for f in files.iterdir() if f.name.endswith(".yaml")) == [
+        "convnext.yaml",
         "densenet.yaml",
         "efficientnet.yaml",
         "googlenet.yaml",

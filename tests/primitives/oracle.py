@@ -98,8 +98,8 @@ def check_against_torch(
         assert calls, f"layer {layer.path} ({layer.primitive}) never ran"
         assert len(calls) == 1, f"layer {layer.path} ran {len(calls)} times"
         real_in, real_out = calls[0].input, calls[0].output
-        want_in = (BATCH, *layer.input.dims)
-        want_out = (BATCH, *layer.output.dims)
+        want_in = (BATCH, *layer.input.dims) if layer.input.batched else tuple(layer.input.dims)
+        want_out = (BATCH, *layer.output.dims) if layer.output.batched else tuple(layer.output.dims)
         assert want_in == real_in, f"{layer.path} ({layer.primitive}): input {want_in} != real {real_in}"
         assert want_out == real_out, (
             f"{layer.path} ({layer.primitive}): inferred output {want_out} != real {real_out}"
@@ -107,7 +107,11 @@ def check_against_torch(
         for name, shape in (layer.named_outputs or {}).items():
             real = (calls[0].outputs or {}).get(name)
             assert real == (BATCH, *shape.dims), f"{layer.path}.{name}: inferred {shape} != real {real}"
-        real_params = _numel(modules[layer.path]) if layer.path in modules else 0
+        real_params = (
+            _numel(modules[layer.path])
+            if layer.path in modules
+            else dict(module.named_parameters()).get(layer.path, torch.empty(0)).numel()
+        )  # a learned tensor is a parameter of its list's module
         assert layer.num_params == real_params, (
             f"{layer.path} ({layer.primitive}): inferred {layer.num_params} params != real {real_params}"
         )
