@@ -106,6 +106,9 @@ class Spec:
     def __post_init__(self) -> None:
         if not self.inputs:  # one input: the tensor named 'input'
             object.__setattr__(self, "inputs", {DEFAULT_INPUT: self.input})
+        elif len(self.inputs) == 1 and next(iter(self.inputs.values())) != self.input:
+            # one input, given anew (dataclasses.replace(spec, input=…)): ``input`` wins
+            object.__setattr__(self, "inputs", {next(iter(self.inputs)): tuple(self.input)})
 
     @property
     def input_names(self) -> tuple[str, ...]:

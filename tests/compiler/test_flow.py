@@ -297,3 +297,11 @@ def test_many_references_within_the_budgets_compile() -> None:
         lines.append(f"  - add: {{name: t{i}, from: [{', '.join(f't{j}' for j in range(i))}]}}")
     graph = archspec.compile(archspec.loads("\n".join(lines), "dense.yaml"))
     assert len(graph.roots) == 200 and len(graph.roots[-1].sources) == 199
+
+
+def test_a_spec_given_a_new_input_compiles_for_it() -> None:
+    """dataclasses.replace(spec, input=…) on a spec with one input: the new dims count."""
+    from dataclasses import replace
+
+    base = spec("name: n\ninput: [1, 8, 8]\nlayers: [relu]\n")
+    assert archspec.compile(replace(base, input=(1, 5, 3))).input.dims == (1, 5, 3)
