@@ -41,7 +41,7 @@ register(
         build,
         "Sub-pixel upsampling (nn.PixelShuffle): r² channels become an r×r patch.",
         classes=("PixelShuffle",),
-        allocates=False,  # a reshaped view of its input in PyTorch's implementation
+        allocates=True,  # a new tensor with its own storage (measured in torch 2.13), not a view
         label=lambda p, x: f"pixel_shuffle ×{p.upscale_factor}",
         formula="[N, C·r², H, W] → [N, C, H·r, W·r] (r upscale_factor; C·r² an int).",
     )

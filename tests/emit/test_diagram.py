@@ -169,7 +169,11 @@ def test_diagram_is_well_formed_and_complete(name: str, graph: Graph, parse) -> 
     assert parsed.nodes[first] == "input"
     named = [f"output: {name}" for name in graph.returns] if outputs > 1 else ["output"]
     assert [parsed.nodes[last] for last in lasts] == named
-    assert parsed.reachable(first) == set(parsed.nodes), "every node is on a path from the input"
+    # every node is on a path from the input, or from a learned tensor (a parameter layer,
+    # which reads nothing)
+    learned = {n for n, label in parsed.nodes.items() if "parameter " in label}
+    reachable = parsed.reachable(first).union(*(parsed.reachable(n) for n in learned))
+    assert reachable == set(parsed.nodes), "every node is on a path from the input"
     assert next(e for e in parsed.edges if e[0] == first)[2] == dims_label(graph.input)
     for last, shape in zip(lasts, graph.returns.values(), strict=True):
         assert [e[2] for e in parsed.edges if e[1] == last] == [dims_label(shape)]

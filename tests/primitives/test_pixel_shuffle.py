@@ -32,3 +32,16 @@ def test_pixel_shuffle(r: int, dims: tuple[int, ...]) -> None:
 def test_pixel_shuffle_symbolic() -> None:
     layers = [{"conv": {"out_channels": 8, "kernel_size": 3}}, {"pixel_shuffle": {"upscale_factor": 2}}]
     check_symbolic(layers_spec(layers, (3, "H", "W")), (3, "H", "W"), sizes=(3, 6, 9))
+
+
+def test_pixel_shuffle_makes_a_new_tensor_so_its_output_counts_as_activation_memory() -> None:
+    """torch's pixel_shuffle returns a tensor with its own storage, not a view."""
+    import torch
+
+    from archspec.primitives.registry import lookup
+
+    x = torch.randn(1, 8, 4, 4)
+    shared = (
+        torch.nn.functional.pixel_shuffle(x, 2).untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    )
+    assert lookup("pixel_shuffle").allocates is not shared
