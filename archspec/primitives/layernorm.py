@@ -104,13 +104,16 @@ def channels_first_class() -> type:
     import torch
     from torch import nn
 
+    # compile -o copies this class into files held to 88 columns: it keeps within them
     class ChannelsFirstLayerNorm(nn.LayerNorm):
-        """LayerNorm over the channels of [N, C, *L] at every position (ConvNeXt's LayerNorm2d)."""
+        """LayerNorm over the channels of [N, C, *L] at every position (ConvNeXt's
+        LayerNorm2d)."""
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            moved = x.movedim(1, -1)
-            normed = nn.functional.layer_norm(moved, self.normalized_shape, self.weight, self.bias, self.eps)
-            return normed.movedim(-1, 1)
+            last = x.movedim(1, -1)  # channels last, where nn.LayerNorm normalizes
+            shape, weight, bias = self.normalized_shape, self.weight, self.bias
+            out = nn.functional.layer_norm(last, shape, weight, bias, self.eps)
+            return out.movedim(-1, 1)
 
     return ChannelsFirstLayerNorm
 
