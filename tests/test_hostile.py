@@ -345,6 +345,7 @@ NEGATIVE_ALLOWED = {
     ("unflatten", "dim"),
     ("scale", "init"),
     ("split", "dim"),
+    ("parameter", "init"),
     ("chunk", "dim"),
 }
 

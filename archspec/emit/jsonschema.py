@@ -34,11 +34,21 @@ def _model_schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any
         if name != "name":
             schema["properties"][name] = {
                 "anyOf": [
-                    {k: v for k, v in info.items() if k != "description"},
+                    _items_may_be_expressions({k: v for k, v in info.items() if k != "description"}),
                     {"$ref": "#/$defs/expression"},
                 ],
                 **{k: v for k, v in info.items() if k in ("description", "default")},
             }
+    return schema
+
+
+def _items_may_be_expressions(schema: dict[str, Any]) -> dict[str, Any]:
+    """A list's items may be expressions too (``shape: [=in_channels, 1, 1]``), as the
+    compiler evaluates each item; in every option of an ``anyOf``."""
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [_items_may_be_expressions(option) for option in schema["anyOf"]]}
+    if schema.get("type") == "array" and "items" in schema:
+        return {**schema, "items": {"anyOf": [schema["items"], {"$ref": "#/$defs/expression"}]}}
     return schema
 
 
