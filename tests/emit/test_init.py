@@ -17,8 +17,11 @@ from archspec.emit.init import METHOD, torch_functions
 from archspec.emit.source import emit_source, network_class_name
 from archspec.frontend.init import NO_RULES
 from archspec.frontend.initcall import FUNCTIONS
+from tests.primitives.cases import OracleCase, all_cases
+from tests.primitives.oracle import layer_spec
 
 torch.set_num_threads(2)
+ORACLE = [(name, i, case) for name, listed in sorted(all_cases().items()) for i, case in enumerate(listed)]
 
 MIXED = """\
 name: mixed
@@ -154,3 +157,15 @@ def test_a_layer_named_like_the_init_method_cannot_be_written() -> None:
         emit_source(graph)
     (problem,) = caught.value.diagnostics
     assert problem.code == "E209" and METHOD in problem.message
+
+
+@pytest.mark.parametrize(("name", "index", "case"), ORACLE, ids=lambda v: str(v)[:40])
+def test_initialize_after_to_empty_gives_builds_weights_for_every_primitive(
+    name: str, index: int, case: OracleCase
+) -> None:
+    graph = archspec.compile(archspec.loads(layer_spec(case.layer, case.dims)))
+    torch.manual_seed(11)
+    built = archspec.build(graph)
+    empty = archspec.build(graph, device="meta").to_empty(device="cpu")
+    torch.manual_seed(11)
+    assert same(archspec.initialize(empty, graph), built)

@@ -37,7 +37,16 @@ def test_declared_tensors_are_the_modules_own(name: str, index: int, case: Oracl
 
 def test_the_primitives_with_weights_declare_them() -> None:
     declared = {name for name, p in primitives().items() if p.tensors is not None}
-    assert {"conv", "conv_transpose", "linear", "batchnorm", "groupnorm", "layernorm"} <= declared
+    assert {
+        "conv",
+        "conv_transpose",
+        "linear",
+        "batchnorm",
+        "groupnorm",
+        "layernorm",
+        "instancenorm",
+        "scale",
+    } <= declared
 
 
 def _numel(shape: tuple[int, ...]) -> int:
