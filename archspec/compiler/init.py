@@ -2,11 +2,13 @@
 
 Scopes: the spec's rules see every layer, by its path from the network; a block's
 rules see the layers of each of its calls, by their path from the call (a call whose
-body is one layer *is* that layer: only kind rules and ``**`` reach it). A tensor
-takes the rule of the outermost scope that has one for it (the network's rules run
-after its blocks', as torchvision's model-level loop runs after each block's
-constructor); within a scope, a path rule beats the kind rule and a later path rule
-an earlier one. Each tensor is set once, by the rule that wins.
+body is one layer *is* that layer: only kind rules and ``**`` reach it). For each
+tensor, a path rule beats a kind rule, wherever each is written (a block's ``bn2``
+over the network's ``batchnorm``, as torchvision's zero_init_residual pass runs after
+its per-kind loop); between rules of one sort, the outermost scope's wins (the
+network's over its blocks', as torchvision's model-level loop runs after each block's
+constructor), and within a section the later path rule. Each tensor is set once, by
+the rule that wins.
 
 Every rule must reach a layer with learned tensors (in the network, or in some call
 of its block), every tensor it names must be one of theirs, and a function that needs
@@ -73,7 +75,7 @@ class _Resolver:
         self.blocks: dict[str, _Scope] = {}
         self.spec = _Scope(graph.spec.init, "the network")
         self.entries: list[Entry] = []
-        self.others: dict[str, str] = {}  # module classes of leaves that hold no declared tensors
+        self.plain: list[LayerInfo] = []  # leaves with a module that declares no tensors
         self.problems: dict[tuple[int, str], Diagnostic] = {}
         self.matches = 0
 
@@ -93,15 +95,17 @@ class _Resolver:
         primitive = lookup(layer.primitive)
         declared = primitive is not None and primitive.tensors is not None and not layer.functional
         shapes = dict(primitive.tensors(layer.params, layer.input)) if declared else {}  # type: ignore[union-attr,misc]
-        chosen: dict[str, tuple[InitCall, InitRule]] = {}
+        by_path: dict[str, tuple[InitCall, InitRule]] = {}
+        by_kind: dict[str, tuple[InitCall, InitRule]] = {}
         for scope, base in stack:
             relative = "" if base is None else layer.path[len(base) :]
-            won = self.match(scope, layer, relative, shapes)
-            for tensor, pick in won.items():
-                chosen.setdefault(tensor, pick)  # the outermost scope wins
+            for tensor, pick in self.match(scope, layer, relative, shapes).items():
+                found = by_kind if pick[1].kind is not None else by_path
+                found.setdefault(tensor, pick)  # the outermost scope wins
+        chosen = {**by_kind, **by_path}  # a path rule wins over a kind rule, from any scope
         if not declared:
             if not layer.children and not layer.functional and primitive is not None and primitive.classes:
-                self.others.setdefault(layer.path, primitive.module_call(layer.params, layer.input).cls)
+                self.plain.append(layer)
             return
         wish: dict[str, InitCall | None] = {}
         for tensor, shape in shapes.items():
@@ -144,6 +148,17 @@ class _Resolver:
                     use.tensors.add(tensor)
                     won[tensor] = (call, rule)
         return won
+
+    def others(self) -> dict[str, str]:
+        """The classes of the plain leaves that share a class with a layer with tensors:
+        no class case may reach them (a primitive's builder runs only where that can be)."""
+        classes = {e.cls for e in self.entries}
+        found = {}
+        for layer in self.plain:
+            primitive = lookup(layer.primitive)
+            if primitive is not None and classes.intersection(primitive.classes):
+                found[layer.path] = primitive.module_call(layer.params, layer.input).cls
+        return found
 
     def fans_problem(
         self, layer: LayerInfo, tensor: str, shape: tuple[int, ...], call: InitCall, rule: InitRule
@@ -242,4 +257,4 @@ def resolve_init(graph: Graph) -> InitPlan:
         problems += resolver.unused(scope)
     if problems:
         raise SpecError(problems)
-    return InitPlan(plan_cases(resolver.entries, resolver.others), resolver.entries)
+    return InitPlan(plan_cases(resolver.entries, resolver.others()), resolver.entries)

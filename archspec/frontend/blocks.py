@@ -87,7 +87,7 @@ class BlockDecl(BaseModel):
     init: Any = Field(
         None,
         description="How the block's weights start: rules by primitive or by layer path inside the "
-        "block, as a spec's init (the spec's rules win over them).",
+        "block, as a spec's init (a path rule wins over a kind rule; of one sort, the spec's wins).",
         json_schema_extra=INIT_JSON_SCHEMA,
     )
 

@@ -77,14 +77,17 @@ def test_a_path_rule_beats_the_kind_rule_and_a_later_path_rule_an_earlier_one() 
     }
 
 
-def test_the_spec_wins_over_a_block_and_block_paths_are_from_the_call() -> None:
+def test_a_path_rule_wins_from_any_scope_and_of_one_sort_the_spec_wins() -> None:
     layers = "  - stage: {name: s, width: 4}\n  - flatten\n  - linear: {name: fc, out_features: 2}\n"
     found = wishes(plan("fc: {bias: zeros}", layers, BLOCKS))
-    assert found["s.0.a"] == {"weight": "normal(std=0.2)"}
+    assert found["s.0.a"] == {"weight": "normal(std=0.2)"}  # block paths are from the call
     assert found["s.1.b"] == {"weight": "normal(std=0.3)"}  # the block's path rule beats its kind rule
-    overridden = wishes(plan("conv: {weight: ones}", layers, BLOCKS))
-    assert overridden["s.0.b"] == {"weight": "ones"}  # the network's rules run last
-    assert overridden["s.0.bn"] == {}
+    kinds = wishes(plan("conv: {weight: ones}", layers, BLOCKS))
+    assert kinds["s.0.a"] == {"weight": "ones"}  # kind against kind: the network's
+    assert kinds["s.0.b"] == {"weight": "normal(std=0.3)"}  # the block's path beats the network's kind
+    assert kinds["s.0.bn"] == {}
+    paths = wishes(plan('"**.b": {weight: zeros}', layers, BLOCKS))
+    assert paths["s.1.b"] == {"weight": "zeros"}  # path against path: the network's
 
 
 def test_a_block_whose_body_is_one_layer_is_reached_by_kind() -> None:
