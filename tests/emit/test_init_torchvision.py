@@ -110,3 +110,27 @@ def test_the_init_is_what_tells_resnet_apart_from_pytorchs_default() -> None:
     default = archspec.build(ZOO / "resnet18.yaml", init=False).conv1.weight.std().item()
     assert declared == pytest.approx((2 / (64 * 49)) ** 0.5, rel=0.03)
     assert default == pytest.approx(1 / (3 * 147) ** 0.5, rel=0.03)
+
+
+@pytest.mark.parametrize(("name", "bn"), [("resnet18", "bn2"), ("resnet50", "bn3")])
+def test_zero_init_residual_is_one_pattern(name: str, bn: str, tmp_path: Path) -> None:
+    """torchvision's zero_init_residual=True, as the spec's comment says to write it."""
+    import shutil
+
+    zoo()  # the workaround first: then torchvision imports
+    from torchvision import models
+
+    if (ZOO / "blocks").is_dir():  # imports by path (a library import needs no copy)
+        shutil.copytree(ZOO / "blocks", tmp_path / "blocks")
+    kinds = "  batchnorm: {weight: constant(1), bias: constant(0)}\n"
+    text = (ZOO / f"{name}.yaml").read_text()
+    assert kinds in text
+    (tmp_path / f"{name}.yaml").write_text(
+        text.replace(kinds, f'{kinds}  "layer*.*.{bn}": {{weight: constant(0)}}\n')
+    )
+    torch.manual_seed(4)
+    theirs = getattr(models, name)(weights=None, zero_init_residual=True).state_dict()
+    torch.manual_seed(4)
+    ours = archspec.build(tmp_path / f"{name}.yaml").state_dict()
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+    assert float(ours[f"layer1.0.{bn}.weight"].abs().sum()) == 0.0
