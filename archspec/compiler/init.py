@@ -114,7 +114,7 @@ class _Resolver:
             if pick and pick[0].needs_fans and len(shape) < 2:
                 self.fans_problem(layer, tensor, shape, *pick)
         cls = primitive.module_call(layer.params, layer.input).cls  # type: ignore[union-attr]
-        rules = tuple(dict.fromkeys(rule.key for _, rule in chosen.values()))
+        rules = tuple(dict.fromkeys(chosen[t][1].key for t in shapes if t in chosen))  # in tensor order
         self.entries.append(Entry(layer.path, cls, tuple(shapes), wish, rules, layer.primitive))
 
     def match(
