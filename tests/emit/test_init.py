@@ -169,3 +169,21 @@ def test_initialize_after_to_empty_gives_builds_weights_for_every_primitive(
     empty = archspec.build(graph, device="meta").to_empty(device="cpu")
     torch.manual_seed(11)
     assert same(archspec.initialize(empty, graph), built)
+
+
+@pytest.mark.parametrize(
+    "name", ["squeezenet1_1", "mobilenet_v3_small", "googlenet", "efficientnet_b0", "mnasnet1_0", "resnet18"]
+)
+def test_the_golden_classes_make_builds_weights(name: str) -> None:
+    """The zoo's written classes (tests/emit/golden/) against build, for one seed: a name
+    case, guarded biases, a case of two classes, uniform, kaiming_uniform with a gain."""
+    golden = Path(__file__).parent / "golden" / f"torchvision__{name}.py"
+    graph = archspec.compile(f"specs/torchvision/{name}.yaml")
+    spec = importlib.util.spec_from_file_location(f"golden_{name}", golden)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch.manual_seed(9)
+    written = getattr(module, network_class_name(graph))()
+    torch.manual_seed(9)
+    assert same(written, archspec.build(graph))

@@ -1,7 +1,7 @@
 """The zoo's ``init:`` sections against torchvision's own initialisation.
 
 Each spec in specs/torchvision/ declares what its torchvision model's ``__init__``
-does (GoogLeNet: with ``init_weights=True``, what ``googlenet(weights=None)`` does by
+does (GoogLeNet and Inception v3: with ``init_weights=True``, what their builders do by
 default). Two checks per network, tensor by tensor, matched by state_dict key:
 
 - statistics, over three seeds on each side, and different seeds for archspec than for
@@ -10,7 +10,7 @@ default). Two checks per network, tensor by tensor, matched by state_dict key:
   same mean within 3% of that std, wherever the seeds give 20,000 values or more (a
   smaller tensor, such as a 64-channel bias, estimates its std to a few percent only);
 - bitwise: with the same seed, archspec.build makes exactly torchvision's weights and
-  buffers. This holds for all eight networks: both make every module (each drawing
+  buffers. This holds for all 22 networks: both make every module (each drawing
   PyTorch's default init) before one pass over ``modules()`` in the same module order, so
   the random stream is used alike; where an init keeps PyTorch's default (AlexNet; ResNet's
   and DenseNet's fc weights), torchvision and archspec make those modules in the same order.
@@ -40,10 +40,15 @@ torch.set_num_threads(2)
 
 def reference(name: str) -> Callable[[], nn.Module]:
     builders = zoo()
-    if name == "googlenet":  # the zoo passes init_weights=False; its default is True
-        from torchvision import models
+    from torchvision import models
 
+    # the zoo passes init_weights=False to these two; their default is True
+    if name == "googlenet":
         return lambda: models.googlenet(weights=None, aux_logits=False, init_weights=True)
+    if name == "inception_v3":
+        return lambda: models.inception_v3(
+            weights=None, aux_logits=False, transform_input=False, init_weights=True
+        )
     return builders[name]
 
 
