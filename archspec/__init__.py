@@ -230,7 +230,7 @@ def initialize(
     import torch
 
     from archspec.compiler.init import resolve_init
-    from archspec.emit.init import apply_plan, check_layers, reset
+    from archspec.emit.init import apply_plan, check_layers, learned_values, reset
 
     if isinstance(spec_or_path, Graph):
         graph = spec_or_path
@@ -239,5 +239,5 @@ def initialize(
     plan = resolve_init(graph)
     with torch.no_grad():
         check_layers(module, plan)  # before anything is touched
-        reset(module)
+        reset(module, learned_values(graph))
         return apply_plan(module, plan)

@@ -138,7 +138,8 @@ class _Resolver:
         for index in order:
             rule, use = scope.rules.rules[index], scope.uses[index]
             if not shapes:
-                use.plain = use.plain or f"{layer.path} (a {layer.kind})"
+                what = "a parameter, which starts at its own init" if layer.learned else f"a {layer.kind}"
+                use.plain = use.plain or f"{layer.path} ({what})"
                 use.undeclared = use.undeclared or layer.own_params > 0
                 continue
             use.weighted += 1

@@ -90,15 +90,34 @@ def _apply(name: str, module: nn.Module, steps: tuple[Step, ...], functions: dic
         functions[step.call.function](tensor, *args, **kwargs)
 
 
-def reset(net: nn.Module) -> None:
+def learned_values(graph: Graph) -> dict[tuple[str, str], float]:
+    """Each learned tensor (``parameter``) of the network, by its module's path and its
+    name, with the value it starts at."""
+    from archspec.emit.flowsource import learned_fill
+
+    found = {}
+    for layer in graph.layers:
+        if layer.learned:
+            parent, _, name = layer.path.rpartition(".")
+            found[(parent, name)] = learned_fill(layer)
+    return found
+
+
+def reset(net: nn.Module, learned: dict[tuple[str, str], float]) -> None:
     """PyTorch's own init for every module that holds tensors, in module order (as they
-    were made when built): what the plan does not set is then PyTorch's default, also
-    after ``to_empty``."""
+    were made when built), and its value for each learned tensor (``learned``, by module
+    path and name): what the plan does not set is then what ``build`` makes, also after
+    ``to_empty``."""
+    from torch.nn import init
+
     for name, module in net.named_modules():
-        if not module._parameters and not module._buffers:
+        own = [key for key in module._parameters if (name, key) in learned]
+        for key in own:
+            init.constant_(module._parameters[key], learned[(name, key)])  # type: ignore[arg-type]
+        if len(own) == len(module._parameters) and not module._buffers:
             continue
         method = getattr(module, "reset_parameters", None)
-        if method is None:
+        if method is None or own:
             raise ValueError(
                 f"{name or 'the network'} ({type(module).__name__}) holds tensors but has no "
                 "reset_parameters: archspec cannot give them their first values"

@@ -187,3 +187,16 @@ def test_patterns_are_budgeted() -> None:
     finally:
         init.GLOB_BUDGET = saved
     assert problem.code == "E213" and "more than 20 path matches" in problem.message
+
+
+def test_a_learned_tensor_starts_at_its_own_init_and_no_rule_reaches_it() -> None:
+    layers = """\
+  - conv: {name: stem, out_channels: 4, kernel_size: 3, padding: 1}
+  - parameter: {name: gamma, shape: [4, 1, 1], init: 0.5}
+  - mul: {name: scaled, from: [gamma, stem]}
+  - flatten
+  - linear: {name: fc, out_features: 2}
+"""
+    assert wishes(plan("conv: {weight: ones}", layers))["stem"] == {"weight": "ones"}
+    (problem,) = problems("gamma: {weight: ones}", layers)
+    assert "such as gamma (a parameter, which starts at its own init)" in problem.message

@@ -10,7 +10,7 @@ default). Two checks per network, tensor by tensor, matched by state_dict key:
   same mean within 3% of that std, wherever the seeds give 20,000 values or more (a
   smaller tensor, such as a 64-channel bias, estimates its std to a few percent only);
 - bitwise: with the same seed, archspec.build makes exactly torchvision's weights and
-  buffers. This holds for all 22 networks: both make every module (each drawing
+  buffers. This holds for all 23 networks: both make every module (each drawing
   PyTorch's default init) before one pass over ``modules()`` in the same module order, so
   the random stream is used alike; where an init keeps PyTorch's default (AlexNet; ResNet's
   and DenseNet's fc weights), torchvision and archspec make those modules in the same order.
