@@ -42,6 +42,7 @@ __all__ = [
     "SpecError",
     "build",
     "compile",
+    "initialize",
     "load",
     "loads",
     "validate",
@@ -176,18 +177,25 @@ def build(
     limits: Limits | None = None,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    init: bool = True,
 ) -> nn.Module:
     """The ``torch.nn.Module`` of a spec: its tree mirrors the spec's layers.
 
     Accepts a Spec, a path, or an already compiled Graph. ``device`` and
     ``dtype`` place the weights as they are made: ``device="meta"`` allocates
-    no memory at all, for inspecting huge networks. ``limits`` are the budgets,
-    ``libraries`` and ``pyproject`` as for :func:`compile`. Raises SpecError.
+    no memory at all, for inspecting huge networks (it makes no values: after
+    ``to_empty``, call :func:`initialize`). The weights start as the spec's
+    ``init:`` rules say (PyTorch's default where they say nothing), set in
+    float32 before ``dtype`` applies; ``init=False`` keeps PyTorch's default
+    everywhere. ``limits`` are the budgets, ``libraries`` and ``pyproject`` as for
+    :func:`compile`. Raises SpecError.
     """
     from contextlib import nullcontext
 
     import torch
 
+    from archspec.compiler.init import resolve_init
+    from archspec.emit.init import apply_plan
     from archspec.emit.module import build_graph
 
     if isinstance(spec_or_path, Graph):
@@ -198,4 +206,38 @@ def build(
         graph = compile(spec_or_path, limits=limits, libraries=libraries, pyproject=pyproject)
     with torch.device(device) if device is not None else nullcontext():
         net = build_graph(graph)
+    if init and torch.device(device or "cpu").type != "meta":
+        apply_plan(net, resolve_init(graph))
     return net if dtype is None else net.to(dtype=dtype)
+
+
+def initialize(
+    module: nn.Module,
+    spec_or_path: SpecLike | Graph,
+    *,
+    limits: Limits | None = None,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
+) -> nn.Module:
+    """Give a network built from this spec its first weights again, in place, as
+    :func:`build` does: PyTorch's own init for every module, in module order, then the
+    spec's ``init:`` rules. For one seed (``torch.manual_seed``) the weights are
+    those of ``build``. The use: ``build(spec, device="meta")``, ``.to_empty(device=…)``,
+    then ``initialize(net, spec)``, so that no memory is spent on values thrown away.
+    Returns the module; ValueError where it is not the network of this spec.
+    ``limits``, ``libraries`` and ``pyproject`` are as for :func:`compile`, for a path.
+    """
+    import torch
+
+    from archspec.compiler.init import resolve_init
+    from archspec.emit.init import apply_plan, check_layers, learned_values, reset
+
+    if isinstance(spec_or_path, Graph):
+        graph = spec_or_path
+    else:
+        graph = compile(spec_or_path, limits=limits, libraries=libraries, pyproject=pyproject)
+    plan = resolve_init(graph)
+    with torch.no_grad():
+        check_layers(module, plan)  # before anything is touched
+        reset(module, learned_values(graph))
+        return apply_plan(module, plan)

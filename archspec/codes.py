@@ -38,6 +38,12 @@ E208 = ErrorCode("E208", "an import cannot be resolved (missing, outside its roo
 E209 = ErrorCode("E209", "compile -o cannot write this spec as Python (a name clash, an unsupported layout)")
 E210 = ErrorCode("E210", "a tensor reference is wrong (unknown, later, or a bad from, inputs or outputs)")
 E211 = ErrorCode("E211", "a layer's output is never used")
+E212 = ErrorCode("E212", "an init rule cannot be read (a function, argument, tensor name or pattern)")
+E213 = ErrorCode(
+    "E213",
+    "an init rule does not fit the network (it matches no layer with weights, names a tensor they "
+    "lack, or gives a tensor a function its shape cannot take)",
+)
 E300 = ErrorCode("E300", "a shape does not fit the layer")
 E301 = ErrorCode("E301", "a dimension falls below 1")
 E302 = ErrorCode(
@@ -84,6 +90,8 @@ CODES: dict[str, str] = {
         E209,
         E210,
         E211,
+        E212,
+        E213,
         E300,
         E301,
         E302,

@@ -9,6 +9,7 @@ from archspec.compiler.budgets import check_budgets
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
+from archspec.compiler.init import resolve_init
 from archspec.compiler.sizeset import SizeSet
 from archspec.compiler.validsizes import ValidSizes, find_valid_sizes
 from archspec.diagnostics import Diagnostic, SpecError
@@ -64,6 +65,7 @@ def compile_spec(
         sizes.coupled,
     )
     check_budgets(graph, limits)
+    resolve_init(graph)  # E213 where an init: rule does not fit the network
     return graph
 
 

@@ -25,13 +25,15 @@ from pathlib import Path
 
 from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
+from archspec.compiler.init import resolve_init
 from archspec.diagnostics import Diagnostic, SpecError
+from archspec.emit import init
 from archspec.emit.blockclass import BlockEmitter, generated_names, module_node
 from archspec.emit.flowsource import attribute_lines, forward_lines, is_attribute
 from archspec.emit.pretty import Node, Raw, render
 from archspec.emit.pycode import HELPER_FUNCTIONS, camel, docstring_lines, functions_used
 from archspec.frontend.expr import make_divisible, python_ast
-from archspec.primitives.registry import primitives
+from archspec.primitives.registry import own_classes, primitives
 from archspec.shapes.dims import format_shape
 
 
@@ -144,17 +146,22 @@ def _network_class(
     lines = [f"class {name}(nn.Module):"]
     if description:
         lines += [*docstring_lines(description, 1), ""]
+    plan = resolve_init(graph)  # the spec's init: rules, as archspec.build carries them out
+    if plan:
+        init.check_method_name(graph)
     lines += [
         "    def __init__(self) -> None:",
         "        super().__init__()",
         *attribute_lines(members, 2),
+        *([f"        self.{init.METHOD}()"] if plan else []),
         "",
     ]
     if graph.is_dataflow:
-        return lines + forward_lines(graph.roots, tuple(graph.inputs), graph.outputs, 1)
+        lines += forward_lines(graph.roots, tuple(graph.inputs), graph.outputs, 1)
+        return lines + init.method_lines(plan, own_classes())
     lines.append("    def forward(self, x: torch.Tensor) -> torch.Tensor:")
     for layer, _ in members:
         target = f"self.{layer.name}" if is_attribute(layer.name) else f'getattr(self, "{layer.name}")'
         lines.append(render(Raw(f"x = {target}(x)", comment=format_shape(layer.output_shape)), 2))
     lines.append("        return x")
-    return lines
+    return lines + init.method_lines(plan, own_classes())

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from archspec.codes import E207
 from archspec.diagnostics import Diagnostic, Span
 from archspec.frontend.errors import validation_diagnostics
+from archspec.frontend.init import INIT_JSON_SCHEMA, NO_RULES, InitRules, parse_init
 from archspec.frontend.layers import LayerField, LayerNode, LayerParser
 from archspec.frontend.loader import KeyPath, SourceMap
 from archspec.frontend.types import Identifier, LayerParams, TensorName
@@ -83,6 +84,12 @@ class BlockDecl(BaseModel):
         description="The tensors the block returns, by name (default: its last layer's). A call "
         "named c with several makes the tensors c.<output>.",
     )
+    init: Any = Field(
+        None,
+        description="How the block's weights start: rules by primitive or by layer path inside the "
+        "block, as a spec's init (a path rule wins over a kind rule; of one sort, the spec's wins).",
+        json_schema_extra=INIT_JSON_SCHEMA,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,6 +108,7 @@ class Block:
     source: SourceMap = field(repr=False)
     inputs: tuple[str, ...] = ("input",)
     outputs: tuple[str, ...] = ()  # empty: the last layer's
+    init: InitRules = field(default=NO_RULES, repr=False)
 
     is_block = True
     layer_fields: tuple[LayerField, ...] = field(default=(), init=False, repr=False)
@@ -233,4 +241,11 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
 
 def define_block(block: Block, raw: dict[str, Any], base: KeyPath, parser: LayerParser) -> Block:
     """The block with its layers, parsed now that every block it may call is declared."""
-    return replace(block, layers=parser.layers(raw["layers"], (*base, "layers"), f"{block.name}."))
+    layers = parser.layers(raw["layers"], (*base, "layers"), f"{block.name}.")
+
+    def is_primitive(key: str) -> bool:
+        kind = parser.lookup(key)
+        return kind is not None and not kind.is_block
+
+    init = parse_init(raw.get("init"), (*base, "init"), parser.source, is_primitive, parser.problems)
+    return replace(block, layers=layers, init=init)

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from archspec.codes import E202, E203, E208
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.errors import validation_diagnostics
+from archspec.frontend.init import INIT_DESCRIPTION, INIT_JSON_SCHEMA, NO_RULES, InitRules, parse_init
 from archspec.frontend.layers import Kind, LayerNode, LayerParser
 from archspec.frontend.library import BlockTable, collect_blocks
 from archspec.frontend.loader import SourceMap, load_file, load_text
@@ -77,6 +78,7 @@ class SpecHeader(BaseModel):
         default_factory=dict,
         description="User-defined blocks, by name: {description, params, layers}.",
     )
+    init: Any = Field(None, description=INIT_DESCRIPTION, json_schema_extra=INIT_JSON_SCHEMA)
 
     @model_validator(mode="after")
     def _one_kind_of_input(self) -> SpecHeader:
@@ -102,6 +104,7 @@ class Spec:
     format_version: int = 1
     inputs: dict[str, tuple[int | str, ...]] = field(default_factory=dict)
     outputs: tuple[str, ...] = ()
+    init: InitRules = field(default=NO_RULES, repr=False)  # the spec's own init: rules
 
     def __post_init__(self) -> None:
         if not self.inputs:  # one input: the tensor named 'input'
@@ -145,6 +148,7 @@ def parse_spec(
     parser = LayerParser(source, table.lookup, table.names, problems)
     raw_layers = data.get("layers")
     layers = parser.layers(raw_layers, ("layers",), "") if isinstance(raw_layers, list) else ()
+    init = parse_init(data.get("init"), ("init",), source, kinds.__contains__, problems)
     if imports_failed:  # an unknown name is most likely in the file that did not load
         problems[:] = [
             replace(p, hint="an import failed (see above); the block may be defined there")
@@ -166,6 +170,7 @@ def parse_spec(
         format_version=header.archspec,
         inputs=inputs,
         outputs=(outputs,) if isinstance(outputs, str) else tuple(outputs or ()),
+        init=init,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from archspec.diagnostics import RuleError
@@ -45,6 +47,11 @@ def build(p: BatchNormParams, x: TensorShape) -> ModuleCall:
     )
 
 
+def affine_tensors(shape: tuple[Any, ...], weight: bool, bias: bool = True) -> tuple[tuple[str, Any], ...]:
+    """A norm's learned scale and shift (``weight``, ``bias``), where it has them."""
+    return (("weight", shape),) * weight + (("bias", shape),) * (weight and bias)
+
+
 register(
     Primitive(
         "batchnorm",
@@ -54,5 +61,6 @@ register(
         "Batch normalization (BatchNorm1d/2d/3d by rank) over the channel dim.",
         formula="[N, C, *L] → [N, C, *L] (no spatial dims or up to 3; C an int). MACs = 0.",
         classes=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
+        tensors=lambda p, x: affine_tensors((p.num_features or x.channels,), p.affine),
     )
 )

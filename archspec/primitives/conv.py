@@ -105,6 +105,13 @@ def build(p: ConvParams, x: TensorShape) -> ModuleCall:
     )
 
 
+def tensors(p: ConvParams, x: TensorShape) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    channels = p.in_channels or x.channels
+    kernel = expand_tuple(p.kernel_size, len(x.spatial), "kernel_size")
+    weight = ("weight", (p.out_channels, channels // p.groups, *kernel))
+    return (weight, ("bias", (p.out_channels,))) if p.bias else (weight,)
+
+
 def conv_label(op: str) -> Callable[[Any, TensorShape], str]:
     """``conv 3×3, 64, stride 2, groups 32``: what a diagram shows of a conv (or of a
     transposed one: the params of both have these fields)."""
@@ -129,6 +136,7 @@ register(
         "Convolution over 1, 2 or 3 spatial dims (Conv1d/2d/3d by the input's rank).",
         classes=("Conv1d", "Conv2d", "Conv3d"),
         label=conv_label("conv"),
+        tensors=tensors,
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
         "out = floor((L + p_lo + p_hi - d·(k - 1) - 1) / s) + 1 (k kernel_size, s stride, d dilation; "
         "'same' pads d·(k - 1) in all, the odd one at the end). "

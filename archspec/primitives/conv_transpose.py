@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from archspec.codes import E301
@@ -114,6 +116,13 @@ def build(p: ConvTransposeParams, x: TensorShape) -> ModuleCall:
     )
 
 
+def tensors(p: ConvTransposeParams, x: TensorShape) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    channels = p.in_channels or x.channels  # torch's weight is [in, out / groups, *kernel]
+    kernel = expand_tuple(p.kernel_size, len(x.spatial), "kernel_size")
+    weight = ("weight", (channels, p.out_channels // p.groups, *kernel))
+    return (weight, ("bias", (p.out_channels,))) if p.bias else (weight,)
+
+
 register(
     Primitive(
         "conv_transpose",
@@ -123,6 +132,7 @@ register(
         "Transposed convolution over 1, 2 or 3 spatial dims (ConvTranspose1d/2d/3d by the input's rank).",
         classes=("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
         label=conv_label("conv_transpose"),
+        tensors=tensors,
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
         "out = (L - 1)·s - 2p + d·(k - 1) + output_padding + 1 ≥ 1 (k kernel_size, s stride, p padding, "
         "d dilation; output_padding < s or < d). "

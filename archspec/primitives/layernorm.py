@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt
+from archspec.primitives.batchnorm import affine_tensors
 from archspec.primitives.registry import (
     Inferred,
     ModuleCall,
@@ -129,6 +130,7 @@ register(
         build,
         "Layer normalization (nn.LayerNorm) over the last `dims` dims of each sample.",
         classes=("LayerNorm", "ChannelsFirstLayerNorm"),
+        tensors=lambda p, x: affine_tensors(normalized_shape(p, x), p.elementwise_affine, p.bias),
         runtime=_RUNTIME,
         formula="[N, *D, *S] → [N, *D, *S], normalized over S (the last `dims` dims, ints; "
         "default all); with channels_first, [N, C, *L] normalized over C at each position. "

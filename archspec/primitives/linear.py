@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from archspec.codes import E303
@@ -39,6 +41,11 @@ def build(p: LinearParams, x: TensorShape) -> ModuleCall:
     return call("Linear", p.in_features or x.dims[-1], p.out_features, bias=unless(p.bias, True))
 
 
+def tensors(p: LinearParams, x: TensorShape) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    weight = ("weight", (p.out_features, p.in_features or x.dims[-1]))
+    return (weight, ("bias", (p.out_features,))) if p.bias else (weight,)
+
+
 register(
     Primitive(
         "linear",
@@ -49,5 +56,6 @@ register(
         formula="[N, *D, F] → [N, *D, out_features]; F must be an int. MACs = F × out_features × prod(D).",
         classes=("Linear",),
         label=lambda p, x: f"linear {p.out_features}",
+        tensors=tensors,
     )
 )

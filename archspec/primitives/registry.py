@@ -121,6 +121,8 @@ ShapeRule = Callable[[Any, TensorShape, RuleContext], Inferred]
 Builder = Callable[[Any, TensorShape], ModuleCall]
 """``build(params, input)``: the module of a layer with these params on this input."""
 Label = Callable[[Any, TensorShape], str]
+Tensors = Callable[[Any, TensorShape], tuple[tuple[str, tuple[Any, ...]], ...]]
+"""``tensors(params, input)``: the layer's learned tensors, (name, shape) in registration order."""
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,12 @@ class Primitive:
     - ``learned(params)``: for a learned tensor (``parameter``), the value its every
       entry starts at. Such a primitive reads no tensor and has no module: its output
       (with no batch dim) is an ``nn.Parameter`` of the module that runs its list of
-      layers (a dataflow), named after the layer.
+      layers (a dataflow), named after the layer;
+    - ``tensors(params, input)``: the learned tensors of the layer's module, by
+      attribute name with their shapes, in the order the module registers them
+      (``(("weight", (64, 3, 7, 7)),)`` for a conv without bias): what an ``init:``
+      rule may name (docs/spec-language.md, "Initialisation"); None for a
+      primitive that declares none.
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -244,6 +251,7 @@ class Primitive:
     runtime: Mapping[str, Callable[[], type]] = field(default_factory=dict, compare=False)
     join: Join | None = field(default=None, compare=False)
     learned: Callable[[Any], float] | None = field(default=None, compare=False)
+    tensors: Tensors | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 

@@ -56,7 +56,11 @@ def layer_scale_class() -> type:
 
         def __init__(self, shape: list[int], init: float) -> None:
             super().__init__()
+            self.init_value = init
             self.weight = nn.Parameter(torch.full(shape, init))
+
+        def reset_parameters(self) -> None:
+            nn.init.constant_(self.weight, self.init_value)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.weight * x
@@ -75,6 +79,7 @@ register(
         build,
         "The input times a learned per-channel tensor (ConvNeXt's layer scale), every entry `init` at first.",
         classes=("LayerScale",),
+        tensors=lambda p, x: (("weight", (x.channels, *(1 for _ in x.spatial))),),
         runtime=_RUNTIME,
         label=lambda p, x: f"scale ×{p.init:g}",
         formula="[N, C, *L] → [N, C, *L] (C an int). Params: C (a tensor [C, 1, …, 1]). MACs = 0, as "

@@ -902,9 +902,17 @@ class ConvnextTiny(nn.Module):
             nn.Flatten(),  # [N, 768]
             nn.Linear(768, 1000),  # [N, 1000]
         )
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # [N, 768, 7, 7]
         x = self.avgpool(x)  # [N, 768, 1, 1]
         x = self.classifier(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) in (nn.Conv2d, nn.Linear):  # conv, linear
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                nn.init.zeros_(m.bias)

@@ -2281,6 +2281,7 @@ class Densenet121(nn.Module):
         self.add_module("2", nn.AdaptiveAvgPool2d(1))
         self.add_module("3", nn.Flatten())
         self.classifier = nn.Linear(1024, 1000)
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # [N, 1024, 7, 7]
@@ -2289,3 +2290,14 @@ class Densenet121(nn.Module):
         x = getattr(self, "3")(x)  # [N, 1024]
         x = self.classifier(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_normal_(m.weight)
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.constant_(m.weight, 1.0)
+                nn.init.constant_(m.bias, 0.0)
+            elif type(m) is nn.Linear:  # linear
+                nn.init.constant_(m.bias, 0.0)

@@ -1452,6 +1452,7 @@ class EfficientnetB1(nn.Module):
             nn.Dropout(p=0.2),  # [N, 1280]
             nn.Linear(1280, 1000),  # [N, 1000]
         )
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # [N, 1280, 7, 7]
@@ -1459,3 +1460,19 @@ class EfficientnetB1(nn.Module):
         x = getattr(self, "2")(x)  # [N, 1280]
         x = self.classifier(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif type(m) is nn.Linear:  # linear
+                nn.init.uniform_(
+                    m.weight, a=-0.03162277660168379, b=0.03162277660168379
+                )
+                nn.init.zeros_(m.bias)

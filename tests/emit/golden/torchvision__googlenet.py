@@ -464,6 +464,7 @@ class Googlenet(nn.Module):
         self.add_module("17", nn.Flatten())
         self.dropout = nn.Dropout(p=0.2)
         self.fc = nn.Linear(1024, 1000)
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)  # [N, 64, 112, 112]
@@ -487,3 +488,12 @@ class Googlenet(nn.Module):
         x = self.dropout(x)  # [N, 1024]
         x = self.fc(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) in (nn.Conv2d, nn.Linear):  # conv, linear
+                nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2.0, b=2.0)
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.constant_(m.weight, 1.0)
+                nn.init.constant_(m.bias, 0.0)

@@ -624,6 +624,7 @@ class InceptionV3(nn.Module):
         self.dropout = nn.Dropout()
         self.add_module("20", nn.Flatten())
         self.fc = nn.Linear(2048, 1000)
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.Conv2d_1a_3x3(x)  # [N, 32, 149, 149]
@@ -649,3 +650,12 @@ class InceptionV3(nn.Module):
         x = getattr(self, "20")(x)  # [N, 2048]
         x = self.fc(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) in (nn.Conv2d, nn.Linear):  # conv, linear
+                nn.init.trunc_normal_(m.weight, mean=0.0, std=0.1, a=-2.0, b=2.0)
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.constant_(m.weight, 1.0)
+                nn.init.constant_(m.bias, 0.0)

@@ -673,6 +673,7 @@ class Mnasnet10(nn.Module):
             nn.Dropout(p=0.2),  # [N, 1280]
             nn.Linear(1280, 1000),  # [N, 1000]
         )
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.layers(x)  # [N, 1280, 7, 7]
@@ -680,3 +681,17 @@ class Mnasnet10(nn.Module):
         x = getattr(self, "2")(x)  # [N, 1280]
         x = self.classifier(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif type(m) is nn.Linear:  # linear
+                nn.init.kaiming_uniform_(
+                    m.weight, mode="fan_out", nonlinearity="sigmoid"
+                )
+                nn.init.zeros_(m.bias)

@@ -927,6 +927,7 @@ class MobilenetV3Large(nn.Module):
             nn.Dropout(p=0.2),  # [N, 1280]
             nn.Linear(1280, 1000),  # [N, 1000]
         )
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # [N, 960, 7, 7]
@@ -934,3 +935,17 @@ class MobilenetV3Large(nn.Module):
         x = getattr(self, "2")(x)  # [N, 960]
         x = self.classifier(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif type(m) is nn.Linear:  # linear
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                nn.init.zeros_(m.bias)

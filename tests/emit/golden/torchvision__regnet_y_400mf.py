@@ -789,6 +789,7 @@ class RegnetY400mf(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.add_module("3", nn.Flatten())
         self.fc = nn.Linear(440, 1000)
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)  # [N, 32, 112, 112]
@@ -797,3 +798,15 @@ class RegnetY400mf(nn.Module):
         x = getattr(self, "3")(x)  # [N, 440]
         x = self.fc(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif type(m) is nn.Linear:  # linear
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                nn.init.zeros_(m.bias)

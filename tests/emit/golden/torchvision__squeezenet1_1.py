@@ -312,9 +312,20 @@ class Squeezenet11(nn.Module):
             nn.AdaptiveAvgPool2d(1),  # [N, 1000, 1, 1]
         )
         self.add_module("2", nn.Flatten())
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # [N, 512, 13, 13]
         x = self.classifier(x)  # [N, 1000, 1, 1]
         x = getattr(self, "2")(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for name, m in self.named_modules():
+            if name == "classifier.1":  # classifier.1, conv
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                nn.init.constant_(m.bias, 0.0)
+            elif type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_uniform_(m.weight)
+                nn.init.constant_(m.bias, 0.0)

@@ -66,6 +66,7 @@ class Vgg16(nn.Module):
             nn.Dropout(),  # [N, 4096]
             nn.Linear(4096, 1000),  # [N, 1000]
         )
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)  # [N, 512, 7, 7]
@@ -73,3 +74,13 @@ class Vgg16(nn.Module):
         x = getattr(self, "2")(x)  # [N, 25088]
         x = self.classifier(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.constant_(m.bias, 0.0)
+            elif type(m) is nn.Linear:  # linear
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                nn.init.constant_(m.bias, 0.0)

@@ -537,6 +537,7 @@ class WideResnet502(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.add_module("9", nn.Flatten())
         self.fc = nn.Linear(2048, 1000)
+        self._init_weights()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)  # [N, 64, 112, 112]
@@ -551,3 +552,12 @@ class WideResnet502(nn.Module):
         x = getattr(self, "9")(x)  # [N, 2048]
         x = self.fc(x)  # [N, 1000]
         return x
+
+    def _init_weights(self) -> None:
+        """Set the weights as the spec's init: says (archspec.build does the same)."""
+        for m in self.modules():
+            if type(m) is nn.Conv2d:  # conv
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif type(m) is nn.BatchNorm2d:  # batchnorm
+                nn.init.constant_(m.weight, 1.0)
+                nn.init.constant_(m.bias, 0.0)
