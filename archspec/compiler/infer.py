@@ -12,10 +12,16 @@ is its ``concat``); a longer body becomes a group.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from archspec.codes import E205, E210
+from archspec.compiler.compilation import (
+    Compilation as Compilation,  # re-exported: the compiler's callers import it from here
+)
+from archspec.compiler.compilation import Flow as Flow
+from archspec.compiler.compilation import InferenceStopped as InferenceStopped
+from archspec.compiler.compilation import is_one_layer
 from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
@@ -24,20 +30,11 @@ from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
-from archspec.limits import Limits
 from archspec.primitives.activation import IDENTITY
 from archspec.primitives.registry import Primitive, primitives
 from archspec.primitives.sequential import SEQUENTIAL, BlockGroup
 from archspec.shapes.dims import Dim, is_concrete, make_symbol
 from archspec.shapes.tensor import TensorShape
-
-
-class InferenceStopped(Exception):
-    """Carries the diagnostic of the first shape error."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.render())
-        self.diagnostic = diagnostic
 
 
 @dataclass
@@ -48,51 +45,6 @@ class _Frame:
     inputs: tuple[TensorShape, ...] = ()
     sources: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A list of layers after inference: its layers, its (first) output, the names it
-    returns where it is no plain sequence (else empty), and its outputs by name where
-    it returns several."""
-
-    layers: tuple[LayerInfo, ...]
-    output: TensorShape
-    outputs: tuple[str, ...]
-    named: dict[str, TensorShape] | None
-
-
-def _is_one_layer(body: tuple[BoundLayer, ...], inputs: tuple[str, ...], outputs: tuple[str, ...]) -> bool:
-    """Whether a block call is its body's one layer: that layer reads the block's
-    inputs in order and is what the block returns."""
-    if len(body) != 1:
-        return False
-    only = body[0]
-    reads = only.written.sources or inputs[:1]
-    return tuple(reads) == inputs and outputs in ((), (only.name,))
-
-
-@dataclass
-class Compilation:
-    """The state of one compile, shared by its inference and its minimum-size probes,
-    never by the process: a service that compiles strangers' specs must not grow,
-    and a spec gets one verdict whatever compiled before it, in any thread.
-
-    ``expansions`` holds the block bodies expanded so far, by (block, arguments);
-    ``expanded`` counts the layers those expansions made, so that a repeat of a
-    repeat stops at the layer budget before it allocates. ``constraints`` holds what
-    the joins of a symbolic inference require (``H == 2*floor(H/2)``), for the
-    valid-size search.
-    """
-
-    spec: Spec
-    limits: Limits = field(default_factory=Limits)
-    expansions: dict[Any, tuple[BoundLayer, ...]] = field(default_factory=dict)
-    constraints: list[Constraint] = field(default_factory=list)
-    expanded: Budget = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.expanded = layer_budget(self.limits.max_layers)
 
 
 class Context:
@@ -365,7 +317,7 @@ class Context:
         try:
             if body is None:
                 body = expansions[key] = expand(self.spec, block.layers, env, self.compilation.expanded)
-            if _is_one_layer(body, block.inputs, block.outputs):  # the call is its one layer
+            if is_one_layer(body, block.inputs, block.outputs):  # the call is its one layer
                 info = self._infer(body[0], name, path, shapes, sources)
             else:  # the call is a group of its layers: one layer more
                 self._spend(self.layers, 1, node, path)
