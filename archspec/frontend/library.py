@@ -17,19 +17,21 @@ import os
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from itertools import islice
-from keyword import iskeyword
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from archspec.codes import E207, E208
+from archspec.codes import E208
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
-from archspec.frontend.blocks import Block, declare_block, define_block
+from archspec.frontend.blocktable import (
+    PRELUDE_FILE as PRELUDE_FILE,  # re-exported: where the compiler and the emitters import it
+)
+from archspec.frontend.blocktable import BlockTable, add_blocks, check_cycles
+from archspec.frontend.blocktable import prelude as prelude
 from archspec.frontend.errors import validation_diagnostics
-from archspec.frontend.layers import Kind, LayerParser
+from archspec.frontend.layers import Kind
 from archspec.frontend.loader import SourceMap, load_text
 from archspec.frontend.paths import (
     PathError,
@@ -41,13 +43,10 @@ from archspec.frontend.paths import (
     spec_file,
 )
 from archspec.frontend.roots import Library, LibraryConfig, LibrarySet, library_hint, name_problem
-from archspec.frontend.types import NAME_LIMIT
 from archspec.limits import Limits
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
-
-PRELUDE_FILE = "<archspec prelude>"
 
 
 class LibraryHeader(BaseModel):
@@ -59,44 +58,6 @@ class LibraryHeader(BaseModel):
     description: str | None = Field(None, description="What the blocks are.")
     imports: list[str] = Field(default_factory=list, description="Block files this one uses.")
     blocks: dict[str, Any] = Field(default_factory=dict, description="The blocks, by name.")
-
-
-@dataclass
-class BlockTable:
-    """Every kind a spec can call: the primitives it was given, and its blocks."""
-
-    kinds: Mapping[str, Kind]
-    blocks: dict[str, Block] = field(default_factory=dict)
-    imported: frozenset[str] = frozenset()
-    """Every file ``imports:`` read (resolved), blocks or none: inputs of the compile."""
-
-    def lookup(self, name: str) -> Kind | None:
-        return self.kinds.get(name) or self.blocks.get(name)
-
-    def names(self) -> list[str]:
-        return [*self.kinds, *self.blocks]
-
-
-# The prelude parsed against one table of primitives: (the table, its size, the blocks).
-# One entry: a registration (a plugin) changes the size, and the prelude is parsed again.
-_prelude_parsed: tuple[Mapping[str, Kind], int, dict[str, Block]] | None = None
-
-
-def prelude(kinds: Mapping[str, Kind]) -> dict[str, Block]:
-    """The built-in blocks, parsed once per table of primitives."""
-    global _prelude_parsed
-    cached = _prelude_parsed
-    if cached is not None and cached[0] is kinds and cached[1] == len(kinds):
-        return cached[2]
-    text = resources.files("archspec.frontend").joinpath("prelude.yaml").read_text(encoding="utf-8")
-    data, source = load_text(text, PRELUDE_FILE)
-    table = BlockTable(kinds)
-    problems: list[Diagnostic] = []
-    _add_blocks(data.get("blocks", {}), source, table, problems, set(kinds))
-    if problems:  # a broken prelude is a bug in archspec, not in a spec
-        raise AssertionError("\n".join(p.render() for p in problems))
-    _prelude_parsed = (kinds, len(kinds), table.blocks)
-    return table.blocks
 
 
 def builtin_names(kinds: Mapping[str, Kind]) -> set[str]:
@@ -127,8 +88,8 @@ def collect_blocks(
     table.imported = frozenset(loader.read | set(found.read))
     blocks = data.get("blocks")
     if isinstance(blocks, dict):
-        _add_blocks(blocks, source, table, problems, builtin_names(kinds))
-    _check_cycles(table, problems)
+        add_blocks(blocks, source, table, problems, builtin_names(kinds))
+    check_cycles(table, problems)
     return table
 
 
@@ -154,42 +115,6 @@ def check_block_file(
     if problems:
         raise SpecError(problems)
     return table
-
-
-def _add_blocks(
-    raw: dict[str, Any], source: SourceMap, table: BlockTable, problems: list[Diagnostic], builtins: set[str]
-) -> None:
-    parser = LayerParser(source, table.lookup, table.names, problems)
-    declared: list[tuple[Block, Any]] = []
-    for name, body in raw.items():
-        base = ("blocks", name)
-        problem = _name_problem(name, table, builtins)
-        if problem is not None:
-            message, hint = problem
-            problems.append(Diagnostic(E207, message, source.span(base, key=True), hint=hint))
-            continue
-        block = declare_block(name, body, base, parser)
-        if block is not None:
-            table.blocks[name] = block
-            declared.append((block, body))
-    for block, body in declared:
-        table.blocks[block.name] = define_block(block, body, ("blocks", block.name), parser)
-
-
-def _name_problem(name: Any, table: BlockTable, builtins: set[str]) -> tuple[str, str | None] | None:
-    """Why ``name`` cannot name a new block (message, hint), or None."""
-    if not isinstance(name, str) or not name.isidentifier() or not name.isascii() or iskeyword(name):
-        return f"a block name must be an identifier, got {abridge(name)}", None
-    if len(name) > NAME_LIMIT:  # it would be echoed in messages and become a class name
-        return f"a block name is at most {NAME_LIMIT} characters, got {abridge(name)}", "use a shorter name"
-    if name in builtins:
-        return f"the block '{name}' shadows the built-in {name}", f"rename the block, e.g. my_{name}"
-    if name in table.blocks:
-        return (
-            f"the block '{name}' is defined twice: first at {table.blocks[name].span}",
-            "rename one of them",
-        )
-    return None
 
 
 @dataclass(frozen=True)
@@ -418,9 +343,7 @@ class _Imports:
             )
             return
         self.imports(data.get("imports"), source, file, stack)
-        _add_blocks(
-            data.get("blocks", {}), source, self.table, self.problems, builtin_names(self.table.kinds)
-        )
+        add_blocks(data.get("blocks", {}), source, self.table, self.problems, builtin_names(self.table.kinds))
 
 
 SHARE = "to share block files between specs, put them in a library and import '@name/file' (docs/blocks.md)"
@@ -451,32 +374,3 @@ def _close_file(library: Library | None, inside: str, names: list[str]) -> str |
         return None
     parent = "" if str(stem.parent) == "." else f"{stem.parent}/"
     return f"did you mean {abridge(f'@{library.name}/{parent}{close[0]}')}?"
-
-
-def _check_cycles(table: BlockTable, problems: list[Diagnostic]) -> None:
-    """A block that calls itself, directly or not, would expand forever."""
-    user = {name: block for name, block in table.blocks.items() if block.source.file != PRELUDE_FILE}
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        for callee in sorted(user[name].calls()):
-            if callee not in user:
-                continue
-            if state.get(callee) == 1:
-                cycle = " -> ".join([*path[path.index(callee) :], callee])
-                problems.append(
-                    Diagnostic(
-                        E207,
-                        f"blocks call each other in a cycle: {cycle}",
-                        user[callee].span,
-                        hint="a block cannot contain itself; use repeat for copies",
-                    )
-                )
-            elif callee not in state:
-                visit(callee, [*path, callee])
-        state[name] = 2
-
-    for name in user:
-        if name not in state:
-            visit(name, [name])
