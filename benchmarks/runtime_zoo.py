@@ -108,6 +108,13 @@ def run(section: Section, quick: bool) -> None:
                 "reference" if name == "torchvision" else ("yes" if same[name] else "**no**"),
             )
         )
+    for name in verdicts:
+        section.figure(
+            f"resnet50_throughput_{name}",
+            f"ResNet-50 train step, {name} throughput / torchvision (median)",
+            statistics.median(per_round[name]),
+            "{:.3f}",
+        )
     for name, met in verdicts.items():
         section.goal(f"ResNet-50 forward + backward, batch {BATCH}: {name} within noise of torchvision", met)
     section.add(
