@@ -89,7 +89,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         loaded: object = _load_safetensors(path)
     else:
         loaded = _load_pickle(path)
-    return _as_state_dict(path, loaded)
+    return state_dict_of(path, loaded)
 
 
 def _load_safetensors(path: str) -> dict[str, torch.Tensor]:
@@ -145,7 +145,10 @@ def _load_pickle(path: str) -> object:
         ) from None
 
 
-def _as_state_dict(path: str, loaded: object) -> Checkpoint:
+def state_dict_of(path: str, loaded: object) -> Checkpoint:
+    """The tensors of what a checkpoint held (or of a state_dict given in memory, ``path`` naming it).
+
+    Raises SpecError E602 where it is no mapping of names to tensors."""
     import torch
 
     notes: list[str] = []
