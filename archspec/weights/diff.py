@@ -1,24 +1,32 @@
 """What changed between two architectures: two specs, or a spec and a checkpoint.
 
-Layers are compared by path (archspec's layer paths are stable: ``layer4.2.conv3``).
-For two specs, each compiled at its own input, a layer is *changed* where its kind,
-its parameters (as the spec wrote them), its own parameter count or its output shape
-differ; the totals compared are the parameters, the MACs and the activation memory
-(archspec.report's counts), and the *first layer whose output shape differs* is, in
-the second spec's order, the first layer of both whose output shape is not the same.
-A checkpoint knows no kinds, parameters or shapes of outputs, only its tensors: against
-one, layers are compared by their tensors' names and shapes, and the totals are the
+The two layer sequences are aligned as the weight transfer aligns them
+(:func:`archspec.weights.match.align`): the longest common subsequence of identical
+layers, preferring the same paths, so that a layer inserted before the others does not
+make every later unnamed layer (``layer1.0.10``, named by its index) look changed. What
+is left is paired by path, then by kind between two aligned layers: those pairs are
+*changed*; the rest is *added* or *removed* (a subtree once, at its top). A layer the
+spec named that lines up with one of another name is *renamed*.
+
+For two specs, each compiled at its own input, a layer is identical when its kind, its
+parameters (as the spec wrote them), its own parameter count and its output shape are;
+the totals compared are the parameters, the MACs and the activation memory
+(archspec.report's counts), and the *first layer whose output shape differs* is, in the
+second spec's order, the first paired layer whose output shape is not the same. A
+checkpoint knows no kinds, parameters or output shapes, only tensors: against one,
+layers are compared by their tensors' names and shapes, and the total compared is the
 state_dict's values (parameters and buffers).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archspec.report import totals
 from archspec.shapes.dims import format_shape
-from archspec.weights.match import LayerTensors, Shape, count, layers_of
+from archspec.weights.match import Shape, align, count, layers_of, monotone_chain
 from archspec.weights.transfer import shapes_of
 
 if TYPE_CHECKING:
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 
 # The totals compared, in order; a checkpoint has only values.
 TOTALS = ("params", "macs", "activation_bytes", "values")
+CHANGES = ("added", "removed", "renamed", "changed")
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,29 @@ class LayerView:
     params: dict[str, Any] | None
     output: str | None
     own_params: int | None
+    num_params: int | None = None
     tensors: tuple[tuple[str, Shape], ...] = ()
 
-    def differences(self, other: LayerView, by_tensors: bool) -> tuple[str, ...]:
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        """What must be equal for two layers to be the same layer (the path aside)."""
+        if self.kind is None:
+            return tuple(sorted(self.tensors))
+        return (self.kind, repr(self.params), self.own_params, self.output)
+
+    @property
+    def shape_kind(self) -> Any:
+        """What must be equal for two layers to be paired as one layer changed."""
+        return self.kind if self.kind is not None else tuple(sorted((n, len(s)) for n, s in self.tensors))
+
+    @property
+    def named(self) -> bool:
+        """The spec named it (its path's last part is no index)."""
+        return not self.path.rpartition(".")[2].isdigit()
+
+    def differences(self, other: LayerView) -> tuple[str, ...]:
         """The fields that differ: kind, params, parameters and output, or the tensors."""
-        if by_tensors:
+        if self.kind is None or other.kind is None:
             return ("tensors",) if sorted(self.tensors) != sorted(other.tensors) else ()
         fields = (
             ("kind", self.kind, other.kind),
@@ -55,8 +82,10 @@ class LayerView:
 
 @dataclass(frozen=True)
 class LayerChange:
+    """``path`` is the layer's in the second side (the first's for a removed one)."""
+
     path: str
-    change: str  # added, removed, changed
+    change: str  # added, removed, renamed, changed
     before: LayerView | None
     after: LayerView | None
     fields: tuple[str, ...] = ()
@@ -118,27 +147,31 @@ def _spec_tensors(graph: Graph) -> tuple[tuple[str, Shape], ...]:
     return tuple(shapes_of(module.state_dict()))
 
 
-def _views(side: Side, by_tensors: bool) -> dict[str, LayerView]:
+def _views(side: Side, by_tensors: bool) -> list[LayerView]:
     if by_tensors:
         tensors = side.tensors if side.tensors is not None else _spec_tensors(side.graph)  # type: ignore[arg-type]
-        return {layer.path: _tensor_view(layer) for layer in layers_of(tensors)}
+        return [
+            LayerView(layer.path, None, None, None, None, layer.numel, layer.tensors)
+            for layer in layers_of(tensors)
+        ]
     assert side.graph is not None
-    return {
-        layer.path: LayerView(
-            layer.path, layer.kind, _params(layer), format_shape(layer.output_shape[1:]), layer.own_params
+    return [
+        LayerView(
+            layer.path,
+            layer.kind,
+            _params(layer),
+            format_shape(layer.output_shape[1:]),
+            layer.own_params,
+            layer.num_params,
         )
         for layer in side.graph.layers
-    }
+    ]
 
 
-def _tensor_view(layer: LayerTensors) -> LayerView:
-    return LayerView(layer.path, None, None, None, None, layer.tensors)
-
-
-def _totals(side: Side, views: dict[str, LayerView], by_tensors: bool) -> dict[str, Any]:
+def _totals(side: Side, views: list[LayerView], by_tensors: bool) -> dict[str, Any]:
     found: dict[str, Any] = dict.fromkeys(TOTALS)
     if by_tensors:
-        found["values"] = sum(count(shape) for view in views.values() for _, shape in view.tensors)
+        found["values"] = sum(count(shape) for view in views for _, shape in view.tensors)
     if side.graph is not None:
         counted = totals(side.graph)
         found.update(
@@ -147,27 +180,58 @@ def _totals(side: Side, views: dict[str, LayerView], by_tensors: bool) -> dict[s
     return found
 
 
+def pair_layers(old: list[LayerView], new: list[LayerView]) -> dict[int, int]:
+    """new index -> old index: identical layers aligned, then the rest by path, then by kind in gaps."""
+    pairs = {b: a for a, b in align(old, new, lambda view: view.identity)}
+    taken = set(pairs.values())
+    old_by_path = {view.path: a for a, view in enumerate(old) if a not in taken}
+    for b, view in enumerate(new):
+        a = old_by_path.get(view.path)
+        if b not in pairs and a is not None:
+            pairs[b] = a
+            taken.add(a)
+    # Between two paired layers (in both orders), what is left pairs by kind.
+    chain = [(-1, -1), *monotone_chain(sorted(pairs.items())), (len(new), len(old))]
+    for (low_b, low_a), (high_b, high_a) in itertools.pairwise(chain):
+        left = [a for a in range(low_a + 1, high_a) if a not in taken]
+        right = [b for b in range(low_b + 1, high_b) if b not in pairs]
+        for a, b in align([old[a] for a in left], [new[b] for b in right], lambda view: view.shape_kind):
+            pairs[right[b]] = left[a]
+    return pairs
+
+
+def _tops(views: list[LayerView]) -> list[LayerView]:
+    """The layers whose parent is not in the list: a subtree added once, at its top."""
+    paths = {view.path for view in views}
+    return [view for view in views if not any(view.path.startswith(p + ".") for p in paths)]
+
+
 def diff(before: Side, after: Side) -> ArchitectureDiff:
     """Compare two sides layer by layer (see the module's docstring)."""
     by_tensors = not (before.is_spec and after.is_spec)
     old, new = _views(before, by_tensors), _views(after, by_tensors)
+    pairs = pair_layers(old, new)
     changes = []
-    for path, view in new.items():
-        if path not in old:
-            changes.append(LayerChange(path, "added", None, view))
-        else:
-            fields = old[path].differences(view, by_tensors)
-            if fields:
-                changes.append(LayerChange(path, "changed", old[path], view, fields))
-    changes += [LayerChange(path, "removed", view, None) for path, view in old.items() if path not in new]
-    first = next(
-        (
-            path
-            for path, view in new.items()
-            if path in old and view.output is not None and old[path].output != view.output
-        ),
-        None,
-    )
+    first = None
+    for b, view in enumerate(new):
+        if b not in pairs:
+            continue
+        previous = old[pairs[b]]
+        fields = previous.differences(view)
+        if fields:
+            changes.append(LayerChange(view.path, "changed", previous, view, fields))
+        elif previous.path != view.path and (previous.named or view.named):
+            changes.append(LayerChange(view.path, "renamed", previous, view))
+        if first is None and view.output is not None and previous.output != view.output:
+            first = view.path
+    paired_old = set(pairs.values())
+    added = _tops([view for b, view in enumerate(new) if b not in pairs])
+    removed = _tops([view for a, view in enumerate(old) if a not in paired_old])
+    changes = [
+        *(LayerChange(view.path, "added", None, view) for view in added),
+        *(LayerChange(view.path, "removed", view, None) for view in removed),
+        *changes,
+    ]
     old_totals, new_totals = _totals(before, old, by_tensors), _totals(after, new, by_tensors)
     return ArchitectureDiff(
         before.name,

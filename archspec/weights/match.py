@@ -30,13 +30,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 Shape = tuple[int, ...]
 MatchMode = Literal["auto", "name", "structure"]
 MATCH_MODES: tuple[str, ...] = ("auto", "name", "structure")
 # How a pair was found: the same path, the alignment of signatures, or the same kind in a gap.
 How = Literal["name", "structure", "kind"]
+Layer = TypeVar("Layer", bound="HasPath")
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _pair_by_kind_in_gaps(
     spec: Sequence[LayerTensors], checkpoint: Sequence[LayerTensors], pairs: dict[int, tuple[int, How]]
 ) -> None:
     """Pair what is left by kind, only between the same two aligned layers on both sides."""
-    chain = _monotone_chain(sorted((s, c) for s, (c, _) in pairs.items()))
+    chain = monotone_chain(sorted((s, c) for s, (c, _) in pairs.items()))
     spec_marks = [s for s, _ in chain]
     checkpoint_marks = [c for _, c in chain]
     free_spec, free_checkpoint = _free(spec, checkpoint, pairs)
@@ -178,7 +179,7 @@ def _pair_by_kind_in_gaps(
             pairs[left[a]] = (right[b], "kind")
 
 
-def _monotone_chain(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def monotone_chain(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The longest run of pairs increasing on both sides (pairs sorted by the first)."""
     tails: list[int] = []  # tails[k]: the checkpoint index ending the best chain of length k + 1
     tail_at: list[int] = []  # its position in pairs
@@ -200,8 +201,13 @@ def _monotone_chain(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return chain[::-1]
 
 
+class HasPath(Protocol):
+    @property
+    def path(self) -> str: ...
+
+
 def align(
-    left: Sequence[LayerTensors], right: Sequence[LayerTensors], key: Callable[[LayerTensors], Hashable]
+    left: Sequence[Layer], right: Sequence[Layer], key: Callable[[Layer], Hashable]
 ) -> list[tuple[int, int]]:
     """The longest common subsequence of two layer sequences, equal where ``key`` is, as index pairs.
 

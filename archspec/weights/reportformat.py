@@ -14,7 +14,7 @@ from archspec.render import as_dict, escape_controls
 from archspec.report import _cell as markdown_cell
 from archspec.report import count, scaled
 from archspec.shapes.dims import format_dim, is_concrete
-from archspec.weights.diff import ArchitectureDiff, LayerChange
+from archspec.weights.diff import CHANGES, ArchitectureDiff, LayerChange
 from archspec.weights.transfer import LayerOutcome, TensorOutcome, TransferReport
 
 FORMATS = ("text", "json", "markdown")
@@ -202,10 +202,12 @@ def _change_text(change: LayerChange) -> str:
     view = after or before
     assert view is not None
     head = change.path + (f" ({view.kind})" if view.kind else "")
+    if change.change == "renamed" and before is not None:
+        return f"{before.path} -> {head}"
     if change.change != "changed" or before is None or after is None:
         if view.kind is None:
             return head + ": " + ", ".join(f"{name} {_shape(shape)}" for name, shape in view.tensors)
-        return head + f": output {view.output}, {count(view.own_params or 0)} parameters"
+        return head + f": output {view.output}, {count(view.num_params or 0)} parameters"
     parts = []
     for field in change.fields:
         if field == "kind":
@@ -235,7 +237,7 @@ def _diff_lines(result: ArchitectureDiff) -> list[str]:
     lines = []
     if not result.by_tensors and result.input[0] != result.input[1]:
         lines.append(f"input: {result.input[0]} -> {result.input[1]}")
-    for kind, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
+    for kind, mark in (("added", "+"), ("removed", "-"), ("renamed", ">"), ("changed", "~")):
         found = result.changed(kind)
         if found:
             lines.append(f"{kind} ({len(found)}):")
@@ -250,7 +252,7 @@ def _diff_lines(result: ArchitectureDiff) -> list[str]:
 def _verdict(result: ArchitectureDiff) -> str:
     if result.equal:
         return "the same architecture"
-    counts = ", ".join(f"{len(result.changed(kind))} {kind}" for kind in ("added", "removed", "changed"))
+    counts = ", ".join(f"{len(result.changed(kind))} {kind}" for kind in CHANGES)
     return f"different: {counts}"
 
 
@@ -270,6 +272,7 @@ def _view_json(view: Any) -> dict[str, Any] | None:
         "params": view.params,
         "output": view.output,
         "own_params": view.own_params,
+        "num_params": view.num_params,
         "tensors": {name: list(shape) for name, shape in view.tensors} if view.kind is None else None,
     }
 

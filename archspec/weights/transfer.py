@@ -100,7 +100,7 @@ class TransferReport:
     def checkpoint_values(self) -> dict[str, int]:
         """The checkpoint's elements: how many went into the network, and how many it holds."""
         used = sum(t.numel for t in self.tensors("transferred"))
-        held = sum(t.numel for t in self.tensors() if t.source is not None)
+        held = sum(count(t.source_shape) for t in self.tensors() if t.source_shape is not None)
         return {"used": used, "total": held}
 
     @property
@@ -112,8 +112,8 @@ class TransferReport:
             found.append(
                 Diagnostic(
                     E603,
-                    f"{_count(len(mismatched), 'layer')} of the network kept their init: the checkpoint's "
-                    f"tensors for them have other shapes ({_mismatch_list(mismatched)})",
+                    f"the checkpoint's tensors for {_count(len(mismatched), 'layer')} have other shapes "
+                    f"than the network's, which keeps its init there ({_mismatch_list(mismatched)})",
                     None,
                     "",
                     "--skip PATTERN leaves a layer changed on purpose at its init (a new head: --skip fc)",
