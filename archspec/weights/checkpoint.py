@@ -120,11 +120,24 @@ def _load_pickle(path: str) -> object:
     except pickle.UnpicklingError as error:
         text = str(error)
         named = _GLOBAL.search(text)
-        operand = _OPERAND.search(text)
         if named:
             why = f"its pickle asks for {named.group(1)}, which is neither a tensor nor plain data"
-        elif operand:
-            why = f"its pickle uses an instruction the safe loader refuses (opcode {operand.group(1)})"
+        elif _OPERAND.search(text):
+            # The safe loader stopped at an instruction it lacks: garbage, or a pickle that
+            # uses more than it allows. Parsing (never running) the stream tells which.
+            asked = pickle_globals(path)
+            if asked is None:
+                raise _error(
+                    E600,
+                    path,
+                    "is not a readable checkpoint: neither a torch.save file nor safetensors",
+                    "a checkpoint is a file written by torch.save or a .safetensors file",
+                ) from None
+            why = (
+                f"its pickle asks for {asked[0]}, which is neither a tensor nor plain data"
+                if asked
+                else "its pickle uses instructions the safe loader refuses"
+            )
         else:
             why = "its pickle needs more than tensors and plain data"
         raise _error(
@@ -143,6 +156,27 @@ def _load_pickle(path: str) -> object:
             f"is not a readable checkpoint (truncated or corrupt?): {reason}",
             "a checkpoint is a file written by torch.save or a .safetensors file",
         ) from None
+
+
+def pickle_globals(path: str) -> list[str] | None:
+    """The globals a plain pickle file names (``builtins.open``), read without running
+    anything; None where the file is no complete pickle stream."""
+    import pickletools
+
+    found: list[str] = []
+    strings: list[str] = []  # STACK_GLOBAL takes its module and name from the two strings before it
+    try:
+        with open(path, "rb") as file:
+            for opcode, argument, _ in pickletools.genops(file):
+                if opcode.name == "GLOBAL":
+                    found.append(str(argument).replace(" ", "."))
+                elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    found.append(f"{strings[-2]}.{strings[-1]}")
+                elif isinstance(argument, str):
+                    strings.append(argument)
+    except Exception:  # ValueError and friends: not a pickle, or cut short
+        return None
+    return found
 
 
 def state_dict_of(path: str, loaded: object) -> Checkpoint:
