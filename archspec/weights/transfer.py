@@ -157,9 +157,8 @@ def _mismatch_list(layers: Sequence[LayerOutcome]) -> str:
     shown = []
     for layer in layers[:SHOWN_LAYERS]:
         tensor = next(t for t in layer.tensors if t.status == "mismatched")
-        shown.append(
-            f"{tensor.key}: {list(tensor.shape or ())} here, {list(tensor.source_shape or ())} in it"
-        )
+        here, there = list(tensor.shape or ()), list(tensor.source_shape or ())
+        shown.append(f"{tensor.key}: {here} here, {there} in the checkpoint")
     more = len(layers) - SHOWN_LAYERS
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
