@@ -20,6 +20,7 @@ file renamed over the target, so a failed write leaves nothing behind.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import struct
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 # The keys under which training scripts commonly keep the model's state_dict.
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
 SAFETENSORS_SUFFIX = ".safetensors"
+# The metadata entry where archspec records a safetensors file's key order.
+ORDER_METADATA = "archspec.key_order"
 # A safetensors header is JSON; a larger header than this is no safetensors file.
 MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
 
@@ -86,21 +89,40 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if size == 0:
         raise _error(E600, path, "the file is empty")
     if is_safetensors(head, size):
-        loaded: object = _load_safetensors(path)
-    else:
-        loaded = _load_pickle(path)
-    return state_dict_of(path, loaded)
+        tensors, notes = _load_safetensors(path)
+        checkpoint = state_dict_of(path, tensors)
+        checkpoint.notes += notes
+        return checkpoint
+    return state_dict_of(path, _load_pickle(path))
 
 
-def _load_safetensors(path: str) -> dict[str, torch.Tensor]:
+def _load_safetensors(path: str) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """The tensors in the state_dict's order, which a safetensors file does not keep
+    (it lays tensors out by its own rule): archspec's own files record it in their
+    metadata; for others the keys are put in natural order (``layer1.2`` before
+    ``layer1.10``), and a note says that the structure match may suffer from it."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
 
     try:
-        return load_file(path, device="cpu")
+        tensors = load_file(path, device="cpu")
+        with safe_open(path, framework="pt") as file:
+            metadata = file.metadata() or {}
     except Exception as error:  # SafetensorError, or a header it cannot parse
         raise _error(
             E600, path, f"is a damaged safetensors file: {abridge(str(error), 200, quote=False)}"
         ) from None
+    try:
+        order = json.loads(metadata.get(ORDER_METADATA, "null"))
+    except ValueError:
+        order = None
+    if isinstance(order, list) and sorted(order) == sorted(tensors):
+        return {key: tensors[key] for key in order}, []
+    natural = sorted(
+        tensors, key=lambda key: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in key.split(".")]
+    )
+    note = "a safetensors file keeps no order of its tensors: layers are taken in natural key order"
+    return {key: tensors[key] for key in natural}, [note]
 
 
 # torch's message names the global a pickle asked for: "Unsupported global: GLOBAL os.system".
@@ -228,8 +250,10 @@ def state_dict_bytes(state: Mapping[str, torch.Tensor], safetensors: bool) -> by
     if safetensors:
         from safetensors.torch import save
 
-        # safetensors stores each tensor's own bytes: no shared storage, no views.
-        return save({key: value.detach().contiguous().clone() for key, value in state.items()})
+        # safetensors stores each tensor's own bytes: no shared storage, no views. The
+        # state_dict's order, which the structure match reads, goes in the metadata.
+        tensors = {key: value.detach().contiguous().clone() for key, value in state.items()}
+        return save(tensors, metadata={"format": "pt", ORDER_METADATA: json.dumps(list(state))})
     buffer = io.BytesIO()
     torch.save(dict(state), buffer)
     return buffer.getvalue()

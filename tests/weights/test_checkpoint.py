@@ -142,3 +142,18 @@ def test_a_refused_target_leaves_nothing_behind(tmp_path: Path) -> None:
         save_state_dict(str(tmp_path / "folder.pt"), STATE)
     assert sorted(os.listdir(tmp_path)) == ["folder.pt"]
     assert os.listdir(tmp_path / "folder.pt") == []
+
+
+def test_a_foreign_safetensors_file_is_read_in_natural_key_order(tmp_path: Path) -> None:
+    """safetensors keeps no key order; archspec's own files record it, others are sorted
+    naturally (2 before 10), which is the module order of a numbered nn.Sequential."""
+    from safetensors.torch import save_file
+
+    state = {f"{i}.weight": torch.zeros(i + 1) for i in (10, 2, 0)}
+    save_file(state, str(tmp_path / "foreign.safetensors"))
+    checkpoint = load_checkpoint(tmp_path / "foreign.safetensors")
+    assert list(checkpoint.tensors) == ["0.weight", "2.weight", "10.weight"]
+    assert "natural key order" in checkpoint.notes[0]
+    save_state_dict(str(tmp_path / "ours.safetensors"), state)
+    ours = load_checkpoint(tmp_path / "ours.safetensors")
+    assert list(ours.tensors) == list(state) and ours.notes == []
