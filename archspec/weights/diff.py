@@ -132,8 +132,10 @@ def checkpoint_side(checkpoint: Checkpoint) -> Side:
 
 
 def _params(layer: LayerInfo) -> dict[str, Any]:
+    """The parameters as the spec wrote them; the name is the path's, compared apart."""
     model = layer.args if layer.block is not None else layer.params
-    return model.model_dump(mode="json") if model is not None else {}
+    dumped = model.model_dump(mode="json") if model is not None else {}
+    return {key: value for key, value in dumped.items() if key not in ("name", "from")}
 
 
 def _spec_tensors(graph: Graph) -> tuple[tuple[str, Shape], ...]:
