@@ -201,6 +201,10 @@ def pickle_globals(path: str) -> list[str] | None:
     return found
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def state_dict_of(path: str, loaded: object) -> Checkpoint:
     """The tensors of what a checkpoint held (or of a state_dict given in memory, ``path`` naming it).
 
@@ -219,18 +223,18 @@ def state_dict_of(path: str, loaded: object) -> Checkpoint:
         raise _error(
             E602,
             path,
-            f"holds a {type(loaded).__name__}, not a state_dict (a mapping of names to tensors)",
+            f"holds {_a(type(loaded).__name__)}, not a state_dict (a mapping of names to tensors)",
             "save model.state_dict(), not the model",
         )
     tensors: dict[str, torch.Tensor] = {}
     for key, value in loaded.items():
         if not isinstance(key, str):
-            raise _error(E602, path, f"a key is a {type(key).__name__} ({abridge(key)}), not a name")
+            raise _error(E602, path, f"a key is {_a(type(key).__name__)} ({abridge(key)}), not a name")
         if not isinstance(value, torch.Tensor):
             raise _error(
                 E602,
                 path,
-                f"entry {abridge(key)} is a {type(value).__name__}, not a tensor",
+                f"entry {abridge(key)} is {_a(type(value).__name__)}, not a tensor",
                 "a state_dict maps each name to a tensor; save model.state_dict()",
             )
         tensors[key] = value

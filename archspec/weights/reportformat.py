@@ -196,6 +196,10 @@ def total_lines(result: ArchitectureDiff) -> list[str]:
     ]
 
 
+def _param(params: dict[str, Any], key: str) -> str:
+    return json.dumps(params[key]) if key in params else "(none)"
+
+
 def _change_text(change: LayerChange) -> str:
     """``fc (linear): params out_features 1000 -> 10; output [1000] -> [10]``"""
     before, after = change.before, change.after
@@ -212,12 +216,11 @@ def _change_text(change: LayerChange) -> str:
     for field in change.fields:
         if field == "kind":
             parts.append(f"kind {before.kind} -> {after.kind}")
-        elif field == "params":
+        elif field == "params" and "kind" not in change.fields:  # another kind: other params
             old, new = before.params or {}, after.params or {}
             keys = [key for key in {**old, **new} if old.get(key) != new.get(key)]
             parts.append(
-                "params "
-                + ", ".join(f"{key} {json.dumps(old.get(key))} -> {json.dumps(new.get(key))}" for key in keys)
+                "params " + ", ".join(f"{key} {_param(old, key)} -> {_param(new, key)}" for key in keys)
             )
         elif field == "parameters":
             parts.append(f"parameters {count(before.own_params or 0)} -> {count(after.own_params or 0)}")

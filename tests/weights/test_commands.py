@@ -184,3 +184,11 @@ def test_diff_errors_exit_2(tmp_path, capsys, lenet_checkpoint) -> None:
     (tmp_path / "cut.pt").write_bytes(b"PK\x03\x04" + b"\0" * 10)
     assert run(capsys, "diff", LENET, str(tmp_path / "cut.pt"))[0] == 2
     assert run(capsys, "diff", LENET, str(tmp_path / "missing.yaml"))[0] == 2
+
+
+def test_the_diff_example_of_the_docs_is_what_archspec_prints(capsys) -> None:
+    command = "archspec diff specs/torchvision/resnet50.yaml specs/examples/resnet50_10class.yaml"
+    page = Path("docs/weights.md").read_text()
+    block = page.split(f"    $ {command}\n", 1)[1].split("\n\n", 1)[0]
+    expected = "".join(line[4:] + "\n" for line in block.splitlines())
+    assert run(capsys, *command.split()[1:])[1] == expected
