@@ -2,9 +2,10 @@
 ``weights`` and ``diff`` (the last two in archspec/weights/commands.py).
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
-0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error. Only
-``check`` imports torch. Diagnostics are rendered by :mod:`archspec.render`,
-the compile report by :mod:`archspec.report`.
+0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error (diff: 0
+equal, 1 different, 2 any error). Only ``check``, ``weights`` and ``diff`` import
+torch. Diagnostics are rendered by :mod:`archspec.render`, the compile report by
+:mod:`archspec.report`.
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ E601 = ErrorCode(
 )
 E602 = ErrorCode("E602", "a checkpoint is no state_dict (an entry is not a tensor, a key is not a name)")
 E603 = ErrorCode("E603", "a checkpoint tensor meant for a layer has another shape than the layer's")
-E604 = ErrorCode("E604", "no tensor of the checkpoint fits the network (a checkpoint of another architecture)")
+E604 = ErrorCode(
+    "E604", "no tensor of the checkpoint fits the network (a checkpoint of another architecture)"
+)
 E605 = ErrorCode("E605", "--strict: a tensor of the network is new, or one of the checkpoint is dropped")
 
 
