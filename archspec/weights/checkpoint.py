@@ -201,6 +201,12 @@ def pickle_globals(path: str) -> list[str] | None:
     return found
 
 
+def _tensor_kind(value: torch.Tensor) -> str:
+    if value.is_quantized:
+        return "quantized"
+    return "meta" if value.device.type == "meta" else str(value.layout).removeprefix("torch.")
+
+
 def _a(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
@@ -236,6 +242,13 @@ def state_dict_of(path: str, loaded: object) -> Checkpoint:
                 path,
                 f"entry {abridge(key)} is {_a(type(value).__name__)}, not a tensor",
                 "a state_dict maps each name to a tensor; save model.state_dict()",
+            )
+        if value.layout != torch.strided or value.is_quantized or value.device.type == "meta":
+            raise _error(
+                E602,
+                path,
+                f"entry {abridge(key)} is a {_tensor_kind(value)} tensor; archspec transfers dense tensors",
+                "save the dense weights: {k: v.to_dense() for k, v in state.items()} (dequantize first)",
             )
         tensors[key] = value
     if not tensors:

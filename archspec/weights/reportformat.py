@@ -182,6 +182,8 @@ def _delta(name: str, before: Any, after: Any) -> str:
     if before is None or after is None:
         return ""
     change = after - before
+    if change == 0:  # an int, or formulas that cancel
+        return " (±0)" if name != "activation_bytes" else " (±0 B)"
     if not is_concrete(change):
         return f" ({format_dim(change)})"
     sign = "+" if change > 0 else "-" if change < 0 else "±"

@@ -157,3 +157,18 @@ def test_a_foreign_safetensors_file_is_read_in_natural_key_order(tmp_path: Path)
     save_state_dict(str(tmp_path / "ours.safetensors"), state)
     ours = load_checkpoint(tmp_path / "ours.safetensors")
     assert list(ours.tensors) == list(state) and ours.notes == []
+
+
+@pytest.mark.parametrize(
+    ("tensor", "kind"),
+    [
+        (torch.eye(3).to_sparse(), "sparse_coo"),
+        (torch.quantize_per_tensor(torch.ones(3), 0.1, 0, torch.quint8), "quantized"),
+        (torch.empty(3, device="meta"), "meta"),
+    ],
+)
+def test_a_tensor_that_is_not_dense_is_refused(tensor: torch.Tensor, kind: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        state_dict_of("x.pt", {"w": tensor})
+    assert caught.value.diagnostics[0].code == "E602"
+    assert f"is a {kind} tensor" in caught.value.diagnostics[0].message

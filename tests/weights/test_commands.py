@@ -3,12 +3,17 @@ nothing written unless everything asked for was transferred."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archspec.cli import main
 from archspec.weights.checkpoint import load_checkpoint
@@ -192,3 +197,33 @@ def test_the_diff_example_of_the_docs_is_what_archspec_prints(capsys) -> None:
     block = page.split(f"    $ {command}\n", 1)[1].split("\n\n", 1)[0]
     expected = "".join(line[4:] + "\n" for line in block.splitlines())
     assert run(capsys, *command.split()[1:])[1] == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_damaged_checkpoint_is_never_a_traceback(data: st.DataObject) -> None:
+    """Random bytes, a cut, or flipped bytes of a real checkpoint: exit 1 or a transfer,
+    never a traceback, and nothing written unless the exit is 0."""
+    torch.manual_seed(0)
+    buffer = io.BytesIO()
+    torch.save(d2l.lenet_bn().state_dict(), buffer)
+    original = buffer.getvalue()
+    damage = data.draw(st.sampled_from(["random", "cut", "flip"]))
+    if damage == "random":
+        content = data.draw(st.binary(max_size=512))
+    elif damage == "cut":
+        content = original[: data.draw(st.integers(0, len(original) - 1))]
+    else:
+        flipped = bytearray(original)
+        for _ in range(data.draw(st.integers(1, 8))):
+            flipped[data.draw(st.integers(0, len(original) - 1))] ^= data.draw(st.integers(1, 255))
+        content = bytes(flipped)
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "damaged.pt").write_bytes(content)
+        out = Path(folder) / "out.pt"
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(["weights", LENET, str(Path(folder) / "damaged.pt"), "-o", str(out)])
+        assert code in (0, 1)
+        assert "Traceback" not in stdout.getvalue() + stderr.getvalue()
+        assert out.exists() == (code == 0)
