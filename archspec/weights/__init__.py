@@ -6,7 +6,9 @@
   name and by structure (pure Python);
 - :mod:`~archspec.weights.transfer`: copy what fits and report on every tensor;
 - :mod:`~archspec.weights.diff`: what changed between two specs, or a spec and a checkpoint;
-- :mod:`~archspec.weights.reportformat`: both reports as text, JSON or Markdown.
+- :mod:`~archspec.weights.reportformat`, :mod:`~archspec.weights.diffformat`: the two
+  reports as text, JSON or Markdown;
+- :mod:`~archspec.weights.commands`: the `archspec weights` and `archspec diff` commands.
 
 On the top floor of the package line, beside the API and the CLI, which call it; it
 imports nothing from either (docs/weights.md).

@@ -164,7 +164,7 @@ def run_diff(
     args: argparse.Namespace, libraries: LibraryConfig | None, stdout: TextIO, stderr: TextIO
 ) -> int:
     from archspec.weights.diff import diff
-    from archspec.weights.reportformat import format_diff
+    from archspec.weights.diffformat import format_diff
 
     try:
         result = diff(_side(args.before, libraries), _side(args.after, libraries))

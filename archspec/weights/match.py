@@ -38,6 +38,10 @@ MATCH_MODES: tuple[str, ...] = ("auto", "name", "structure")
 # How a pair was found: the same path, the alignment of signatures, or the same kind in a gap.
 How = Literal["name", "structure", "kind"]
 Layer = TypeVar("Layer", bound="HasPath")
+# Past this many cells (about 4,000 layers on each side after the common head and tail),
+# the exact alignment's table would cost too much time and memory, so a greedy one is
+# used: a checkpoint can hold any number of tensors.
+MAX_ALIGN_CELLS = 2**24
 
 
 @dataclass(frozen=True)
@@ -212,15 +216,46 @@ def align(
     """The longest common subsequence of two layer sequences, equal where ``key`` is, as index pairs.
 
     Among subsequences of the same length, the one with the most pairs of the same path
-    wins, so that a sequence of identical blocks keeps its names. O(len(left) x len(right))."""
+    wins, so that a sequence of identical blocks keeps its names. O(len(left) x len(right))
+    time and memory, up to MAX_ALIGN_CELLS; past that, a greedy common subsequence."""
     left_keys, right_keys = [key(layer) for layer in left], [key(layer) for layer in right]
-    n, m = len(left), len(right)
+
+    def same(i: int, j: int) -> bool:
+        return left_keys[i] == right_keys[j] and left[i].path == right[j].path
+
+    # A common head and tail (same key, same path) pair up in every best alignment: the
+    # table is built for the middle alone, which for two similar networks is small.
+    head = 0
+    while head < min(len(left), len(right)) and same(head, head):
+        head += 1
+    tail = 0
+    while tail < min(len(left), len(right)) - head and same(len(left) - 1 - tail, len(right) - 1 - tail):
+        tail += 1
+    middle = _align_middle(
+        left_keys[head : len(left) - tail],
+        right_keys[head : len(right) - tail],
+        [layer.path for layer in left[head : len(left) - tail]],
+        [layer.path for layer in right[head : len(right) - tail]],
+    )
+    return [
+        *((i, i) for i in range(head)),
+        *((i + head, j + head) for i, j in middle),
+        *((len(left) - tail + k, len(right) - tail + k) for k in range(tail)),
+    ]
+
+
+def _align_middle(
+    left_keys: list[Hashable], right_keys: list[Hashable], left_paths: list[str], right_paths: list[str]
+) -> list[tuple[int, int]]:
+    n, m = len(left_keys), len(right_keys)
+    if n * m > MAX_ALIGN_CELLS:
+        return _align_greedy(left_keys, right_keys)
     weight = max(n, m) + 1  # one more pair outweighs any number of kept paths
 
     def gain(i: int, j: int) -> int:
         if left_keys[i] != right_keys[j]:
             return -1
-        return weight + (left[i].path == right[j].path)
+        return weight + (left_paths[i] == right_paths[j])
 
     # score[i][j]: the best (pairs x weight + kept paths) of left[i:] against right[j:].
     score = [[0] * (m + 1) for _ in range(n + 1)]
@@ -243,4 +278,21 @@ def align(
             i += 1
         else:
             j += 1
+    return pairs
+
+
+def _align_greedy(left_keys: list[Hashable], right_keys: list[Hashable]) -> list[tuple[int, int]]:
+    """A common subsequence, not always the longest, in O((n + m) log m): each left layer
+    takes the first right layer of its key after the last one taken."""
+    positions: dict[Hashable, list[int]] = {}
+    for j, key in enumerate(right_keys):
+        positions.setdefault(key, []).append(j)
+    pairs = []
+    last = -1
+    for i, key in enumerate(left_keys):
+        candidates = positions.get(key, [])
+        k = bisect.bisect_right(candidates, last)
+        if k < len(candidates):
+            last = candidates[k]
+            pairs.append((i, last))
     return pairs

@@ -221,9 +221,10 @@ def plan(
     theirs = layers_of(checkpoint_shapes)
     left_out = [layer for layer in ours if skipped(layer.path, skip)]
     left_out_theirs = [layer for layer in theirs if skipped(layer.path, skip)]
+    out_paths, out_theirs = {layer.path for layer in left_out}, {layer.path for layer in left_out_theirs}
     matching = match_layers(
-        [layer for layer in ours if layer not in left_out],
-        [layer for layer in theirs if layer not in left_out_theirs],
+        [layer for layer in ours if layer.path not in out_paths],
+        [layer for layer in theirs if layer.path not in out_theirs],
         match,
     )
     by_path: dict[str, LayerOutcome] = {}

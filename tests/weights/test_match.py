@@ -122,3 +122,19 @@ def test_monotone_chain_is_the_longest_increasing_run() -> None:
 def test_an_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="match must be one of auto, name, structure"):
         match_layers([], [], "fuzzy")  # type: ignore[arg-type]
+
+
+def test_a_common_head_and_tail_pair_without_the_table() -> None:
+    net = layers(*((f"b{i}", CONV) for i in range(50)))
+    longer = [*net[:20], LayerTensors("extra", HEAD), *net[20:]]
+    found = align(net, longer, lambda layer: layer.signature)
+    assert found == [*((i, i) for i in range(20)), *((i, i + 1) for i in range(20, 50))]
+
+
+def test_past_the_table_budget_a_greedy_alignment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archspec.weights.match as match
+
+    monkeypatch.setattr(match, "MAX_ALIGN_CELLS", 4)
+    old = layers(("x", HEAD), ("a", CONV), ("b", BN), ("c", HEAD))
+    new = layers(("a2", CONV), ("y", CONV), ("b2", BN), ("c2", HEAD))
+    assert align(new, old, lambda layer: layer.signature) == [(0, 1), (2, 2), (3, 3)]
