@@ -180,7 +180,7 @@ def _diff_markdown(result: ArchitectureDiff) -> str:
 
 def format_diff(result: ArchitectureDiff, format: str = "text") -> str:
     if format == "json":
-        return json.dumps(_diff_json(result), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_diff_json(result), indent=2) + "\n"  # ASCII: a key's bidi characters stay escaped
     if format == "markdown":
         return _diff_markdown(result)
     if format != "text":

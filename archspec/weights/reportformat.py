@@ -146,7 +146,9 @@ def _transfer_markdown(report: TransferReport) -> str:
 
 def format_transfer(report: TransferReport, format: str = "text") -> str:
     if format == "json":
-        return json.dumps(_transfer_json(report), indent=2, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(_transfer_json(report), indent=2) + "\n"
+        )  # ASCII: a key's bidi characters stay escaped
     if format == "markdown":
         return _transfer_markdown(report)
     if format != "text":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from archspec.codes import E603, E604, E605
-from archspec.diagnostics import Diagnostic
+from archspec.diagnostics import Diagnostic, abridge
 from archspec.weights.match import LayerTensors, MatchMode, Pair, Shape, count, layers_of, match_layers
 
 if TYPE_CHECKING:
@@ -158,7 +158,8 @@ def _mismatch_list(layers: Sequence[LayerOutcome]) -> str:
     for layer in layers[:SHOWN_LAYERS]:
         tensor = next(t for t in layer.tensors if t.status == "mismatched")
         here, there = list(tensor.shape or ()), list(tensor.source_shape or ())
-        shown.append(f"{tensor.key}: {here} here, {there} in the checkpoint")
+        key = abridge(tensor.key or "", 80, quote=False)  # a checkpoint's key may be hostile
+        shown.append(f"{key}: {here} here, {there} in the checkpoint")
     more = len(layers) - SHOWN_LAYERS
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 

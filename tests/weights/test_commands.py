@@ -227,3 +227,16 @@ def test_a_damaged_checkpoint_is_never_a_traceback(data: st.DataObject) -> None:
         assert code in (0, 1)
         assert "Traceback" not in stdout.getvalue() + stderr.getvalue()
         assert out.exists() == (code == 0)
+
+
+@pytest.mark.parametrize("format", ["text", "markdown", "json"])
+def test_a_hostile_key_cannot_drive_the_terminal(tmp_path, capsys, lenet_checkpoint, format) -> None:
+    state = torch.load(lenet_checkpoint, weights_only=True)
+    state["x\x1b[2J\u202e|*.weight"] = torch.zeros(1)
+    torch.save(state, tmp_path / "hostile.pt")
+    code, text, err = run(capsys, "weights", LENET, str(tmp_path / "hostile.pt"), "--format", format)
+    assert code == 0
+    assert "\x1b" not in text + err and "\u202e" not in text + err
+    if format == "json":
+        dropped = [layer for layer in json.loads(text)["layers"] if layer["status"] == "dropped"]
+        assert dropped[0]["source"] == "x\x1b[2J\u202e|*"
