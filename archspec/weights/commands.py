@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 from archspec.compiler import compile_spec
 from archspec.diagnostics import SpecError
 from archspec.frontend.spec import load
-from archspec.output import OutputError, input_files
+from archspec.output import OutputError, check_target, input_files, shown
 from archspec.primitives.registry import primitives
 from archspec.render import render
 from archspec.weights.checkpoint import SAFETENSORS_SUFFIX, load_checkpoint, looks_like_checkpoint
@@ -109,6 +109,15 @@ def _build(graph: Graph) -> nn.Module:
     return apply_plan(build_graph(graph), resolve_init(graph))
 
 
+def _torch_problem(command: str) -> str | None:
+    """Why torch cannot be imported (weights builds the module), or None."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as error:
+        return f"archspec {command} runs PyTorch, which cannot be imported: {error}"
+    return None
+
+
 def _usage(stderr: TextIO, message: str) -> int:
     print(f"archspec: error: {message}", file=stderr)
     return EXIT_USAGE
@@ -122,14 +131,21 @@ def run_weights(
     from archspec.weights.transfer import transfer_into
 
     if args.output is not None and not args.output.endswith(CHECKPOINT_SUFFIXES):
-        return _usage(stderr, f"-o {args.output!r}: name the file .pt (torch.save) or .safetensors")
+        return _usage(stderr, f"-o {shown(args.output)}: name the file .pt (torch.save) or .safetensors")
+    problem = _torch_problem("weights")
+    if problem:
+        return _usage(stderr, problem)
     try:
-        checkpoint = load_checkpoint(args.checkpoint)
         graph = _compile(args.spec, libraries)
+        if args.output is not None:  # refuse a bad target before the work, write after it
+            check_target(args.output, (*input_files(graph), args.checkpoint))
+        checkpoint = load_checkpoint(args.checkpoint)
         module = _build(graph)
     except SpecError as error:
         stderr.write(render(error.diagnostics, "text"))
         return EXIT_FAILED
+    except OutputError as error:
+        return _usage(stderr, str(error))
     report = transfer_into(
         module,
         checkpoint.tensors,
@@ -170,6 +186,10 @@ def run_diff(
         result = diff(_side(args.before, libraries), _side(args.after, libraries))
     except SpecError as error:
         stderr.write(render(error.diagnostics, "text"))
+        return EXIT_DIFF_ERROR
+    except ImportError as error:  # two specs need no torch; a checkpoint does
+        why = f"archspec diff reads a checkpoint with PyTorch, which cannot be imported: {error}"
+        print(f"archspec: error: {why}", file=stderr)
         return EXIT_DIFF_ERROR
     stdout.write(format_diff(result, args.format))
     return EXIT_OK if result.equal else EXIT_DIFFERENT

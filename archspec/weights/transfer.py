@@ -119,8 +119,9 @@ class TransferReport:
                     "--skip PATTERN leaves a layer changed on purpose at its init (a new head: --skip fc)",
                 )
             )
-        if not self.tensors("transferred"):
-            held = len([t for t in self.tensors() if t.source is not None])
+        asked = [t for t in self.tensors() if t.key is not None and t.status != "skipped"]
+        if asked and not self.tensors("transferred"):
+            held = len([t for t in self.tensors() if t.source is not None and t.status != "skipped"])
             found.append(
                 Diagnostic(
                     E604,

@@ -7,6 +7,8 @@ import contextlib
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -240,3 +242,21 @@ def test_a_hostile_key_cannot_drive_the_terminal(tmp_path, capsys, lenet_checkpo
     if format == "json":
         dropped = [layer for layer in json.loads(text)["layers"] if layer["status"] == "dropped"]
         assert dropped[0]["source"] == "x\x1b[2J\u202e|*"
+
+
+def test_diff_of_two_specs_runs_where_torch_cannot_be_imported(tmp_path) -> None:
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from archspec.cli import main; sys.exit(main(['diff', *sys.argv[1:]]))"
+    )
+    specs = ["specs/torchvision/resnet50.yaml", "specs/examples/resnet50_10class.yaml"]
+    done = subprocess.run([sys.executable, "-c", code, *specs], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert "first layer whose output shape differs: fc" in done.stdout
+    torch.save({"w": torch.zeros(1)}, tmp_path / "w.pt")
+    done = subprocess.run(
+        [sys.executable, "-c", code, specs[0], str(tmp_path / "w.pt")], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "reads a checkpoint with PyTorch, which cannot be imported" in done.stderr
+    assert "Traceback" not in done.stderr
