@@ -170,10 +170,11 @@ def _diff_markdown(result: ArchitectureDiff) -> str:
     for line in _diff_lines(result):
         indent = "  " if line.startswith("  ") else ""
         lines.append(f"{indent}- {markdown_cell(line.strip())}")
-    lines += ["", "| total | before | after |", "| --- | ---: | ---: |"]
+    lines += ["", "| total | before | after | change |", "| --- | ---: | ---: | ---: |"]
     for name, (before, after) in result.totals.items():
         if before is not None or after is not None:
-            cells = (TOTAL_NAMES[name], _total(name, before), _total(name, after))
+            change = _delta(name, before, after).strip(" ()")
+            cells = (TOTAL_NAMES[name], _total(name, before), _total(name, after), change)
             lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -176,8 +176,9 @@ def test_diff_of_a_changed_head_exits_1_at_fc(capsys) -> None:
         "### Architecture diff: specs/torchvision/resnet50.yaml → specs/examples/resnet50\\_10class.yaml"
     )
     table = [line for line in text.splitlines() if line.startswith("|")]
-    assert table[:2] == ["| total | before | after |", "| --- | ---: | ---: |"]
-    assert all(row.count(" | ") == 2 for row in table)
+    assert table[:2] == ["| total | before | after | change |", "| --- | ---: | ---: | ---: |"]
+    assert table[2] == "| parameters | 25,557,032 | 23,528,522 | -2,028,510 |"
+    assert all(row.count(" | ") == 3 for row in table)
 
 
 def test_diff_of_a_spec_and_its_checkpoint(tmp_path, capsys, lenet_checkpoint) -> None:
