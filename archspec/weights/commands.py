@@ -118,6 +118,15 @@ def _torch_problem(command: str) -> str | None:
     return None
 
 
+def _errors(error: SpecError, format: str, stdout: TextIO, stderr: TextIO) -> None:
+    """As compile does: with --format json, the diagnostics as a JSON list on stdout
+    (where a program reads), else as text on stderr."""
+    if format == "json":
+        stdout.write(render(error.diagnostics, "json"))
+    else:
+        stderr.write(render(error.diagnostics, "text"))
+
+
 def _usage(stderr: TextIO, message: str) -> int:
     print(f"archspec: error: {message}", file=stderr)
     return EXIT_USAGE
@@ -142,7 +151,7 @@ def run_weights(
         checkpoint = load_checkpoint(args.checkpoint)
         module = _build(graph)
     except SpecError as error:
-        stderr.write(render(error.diagnostics, "text"))
+        _errors(error, args.format, stdout, stderr)
         return EXIT_FAILED
     except OutputError as error:
         return _usage(stderr, str(error))
@@ -185,7 +194,7 @@ def run_diff(
     try:
         result = diff(_side(args.before, libraries), _side(args.after, libraries))
     except SpecError as error:
-        stderr.write(render(error.diagnostics, "text"))
+        _errors(error, args.format, stdout, stderr)
         return EXIT_DIFF_ERROR
     except ImportError as error:  # two specs need no torch; a checkpoint does
         why = f"archspec diff reads a checkpoint with PyTorch, which cannot be imported: {error}"

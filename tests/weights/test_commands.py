@@ -261,3 +261,14 @@ def test_diff_of_two_specs_runs_where_torch_cannot_be_imported(tmp_path) -> None
     assert done.returncode == 2
     assert "reads a checkpoint with PyTorch, which cannot be imported" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_with_json_the_errors_are_json_on_stdout(tmp_path, capsys) -> None:
+    (tmp_path / "cut.pt").write_bytes(b"PK\x03\x04" + b"\0" * 10)
+    for argv, expected in (
+        (["weights", LENET, str(tmp_path / "cut.pt")], 1),
+        (["diff", LENET, str(tmp_path / "cut.pt")], 2),
+    ):
+        code, text, _ = run(capsys, *argv, "--format", "json")
+        assert code == expected
+        assert [d["code"] for d in json.loads(text)] == ["E600"]
