@@ -272,3 +272,19 @@ def test_with_json_the_errors_are_json_on_stdout(tmp_path, capsys) -> None:
         code, text, _ = run(capsys, *argv, "--format", "json")
         assert code == expected
         assert [d["code"] for d in json.loads(text)] == ["E600"]
+
+
+def test_weights_and_diff_take_lib(tmp_path, capsys) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "stem.yaml").write_text(
+        "blocks:\n  stem:\n    params: {w: int}\n    layers: [conv: {out_channels: =w, kernel_size: 3}]\n"
+    )
+    spec = tmp_path / "net.yaml"
+    spec.write_text('name: n\ninput: [3, 8, 8]\nimports: ["@mine/stem"]\nlayers: [stem: {w: 4}]\n')
+    torch.save({"0.weight": torch.zeros(4, 3, 3, 3), "0.bias": torch.zeros(4)}, tmp_path / "w.pt")
+    lib = ["--lib", str(tmp_path / "mine")]
+    assert run(capsys, "weights", str(spec), str(tmp_path / "w.pt"))[0] == 1  # unknown library
+    assert run(capsys, "weights", str(spec), str(tmp_path / "w.pt"), *lib)[0] == 0
+    assert run(capsys, "diff", str(spec), str(spec))[0] == 2
+    assert run(capsys, "diff", str(spec), str(spec), *lib)[0] == 0
+    assert run(capsys, "diff", str(spec), str(tmp_path / "w.pt"), *lib)[0] == 0
