@@ -33,6 +33,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
 Shape = tuple[int, ...]
+# Buffers that count rather than weigh: left out of a layer's signature, so that a
+# batchnorm saved before PyTorch 0.4.1 (which had no num_batches_tracked) still lines up.
+COUNTERS = frozenset({"num_batches_tracked"})
 MatchMode = Literal["auto", "name", "structure"]
 MATCH_MODES: tuple[str, ...] = ("auto", "name", "structure")
 # How a pair was found: the same path, the alignment of signatures, or the same kind in a gap.
@@ -53,11 +56,11 @@ class LayerTensors:
 
     @property
     def signature(self) -> tuple[tuple[str, Shape], ...]:
-        return tuple(sorted(self.tensors))
+        return tuple(sorted((name, shape) for name, shape in self.tensors if name not in COUNTERS))
 
     @property
     def kind(self) -> tuple[tuple[str, int], ...]:
-        return tuple(sorted((name, len(shape)) for name, shape in self.tensors))
+        return tuple(sorted((name, len(shape)) for name, shape in self.tensors if name not in COUNTERS))
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name

@@ -44,7 +44,7 @@ def _details(layer: LayerOutcome) -> str:
             parts.append(
                 f"{name} {shape_text(tensor.shape)} here, {shape_text(tensor.source_shape)} in the checkpoint"
             )
-        elif layer.status == "partial":
+        elif layer.status == "partial" and tensor.status != "transferred":
             parts.append(f"{name} {tensor.status}")
     return "; ".join(parts)
 

@@ -138,3 +138,14 @@ def test_past_the_table_budget_a_greedy_alignment_is_used(monkeypatch: pytest.Mo
     old = layers(("x", HEAD), ("a", CONV), ("b", BN), ("c", HEAD))
     new = layers(("a2", CONV), ("y", CONV), ("b2", BN), ("c2", HEAD))
     assert align(new, old, lambda layer: layer.signature) == [(0, 1), (2, 2), (3, 3)]
+
+
+def test_a_batchnorm_without_its_counter_still_lines_up() -> None:
+    """Checkpoints from before PyTorch 0.4.1 have no num_batches_tracked."""
+    old_bn = tuple(t for t in BN if t[0] != "num_batches_tracked")
+    old = layers(("0", CONV), ("1", old_bn))
+    new = layers(("conv", CONV), ("bn", BN))
+    assert pairs(match_layers(new, old, "structure")) == [
+        ("conv", "0", "structure"),
+        ("bn", "1", "structure"),
+    ]
