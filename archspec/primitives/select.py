@@ -138,7 +138,10 @@ def narrow_class() -> type:
             self.dim, self.start, self.end = dim, start or 0, end
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            end = x.shape[self.dim] if self.end is None else self.end
+            size = x.shape[self.dim]
+            end = size if self.end is None else self.end
+            if self.start >= size:  # narrow would return an empty tensor
+                raise IndexError(f"slice start {self.start} past the {size} entries")
             return x.narrow(self.dim, self.start, end - self.start)
 
         def extra_repr(self) -> str:

@@ -26,8 +26,9 @@ from archspec.check import trace
 
 BATCH = 2
 # How PyTorch refuses a layer: most checks raise RuntimeError or ValueError, a dim out of
-# range (softmax's) IndexError.
-REFUSALS = (RuntimeError, ValueError, IndexError)
+# range (softmax's) IndexError, torch._assert and nn.MultiheadAttention's head count
+# AssertionError (torchvision's ViT asserts its image size so).
+REFUSALS = (RuntimeError, ValueError, IndexError, AssertionError)
 
 SpecInput = str | Mapping[str, Any]
 
