@@ -33,7 +33,7 @@ def compile_spec(
     ``min_sizes`` its minimum.
     """
     given = _input_dims(spec, dims)
-    inputs = {name: input_shape(d) for name, d in given.items()}
+    inputs = {name: input_shape(d, spec.input_dtypes.get(name, "float32")) for name, d in given.items()}
     compilation = Compilation(spec, limits or Limits())
     nodes = expand_spec(spec, compilation)
     try:
@@ -80,7 +80,10 @@ def probe(
 
     def runs(sizes: dict[str, int]) -> bool:
         bound = {
-            name: input_shape(tuple(sizes[d] if isinstance(d, str) else d for d in ds))
+            name: input_shape(
+                tuple(sizes[d] if isinstance(d, str) else d for d in ds),
+                spec.input_dtypes.get(name, "float32"),
+            )
             for name, ds in given.items()
         }
         try:

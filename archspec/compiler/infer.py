@@ -375,9 +375,11 @@ class Context:
         return Diagnostic(error.code, message, span, path, error.hint)
 
 
-def input_shape(dims: tuple[int | str, ...]) -> TensorShape:
-    """The spec's input dims, with symbol names turned into sympy symbols."""
-    return TensorShape(tuple(make_symbol(d) if isinstance(d, str) else d for d in dims))
+def input_shape(dims: tuple[int | str, ...], dtype: str = "float32") -> TensorShape:
+    """The spec's input dims, with symbol names turned into sympy symbols (of integers:
+    token ids, for an input declared int64)."""
+    sizes = tuple(make_symbol(d) if isinstance(d, str) else d for d in dims)
+    return TensorShape(sizes, integer=dtype == "int64")
 
 
 def infer_flow(
