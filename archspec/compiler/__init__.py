@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
-from archspec.codes import E200
+from archspec.codes import E200, E308, E311
 from archspec.compiler.budgets import check_budgets
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
@@ -39,7 +40,7 @@ def compile_spec(
     try:
         flow = infer_flow(spec, inputs, nodes, compilation)
     except InferenceStopped as stopped:
-        raise SpecError([stopped.diagnostic]) from None
+        raise SpecError([_with_valid_sizes(spec, given, stopped.diagnostic, limits)]) from None
     symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
     sizes = ValidSizes({})
     if symbols:
@@ -129,3 +130,33 @@ def _input_dims(
             ]
         )
     return {name: tuple(dims.get(name, ds)) for name, ds in spec.inputs.items()}
+
+
+# Errors of a fixed size that the input does not make (a position embedding's length, an
+# expected image size): the sizes that would work are worth a second, symbolic compile.
+SIZE_ERRORS = (E308, E311)
+SIZE_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _with_valid_sizes(
+    spec: Spec, given: dict[str, tuple[int | str, ...]], diagnostic: Diagnostic, limits: Limits | None
+) -> Diagnostic:
+    """``diagnostic``, with the input sizes that would work added to its hint, where it
+    is a size error of a concrete single-input compile and a symbolic compile finds them."""
+    dims = next(iter(given.values()))
+    sizes = dims[1:]
+    if diagnostic.code not in SIZE_ERRORS or len(given) > 1 or not sizes or len(sizes) > 3:
+        return diagnostic
+    if any(isinstance(d, str) for d in dims):
+        return diagnostic
+    names = SIZE_NAMES[len(sizes)]
+    try:
+        graph = compile_spec(spec, (dims[0], *names), limits)
+    except SpecError:
+        return diagnostic
+    found = "; ".join(str(graph.valid_sizes[name]) for name in names)
+    if graph.size_constraints:
+        found += " (with " + "; ".join(graph.size_constraints) + ")"
+    hint = f"{diagnostic.hint}; " if diagnostic.hint else ""
+    shape = "x".join(str(d) for d in (dims[0], *names))
+    return replace(diagnostic, hint=f"{hint}the input sizes that work, for {shape}: {found}")

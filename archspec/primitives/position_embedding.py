@@ -34,8 +34,8 @@ def infer(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
             length == positions,
             where,
             code=E308,
-            hint=f"give an input size that makes {positions} tokens (archspec compile --input with symbols, "
-            f"3xHxW, lists them), or a parameter of shape [1, {length}, {format_dim(features)}]",
+            hint=f"give an input size that makes {positions} tokens, or a parameter of shape "
+            f"[1, {length}, {format_dim(features)}]",
         )
         return Inferred(tokens)
     return Inferred(TensorShape((ctx.equate(length, positions, where), features)))

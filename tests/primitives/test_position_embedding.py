@@ -76,3 +76,11 @@ def test_an_embedding_of_other_features_is_refused() -> None:
         {"position_embedding": {"from": ["input", "pos"]}},
     ]
     expect_rejection(layers_spec([{"sequential": {"name": "g", "layers": layers}}], (5, 4)), code="E310")
+
+
+def test_a_wrong_concrete_size_says_which_sizes_would_work() -> None:
+    diagnostic = expect_rejection(
+        layers_spec([*PATCHES, _embedded(7)], (2, 40)), code="E308", numbers=[7, 10]
+    )
+    assert diagnostic.hint is not None
+    assert diagnostic.hint.endswith("the input sizes that work, for 2xL: L ∈ {28, …, 31}")
