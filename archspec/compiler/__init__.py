@@ -24,6 +24,8 @@ def compile_spec(
     spec: Spec,
     dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None = None,
     limits: Limits | None = None,
+    *,
+    explain_sizes: bool = True,
 ) -> Graph:
     """Infer the shaped graph of ``spec`` for input ``dims`` (default: the spec's).
 
@@ -31,7 +33,9 @@ def compile_spec(
     inputs' dims by name. Raises SpecError for the first shape error, or when no
     size of an input symbol makes the network valid. For symbolic inputs,
     ``Graph.valid_sizes`` gives each symbol's exact set of valid sizes and
-    ``min_sizes`` its minimum.
+    ``min_sizes`` its minimum. A size error on a concrete input (E308, E311) names the
+    sizes that would work, from a symbolic compile, unless ``explain_sizes`` is False (the
+    validation path, which never imports sympy).
     """
     given = _input_dims(spec, dims)
     inputs = {name: input_shape(d, spec.input_dtypes.get(name, "float32")) for name, d in given.items()}
@@ -40,7 +44,10 @@ def compile_spec(
     try:
         flow = infer_flow(spec, inputs, nodes, compilation)
     except InferenceStopped as stopped:
-        raise SpecError([_with_valid_sizes(spec, given, stopped.diagnostic, limits)]) from None
+        diagnostic = stopped.diagnostic
+        if explain_sizes:
+            diagnostic = _with_valid_sizes(spec, given, diagnostic, limits)
+        raise SpecError([diagnostic]) from None
     symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
     sizes = ValidSizes({})
     if symbols:
