@@ -90,7 +90,7 @@ def _tensor_json(tensor: TensorOutcome) -> dict[str, Any]:
         "source": tensor.source,
         "shape": list(tensor.shape) if tensor.shape is not None else None,
         "source_shape": list(tensor.source_shape) if tensor.source_shape is not None else None,
-        "parameter": tensor.parameter,
+        "learned": tensor.parameter,  # a parameter, not a buffer
     }
 
 

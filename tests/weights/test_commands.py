@@ -67,7 +67,7 @@ def test_json_and_markdown_reports(capsys, lenet_checkpoint) -> None:
         "source": "0.weight",
         "shape": [6, 1, 5, 5],
         "source_shape": [6, 1, 5, 5],
-        "parameter": True,
+        "learned": True,
     }
     code, text, _ = run(capsys, "weights", LENET, str(lenet_checkpoint), "--format", "markdown")
     rows = [line for line in text.splitlines() if line.startswith("|")]

@@ -62,7 +62,7 @@ def test_json_holds_every_tensor() -> None:
             "source": "fc.weight",
             "shape": [4, 8],
             "source_shape": [10, 8],
-            "parameter": True,
+            "learned": True,
         }
     ]
 
