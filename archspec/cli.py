@@ -22,9 +22,8 @@ from archspec import _input_override
 from archspec import compile as compile_graph
 from archspec import load as load_spec
 from archspec import validate as validate_file
+from archspec.diagnostics import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.diagnostics import SpecError, abridge
-from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
-from archspec.render import render as render_diagnostics
 from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
 
 if TYPE_CHECKING:
@@ -302,6 +301,8 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             errors += len(error.diagnostics)
             failed += 1
     if fmt == "json":
+        from archspec.render import render as render_diagnostics
+
         stdout.write(render_diagnostics(found, "json"))
     files = len(args.specs)
     print(
@@ -363,5 +364,7 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _report(error: SpecError, stream: TextIO, format: str = "text", out: TextIO | None = None) -> None:
     """Print a SpecError's diagnostics: text to ``stream`` (stderr), JSON and
     GitHub annotations to ``out`` (stdout), where programs and Actions read them."""
+    from archspec.render import render as render_diagnostics
+
     target = stream if format in ("text", "markdown") or out is None else out
     target.write(render_diagnostics(error.diagnostics, "text" if format == "markdown" else format))
