@@ -21,8 +21,15 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from common import BENCHMARKS, ROOT, Section, fit_exponent, median, table
+
+import archspec
+
+# The archspec this process imports (PYTHONPATH=<a checkout> for a baseline run): the child
+# runs in ROOT, whose own archspec would otherwise come first on its path.
+ARCHSPEC_ROOT = Path(archspec.__file__).resolve().parent.parent
 
 BASELINE_DEPTH = 10
 DEPTHS = (1_000, 3_000, 10_000)
@@ -32,7 +39,7 @@ GOAL_GC_SHARE = 0.15  # of loading the 10,000-layer chain, in every repeat (abou
 # Run in a child: load + compile one chain, then print the peak RSS and the GC times.
 _CHILD = """
 import gc, json, resource, sys, time
-sys.path.insert(0, {benchmarks!r})
+sys.path[:0] = [{archspec_root!r}, {benchmarks!r}]
 from generate import chain_yaml
 import archspec
 
@@ -74,7 +81,7 @@ print(json.dumps({{
 
 
 def _child(depth: int) -> dict[str, float]:
-    code = _CHILD.format(benchmarks=str(BENCHMARKS))
+    code = _CHILD.format(benchmarks=str(BENCHMARKS), archspec_root=str(ARCHSPEC_ROOT))
     done = subprocess.run([sys.executable, "-c", code, str(depth)], cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"memory child ({depth} layers) exited {done.returncode}:\n{done.stderr[-2000:]}")
@@ -113,6 +120,13 @@ def run(quick: bool = False) -> Section:
     tracked_per_layer = [med(d, "tracked") / d for d in DEPTHS]
     constant = max(tracked_per_layer) - min(tracked_per_layer) <= 0.1 * min(tracked_per_layer)
 
+    section.figure("memory_kib_per_layer", "peak RSS growth per layer, KiB (1k-10k layers)", slope, "{:.2f}")
+    section.figure(
+        "memory_gc_share_load_10k",
+        f"GC share of loading {DEPTHS[-1]:,} layers (median)",
+        median(gc_shares),
+        "{:.1%}",
+    )
     section.goal(
         f"peak RSS grows linearly with depth (exponent of peak - baseline <= {GOAL_EXPONENT:.2f}); "
         f"growth per layer stated",

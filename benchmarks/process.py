@@ -130,6 +130,12 @@ def run(specs: list[SpecFile], excluded: list[tuple[str, str]], quick: bool = Fa
     # Each round's ratio (the two processes ran side by side); the goal holds in the worst.
     start_ratios = [v / p for v, p in zip(cpu["validate one"], cpu["pass"], strict=True)]
     worst_start = max(start_ratios)
+    section.figure(
+        "validate_one_vs_pass",
+        f"whole-process validate of {one.path} / python -c pass, CPU (median of rounds)",
+        median(start_ratios),
+        "{:.2f}",
+    )
     section.goal(
         f"whole-process validate of one spec <= {GOAL_START:.0f}x `python -c pass` (CPU, worst of "
         "interleaved repeats)",
