@@ -14,25 +14,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from pydantic import TypeAdapter, ValidationError
-
-from archspec.codes import E200
-from archspec.compiler import Graph, LayerInfo, compile_spec
-from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
-from archspec.frontend import spec as _frontend
-from archspec.frontend.roots import LibraryConfig
-from archspec.frontend.spec import InputDims, Spec
+from archspec.diagnostics import Diagnostic, Span, SpecError
 from archspec.limits import Limits
-
-# Aliased: the name ``primitives`` would shadow the package archspec.primitives.
-from archspec.primitives.registry import primitives as _registered
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from archspec.compiler import Graph, LayerInfo
+    from archspec.frontend.roots import LibraryConfig
+    from archspec.frontend.spec import Spec
     from archspec.weights.match import MatchMode
     from archspec.weights.transfer import TransferReport
 
@@ -53,12 +46,48 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-SpecLike = Spec | str | Path
+
+def __getattr__(name: str) -> Any:
+    """The API's classes that live above the diagnostics, imported when first asked for:
+    ``import archspec`` (and ``python -m archspec``) then costs only what a command uses
+    (the compiler and the front end's pydantic models are imported by the first call
+    that needs them)."""
+    if name in ("Graph", "LayerInfo"):
+        from archspec.compiler import graph
+
+        value = getattr(graph, name)
+    elif name in ("Spec", "InputDims"):
+        from archspec.frontend import spec
+
+        value = getattr(spec, name)
+    elif name == "LibraryConfig":
+        from archspec.frontend.roots import LibraryConfig as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # found once; later lookups do not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "Graph", "LayerInfo", "Spec", "InputDims", "LibraryConfig"})
+
+
+SpecLike: TypeAlias = "Spec | str | Path"
+"""What the API takes for a spec: a loaded :class:`Spec`, or the path of a YAML file."""
 Libraries = Mapping[str, str | os.PathLike[str]]
 """Block libraries by name: ``{"mylib": "path/to/folder"}`` makes ``@mylib/file`` importable."""
 
 
+def _registered() -> Any:
+    """Every registered primitive (the package's modules are imported on the first call)."""
+    from archspec.primitives.registry import primitives
+
+    return primitives()
+
+
 def _libraries(libraries: Libraries | LibraryConfig | None, pyproject: bool) -> LibraryConfig | None:
+    from archspec.frontend.roots import LibraryConfig
+
     if isinstance(libraries, LibraryConfig):  # the command line's --lib
         return libraries
     if libraries is None and pyproject:
@@ -82,7 +111,9 @@ def load(
     (docs/blocks.md). A bad name is a ValueError; a folder is checked when an
     import uses it.
     """
-    return _frontend.load(path, _registered(), limits, _libraries(libraries, pyproject))
+    from archspec.frontend import spec
+
+    return spec.load(path, _registered(), limits, _libraries(libraries, pyproject))
 
 
 def loads(
@@ -95,7 +126,9 @@ def loads(
 ) -> Spec:
     """Load and validate spec text, as :func:`load` does for a file. Relative
     imports, and the search for pyproject.toml, start at the current directory."""
-    return _frontend.loads(text, _registered(), file, limits, _libraries(libraries, pyproject))
+    from archspec.frontend import spec
+
+    return spec.loads(text, _registered(), file, limits, _libraries(libraries, pyproject))
 
 
 def _as_spec(
@@ -104,6 +137,8 @@ def _as_spec(
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
 ) -> Spec:
+    from archspec.frontend.spec import Spec
+
     if isinstance(spec_or_path, Spec):
         if libraries is not None or not pyproject:
             raise TypeError("libraries and pyproject apply when a spec is loaded: pass them to archspec.load")
@@ -112,7 +147,12 @@ def _as_spec(
 
 
 def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
+    from pydantic import TypeAdapter, ValidationError
+
+    from archspec.codes import E200
+    from archspec.diagnostics import abridge
     from archspec.frontend.errors import input_reason
+    from archspec.frontend.spec import InputDims
 
     try:
         return tuple(TypeAdapter(InputDims).validate_python(list(dims), strict=True))
@@ -140,6 +180,8 @@ def compile(
     see docs/security.md). ``libraries`` and ``pyproject`` are as for
     :func:`load`, for a path. Raises :class:`SpecError`.
     """
+    from archspec.compiler import compile_spec
+
     spec = _as_spec(spec_or_path, limits, libraries, pyproject)
     if input is None:
         return compile_spec(spec, None, limits)
@@ -161,6 +203,7 @@ def validate(
     it) is checked on its own (None is returned). ``libraries`` and
     ``pyproject`` are as for :func:`load`. Raises SpecError.
     """
+    from archspec.compiler import compile_spec
     from archspec.frontend.library import check_block_file, is_block_file
     from archspec.frontend.loader import load_file
     from archspec.frontend.spec import parse_spec
@@ -199,6 +242,7 @@ def build(
 
     import torch
 
+    from archspec.compiler import Graph
     from archspec.compiler.init import resolve_init
     from archspec.emit.init import apply_plan
     from archspec.emit.module import build_graph
@@ -234,6 +278,7 @@ def initialize(
     """
     import torch
 
+    from archspec.compiler import Graph
     from archspec.compiler.init import resolve_init
     from archspec.emit.init import apply_plan, check_layers, learned_values, reset
 
@@ -276,6 +321,7 @@ def transfer(
     """
     from torch import nn
 
+    from archspec.compiler import Graph
     from archspec.weights.checkpoint import load_checkpoint, state_dict_of
     from archspec.weights.transfer import transfer_into
 

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+# Each command imports what it needs when it runs (in the function that runs it), so
+# that ``archspec validate`` starts without the report, the writer or the emitters.
 from archspec import _input_override
 from archspec import compile as compile_graph
 from archspec import load as load_spec
 from archspec import validate as validate_file
-from archspec.compiler.graph import Graph
+from archspec.diagnostics import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.diagnostics import SpecError, abridge
-from archspec.frontend.roots import LibraryConfig, name_problem, packaged_names
-from archspec.output import OutputError, input_files, write_output
-from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
-from archspec.render import render as render_diagnostics
-from archspec.report import report
 from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
+
+if TYPE_CHECKING:
+    from archspec.compiler.graph import Graph
+    from archspec.frontend.roots import LibraryConfig
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
@@ -91,6 +91,8 @@ def parse_libraries(values: list[str] | None) -> LibraryConfig | None:
     """The ``--lib`` options: ``DIR`` (the library is named after the folder) or ``NAME=DIR``."""
     if not values:
         return None
+    from archspec.frontend.roots import LibraryConfig, name_problem, packaged_names
+
     found: dict[str, str] = {}
     for value in values:
         name, equals, folder = value.partition("=")
@@ -248,6 +250,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from archspec.output import input_files
+    from archspec.report import report
+
     dims = parse_inputs(args.input)
     libraries = parse_libraries(args.lib)
     try:
@@ -270,6 +275,8 @@ def _source(graph: Graph) -> str:
 
 def _write(path: str, text: str, inputs: set[str] | None = None) -> None:
     """Write a whole file, or nothing (see archspec.output); a refusal is a usage error."""
+    from archspec.output import OutputError, write_output
+
     try:
         write_output(path, text, inputs or ())
     except OutputError as error:
@@ -294,6 +301,8 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             errors += len(error.diagnostics)
             failed += 1
     if fmt == "json":
+        from archspec.render import render as render_diagnostics
+
         stdout.write(render_diagnostics(found, "json"))
     files = len(args.specs)
     print(
@@ -326,6 +335,8 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import json
+
     from archspec.emit.jsonschema import spec_json_schema
 
     text = json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
@@ -353,5 +364,7 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _report(error: SpecError, stream: TextIO, format: str = "text", out: TextIO | None = None) -> None:
     """Print a SpecError's diagnostics: text to ``stream`` (stderr), JSON and
     GitHub annotations to ``out`` (stdout), where programs and Actions read them."""
+    from archspec.render import render as render_diagnostics
+
     target = stream if format in ("text", "markdown") or out is None else out
     target.write(render_diagnostics(error.diagnostics, "text" if format == "markdown" else format))

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from archspec.codes import E300
 
+FORMATS = ("text", "json", "github")
+"""The forms :mod:`archspec.render` writes diagnostics in: named here, below it, so that the
+command line can offer them without importing the renderer before an error needs it."""
+
 
 @dataclass(frozen=True, order=True)
 class Span:

@@ -27,9 +27,9 @@ import stat
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from archspec.diagnostics import FORMATS as FORMATS  # re-exported: the renderer's formats
 from archspec.diagnostics import Diagnostic
 
-FORMATS = ("text", "json", "github")
 MAX_SOURCE_BYTES = 1 << 20  # the loader's limit: a larger file is an error at line 1
 MAX_LINE_WIDTH = 120  # a longer source line is shown as a window around the column
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.=")

@@ -21,7 +21,9 @@ from common import ROOT, Section, busy_cores, git_revision, machine, table, verd
 
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 DEFAULT_BASELINE = ROOT / "benchmarks" / "baseline.json"
-ORDER = ("1", "2", "3", "4")
+ORDER = ("1", "2", "3", "4", "5")
+# Section 1 first, before this process imports torch; 4 last, as it loads the CPU hardest.
+RUN_ORDER = ("1", "2", "3", "5", "4")
 
 
 def run_sections(chosen: list[str], quick: bool, threads: int | None) -> list[Section]:
@@ -31,8 +33,7 @@ def run_sections(chosen: list[str], quick: bool, threads: int | None) -> list[Se
     if not specs:
         raise SystemExit("no valid spec under specs/")
     done: dict[str, Section] = {}
-    # Section 1 first, before this process imports torch; 4 last, as it loads the CPU hardest.
-    for key in ORDER:
+    for key in RUN_ORDER:
         if key not in chosen:
             continue
         print(f"section {key} …", file=sys.stderr, flush=True)
@@ -48,6 +49,10 @@ def run_sections(chosen: list[str], quick: bool, threads: int | None) -> list[Se
             import scaling
 
             done[key] = scaling.run(quick)
+        elif key == "5":
+            import memory
+
+            done[key] = memory.run(quick)
         else:
             import runtime
 

@@ -12,7 +12,6 @@ from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
 from archspec.compiler.init import resolve_init
 from archspec.compiler.sizeset import SizeSet
-from archspec.compiler.validsizes import ValidSizes, find_valid_sizes
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
@@ -49,14 +48,18 @@ def compile_spec(
             diagnostic = _with_valid_sizes(spec, given, diagnostic, limits)
         raise SpecError([diagnostic]) from None
     symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
-    sizes = ValidSizes({})
-    if symbols:
+    valid: dict[str, SizeSet] = {}
+    coupled: tuple[str, ...] = ()
+    if symbols:  # the search for valid sizes is imported by the first symbolic compile only
+        from archspec.compiler.validsizes import find_valid_sizes
+
         runs = probe(spec, given, nodes, compilation)
         layers = sum(1 for root in flow.layers for _ in root.walk())
         where = spec.source.span(("input",) if ("input",) in spec.source.keys else ("inputs",))
         sizes = find_valid_sizes(symbols, compilation.constraints, runs, where, layers)
+        valid, coupled = sizes.sizes, sizes.coupled
     min_sizes: dict[str, int] = {}
-    for name, size_set in sizes.sizes.items():
+    for name, size_set in valid.items():
         assert size_set.minimum is not None, name  # the search refuses an empty set
         min_sizes[name] = size_set.minimum
     returns = flow.named or {(flow.outputs or (flow.layers[-1].name,))[0]: flow.output}
@@ -69,8 +72,8 @@ def compile_spec(
         inputs,
         flow.outputs,
         returns,
-        sizes.sizes,
-        sizes.coupled,
+        valid,
+        coupled,
     )
     check_budgets(graph, limits)
     resolve_init(graph)  # E213 where an init: rule does not fit the network

@@ -52,7 +52,7 @@ RESERVED = {"name": "every layer takes 'name'", "in_channels": "it is bound to t
 class ParamDecl(BaseModel):
     """A block parameter: its type, default (absent: required) and meaning."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     type: ParamType = Field(
         description="int, float, bool, str, ints (a list of ints) or size (an int or a list of ints)."
@@ -64,7 +64,7 @@ class ParamDecl(BaseModel):
 class BlockDecl(BaseModel):
     """A block as written under ``blocks:``."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     description: str | None = Field(None, description="What the block is, for people and the docs.")
     params: dict[Identifier, ParamType | ParamDecl] = Field(

@@ -36,7 +36,7 @@ Nonlinearity = Literal[GAINS]  # type: ignore[valid-type]
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class NoArgs(_Args):

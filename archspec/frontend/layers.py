@@ -25,7 +25,7 @@ from archspec.codes import E200, E201, E202, E203, E204, E205, E206, E210
 from archspec.diagnostics import Diagnostic, Span, abridge
 from archspec.frontend.errors import did_you_mean, validation_diagnostics
 from archspec.frontend.expr import ExprError, is_expression, parse
-from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.loader import KeyPath, Position, SourceMap
 from archspec.frontend.types import NAME_LIMIT, TENSOR_NAME_PATTERN
 
 
@@ -75,11 +75,15 @@ class LayerNode:
     params: BaseModel | None
     groups: dict[str, Group]
     key_path: KeyPath
-    span: Span
+    position: Position  # where the layer is written; ``span`` makes its Span when asked
     source: SourceMap = field(repr=False, compare=False)
     is_block: bool = False
     # The tensors the layer reads, by name (``from``); None: its predecessor's output.
     sources: tuple[str, ...] | None = None
+
+    @property
+    def span(self) -> Span:
+        return Span(self.source.file, *self.position)
 
     @property
     def name(self) -> str | None:
@@ -232,7 +236,8 @@ class LayerParser:
         }
         if len(self.problems) > before:
             return None
-        return LayerNode(kind_name, plain, model, groups, key_path, span, self.source, kind.is_block, sources)
+        at = (span.line, span.column)
+        return LayerNode(kind_name, plain, model, groups, key_path, at, self.source, kind.is_block, sources)
 
     def _sources(
         self, kind: Kind, kind_name: str, params: dict[str, Any], params_path: KeyPath, layer_path: str

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 class LibraryHeader(BaseModel):
     """The keys of a block file."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     archspec: int = Field(1, description="The spec format version.")
     description: str | None = Field(None, description="What the blocks are.")

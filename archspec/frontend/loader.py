@@ -53,29 +53,35 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
 
 KeyPath = tuple[str | int, ...]
+Position = tuple[int, int]
+"""(line, column), counting from 1: a pair of ints, which the garbage collector stops
+tracking at its first pass, where a Span per node would be one more object it scans at
+every full collection for as long as the spec lives (a 10,000-layer spec has ~50,000)."""
 
 
 @dataclass
 class SourceMap:
     """Where each value (and each mapping key) of the loaded data came from.
 
-    ``readings`` keeps the raw text of the values YAML 1.1 reads as booleans
-    though they are words (``yes``, ``off``), so that an error can say why.
+    ``values`` and ``keys`` hold each path's position; :meth:`span` makes the
+    :class:`Span` of one when a message needs it. ``readings`` keeps the raw
+    text of the values YAML 1.1 reads as booleans though they are words
+    (``yes``, ``off``), so that an error can say why.
     """
 
     file: str
-    values: dict[KeyPath, Span] = field(default_factory=dict)
-    keys: dict[KeyPath, Span] = field(default_factory=dict)
+    values: dict[KeyPath, Position] = field(default_factory=dict)
+    keys: dict[KeyPath, Position] = field(default_factory=dict)
     readings: dict[KeyPath, str] = field(default_factory=dict)
 
     def span(self, path: KeyPath, *, key: bool = False) -> Span:
         """The span of ``path``, or of its nearest ancestor that has one."""
         if key and path in self.keys:
-            return self.keys[path]
+            return Span(self.file, *self.keys[path])
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
-                return found
+                return Span(self.file, *found)
         return Span(self.file, 1, 1)
 
 
@@ -131,7 +137,8 @@ class _Composer:
                 event.start_mark,
                 hint="no spec needs this; raise Limits.max_depth if one does (docs/security.md)",
             )
-        self.map.values[path] = self.span(event.start_mark)
+        mark = event.start_mark
+        self.map.values[path] = (mark.line + 1, mark.column + 1)
         if isinstance(event, yaml.AliasEvent):
             return self.alias(event)
         self.refuse_tag(event)
@@ -203,6 +210,12 @@ class _Composer:
                 f"cannot read the value {abridge(text)}: {abridge(str(exc).splitlines()[0], 80)}",
                 event.start_mark,
             ) from None
+        finally:
+            # The constructor caches each node it made, for the aliases of PyYAML's own
+            # composer (this one resolves aliases itself): kept, every int's and bool's node
+            # and its two marks would live as long as the load, the bulk of what each
+            # garbage collection during it scans.
+            self.constructor.constructed_objects.clear()
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(
                 E200,
@@ -242,7 +255,7 @@ class _Composer:
                     hint="write the keys out, or define a block",
                 )
             key = self.scalar(key_event, None)
-            key_span = self.span(key_event.start_mark)
+            key_at = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
             if not isinstance(key, str):
                 raise self.fail(
                     E105,
@@ -252,18 +265,18 @@ class _Composer:
                     hint=f"quote it ({abridge(key_event.value)}: …) if you mean it as a name",
                 )
             if key in value:
-                first = self.map.keys[(*path, key)]
+                first_line, _ = self.map.keys[(*path, key)]
                 raise self.fail(
                     E101,
-                    f"key {abridge(key)} is given twice: first at line {first.line}, "
-                    f"again at line {key_span.line}",
+                    f"key {abridge(key)} is given twice: first at line {first_line}, "
+                    f"again at line {key_at[0]}",
                     key_event.start_mark,
                     hint="remove one of them",
                 )
             self.count(1, key_event.start_mark)
             if key_event.anchor is not None:  # &k name: … lets *k repeat the key's text
                 self.anchors[key_event.anchor] = (key, 1)
-            self.map.keys[(*path, key)] = key_span
+            self.map.keys[(*path, key)] = key_at
             value[key] = self.node(loader, (*path, key), depth + 1)
         loader.get_event()
         return value

@@ -39,11 +39,6 @@ from archspec.limits import Limits
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 PYPROJECT = "pyproject.toml"
 LISTED_NAMES = 20  # an unknown name's hint lists at most this many libraries
 LIBRARY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
@@ -215,6 +210,10 @@ def _read_pyproject(
         column = error.start - raw.rfind(b"\n", 0, error.start)
         bad = raw[error.start : error.start + 1]
         return fail(f"{PYPROJECT} is not valid UTF-8 (byte {error.start}: {bad!r})", line, column)
+    if sys.version_info >= (3, 11):  # imported here: most specs have no pyproject.toml above them
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -45,7 +45,7 @@ DEFAULT_INPUT = "input"
 class SpecHeader(BaseModel):
     """The top-level keys of a spec file."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     archspec: Literal[1] = Field(1, description="The spec format version.")
     name: Identifier = Field(description="The network's name, an identifier.")

@@ -170,7 +170,7 @@ Padding = NonNegativeInt | Annotated[list[NonNegativeInt], Field(min_length=1, m
 class LayerParams(BaseModel):
     """The parameters every layer takes; each primitive's model extends it."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     name: LayerName | None = Field(
         None, description="The module's attribute name (defaults to the layer's index)."

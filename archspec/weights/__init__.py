@@ -13,3 +13,8 @@
 On the top floor of the package line, beside the API and the CLI, which call it; it
 imports nothing from either (docs/weights.md).
 """
+
+REPORT_FORMATS = ("text", "json", "markdown")
+"""The forms of the transfer and diff reports, named here (not in
+:mod:`~archspec.weights.reportformat`, which imports the report and the renderer) so that
+the command line offers them without importing either before a command runs."""

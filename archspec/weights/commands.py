@@ -19,15 +19,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, TextIO
 
-from archspec.compiler import compile_spec
+# What a command runs is imported when it runs: archspec/cli.py registers these commands
+# in every process, ``archspec validate``'s included, which needs none of it.
 from archspec.diagnostics import SpecError
-from archspec.frontend.spec import load
-from archspec.output import OutputError, check_target, input_files, shown
-from archspec.primitives.registry import primitives
-from archspec.render import render
-from archspec.weights.checkpoint import SAFETENSORS_SUFFIX, load_checkpoint, looks_like_checkpoint
+from archspec.weights import REPORT_FORMATS as FORMATS
 from archspec.weights.match import MATCH_MODES
-from archspec.weights.reportformat import FORMATS
 
 if TYPE_CHECKING:
     from torch import nn
@@ -38,7 +34,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_DIFFERENT, EXIT_DIFF_ERROR = 1, 2
-CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", SAFETENSORS_SUFFIX)
+# The last is checkpoint.SAFETENSORS_SUFFIX (tests/weights/test_commands.py checks it).
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".safetensors")
 
 
 def add_weights_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -97,6 +94,10 @@ def add_diff_command(commands: argparse._SubParsersAction) -> argparse.ArgumentP
 
 
 def _compile(path: str, libraries: LibraryConfig | None) -> Graph:
+    from archspec.compiler import compile_spec
+    from archspec.frontend.spec import load
+    from archspec.primitives.registry import primitives
+
     return compile_spec(load(path, primitives(), None, libraries))
 
 
@@ -121,6 +122,8 @@ def _torch_problem(command: str) -> str | None:
 def _errors(error: SpecError, format: str, stdout: TextIO, stderr: TextIO) -> None:
     """As compile does: with --format json, the diagnostics as a JSON list on stdout
     (where a program reads), else as text on stderr."""
+    from archspec.render import render
+
     if format == "json":
         stdout.write(render(error.diagnostics, "json"))
     else:
@@ -135,7 +138,8 @@ def _usage(stderr: TextIO, message: str) -> int:
 def run_weights(
     args: argparse.Namespace, libraries: LibraryConfig | None, stdout: TextIO, stderr: TextIO
 ) -> int:
-    from archspec.weights.checkpoint import save_state_dict
+    from archspec.output import OutputError, check_target, input_files, shown
+    from archspec.weights.checkpoint import load_checkpoint, save_state_dict
     from archspec.weights.reportformat import format_transfer
     from archspec.weights.transfer import transfer_into
 
@@ -178,6 +182,7 @@ def run_weights(
 
 
 def _side(path: str, libraries: LibraryConfig | None) -> Side:
+    from archspec.weights.checkpoint import load_checkpoint, looks_like_checkpoint
     from archspec.weights.diff import checkpoint_side, spec_side
 
     if looks_like_checkpoint(path):

@@ -13,9 +13,10 @@ from typing import Any
 from archspec.render import as_dict, escape_controls
 from archspec.report import _cell as markdown_cell  # the report's Markdown escaping
 from archspec.report import count
+from archspec.weights import REPORT_FORMATS
 from archspec.weights.transfer import LayerOutcome, TensorOutcome, TransferReport
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = REPORT_FORMATS
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:

@@ -3,6 +3,7 @@ characters and budgets; only SpecError escapes."""
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archspec.diagnostics import SpecError
-from archspec.frontend.loader import load_file, load_text
+from archspec.frontend.loader import _Composer, load_file, load_text
 from archspec.limits import Limits
 
 
@@ -27,6 +28,25 @@ def test_source_map_keeps_line_and_column_of_keys_and_values() -> None:
     assert (value.file, value.line, value.column) == ("spec.yaml", 3, 26)
     key = source.span(("layers", 0, "conv", "out_channels"), key=True)
     assert (key.line, key.column) == (3, 12)
+
+
+def test_the_source_map_holds_positions_that_the_collector_stops_tracking() -> None:
+    """A (line, column) pair per key and value, not a Span object: a 10,000-layer spec
+    has ~50,000 of them, which every full collection would otherwise scan."""
+    _, source = load_text("name: x\nlayers:\n  - conv: {out_channels: 8, bias: true}\n", "spec.yaml")
+    positions = [*source.values.values(), *source.keys.values()]
+    assert positions and all(type(p) is tuple and len(p) == 2 for p in positions)
+    gc.collect()
+    assert not any(gc.is_tracked(p) for p in positions)
+
+
+def test_the_loader_keeps_no_yaml_node_after_reading_a_value() -> None:
+    """PyYAML's constructor caches every node it made; the composer empties the cache after
+    each scalar, so that no node (nor its two marks) lives as long as the load."""
+    text = "name: x\ninput: [3, 8, 8]\nlayers:\n" + "  - conv: {out_channels: 8, bias: false}\n" * 50
+    composer = _Composer("spec.yaml", Limits())
+    composer.document(text)
+    assert composer.constructor.constructed_objects == {}
 
 
 def test_span_falls_back_to_the_nearest_ancestor() -> None:

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archspec.cli import main
-from archspec.weights.checkpoint import load_checkpoint
+from archspec.weights.checkpoint import SAFETENSORS_SUFFIX, load_checkpoint
+from archspec.weights.commands import CHECKPOINT_SUFFIXES
 from tests import d2l
 from tests.weights.test_checkpoint import CreatesAFile
 
@@ -288,3 +289,9 @@ def test_weights_and_diff_take_lib(tmp_path, capsys) -> None:
     assert run(capsys, "diff", str(spec), str(spec))[0] == 2
     assert run(capsys, "diff", str(spec), str(spec), *lib)[0] == 0
     assert run(capsys, "diff", str(spec), str(tmp_path / "w.pt"), *lib)[0] == 0
+
+
+def test_the_command_takes_the_suffix_the_checkpoint_writer_knows() -> None:
+    """commands.py names the suffixes without importing the checkpoint module (which the
+    command line would otherwise import in every process); they must still agree."""
+    assert CHECKPOINT_SUFFIXES[-1] == SAFETENSORS_SUFFIX
