@@ -347,6 +347,10 @@ NEGATIVE_ALLOWED = {
     ("split", "dim"),
     ("parameter", "init"),
     ("chunk", "dim"),
+    ("roll", "shifts"),  # towards the start (Swin's shifted windows roll back by -shift)
+    ("roll", "dims"),
+    ("select", "dim"),
+    ("select", "index"),  # from the end, as a Python index
 }
 
 
