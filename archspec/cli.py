@@ -200,6 +200,13 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
     _add_lib(diagram_cmd)
+    from archspec.lsp.command import add_arguments as add_lsp_arguments
+
+    lsp_cmd = commands.add_parser(
+        "lsp", help="run the language server over stdio (diagnostics, shapes, hover, completion)"
+    )
+    add_lsp_arguments(lsp_cmd)
+    _add_lib(lsp_cmd)
     return parser
 
 
@@ -232,6 +239,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _check(args, stdout, stderr)
         if args.command == "diagram":
             return _diagram(args, stdout, stderr)
+        if args.command == "lsp":
+            return _lsp(args)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)
@@ -338,6 +347,16 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         _report(error, stderr)
         return EXIT_INVALID
     stdout.write(diagram(graph, args.format, args.depth))
+    return EXIT_OK
+
+
+def _lsp(args: argparse.Namespace) -> int:
+    from archspec.lsp.command import MissingServer, start
+
+    try:
+        start(args, parse_libraries(args.lib))
+    except MissingServer as error:
+        raise UsageError(str(error)) from None
     return EXIT_OK
 
 
