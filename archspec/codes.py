@@ -67,7 +67,9 @@ E407 = ErrorCode(
     "too many probes, sizes not affine in the symbol)",
 )
 
-E700 = ErrorCode("E700", "the editor's check of a document took longer than its time budget (archspec lsp --timeout)")
+E700 = ErrorCode(
+    "E700", "the editor's check of a document took longer than its time budget (archspec lsp --timeout)"
+)
 E701 = ErrorCode("E701", "the editor's checker stopped while checking a document (out of memory, or a crash)")
 
 CODES: dict[str, str] = {

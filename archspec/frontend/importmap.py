@@ -54,8 +54,13 @@ def import_reach(
         if not isinstance(text, str):
             continue
         problems: list[Diagnostic] = []
-        loader = _Imports(root, LibrarySet(libraries or LibraryConfig(), root.folder, limits), limits,
-                          BlockTable(kinds, {}), problems)
+        loader = _Imports(
+            root,
+            LibrarySet(libraries or LibraryConfig(), root.folder, limits),
+            limits,
+            BlockTable(kinds, {}),
+            problems,
+        )
         itself = loader.start(origin)
         importer: _File | None = itself[0] if itself else None
         try:

@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from archspec.compiler import compile_spec
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
+from archspec.frontend.blocks import Block
 from archspec.frontend.layers import Kind, LayerNode
-from archspec.frontend.library import check_block_file, collect_blocks, is_block_file
-from archspec.frontend.loader import SourceMap, load_text
+from archspec.frontend.library import check_block_file, collect_blocks, is_block_file, prelude
+from archspec.frontend.loader import load_text
 from archspec.frontend.roots import LibraryConfig
 from archspec.frontend.spec import parse_spec
-from archspec.lsp.facts import ParamFacts, param_facts
 from archspec.limits import Limits
+from archspec.lsp.facts import ParamFacts, param_facts
+from archspec.lsp.outline import Symbol, layer_keys, symbols, tensors
 from archspec.report import activation_bytes, count, scaled, size
 
 
@@ -89,18 +91,6 @@ class ImportFacts:
 
 
 @dataclass(frozen=True)
-class Symbol:
-    """A layer (or block) for the outline: its name, kind and place, and its parts."""
-
-    name: str
-    detail: str
-    line: int
-    column: int
-    end_line: int
-    children: tuple[Symbol, ...] = ()
-
-
-@dataclass(frozen=True)
 class Analysis:
     """Everything an editor asks about one version of one document."""
 
@@ -114,7 +104,6 @@ class Analysis:
     loaded: bool = False
     """Whether the text is YAML the loader accepts (else only ``problems`` hold)."""
     block_file: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def layers_on(self, line: int) -> list[LayerFacts]:
         return [layer for layer in self.layers if layer.line == line]
@@ -132,25 +121,17 @@ def analyze(
     try:
         data, source = load_text(text, file, limits)
     except SpecError as error:
-        return Analysis(file, tuple(_placed(error.diagnostics, file, {}, [], 0)))
+        return Analysis(file, tuple(_placed(error.diagnostics, file, {}, [])))
     from archspec.frontend.importmap import import_reach
 
     reach = import_reach(data, source, kinds, limits, libraries)
     import_lines = {r.index: source.span(("imports", r.index)) for r in reach}
     imports = tuple(
-        ImportFacts(import_lines[r.index].line, import_lines[r.index].column, r.text, r.target)
-        for r in reach
+        ImportFacts(import_lines[r.index].line, import_lines[r.index].column, r.text, r.target) for r in reach
     )
     scratch: list[Diagnostic] = []
     table = collect_blocks(data, source, scratch, limits, kinds, libraries)
-    blocks = tuple(
-        BlockFacts(
-            name, block.span.file, block.span.line, block.span.column, block.description,
-            param_facts(block.params),
-        )
-        for name in table.names()
-        if (block := table.blocks.get(name)) is not None
-    )
+    blocks = tuple(block_facts(table.blocks))
     graph: Graph | None = None
     nodes: list[tuple[str, LayerNode]] = []
     found: list[Diagnostic] = []
@@ -164,19 +145,31 @@ def analyze(
             graph = compile_spec(spec, None, limits)
     except SpecError as error:
         found = list(error.diagnostics)
-    where = {r.index: import_lines[r.index] for r in reach}
-    placed = tuple(_placed(found, file, {i: (where[i], r.reached) for i, r in enumerate(reach)}, nodes, 0))
+    placed = tuple(_placed(found, file, {r.index: (import_lines[r.index], r.reached) for r in reach}, nodes))
     return Analysis(
         file,
         placed,
         tuple(_layer_facts(graph, file, table.blocks)) if graph is not None else (),
         blocks,
         imports,
-        tuple(_tensors(data)),
-        tuple(_symbols(data, source, block_file, _layer_keys(kinds))),
+        tuple(tensors(data)),
+        tuple(symbols(data, source, block_file, layer_keys(kinds))),
         loaded=True,
         block_file=block_file,
     )
+
+
+def block_facts(blocks: Mapping[str, Block]) -> Iterator[BlockFacts]:
+    for name, block in blocks.items():
+        span = block.span
+        yield BlockFacts(
+            name, span.file, span.line, span.column, block.description, param_facts(block.params)
+        )
+
+
+def prelude_facts(kinds: Mapping[str, Kind]) -> Analysis:
+    """What completion offers before a document has ever loaded: the prelude's blocks."""
+    return Analysis("", blocks=tuple(block_facts(prelude(kinds))), tensors=("input",))
 
 
 def _placed(
@@ -184,7 +177,6 @@ def _placed(
     file: str,
     imports: Mapping[int, tuple[Any, frozenset[str]]],
     nodes: list[tuple[str, LayerNode]],
-    _depth: int,
 ) -> Iterator[Problem]:
     """Each diagnostic with the place this document shows it at."""
     here = _real(file)
@@ -202,7 +194,8 @@ def _placed(
 
 
 def _problem(d: Diagnostic, file: str, line: int, column: int, shown: int, shown_column: int) -> Problem:
-    return Problem(d.code, d.message, d.hint, d.path, file, line, column, shown, shown_column)
+    # str(): an ErrorCode does not pickle, and the facts cross to the server process
+    return Problem(str(d.code), d.message, d.hint, d.path, file, line, column, shown, shown_column)
 
 
 def _real(file: str) -> str:
@@ -272,8 +265,11 @@ def _settings(layer: LayerInfo) -> tuple[tuple[str, str], ...]:
     """The parameters the layer was made with (a block call: its arguments)."""
     model = layer.args if layer.args is not None else layer.params
     values = model.model_dump(exclude_none=True) if model is not None else {}
-    return tuple((name, _short(value)) for name, value in values.items() if not isinstance(value, list | dict)
-                 or len(str(value)) <= 60)
+    return tuple(
+        (name, _short(value))
+        for name, value in values.items()
+        if not isinstance(value, list | dict) or len(str(value)) <= 60
+    )
 
 
 def _short(value: Any) -> str:
@@ -281,89 +277,8 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else f"{text[:57]}…"
 
 
-def _tensors(data: Mapping[str, Any]) -> Iterator[str]:
-    """The tensor names a ``from:`` can read: the inputs, and every named layer."""
-    inputs = data.get("inputs")
-    if isinstance(inputs, dict):
-        yield from (name for name in inputs if isinstance(name, str))
-    else:
-        yield "input"
-    seen: set[str] = set()
-    stack: list[Any] = [data.get("layers"), data.get("blocks")]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            name = item.get("name")
-            if isinstance(name, str) and name.isidentifier() and name not in seen:
-                seen.add(name)
-                yield name
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _layer_keys(kinds: Mapping[str, Kind]) -> frozenset[str]:
-    """The parameter names that hold layers (``layers``, ``branches``, ``then`` …)."""
-    return frozenset(f.name for kind in kinds.values() for f in getattr(kind, "layer_fields", ()))
-
-
-def _symbols(
-    data: Mapping[str, Any], source: SourceMap, block_file: bool, keys: frozenset[str]
-) -> Iterator[Symbol]:
-    """The outline: the spec's layers as a tree, then each block with its layers."""
-    if not block_file:
-        yield from _layer_symbols(data.get("layers"), ("layers",), source, keys)
-    blocks = data.get("blocks")
-    if isinstance(blocks, dict):
-        for name, body in blocks.items():
-            span = source.span(("blocks", name), key=True)
-            children = _layer_symbols(body.get("layers"), ("blocks", name, "layers"), source, keys) if isinstance(
-                body, dict
-            ) else iter(())
-            kids = tuple(children)
-            yield Symbol(str(name), "block", span.line, span.column, _end(span.line, kids), kids)
-
-
-def _layer_symbols(
-    layers: Any, path: tuple[Any, ...], source: SourceMap, keys: frozenset[str]
-) -> Iterator[Symbol]:
-    if not isinstance(layers, list):
-        return
-    for index, item in enumerate(layers):
-        here = (*path, index)
-        if isinstance(item, list):  # a branch: a list of layers
-            yield from _layer_symbols(item, here, source, keys)
-            continue
-        if isinstance(item, str):
-            span = source.span(here)
-            yield Symbol(item, item, span.line, span.column, span.line)
-            continue
-        if not isinstance(item, dict) or len(item) != 1:
-            continue
-        kind, params = next(iter(item.items()))
-        span = source.span((*here, kind), key=True)
-        kids: tuple[Symbol, ...] = ()
-        name = str(kind)
-        if isinstance(params, dict):
-            if isinstance(params.get("name"), str):
-                name = params["name"]
-            kids = tuple(
-                symbol
-                for key, value in params.items()
-                if isinstance(value, list) and key in keys
-                for symbol in _layer_symbols(value, (*here, kind, key), source, keys)
-            )
-        yield Symbol(name, str(kind), span.line, span.column, _end(span.line, kids), kids)
-
-
-def _end(line: int, children: tuple[Symbol, ...]) -> int:
-    return max([line, *(child.end_line for child in children)])
-
-
 def prelude_file() -> str:
     """Where the prelude's blocks are, on disk (a definition of a prelude block opens it)."""
     from importlib import resources
 
     return str(resources.files("archspec.frontend").joinpath("prelude.yaml"))
-
-

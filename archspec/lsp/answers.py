@@ -14,7 +14,7 @@ from lsprotocol import types
 
 from archspec.frontend.blocktable import PRELUDE_FILE
 from archspec.frontend.layers import Kind
-from archspec.lsp.analysis import Analysis, BlockFacts, LayerFacts, Problem, Symbol, prelude_file
+from archspec.lsp.analysis import Analysis, BlockFacts, ImportFacts, LayerFacts, Problem, Symbol, prelude_file
 from archspec.lsp.facts import param_facts
 from archspec.lsp.text import Lines
 
@@ -153,7 +153,7 @@ def hover(
     )
 
 
-def _import_on(analysis: Analysis, line: int):  # type: ignore[no-untyped-def]
+def _import_on(analysis: Analysis, line: int) -> ImportFacts | None:
     return next((item for item in analysis.imports if item.line - 1 == line), None)
 
 
@@ -162,7 +162,11 @@ def definition(analysis: Analysis, lines: Lines, line: int, index: int) -> types
     found = _import_on(analysis, line)
     if found is not None and found.target is not None:
         uri = uri_of(found.target)
-        return None if uri is None else types.Location(uri, types.Range(types.Position(0, 0), types.Position(0, 0)))
+        return (
+            None
+            if uri is None
+            else types.Location(uri, types.Range(types.Position(0, 0), types.Position(0, 0)))
+        )
     word = lines.word_at(line, index)[0].rstrip(":")
     block = next((b for b in analysis.blocks if b.name == word), None)
     if block is None:
@@ -185,7 +189,9 @@ def _symbol(symbol: Symbol, lines: Lines, shapes: Mapping[int, str]) -> types.Do
     start = types.Position(symbol.line - 1, lines.units(symbol.line - 1, symbol.column - 1))
     end_line = symbol.end_line - 1
     whole = types.Range(types.Position(symbol.line - 1, 0), types.Position(end_line, lines.units(end_line)))
-    name_end = types.Position(symbol.line - 1, lines.units(symbol.line - 1, symbol.column - 1 + len(symbol.detail)))
+    name_end = types.Position(
+        symbol.line - 1, lines.units(symbol.line - 1, symbol.column - 1 + len(symbol.detail))
+    )
     detail = symbol.detail + (f" → {shapes[symbol.line]}" if symbol.line in shapes else "")
     block = symbol.detail == "block"
     return types.DocumentSymbol(

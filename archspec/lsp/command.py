@@ -49,8 +49,6 @@ def start(args: argparse.Namespace, libraries: object = None) -> None:
         from archspec.lsp.server import serve
         from archspec.lsp.worker import Settings
     except ImportError as error:
-        raise MissingServer(
-            f"archspec lsp needs pygls: pip install 'archspec-nn[lsp]' ({error})"
-        ) from None
+        raise MissingServer(f"archspec lsp needs pygls: pip install 'archspec-nn[lsp]' ({error})") from None
     settings = Settings(libraries=libraries)  # type: ignore[arg-type]
     serve(settings, args.timeout, args.debounce)

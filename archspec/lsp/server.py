@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -21,12 +22,13 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from archspec.lsp import answers
-from archspec.lsp.analysis import Analysis
+from archspec.lsp.analysis import Analysis, prelude_facts
 from archspec.lsp.completion import completions
 from archspec.lsp.kinds import kinds
 from archspec.lsp.text import Lines, OutOfRange
 from archspec.lsp.worker import Settings, Worker
 
+LOG = logging.getLogger("archspec.lsp")
 DEBOUNCE = 0.3
 """Seconds without a change before a document is checked."""
 TIMEOUT = 10.0
@@ -46,6 +48,8 @@ class Document:
     version: int
     text: str
     analysis: Analysis | None = None
+    loaded: Analysis | None = None
+    """The last analysis of a text that loaded: completion goes on from it while the text does not."""
     pending: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -72,6 +76,14 @@ class ArchspecServer(LanguageServer):
         document.pending = asyncio.ensure_future(self._check(document, delay))
 
     async def _check(self, document: Document, delay: float) -> None:
+        try:
+            await self._check_now(document, delay)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug here must not go unseen: log it (stderr), keep serving
+            LOG.exception("checking %s failed", document.uri)
+
+    async def _check_now(self, document: Document, delay: float) -> None:
         await asyncio.sleep(delay)
         version, text = document.version, document.text
         loop = asyncio.get_running_loop()
@@ -79,6 +91,8 @@ class ArchspecServer(LanguageServer):
         if self.documents.get(document.uri) is not document or document.version != version:
             return  # changed or closed meanwhile: the newer check publishes
         document.analysis = analysis
+        if analysis.loaded:
+            document.loaded = analysis
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 document.uri, answers.diagnostics(analysis, Lines(text)), version=version
@@ -98,6 +112,12 @@ class ArchspecServer(LanguageServer):
                 await asyncio.shield(pending)
         document = self.document(uri)
         return document.analysis or Analysis(path_of(uri)), Lines(document.text)
+
+    async def completion_facts(self, uri: str) -> tuple[Analysis, Lines]:
+        analysis, lines = await self.facts(uri)
+        if not analysis.loaded:
+            analysis = self.document(uri).loaded or prelude_facts(self.kinds)
+        return analysis, lines
 
 
 def position(lines: Lines, at: types.Position) -> int:
@@ -157,7 +177,7 @@ def make_server(settings: Settings, timeout: float = TIMEOUT, debounce: float = 
         types.CompletionOptions(trigger_characters=[" ", "{", ",", "["]),
     )
     async def completion(ls: ArchspecServer, params: types.CompletionParams) -> types.CompletionList:
-        analysis, lines = await ls.facts(params.text_document.uri)
+        analysis, lines = await ls.completion_facts(params.text_document.uri)
         index = position(lines, params.position)
         items = completions(analysis, lines, params.position.line, index, ls.kinds)
         return types.CompletionList(is_incomplete=False, items=items)

@@ -133,4 +133,4 @@ class Worker:
 
 
 def _failed(file: str, code: str, message: str, hint: str | None) -> Analysis:
-    return Analysis(file, (Problem(code, message, hint, "", file, 1, 1, 1, 1),))
+    return Analysis(file, (Problem(str(code), message, hint, "", file, 1, 1, 1, 1),))
