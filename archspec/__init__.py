@@ -25,9 +25,7 @@ from archspec.frontend import spec as _frontend
 from archspec.frontend.roots import LibraryConfig
 from archspec.frontend.spec import InputDims, Spec
 from archspec.limits import Limits
-
-# Aliased: the name ``primitives`` would shadow the package archspec.primitives.
-from archspec.primitives.registry import primitives as _registered
+from archspec.primitives.plugins import kinds as _kinds
 
 if TYPE_CHECKING:
     import torch
@@ -68,6 +66,7 @@ def load(
     *,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Spec:
     """Load and validate a spec file against the registered primitives. Raises SpecError.
 
@@ -76,9 +75,10 @@ def load(
     (``@torchvision``) and, unless ``pyproject`` is False, those of the
     ``[tool.archspec]`` table of the nearest pyproject.toml above the spec
     (docs/blocks.md). A bad name is a ValueError; a folder is checked when an
-    import uses it.
+    import uses it. ``plugins=False`` leaves out the primitives of installed
+    plugins (the entry points ``archspec.primitives``; docs/adding-a-primitive.md).
     """
-    return _frontend.load(path, _registered(), limits, _libraries(libraries, pyproject))
+    return _frontend.load(path, _kinds(plugins), limits, _libraries(libraries, pyproject))
 
 
 def loads(
@@ -88,10 +88,11 @@ def loads(
     *,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Spec:
     """Load and validate spec text, as :func:`load` does for a file. Relative
     imports, and the search for pyproject.toml, start at the current directory."""
-    return _frontend.loads(text, _registered(), file, limits, _libraries(libraries, pyproject))
+    return _frontend.loads(text, _kinds(plugins), file, limits, _libraries(libraries, pyproject))
 
 
 def _as_spec(
@@ -99,12 +100,15 @@ def _as_spec(
     limits: Limits | None = None,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Spec:
     if isinstance(spec_or_path, Spec):
-        if libraries is not None or not pyproject:
-            raise TypeError("libraries and pyproject apply when a spec is loaded: pass them to archspec.load")
+        if libraries is not None or not pyproject or not plugins:
+            raise TypeError(
+                "libraries, pyproject and plugins apply when a spec is loaded: pass them to archspec.load"
+            )
         return spec_or_path
-    return load(spec_or_path, limits, libraries=libraries, pyproject=pyproject)
+    return load(spec_or_path, limits, libraries=libraries, pyproject=pyproject, plugins=plugins)
 
 
 def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
@@ -125,6 +129,7 @@ def compile(
     limits: Limits | None = None,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Graph:
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
@@ -133,10 +138,10 @@ def compile(
     valid sizes of each symbol (``H ≥ 16, H divisible by 16``) and
     ``Graph.min_sizes`` the smallest; for a spec with several inputs, a mapping
     from input names to dims. ``limits`` sets the budgets (default ``Limits()``;
-    see docs/security.md). ``libraries`` and ``pyproject`` are as for
+    see docs/security.md). ``libraries``, ``pyproject`` and ``plugins`` are as for
     :func:`load`, for a path. Raises :class:`SpecError`.
     """
-    spec = _as_spec(spec_or_path, limits, libraries, pyproject)
+    spec = _as_spec(spec_or_path, limits, libraries, pyproject, plugins)
     if input is None:
         return compile_spec(spec, None, limits)
     if isinstance(input, Mapping):
@@ -151,22 +156,24 @@ def validate(
     limits: Limits | None = None,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Graph | None:
     """Check one file as ``archspec validate`` does: a spec is compiled (its
     Graph is returned); a block file (``blocks:`` only, as ``imports:`` loads
-    it) is checked on its own (None is returned). ``libraries`` and
-    ``pyproject`` are as for :func:`load`. Raises SpecError.
+    it) is checked on its own (None is returned). ``libraries``, ``pyproject``
+    and ``plugins`` are as for :func:`load`. Raises SpecError.
     """
     from archspec.frontend.library import check_block_file, is_block_file
     from archspec.frontend.loader import load_file
     from archspec.frontend.spec import parse_spec
 
     config = _libraries(libraries, pyproject)
+    kinds = _kinds(plugins)
     data, source = load_file(path, limits)
     if is_block_file(data):
-        check_block_file(data, source, _registered(), limits, config)
+        check_block_file(data, source, kinds, limits, config)
         return None
-    return compile_spec(parse_spec(data, source, _registered(), limits, config), None, limits)
+    return compile_spec(parse_spec(data, source, kinds, limits, config), None, limits)
 
 
 def build(

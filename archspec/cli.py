@@ -115,6 +115,14 @@ def _add_lib(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_plugins(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-plugins",
+        action="store_true",
+        help="leave out the primitives of installed plugins (entry points archspec.primitives)",
+    )
+
+
 def _count(text: str) -> int:
     """An argparse type: an int >= 0 (argparse reports the error and exits with 2)."""
     try:
@@ -159,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         "annotations (github: a text report, errors as annotations)",
     )
     _add_lib(compile_cmd)
+    _add_plugins(compile_cmd)
     validate_cmd = commands.add_parser("validate", help="check spec files without importing torch")
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     validate_cmd.add_argument(
@@ -168,6 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         help="errors as text (with the source line), a JSON list, or GitHub Actions annotations",
     )
     _add_lib(validate_cmd)
+    _add_plugins(validate_cmd)
     check_cmd = commands.add_parser(
         "check", help="run the real module (needs torch) and compare every layer's shape"
     )
@@ -181,8 +191,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_cmd.add_argument("--samples", type=_count, default=3, help="how many random valid sizes (3)")
     _add_lib(check_cmd)
+    _add_plugins(check_cmd)
     schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
     schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
+    _add_plugins(schema_cmd)
     diagram_cmd = commands.add_parser(
         "diagram", help="draw the network as a Mermaid or Graphviz (dot) diagram, without torch"
     )
@@ -200,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
     _add_lib(diagram_cmd)
+    _add_plugins(diagram_cmd)
     from archspec.lsp.command import add_arguments as add_lsp_arguments
 
     lsp_cmd = commands.add_parser(
@@ -207,6 +220,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_lsp_arguments(lsp_cmd)
     _add_lib(lsp_cmd)
+    _add_plugins(lsp_cmd)
+    primitives_cmd = commands.add_parser(
+        "primitives", help="list every primitive with the package it comes from, and broken plugins"
+    )
+    primitives_cmd.add_argument(
+        "--format", choices=("text", "markdown"), default="text", help="a table, or reference-style Markdown"
+    )
+    _add_plugins(primitives_cmd)
     return parser
 
 
@@ -241,6 +262,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _diagram(args, stdout, stderr)
         if args.command == "lsp":
             return _lsp(args)
+        if args.command == "primitives":
+            return _primitives(args, stdout)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)
@@ -251,7 +274,7 @@ def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     dims = parse_inputs(args.input)
     libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims, libraries=libraries)
+        graph = compile_graph(args.spec, dims, libraries=libraries, plugins=not args.no_plugins)
         source = _source(graph) if args.output is not None else None
     except SpecError as error:
         _report(error, stderr, args.format, stdout)
@@ -285,7 +308,7 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     libraries = parse_libraries(getattr(args, "lib", None))
     for path in args.specs:
         try:
-            validate_file(path, libraries=libraries)
+            validate_file(path, libraries=libraries, plugins=not getattr(args, "no_plugins", False))
         except SpecError as error:
             if fmt == "json":
                 found += error.diagnostics
@@ -314,7 +337,7 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except ImportError as error:
         raise UsageError(f"archspec check runs PyTorch, which cannot be imported: {error}") from None
     try:
-        spec = load_spec(args.spec, libraries=libraries)
+        spec = load_spec(args.spec, libraries=libraries, plugins=not args.no_plugins)
         runs = check_spec(spec, sizes, samples=args.samples)  # type: ignore[arg-type]
     except SpecError as error:
         _report(error, stderr)
@@ -327,7 +350,10 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from archspec.emit.jsonschema import spec_json_schema
+    from archspec.primitives.plugins import load_plugins
 
+    if not args.no_plugins:  # the schema lists the plugins' primitives too
+        load_plugins()
     text = json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         stdout.write(text)
@@ -342,12 +368,21 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     dims = parse_inputs(args.input)
     libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims, libraries=libraries)
+        graph = compile_graph(args.spec, dims, libraries=libraries, plugins=not args.no_plugins)
     except SpecError as error:
         _report(error, stderr)
         return EXIT_INVALID
     stdout.write(diagram(graph, args.format, args.depth))
     return EXIT_OK
+
+
+def _primitives(args: argparse.Namespace, stdout: TextIO) -> int:
+    """Exit 1 when a plugin is broken, so that CI notices."""
+    from archspec.docs import primitives_listing
+    from archspec.primitives.plugins import load_plugins
+
+    stdout.write(primitives_listing(args.format, plugins=not args.no_plugins))
+    return EXIT_INVALID if not args.no_plugins and load_plugins().broken else EXIT_OK
 
 
 def _lsp(args: argparse.Namespace) -> int:

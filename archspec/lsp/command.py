@@ -50,5 +50,5 @@ def start(args: argparse.Namespace, libraries: object = None) -> None:
         from archspec.lsp.worker import Settings
     except ImportError as error:
         raise MissingServer(f"archspec lsp needs pygls: pip install 'archspec-nn[lsp]' ({error})") from None
-    settings = Settings(libraries=libraries)  # type: ignore[arg-type]
+    settings = Settings(libraries=libraries, plugins=not args.no_plugins)  # type: ignore[arg-type]
     serve(settings, args.timeout, args.debounce)
