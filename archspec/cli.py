@@ -123,6 +123,21 @@ def _add_plugins(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_config(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings from FILE's [tool.archspec] table (default: the nearest pyproject.toml above the "
+        "current directory)",
+    )
+    command.add_argument(
+        "--limit",
+        metavar="NAME=VALUE",
+        action="append",
+        help="a budget of archspec.limits.Limits, e.g. max_layers=2000 (docs/security.md); repeatable",
+    )
+
+
 def _count(text: str) -> int:
     """An argparse type: an int >= 0 (argparse reports the error and exits with 2)."""
     try:
@@ -162,22 +177,24 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--format",
         choices=COMPILE_FORMATS,
-        default="text",
+        default=None,
         help="the report as a text table, JSON or Markdown; errors as text, JSON or GitHub "
         "annotations (github: a text report, errors as annotations)",
     )
     _add_lib(compile_cmd)
     _add_plugins(compile_cmd)
+    _add_config(compile_cmd)
     validate_cmd = commands.add_parser("validate", help="check spec files without importing torch")
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     validate_cmd.add_argument(
         "--format",
         choices=DIAGNOSTIC_FORMATS,
-        default="text",
+        default=None,
         help="errors as text (with the source line), a JSON list, or GitHub Actions annotations",
     )
     _add_lib(validate_cmd)
     _add_plugins(validate_cmd)
+    _add_config(validate_cmd)
     check_cmd = commands.add_parser(
         "check", help="run the real module (needs torch) and compare every layer's shape"
     )
@@ -192,6 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--samples", type=_count, default=3, help="how many random valid sizes (3)")
     _add_lib(check_cmd)
     _add_plugins(check_cmd)
+    _add_config(check_cmd)
     schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
     schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     _add_plugins(schema_cmd)
@@ -213,6 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_lib(diagram_cmd)
     _add_plugins(diagram_cmd)
+    _add_config(diagram_cmd)
     from archspec.lsp.command import add_arguments as add_lsp_arguments
 
     lsp_cmd = commands.add_parser(
@@ -221,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     add_lsp_arguments(lsp_cmd)
     _add_lib(lsp_cmd)
     _add_plugins(lsp_cmd)
+    _add_config(lsp_cmd)
     primitives_cmd = commands.add_parser(
         "primitives", help="list every primitive with the package it comes from, and broken plugins"
     )
@@ -252,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
+        if not _settings(args, stderr):
+            return EXIT_USAGE
         if args.command == "compile":
             return _compile(args, stdout, stderr)
         if args.command == "schema":
@@ -270,11 +292,28 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_USAGE
 
 
+def _settings(args: argparse.Namespace, stderr: TextIO) -> bool:
+    """The [tool.archspec] table and the options, onto ``args`` (archspec/cliconfig.py);
+    False after printing a wrong setting of the table."""
+    from archspec.cliconfig import apply
+
+    choices = {"compile": COMPILE_FORMATS, "validate": DIAGNOSTIC_FORMATS}.get(args.command, ())
+    try:
+        apply(args, parse_libraries(getattr(args, "lib", None)), choices)
+    except SpecError as error:
+        _report(error, stderr)
+        return False
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return True
+
+
 def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     dims = parse_inputs(args.input)
-    libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims, libraries=libraries, plugins=not args.no_plugins)
+        graph = compile_graph(
+            args.spec, dims, limits=args.limits, libraries=args.libraries, plugins=args.plugins
+        )
         source = _source(graph) if args.output is not None else None
     except SpecError as error:
         _report(error, stderr, args.format, stdout)
@@ -305,10 +344,9 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     fmt = getattr(args, "format", "text")
     errors = failed = 0
     found = []  # for json: one list over all files
-    libraries = parse_libraries(getattr(args, "lib", None))
     for path in args.specs:
         try:
-            validate_file(path, libraries=libraries, plugins=not getattr(args, "no_plugins", False))
+            validate_file(path, limits=args.limits, libraries=args.libraries, plugins=args.plugins)
         except SpecError as error:
             if fmt == "json":
                 found += error.diagnostics
@@ -331,13 +369,12 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     sizes = [tuple(parse_input(text)) for text in args.sizes or []]
     if any(not isinstance(d, int) for dims in sizes for d in dims):
         raise UsageError("--sizes takes concrete dims, e.g. 1x64x64")
-    libraries = parse_libraries(args.lib)
     try:
         from archspec.check import check_spec, format_runs
     except ImportError as error:
         raise UsageError(f"archspec check runs PyTorch, which cannot be imported: {error}") from None
     try:
-        spec = load_spec(args.spec, libraries=libraries, plugins=not args.no_plugins)
+        spec = load_spec(args.spec, args.limits, libraries=args.libraries, plugins=args.plugins)
         runs = check_spec(spec, sizes, samples=args.samples)  # type: ignore[arg-type]
     except SpecError as error:
         _report(error, stderr)
@@ -352,7 +389,7 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from archspec.emit.jsonschema import spec_json_schema
     from archspec.primitives.plugins import load_plugins
 
-    if not args.no_plugins:  # the schema lists the plugins' primitives too
+    if args.plugins:  # the schema lists the plugins' primitives too
         load_plugins()
     text = json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
@@ -366,9 +403,10 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from archspec.emit.diagram import diagram
 
     dims = parse_inputs(args.input)
-    libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims, libraries=libraries, plugins=not args.no_plugins)
+        graph = compile_graph(
+            args.spec, dims, limits=args.limits, libraries=args.libraries, plugins=args.plugins
+        )
     except SpecError as error:
         _report(error, stderr)
         return EXIT_INVALID
@@ -381,15 +419,15 @@ def _primitives(args: argparse.Namespace, stdout: TextIO) -> int:
     from archspec.docs import primitives_listing
     from archspec.primitives.plugins import load_plugins
 
-    stdout.write(primitives_listing(args.format, plugins=not args.no_plugins))
-    return EXIT_INVALID if not args.no_plugins and load_plugins().broken else EXIT_OK
+    stdout.write(primitives_listing(args.format, plugins=args.plugins))
+    return EXIT_INVALID if args.plugins and load_plugins().broken else EXIT_OK
 
 
 def _lsp(args: argparse.Namespace) -> int:
     from archspec.lsp.command import MissingServer, start
 
     try:
-        start(args, parse_libraries(args.lib))
+        start(args)
     except MissingServer as error:
         raise UsageError(str(error)) from None
     return EXIT_OK

@@ -71,6 +71,9 @@ E700 = ErrorCode(
     "E700", "the editor's check of a document took longer than its time budget (archspec lsp --timeout)"
 )
 E701 = ErrorCode("E701", "the editor's checker stopped while checking a document (out of memory, or a crash)")
+E702 = ErrorCode(
+    "E702", "a setting of [tool.archspec] (or of the --config file) is wrong: an unknown key, a bad value"
+)
 
 CODES: dict[str, str] = {
     code: code.summary
@@ -113,6 +116,7 @@ CODES: dict[str, str] = {
         E407,
         E700,
         E701,
+        E702,
     )
 }
 """Every code and its summary, in order."""

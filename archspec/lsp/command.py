@@ -43,12 +43,13 @@ class MissingServer(Exception):
     """pygls is not installed."""
 
 
-def start(args: argparse.Namespace, libraries: object = None) -> None:
-    """Serve over stdin/stdout until the client exits; MissingServer without pygls."""
+def start(args: argparse.Namespace) -> None:
+    """Serve over stdin/stdout until the client exits; MissingServer without pygls.
+    ``args`` holds the settings archspec/cliconfig.py resolved (limits, libraries, plugins)."""
     try:
         from archspec.lsp.server import serve
         from archspec.lsp.worker import Settings
     except ImportError as error:
         raise MissingServer(f"archspec lsp needs pygls: pip install 'archspec-nn[lsp]' ({error})") from None
-    settings = Settings(libraries=libraries, plugins=not args.no_plugins)  # type: ignore[arg-type]
+    settings = Settings(limits=args.limits, libraries=args.libraries, plugins=args.plugins)
     serve(settings, args.timeout, args.debounce)
