@@ -32,6 +32,7 @@ EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
 # compile's --format: the report's form (text, json, markdown), which also sets the
 # form of errors (text, json; markdown: text); github: a text report, errors as annotations.
 COMPILE_FORMATS = ("text", "json", "markdown", "github")
+VALIDATE_FORMATS = (*DIAGNOSTIC_FORMATS, "sarif")
 
 
 class UsageError(Exception):
@@ -153,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archspec", description="A declarative architecture-spec compiler for PyTorch."
     )
+    from archspec import __version__
+
+    parser.add_argument("--version", action="version", version=f"archspec {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     compile_cmd = commands.add_parser(
         "compile", help="infer every shape and print the layer table with parameters"
@@ -188,9 +192,10 @@ def _parser() -> argparse.ArgumentParser:
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     validate_cmd.add_argument(
         "--format",
-        choices=DIAGNOSTIC_FORMATS,
+        choices=VALIDATE_FORMATS,
         default=None,
-        help="errors as text (with the source line), a JSON list, or GitHub Actions annotations",
+        help="errors as text (with the source line), a JSON list, GitHub Actions annotations, or a SARIF "
+        "2.1.0 log (GitHub code scanning)",
     )
     _add_lib(validate_cmd)
     _add_plugins(validate_cmd)
@@ -297,7 +302,7 @@ def _settings(args: argparse.Namespace, stderr: TextIO) -> bool:
     False after printing a wrong setting of the table."""
     from archspec.cliconfig import apply
 
-    choices = {"compile": COMPILE_FORMATS, "validate": DIAGNOSTIC_FORMATS}.get(args.command, ())
+    choices = {"compile": COMPILE_FORMATS, "validate": VALIDATE_FORMATS}.get(args.command, ())
     try:
         apply(args, parse_libraries(getattr(args, "lib", None)), choices)
     except SpecError as error:
@@ -340,15 +345,16 @@ def _write(path: str, text: str, inputs: set[str] | None = None) -> None:
 
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Every file, every problem; then one summary line. With ``--format json``
-    stdout is the JSON list alone and the summary goes to stderr."""
+    (``sarif``) stdout is the JSON list (the SARIF log) alone and the summary goes to stderr."""
     fmt = getattr(args, "format", "text")
+    whole = fmt in ("json", "sarif")  # one document over all files
     errors = failed = 0
-    found = []  # for json: one list over all files
+    found = []  # for json and sarif: one list over all files
     for path in args.specs:
         try:
             validate_file(path, limits=args.limits, libraries=args.libraries, plugins=args.plugins)
         except SpecError as error:
-            if fmt == "json":
+            if whole:
                 found += error.diagnostics
             else:
                 _report(error, stderr, fmt, stdout)
@@ -356,11 +362,16 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             failed += 1
     if fmt == "json":
         stdout.write(render_diagnostics(found, "json"))
+    elif fmt == "sarif":
+        from archspec import __version__
+        from archspec.sarif import render_sarif
+
+        stdout.write(render_sarif(found, __version__))
     files = len(args.specs)
     print(
         f"{files} file{'s' * (files != 1)} checked: "
         + (f"{errors} error{'s' * (errors != 1)} in {failed}" if errors else "all valid"),
-        file=stderr if fmt == "json" else stdout,
+        file=stderr if whole else stdout,
     )
     return EXIT_INVALID if errors else EXIT_OK
 
