@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -115,7 +115,8 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
     from archspec.frontend.errors import input_reason
 
     try:
-        return tuple(TypeAdapter(InputDims).validate_python(list(dims), strict=True))
+        checked = cast("list[int | str]", TypeAdapter(InputDims).validate_python(list(dims), strict=True))
+        return tuple(checked)
     except (ValidationError, TypeError) as exc:
         reason = input_reason(exc) if isinstance(exc, ValidationError) else str(exc)
         given = abridge(list(dims) if isinstance(dims, list | tuple) else dims)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from archspec.codes import E702
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
@@ -75,7 +75,7 @@ def read_config(path: str | os.PathLike[str], *, whole_file: bool = True) -> Too
             )
         else:
             limits = {}
-            for name, value in raw_limits.items():
+            for name, value in cast("dict[str, Any]", raw_limits).items():
                 problem = limit_problem(name, value)
                 if problem is not None:
                     fail(f"[tool.archspec] limits: {problem[0]}", name, problem[1])
@@ -112,9 +112,10 @@ def _libraries(raw: Any, folder: Path) -> tuple[tuple[str, str], ...]:
     reads the same table; here each folder is only made absolute."""
     if not isinstance(raw, dict):
         return ()
+    table = cast("dict[str, Any]", raw)
     return tuple(
         (name, os.path.abspath(folder / value))
-        for name, value in raw.items()
+        for name, value in table.items()
         if isinstance(value, str) and value
     )
 

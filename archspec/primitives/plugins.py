@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import metadata
+from typing import cast
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Primitive, PrimitiveError, primitives, register
@@ -45,9 +46,9 @@ class BrokenPlugin:
 class Plugins:
     """The plugins loaded in this process: where each primitive came from, and the broken ones."""
 
-    origins: dict[str, str] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict[str, str])
     """Primitive name -> the distribution that provides it (a plugin's only)."""
-    broken: list[BrokenPlugin] = field(default_factory=list)
+    broken: list[BrokenPlugin] = field(default_factory=list[BrokenPlugin])
 
 
 _loaded: Plugins | None = None  # the table is one per process: plugins register into it once
@@ -91,7 +92,8 @@ def _load(entry: metadata.EntryPoint, found: Plugins) -> None:
     if made.name != entry.name:
         broken(f"the entry point is named {entry.name!r} but its primitive {made.name!r}")
         return
-    if not (isinstance(made.params, type) and issubclass(made.params, LayerParams)):
+    params = cast(object, made.params)  # a plugin's object: checked, not trusted
+    if not (isinstance(params, type) and issubclass(params, LayerParams)):
         broken("its params model is not a subclass of archspec.frontend.types.LayerParams")
         return
     if made.name in found.origins or made.name in primitives():
