@@ -150,6 +150,14 @@ def _count(text: str) -> int:
     return value
 
 
+def _columns(text: str) -> int:
+    """An argparse type: a table width of at least 40 columns."""
+    value = _count(text)
+    if value < 40:
+        raise argparse.ArgumentTypeError(f"expected at least 40 columns, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archspec", description="A declarative architecture-spec compiler for PyTorch."
@@ -171,6 +179,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     compile_cmd.add_argument(
         "--depth", type=_count, metavar="D", help="show layers nested at most D levels deep (0: top level)"
+    )
+    compile_cmd.add_argument(
+        "--columns",
+        type=_columns,
+        metavar="N",
+        help="fit the text table in N columns: shapes and formulas wrap within their cells",
     )
     compile_cmd.add_argument(
         "-o",
@@ -325,7 +339,8 @@ def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_INVALID
     if source is not None:
         _write(args.output, source, input_files(graph))
-    stdout.write(report(graph, "text" if args.format == "github" else args.format, args.depth))
+    text_format = "text" if args.format == "github" else args.format
+    stdout.write(report(graph, text_format, args.depth, getattr(args, "columns", None)))
     return EXIT_OK
 
 

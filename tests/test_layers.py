@@ -24,7 +24,7 @@ FLOORS: list[set[str]] = [
     {"shapes"},
     {"primitives"},
     {"compiler"},
-    {"emit", "report", "render", "check", "docs", "output", "sarif"},
+    {"emit", "report", "render", "check", "docs", "output", "sarif", "columns"},
     {"__init__", "cli", "cliconfig", "__main__", "lsp"},  # lsp: the language server, beside the CLI
 ]
 
