@@ -37,9 +37,9 @@ def compile_spec(
     compilation = Compilation(spec, limits or Limits())
     nodes = expand_spec(spec, compilation)
     try:
-        flow = infer_flow(spec, inputs, nodes, compilation)
+        flow = infer_flow(spec, inputs, nodes, compilation, recover=True)
     except InferenceStopped as stopped:
-        raise SpecError([stopped.diagnostic]) from None
+        raise SpecError(compilation.problems or [stopped.diagnostic]) from None
     symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
     sizes = ValidSizes({})
     if symbols:
