@@ -98,6 +98,9 @@ def test_primitives_lists_the_plugin_with_its_package_and_the_broken_ones(tmp_pa
     assert "## Broken plugins" in markdown
     without = run(env, "-m", "archspec", "primitives", "--no-plugins")
     assert without.returncode == 0 and "cbam" not in without.stdout
+    schema = run(env, "-m", "archspec", "schema").stdout
+    assert '"cbam"' in schema and "channels // reduction" in schema  # editors complete it too
+    assert '"cbam"' not in run(env, "-m", "archspec", "schema", "--no-plugins").stdout
 
 
 def test_a_broken_plugin_does_not_break_specs_that_do_not_use_it(tmp_path: Path) -> None:
