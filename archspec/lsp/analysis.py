@@ -23,6 +23,7 @@ from archspec.compiler import compile_spec
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.blocks import Block
+from archspec.frontend.importmap import import_reach
 from archspec.frontend.layers import Kind, LayerNode
 from archspec.frontend.library import check_block_file, collect_blocks, is_block_file, prelude
 from archspec.frontend.loader import load_text
@@ -122,8 +123,6 @@ def analyze(
         data, source = load_text(text, file, limits)
     except SpecError as error:
         return Analysis(file, tuple(_placed(error.diagnostics, file, {}, [])))
-    from archspec.frontend.importmap import import_reach
-
     reach = import_reach(data, source, kinds, limits, libraries)
     import_lines = {r.index: source.span(("imports", r.index)) for r in reach}
     imports = tuple(

@@ -8,6 +8,7 @@ from archspec.lsp.analysis import analyze
 from archspec.lsp.answers import hint_label, hover
 from archspec.lsp.kinds import kinds
 from archspec.lsp.text import Lines
+from archspec.render import split_lines
 
 
 def picture(text: str, hover_line: int, file: str = "net.yaml") -> str:
@@ -16,7 +17,7 @@ def picture(text: str, hover_line: int, file: str = "net.yaml") -> str:
     analysis = analyze(text, file, table)
     lines = Lines(text)
     shown = []
-    for number, line in enumerate(lines.lines):
+    for number, line in enumerate(split_lines(text)):
         layers = analysis.layers_on(number + 1)
         shown.append(f"{line}  {hint_label(layers)}" if layers else line)
     found = hover(analysis, lines, hover_line, len(lines.line(hover_line)) // 2, table)

@@ -21,7 +21,9 @@ class OutOfRange(ValueError):
 
 class Lines:
     def __init__(self, text: str) -> None:
-        self.lines = split_lines(text) or [""]
+        self.lines = split_lines(text)
+        if not self.lines or text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
+            self.lines.append("")  # the line after the last break: where a new line is typed
 
     def __len__(self) -> int:
         return len(self.lines)
