@@ -1,9 +1,11 @@
-"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema`` and ``diagram``.
+"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema``, ``diagram``,
+``weights`` and ``diff`` (the last two in archspec/weights/commands.py).
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
-0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error. Only
-``check`` imports torch. Diagnostics are rendered by :mod:`archspec.render`,
-the compile report by :mod:`archspec.report`.
+0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error (diff: 0
+equal, 1 different, 2 any error). Only ``check``, ``weights`` and ``diff`` import
+torch. Diagnostics are rendered by :mod:`archspec.render`, the compile report by
+:mod:`archspec.report`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from archspec.output import OutputError, input_files, write_output
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
+from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
@@ -267,6 +270,8 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "markdown"), default="text", help="a table, or reference-style Markdown"
     )
     _add_plugins(primitives_cmd)
+    _add_lib(add_weights_command(commands))
+    _add_lib(add_diff_command(commands))
     return parser
 
 
@@ -305,6 +310,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _lsp(args)
         if args.command == "primitives":
             return _primitives(args, stdout)
+        if args.command == "weights":
+            return run_weights(args, parse_libraries(args.lib), stdout, stderr)
+        if args.command == "diff":
+            return run_diff(args, parse_libraries(args.lib), stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)

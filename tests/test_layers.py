@@ -25,7 +25,8 @@ FLOORS: list[set[str]] = [
     {"primitives"},
     {"compiler"},
     {"emit", "report", "render", "check", "docs", "output", "sarif", "columns"},
-    {"__init__", "cli", "cliconfig", "__main__", "lsp"},  # lsp: the language server, beside the CLI
+    # weights: transfer and diff (docs/weights.md); lsp: the language server; cliconfig: the CLI's settings
+    {"__init__", "cli", "cliconfig", "__main__", "weights", "lsp"},
 ]
 
 
