@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from archspec.diagnostics import Diagnostic, Span, SpecError
 from archspec.limits import Limits
@@ -78,11 +78,12 @@ Libraries = Mapping[str, str | os.PathLike[str]]
 """Block libraries by name: ``{"mylib": "path/to/folder"}`` makes ``@mylib/file`` importable."""
 
 
-def _registered() -> Any:
-    """Every registered primitive (the package's modules are imported on the first call)."""
-    from archspec.primitives.registry import primitives
+def _registered(plugins: bool = True) -> Any:
+    """The primitives a spec may use: the built-ins and, with ``plugins``, those of installed
+    plugins (the package's modules and the plugins are imported on the first call)."""
+    from archspec.primitives.plugins import kinds
 
-    return primitives()
+    return kinds(plugins)
 
 
 def _libraries(libraries: Libraries | LibraryConfig | None, pyproject: bool) -> LibraryConfig | None:
@@ -101,6 +102,7 @@ def load(
     *,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Spec:
     """Load and validate a spec file against the registered primitives. Raises SpecError.
 
@@ -109,11 +111,12 @@ def load(
     (``@torchvision``) and, unless ``pyproject`` is False, those of the
     ``[tool.archspec]`` table of the nearest pyproject.toml above the spec
     (docs/blocks.md). A bad name is a ValueError; a folder is checked when an
-    import uses it.
+    import uses it. ``plugins=False`` leaves out the primitives of installed
+    plugins (the entry points ``archspec.primitives``; docs/adding-a-primitive.md).
     """
     from archspec.frontend import spec
 
-    return spec.load(path, _registered(), limits, _libraries(libraries, pyproject))
+    return spec.load(path, _registered(plugins), limits, _libraries(libraries, pyproject))
 
 
 def loads(
@@ -123,12 +126,13 @@ def loads(
     *,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Spec:
     """Load and validate spec text, as :func:`load` does for a file. Relative
     imports, and the search for pyproject.toml, start at the current directory."""
     from archspec.frontend import spec
 
-    return spec.loads(text, _registered(), file, limits, _libraries(libraries, pyproject))
+    return spec.loads(text, _registered(plugins), file, limits, _libraries(libraries, pyproject))
 
 
 def _as_spec(
@@ -136,14 +140,17 @@ def _as_spec(
     limits: Limits | None = None,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Spec:
     from archspec.frontend.spec import Spec
 
     if isinstance(spec_or_path, Spec):
-        if libraries is not None or not pyproject:
-            raise TypeError("libraries and pyproject apply when a spec is loaded: pass them to archspec.load")
+        if libraries is not None or not pyproject or not plugins:
+            raise TypeError(
+                "libraries, pyproject and plugins apply when a spec is loaded: pass them to archspec.load"
+            )
         return spec_or_path
-    return load(spec_or_path, limits, libraries=libraries, pyproject=pyproject)
+    return load(spec_or_path, limits, libraries=libraries, pyproject=pyproject, plugins=plugins)
 
 
 def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
@@ -155,7 +162,8 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
     from archspec.frontend.spec import InputDims
 
     try:
-        return tuple(TypeAdapter(InputDims).validate_python(list(dims), strict=True))
+        checked = cast("list[int | str]", TypeAdapter(InputDims).validate_python(list(dims), strict=True))
+        return tuple(checked)
     except (ValidationError, TypeError) as exc:
         reason = input_reason(exc) if isinstance(exc, ValidationError) else str(exc)
         given = abridge(list(dims) if isinstance(dims, list | tuple) else dims)
@@ -169,6 +177,7 @@ def compile(
     limits: Limits | None = None,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Graph:
     """Infer every shape of a spec (a :class:`Spec` or a path to a YAML file).
 
@@ -177,12 +186,12 @@ def compile(
     valid sizes of each symbol (``H ≥ 16, H divisible by 16``) and
     ``Graph.min_sizes`` the smallest; for a spec with several inputs, a mapping
     from input names to dims. ``limits`` sets the budgets (default ``Limits()``;
-    see docs/security.md). ``libraries`` and ``pyproject`` are as for
+    see docs/security.md). ``libraries``, ``pyproject`` and ``plugins`` are as for
     :func:`load`, for a path. Raises :class:`SpecError`.
     """
     from archspec.compiler import compile_spec
 
-    spec = _as_spec(spec_or_path, limits, libraries, pyproject)
+    spec = _as_spec(spec_or_path, limits, libraries, pyproject, plugins)
     if input is None:
         return compile_spec(spec, None, limits)
     if isinstance(input, Mapping):
@@ -197,11 +206,12 @@ def validate(
     limits: Limits | None = None,
     libraries: Libraries | LibraryConfig | None = None,
     pyproject: bool = True,
+    plugins: bool = True,
 ) -> Graph | None:
     """Check one file as ``archspec validate`` does: a spec is compiled (its
     Graph is returned); a block file (``blocks:`` only, as ``imports:`` loads
-    it) is checked on its own (None is returned). ``libraries`` and
-    ``pyproject`` are as for :func:`load`. Raises SpecError.
+    it) is checked on its own (None is returned). ``libraries``, ``pyproject``
+    and ``plugins`` are as for :func:`load`. Raises SpecError.
     """
     from archspec.compiler import compile_spec
     from archspec.frontend.library import check_block_file, is_block_file
@@ -209,11 +219,12 @@ def validate(
     from archspec.frontend.spec import parse_spec
 
     config = _libraries(libraries, pyproject)
+    kinds = _registered(plugins)
     data, source = load_file(path, limits)
     if is_block_file(data):
-        check_block_file(data, source, _registered(), limits, config)
+        check_block_file(data, source, kinds, limits, config)
         return None
-    spec = parse_spec(data, source, _registered(), limits, config)
+    spec = parse_spec(data, source, kinds, limits, config)
     return compile_spec(spec, None, limits, explain_sizes=False)  # never imports sympy
 
 

@@ -35,6 +35,7 @@ EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
 # compile's --format: the report's form (text, json, markdown), which also sets the
 # form of errors (text, json; markdown: text); github: a text report, errors as annotations.
 COMPILE_FORMATS = ("text", "json", "markdown", "github")
+VALIDATE_FORMATS = (*DIAGNOSTIC_FORMATS, "sarif")
 
 
 class UsageError(Exception):
@@ -120,6 +121,29 @@ def _add_lib(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_plugins(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-plugins",
+        action="store_true",
+        help="leave out the primitives of installed plugins (entry points archspec.primitives)",
+    )
+
+
+def _add_config(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings from FILE's [tool.archspec] table (default: the nearest pyproject.toml above the "
+        "current directory)",
+    )
+    command.add_argument(
+        "--limit",
+        metavar="NAME=VALUE",
+        action="append",
+        help="a budget of archspec.limits.Limits, e.g. max_layers=2000 (docs/security.md); repeatable",
+    )
+
+
 def _count(text: str) -> int:
     """An argparse type: an int >= 0 (argparse reports the error and exits with 2)."""
     try:
@@ -131,10 +155,21 @@ def _count(text: str) -> int:
     return value
 
 
+def _columns(text: str) -> int:
+    """An argparse type: a table width of at least 40 columns."""
+    value = _count(text)
+    if value < 40:
+        raise argparse.ArgumentTypeError(f"expected at least 40 columns, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archspec", description="A declarative architecture-spec compiler for PyTorch."
     )
+    from archspec import __version__
+
+    parser.add_argument("--version", action="version", version=f"archspec {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     compile_cmd = commands.add_parser(
         "compile", help="infer every shape and print the layer table with parameters"
@@ -151,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=_count, metavar="D", help="show layers nested at most D levels deep (0: top level)"
     )
     compile_cmd.add_argument(
+        "--columns",
+        type=_columns,
+        metavar="N",
+        help="fit the text table in N columns: shapes and formulas wrap within their cells",
+    )
+    compile_cmd.add_argument(
         "-o",
         "--output",
         metavar="FILE",
@@ -159,20 +200,25 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--format",
         choices=COMPILE_FORMATS,
-        default="text",
+        default=None,
         help="the report as a text table, JSON or Markdown; errors as text, JSON or GitHub "
         "annotations (github: a text report, errors as annotations)",
     )
     _add_lib(compile_cmd)
+    _add_plugins(compile_cmd)
+    _add_config(compile_cmd)
     validate_cmd = commands.add_parser("validate", help="check spec files without importing torch")
     validate_cmd.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (YAML)")
     validate_cmd.add_argument(
         "--format",
-        choices=DIAGNOSTIC_FORMATS,
-        default="text",
-        help="errors as text (with the source line), a JSON list, or GitHub Actions annotations",
+        choices=VALIDATE_FORMATS,
+        default=None,
+        help="errors as text (with the source line), a JSON list, GitHub Actions annotations, or a SARIF "
+        "2.1.0 log (GitHub code scanning)",
     )
     _add_lib(validate_cmd)
+    _add_plugins(validate_cmd)
+    _add_config(validate_cmd)
     check_cmd = commands.add_parser(
         "check", help="run the real module (needs torch) and compare every layer's shape"
     )
@@ -186,8 +232,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_cmd.add_argument("--samples", type=_count, default=3, help="how many random valid sizes (3)")
     _add_lib(check_cmd)
+    _add_plugins(check_cmd)
+    _add_config(check_cmd)
     schema_cmd = commands.add_parser("schema", help="print the JSON Schema of spec files (for editors)")
     schema_cmd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
+    _add_plugins(schema_cmd)
     diagram_cmd = commands.add_parser(
         "diagram", help="draw the network as a Mermaid or Graphviz (dot) diagram, without torch"
     )
@@ -205,6 +254,24 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
     _add_lib(diagram_cmd)
+    _add_plugins(diagram_cmd)
+    _add_config(diagram_cmd)
+    from archspec.lsp.command import add_arguments as add_lsp_arguments
+
+    lsp_cmd = commands.add_parser(
+        "lsp", help="run the language server over stdio (diagnostics, shapes, hover, completion)"
+    )
+    add_lsp_arguments(lsp_cmd)
+    _add_lib(lsp_cmd)
+    _add_plugins(lsp_cmd)
+    _add_config(lsp_cmd)
+    primitives_cmd = commands.add_parser(
+        "primitives", help="list every primitive with the package it comes from, and broken plugins"
+    )
+    primitives_cmd.add_argument(
+        "--format", choices=("text", "markdown"), default="text", help="a table, or reference-style Markdown"
+    )
+    _add_plugins(primitives_cmd)
     _add_lib(add_weights_command(commands))
     _add_lib(add_diff_command(commands))
     return parser
@@ -231,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
+        if not _settings(args, stderr):
+            return EXIT_USAGE
         if args.command == "compile":
             return _compile(args, stdout, stderr)
         if args.command == "schema":
@@ -239,6 +308,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _check(args, stdout, stderr)
         if args.command == "diagram":
             return _diagram(args, stdout, stderr)
+        if args.command == "lsp":
+            return _lsp(args)
+        if args.command == "primitives":
+            return _primitives(args, stdout)
         if args.command == "weights":
             return run_weights(args, parse_libraries(args.lib), stdout, stderr)
         if args.command == "diff":
@@ -249,21 +322,39 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_USAGE
 
 
+def _settings(args: argparse.Namespace, stderr: TextIO) -> bool:
+    """The [tool.archspec] table and the options, onto ``args`` (archspec/cliconfig.py);
+    False after printing a wrong setting of the table."""
+    from archspec.cliconfig import apply
+
+    choices = {"compile": COMPILE_FORMATS, "validate": VALIDATE_FORMATS}.get(args.command, ())
+    try:
+        apply(args, parse_libraries(getattr(args, "lib", None)), choices)
+    except SpecError as error:
+        _report(error, stderr)
+        return False
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return True
+
+
 def _compile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from archspec.output import input_files
     from archspec.report import report
 
     dims = parse_inputs(args.input)
-    libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims, libraries=libraries)
+        graph = compile_graph(
+            args.spec, dims, limits=args.limits, libraries=args.libraries, plugins=args.plugins
+        )
         source = _source(graph) if args.output is not None else None
     except SpecError as error:
         _report(error, stderr, args.format, stdout)
         return EXIT_INVALID
     if source is not None:
         _write(args.output, source, input_files(graph))
-    stdout.write(report(graph, "text" if args.format == "github" else args.format, args.depth))
+    text_format = "text" if args.format == "github" else args.format
+    stdout.write(report(graph, text_format, args.depth, getattr(args, "columns", None)))
     return EXIT_OK
 
 
@@ -285,16 +376,16 @@ def _write(path: str, text: str, inputs: set[str] | None = None) -> None:
 
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Every file, every problem; then one summary line. With ``--format json``
-    stdout is the JSON list alone and the summary goes to stderr."""
+    (``sarif``) stdout is the JSON list (the SARIF log) alone and the summary goes to stderr."""
     fmt = getattr(args, "format", "text")
+    whole = fmt in ("json", "sarif")  # one document over all files
     errors = failed = 0
-    found = []  # for json: one list over all files
-    libraries = parse_libraries(getattr(args, "lib", None))
+    found = []  # for json and sarif: one list over all files
     for path in args.specs:
         try:
-            validate_file(path, libraries=libraries)
+            validate_file(path, limits=args.limits, libraries=args.libraries, plugins=args.plugins)
         except SpecError as error:
-            if fmt == "json":
+            if whole:
                 found += error.diagnostics
             else:
                 _report(error, stderr, fmt, stdout)
@@ -304,11 +395,16 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         from archspec.render import render as render_diagnostics
 
         stdout.write(render_diagnostics(found, "json"))
+    elif fmt == "sarif":
+        from archspec import __version__
+        from archspec.sarif import render_sarif
+
+        stdout.write(render_sarif(found, __version__))
     files = len(args.specs)
     print(
         f"{files} file{'s' * (files != 1)} checked: "
         + (f"{errors} error{'s' * (errors != 1)} in {failed}" if errors else "all valid"),
-        file=stderr if fmt == "json" else stdout,
+        file=stderr if whole else stdout,
     )
     return EXIT_INVALID if errors else EXIT_OK
 
@@ -317,13 +413,12 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     sizes = [tuple(parse_input(text)) for text in args.sizes or []]
     if any(not isinstance(d, int) for dims in sizes for d in dims):
         raise UsageError("--sizes takes concrete dims, e.g. 1x64x64")
-    libraries = parse_libraries(args.lib)
     try:
         from archspec.check import check_spec, format_runs
     except ImportError as error:
         raise UsageError(f"archspec check runs PyTorch, which cannot be imported: {error}") from None
     try:
-        spec = load_spec(args.spec, libraries=libraries)
+        spec = load_spec(args.spec, args.limits, libraries=args.libraries, plugins=args.plugins)
         runs = check_spec(spec, sizes, samples=args.samples)  # type: ignore[arg-type]
     except SpecError as error:
         _report(error, stderr)
@@ -338,7 +433,10 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
     from archspec.emit.jsonschema import spec_json_schema
+    from archspec.primitives.plugins import load_plugins
 
+    if args.plugins:  # the schema lists the plugins' primitives too
+        load_plugins()
     text = json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         stdout.write(text)
@@ -351,13 +449,33 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from archspec.emit.diagram import diagram
 
     dims = parse_inputs(args.input)
-    libraries = parse_libraries(args.lib)
     try:
-        graph = compile_graph(args.spec, dims, libraries=libraries)
+        graph = compile_graph(
+            args.spec, dims, limits=args.limits, libraries=args.libraries, plugins=args.plugins
+        )
     except SpecError as error:
         _report(error, stderr)
         return EXIT_INVALID
     stdout.write(diagram(graph, args.format, args.depth))
+    return EXIT_OK
+
+
+def _primitives(args: argparse.Namespace, stdout: TextIO) -> int:
+    """Exit 1 when a plugin is broken, so that CI notices."""
+    from archspec.docs import primitives_listing
+    from archspec.primitives.plugins import load_plugins
+
+    stdout.write(primitives_listing(args.format, plugins=args.plugins))
+    return EXIT_INVALID if args.plugins and load_plugins().broken else EXIT_OK
+
+
+def _lsp(args: argparse.Namespace) -> int:
+    from archspec.lsp.command import MissingServer, start
+
+    try:
+        start(args)
+    except MissingServer as error:
+        raise UsageError(str(error)) from None
     return EXIT_OK
 
 

@@ -83,6 +83,13 @@ E604 = ErrorCode(
 )
 E605 = ErrorCode("E605", "--strict: a tensor of the network is new, or one of the checkpoint is dropped")
 
+E700 = ErrorCode(
+    "E700", "the editor's check of a document took longer than its time budget (archspec lsp --timeout)"
+)
+E701 = ErrorCode("E701", "the editor's checker stopped while checking a document (out of memory, or a crash)")
+E702 = ErrorCode(
+    "E702", "a setting of [tool.archspec] (or of the --config file) is wrong: an unknown key, a bad value"
+)
 
 CODES: dict[str, str] = {
     code: code.summary
@@ -135,6 +142,9 @@ CODES: dict[str, str] = {
         E603,
         E604,
         E605,
+        E700,
+        E701,
+        E702,
     )
 }
 """Every code and its summary, in order."""

@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from archspec.frontend.library import prelude
-from archspec.primitives.registry import primitives
+from archspec.primitives.plugins import BUILTIN, kinds, load_plugins, origin
+from archspec.primitives.registry import Primitive, primitives
 
 
 def _type_of(schema: dict[str, Any]) -> str:
@@ -72,6 +73,52 @@ def _code_shapes(formula: str) -> str:
     return re.sub(r"\[[^\]]*\]", lambda m: f"`{m.group(0)}`", formula)
 
 
+def primitive_section(name: str, primitive: Primitive, source: str | None = None) -> list[str]:
+    """A primitive's section of the reference: summary, shape rule, parameters
+    (``source``: the package it comes from, for ``archspec primitives``)."""
+    schema = primitive.params.model_json_schema()
+    layer_rows = [
+        (
+            f"`{field.name}`",
+            "list of branches (lists of layers)" if field.branches else "list of layers",
+            "required" if field.required else "`[]`",
+            field.description,
+        )
+        for field in primitive.layer_fields
+    ]
+    lines = [f"### `{name}`", "", primitive.summary, ""]
+    if source is not None:
+        lines += [f"From: `{source}`", ""]
+    if primitive.formula:
+        lines += [f"Shape: {_code_shapes(primitive.formula)}", ""]
+    table = _params_table(schema, layer_rows)
+    return lines + (table or [f"No parameters: write `- {name}`.", ""])
+
+
+def primitives_listing(fmt: str, plugins: bool = True) -> str:
+    """``archspec primitives``: every primitive with the package it comes from, then the
+    broken plugins, as a text table or as reference-style Markdown."""
+    table = kinds(plugins)
+    broken = load_plugins().broken if plugins else []
+    if fmt == "markdown":
+        lines = ["# Primitives", ""]
+        for name, primitive in sorted(table.items()):
+            lines += primitive_section(name, primitive, origin(name))
+        if broken:
+            lines += ["## Broken plugins", ""]
+            lines += [f"- `{b.name}` ({b.distribution}, `{b.target}`): {b.reason}" for b in broken]
+            lines.append("")
+        return "\n".join(lines)
+    rows = [(name, origin(name), primitive.summary) for name, primitive in sorted(table.items())]
+    width = max(len(row[0]) for row in rows)
+    source_width = max(len(row[1]) for row in rows)
+    text = [f"{name:<{width}}  {source:<{source_width}}  {summary}" for name, source, summary in rows]
+    if broken:
+        text += ["", f"broken plugins ({len(broken)}):"]
+        text += [f"  {b.name} ({b.distribution}, {b.target}): {b.reason}" for b in broken]
+    return "\n".join(text) + "\n"
+
+
 def reference_markdown() -> str:
     lines = [
         "# Primitive reference",
@@ -88,21 +135,8 @@ def reference_markdown() -> str:
         "",
     ]
     for name, primitive in sorted(primitives().items()):
-        schema = primitive.params.model_json_schema()
-        layer_rows = [
-            (
-                f"`{field.name}`",
-                "list of branches (lists of layers)" if field.branches else "list of layers",
-                "required" if field.required else "`[]`",
-                field.description,
-            )
-            for field in primitive.layer_fields
-        ]
-        lines += [f"### `{name}`", "", primitive.summary, ""]
-        if primitive.formula:
-            lines += [f"Shape: {_code_shapes(primitive.formula)}", ""]
-        table = _params_table(schema, layer_rows)
-        lines += table or [f"No parameters: write `- {name}`.", ""]
+        if origin(name) == BUILTIN:  # the reference is archspec's own: no plugin of this machine
+            lines += primitive_section(name, primitive)
     lines += [
         "## Built-in blocks",
         "",

@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from archspec.columns import fit_widths, table_lines
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.primitives.registry import lookup
 from archspec.render import escape_controls, one_line
@@ -125,8 +126,9 @@ def _json_value(value: Any) -> int | str:
 # --- the three forms --------------------------------------------------------------------
 
 
-def text_report(graph: Graph, depth: int | None = None) -> str:
-    """The layer table: path (indented by nesting), kind, output shape, params, MACs, activations."""
+def text_report(graph: Graph, depth: int | None = None, columns: int | None = None) -> str:
+    """The layer table: path (indented by nesting), kind, output shape, params, MACs, activations;
+    within ``columns`` where it can (archspec/columns.py), wrapping shapes and formulas."""
     table = [
         (f"({name})" if name != "input" else "(input)", "", str(shape), "", "", "")
         for name, shape in _inputs(graph).items()
@@ -149,10 +151,11 @@ def text_report(graph: Graph, depth: int | None = None) -> str:
     right = [i >= 3 and not formulas[i] for i in range(len(header))]
     spec = graph.spec
     lines = [f"{spec.name}: {one_line(spec.description)}" if spec.description else spec.name, ""]
-    for r in [header, *table]:
-        # Numbers line up on the right; a column with a formula reads from the left.
-        cells = [r[i].rjust(widths[i]) if right[i] else r[i].ljust(widths[i]) for i in range(len(r))]
-        lines.append(escape_controls("  ".join(cells).rstrip()))
+    if columns is not None:
+        # The shape and the formulas wrap; the path, the kind and the counts do not.
+        widths = fit_widths(widths, [False, False, True, False, formulas[4], formulas[5]], columns)
+    # Numbers line up on the right; a column with a formula reads from the left.
+    lines += [escape_controls(line) for line in table_lines([header, *table], widths, right)]
     lines += ["", *summary(graph), "", *LEGEND]
     return "\n".join(lines) + "\n"
 
@@ -284,11 +287,11 @@ def markdown_report(graph: Graph, depth: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report(graph: Graph, format: str = "text", depth: int | None = None) -> str:
+def report(graph: Graph, format: str = "text", depth: int | None = None, columns: int | None = None) -> str:
     if format == "json":
         return json.dumps(json_report(graph, depth), indent=2, ensure_ascii=False) + "\n"
     if format == "markdown":
         return markdown_report(graph, depth)
     if format != "text":
         raise ValueError(f"unknown report format {format!r}; expected one of {FORMATS}")
-    return text_report(graph, depth)
+    return text_report(graph, depth, columns)

@@ -41,12 +41,13 @@ def compile_spec(
     compilation = Compilation(spec, limits or Limits())
     nodes = expand_spec(spec, compilation)
     try:
-        flow = infer_flow(spec, inputs, nodes, compilation)
+        flow = infer_flow(spec, inputs, nodes, compilation, recover=True)
     except InferenceStopped as stopped:
-        diagnostic = stopped.diagnostic
-        if explain_sizes:
-            diagnostic = _with_valid_sizes(spec, given, diagnostic, limits)
-        raise SpecError([diagnostic]) from None
+        problems = list(compilation.problems or [stopped.diagnostic])
+        first_size_error = next((i for i, p in enumerate(problems) if p.code in SIZE_ERRORS), None)
+        if explain_sizes and first_size_error is not None:  # one symbolic compile at most
+            problems[first_size_error] = _with_valid_sizes(spec, given, problems[first_size_error], limits)
+        raise SpecError(problems) from None
     symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
     valid: dict[str, SizeSet] = {}
     coupled: tuple[str, ...] = ()

@@ -62,6 +62,8 @@ class Compilation:
     limits: Limits = field(default_factory=Limits)
     expansions: dict[Any, tuple[BoundLayer, ...]] = field(default_factory=dict)
     constraints: list[Constraint] = field(default_factory=list)
+    # Every independent problem of the spec's own layers (infer.py's flow, recover=True).
+    problems: list[Diagnostic] = field(default_factory=list)
     expanded: Budget = field(init=False)
 
     def __post_init__(self) -> None:

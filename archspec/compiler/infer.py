@@ -128,43 +128,43 @@ class Context:
         prefix: str,
         outputs: tuple[str, ...],
         where: Span | None,
+        recover: bool = False,
     ) -> Flow:
         """Infer a list of layers: each reads its predecessor's output, or the tensors
-        its ``from`` names; the list returns its last layer's output, or ``outputs``."""
+        its ``from`` names; the list returns its last layer's output, or ``outputs``.
+
+        ``recover`` (the spec's own list): a layer that fails is recorded in
+        ``compilation.problems`` and inference goes on with the layers that do not
+        read it, directly or not, so that every independent problem is reported; the
+        first is then raised. A budget (E4xx) stops it at once."""
         scope = Scope.of(inputs, prefix)
         infos: list[LayerInfo] = []
         seen: set[str] = set()
+        failed: set[str] = set()  # layers that failed, or read one that did: no shape
         try:
             for index, node in enumerate(nodes):
                 name = node.name or str(index)
-                if name in seen:
-                    raise InferenceStopped(
-                        Diagnostic(
-                            E205,
-                            f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
-                            node.field_span("name"),
-                            prefix + name,
-                            "leave layers inside repeat unnamed, or name each copy's block",
-                        )
-                    )
-                if name in inputs:
-                    raise InferenceStopped(
-                        Diagnostic(
-                            E210,
-                            f"the layer '{name}' has the name of an input of its list",
-                            node.field_span("name"),
-                            prefix + name,
-                            "rename the layer (or the input)",
-                        )
-                    )
-                seen.add(name)
-                primitive = None if node.is_block else primitives().get(node.kind_name)
-                learned = primitive is not None and primitive.learned is not None
-                sources, shapes = scope.resolve(node, name, nodes[index + 1 :], reads=not learned)
-                self._check_batched(node, primitive, prefix + name, sources, shapes)
-                info = self._infer(node, name, prefix + name, shapes, sources)
-                infos.append(info)
-                scope.add(name, info.output, node.span, info.outputs_by_name)
+                if recover and failed:
+                    primitive = None if node.is_block else primitives().get(node.kind_name)
+                    reads = scope.sources(node, reads=not (primitive is not None and primitive.learned))
+                    if {reference.partition(".")[0] for reference in reads} & failed:
+                        scope.reads.update(reference.partition(".")[0] for reference in reads)
+                        failed.add(name)
+                        scope.last = name
+                        continue
+                if not recover:
+                    self._flow_step(node, index, name, nodes, inputs, prefix, scope, infos, seen)
+                    continue
+                try:
+                    self._flow_step(node, index, name, nodes, inputs, prefix, scope, infos, seen)
+                except (InferenceStopped, FlowError) as error:
+                    self.compilation.problems.append(error.diagnostic)
+                    if error.diagnostic.code.startswith("E4"):  # a budget: no more work
+                        raise InferenceStopped(error.diagnostic) from None
+                    failed.add(name)
+                    scope.last = name
+            if self.compilation.problems and recover:
+                raise InferenceStopped(self.compilation.problems[0])
             chosen = scope.finish(outputs, where)
         except FlowError as error:
             raise InferenceStopped(error.diagnostic) from None
@@ -174,6 +174,48 @@ class Context:
         returned = () if chain and not any(i.functional for i in infos) else chosen
         named = {name: scope.tensors[name] for name in chosen} if len(chosen) > 1 else None
         return Flow(tuple(infos), output, returned, named)
+
+    def _flow_step(
+        self,
+        node: BoundLayer,
+        index: int,
+        name: str,
+        nodes: tuple[BoundLayer, ...],
+        inputs: dict[str, TensorShape],
+        prefix: str,
+        scope: Scope,
+        infos: list[LayerInfo],
+        seen: set[str],
+    ) -> None:
+        """Infer one layer of a list into ``scope`` and ``infos``."""
+        if name in seen:
+            raise InferenceStopped(
+                Diagnostic(
+                    E205,
+                    f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
+                    node.field_span("name"),
+                    prefix + name,
+                    "leave layers inside repeat unnamed, or name each copy's block",
+                )
+            )
+        if name in inputs:
+            raise InferenceStopped(
+                Diagnostic(
+                    E210,
+                    f"the layer '{name}' has the name of an input of its list",
+                    node.field_span("name"),
+                    prefix + name,
+                    "rename the layer (or the input)",
+                )
+            )
+        seen.add(name)
+        primitive = None if node.is_block else primitives().get(node.kind_name)
+        learned = primitive is not None and primitive.learned is not None
+        sources, shapes = scope.resolve(node, name, nodes[index + 1 :], reads=not learned)
+        self._check_batched(node, primitive, prefix + name, sources, shapes)
+        info = self._infer(node, name, prefix + name, shapes, sources)
+        infos.append(info)
+        scope.add(name, info.output, node.span, info.outputs_by_name)
 
     def _check_batched(
         self,
@@ -387,11 +429,15 @@ def infer_flow(
     inputs: dict[str, TensorShape],
     nodes: tuple[BoundLayer, ...],
     compilation: Compilation | None = None,
+    recover: bool = False,
 ) -> Flow:
     """The shaped layers of the (expanded) spec for its inputs, and what it returns;
-    raises InferenceStopped."""
+    raises InferenceStopped. ``recover``: go on past a failed layer with those that do
+    not read it, recording each problem in ``compilation.problems`` (the compile does;
+    the valid-size probes, which only ask whether a size works, do not)."""
     where = spec.source.span(("outputs",)) if ("outputs",) in spec.source.keys else None
-    return Context(compilation or Compilation(spec)).flow(nodes, inputs, "", spec.outputs, where)
+    context = Context(compilation or Compilation(spec))
+    return context.flow(nodes, inputs, "", spec.outputs, where, recover=recover)
 
 
 def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[BoundLayer, ...]:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archspec.codes import E208
 from archspec.diagnostics import Diagnostic, Span, abridge
@@ -186,30 +186,42 @@ def nearest_pyproject(start: Path | None) -> Path | None:
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def _read_pyproject(
-    path: Path, known: Mapping[str, Library], limits: Limits | None, problems: list[Diagnostic]
-) -> dict[str, Library]:
-    """The libraries the file declares; every problem in it is a located E208."""
+TOOL_KEYS = ("libraries", "limits", "format", "plugins")
+"""The keys of ``[tool.archspec]``: the libraries here, the rest in config.py."""
+
+
+def read_tool_table(
+    path: Path,
+    limits: Limits | None,
+    problems: list[Diagnostic],
+    *,
+    whole_file: bool = False,
+    code: str = E208,
+) -> tuple[dict[str, Any], str, int] | None:
+    """The ``[tool.archspec]`` table of a TOML file, its text and the table's line;
+    None where there is none (``whole_file``: a file without ``[tool]`` is the table
+    itself) or where the file is wrong, which adds a located problem (``code``)
+    to ``problems``; so does every unknown key of the table, with a did-you-mean."""
     file = str(path)
     budget = (limits or Limits()).max_bytes
 
-    def fail(message: str, line: int = 1, column: int = 1, hint: str | None = None) -> dict[str, Library]:
-        problems.append(Diagnostic(E208, message, Span(file, line, column), hint=hint))
-        return {}
+    def fail(message: str, line: int = 1, column: int = 1, hint: str | None = None) -> None:
+        problems.append(Diagnostic(code, message, Span(file, line, column), hint=hint))
 
+    name = path.name
     try:
         raw = read_regular(path, budget + 1)
     except PathError as error:
-        return fail(f"cannot read {PYPROJECT}: {error.reason}")
+        return fail(f"cannot read {name}: {error.reason}")
     if len(raw) > budget:
-        return fail(f"{PYPROJECT} is larger than {budget:,} bytes")
+        return fail(f"{name} is larger than {budget:,} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - raw.rfind(b"\n", 0, error.start)
         bad = raw[error.start : error.start + 1]
-        return fail(f"{PYPROJECT} is not valid UTF-8 (byte {error.start}: {bad!r})", line, column)
+        return fail(f"{name} is not valid UTF-8 (byte {error.start}: {bad!r})", line, column)
     if sys.version_info >= (3, 11):  # imported here: most specs have no pyproject.toml above them
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -220,27 +232,48 @@ def _read_pyproject(
         where = _TOML_POSITION.search(str(error))
         line, column = (int(where[1]), int(where[2])) if where else (1, 1)
         reason = _TOML_POSITION.sub("", str(error)).strip()
-        return fail(f"{PYPROJECT} is not valid TOML: {abridge(reason, 120, quote=False)}", line, column)
+        return fail(f"{name} is not valid TOML: {abridge(reason, 120, quote=False)}", line, column)
     except (RecursionError, ValueError, MemoryError):
-        return fail(f"{PYPROJECT} cannot be parsed (nested too deeply)")
+        return fail(f"{name} cannot be parsed (nested too deeply)")
     tool = data.get("tool")
-    table = tool.get("archspec") if isinstance(tool, dict) else None
-    if table is None:
-        return {}
-    header = _line_of(text, r"^\s*\[\s*tool\s*\.\s*archspec\b|^\s*archspec\s*=")
+    if whole_file and tool is None:
+        table: Any = data
+        header = 1
+    else:
+        table = tool.get("archspec") if isinstance(tool, dict) else None
+        if table is None:
+            return None
+        header = line_of(text, r"^\s*\[\s*tool\s*\.\s*archspec\b|^\s*archspec\s*=")
     if not isinstance(table, dict):
         return fail("[tool.archspec] must be a table", header)
-    found: dict[str, Library] = {}
     for key in table:
-        if key != "libraries":
-            line = _line_of(text, rf"^\s*{_key(key)}\s*=", header)
+        if key not in TOOL_KEYS:
+            line = line_of(text, rf"^\s*{toml_key(key)}\s*=", header)
             fail(
                 f"[tool.archspec] has no key {abridge(key)}",
                 line,
-                hint=did_you_mean(key, ["libraries"]) or "the one key is 'libraries'",
+                hint=did_you_mean(key, list(TOOL_KEYS)) or f"the keys: {', '.join(TOOL_KEYS)}",
             )
+    return table, text, header
+
+
+def _read_pyproject(
+    path: Path, known: Mapping[str, Library], limits: Limits | None, problems: list[Diagnostic]
+) -> dict[str, Library]:
+    """The libraries the file declares; every problem in it is a located E208."""
+    file = str(path)
+
+    def fail(message: str, line: int = 1, column: int = 1, hint: str | None = None) -> dict[str, Library]:
+        problems.append(Diagnostic(E208, message, Span(file, line, column), hint=hint))
+        return {}
+
+    found_table = read_tool_table(path, limits, problems)
+    if found_table is None:
+        return {}
+    table, text, header = found_table
+    found: dict[str, Library] = {}
     libraries = table.get("libraries", {})
-    where = _line_of(text, r"^\s*libraries\s*[=.]|^\s*\[\s*tool\s*\.\s*archspec\s*\.\s*libraries\b", header)
+    where = line_of(text, r"^\s*libraries\s*[=.]|^\s*\[\s*tool\s*\.\s*archspec\s*\.\s*libraries\b", header)
     if not isinstance(libraries, dict):
         return fail(
             "[tool.archspec] libraries must be a table of names to folders",
@@ -248,7 +281,7 @@ def _read_pyproject(
             hint='libraries = {mylib = "path/to/folder"}',
         )
     for name, folder in libraries.items():
-        line = _line_of(text, rf"(^\s*|[{{,.]\s*){_key(name)}\s*=", where)
+        line = line_of(text, rf"(^\s*|[{{,.]\s*){toml_key(name)}\s*=", where)
         problem = name_problem(name)
         if problem is None and name in known:
             if known[name].package is None:
@@ -263,13 +296,13 @@ def _read_pyproject(
     return found
 
 
-def _key(name: str) -> str:
+def toml_key(name: str) -> str:
     """A pattern for a TOML key as written: bare or quoted."""
     word = re.escape(name)
     return rf"(?:{word}|\"{word}\"|'{word}')"
 
 
-def _line_of(text: str, pattern: str, after: int = 1) -> int:
+def line_of(text: str, pattern: str, after: int = 1) -> int:
     """The first line at or after ``after`` that matches (best effort: 1 if none)."""
     regex = re.compile(pattern)
     lines = text.splitlines()
