@@ -69,7 +69,8 @@ def import_reach(
             found.append(ImportReach(index, text, None, frozenset()))
             continue
         target = str(located.resource) if located.resource is not None else located.key
-        only = SourceMap(source.file, {("imports", 0): source.span(("imports", index))})
+        where = source.span(("imports", index))
+        only = SourceMap(source.file, {("imports", 0): (where.line, where.column)})
         loader.imports([text], only, importer, itself)
         found.append(ImportReach(index, text, target, frozenset(loader.read)))
     return found
