@@ -1,4 +1,4 @@
-"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema`` and ``diagram``.
+"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema``, ``diagram`` and ``sweep``.
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
 0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error. Only
@@ -26,6 +26,7 @@ from archspec.output import OutputError, input_files, write_output
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
+from archspec.sweep.command import SweepUsageError, add_command, run_command
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
@@ -200,6 +201,7 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
     _add_lib(diagram_cmd)
+    add_command(commands, _add_lib, _count)
     return parser
 
 
@@ -232,6 +234,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _check(args, stdout, stderr)
         if args.command == "diagram":
             return _diagram(args, stdout, stderr)
+        if args.command == "sweep":
+            return _sweep(args, stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)
@@ -339,6 +343,16 @@ def _diagram(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_INVALID
     stdout.write(diagram(graph, args.format, args.depth))
     return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        return run_command(args, parse_inputs(args.input), parse_libraries(args.lib), stdout, stderr)
+    except SweepUsageError as error:
+        raise UsageError(str(error)) from None
+    except SpecError as error:
+        _report(error, stderr)
+        return EXIT_INVALID
 
 
 def _report(error: SpecError, stream: TextIO, format: str = "text", out: TextIO | None = None) -> None:

@@ -67,6 +67,15 @@ E407 = ErrorCode(
     "too many probes, sizes not affine in the symbol)",
 )
 
+E500 = ErrorCode(
+    "E500",
+    "a family's params are wrong (a reserved name, a default of the wrong type), or a parameter "
+    "has no default where the family is compiled on its own",
+)
+E501 = ErrorCode("E501", "a member's values do not fit the family (an unknown parameter, a missing value, a wrong type)")
+E502 = ErrorCode("E502", "a sweep's grid file is wrong (not lists, ranges or distributions of the family's params)")
+E503 = ErrorCode("E503", "a sweep's --where filter cannot be read or evaluated")
+
 
 CODES: dict[str, str] = {
     code: code.summary
@@ -107,6 +116,10 @@ CODES: dict[str, str] = {
         E405,
         E406,
         E407,
+        E500,
+        E501,
+        E502,
+        E503,
     )
 }
 """Every code and its summary, in order."""

@@ -27,6 +27,7 @@ from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, s
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
+from archspec.frontend.family import unbound_error
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
@@ -386,8 +387,11 @@ def infer_flow(
 
 
 def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[BoundLayer, ...]:
-    """The spec's top-level layers, expanded; raises SpecError."""
-    return expand(spec, spec.layers, {}, (compilation or Compilation(spec)).expanded)
+    """The spec's top-level layers, expanded (a family's with its values bound); raises SpecError."""
+    if spec.arguments is None:
+        assert spec.family is not None
+        raise unbound_error(spec.family)
+    return expand(spec, spec.layers, spec.arguments, (compilation or Compilation(spec)).expanded)
 
 
 def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
