@@ -72,8 +72,12 @@ E500 = ErrorCode(
     "a family's params are wrong (a reserved name, a default of the wrong type), or a parameter "
     "has no default where the family is compiled on its own",
 )
-E501 = ErrorCode("E501", "a member's values do not fit the family (an unknown parameter, a missing value, a wrong type)")
-E502 = ErrorCode("E502", "a sweep's grid file is wrong (not lists, ranges or distributions of the family's params)")
+E501 = ErrorCode(
+    "E501", "a member's values do not fit the family (an unknown parameter, a missing value, a wrong type)"
+)
+E502 = ErrorCode(
+    "E502", "a sweep's grid file is wrong (not lists, ranges or distributions of the family's params)"
+)
 E503 = ErrorCode("E503", "a sweep's --where filter cannot be read or evaluated")
 
 

@@ -71,7 +71,9 @@ class Family:
         try:
             return self.model.model_validate(dict(values)).model_dump(exclude={"name"})
         except ValidationError as error:
-            raise SpecError([self._problem(item, values) for item in error.errors(include_url=False)]) from None
+            raise SpecError(
+                [self._problem(item, values) for item in error.errors(include_url=False)]
+            ) from None
 
     def _problem(self, item: Any, values: Mapping[str, Any]) -> Diagnostic:
         name = str(item["loc"][0]) if item["loc"] else ""

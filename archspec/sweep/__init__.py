@@ -98,11 +98,23 @@ class Sweep:
         ``client`` (a dask.distributed Client)."""
         if where is not None:
             Where(where, [c for c in self.columns if c != "error"])  # E503 before anything runs
+        if backend == "dask" and client is None:
+            raise ValueError("the dask backend needs a client (dask.distributed.Client)")
+        return self._rows(members, where, jobs, backend, client, chunk, progress)
+
+    def _rows(
+        self,
+        members: Iterator[dict[str, Any]] | None,
+        where: str | None,
+        jobs: int,
+        backend: str,
+        client: Any,
+        chunk: int,
+        progress: Callable[[int], None] | None,
+    ) -> Iterator[Row]:
         job = Job(self.spec_path, self.libraries, self.dims, self.limits, where, _spec=self.spec)
         chunks = chunked(members if members is not None else self.grid.members(), chunk)
         if backend == "dask":
-            if client is None:
-                raise ValueError("the dask backend needs a client (dask.distributed.Client)")
             results = dask(job, chunks, client, window=4 * max(1, jobs))
         elif jobs > 1:
             results = process_pool(job, chunks, jobs)

@@ -40,9 +40,13 @@ def add_command(commands: Any, add_lib: Any, count: Any) -> None:
     sweep_cmd.add_argument("--format", choices=FORMATS, default="csv", help="CSV (default) or JSON lines")
     sweep_cmd.add_argument("-o", "--output", metavar="FILE", help="write the rows to FILE (atomically)")
     sweep_cmd.add_argument(
-        "--where", metavar="EXPR", help='keep the members that satisfy EXPR, e.g. "macs < 4e8 and params < 6e6"'
+        "--where",
+        metavar="EXPR",
+        help='keep the members that satisfy EXPR, e.g. "macs < 4e8 and params < 6e6"',
     )
-    sweep_cmd.add_argument("-j", "--jobs", type=count, default=1, metavar="N", help="local worker processes (1)")
+    sweep_cmd.add_argument(
+        "-j", "--jobs", type=count, default=1, metavar="N", help="local worker processes (1)"
+    )
     sweep_cmd.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or dask")
     sweep_cmd.add_argument(
         "--scheduler", metavar="ADDRESS", help="the dask scheduler to use (default: a local cluster)"
@@ -143,4 +147,3 @@ def _write_atomically(path: str, lines: Iterable[str], inputs: set[str]) -> None
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-

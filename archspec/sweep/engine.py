@@ -51,8 +51,14 @@ class Job:
         """Each member's row, or None where ``where`` leaves it out."""
         spec = self.spec()
         assert spec.family is not None
-        where = Where(self.where, ("member", *spec.family.names, "params", "macs", "activations",
-                                   "output", "valid_sizes")) if self.where else None
+        where = (
+            Where(
+                self.where,
+                ("member", *spec.family.names, "params", "macs", "activations", "output", "valid_sizes"),
+            )
+            if self.where
+            else None
+        )
         out: list[Row | None] = []
         for index, values in members:
             row = member_row(spec, index, values, self.dims, self.limits)
@@ -102,11 +108,15 @@ def serial(job: Job, chunks: Iterator[list[Member]]) -> Iterator[tuple[int, list
         yield len(chunk), job.rows(chunk)
 
 
-def process_pool(job: Job, chunks: Iterator[list[Member]], workers: int) -> Iterator[tuple[int, list[Row | None]]]:
+def process_pool(
+    job: Job, chunks: Iterator[list[Member]], workers: int
+) -> Iterator[tuple[int, list[Row | None]]]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from ordered(chunks, lambda c: pool.submit(run_chunk, job, c), lambda f: f.result(), 4 * workers)
+        yield from ordered(
+            chunks, lambda c: pool.submit(run_chunk, job, c), lambda f: f.result(), 4 * workers
+        )
 
 
 def dask(

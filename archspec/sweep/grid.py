@@ -21,6 +21,7 @@ Parameters the file leaves out keep their defaults.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archspec.codes import E502
+from archspec.codes import E103, E502
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.errors import did_you_mean
 from archspec.frontend.family import Family
@@ -110,24 +111,45 @@ class Grid:
 
 def load_grid(path: str | Path, family: Family, limits: Limits | None = None) -> Grid:
     """Read a grid file for ``family``; raise SpecError (E502, located) where it is wrong."""
-    data, source = load_file(path, limits)
+    with _as_grid():
+        data, source = load_file(path, limits)
     return parse_grid(data, source, family)
 
 
 def loads_grid(text: str, family: Family, file: str = "<grid>") -> Grid:
-    data, source = load_text(text, file)
+    with _as_grid():
+        data, source = load_text(text, file)
     return parse_grid(data, source, family)
+
+
+@contextlib.contextmanager
+def _as_grid() -> Iterator[None]:
+    """The loader's "a spec must be one YAML mapping" (E103), said of a grid file."""
+    try:
+        yield
+    except SpecError as error:
+        first = error.diagnostics[0]
+        if first.code != E103 or "mapping" not in first.message:
+            raise
+        got = first.message.rpartition(", got ")[2]
+        raise SpecError(
+            [Diagnostic(E502, f"a grid file is a mapping of parameters to values, got {got}", first.span)]
+        ) from None
 
 
 def parse_grid(data: Any, source: SourceMap, family: Family) -> Grid:
     problems: list[Diagnostic] = []
     if not isinstance(data, dict):
-        raise SpecError([_problem(source, (), f"a grid file is a mapping of parameters, got {abridge(data)}")])
+        raise SpecError(
+            [_problem(source, (), f"a grid file is a mapping of parameters, got {abridge(data)}")]
+        )
     found: list[Values] = []
     for name, raw in data.items():
         if name not in family.names:
             hint = did_you_mean(name, family.names) or f"the family's parameters: {', '.join(family.names)}"
-            problems.append(_problem(source, (name,), f"the family has no parameter {abridge(name)}", hint, True))
+            problems.append(
+                _problem(source, (name,), f"the family has no parameter {abridge(name)}", hint, True)
+            )
             continue
         try:
             found.append(_values(name, raw))
@@ -139,8 +161,8 @@ def parse_grid(data: Any, source: SourceMap, family: Family) -> Grid:
             _problem(
                 source,
                 (),
-                f"the grid gives no values for {', '.join(missing)}, which ha{'ve' if len(missing) > 1 else 's'} "
-                "no default",
+                f"the grid gives no values for {', '.join(missing)}, which "
+                f"ha{'ve' if len(missing) > 1 else 's'} no default",
                 f"add {missing[0]}: [...] to the grid file",
             )
         )
@@ -149,7 +171,9 @@ def parse_grid(data: Any, source: SourceMap, family: Family) -> Grid:
     return Grid(tuple(found), source)
 
 
-def _problem(source: SourceMap, path: tuple[str, ...], message: str, hint: str | None = None, key: bool = False) -> Diagnostic:
+def _problem(
+    source: SourceMap, path: tuple[str, ...], message: str, hint: str | None = None, key: bool = False
+) -> Diagnostic:
     span: Span = source.span(path, key=key)
     return Diagnostic(E502, message, span, hint=hint)
 
@@ -215,4 +239,3 @@ def _range(start: Any, stop: Any, step: Any) -> Any:
     if count > 100_000:
         raise ValueError("a range of floats of more than 100,000 values")
     return [round(start + i * step, 12) for i in range(count)]
-

@@ -35,7 +35,7 @@ def line(done: int, total: int, elapsed: float) -> str:
     filled = int(WIDTH * share)
     rate = done / elapsed if elapsed > 0 else 0.0
     left = (total - done) / rate if rate > 0 else 0.0
-    minutes, seconds = divmod(int(round(left)), 60)
+    minutes, seconds = divmod(round(left), 60)
     return (
         f"[{'#' * filled}{'.' * (WIDTH - filled)}] {done:,}/{total:,} ({share:.0%}) "
         f"{rate:,.0f}/s ETA {minutes}:{seconds:02d}"

@@ -46,7 +46,11 @@ def member_row(
     fields = family.model.model_fields
     row: dict[str, Any] = {"member": index}
     for name in family.names:
-        row[name] = values[name] if name in values else (None if fields[name].is_required() else fields[name].get_default())
+        row[name] = (
+            values[name]
+            if name in values
+            else (None if fields[name].is_required() else fields[name].get_default())
+        )
     row.update(dict.fromkeys(FIGURES))
     try:
         member = replace(spec, arguments=family.bind(values))
