@@ -78,7 +78,6 @@ class Sweep:
     def members(self, sample: int | None = None, seed: int = 0) -> tuple[Iterator[dict[str, Any]], int]:
         """The members (every combination of the grid, or ``sample`` draws) and how many."""
         if sample is None:
-            self.grid.members()  # refuses a log_uniform before anything runs
             return self.grid.members(), self.grid.size()
         return self.grid.sample(sample, seed), sample
 

@@ -79,11 +79,21 @@ class Grid:
         return tuple(v.name for v in self.values)
 
     def size(self) -> int:
-        """How many members ``--grid`` makes."""
+        """How many members ``--grid`` makes; SpecError (E502) for a log_uniform."""
+        self._countable()
         return math.prod(len(v.items) for v in self.values)
 
     def members(self) -> Iterator[dict[str, Any]]:
-        """Every combination, the last parameter varying fastest."""
+        """Every combination, the last parameter varying fastest; SpecError (E502) at
+        once for a log_uniform."""
+        self._countable()
+        names = self.names
+        return (
+            dict(zip(names, combination, strict=True))
+            for combination in itertools.product(*(v.items for v in self.values))
+        )
+
+    def _countable(self) -> None:
         for v in self.values:
             if not v.countable:
                 span = self.source.span((v.name,), key=True)
@@ -98,9 +108,6 @@ class Grid:
                         )
                     ]
                 )
-        names = self.names
-        for combination in itertools.product(*(v.items for v in self.values)):
-            yield dict(zip(names, combination, strict=True))
 
     def sample(self, count: int, seed: int) -> Iterator[dict[str, Any]]:
         """``count`` members drawn with ``random.Random(seed)``."""

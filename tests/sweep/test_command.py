@@ -94,3 +94,23 @@ def test_scheduler_without_dask_is_a_usage_error(tmp_path: Path) -> None:
     spec, grid = write(tmp_path, GRID)
     assert sweep(spec, "--grid", grid, "--scheduler", "tcp://x:1")[0] == 2
     assert isinstance(_parser().parse_args(["sweep", spec, "--grid", grid]), Namespace)
+
+
+def test_the_worked_example_of_docs_cli_md_is_what_archspec_prints(capsys) -> None:  # type: ignore[no-untyped-def]
+    text = Path("docs/cli.md").read_text().split("### A RegNet-style design space", 1)[1]
+    family, grid, sample = (
+        "specs/families/anynet.yaml",
+        "sweeps/anynet.grid.yaml",
+        "sweeps/anynet.sample.yaml",
+    )
+    shown = text.split("| head -4\n", 1)[1].split("\n\n", 1)[0]
+    assert main(["sweep", family, "--grid", grid]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "\n".join(line.removeprefix("    ") for line in shown.splitlines()) == "\n".join(out[:4])
+    assert main(["sweep", family, "--grid", grid, "--where", "macs < 1.5e8 and params < 1.5e6"]) == 0
+    kept = len(capsys.readouterr().out.splitlines()) - 1
+    assert f"A compute budget keeps {kept} of them" in text
+    shown = text.split("--sample 3\n", 1)[1].split("\n\n", 1)[0]
+    assert main(["sweep", family, "--grid", sample, "--sample", "3"]) == 0
+    expected = "\n".join(line.removeprefix("    ") for line in shown.splitlines())
+    assert capsys.readouterr().out.rstrip("\n") == expected
