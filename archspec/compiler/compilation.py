@@ -9,6 +9,7 @@ from typing import Any
 from archspec.compiler.constraints import Constraint
 from archspec.compiler.expand import BoundLayer, Budget, layer_budget
 from archspec.compiler.graph import LayerInfo
+from archspec.compiler.reuse import Inferred
 from archspec.diagnostics import Diagnostic
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
@@ -53,7 +54,9 @@ class Compilation:
 
     ``expansions`` holds the block bodies expanded so far, by (block, arguments);
     ``expanded`` counts the layers those expansions made, so that a repeat of a
-    repeat stops at the layer budget before it allocates. ``constraints`` holds what
+    repeat stops at the layer budget before it allocates. ``inferred`` holds the
+    layers of the block calls inferred so far on concrete shapes, by (block,
+    arguments, input shapes), which a call made again copies (compiler/reuse.py). ``constraints`` holds what
     the joins of a symbolic inference require (``H == 2*floor(H/2)``), for the
     valid-size search.
     """
@@ -62,6 +65,7 @@ class Compilation:
     limits: Limits = field(default_factory=Limits)
     expansions: dict[Any, tuple[BoundLayer, ...]] = field(default_factory=dict)
     constraints: list[Constraint] = field(default_factory=list)
+    inferred: dict[Any, Inferred] = field(default_factory=dict)
     expanded: Budget = field(init=False)
 
     def __post_init__(self) -> None:

@@ -26,7 +26,9 @@ from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo
+from archspec.compiler.reuse import Inferred, evolve, moved
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
+from archspec.frontend.blocks import Block
 from archspec.frontend.family import unbound_error
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
@@ -312,6 +314,34 @@ class Context:
         if is_concrete(x.channels):
             env["in_channels"] = x.channels
         key = (json.dumps(env, sort_keys=True, default=str), node.kind_name)
+        again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
+        known = self.compilation.inferred.get(again) if again is not None else None
+        if known is not None and self.layers.used + known.layers <= self.layers.limit:
+            # the same call on the same shapes: its layers again, under this path
+            self.layers.spend(known.layers)
+            info = evolve(moved(known.info, known.path, path), name=name, sources=sources)
+        else:
+            spent, joins = self.layers.used, len(self.compilation.constraints)
+            info = self._infer_body(node, block, key, env, name, path, shapes, sources)
+            if again is not None and len(self.compilation.constraints) == joins:
+                self.compilation.inferred[again] = Inferred(info, path, self.layers.used - spent)
+        return evolve(
+            info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
+        )
+
+    def _infer_body(
+        self,
+        node: BoundLayer,
+        block: Block,
+        key: Any,
+        env: dict[str, Any],
+        name: str,
+        path: str,
+        shapes: list[TensorShape],
+        sources: tuple[str, ...],
+    ) -> LayerInfo:
+        """The layer of a block call: its body's one layer, or a group of its layers."""
+        x = shapes[0]
         expansions = self.compilation.expansions
         body = expansions.get(key)
         self._stack.append(_Frame(path, node, []))
@@ -319,28 +349,28 @@ class Context:
             if body is None:
                 body = expansions[key] = expand(self.spec, block.layers, env, self.compilation.expanded)
             if is_one_layer(body, block.inputs, block.outputs):  # the call is its one layer
-                info = self._infer(body[0], name, path, shapes, sources)
-            else:  # the call is a group of its layers: one layer more
-                self._spend(self.layers, 1, node, path)
-                inputs = dict(zip(block.inputs, shapes, strict=True))
-                flow = self.flow(body, inputs, f"{path}.", block.outputs, block.span)
-                group = BlockGroup(block=block.name)
-                info = LayerInfo(
-                    path,
-                    name,
-                    SEQUENTIAL,
-                    group,
-                    x,
-                    flow.output,
-                    0,
-                    flow.layers,
-                    node.span,
-                    sources=sources,
-                    outputs=flow.outputs,
-                    inputs=tuple(shapes[1:]),
-                    input_names=block.inputs,
-                    named_outputs=flow.named,
-                )
+                return self._infer(body[0], name, path, shapes, sources)
+            # the call is a group of its layers: one layer more
+            self._spend(self.layers, 1, node, path)
+            inputs = dict(zip(block.inputs, shapes, strict=True))
+            flow = self.flow(body, inputs, f"{path}.", block.outputs, block.span)
+            group = BlockGroup(block=block.name)
+            return LayerInfo(
+                path,
+                name,
+                SEQUENTIAL,
+                group,
+                x,
+                flow.output,
+                0,
+                flow.layers,
+                node.span,
+                sources=sources,
+                outputs=flow.outputs,
+                inputs=tuple(shapes[1:]),
+                input_names=block.inputs,
+                named_outputs=flow.named,
+            )
         except SpecError as error:  # a bad expression or value in the body, or the budget
             diagnostic = error.diagnostics[0]
             span = diagnostic.span
@@ -349,9 +379,6 @@ class Context:
             raise InferenceStopped(replace(diagnostic, path=path, span=span)) from None
         finally:
             self._stack.pop()
-        return replace(
-            info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
-        )
 
     def _locate(self, error: RuleError, path: str, x: TensorShape) -> Diagnostic:
         """Where a rule's error points: the parameter at fault if the user wrote
