@@ -10,6 +10,7 @@ from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
 from archspec.compiler.init import resolve_init
+from archspec.compiler.reuse import Reuse
 from archspec.compiler.sizeset import SizeSet
 from archspec.compiler.validsizes import ValidSizes, find_valid_sizes
 from archspec.diagnostics import Diagnostic, SpecError
@@ -23,6 +24,7 @@ def compile_spec(
     spec: Spec,
     dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None = None,
     limits: Limits | None = None,
+    reuse: Reuse | None = None,
 ) -> Graph:
     """Infer the shaped graph of ``spec`` for input ``dims`` (default: the spec's).
 
@@ -30,11 +32,12 @@ def compile_spec(
     inputs' dims by name. Raises SpecError for the first shape error, or when no
     size of an input symbol makes the network valid. For symbolic inputs,
     ``Graph.valid_sizes`` gives each symbol's exact set of valid sizes and
-    ``min_sizes`` its minimum.
+    ``min_sizes`` its minimum. ``reuse``: what the compiles of one family's members
+    share (compiler/reuse.py; archspec sweep), by default this compile's own.
     """
     given = _input_dims(spec, dims)
     inputs = {name: input_shape(d) for name, d in given.items()}
-    compilation = Compilation(spec, limits or Limits())
+    compilation = Compilation(spec, limits or Limits(), reuse or Reuse())
     nodes = expand_spec(spec, compilation)
     try:
         flow = infer_flow(spec, inputs, nodes, compilation)

@@ -315,16 +315,17 @@ class Context:
             env["in_channels"] = x.channels
         key = (json.dumps(env, sort_keys=True, default=str), node.kind_name)
         again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
-        known = self.compilation.inferred.get(again) if again is not None else None
-        if known is not None and self.layers.used + known.layers <= self.layers.limit:
+        compilation = self.compilation
+        known = compilation.reuse.inferred.get(again) if again is not None else None
+        if known is not None and compilation.replay(known, self.layers):
             # the same call on the same shapes: its layers again, under this path
-            self.layers.spend(known.layers)
             info = evolve(moved(known.info, known.path, path), name=name, sources=sources)
         else:
-            spent, joins = self.layers.used, len(self.compilation.constraints)
+            spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
             info = self._infer_body(node, block, key, env, name, path, shapes, sources)
-            if again is not None and len(self.compilation.constraints) == joins:
-                self.compilation.inferred[again] = Inferred(info, path, self.layers.used - spent)
+            if again is not None and len(compilation.constraints) == joins:
+                bodies = tuple(dict.fromkeys(compilation.used[used:]))
+                compilation.reuse.inferred[again] = Inferred(info, path, self.layers.used - spent, bodies)
         return evolve(
             info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
         )
@@ -342,12 +343,9 @@ class Context:
     ) -> LayerInfo:
         """The layer of a block call: its body's one layer, or a group of its layers."""
         x = shapes[0]
-        expansions = self.compilation.expansions
-        body = expansions.get(key)
         self._stack.append(_Frame(path, node, []))
         try:
-            if body is None:
-                body = expansions[key] = expand(self.spec, block.layers, env, self.compilation.expanded)
+            body = self.compilation.body(key, block, env)
             if is_one_layer(body, block.inputs, block.outputs):  # the call is its one layer
                 return self._infer(body[0], name, path, shapes, sources)
             # the call is a group of its layers: one layer more

@@ -11,7 +11,7 @@ shape rule, a params model and a frozen dataclass's ``__init__``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.graph import LayerInfo
@@ -19,12 +19,41 @@ from archspec.compiler.graph import LayerInfo
 
 @dataclass(frozen=True)
 class Inferred:
-    """A block call's layer as first inferred at ``path``, and how many layers of the
-    layer budget its inference spent (a copy spends as many)."""
+    """A block call's layer as first inferred at ``path``; how many layers of the layer
+    budget its inference spent, and the block bodies it expanded or reused, by key (a
+    copy spends as many layers, and pays for the bodies its compile has not expanded)."""
 
     info: LayerInfo
     path: str
     layers: int
+    bodies: tuple[Any, ...]
+
+
+MAX_ENTRIES = 4096
+"""Block bodies and inferred calls a :class:`Reuse` keeps; past it, it starts afresh."""
+
+
+@dataclass
+class Reuse:
+    """What compiles of one family's members share (archspec sweep): the block bodies
+    expanded, by (block, arguments), with the layers their expansion spent, and the
+    block calls inferred on concrete shapes. Each compile still spends its budgets as
+    if it had made them itself (Compilation.body, Compilation.replay), so a member gets
+    the verdict it gets alone. One compile makes its own; a sweep hands one to every
+    member's, bounded by :data:`MAX_ENTRIES`, and it belongs to one block table (the
+    family's): another table empties it."""
+
+    blocks: Any = None
+    bodies: dict[Any, tuple[Any, int]] = field(default_factory=dict)
+    inferred: dict[Any, Inferred] = field(default_factory=dict)
+
+    def serve(self, blocks: Any) -> Reuse:
+        """Ready for a compile of a spec with the block table ``blocks``."""
+        if blocks is not self.blocks or len(self.bodies) + len(self.inferred) > MAX_ENTRIES:
+            self.bodies.clear()
+            self.inferred.clear()
+            self.blocks = blocks
+        return self
 
 
 def evolve(info: LayerInfo, **changes: Any) -> LayerInfo:

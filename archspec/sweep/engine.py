@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from archspec.compiler.reuse import Reuse
 from archspec.diagnostics import SpecError
 from archspec.frontend.roots import LibraryConfig
 from archspec.frontend.spec import Spec
@@ -36,9 +37,13 @@ class Job:
     limits: Limits | None = None
     where: str | None = None
     _spec: Spec | None = field(default=None, repr=False, compare=False)
+    # What the compiles of the members share (compiler/reuse.py): the block calls that
+    # recur from member to member are inferred once per Job copy.
+    _reuse: Reuse = field(default_factory=Reuse, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_spec": None}  # workers load the family themselves
+        # workers load the family themselves, and reuse what they compile
+        return {**self.__dict__, "_spec": None, "_reuse": Reuse()}
 
     def spec(self) -> Spec:
         if self._spec is None:
@@ -61,7 +66,7 @@ class Job:
         )
         out: list[Row | None] = []
         for index, values in members:
-            row = member_row(spec, index, values, self.dims, self.limits)
+            row = member_row(spec, index, values, self.dims, self.limits, self._reuse)
             if where is not None:
                 try:
                     if not where.keeps(row):

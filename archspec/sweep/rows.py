@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from archspec.compiler import compile_spec
+from archspec.compiler.reuse import Reuse
 from archspec.diagnostics import SpecError
 from archspec.frontend.family import Family
 from archspec.frontend.spec import Spec
@@ -39,8 +40,10 @@ def member_row(
     values: Mapping[str, Any],
     dims: Any = None,
     limits: Limits | None = None,
+    reuse: Reuse | None = None,
 ) -> dict[str, Any]:
-    """Compile the member of ``spec`` (a family) with ``values``; never raises SpecError."""
+    """Compile the member of ``spec`` (a family) with ``values``; never raises SpecError.
+    ``reuse``: what the compiles of the family's members share (compiler/reuse.py)."""
     family = spec.family
     assert family is not None, "a sweep runs on a family: a spec with params"
     fields = family.model.model_fields
@@ -54,7 +57,7 @@ def member_row(
     row.update(dict.fromkeys(FIGURES))
     try:
         member = replace(spec, arguments=family.bind(values))
-        graph = compile_spec(member, dims, limits)
+        graph = compile_spec(member, dims, limits, reuse)
     except SpecError as error:
         first = error.diagnostics[0].render().replace("\n  hint: ", "; hint: ")
         more = len(error.diagnostics) - 1
