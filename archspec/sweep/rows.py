@@ -19,12 +19,13 @@ from dataclasses import replace
 from typing import Any
 
 from archspec.compiler import compile_spec
+from archspec.compiler.graph import Graph
 from archspec.compiler.reuse import Reuse
 from archspec.diagnostics import SpecError
 from archspec.frontend.family import Family
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
-from archspec.report import totals
+from archspec.report import own_activation_bytes, totals
 from archspec.shapes.dims import format_dim, format_shape, is_concrete
 
 FIGURES = ("params", "macs", "activations", "output", "valid_sizes", "error")
@@ -63,10 +64,7 @@ def member_row(
         more = len(error.diagnostics) - 1
         row["error"] = first + (f" (and {more} more)" if more else "")
         return row
-    sums = totals(graph)
-    row["params"] = sums["params"]
-    row["macs"] = _number(sums["macs"])
-    row["activations"] = _number(sums["activation_bytes"])
+    row["params"], row["macs"], row["activations"] = _figures(graph)
     shapes = graph.output_shapes
     if len(shapes) == 1:
         row["output"] = format_shape(graph.output_shape)
@@ -77,6 +75,19 @@ def member_row(
             [str(sizes) for sizes in graph.valid_sizes.values()] + list(graph.size_constraints)
         )
     return row
+
+
+def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
+    """Parameters, MACs and activation bytes per sample, as ``compile`` reports them: for
+    a concrete input each a plain sum over the layers (what the report's per-subtree
+    sums add up to), else the report's formulas."""
+    layers = graph.layers
+    macs = [layer.own_macs for layer in layers]
+    activations = [own_activation_bytes(layer) for layer in layers]
+    if all(isinstance(v, int) for v in macs) and all(isinstance(v, int) for v in activations):
+        return sum(layer.own_params for layer in layers), sum(macs), sum(activations)
+    sums = totals(graph)
+    return sums["params"], _number(sums["macs"]), _number(sums["activation_bytes"])
 
 
 def _number(value: Any) -> int | str:
