@@ -14,18 +14,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from archspec.compiler import compile_spec
-from archspec.compiler.graph import Graph
+from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.reuse import Reuse
 from archspec.diagnostics import SpecError
 from archspec.frontend.family import Family
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
-from archspec.report import own_activation_bytes, totals
+from archspec.primitives.registry import lookup
+from archspec.report import BYTES_PER_ELEMENT, totals
 from archspec.shapes.dims import format_dim, format_shape, is_concrete
 
 FIGURES = ("params", "macs", "activations", "output", "valid_sizes", "error")
@@ -83,11 +85,22 @@ def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
     sums add up to), else the report's formulas."""
     layers = graph.layers
     macs = [layer.own_macs for layer in layers]
-    activations = [own_activation_bytes(layer) for layer in layers]
-    if all(isinstance(v, int) for v in macs) and all(isinstance(v, int) for v in activations):
-        return sum(layer.own_params for layer in layers), sum(macs), sum(activations)
+    if all(isinstance(v, int) for v in macs) and all(
+        isinstance(d, int) for layer in layers for d in layer.output.dims
+    ):
+        activations = sum(_allocated(layer) for layer in layers)
+        return sum(layer.own_params for layer in layers), sum(macs), activations
     sums = totals(graph)
     return sums["params"], _number(sums["macs"]), _number(sums["activation_bytes"])
+
+
+def _allocated(layer: LayerInfo) -> int:
+    """report.own_activation_bytes of a layer with a concrete output, without its
+    generators: the output's elements, at BYTES_PER_ELEMENT, where the primitive allocates."""
+    primitive = lookup(layer.primitive)
+    if primitive is None or not primitive.allocates:
+        return 0
+    return BYTES_PER_ELEMENT * math.prod(layer.output.dims)
 
 
 def _number(value: Any) -> int | str:

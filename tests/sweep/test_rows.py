@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 import archspec
 from archspec.sweep.rows import columns, csv_header, csv_row, jsonl_row, member_row
@@ -53,3 +54,18 @@ def test_csv_and_json_lines_read_back_as_the_rows() -> None:
     assert read[1]["error"] == rows[1]["error"] and read[1]["params"] == ""
     lines = "".join(jsonl_row(r) for r in rows).splitlines()
     assert [json.loads(line) for line in lines] == rows
+
+
+def test_the_figures_are_those_of_the_compile_report() -> None:
+    from archspec.report import totals
+
+    for values in ({"depth": 1, "width": 8}, {"depth": 3, "width": 24}):
+        row = member_row(spec(), 0, values)
+        member = spec()
+        graph = archspec.compile(replace(member, arguments=member.family.bind(values)))
+        sums = totals(graph)
+        assert (row["params"], row["macs"], row["activations"]) == (
+            sums["params"],
+            sums["macs"],
+            sums["activation_bytes"],
+        )
