@@ -11,6 +11,7 @@ is its ``concat``); a longer body becomes a group.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, replace
 from typing import Any
@@ -159,7 +160,8 @@ class Context:
                 seen.add(name)
                 primitive = None if node.is_block else primitives().get(node.kind_name)
                 learned = primitive is not None and primitive.learned is not None
-                sources, shapes = scope.resolve(node, name, nodes[index + 1 :], reads=not learned)
+                later = itertools.islice(nodes, index + 1, None)  # read on an error only
+                sources, shapes = scope.resolve(node, name, later, reads=not learned)
                 self._check_batched(node, primitive, prefix + name, sources, shapes)
                 info = self._infer(node, name, prefix + name, shapes, sources)
                 infos.append(info)
