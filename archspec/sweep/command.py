@@ -9,16 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from archspec.output import OutputError, check_target, shown
-from archspec.sweep import BACKENDS, Sweep, chunk_size
-from archspec.sweep.progress import Progress
-from archspec.sweep.rows import csv_header, csv_row, jsonl_row
-
 FORMATS = ("csv", "jsonl")
+BACKENDS = ("local", "dask")
 
 
 class SweepUsageError(Exception):
@@ -60,6 +55,10 @@ def add_command(commands: Any, add_lib: Any, count: Any) -> None:
 def run_command(args: argparse.Namespace, dims: Any, libraries: Any, stdout: TextIO, stderr: TextIO) -> int:
     """Exit 0 when the sweep ran (a broken member is a row, not a failure), 1 for a bad
     family, grid or filter (SpecError, raised for cli.py to report), 2 for a usage error."""
+    # Imported here: archspec validate and the other commands start without the sweep.
+    from archspec.sweep.progress import Progress
+    from archspec.sweep.run import Sweep, chunk_size
+
     if args.scheduler is not None and args.backend != "dask":
         raise SweepUsageError("--scheduler is for --backend dask")
     jobs = max(1, args.jobs)
@@ -94,6 +93,8 @@ def run_command(args: argparse.Namespace, dims: Any, libraries: Any, stdout: Tex
 
 
 def _lines(rows: Iterable[dict[str, Any]], columns: tuple[str, ...], fmt: str) -> Iterable[str]:
+    from archspec.sweep.rows import csv_header, csv_row, jsonl_row
+
     if fmt == "csv":
         yield csv_header(columns)
         for row in rows:
@@ -126,6 +127,10 @@ def _client(args: argparse.Namespace, jobs: int) -> tuple[Any, Any]:
 def _write_atomically(path: str, lines: Iterable[str], inputs: set[str]) -> None:
     """The whole file or nothing: rows go to a temporary file beside ``path``, which
     replaces it at the end (a sweep stopped half way leaves the old file)."""
+    import tempfile
+
+    from archspec.output import OutputError, check_target, shown
+
     try:
         mode = check_target(path, inputs)
     except OutputError as error:

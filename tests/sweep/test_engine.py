@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archspec.sweep import Sweep, chunk_size
 from archspec.sweep.engine import Job, ordered
+from archspec.sweep.run import Sweep, chunk_size
 
 from .family import write
 
