@@ -1,9 +1,12 @@
-"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema``, ``diagram`` and ``sweep``.
+"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema``, ``diagram``,
+``weights`` and ``diff`` (these two in archspec/weights/commands.py) and ``sweep``
+(archspec/sweep/command.py).
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
-0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error. Only
-``check`` imports torch. Diagnostics are rendered by :mod:`archspec.render`,
-the compile report by :mod:`archspec.report`.
+0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error (diff: 0
+equal, 1 different, 2 any error). Only ``check``, ``weights`` and ``diff`` import
+torch. Diagnostics are rendered by :mod:`archspec.render`, the compile report by
+:mod:`archspec.report`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
 from archspec.sweep.command import SweepUsageError, add_command, run_command
+from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
@@ -202,6 +206,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_lib(diagram_cmd)
     add_command(commands, _add_lib, _count)
+    _add_lib(add_weights_command(commands))
+    _add_lib(add_diff_command(commands))
     return parser
 
 
@@ -236,6 +242,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _diagram(args, stdout, stderr)
         if args.command == "sweep":
             return _sweep(args, stdout, stderr)
+        if args.command == "weights":
+            return run_weights(args, parse_libraries(args.lib), stdout, stderr)
+        if args.command == "diff":
+            return run_diff(args, parse_libraries(args.lib), stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)

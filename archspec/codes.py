@@ -66,7 +66,6 @@ E407 = ErrorCode(
     "the exact valid sizes of an input symbol are past what archspec derives (a period past 2**16, "
     "too many probes, sizes not affine in the symbol)",
 )
-
 E500 = ErrorCode(
     "E500",
     "a family's params are wrong (a reserved name, a default of the wrong type), or a parameter "
@@ -79,6 +78,16 @@ E502 = ErrorCode(
     "E502", "a sweep's grid file is wrong (not lists, ranges or distributions of the family's params)"
 )
 E503 = ErrorCode("E503", "a sweep's --where filter cannot be read or evaluated")
+E600 = ErrorCode("E600", "a checkpoint cannot be read (missing, empty, truncated or corrupt)")
+E601 = ErrorCode(
+    "E601", "a checkpoint's pickle needs more than tensors and plain data (it could run code): refused"
+)
+E602 = ErrorCode("E602", "a checkpoint is no state_dict (an entry is not a tensor, a key is not a name)")
+E603 = ErrorCode("E603", "a checkpoint tensor meant for a layer has another shape than the layer's")
+E604 = ErrorCode(
+    "E604", "no tensor of the checkpoint fits the network (a checkpoint of another architecture)"
+)
+E605 = ErrorCode("E605", "--strict: a tensor of the network is new, or one of the checkpoint is dropped")
 
 
 CODES: dict[str, str] = {
@@ -124,6 +133,12 @@ CODES: dict[str, str] = {
         E501,
         E502,
         E503,
+        E600,
+        E601,
+        E602,
+        E603,
+        E604,
+        E605,
     )
 }
 """Every code and its summary, in order."""

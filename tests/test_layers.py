@@ -25,7 +25,8 @@ FLOORS: list[set[str]] = [
     {"primitives"},
     {"compiler"},
     {"emit", "report", "render", "check", "docs", "output"},
-    {"__init__", "cli", "__main__", "sweep"},  # sweep: archspec sweep, at the CLI's floor
+    # weights: transfer and diff (docs/weights.md); sweep: archspec sweep (docs/cli.md)
+    {"__init__", "cli", "__main__", "weights", "sweep"},
 ]
 
 
