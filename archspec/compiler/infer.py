@@ -12,7 +12,6 @@ is its ``concat``); a longer body becomes a group.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -312,10 +311,12 @@ class Context:
                 )
             )
         args = node.params
-        env: dict[str, Any] = args.model_dump(exclude={"name"})
-        if is_concrete(x.channels):
-            env["in_channels"] = x.channels
-        key = (json.dumps(env, sort_keys=True, default=str), node.kind_name)
+        arguments, text = self.compilation.reuse.arguments(args)
+        env: dict[str, Any] = dict(arguments)
+        channels = x.channels if is_concrete(x.channels) else None
+        if channels is not None:
+            env["in_channels"] = channels
+        key = (text, channels, node.kind_name)
         again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
         compilation = self.compilation
         known = compilation.reuse.inferred.get(again) if again is not None else None

@@ -11,8 +11,11 @@ shape rule, a params model and a frozen dataclass's ``__init__``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import BaseModel
 
 from archspec.compiler.graph import LayerInfo
 
@@ -46,14 +49,30 @@ class Reuse:
     blocks: Any = None
     bodies: dict[Any, tuple[Any, int]] = field(default_factory=dict)
     inferred: dict[Any, Inferred] = field(default_factory=dict)
+    # A call's arguments as its body's names and as text, by the id of the arguments
+    # object (kept in the entry, so that the id stays its own): the copies of a repeat
+    # share one object.
+    _arguments: dict[int, tuple[BaseModel, dict[str, Any], str]] = field(default_factory=dict)
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
-        if blocks is not self.blocks or len(self.bodies) + len(self.inferred) > MAX_ENTRIES:
+        held = len(self.bodies) + len(self.inferred) + len(self._arguments)
+        if blocks is not self.blocks or held > MAX_ENTRIES:
             self.bodies.clear()
             self.inferred.clear()
+            self._arguments.clear()
             self.blocks = blocks
         return self
+
+    def arguments(self, args: BaseModel) -> tuple[dict[str, Any], str]:
+        """A block call's arguments (but ``name``) as a dict and as sorted JSON, the key of
+        its body (with the input's channels); don't change the dict."""
+        known = self._arguments.get(id(args))
+        if known is None or known[0] is not args:
+            dumped = args.model_dump(exclude={"name"})
+            text = json.dumps(dumped, sort_keys=True, default=str)
+            known = self._arguments[id(args)] = (args, dumped, text)
+        return known[1], known[2]
 
 
 def evolve(info: LayerInfo, **changes: Any) -> LayerInfo:
