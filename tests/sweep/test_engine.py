@@ -67,3 +67,15 @@ def test_the_dask_backend_gives_the_serial_rows(tmp_path) -> None:  # type: igno
     ):
         rows = list(sweep.rows(backend="dask", client=client, chunk=4))
     assert rows == list(sweep.rows(chunk=30))
+
+
+def test_a_chunk_collects_cycles_less_often_and_restores_the_thresholds() -> None:
+    import gc
+
+    from archspec.sweep.engine import YOUNG_OBJECTS, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == max(before[0], YOUNG_OBJECTS)
+        assert gc.isenabled()  # cycles are still collected
+    assert gc.get_threshold() == before
