@@ -170,7 +170,8 @@ def validate(
     if is_block_file(data):
         check_block_file(data, source, _registered(), limits, config)
         return None
-    return compile_spec(parse_spec(data, source, _registered(), limits, config), None, limits)
+    spec = parse_spec(data, source, _registered(), limits, config)
+    return compile_spec(spec, None, limits, explain_sizes=False)  # never imports sympy
 
 
 def build(

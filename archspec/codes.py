@@ -54,6 +54,12 @@ E303 = ErrorCode("E303", "a layer needs a concrete size where the input is symbo
 E304 = ErrorCode("E304", "no size of an input symbol makes the network valid")
 E305 = ErrorCode("E305", "the input has the wrong number of dims for the layer")
 E306 = ErrorCode("E306", "the branches of a join give sizes that no input size makes equal")
+E307 = ErrorCode("E307", "attention's num_heads does not divide its embedding dim")
+E308 = ErrorCode("E308", "a position embedding's length is not the number of tokens the input makes")
+E309 = ErrorCode("E309", "an index or slice reaches past the size of its dim")
+E310 = ErrorCode("E310", "a learned token or embedding does not fit the tokens it joins")
+E311 = ErrorCode("E311", "the input is not of the size a layer expects (expect_size)")
+E312 = ErrorCode("E312", "a layer reads a tensor of the wrong dtype (embedding needs token ids, int64)")
 E400 = ErrorCode("E400", "the file is larger than the byte budget (Limits.max_bytes)")
 E401 = ErrorCode("E401", "the document expands past the node budget, as alias bombs do (Limits.max_nodes)")
 E402 = ErrorCode("E402", "lists and mappings nest deeper than the depth budget (Limits.max_depth)")
@@ -121,6 +127,12 @@ CODES: dict[str, str] = {
         E304,
         E305,
         E306,
+        E307,
+        E308,
+        E309,
+        E310,
+        E311,
+        E312,
         E400,
         E401,
         E402,

@@ -39,6 +39,10 @@ class RuleContext(Protocol):
 
     def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]: ...
 
+    def reads(self) -> tuple[TensorShape, ...]:
+        """Every tensor the layer reads, in order (its input first)."""
+        ...
+
     def equate(self, a: Any, b: Any, where: str, *, broadcast: bool = False) -> Any:
         """A join needs ``a == b``, two symbolic sizes equal for some input sizes only
         (``where`` says which branches give what): the compiler records it and returns
@@ -66,6 +70,10 @@ class Inferred:
     # symbolic input). Only layers that multiply by weights count them (conv, conv_transpose,
     # linear), as torchvision does.
     macs: Any = 0
+    # Elements of the tensors the layer computes besides its output, per sample (an int or a
+    # formula): attention's projections and its heads × L × S weights. The report's
+    # activation memory and the activation budget count them.
+    workspace: Any = 0
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,10 @@ class Primitive:
       attribute name with their shapes, in the order the module registers them
       (``(("weight", (64, 3, 7, 7)),)`` for a conv without bias): what an ``init:``
       rule may name (docs/spec-language.md, "Initialisation"); None for a
-      primitive that declares none.
+      primitive that declares none;
+    - ``reads``: how many tensors a layer with a module may read by name (``from``),
+      passed to its module in order (attention's query, key and value); the rule sees
+      them all through ``ctx.reads()``.
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -203,6 +214,7 @@ class Primitive:
     join: Join | None = field(default=None, compare=False)
     learned: Callable[[Any], float] | None = field(default=None, compare=False)
     tensors: Tensors | None = field(default=None, compare=False)
+    reads: int = 1
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 
