@@ -42,8 +42,9 @@ def check_budgets(graph: Graph, limits: Limits | None = None) -> None:
 
 def _within(graph: Graph, limits: Limits) -> bool:
     """Whether the graph is surely within both budgets: every weight counted, and every
-    tensor of one sample no larger than the budget. (A symbolic size is left to the
-    checks below; so is any graph over a budget, for the layer that crosses it.)"""
+    tensor of one sample no larger than the budget, those a layer computes on the way to
+    its output (its workspace) too. (A symbolic size is left to the checks below; so is
+    any graph over a budget, for the layer that crosses it.)"""
     size = elements(graph.input)
     if size is None or size > limits.max_activation:
         return False
@@ -58,7 +59,8 @@ def _within(graph: Graph, limits: Limits) -> bool:
             if not isinstance(dim, int):
                 return False
             size *= dim
-        if size > largest:
+        workspace = layer.own_workspace
+        if size > largest or not isinstance(workspace, int) or workspace > largest:
             return False
         stack.extend(layer.children)
     return params <= limits.max_params
