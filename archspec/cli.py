@@ -1,5 +1,6 @@
 """The command line: ``archspec compile``, ``validate``, ``check``, ``schema``, ``diagram``,
-``weights`` and ``diff`` (the last two in archspec/weights/commands.py).
+``weights`` and ``diff`` (these two in archspec/weights/commands.py) and ``sweep``
+(archspec/sweep/command.py).
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
 0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error (diff: 0
@@ -24,6 +25,7 @@ from archspec import load as load_spec
 from archspec import validate as validate_file
 from archspec.diagnostics import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.diagnostics import SpecError, abridge
+from archspec.sweep.command import SweepUsageError, add_command, run_command
 from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
 
 if TYPE_CHECKING:
@@ -272,6 +274,7 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "markdown"), default="text", help="a table, or reference-style Markdown"
     )
     _add_plugins(primitives_cmd)
+    add_command(commands, _add_lib, _count)
     _add_lib(add_weights_command(commands))
     _add_lib(add_diff_command(commands))
     return parser
@@ -312,6 +315,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _lsp(args)
         if args.command == "primitives":
             return _primitives(args, stdout)
+        if args.command == "sweep":
+            return _sweep(args, stdout, stderr)
         if args.command == "weights":
             return run_weights(args, parse_libraries(args.lib), stdout, stderr)
         if args.command == "diff":
@@ -477,6 +482,16 @@ def _lsp(args: argparse.Namespace) -> int:
     except MissingServer as error:
         raise UsageError(str(error)) from None
     return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        return run_command(args, parse_inputs(args.input), parse_libraries(args.lib), stdout, stderr)
+    except SweepUsageError as error:
+        raise UsageError(str(error)) from None
+    except SpecError as error:
+        _report(error, stderr)
+        return EXIT_INVALID
 
 
 def _report(error: SpecError, stream: TextIO, format: str = "text", out: TextIO | None = None) -> None:

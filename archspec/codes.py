@@ -72,6 +72,18 @@ E407 = ErrorCode(
     "the exact valid sizes of an input symbol are past what archspec derives (a period past 2**16, "
     "too many probes, sizes not affine in the symbol)",
 )
+E500 = ErrorCode(
+    "E500",
+    "a family's params are wrong (a reserved name, a default of the wrong type), or a parameter "
+    "has no default where the family is compiled on its own",
+)
+E501 = ErrorCode(
+    "E501", "a member's values do not fit the family (an unknown parameter, a missing value, a wrong type)"
+)
+E502 = ErrorCode(
+    "E502", "a sweep's grid file is wrong (not lists, ranges or distributions of the family's params)"
+)
+E503 = ErrorCode("E503", "a sweep's --where filter cannot be read or evaluated")
 E600 = ErrorCode("E600", "a checkpoint cannot be read (missing, empty, truncated or corrupt)")
 E601 = ErrorCode(
     "E601", "a checkpoint's pickle needs more than tensors and plain data (it could run code): refused"
@@ -136,6 +148,10 @@ CODES: dict[str, str] = {
         E405,
         E406,
         E407,
+        E500,
+        E501,
+        E502,
+        E503,
         E600,
         E601,
         E602,

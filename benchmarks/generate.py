@@ -71,6 +71,47 @@ def variant_yaml(variant: Variant, index: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def family_yaml() -> str:
+    """The sweep's variants as one family (a spec with params, docs/spec-language.md): the
+    member with :func:`variant_values` is the network :func:`variant_yaml` writes, layer for
+    layer, so the family is loaded and validated once and each member only binds its values."""
+    channels, height, width = SWEEP_INPUT
+    lines = [
+        "archspec: 1",
+        "name: anynet",
+        f"input: [{channels}, {height}, {width}]",
+        "params:",
+        *(f"  d{stage}: {{type: int, default: 1}}" for stage in range(1, 5)),
+        *(f"  w{stage}: {{type: int, default: 64}}" for stage in range(1, 5)),
+        "layers:",
+        "  - sequential:",
+        "      name: stem",
+        "      layers:",
+        f"        - conv: {{out_channels: {STEM_WIDTH}, kernel_size: 3, stride: 2, padding: 1}}",
+        "        - batchnorm",
+        "        - relu",
+    ]
+    for stage in range(1, 5):
+        lines += [
+            "  - sequential:",
+            f"      name: s{stage}",
+            "      layers:",
+            "        - repeat:",
+            f"            n: =d{stage}",
+            f"            first: [residual: {{out_channels: =w{stage}, stride: 2}}]",
+            f"            layers: [residual: {{out_channels: =w{stage}}}]",
+        ]
+    lines += ["  - global_avgpool", "  - flatten", "  - linear: {out_features: 1000}"]
+    return "\n".join(lines) + "\n"
+
+
+def variant_values(variant: Variant) -> dict[str, int]:
+    """The family's values for ``variant``."""
+    values = {f"d{i}": d for i, d in enumerate(variant.depths, start=1)}
+    values.update({f"w{i}": w for i, w in enumerate(variant.widths, start=1)})
+    return values
+
+
 # --- deep chains for the scaling curve ----------------------------------------------
 
 CHAIN_CHANNELS = 16

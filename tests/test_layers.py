@@ -25,8 +25,9 @@ FLOORS: list[set[str]] = [
     {"primitives"},
     {"compiler"},
     {"emit", "report", "render", "check", "docs", "output", "sarif", "columns"},
-    # weights: transfer and diff (docs/weights.md); lsp: the language server; cliconfig: the CLI's settings
-    {"__init__", "cli", "cliconfig", "__main__", "weights", "lsp"},
+    # weights: transfer and diff (docs/weights.md); lsp: the language server; cliconfig: the
+    # CLI's settings; sweep: archspec sweep (docs/cli.md)
+    {"__init__", "cli", "cliconfig", "__main__", "weights", "lsp", "sweep"},
 ]
 
 

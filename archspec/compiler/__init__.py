@@ -11,6 +11,7 @@ from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
 from archspec.compiler.init import resolve_init
+from archspec.compiler.reuse import Reuse
 from archspec.compiler.sizeset import SizeSet
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.spec import Spec
@@ -23,6 +24,7 @@ def compile_spec(
     spec: Spec,
     dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None = None,
     limits: Limits | None = None,
+    reuse: Reuse | None = None,
     *,
     explain_sizes: bool = True,
 ) -> Graph:
@@ -34,11 +36,12 @@ def compile_spec(
     ``Graph.valid_sizes`` gives each symbol's exact set of valid sizes and
     ``min_sizes`` its minimum. A size error on a concrete input (E308, E311) names the
     sizes that would work, from a symbolic compile, unless ``explain_sizes`` is False (the
-    validation path, which never imports sympy).
+    validation path, which never imports sympy). ``reuse``: what the compiles of one
+    family's members share (compiler/reuse.py; archspec sweep), by default this compile's own.
     """
     given = _input_dims(spec, dims)
     inputs = {name: input_shape(d, spec.input_dtypes.get(name, "float32")) for name, d in given.items()}
-    compilation = Compilation(spec, limits or Limits())
+    compilation = Compilation(spec, limits or Limits(), reuse or Reuse())
     nodes = expand_spec(spec, compilation)
     try:
         flow = infer_flow(spec, inputs, nodes, compilation, recover=True)

@@ -29,6 +29,8 @@ from archspec.shapes.tensor import TensorShape
 def check_budgets(graph: Graph, limits: Limits | None = None) -> None:
     """Raise SpecError (E404, E405) when the graph is over a budget of ``limits``."""
     limits = limits or Limits()
+    if _within(graph, limits):  # the common case, in one pass; the checks below say where
+        return
     problems = [
         problem
         for problem in (_params_problem(graph, limits), _activation_problem(graph, limits))
@@ -36,6 +38,32 @@ def check_budgets(graph: Graph, limits: Limits | None = None) -> None:
     ]
     if problems:
         raise SpecError(problems)
+
+
+def _within(graph: Graph, limits: Limits) -> bool:
+    """Whether the graph is surely within both budgets: every weight counted, and every
+    tensor of one sample no larger than the budget, those a layer computes on the way to
+    its output (its workspace) too. (A symbolic size is left to the checks below; so is
+    any graph over a budget, for the layer that crosses it.)"""
+    size = elements(graph.input)
+    if size is None or size > limits.max_activation:
+        return False
+    params = 0
+    largest = limits.max_activation
+    stack = list(graph.roots)
+    while stack:
+        layer = stack.pop()
+        params += layer.own_params
+        size = 1
+        for dim in layer.output.dims:
+            if not isinstance(dim, int):
+                return False
+            size *= dim
+        workspace = layer.own_workspace
+        if size > largest or not isinstance(workspace, int) or workspace > largest:
+            return False
+        stack.extend(layer.children)
+    return params <= limits.max_params
 
 
 def _params_problem(graph: Graph, limits: Limits) -> Diagnostic | None:

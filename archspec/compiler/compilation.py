@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.constraints import Constraint
-from archspec.compiler.expand import BoundLayer, Budget, layer_budget
+from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget
 from archspec.compiler.graph import LayerInfo
+from archspec.compiler.reuse import Inferred, Reuse
 from archspec.diagnostics import Diagnostic
+from archspec.frontend.blocks import Block
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
 from archspec.shapes.tensor import TensorShape
@@ -51,20 +53,56 @@ class Compilation:
     never by the process: a service that compiles strangers' specs must not grow,
     and a spec gets one verdict whatever compiled before it, in any thread.
 
-    ``expansions`` holds the block bodies expanded so far, by (block, arguments);
-    ``expanded`` counts the layers those expansions made, so that a repeat of a
-    repeat stops at the layer budget before it allocates. ``constraints`` holds what
-    the joins of a symbolic inference require (``H == 2*floor(H/2)``), for the
-    valid-size search.
+    ``reuse`` holds the block bodies expanded so far, by (block, arguments), and the
+    layers of the block calls inferred on concrete shapes, by (block, arguments, input
+    shapes), which a call made again copies (compiler/reuse.py); a sweep shares it
+    between the compiles of a family's members. ``expanded`` counts the layers the
+    expansions of this compile made, so that a repeat of a repeat stops at the layer
+    budget before it allocates; ``paid`` holds the bodies it counted, and ``used`` the
+    keys of the bodies its calls used, in order. ``constraints`` holds what the joins
+    of a symbolic inference require (``H == 2*floor(H/2)``), for the valid-size search.
     """
 
     spec: Spec
     limits: Limits = field(default_factory=Limits)
-    expansions: dict[Any, tuple[BoundLayer, ...]] = field(default_factory=dict)
+    reuse: Reuse = field(default_factory=Reuse)
     constraints: list[Constraint] = field(default_factory=list)
     # Every independent problem of the spec's own layers (infer.py's flow, recover=True).
     problems: list[Diagnostic] = field(default_factory=list)
     expanded: Budget = field(init=False)
+    paid: set[Any] = field(default_factory=set)
+    used: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.expanded = layer_budget(self.limits.max_layers)
+        self.reuse.serve(self.spec.blocks)
+
+    def body(self, key: Any, block: Block, env: dict[str, Any]) -> tuple[BoundLayer, ...]:
+        """The block's body expanded with ``env``: made once per key, and counted once
+        per compile against the layer budget, as if this compile had made it."""
+        known = self.reuse.bodies.get(key)
+        fits = known is not None and self.expanded.used + known[1] <= self.expanded.limit
+        if known is not None and key not in self.paid and fits:
+            self.expanded.spend(known[1])
+            self.paid.add(key)
+        elif known is None or key not in self.paid:  # expand, and raise where the budget is crossed
+            before = self.expanded.used
+            known = (expand(self.spec, block.layers, env, self.expanded), 0)
+            known = self.reuse.bodies[key] = (known[0], self.expanded.used - before)
+            self.paid.add(key)
+        self.used.append(key)
+        return known[0]
+
+    def replay(self, known: Inferred, layers: Budget) -> bool:
+        """Spend what inferring the call of ``known`` again would (its layers on
+        ``layers``; the bodies this compile has not counted), unless that crosses a
+        budget: then the caller infers it, and meets the error where it arises."""
+        unpaid = [key for key in known.bodies if key not in self.paid]
+        cost = sum(self.reuse.bodies[key][1] for key in unpaid)
+        if layers.used + known.layers > layers.limit or self.expanded.used + cost > self.expanded.limit:
+            return False
+        layers.spend(known.layers)
+        self.expanded.spend(cost)
+        self.paid.update(unpaid)
+        self.used.extend(known.bodies)
+        return True

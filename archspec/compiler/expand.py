@@ -106,21 +106,32 @@ def symbolic_budget(limit: int) -> Budget:
 
 
 def expand(
-    spec: Spec, nodes: tuple[LayerNode, ...], env: Mapping[str, Any], budget: Budget
+    spec: Spec,
+    nodes: tuple[LayerNode, ...],
+    env: Mapping[str, Any],
+    budget: Budget,
+    bound: dict[int, BaseModel] | None = None,
 ) -> tuple[BoundLayer, ...]:
-    """Splice-free, validated layers; raises SpecError (located, without a layer path)."""
+    """Splice-free, validated layers; raises SpecError (located, without a layer path).
+
+    ``bound`` keeps each node's params within one expansion (one ``env``): the copies
+    of a repeat are the same nodes, bound to the same values, so each is validated once."""
+    if bound is None:
+        bound = {}
     out: list[BoundLayer] = []
     for node in nodes:
         kind = spec.blocks.lookup(node.kind_name)
         assert kind is not None, node.kind_name  # the parser checked every name
-        params = bind(node, kind, env)
+        params = bound.get(id(node))
+        if params is None:
+            params = bound[id(node)] = bind(node, kind, env)
         splices = getattr(kind, "splices", None)
         if splices is None:
             try:
                 budget.spend()
             except RuleError as error:
                 raise SpecError([Diagnostic(error.code, error.message, node.span, hint=error.hint)]) from None
-            groups = _expand_groups(spec, node, kind, env, budget)
+            groups = _expand_groups(spec, node, kind, env, budget, bound)
             out.append(BoundLayer(node.kind_name, params, groups, node))
             continue
         try:
@@ -128,20 +139,25 @@ def expand(
         except ValueError as error:
             raise SpecError([Diagnostic(E200, str(error), node.span)]) from None
         for group in copies:
-            out.extend(expand(spec, group, env, budget))
+            out.extend(expand(spec, group, env, budget, bound))
     return tuple(out)
 
 
 def _expand_groups(
-    spec: Spec, node: LayerNode, kind: Kind, env: Mapping[str, Any], budget: Budget
+    spec: Spec,
+    node: LayerNode,
+    kind: Kind,
+    env: Mapping[str, Any],
+    budget: Budget,
+    bound: dict[int, BaseModel],
 ) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for field in getattr(kind, "layer_fields", ()):
         group = node.groups.get(field.name, ())
         if field.branches:
-            groups[field.name] = tuple(expand(spec, branch, env, budget) for branch in group)
+            groups[field.name] = tuple(expand(spec, branch, env, budget, bound) for branch in group)
         else:
-            groups[field.name] = expand(spec, group, env, budget)
+            groups[field.name] = expand(spec, group, env, budget, bound)
     return groups
 
 

@@ -11,7 +11,7 @@ answers each reference, or says precisely why it cannot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from archspec.codes import E210, E211
@@ -57,10 +57,11 @@ class Scope:
         return node.written.sources or ((self.last,) if reads else ())
 
     def resolve(
-        self, node: BoundLayer, name: str, later: Sequence[BoundLayer], reads: bool = True
+        self, node: BoundLayer, name: str, later: Iterable[BoundLayer], reads: bool = True
     ) -> tuple[tuple[str, ...], list[TensorShape]]:
         """The names ``node`` (the layer ``name``) reads and their shapes; FlowError where
-        one is not there."""
+        one is not there. ``later``: the layers after it, read once and only for an error
+        (a lazy slice: copying the rest of a list at every layer is quadratic)."""
         sources = self.sources(node, reads)
         shapes = []
         for index, reference in enumerate(sources):
@@ -69,7 +70,7 @@ class Scope:
         return sources, shapes
 
     def _lookup(
-        self, node: BoundLayer, name: str, index: int, reference: str, later: Sequence[BoundLayer]
+        self, node: BoundLayer, name: str, index: int, reference: str, later: Iterable[BoundLayer]
     ) -> TensorShape:
         if reference in self.tensors:
             return self.tensors[reference]

@@ -201,4 +201,12 @@ class Graph:
     @property
     def layers(self) -> tuple[LayerInfo, ...]:
         """Every layer, parents before their children, in spec order."""
-        return tuple(info for root in self.roots for info in root.walk())
+        # A stack, not LayerInfo.walk's nested generators: each of those passes every
+        # layer up through every level above it.
+        found: list[LayerInfo] = []
+        stack = list(reversed(self.roots))
+        while stack:
+            layer = stack.pop()
+            found.append(layer)
+            stack.extend(reversed(layer.children))
+        return tuple(found)

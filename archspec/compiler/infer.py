@@ -11,7 +11,7 @@ is its ``concat``); a longer body becomes a group.
 
 from __future__ import annotations
 
-import json
+import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,7 +26,10 @@ from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo
+from archspec.compiler.reuse import Inferred, evolve, moved
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
+from archspec.frontend.blocks import Block
+from archspec.frontend.family import unbound_error
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
@@ -146,7 +149,8 @@ class Context:
                 name = node.name or str(index)
                 if recover and failed:
                     primitive = None if node.is_block else primitives().get(node.kind_name)
-                    reads = scope.sources(node, reads=not (primitive is not None and primitive.learned))
+                    learned = primitive is not None and primitive.learned is not None
+                    reads = scope.sources(node, reads=not learned)
                     if {reference.partition(".")[0] for reference in reads} & failed:
                         scope.reads.update(reference.partition(".")[0] for reference in reads)
                         failed.add(name)
@@ -211,7 +215,8 @@ class Context:
         seen.add(name)
         primitive = None if node.is_block else primitives().get(node.kind_name)
         learned = primitive is not None and primitive.learned is not None
-        sources, shapes = scope.resolve(node, name, nodes[index + 1 :], reads=not learned)
+        later = itertools.islice(nodes, index + 1, None)  # read on an error only
+        sources, shapes = scope.resolve(node, name, later, reads=not learned)
         self._check_batched(node, primitive, prefix + name, sources, shapes)
         info = self._infer(node, name, prefix + name, shapes, sources)
         infos.append(info)
@@ -356,39 +361,67 @@ class Context:
                 )
             )
         args = node.params
-        env: dict[str, Any] = args.model_dump(exclude={"name"})
-        if is_concrete(x.channels):
-            env["in_channels"] = x.channels
-        key = (json.dumps(env, sort_keys=True, default=str), node.kind_name)
-        expansions = self.compilation.expansions
-        body = expansions.get(key)
+        arguments, text = self.compilation.reuse.arguments(args)
+        env: dict[str, Any] = dict(arguments)
+        channels = x.channels if is_concrete(x.channels) else None
+        if channels is not None:
+            env["in_channels"] = channels
+        key = (text, channels, node.kind_name)
+        again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
+        compilation = self.compilation
+        known = compilation.reuse.inferred.get(again) if again is not None else None
+        if known is not None and compilation.replay(known, self.layers):
+            # the same call on the same shapes: its layers again, under this path
+            info = evolve(moved(known.info, known.path, path), name=name, sources=sources)
+        else:
+            spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
+            info = self._infer_body(node, block, key, env, name, path, shapes, sources)
+            if again is not None and len(compilation.constraints) == joins:
+                bodies = tuple(dict.fromkeys(compilation.used[used:]))
+                compilation.reuse.inferred[again] = Inferred(info, path, self.layers.used - spent, bodies)
+        return evolve(
+            info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
+        )
+
+    def _infer_body(
+        self,
+        node: BoundLayer,
+        block: Block,
+        key: Any,
+        env: dict[str, Any],
+        name: str,
+        path: str,
+        shapes: list[TensorShape],
+        sources: tuple[str, ...],
+    ) -> LayerInfo:
+        """The layer of a block call: its body's one layer, or a group of its layers."""
+        x = shapes[0]
         self._stack.append(_Frame(path, node, []))
         try:
-            if body is None:
-                body = expansions[key] = expand(self.spec, block.layers, env, self.compilation.expanded)
+            body = self.compilation.body(key, block, env)
             if is_one_layer(body, block.inputs, block.outputs):  # the call is its one layer
-                info = self._infer(body[0], name, path, shapes, sources)
-            else:  # the call is a group of its layers: one layer more
-                self._spend(self.layers, 1, node, path)
-                inputs = dict(zip(block.inputs, shapes, strict=True))
-                flow = self.flow(body, inputs, f"{path}.", block.outputs, block.span)
-                group = BlockGroup(block=block.name)
-                info = LayerInfo(
-                    path,
-                    name,
-                    SEQUENTIAL,
-                    group,
-                    x,
-                    flow.output,
-                    0,
-                    flow.layers,
-                    node.span,
-                    sources=sources,
-                    outputs=flow.outputs,
-                    inputs=tuple(shapes[1:]),
-                    input_names=block.inputs,
-                    named_outputs=flow.named,
-                )
+                return self._infer(body[0], name, path, shapes, sources)
+            # the call is a group of its layers: one layer more
+            self._spend(self.layers, 1, node, path)
+            inputs = dict(zip(block.inputs, shapes, strict=True))
+            flow = self.flow(body, inputs, f"{path}.", block.outputs, block.span)
+            group = BlockGroup(block=block.name)
+            return LayerInfo(
+                path,
+                name,
+                SEQUENTIAL,
+                group,
+                x,
+                flow.output,
+                0,
+                flow.layers,
+                node.span,
+                sources=sources,
+                outputs=flow.outputs,
+                inputs=tuple(shapes[1:]),
+                input_names=block.inputs,
+                named_outputs=flow.named,
+            )
         except SpecError as error:  # a bad expression or value in the body, or the budget
             diagnostic = error.diagnostics[0]
             span = diagnostic.span
@@ -397,9 +430,6 @@ class Context:
             raise InferenceStopped(replace(diagnostic, path=path, span=span)) from None
         finally:
             self._stack.pop()
-        return replace(
-            info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
-        )
 
     def _locate(self, error: RuleError, path: str, x: TensorShape) -> Diagnostic:
         """Where a rule's error points: the parameter at fault if the user wrote
@@ -441,8 +471,11 @@ def infer_flow(
 
 
 def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[BoundLayer, ...]:
-    """The spec's top-level layers, expanded; raises SpecError."""
-    return expand(spec, spec.layers, {}, (compilation or Compilation(spec)).expanded)
+    """The spec's top-level layers, expanded (a family's with its values bound); raises SpecError."""
+    if spec.arguments is None:
+        assert spec.family is not None
+        raise unbound_error(spec.family)
+    return expand(spec, spec.layers, spec.arguments, (compilation or Compilation(spec)).expanded)
 
 
 def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:

@@ -191,42 +191,7 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
         problems.extend(validation_diagnostics(error, BlockDecl, raw, base, source, what=f"block {name}"))
         return None
     before = len(problems)
-    for param, item in decl.params.items():
-        where = source.span((*base, "params", param), key=True)
-        if param in RESERVED:
-            problems.append(
-                Diagnostic(
-                    E207, f"block {name}: a parameter cannot be called '{param}': {RESERVED[param]}", where
-                )
-            )
-        elif param.startswith("_") or hasattr(LayerParams, param):
-            # The arguments are a pydantic model: it refuses a leading underscore and a
-            # field that shadows one of its own attributes (model_dump, model_config, json).
-            why = (
-                "which takes no name starting with '_'"
-                if param.startswith("_")
-                else "and this is one of its attributes"
-            )
-            rename = param.lstrip("_") or "param"
-            rename += "_" * (rename in RESERVED or hasattr(LayerParams, rename) or rename in decl.params)
-            problems.append(
-                Diagnostic(
-                    E207,
-                    f"block {name}: a parameter cannot be called '{param}': a call's arguments are a "
-                    f"pydantic model, {why}",
-                    where,
-                    hint=f"rename it, e.g. '{rename}'",
-                )
-            )
-        elif isinstance(item, ParamDecl) and "default" in item.model_fields_set and item.default is not None:
-            try:
-                TypeAdapter(_ANNOTATIONS[item.type]).validate_python(item.default, strict=True)
-            except ValidationError:
-                problems.append(
-                    Diagnostic(
-                        E207, f"block {name}: the default of '{param}' is not of type {item.type}", where
-                    )
-                )
+    check_params(f"block {name}", decl.params, (*base, "params"), source, problems, E207)
     if len(set(decl.inputs)) < len(decl.inputs):
         problems.append(
             Diagnostic(E207, f"block {name}: an input name is given twice", source.span((*base, "inputs")))
@@ -237,6 +202,52 @@ def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Bl
     return Block(
         name, decl.description, _args_model(name, decl.params), (), span, source, tuple(decl.inputs), outputs
     )
+
+
+def check_params(
+    owner: str,
+    params: dict[str, ParamType | ParamDecl],
+    base: KeyPath,
+    source: SourceMap,
+    problems: list[Diagnostic],
+    code: str,
+    reserved: dict[str, str] = RESERVED,
+) -> None:
+    """The rules of a parameter list (a block's, or a family spec's): no reserved name,
+    none a pydantic model refuses, every default of its type. ``owner`` starts each
+    message (``block fire``, ``the family``)."""
+    for param, item in params.items():
+        where = source.span((*base, param), key=True)
+        if param in reserved:
+            problems.append(
+                Diagnostic(code, f"{owner}: a parameter cannot be called '{param}': {reserved[param]}", where)
+            )
+        elif param.startswith("_") or hasattr(LayerParams, param):
+            # The arguments are a pydantic model: it refuses a leading underscore and a
+            # field that shadows one of its own attributes (model_dump, model_config, json).
+            why = (
+                "which takes no name starting with '_'"
+                if param.startswith("_")
+                else "and this is one of its attributes"
+            )
+            rename = param.lstrip("_") or "param"
+            rename += "_" * (rename in reserved or hasattr(LayerParams, rename) or rename in params)
+            problems.append(
+                Diagnostic(
+                    code,
+                    f"{owner}: a parameter cannot be called '{param}': a call's arguments are a "
+                    f"pydantic model, {why}",
+                    where,
+                    hint=f"rename it, e.g. '{rename}'",
+                )
+            )
+        elif isinstance(item, ParamDecl) and "default" in item.model_fields_set and item.default is not None:
+            try:
+                TypeAdapter(_ANNOTATIONS[item.type]).validate_python(item.default, strict=True)
+            except ValidationError:
+                problems.append(
+                    Diagnostic(code, f"{owner}: the default of '{param}' is not of type {item.type}", where)
+                )
 
 
 def define_block(block: Block, raw: dict[str, Any], base: KeyPath, parser: LayerParser) -> Block:

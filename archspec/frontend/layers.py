@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
@@ -85,7 +86,7 @@ class LayerNode:
     def span(self) -> Span:
         return Span(self.source.file, *self.position)
 
-    @property
+    @cached_property  # asked at every step of inference; raw never changes
     def name(self) -> str | None:
         name = self.raw.get("name")
         return name if isinstance(name, str) else None

@@ -18,7 +18,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from archspec.codes import E202, E203, E208
 from archspec.diagnostics import Diagnostic, SpecError
+from archspec.frontend.blocks import ParamDecl, ParamType
 from archspec.frontend.errors import validation_diagnostics
+from archspec.frontend.family import Family, parse_family
 from archspec.frontend.init import INIT_DESCRIPTION, INIT_JSON_SCHEMA, NO_RULES, InitRules, parse_init
 from archspec.frontend.layers import Kind, LayerNode, LayerParser
 from archspec.frontend.library import BlockTable, collect_blocks
@@ -84,6 +86,12 @@ class SpecHeader(BaseModel):
         description="User-defined blocks, by name: {description, params, layers}.",
     )
     init: Any = Field(None, description=INIT_DESCRIPTION, json_schema_extra=INIT_JSON_SCHEMA)
+    params: dict[Identifier, ParamType | ParamDecl] | None = Field(
+        None,
+        description="Makes the spec a family (one network per choice of values, compiled by "
+        "archspec sweep): parameters as a block declares them, name -> type or {type, default, "
+        "description}, used in '=…' values of any layer. Alone, the family is its defaults.",
+    )
 
     @model_validator(mode="after")
     def _one_kind_of_input(self) -> SpecHeader:
@@ -118,6 +126,10 @@ class Spec:
     input_dtypes: dict[str, str] = field(default_factory=dict)
     outputs: tuple[str, ...] = ()
     init: InitRules = field(default=NO_RULES, repr=False)  # the spec's own init: rules
+    # A family (top-level params): its parameters, and the values bound (its defaults, or a
+    # member's: archspec.frontend.family); None where a parameter has no value.
+    family: Family | None = field(default=None, repr=False)
+    arguments: Mapping[str, Any] | None = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.inputs:  # one input: the tensor named 'input'
@@ -156,6 +168,8 @@ def parse_spec(
                 hint="input: [3, 224, 224] (or several by name: inputs: {image: [3, H, W], …})",
             )
         )
+    name = header.name if header is not None else "spec"
+    family = parse_family(header.params if header is not None else None, source, problems, name)
     table = collect_blocks(data, source, problems, limits, kinds, libraries)
     imports_failed = any(p.code == E208 for p in problems)
     parser = LayerParser(source, table.lookup, table.names, problems)
@@ -185,6 +199,8 @@ def parse_spec(
         outputs=(outputs,) if isinstance(outputs, str) else tuple(outputs or ()),
         init=init,
         input_dtypes=dict(header.input_dtypes),
+        family=family,
+        arguments=family.defaults() if family is not None else {},
     )
 
 

@@ -1,0 +1,105 @@
+"""Reusing inferred block calls: the same graph, the same verdicts, within a compile and
+across the compiles of a family's members (archspec sweep)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+import archspec
+from archspec.compiler import compile_spec
+from archspec.compiler.reuse import Reuse, moved
+from archspec.diagnostics import SpecError
+from archspec.limits import Limits
+
+FAMILY = """\
+archspec: 1
+name: fam
+input: [3, 32, 32]
+params:
+  d1: {type: int, default: 2}
+  d2: {type: int, default: 3}
+  w1: {type: int, default: 16}
+  w2: {type: int, default: 32}
+layers:
+  - conv: {out_channels: 16, kernel_size: 3, padding: 1}
+  - sequential:
+      name: s1
+      layers:
+        - repeat: {n: =d1, first: [residual: {out_channels: =w1, stride: 2}], layers: [residual: {out_channels: =w1}]}
+  - sequential:
+      name: s2
+      layers:
+        - repeat: {n: =d2, first: [residual: {out_channels: =w2, stride: 2}], layers: [residual: {out_channels: =w2}]}
+  - global_avgpool
+  - flatten
+  - linear: {out_features: 10}
+"""
+MEMBERS = [
+    {"d1": 1, "d2": 1, "w1": 16, "w2": 32},
+    {"d1": 3, "d2": 2, "w1": 16, "w2": 32},
+    {"d1": 2, "d2": 4, "w1": 8, "w2": 32},
+    {"d1": 4, "d2": 4, "w1": 16, "w2": 16},
+]
+
+
+def facts(graph: archspec.Graph) -> list[tuple]:
+    return [
+        (i.path, i.name, i.kind, i.input, i.output, i.own_params, i.own_macs, i.span, i.sources, i.params)
+        for i in graph.layers
+    ]
+
+
+def member(spec: archspec.Spec, values: dict) -> archspec.Spec:
+    assert spec.family is not None
+    return replace(spec, arguments=spec.family.bind(values))
+
+
+def test_a_member_compiled_with_a_shared_reuse_is_the_member_compiled_alone() -> None:
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    for values in MEMBERS * 2:  # the second time round, every call is reused
+        shared = compile_spec(member(spec, values), reuse=reuse)
+        alone = compile_spec(member(spec, values))
+        assert facts(shared) == facts(alone)
+        assert shared.num_params == alone.num_params and shared.num_macs == alone.num_macs
+    assert reuse.inferred  # it was used
+
+
+def test_a_copied_call_has_its_own_paths() -> None:
+    graph = compile_spec(member(archspec.loads(FAMILY, "fam.yaml"), MEMBERS[1]))
+    paths = [layer.path for layer in graph.layers]
+    assert len(paths) == len(set(paths))
+    assert "s1.2.0.0.conv2" in paths and "s1.1.0.0.conv2" in paths
+    first = next(i for i in graph.layers if i.path == "s1.1")
+    copy = moved(first, "s1.1", "x.y")
+    assert [i.path for i in copy.walk()] == ["x.y" + i.path[len("s1.1") :] for i in first.walk()]
+
+
+@pytest.mark.parametrize("budget", [12, 25, 40, 47, 60, 70, 86, 87])
+def test_the_layer_budget_gives_the_same_verdict_with_a_warm_reuse(budget: int) -> None:
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    for values in MEMBERS:  # warm: every call of the last member is known
+        compile_spec(member(spec, values), reuse=reuse)
+
+    def verdict(given: Reuse | None) -> object:
+        try:
+            return len(
+                compile_spec(member(spec, MEMBERS[-1]), limits=Limits(max_layers=budget), reuse=given).layers
+            )
+        except SpecError as error:
+            return error.diagnostics
+
+    assert verdict(reuse) == verdict(None)
+
+
+def test_a_reuse_of_another_family_starts_afresh() -> None:
+    reuse = Reuse()
+    first = archspec.loads(FAMILY, "fam.yaml")
+    compile_spec(member(first, MEMBERS[0]), reuse=reuse)
+    other = archspec.loads(FAMILY, "other.yaml")
+    graph = compile_spec(member(other, MEMBERS[0]), reuse=reuse)
+    assert reuse.blocks is other.blocks
+    assert all(i.span is None or i.span.file != "fam.yaml" for i in graph.layers)
