@@ -66,6 +66,12 @@ E407 = ErrorCode(
     "the exact valid sizes of an input symbol are past what archspec derives (a period past 2**16, "
     "too many probes, sizes not affine in the symbol)",
 )
+E620 = ErrorCode("E620", "archspec import: MODULE:FACTORY is malformed, or names no importable module or callable")
+E621 = ErrorCode("E621", "archspec import: the factory raised, or returned something other than an nn.Module")
+E622 = ErrorCode("E622", "archspec import: torch.fx cannot trace a module's forward")
+E623 = ErrorCode("E623", "archspec import: a module or call does something no archspec layer expresses")
+E624 = ErrorCode("E624", "archspec import: the module does not run on the example input")
+E625 = ErrorCode("E625", "archspec import: the spec it wrote does not compile (a bug of the importer)")
 
 
 CODES: dict[str, str] = {
@@ -107,6 +113,12 @@ CODES: dict[str, str] = {
         E405,
         E406,
         E407,
+        E620,
+        E621,
+        E622,
+        E623,
+        E624,
+        E625,
     )
 }
 """Every code and its summary, in order."""

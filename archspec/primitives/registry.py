@@ -26,6 +26,7 @@ from archspec.primitives.control import (
 )
 from archspec.primitives.control import Control
 from archspec.primitives.control import Loop as Loop
+from archspec.primitives.reads import Reads
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
@@ -182,7 +183,10 @@ class Primitive:
       attribute name with their shapes, in the order the module registers them
       (``(("weight", (64, 3, 7, 7)),)`` for a conv without bias): what an ``init:``
       rule may name (docs/spec-language.md, "Initialisation"); None for a
-      primitive that declares none.
+      primitive that declares none;
+    - ``reads``: how ``archspec import`` reads torch's modules of its ``classes`` and the
+      functions that compute it back into its params (:class:`~archspec.primitives.reads.Reads`);
+      None for a primitive that PyTorch code is never read as.
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -203,6 +207,7 @@ class Primitive:
     join: Join | None = field(default=None, compare=False)
     learned: Callable[[Any], float] | None = field(default=None, compare=False)
     tensors: Tensors | None = field(default=None, compare=False)
+    reads: Reads | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 

@@ -1,0 +1,301 @@
+"""One module's forward as a list of layers: its fx graph read node by node.
+
+A call of a child is a layer named after the child's attribute (a primitive, a
+``sequential`` for a named nn.Sequential, else a call of a user class, which becomes a
+block); a function or tensor method is the primitive that declares it. A layer reads the
+one before it; where the graph is not a chain it reads named tensors (``from:``).
+Whatever no layer expresses is a problem, reported with the module's path and the line of
+the forward that does it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import operator
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from archspec.codes import E623
+from archspec.diagnostics import Diagnostic
+from archspec.frontend.types import MODULE_ATTRIBUTES, NAME_LIMIT
+from archspec.importer.mapping import Readers, read_call, read_module
+from archspec.importer.trace import propagate, trace
+from archspec.importer.tree import Instance, Layer
+from archspec.primitives.reads import BATCH, TENSOR, TorchCall, Unreadable
+from archspec.primitives.registry import lookup
+
+TORCH_DIR = os.path.dirname(torch.__file__)
+IDENTITY = "identity"
+SEQUENTIAL = "sequential"
+
+
+@dataclass
+class Context:
+    readers: Readers
+    inputs: dict[nn.Module, tuple[Any, ...]]
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def problem(self, path: str, message: str, node: fx.Node | None = None, hint: str | None = None) -> None:
+        site = call_site(node)
+        self.problems.append(Diagnostic(E623, message + (f" (at {site})" if site else ""), None, path, hint))
+
+
+def call_site(node: fx.Node | None) -> str:
+    """``file.py:12: out = self.pool(x)``: the line of the user's forward that made the node
+    (the innermost frame outside torch)."""
+    trace_text = getattr(node, "stack_trace", None) or ""
+    lines = [line.strip() for line in trace_text.strip().splitlines() if line.strip()]
+    found = ""
+    for index, line in enumerate(lines):
+        if line.startswith("File "):
+            parts = line.split(",")
+            file = parts[0].removeprefix("File ").strip('"')
+            if TORCH_DIR and file.startswith(TORCH_DIR):
+                continue
+            number = parts[1].strip().removeprefix("line ") if len(parts) > 1 else "?"
+            code = lines[index + 1] if index + 1 < len(lines) and not lines[index + 1].startswith("File ") else ""
+            found = f"{file}:{number}: {code}"
+    return found
+
+
+def is_layer_name(name: str) -> bool:
+    return (
+        name.isidentifier()
+        and name.isascii()
+        and not keyword.iskeyword(name)
+        and not (name.startswith("__") and name.endswith("__"))
+        and name not in MODULE_ATTRIBUTES
+        and len(name) <= NAME_LIMIT
+    )
+
+
+def join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _is_shape(node: fx.Node) -> bool:
+    """``x.shape`` or ``x.size()``: read only for the batch size."""
+    if node.op == "call_function" and node.target is builtins.getattr:
+        return len(node.args) == 2 and node.args[1] == "shape"
+    return node.op == "call_method" and node.target == "size" and len(node.args) == 1 and not node.kwargs
+
+
+def _is_batch(node: fx.Node, shapes: set[fx.Node]) -> bool:
+    """``x.size(0)`` or ``x.shape[0]``."""
+    if node.op == "call_method" and node.target == "size":
+        return tuple(node.args[1:]) == (0,) or node.kwargs == {"dim": 0}
+    return node.op == "call_function" and node.target is operator.getitem and node.args[0] in shapes and (
+        node.args[1] == 0
+    )
+
+
+def _marked(value: Any, tensors: set[fx.Node], batch: set[fx.Node]) -> Any:
+    if isinstance(value, fx.Node):
+        return BATCH if value in batch else TENSOR if value in tensors else value
+    if isinstance(value, list | tuple):
+        return type(value)(_marked(v, tensors, batch) for v in value)
+    return value
+
+
+def _rank(node: fx.Node) -> int:
+    meta = node.meta.get("tensor_meta")
+    return len(meta.shape) if meta is not None and hasattr(meta, "shape") else 0
+
+
+def _shape(node: fx.Node) -> tuple[int, ...]:
+    meta = node.meta.get("tensor_meta")
+    return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else ()
+
+
+def translate(module: nn.Module, path: str, ctx: Context) -> list[Layer]:
+    """The layers of ``module``'s forward (``path`` is its place in the model)."""
+    traced = trace(module, path)
+    propagate(traced, ctx.inputs[module])
+    nodes = list(traced.graph.nodes)
+    inputs = [n for n in nodes if n.op == "placeholder"]
+    if len(inputs) != 1:
+        ctx.problem(path, f"{type(module).__qualname__}.forward takes {len(inputs)} inputs; archspec "
+                    "imports a module of one tensor")
+        return []
+    state = _Body(module, path, ctx, inputs[0])
+    for node in nodes:
+        state.read(node)
+    return state.finish()
+
+
+class _Body:
+    def __init__(self, module: nn.Module, path: str, ctx: Context, input_node: fx.Node) -> None:
+        self.module, self.path, self.ctx = module, path, ctx
+        self.input = input_node
+        self.layers: dict[fx.Node, Layer] = {}
+        self.shapes: set[fx.Node] = set()
+        self.batch: set[fx.Node] = set()
+        self.called: set[int] = set()
+        self.result: Any = None
+        self.taken = {name for name, _ in module.named_children()}
+        self.ok = True
+
+    def problem(self, message: str, node: fx.Node | None = None, hint: str | None = None) -> None:
+        self.ok = False
+        self.ctx.problem(self.path, message, node, hint)
+
+    def read(self, node: fx.Node) -> None:
+        if node.op == "placeholder":
+            return
+        if node.op == "output":
+            self.result = node.args[0]
+            return
+        if node.op == "get_attr":
+            self.problem(f"reads its own tensor self.{node.target}, which archspec imports only as a "
+                         "module's weights", node)
+        elif _is_shape(node):
+            self.shapes.add(node)
+        elif _is_batch(node, self.shapes):
+            self.batch.add(node)
+        elif node.op == "call_module":
+            layer = self.module_layer(node)
+            if layer is not None:
+                self.layers[node] = layer
+        else:
+            layer = self.function_layer(node)
+            if layer is not None:
+                self.layers[node] = layer
+
+    def tensors_read(self, node: fx.Node) -> list[fx.Node]:
+        return [n for n in node.all_input_nodes if n not in self.batch and n not in self.shapes]
+
+    def module_layer(self, node: fx.Node) -> Layer | None:
+        target = str(node.target)
+        if "." in target:
+            self.problem(f"calls {target}, a module inside one of its children, directly (as a "
+                         "ModuleList's); archspec calls a module's own children only", node)
+            return None
+        if node.kwargs or len(node.args) != 1 or not isinstance(node.args[0], fx.Node):
+            self.problem(f"calls {target} with {len(node.args)} arguments; a layer takes one tensor", node)
+            return None
+        child = self.module.get_submodule(target)
+        name: str | None = target
+        if id(child) in self.called:
+            if any(True for _ in child.parameters()) or any(True for _ in child.buffers()):
+                self.problem(f"calls {target} twice: its weights are shared, which no archspec layer is",
+                             node)
+                return None
+            name = None  # a second call of a module without weights: one more layer of its kind
+        self.called.add(id(child))
+        return self.child_layer(child, join(self.path, target), name, node)
+
+    def child_layer(self, child: nn.Module, path: str, name: str | None, node: fx.Node) -> Layer | None:
+        cls = type(child)
+        shape = _shape(node.args[0])  # type: ignore[arg-type]
+        if cls in self.ctx.readers.by_class:
+            why = []
+            for primitive in self.ctx.readers.by_class[cls]:
+                try:
+                    values, defaults = read_module(primitive, child, shape)
+                except Unreadable as error:
+                    why.append(str(error))
+                    continue
+                return Layer(primitive.name, name, None, values, defaults)
+            self.problem(f"{path} ({cls.__name__}): " + "; ".join(why), node)
+            return None
+        if cls is not nn.Sequential and cls.__module__.startswith("torch."):
+            self.problem(f"{path} is a {cls.__module__}.{cls.__qualname__}, which no archspec primitive "
+                         "is", node, hint="write this layer by hand, or add a primitive "
+                         "(docs/adding-a-primitive.md)")
+            return None
+        body = translate(child, path, self.ctx)
+        if cls is nn.Sequential and name is not None and is_layer_name(name):
+            return Layer(SEQUENTIAL, name, layers=body)
+        return Layer("", name, instance=Instance(cls, path, body))
+
+    def function_layer(self, node: fx.Node) -> Layer | None:
+        if node.op == "call_method":
+            candidates = self.ctx.readers.by_method.get(str(node.target), [])
+            what = f"the tensor method .{node.target}()"
+        else:
+            candidates = self.ctx.readers.by_function.get(node.target, [])
+            what = f"{getattr(node.target, '__module__', None) or ''}.{getattr(node.target, '__name__', node.target)}"
+            what = what.lstrip(".").replace("_operator.", "operator.")
+        if not candidates:
+            self.problem(f"calls {what}, which no archspec layer computes", node)
+            return None
+        tensors = set(self.tensors_read(node))
+        first = next(iter(self.tensors_read(node)), None)
+        call = TorchCall(
+            _marked(tuple(node.args), tensors, self.batch),
+            _marked(dict(node.kwargs), tensors, self.batch),
+            _rank(first) if first is not None else 0,
+        )
+        found = read_call(candidates, call)
+        if isinstance(found, list):
+            self.problem(f"calls {what} in a way no archspec layer computes: " + "; ".join(found), node)
+            return None
+        primitive, values, defaults = found
+        return Layer(primitive.name, None, None, values, defaults)
+
+    def name_of(self, node: fx.Node) -> str | None:
+        if node is self.input:
+            return "input"
+        layer = self.layers.get(node)
+        if layer is None:
+            self.problem(f"uses {node.name}, which is no layer's output", node)
+            return None
+        if layer.name is None:
+            base, count = node.name, 1
+            name = base
+            while name in self.taken or not is_layer_name(name):
+                count += 1
+                name = f"{base}_{count}"
+            layer.name = name
+            self.taken.add(name)
+        return layer.name
+
+    def finish(self) -> list[Layer]:
+        if not self.ok:
+            return []
+        order = list(self.layers)
+        for index, node in enumerate(order):  # a child named 3 is the unnamed layer at index 3
+            layer = self.layers[node]
+            if layer.name is not None and layer.name.isdigit():
+                if int(layer.name) != index:
+                    self.problem(f"calls its child {layer.name} as layer {index} of its forward; archspec "
+                                 "names an unnamed layer by its position", node)
+                layer.name = None
+            elif layer.name is not None and not is_layer_name(layer.name):
+                self.problem(f"has a child named {layer.name!r}, which is no layer name archspec takes "
+                             "(an identifier, not a keyword or an nn.Module attribute)", node)
+        self.taken |= {layer.name for layer in self.layers.values() if layer.name}
+        previous = self.input
+        for node in order:
+            layer = self.layers[node]
+            read = self.tensors_read(node)
+            joins = (primitive := lookup(layer.kind)) is not None and primitive.join is not None
+            if not joins and len(read) == 1 and read[0] is previous:
+                layer.reads = None
+            else:
+                names = [self.name_of(n) for n in read]
+                layer.reads = [n for n in names if n is not None]
+            previous = node
+        layers = [self.layers[node] for node in order]
+        if isinstance(self.result, fx.Node) and self.result is not previous:
+            # the output is not the last layer's: an identity reads it, and is last
+            name = self.name_of(self.result)
+            layers.append(Layer(IDENTITY, None, [name] if name else None))
+        elif not isinstance(self.result, fx.Node):
+            self.problem(f"returns {type(self.result).__name__}, not one tensor; archspec imports a "
+                         "module with one output")
+        self.unused()
+        return layers if self.ok else []
+
+    def unused(self) -> None:
+        for name, child in self.module.named_children():
+            weights = any(True for _ in child.parameters()) or any(True for _ in child.buffers())
+            if id(child) not in self.called and weights:
+                self.problem(f"never calls its child {name} ({type(child).__name__}), whose weights an "
+                             "imported spec would lose", hint="remove the unused module, or import a "
+                             "model whose forward calls it")

@@ -1,0 +1,132 @@
+"""Torch modules and calls to archspec primitives, by the facts the primitives give
+(their ``classes`` and ``reads``): no table of names here.
+
+Every module read is checked: the primitive's module is built again from the params
+read, on the same input, and its hyperparameters (the module's plain attributes, less
+those the primitive says change no output) must equal the original's. What differs is
+what the primitive cannot express, and is reported, never approximated.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from pydantic import ValidationError
+from torch import nn
+
+from archspec.emit.classes import module_class
+from archspec.primitives.reads import CallReader, TorchCall, Unreadable
+from archspec.primitives.registry import Primitive, primitives
+from archspec.shapes.tensor import TensorShape
+
+# The roots a primitive's function names start from (``torch.flatten``, ``operator.add``).
+_ROOTS: Mapping[str, Any] = {"torch": torch, "operator": operator}
+_METHOD = "torch.Tensor."
+
+
+@dataclass
+class Readers:
+    """The registry's reading facts, resolved once per import."""
+
+    by_class: dict[type, list[Primitive]] = field(default_factory=dict)
+    by_function: dict[Any, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
+    by_method: dict[str, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
+
+
+def resolve(qualified: str) -> Any:
+    """The function a primitive names (``torch.nn.functional.relu``), or None where this
+    torch has none."""
+    root, *parts = qualified.split(".")
+    found = _ROOTS.get(root)
+    for part in parts:
+        found = getattr(found, part, None)
+    return found
+
+
+def readers() -> Readers:
+    table = Readers()
+    for primitive in primitives().values():
+        reads = primitive.reads
+        if reads is None:
+            continue
+        if reads.module is not None:
+            for name in primitive.classes:
+                cls = nn.__dict__.get(name)
+                if isinstance(cls, type):
+                    table.by_class.setdefault(cls, []).append(primitive)
+        for qualified, reader in reads.calls.items():
+            if qualified.startswith(_METHOD):
+                table.by_method.setdefault(qualified.removeprefix(_METHOD), []).append((primitive, reader))
+            elif (function := resolve(qualified)) is not None:
+                table.by_function.setdefault(function, []).append((primitive, reader))
+    return table
+
+
+def full_params(primitive: Primitive, read: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The params model of what was read, every param's value and every param's default
+    (the inferred sizes and the name left out). Unreadable where the model refuses it."""
+    try:
+        model = primitive.params.model_validate(read)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise Unreadable(f"{primitive.name} takes no such params ({problems})") from None
+    values, defaults = {}, {}
+    for key, info in type(model).model_fields.items():
+        if key == "name" or (info.json_schema_extra or {}).get("inferred"):  # type: ignore[union-attr]
+            continue
+        values[key] = getattr(model, key)
+        defaults[key] = info.default
+    return model, values, defaults
+
+
+def _same_sizes(value: Any) -> Any:
+    """torch's modules repeat an int per axis (``_pair(1)`` is ``(1, 1)``): both are one size."""
+    if isinstance(value, tuple | list) and value and all(type(v) is int and v == value[0] for v in value):
+        return value[0]
+    return value
+
+
+def _attributes(module: nn.Module, ignored: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        key: _same_sizes(value)
+        for key, value in vars(module).items()
+        if not key.startswith("_") and key != "training" and key not in ignored
+    }
+
+
+def read_module(primitive: Primitive, module: nn.Module, shape: tuple[int, ...]) -> tuple[dict, dict]:
+    """The params (values, defaults) of ``module`` as ``primitive``, checked by building the
+    primitive's module again on the same input (``shape``, batch included)."""
+    assert primitive.reads is not None and primitive.reads.module is not None
+    read = primitive.reads.module(module)
+    model, values, defaults = full_params(primitive, read)
+    made = primitive.module_call(model, TensorShape(tuple(shape[1:])))
+    again = module_class(made.cls)(*made.args, **dict(made.kwargs))
+    if type(again) is not type(module):
+        raise Unreadable(f"{primitive.name} builds {type(again).__name__} here")
+    ignored = primitive.reads.ignored
+    mine, theirs = _attributes(again, ignored), _attributes(module, ignored)
+    differ = [k for k in sorted(theirs.keys() | mine.keys()) if theirs.get(k) != mine.get(k)]
+    if differ:
+        shown = ", ".join(f"{k}={theirs.get(k)!r} (archspec's: {mine.get(k)!r})" for k in differ)
+        raise Unreadable(f"{primitive.name} cannot set {shown}")
+    return values, defaults
+
+
+def read_call(
+    candidates: list[tuple[Primitive, CallReader]], call: TorchCall
+) -> tuple[Primitive, dict, dict] | list[str]:
+    """The first primitive that reads the call, or why none does."""
+    why = []
+    for primitive, reader in candidates:
+        try:
+            _, values, defaults = full_params(primitive, reader(call))
+        except Unreadable as error:
+            why.append(f"{primitive.name}: {error}")
+            continue
+        return primitive, values, defaults
+    return why
