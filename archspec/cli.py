@@ -22,6 +22,7 @@ from archspec import validate as validate_file
 from archspec.compiler.graph import Graph
 from archspec.diagnostics import SpecError, abridge
 from archspec.frontend.roots import LibraryConfig, name_problem, packaged_names
+from archspec.importer import command as import_command
 from archspec.output import OutputError, input_files, write_output
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
@@ -200,6 +201,7 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
     _add_lib(diagram_cmd)
+    import_command.add_parser(commands)
     return parser
 
 
@@ -232,6 +234,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _check(args, stdout, stderr)
         if args.command == "diagram":
             return _diagram(args, stdout, stderr)
+        if args.command == "import":
+            return import_command.run(args, stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)

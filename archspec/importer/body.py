@@ -176,7 +176,10 @@ class _Body:
                          "ModuleList's); archspec calls a module's own children only", node)
             return None
         if node.kwargs or len(node.args) != 1 or not isinstance(node.args[0], fx.Node):
-            self.problem(f"calls {target} with {len(node.args)} arguments; a layer takes one tensor", node)
+            given = [type(a).__name__ if not isinstance(a, fx.Node) else "a tensor" for a in node.args]
+            given += [f"{key}=" for key in node.kwargs]
+            self.problem(f"calls {target} on ({', '.join(given)}); archspec imports a module called on "
+                         "one tensor", node)
             return None
         child = self.module.get_submodule(target)
         name: str | None = target

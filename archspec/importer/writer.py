@@ -64,7 +64,7 @@ def layer_lines(layer: Layer, depth: int) -> list[str]:
     lines += [f"{pad}{INDENT * 2}{key}: {scalar(value)}" for key, value in shown]
     lines.append(f"{pad}{INDENT * 2}layers:")
     for inner in layer.layers:
-        lines += layer_lines(inner, depth + 2)
+        lines += layer_lines(inner, depth + 3)
     return lines
 
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import archspec
-from archspec.importer import from_module
+from archspec.importer.api import from_module
 
 
 def round_trip(make: Callable[[], nn.Module], dims: Sequence[int], name: str) -> str:
