@@ -66,7 +66,9 @@ E407 = ErrorCode(
     "the exact valid sizes of an input symbol are past what archspec derives (a period past 2**16, "
     "too many probes, sizes not affine in the symbol)",
 )
-E620 = ErrorCode("E620", "archspec import: MODULE:FACTORY is malformed, or names no importable module or callable")
+E620 = ErrorCode(
+    "E620", "archspec import: MODULE:FACTORY is malformed, or names no importable module or callable"
+)
 E621 = ErrorCode("E621", "archspec import: the factory raised, or returned something other than an nn.Module")
 E622 = ErrorCode("E622", "archspec import: torch.fx cannot trace a module's forward")
 E623 = ErrorCode("E623", "archspec import: a module or call does something no archspec layer expresses")

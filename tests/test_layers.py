@@ -25,7 +25,7 @@ FLOORS: list[set[str]] = [
     {"primitives"},
     {"compiler"},
     {"emit", "report", "render", "check", "docs", "output"},
-    {"__init__", "cli", "__main__"},
+    {"__init__", "cli", "__main__", "importer"},  # importer: archspec import, which runs user code
 ]
 
 

@@ -76,7 +76,6 @@ def from_module(
     return text
 
 
-
 def import_target(target: str, dims: Sequence[int]) -> str:
     """``MODULE:FACTORY`` imported, its factory called with no arguments, and the module
     it makes imported as :func:`from_module` does."""

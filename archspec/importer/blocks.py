@@ -16,13 +16,28 @@ import re
 from typing import Any
 
 from archspec.importer.tree import BlockDef, Instance, Layer, walk
+from archspec.primitives.activation import IDENTITY
 
 # Names a block parameter cannot take: the reserved ones, and the expression functions.
 RESERVED = frozenset(
-    {"name", "in_channels", "min", "max", "abs", "int", "round", "floor", "ceil", "log", "make_divisible",
-     "math", "true", "false", "none"}
+    {
+        "name",
+        "in_channels",
+        "min",
+        "max",
+        "abs",
+        "int",
+        "round",
+        "floor",
+        "ceil",
+        "log",
+        "make_divisible",
+        "math",
+        "true",
+        "false",
+        "none",
+    }
 )
-IDENTITY = "identity"
 
 
 def snake(name: str) -> str:

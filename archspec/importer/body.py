@@ -26,12 +26,12 @@ from archspec.frontend.types import MODULE_ATTRIBUTES, NAME_LIMIT
 from archspec.importer.mapping import Readers, read_call, read_module
 from archspec.importer.trace import propagate, trace
 from archspec.importer.tree import Instance, Layer
+from archspec.primitives.activation import IDENTITY
 from archspec.primitives.reads import BATCH, TENSOR, TorchCall, Unreadable
 from archspec.primitives.registry import lookup
+from archspec.primitives.sequential import SEQUENTIAL
 
-TORCH_DIR = os.path.dirname(torch.__file__)
-IDENTITY = "identity"
-SEQUENTIAL = "sequential"
+TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 
 
 @dataclass
@@ -58,9 +58,21 @@ def call_site(node: fx.Node | None) -> str:
             if TORCH_DIR and file.startswith(TORCH_DIR):
                 continue
             number = parts[1].strip().removeprefix("line ") if len(parts) > 1 else "?"
-            code = lines[index + 1] if index + 1 < len(lines) and not lines[index + 1].startswith("File ") else ""
+            code = (
+                lines[index + 1]
+                if index + 1 < len(lines) and not lines[index + 1].startswith("File ")
+                else ""
+            )
             found = f"{file}:{number}: {code}"
     return found
+
+
+def function_name(function: Any) -> str:
+    """``torch.sin``, ``operator.add``: a called function as its user would write it."""
+    module = getattr(function, "__module__", None) or ""
+    module = {"_operator": "operator", "torch._C._nn": "torch.nn.functional"}.get(module, module)
+    text = f"{module}.{getattr(function, '__name__', function)}"
+    return text.lstrip(".")
 
 
 def is_layer_name(name: str) -> bool:
@@ -89,8 +101,11 @@ def _is_batch(node: fx.Node, shapes: set[fx.Node]) -> bool:
     """``x.size(0)`` or ``x.shape[0]``."""
     if node.op == "call_method" and node.target == "size":
         return tuple(node.args[1:]) == (0,) or node.kwargs == {"dim": 0}
-    return node.op == "call_function" and node.target is operator.getitem and node.args[0] in shapes and (
-        node.args[1] == 0
+    return (
+        node.op == "call_function"
+        and node.target is operator.getitem
+        and node.args[0] in shapes
+        and (node.args[1] == 0)
     )
 
 
@@ -119,8 +134,11 @@ def translate(module: nn.Module, path: str, ctx: Context) -> list[Layer]:
     nodes = list(traced.graph.nodes)
     inputs = [n for n in nodes if n.op == "placeholder"]
     if len(inputs) != 1:
-        ctx.problem(path, f"{type(module).__qualname__}.forward takes {len(inputs)} inputs; archspec "
-                    "imports a module of one tensor")
+        ctx.problem(
+            path,
+            f"{type(module).__qualname__}.forward takes {len(inputs)} inputs; archspec "
+            "imports a module of one tensor",
+        )
         return []
     state = _Body(module, path, ctx, inputs[0])
     for node in nodes:
@@ -140,9 +158,11 @@ class _Body:
         self.taken = {name for name, _ in module.named_children()}
         self.ok = True
 
-    def problem(self, message: str, node: fx.Node | None = None, hint: str | None = None) -> None:
+    def problem(
+        self, message: str, node: fx.Node | None = None, hint: str | None = None, path: str | None = None
+    ) -> None:
         self.ok = False
-        self.ctx.problem(self.path, message, node, hint)
+        self.ctx.problem(self.path if path is None else path, message, node, hint)
 
     def read(self, node: fx.Node) -> None:
         if node.op == "placeholder":
@@ -151,8 +171,10 @@ class _Body:
             self.result = node.args[0]
             return
         if node.op == "get_attr":
-            self.problem(f"reads its own tensor self.{node.target}, which archspec imports only as a "
-                         "module's weights", node)
+            self.problem(
+                f"reads its own tensor self.{node.target}, which archspec imports only as a module's weights",
+                node,
+            )
         elif _is_shape(node):
             self.shapes.add(node)
         elif _is_batch(node, self.shapes):
@@ -172,21 +194,27 @@ class _Body:
     def module_layer(self, node: fx.Node) -> Layer | None:
         target = str(node.target)
         if "." in target:
-            self.problem(f"calls {target}, a module inside one of its children, directly (as a "
-                         "ModuleList's); archspec calls a module's own children only", node)
+            self.problem(
+                f"calls {target}, a module inside one of its children, directly (as a "
+                "ModuleList's); archspec calls a module's own children only",
+                node,
+            )
             return None
         if node.kwargs or len(node.args) != 1 or not isinstance(node.args[0], fx.Node):
             given = [type(a).__name__ if not isinstance(a, fx.Node) else "a tensor" for a in node.args]
             given += [f"{key}=" for key in node.kwargs]
-            self.problem(f"calls {target} on ({', '.join(given)}); archspec imports a module called on "
-                         "one tensor", node)
+            self.problem(
+                f"calls {target} on ({', '.join(given)}); archspec imports a module called on one tensor",
+                node,
+            )
             return None
         child = self.module.get_submodule(target)
         name: str | None = target
         if id(child) in self.called:
             if any(True for _ in child.parameters()) or any(True for _ in child.buffers()):
-                self.problem(f"calls {target} twice: its weights are shared, which no archspec layer is",
-                             node)
+                self.problem(
+                    f"calls {target} twice: its weights are shared, which no archspec layer is", node
+                )
                 return None
             name = None  # a second call of a module without weights: one more layer of its kind
         self.called.add(id(child))
@@ -199,17 +227,21 @@ class _Body:
             why = []
             for primitive in self.ctx.readers.by_class[cls]:
                 try:
-                    values, defaults = read_module(primitive, child, shape)
+                    foreign = cls in self.ctx.readers.foreign
+                    values, defaults = read_module(primitive, child, shape, foreign)
                 except Unreadable as error:
                     why.append(str(error))
                     continue
                 return Layer(primitive.name, name, None, values, defaults)
-            self.problem(f"{path} ({cls.__name__}): " + "; ".join(why), node)
+            self.problem(f"a {cls.__name__} that " + "; ".join(why), node, path=path)
             return None
         if cls is not nn.Sequential and cls.__module__.startswith("torch."):
-            self.problem(f"{path} is a {cls.__module__}.{cls.__qualname__}, which no archspec primitive "
-                         "is", node, hint="write this layer by hand, or add a primitive "
-                         "(docs/adding-a-primitive.md)")
+            self.problem(
+                f"a {cls.__module__}.{cls.__qualname__}, which no archspec primitive is",
+                node,
+                hint="write this layer by hand, or add a primitive (docs/adding-a-primitive.md)",
+                path=path,
+            )
             return None
         body = translate(child, path, self.ctx)
         if cls is nn.Sequential and name is not None and is_layer_name(name):
@@ -222,8 +254,7 @@ class _Body:
             what = f"the tensor method .{node.target}()"
         else:
             candidates = self.ctx.readers.by_function.get(node.target, [])
-            what = f"{getattr(node.target, '__module__', None) or ''}.{getattr(node.target, '__name__', node.target)}"
-            what = what.lstrip(".").replace("_operator.", "operator.")
+            what = function_name(node.target)
         if not candidates:
             self.problem(f"calls {what}, which no archspec layer computes", node)
             return None
@@ -266,12 +297,18 @@ class _Body:
             layer = self.layers[node]
             if layer.name is not None and layer.name.isdigit():
                 if int(layer.name) != index:
-                    self.problem(f"calls its child {layer.name} as layer {index} of its forward; archspec "
-                                 "names an unnamed layer by its position", node)
+                    self.problem(
+                        f"calls its child {layer.name} as layer {index} of its forward; archspec "
+                        "names an unnamed layer by its position",
+                        node,
+                    )
                 layer.name = None
             elif layer.name is not None and not is_layer_name(layer.name):
-                self.problem(f"has a child named {layer.name!r}, which is no layer name archspec takes "
-                             "(an identifier, not a keyword or an nn.Module attribute)", node)
+                self.problem(
+                    f"has a child named {layer.name!r}, which is no layer name archspec takes "
+                    "(an identifier, not a keyword or an nn.Module attribute)",
+                    node,
+                )
         self.taken |= {layer.name for layer in self.layers.values() if layer.name}
         previous = self.input
         for node in order:
@@ -290,8 +327,10 @@ class _Body:
             name = self.name_of(self.result)
             layers.append(Layer(IDENTITY, None, [name] if name else None))
         elif not isinstance(self.result, fx.Node):
-            self.problem(f"returns {type(self.result).__name__}, not one tensor; archspec imports a "
-                         "module with one output")
+            self.problem(
+                f"returns {type(self.result).__name__}, not one tensor; archspec imports a "
+                "module with one output"
+            )
         self.unused()
         return layers if self.ok else []
 
@@ -299,6 +338,8 @@ class _Body:
         for name, child in self.module.named_children():
             weights = any(True for _ in child.parameters()) or any(True for _ in child.buffers())
             if id(child) not in self.called and weights:
-                self.problem(f"never calls its child {name} ({type(child).__name__}), whose weights an "
-                             "imported spec would lose", hint="remove the unused module, or import a "
-                             "model whose forward calls it")
+                self.problem(
+                    f"never calls its child {name} ({type(child).__name__}), whose weights an "
+                    "imported spec would lose",
+                    hint="remove the unused module, or import a model whose forward calls it",
+                )

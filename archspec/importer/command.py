@@ -50,13 +50,17 @@ def parse_dims(text: str) -> list[int] | None:
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     dims = parse_dims(args.input)
     if dims is None:
-        print(f"archspec: error: --input {abridge(args.input)}: write positive sizes, e.g. 3x224x224",
-              file=stderr)
+        print(
+            f"archspec: error: --input {abridge(args.input)}: write positive sizes, e.g. 3x224x224",
+            file=stderr,
+        )
         return EXIT_USAGE
     try:
         from archspec.importer.api import import_target
     except ImportError as error:
-        print(f"archspec: error: archspec import runs PyTorch, which cannot be imported: {error}", file=stderr)
+        print(
+            f"archspec: error: archspec import runs PyTorch, which cannot be imported: {error}", file=stderr
+        )
         return EXIT_INVALID
     try:
         text = import_target(args.target, dims)

@@ -10,6 +10,7 @@ what the primitive cannot express, and is reported, never approximated.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,9 @@ from archspec.primitives.reads import CallReader, TorchCall, Unreadable
 from archspec.primitives.registry import Primitive, primitives
 from archspec.shapes.tensor import TensorShape
 
-# The roots a primitive's function names start from (``torch.flatten``, ``operator.add``).
+# The roots a primitive's function names start from (``torch.flatten``, ``operator.add``);
+# another library's (``torchvision.ops.stochastic_depth``) only where the user's code has
+# imported it: a primitive's facts never make the importer import anything.
 _ROOTS: Mapping[str, Any] = {"torch": torch, "operator": operator}
 _METHOD = "torch.Tensor."
 
@@ -33,6 +36,8 @@ class Readers:
     """The registry's reading facts, resolved once per import."""
 
     by_class: dict[type, list[Primitive]] = field(default_factory=dict)
+    foreign: set[type] = field(default_factory=set)
+    """Classes of other libraries (torchvision's): built again as archspec's own class."""
     by_function: dict[Any, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
     by_method: dict[str, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
 
@@ -41,7 +46,7 @@ def resolve(qualified: str) -> Any:
     """The function a primitive names (``torch.nn.functional.relu``), or None where this
     torch has none."""
     root, *parts = qualified.split(".")
-    found = _ROOTS.get(root)
+    found = _ROOTS.get(root, sys.modules.get(root))
     for part in parts:
         found = getattr(found, part, None)
     return found
@@ -58,6 +63,10 @@ def readers() -> Readers:
                 cls = nn.__dict__.get(name)
                 if isinstance(cls, type):
                     table.by_class.setdefault(cls, []).append(primitive)
+            for qualified in reads.foreign:
+                if isinstance(cls := resolve(qualified), type):
+                    table.by_class.setdefault(cls, []).append(primitive)
+                    table.foreign.add(cls)
         for qualified, reader in reads.calls.items():
             if qualified.startswith(_METHOD):
                 table.by_method.setdefault(qualified.removeprefix(_METHOD), []).append((primitive, reader))
@@ -98,7 +107,9 @@ def _attributes(module: nn.Module, ignored: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def read_module(primitive: Primitive, module: nn.Module, shape: tuple[int, ...]) -> tuple[dict, dict]:
+def read_module(
+    primitive: Primitive, module: nn.Module, shape: tuple[int, ...], foreign: bool = False
+) -> tuple[dict, dict]:
     """The params (values, defaults) of ``module`` as ``primitive``, checked by building the
     primitive's module again on the same input (``shape``, batch included)."""
     assert primitive.reads is not None and primitive.reads.module is not None
@@ -106,7 +117,7 @@ def read_module(primitive: Primitive, module: nn.Module, shape: tuple[int, ...])
     model, values, defaults = full_params(primitive, read)
     made = primitive.module_call(model, TensorShape(tuple(shape[1:])))
     again = module_class(made.cls)(*made.args, **dict(made.kwargs))
-    if type(again) is not type(module):
+    if type(again) is not type(module) and not foreign:
         raise Unreadable(f"{primitive.name} builds {type(again).__name__} here")
     ignored = primitive.reads.ignored
     mine, theirs = _attributes(again, ignored), _attributes(module, ignored)

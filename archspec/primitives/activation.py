@@ -37,7 +37,14 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
 _F = "torch.nn.functional"
 # name -> the functions and tensor methods that compute it (archspec import reads them)
 FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "relu": ("torch.relu", "torch.relu_", f"{_F}.relu", f"{_F}.relu_", "torch.Tensor.relu", "torch.Tensor.relu_"),
+    "relu": (
+        "torch.relu",
+        "torch.relu_",
+        f"{_F}.relu",
+        f"{_F}.relu_",
+        "torch.Tensor.relu",
+        "torch.Tensor.relu_",
+    ),
     "relu6": (f"{_F}.relu6",),
     "sigmoid": ("torch.sigmoid", f"{_F}.sigmoid", "torch.Tensor.sigmoid", "torch.Tensor.sigmoid_"),
     "tanh": ("torch.tanh", f"{_F}.tanh", "torch.Tensor.tanh", "torch.Tensor.tanh_"),

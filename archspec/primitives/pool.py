@@ -189,7 +189,9 @@ def _read_pool_call(dilation: bool) -> Callable[[TorchCall], dict[str, object]]:
     )
 
     def read(c: TorchCall) -> dict[str, object]:
-        c.only(*names)
+        c.only(*names, "return_indices")
+        if c.kwargs.get("return_indices", False) or len(c.args) > len(names) + 1:
+            raise Unreadable("return_indices (a pool returns its values only)")
         read = {name: compact(c.arg(i + 1, name, None)) for i, name in enumerate(names)}
         if read["stride"] in (None, [], read["kernel_size"]):
             read["stride"] = None

@@ -76,12 +76,16 @@ class Reads:
       ``torch.Tensor.flatten``, ``operator.add``), each with a reader of the call;
     - ``ignored``: attributes of the module that change no output (``inplace``), which
       the importer's check (the module built again from the params against the
-      original) leaves out.
+      original) leaves out;
+    - ``foreign``: module classes of other libraries that ``module`` reads too, by
+      qualified name (``torchvision.ops.StochasticDepth``): looked up only where that
+      library is already imported (by the user's code), never imported for it.
     """
 
     module: ModuleReader | None = None
     calls: Mapping[str, CallReader] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()
+    foreign: tuple[str, ...] = ()
 
 
 def compact(value: Any) -> Any:
