@@ -24,7 +24,7 @@ from archspec.codes import E623
 from archspec.diagnostics import Diagnostic
 from archspec.frontend.types import MODULE_ATTRIBUTES, NAME_LIMIT
 from archspec.importer.mapping import Readers, read_call, read_module
-from archspec.importer.trace import propagate, trace
+from archspec.importer.trace import Recorded, propagate, trace
 from archspec.importer.tree import Instance, Layer
 from archspec.primitives.activation import IDENTITY
 from archspec.primitives.reads import BATCH, TENSOR, TorchCall, Unreadable
@@ -37,7 +37,7 @@ TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 @dataclass
 class Context:
     readers: Readers
-    inputs: dict[nn.Module, tuple[Any, ...]]
+    recorded: Recorded
     problems: list[Diagnostic] = field(default_factory=list)
 
     def problem(self, path: str, message: str, node: fx.Node | None = None, hint: str | None = None) -> None:
@@ -130,7 +130,7 @@ def _shape(node: fx.Node) -> tuple[int, ...]:
 def translate(module: nn.Module, path: str, ctx: Context) -> list[Layer]:
     """The layers of ``module``'s forward (``path`` is its place in the model)."""
     traced = trace(module, path)
-    propagate(traced, ctx.inputs[module])
+    propagate(traced, ctx.recorded, module)
     nodes = list(traced.graph.nodes)
     inputs = [n for n in nodes if n.op == "placeholder"]
     if len(inputs) != 1:

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dataclasses import dataclass, field
+
 import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
@@ -102,14 +104,26 @@ def trace(module: nn.Module, path: str) -> fx.GraphModule:
     return fx.GraphModule(module, graph)
 
 
-def record_inputs(model: nn.Module, example: torch.Tensor) -> dict[nn.Module, tuple[Any, ...]]:
-    """Run the model once in eval mode and keep each module's first positional inputs."""
-    seen: dict[nn.Module, tuple[Any, ...]] = {}
+@dataclass
+class Recorded:
+    """Each module's first positional inputs and first output, from one run of the model."""
+
+    inputs: dict[nn.Module, tuple[Any, ...]] = field(default_factory=dict)
+    outputs: dict[nn.Module, Any] = field(default_factory=dict)
+
+
+def record_inputs(model: nn.Module, example: torch.Tensor) -> Recorded:
+    """Run the model once in eval mode and keep each module's first inputs and output."""
+    seen = Recorded()
 
     def keep(module: nn.Module, args: tuple[Any, ...]) -> None:
-        seen.setdefault(module, args)
+        seen.inputs.setdefault(module, args)
+
+    def keep_output(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        seen.outputs.setdefault(module, output)
 
     hooks = [m.register_forward_pre_hook(keep) for m in model.modules()]
+    hooks += [m.register_forward_hook(keep_output) for m in model.modules()]
     modes = {m: m.training for m in model.modules()}
     try:
         model.eval()
@@ -130,13 +144,29 @@ def record_inputs(model: nn.Module, example: torch.Tensor) -> dict[nn.Module, tu
     return seen
 
 
-def propagate(traced: fx.GraphModule, inputs: Sequence[Any]) -> None:
+class _Replay(ShapeProp):
+    """fx's ShapeProp that takes a child with weights' output from the model's run instead
+    of running it again: each level of a deep model would otherwise run all below it."""
+
+    def __init__(self, traced: fx.GraphModule, recorded: Recorded) -> None:
+        super().__init__(traced)
+        self.recorded = recorded
+
+    def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+        child = self.fetch_attr(target)
+        weights = any(True for _ in child.parameters())
+        if weights and child in self.recorded.outputs:  # called once, or refused (shared weights)
+            return self.recorded.outputs[child]
+        return super().call_module(target, args, kwargs)
+
+
+def propagate(traced: fx.GraphModule, recorded: Recorded, module: nn.Module) -> None:
     """Each node's value's shape in ``node.meta['tensor_meta']`` (fx's ShapeProp), in eval."""
     modes = {m: m.training for m in traced.modules()}
     try:
         traced.eval()
         with torch.no_grad():
-            ShapeProp(traced).propagate(*inputs)
+            _Replay(traced, recorded).propagate(*recorded.inputs[module])
     finally:
         for m, training in modes.items():
             m.training = training
