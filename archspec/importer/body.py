@@ -151,6 +151,7 @@ class _Body:
         self.module, self.path, self.ctx = module, path, ctx
         self.input = input_node
         self.layers: dict[fx.Node, Layer] = {}
+        self.before: dict[fx.Node, list[Layer]] = {}
         self.shapes: set[fx.Node] = set()
         self.batch: set[fx.Node] = set()
         self.called: set[int] = set()
@@ -266,11 +267,12 @@ class _Body:
             _rank(first) if first is not None else 0,
         )
         found = read_call(candidates, call)
-        if isinstance(found, list):
+        if not found or isinstance(found[0], str):
             self.problem(f"calls {what} in a way no archspec layer computes: " + "; ".join(found), node)
             return None
-        primitive, values, defaults = found
-        return Layer(primitive.name, None, None, values, defaults)
+        made = [Layer(primitive.name, None, None, values, defaults) for primitive, values, defaults in found]
+        self.before[node] = made[:-1]  # layers the call makes before its own (its output is the last's)
+        return made[-1]
 
     def name_of(self, node: fx.Node) -> str | None:
         if node is self.input:
@@ -293,7 +295,9 @@ class _Body:
         if not self.ok:
             return []
         order = list(self.layers)
-        for index, node in enumerate(order):  # a child named 3 is the unnamed layer at index 3
+        index = -1
+        for node in order:  # a child named 3 is the unnamed layer at index 3
+            index += 1 + len(self.before.get(node, ()))
             layer = self.layers[node]
             if layer.name is not None and layer.name.isdigit():
                 if int(layer.name) != index:
@@ -311,17 +315,19 @@ class _Body:
                 )
         self.taken |= {layer.name for layer in self.layers.values() if layer.name}
         previous = self.input
+        layers: list[Layer] = []
         for node in order:
-            layer = self.layers[node]
+            group = [*self.before.get(node, ()), self.layers[node]]
+            first = group[0]  # reads the node's inputs; the rest of the group, each the one before
             read = self.tensors_read(node)
-            joins = (primitive := lookup(layer.kind)) is not None and primitive.join is not None
+            joins = (primitive := lookup(first.kind)) is not None and primitive.join is not None
             if not joins and len(read) == 1 and read[0] is previous:
-                layer.reads = None
+                first.reads = None
             else:
                 names = [self.name_of(n) for n in read]
-                layer.reads = [n for n in names if n is not None]
+                first.reads = [n for n in names if n is not None]
             previous = node
-        layers = [self.layers[node] for node in order]
+            layers += group
         if isinstance(self.result, fx.Node) and self.result is not previous:
             # the output is not the last layer's: an identity reads it, and is last
             name = self.name_of(self.result)

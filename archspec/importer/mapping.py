@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from torch import nn
 
 from archspec.emit.classes import module_class
-from archspec.primitives.reads import CallReader, TorchCall, Unreadable
+from archspec.primitives.reads import CallReader, Then, TorchCall, Unreadable
 from archspec.primitives.registry import Primitive, primitives
 from archspec.shapes.tensor import TensorShape
 
@@ -130,14 +130,23 @@ def read_module(
 
 def read_call(
     candidates: list[tuple[Primitive, CallReader]], call: TorchCall
-) -> tuple[Primitive, dict, dict] | list[str]:
-    """The first primitive that reads the call, or why none does."""
+) -> list[tuple[Primitive, dict, dict]] | list[str]:
+    """The layers of the first primitive that reads the call (itself, then any it says
+    follow: :class:`Then`), each with its values and defaults; or why none reads it."""
     why = []
     for primitive, reader in candidates:
         try:
-            _, values, defaults = full_params(primitive, reader(call))
+            read = reader(call)
+            steps = [(primitive, read)]
+            if isinstance(read, Then):
+                steps = [(primitive, read.params), *read.layers]
+            layers = []
+            for kind, params in steps:
+                found = primitives()[kind] if isinstance(kind, str) else kind
+                _, values, defaults = full_params(found, params)
+                layers.append((found, values, defaults))
         except Unreadable as error:
             why.append(f"{primitive.name}: {error}")
             continue
-        return primitive, values, defaults
+        return layers
     return why

@@ -14,9 +14,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import fx, nn

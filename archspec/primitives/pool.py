@@ -9,7 +9,7 @@ from pydantic import Field
 from archspec.codes import E305
 from archspec.diagnostics import check
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
-from archspec.primitives.reads import Reads, TorchCall, Unreadable, compact
+from archspec.primitives.reads import Reads, Then, TorchCall, Unreadable, compact
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import (
     TensorShape,
@@ -214,6 +214,18 @@ def _read_adaptive(global_: bool) -> Callable[[object], dict[str, object]]:
     return read
 
 
+def _read_mean(c: TorchCall) -> dict[str, object] | Then:
+    """``x.mean([2, 3])`` and ``torch.mean(x, (2, 3))``: the mean over every spatial dim is
+    a global average pool, followed by a flatten where the dims are dropped (no keepdim)."""
+    c.only("dim", "keepdim")
+    dims, keepdim = c.arg(1, "dim", None), c.arg(2, "keepdim", False)
+    dims = [dims] if isinstance(dims, int) else list(dims or ())
+    spatial = set(range(2, c.rank))
+    if c.rank < 3 or {d % c.rank for d in dims} != spatial or len(dims) != len(spatial):
+        raise Unreadable(f"a mean over dims {dims} (a global pool is the mean over all of {sorted(spatial)})")
+    return {} if keepdim else Then({}, (("flatten", {}),))
+
+
 def _adaptive_reads(function: str, global_: bool) -> Reads:
     read = _read_adaptive(global_)
 
@@ -221,10 +233,10 @@ def _adaptive_reads(function: str, global_: bool) -> Reads:
         c.only("output_size")
         return read(c.arg(1, "output_size", None))
 
-    return Reads(
-        module=lambda m: read(m.output_size),
-        calls={f"torch.nn.functional.{function}{n}d": read_call for n in (1, 2, 3)},
-    )
+    calls = {f"torch.nn.functional.{function}{n}d": read_call for n in (1, 2, 3)}
+    if global_ and function == "adaptive_avg_pool":
+        calls |= {"torch.mean": _read_mean, "torch.Tensor.mean": _read_mean}
+    return Reads(module=lambda m: read(m.output_size), calls=calls)
 
 
 def _per_rank(stem: str) -> tuple[str, ...]:

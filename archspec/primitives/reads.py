@@ -60,8 +60,18 @@ class TorchCall:
             raise Unreadable(f"the argument{'s' * (len(extra) > 1)} {', '.join(extra)}")
 
 
+@dataclass(frozen=True)
+class Then:
+    """What a call reader returns where one call is this primitive followed by others
+    (``x.mean([2, 3])`` is a global pool, then a flatten): its own params, and each
+    later layer as (primitive name, params), in order."""
+
+    params: dict[str, Any]
+    layers: tuple[tuple[str, dict[str, Any]], ...]
+
+
 ModuleReader = Callable[[Any], dict[str, Any]]
-CallReader = Callable[[TorchCall], dict[str, Any]]
+CallReader = Callable[[TorchCall], "dict[str, Any] | Then"]
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,23 @@ class Unit(nn.Module):
         return self.act(self.conv(x))
 
 
+class MeanHead(nn.Module):
+    """A global pool written as a mean over the spatial dims (MNASNet's, ShuffleNetV2's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.conv(x).mean([2, 3]))
+
+
+def test_a_mean_over_the_spatial_dims_is_a_global_pool_and_a_flatten() -> None:
+    text = round_trip(MeanHead, (3, 8, 8), "mean_head")
+    assert "  - global_avgpool\n  - flatten\n  - linear: {name: fc, out_features: 2}\n" in text
+
+
 def test_functional_calls_and_named_tensors_round_trip() -> None:
     text = round_trip(Stem, (3, 8, 8), "stem")
     assert "concat: {from: [relu, side]}" in text
