@@ -129,7 +129,7 @@ def _shape(node: fx.Node) -> tuple[int, ...]:
 
 def translate(module: nn.Module, path: str, ctx: Context) -> list[Layer]:
     """The layers of ``module``'s forward (``path`` is its place in the model)."""
-    traced = trace(module, path)
+    traced = trace(module, path, ctx.readers.wrapped)
     propagate(traced, ctx.recorded, module)
     nodes = list(traced.graph.nodes)
     inputs = [n for n in nodes if n.op == "placeholder"]
@@ -152,6 +152,7 @@ class _Body:
         self.input = input_node
         self.layers: dict[fx.Node, Layer] = {}
         self.before: dict[fx.Node, list[Layer]] = {}
+        self.parts: dict[fx.Node, fx.Node] = {}
         self.shapes: set[fx.Node] = set()
         self.batch: set[fx.Node] = set()
         self.called: set[int] = set()
@@ -176,6 +177,8 @@ class _Body:
                 f"reads its own tensor self.{node.target}, which archspec imports only as a module's weights",
                 node,
             )
+        elif node.op == "call_function" and node.target is operator.getitem and node.args[0] in self.layers:
+            self.parts[node] = node.args[0]  # one tensor of a layer that makes several (chunk.1)
         elif _is_shape(node):
             self.shapes.add(node)
         elif _is_batch(node, self.shapes):
@@ -277,6 +280,13 @@ class _Body:
     def name_of(self, node: fx.Node) -> str | None:
         if node is self.input:
             return "input"
+        if node in self.parts:
+            index = node.args[1]
+            whole = self.name_of(self.parts[node])
+            if not isinstance(index, int) or whole is None:
+                self.problem(f"takes [{index!r}] of {self.parts[node].name}; parts are read by index", node)
+                return None
+            return f"{whole}.{index}"
         layer = self.layers.get(node)
         if layer is None:
             self.problem(f"uses {node.name}, which is no layer's output", node)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import sys
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,9 @@ class Readers:
     """Classes of other libraries (torchvision's): built again as archspec's own class."""
     by_function: dict[Any, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
     by_method: dict[str, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
+    wrapped: tuple[Any, ...] = ()
+    """Other libraries' Python functions a primitive reads (torchvision's channel_shuffle):
+    fx records a call of each instead of tracing into it."""
 
 
 def resolve(qualified: str) -> Any:
@@ -72,6 +76,12 @@ def readers() -> Readers:
                 table.by_method.setdefault(qualified.removeprefix(_METHOD), []).append((primitive, reader))
             elif (function := resolve(qualified)) is not None:
                 table.by_function.setdefault(function, []).append((primitive, reader))
+    table.wrapped = tuple(
+        function
+        for function in table.by_function
+        if isinstance(function, types.FunctionType)
+        and function.__module__.split(".")[0] not in _ROOTS
+    )
     return table
 
 

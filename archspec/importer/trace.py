@@ -79,18 +79,19 @@ class ChildrenAsLeaves(fx.Tracer):
     """A tracer that records every submodule call as a call, never tracing into it:
     one module's forward at a time, its children by their attribute names."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, wrapped: tuple[Any, ...] = ()) -> None:
+        super().__init__(autowrap_functions=wrapped)
         self.record_stack_traces = True
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         return True
 
 
-def trace(module: nn.Module, path: str) -> fx.GraphModule:
-    """The fx graph of ``module``'s own forward; E622 where fx cannot trace it."""
+def trace(module: nn.Module, path: str, wrapped: tuple[Any, ...] = ()) -> fx.GraphModule:
+    """The fx graph of ``module``'s own forward (``wrapped``: functions recorded as calls,
+    not traced into); E622 where fx cannot trace it."""
     try:
-        graph = ChildrenAsLeaves().trace(module)
+        graph = ChildrenAsLeaves(wrapped).trace(module)
     except Exception as error:
         raise fail(
             E622,

@@ -127,7 +127,22 @@ def test_d2l_networks_round_trip(name: str) -> None:
     round_trip(d2l.NETWORKS[name], D2L_INPUTS[name], name)
 
 
-TORCHVISION = ["alexnet", "vgg16", "resnet18", "resnet50", "squeezenet1_1", "googlenet", "mobilenet_v2"]
+TORCHVISION = [
+    "alexnet",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "squeezenet1_1",
+    "googlenet",
+    "mobilenet_v2",
+    "mnasnet1_0",
+    "shufflenet_v2_x1_0",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "resnext50_32x4d",
+    "regnet_x_400mf",
+    "inception_v3",
+]
 
 
 @pytest.mark.slow
@@ -141,4 +156,4 @@ def test_torchvision_networks_round_trip(name: str) -> None:
 
             return models.googlenet(weights=None, aux_logits=False, init_weights=True)
 
-    round_trip(make, (3, 224, 224), name)
+    round_trip(make, (3, 299, 299) if name == "inception_v3" else (3, 224, 224), name)
