@@ -23,7 +23,7 @@ from torch import fx, nn
 from archspec.codes import E623
 from archspec.diagnostics import Diagnostic
 from archspec.frontend.types import MODULE_ATTRIBUTES, NAME_LIMIT
-from archspec.importer.mapping import Readers, read_call, read_module
+from archspec.importer.mapping import Readers, full_params, read_call, read_module
 from archspec.importer.trace import Recorded, propagate, trace
 from archspec.importer.tree import Instance, Layer
 from archspec.primitives.activation import IDENTITY
@@ -153,6 +153,7 @@ class _Body:
         self.layers: dict[fx.Node, Layer] = {}
         self.before: dict[fx.Node, list[Layer]] = {}
         self.parts: dict[fx.Node, fx.Node] = {}
+        self.read_tensors: set[str] = set()
         self.shapes: set[fx.Node] = set()
         self.batch: set[fx.Node] = set()
         self.called: set[int] = set()
@@ -173,10 +174,9 @@ class _Body:
             self.result = node.args[0]
             return
         if node.op == "get_attr":
-            self.problem(
-                f"reads its own tensor self.{node.target}, which archspec imports only as a module's weights",
-                node,
-            )
+            layer = self.tensor_layer(node)
+            if layer is not None:
+                self.layers[node] = layer
         elif node.op == "call_function" and node.target is operator.getitem and node.args[0] in self.layers:
             self.parts[node] = node.args[0]  # one tensor of a layer that makes several (chunk.1)
         elif _is_shape(node):
@@ -191,6 +191,29 @@ class _Body:
             layer = self.function_layer(node)
             if layer is not None:
                 self.layers[node] = layer
+
+    def tensor_layer(self, node: fx.Node) -> Layer | None:
+        """A tensor the module holds itself (``self.layer_scale``): a learned-tensor layer."""
+        target = str(node.target)
+        tensor = self.module._parameters.get(target) if "." not in target else None
+        if tensor is None or not self.ctx.readers.tensors:
+            self.problem(f"reads its own tensor self.{target}, which is no nn.Parameter of its own", node)
+            return None
+        first = tensor.detach().flatten()[0]
+        # the shortest decimal of the tensor's own precision (1e-06, not 9.99999997e-07)
+        value = float(str(first.numpy())) if bool((tensor.detach() == first).all()) else None
+        why = []
+        for primitive, reader in self.ctx.readers.tensors:
+            try:
+                read = {**reader(tuple(tensor.shape), value), "name": target}
+                _, values, defaults = full_params(primitive, read)
+            except Unreadable as error:
+                why.append(f"{primitive.name}: {error}")
+                continue
+            self.read_tensors.add(target)
+            return Layer(primitive.name, target, None, values, defaults)
+        self.problem(f"reads its own tensor self.{target}, " + "; ".join(why), node)
+        return None
 
     def tensors_read(self, node: fx.Node) -> list[fx.Node]:
         return [n for n in node.all_input_nodes if n not in self.batch and n not in self.shapes]
@@ -229,10 +252,10 @@ class _Body:
         shape = _shape(node.args[0])  # type: ignore[arg-type]
         if cls in self.ctx.readers.by_class:
             why = []
-            for primitive in self.ctx.readers.by_class[cls]:
+            for primitive, reader in self.ctx.readers.by_class[cls]:
                 try:
                     foreign = cls in self.ctx.readers.foreign
-                    values, defaults = read_module(primitive, child, shape, foreign)
+                    values, defaults = read_module(primitive, reader, child, shape, foreign)
                 except Unreadable as error:
                     why.append(str(error))
                     continue
@@ -329,6 +352,9 @@ class _Body:
         for node in order:
             group = [*self.before.get(node, ()), self.layers[node]]
             first = group[0]  # reads the node's inputs; the rest of the group, each the one before
+            if node.op == "get_attr":  # a learned tensor stands beside the sequence: reads nothing
+                layers += group
+                continue
             read = self.tensors_read(node)
             joins = (primitive := lookup(first.kind)) is not None and primitive.join is not None
             if not joins and len(read) == 1 and read[0] is previous:
@@ -351,6 +377,9 @@ class _Body:
         return layers if self.ok else []
 
     def unused(self) -> None:
+        for name in self.module._parameters:
+            if name not in self.read_tensors and self.module._parameters[name] is not None:
+                self.problem(f"never reads its own tensor {name}, which an imported spec would lose")
         for name, child in self.module.named_children():
             weights = any(True for _ in child.parameters()) or any(True for _ in child.buffers())
             if id(child) not in self.called and weights:

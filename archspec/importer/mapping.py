@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from torch import nn
 
 from archspec.emit.classes import module_class
-from archspec.primitives.reads import CallReader, Then, TorchCall, Unreadable
+from archspec.primitives.reads import CallReader, ModuleReader, Then, TorchCall, Unreadable
 from archspec.primitives.registry import Primitive, primitives
 from archspec.shapes.tensor import TensorShape
 
@@ -36,8 +36,10 @@ _METHOD = "torch.Tensor."
 class Readers:
     """The registry's reading facts, resolved once per import."""
 
-    by_class: dict[type, list[Primitive]] = field(default_factory=dict)
+    by_class: dict[type, list[tuple[Primitive, ModuleReader]]] = field(default_factory=dict)
     foreign: set[type] = field(default_factory=set)
+    tensors: list[tuple[Primitive, Any]] = field(default_factory=list)
+    """The primitives a module's own tensor reads as (``parameter``)."""
     """Classes of other libraries (torchvision's): built again as archspec's own class."""
     by_function: dict[Any, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
     by_method: dict[str, list[tuple[Primitive, CallReader]]] = field(default_factory=dict)
@@ -66,11 +68,13 @@ def readers() -> Readers:
             for name in primitive.classes:
                 cls = nn.__dict__.get(name)
                 if isinstance(cls, type):
-                    table.by_class.setdefault(cls, []).append(primitive)
-            for qualified in reads.foreign:
-                if isinstance(cls := resolve(qualified), type):
-                    table.by_class.setdefault(cls, []).append(primitive)
-                    table.foreign.add(cls)
+                    table.by_class.setdefault(cls, []).append((primitive, reads.module))
+        for qualified, reader in reads.foreign.items():
+            if isinstance(cls := resolve(qualified), type):
+                table.by_class.setdefault(cls, []).append((primitive, reader))
+                table.foreign.add(cls)
+        if reads.tensor is not None:
+            table.tensors.append((primitive, reads.tensor))
         for qualified, reader in reads.calls.items():
             if qualified.startswith(_METHOD):
                 table.by_method.setdefault(qualified.removeprefix(_METHOD), []).append((primitive, reader))
@@ -79,8 +83,7 @@ def readers() -> Readers:
     table.wrapped = tuple(
         function
         for function in table.by_function
-        if isinstance(function, types.FunctionType)
-        and function.__module__.split(".")[0] not in _ROOTS
+        if isinstance(function, types.FunctionType) and function.__module__.split(".")[0] not in _ROOTS
     )
     return table
 
@@ -118,12 +121,18 @@ def _attributes(module: nn.Module, ignored: tuple[str, ...]) -> dict[str, Any]:
 
 
 def read_module(
-    primitive: Primitive, module: nn.Module, shape: tuple[int, ...], foreign: bool = False
+    primitive: Primitive,
+    reader: ModuleReader,
+    module: nn.Module,
+    shape: tuple[int, ...],
+    foreign: bool = False,
 ) -> tuple[dict, dict]:
-    """The params (values, defaults) of ``module`` as ``primitive``, checked by building the
-    primitive's module again on the same input (``shape``, batch included)."""
-    assert primitive.reads is not None and primitive.reads.module is not None
-    read = primitive.reads.module(module)
+    """The params (values, defaults) of ``module`` as ``primitive`` (by ``reader``), checked
+    by building the primitive's module again on the same input (``shape``, batch included):
+    the same class (archspec's own, for another library's ``foreign`` one) and the same
+    hyperparameters."""
+    assert primitive.reads is not None
+    read = reader(module)
     model, values, defaults = full_params(primitive, read)
     made = primitive.module_call(model, TensorShape(tuple(shape[1:])))
     again = module_class(made.cls)(*made.args, **dict(made.kwargs))

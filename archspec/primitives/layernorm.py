@@ -138,7 +138,17 @@ register(
                 "eps": m.eps,
                 "elementwise_affine": m.elementwise_affine,
                 "bias": m.bias is not None or not m.elementwise_affine,
-            }
+            },
+            # ConvNeXt's LayerNorm2d: a LayerNorm over the channels, which archspec's
+            # channels-first LayerNorm is written from
+            foreign={
+                "torchvision.models.convnext.LayerNorm2d": lambda m: {
+                    "channels_first": True,
+                    "eps": m.eps,
+                    "elementwise_affine": m.elementwise_affine,
+                    "bias": m.bias is not None or not m.elementwise_affine,
+                }
+            },
         ),
         tensors=lambda p, x: affine_tensors(normalized_shape(p, x), p.elementwise_affine, p.bias),
         runtime=_RUNTIME,

@@ -87,15 +87,19 @@ class Reads:
     - ``ignored``: attributes of the module that change no output (``inplace``), which
       the importer's check (the module built again from the params against the
       original) leaves out;
-    - ``foreign``: module classes of other libraries that ``module`` reads too, by
-      qualified name (``torchvision.ops.StochasticDepth``): looked up only where that
-      library is already imported (by the user's code), never imported for it.
+    - ``foreign``: module classes of other libraries, by qualified name
+      (``torchvision.ops.StochasticDepth``), each with its reader: looked up only where
+      that library is already imported (by the user's code), never imported for it;
+    - ``tensor(shape, value)``: for a learned tensor a module holds itself (``self.scale``),
+      the params of this primitive, from its shape and its one value (None where its
+      entries differ).
     """
 
     module: ModuleReader | None = None
     calls: Mapping[str, CallReader] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()
-    foreign: tuple[str, ...] = ()
+    foreign: Mapping[str, ModuleReader] = field(default_factory=dict)
+    tensor: Callable[[tuple[int, ...], float | None], dict[str, Any]] | None = None
 
 
 def compact(value: Any) -> Any:

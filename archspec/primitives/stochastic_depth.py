@@ -91,9 +91,8 @@ register(
         runtime=_RUNTIME,
         # torchvision's module and function, which archspec's class is written from
         reads=Reads(
-            module=lambda m: {"p": m.p, "mode": m.mode},
             calls={"torchvision.ops.stochastic_depth": read_call},
-            foreign=("torchvision.ops.StochasticDepth",),
+            foreign={"torchvision.ops.StochasticDepth": lambda m: {"p": m.p, "mode": m.mode}},
         ),
         label=lambda p, x: f"stochastic_depth {p.p} {p.mode}",
         formula="[N, *D] → [N, *D]; the identity in eval.",

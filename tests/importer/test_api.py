@@ -84,6 +84,24 @@ def test_a_mean_over_the_spatial_dims_is_a_global_pool_and_a_flatten() -> None:
     assert "  - global_avgpool\n  - flatten\n  - linear: {name: fc, out_features: 2}\n" in text
 
 
+class Scaled(nn.Module):
+    """A learned tensor of the module itself, read by a mul (ConvNeXt's layer scale)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.scale = nn.Parameter(torch.full((4, 1, 1), 1e-6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * self.conv(x)
+
+
+def test_a_parameter_of_the_module_itself_is_a_parameter_layer() -> None:
+    text = round_trip(Scaled, (3, 4, 4), "scaled")
+    assert "- parameter: {name: scale, shape: [4, 1, 1], init: 1.0e-06}" in text
+    assert "- mul: {from: [scale, conv]}" in text
+
+
 def test_functional_calls_and_named_tensors_round_trip() -> None:
     text = round_trip(Stem, (3, 8, 8), "stem")
     assert "concat: {from: [relu, side]}" in text
@@ -142,6 +160,11 @@ TORCHVISION = [
     "resnext50_32x4d",
     "regnet_x_400mf",
     "inception_v3",
+    "convnext_tiny",
+    "vgg16_bn",
+    "mobilenet_v3_large",
+    "efficientnet_b1",
+    "regnet_y_400mf",
 ]
 
 

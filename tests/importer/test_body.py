@@ -39,10 +39,11 @@ class Shared(nn.Module):
 class OwnTensor(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.scale = nn.Parameter(torch.ones(3, 1, 1))
+        self.scale = nn.Parameter(torch.arange(3.0).reshape(3, 1, 1))
+        self.register_buffer("shift", torch.zeros(3, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.scale
+        return x * self.scale + self.shift
 
 
 class Unused(nn.Module):
@@ -85,9 +86,13 @@ def test_a_module_with_weights_called_twice_is_refused() -> None:
     assert "calls conv twice: its weights are shared" in found
 
 
-def test_a_tensor_of_the_module_itself_is_refused() -> None:
-    (found,) = problems(OwnTensor())
-    assert "reads its own tensor self.scale" in found
+def test_a_tensor_of_the_module_itself_is_refused_unless_a_parameter_layer_says_it() -> None:
+    scale, shift = problems(OwnTensor())
+    assert (
+        "reads its own tensor self.scale, parameter: a tensor of shape [3, 1, 1] whose entries differ"
+        in scale
+    )
+    assert "reads its own tensor self.shift, which is no nn.Parameter of its own" in shift
 
 
 def test_a_child_with_weights_never_called_is_refused() -> None:
