@@ -10,28 +10,32 @@ the forward that does it.
 
 from __future__ import annotations
 
-import builtins
-import keyword
 import operator
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import fx, nn
 
 from archspec.codes import E623
 from archspec.diagnostics import Diagnostic
-from archspec.frontend.types import MODULE_ATTRIBUTES, NAME_LIMIT
 from archspec.importer.mapping import Readers, full_params, read_call, read_module
+from archspec.importer.nodes import (
+    call_site,
+    function_name,
+    is_batch,
+    is_layer_name,
+    is_shape,
+    join,
+    marked,
+    rank,
+    shape,
+)
 from archspec.importer.trace import Recorded, propagate, trace
 from archspec.importer.tree import Instance, Layer
 from archspec.primitives.activation import IDENTITY
-from archspec.primitives.reads import BATCH, TENSOR, TorchCall, Unreadable
+from archspec.primitives.reads import TorchCall, Unreadable
 from archspec.primitives.registry import lookup
 from archspec.primitives.sequential import SEQUENTIAL
-
-TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 
 
 @dataclass
@@ -43,88 +47,6 @@ class Context:
     def problem(self, path: str, message: str, node: fx.Node | None = None, hint: str | None = None) -> None:
         site = call_site(node)
         self.problems.append(Diagnostic(E623, message + (f" (at {site})" if site else ""), None, path, hint))
-
-
-def call_site(node: fx.Node | None) -> str:
-    """``file.py:12: out = self.pool(x)``: the line of the user's forward that made the node
-    (the innermost frame outside torch)."""
-    trace_text = getattr(node, "stack_trace", None) or ""
-    lines = [line.strip() for line in trace_text.strip().splitlines() if line.strip()]
-    found = ""
-    for index, line in enumerate(lines):
-        if line.startswith("File "):
-            parts = line.split(",")
-            file = parts[0].removeprefix("File ").strip('"')
-            if TORCH_DIR and file.startswith(TORCH_DIR):
-                continue
-            number = parts[1].strip().removeprefix("line ") if len(parts) > 1 else "?"
-            code = (
-                lines[index + 1]
-                if index + 1 < len(lines) and not lines[index + 1].startswith("File ")
-                else ""
-            )
-            found = f"{file}:{number}: {code}"
-    return found
-
-
-def function_name(function: Any) -> str:
-    """``torch.sin``, ``operator.add``: a called function as its user would write it."""
-    module = getattr(function, "__module__", None) or ""
-    module = {"_operator": "operator", "torch._C._nn": "torch.nn.functional"}.get(module, module)
-    text = f"{module}.{getattr(function, '__name__', function)}"
-    return text.lstrip(".")
-
-
-def is_layer_name(name: str) -> bool:
-    return (
-        name.isidentifier()
-        and name.isascii()
-        and not keyword.iskeyword(name)
-        and not (name.startswith("__") and name.endswith("__"))
-        and name not in MODULE_ATTRIBUTES
-        and len(name) <= NAME_LIMIT
-    )
-
-
-def join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _is_shape(node: fx.Node) -> bool:
-    """``x.shape`` or ``x.size()``: read only for the batch size."""
-    if node.op == "call_function" and node.target is builtins.getattr:
-        return len(node.args) == 2 and node.args[1] == "shape"
-    return node.op == "call_method" and node.target == "size" and len(node.args) == 1 and not node.kwargs
-
-
-def _is_batch(node: fx.Node, shapes: set[fx.Node]) -> bool:
-    """``x.size(0)`` or ``x.shape[0]``."""
-    if node.op == "call_method" and node.target == "size":
-        return tuple(node.args[1:]) == (0,) or node.kwargs == {"dim": 0}
-    return (
-        node.op == "call_function"
-        and node.target is operator.getitem
-        and node.args[0] in shapes
-        and (node.args[1] == 0)
-    )
-
-
-def _marked(value: Any, tensors: set[fx.Node], batch: set[fx.Node]) -> Any:
-    if isinstance(value, fx.Node):
-        return BATCH if value in batch else TENSOR if value in tensors else value
-    if isinstance(value, list | tuple):
-        return type(value)(_marked(v, tensors, batch) for v in value)
-    return value
-
-
-def _rank(node: fx.Node) -> int:
-    meta = node.meta.get("tensor_meta")
-    return len(meta.shape) if meta is not None and hasattr(meta, "shape") else 0
-
-
-def _shape(node: fx.Node) -> tuple[int, ...]:
-    meta = node.meta.get("tensor_meta")
-    return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else ()
 
 
 def translate(module: nn.Module, path: str, ctx: Context) -> list[Layer]:
@@ -179,9 +101,9 @@ class _Body:
                 self.layers[node] = layer
         elif node.op == "call_function" and node.target is operator.getitem and node.args[0] in self.layers:
             self.parts[node] = node.args[0]  # one tensor of a layer that makes several (chunk.1)
-        elif _is_shape(node):
+        elif is_shape(node):
             self.shapes.add(node)
-        elif _is_batch(node, self.shapes):
+        elif is_batch(node, self.shapes):
             self.batch.add(node)
         elif node.op == "call_module":
             layer = self.module_layer(node)
@@ -249,13 +171,13 @@ class _Body:
 
     def child_layer(self, child: nn.Module, path: str, name: str | None, node: fx.Node) -> Layer | None:
         cls = type(child)
-        shape = _shape(node.args[0])  # type: ignore[arg-type]
+        input_shape = shape(node.args[0])  # type: ignore[arg-type]
         if cls in self.ctx.readers.by_class:
             why = []
             for primitive, reader in self.ctx.readers.by_class[cls]:
                 try:
                     foreign = cls in self.ctx.readers.foreign
-                    values, defaults = read_module(primitive, reader, child, shape, foreign)
+                    values, defaults = read_module(primitive, reader, child, input_shape, foreign)
                 except Unreadable as error:
                     why.append(str(error))
                     continue
@@ -288,9 +210,9 @@ class _Body:
         tensors = set(self.tensors_read(node))
         first = next(iter(self.tensors_read(node)), None)
         call = TorchCall(
-            _marked(tuple(node.args), tensors, self.batch),
-            _marked(dict(node.kwargs), tensors, self.batch),
-            _rank(first) if first is not None else 0,
+            marked(tuple(node.args), tensors, self.batch),
+            marked(dict(node.kwargs), tensors, self.batch),
+            rank(first) if first is not None else 0,
         )
         found = read_call(candidates, call)
         if not found or isinstance(found[0], str):
