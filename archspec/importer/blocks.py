@@ -161,8 +161,9 @@ def make_blocks(layers: list[Layer], taken: set[str]) -> list[BlockDef]:
         groups: dict[tuple[Any, ...], list[Layer]] = {}
         for layer in by_height[height]:
             assert layer.instance is not None
-            groups.setdefault((layer.instance.cls, signature(layer.instance.body)), []).append(layer)
-        for (cls, _), group in groups.items():
+            key = (layer.instance.cls, tuple(layer.instance.inputs or ()), signature(layer.instance.body))
+            groups.setdefault(key, []).append(layer)
+        for (cls, inputs, _), group in groups.items():
             base = snake(cls.__name__)
             base = base if base not in taken else f"{base}_block"  # a primitive's or the prelude's
             name, count = base, 1
@@ -172,6 +173,7 @@ def make_blocks(layers: list[Layer], taken: set[str]) -> list[BlockDef]:
             used.add(name)
             bodies = [layer.instance.body for layer in group if layer.instance is not None]
             block, args = parameterize(name, bodies, f"{cls.__module__}.{cls.__qualname__}")
+            block.inputs = list(inputs) or None
             first_seen = min(seen[id(layer)] for layer in group)
             made.append((first_seen, block))
             for layer, arg in zip(group, args, strict=True):

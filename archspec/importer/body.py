@@ -49,8 +49,14 @@ class Context:
         self.problems.append(Diagnostic(E623, message + (f" (at {site})" if site else ""), None, path, hint))
 
 
-def translate(module: nn.Module, path: str, ctx: Context) -> list[Layer]:
-    """The layers of ``module``'s forward (``path`` is its place in the model)."""
+def input_names(arity: int | None) -> list[str] | None:
+    """A block's inputs where its module is called on a list of ``arity`` tensors."""
+    return None if arity is None else ["input", *(f"input_{i}" for i in range(1, arity))]
+
+
+def translate(module: nn.Module, path: str, ctx: Context, arity: int | None = None) -> list[Layer]:
+    """The layers of ``module``'s forward (``path`` is its place in the model; ``arity``:
+    how many tensors the list it is called on holds, None for one tensor)."""
     traced = trace(module, path, ctx.readers.wrapped)
     propagate(traced, ctx.recorded, module)
     nodes = list(traced.graph.nodes)
@@ -62,14 +68,17 @@ def translate(module: nn.Module, path: str, ctx: Context) -> list[Layer]:
             "imports a module of one tensor",
         )
         return []
-    state = _Body(module, path, ctx, inputs[0])
+    state = _Body(module, path, ctx, inputs[0], arity)
     for node in nodes:
         state.read(node)
     return state.finish()
 
 
 class _Body:
-    def __init__(self, module: nn.Module, path: str, ctx: Context, input_node: fx.Node) -> None:
+    def __init__(
+        self, module: nn.Module, path: str, ctx: Context, input_node: fx.Node, arity: int | None
+    ) -> None:
+        self.arity = arity
         self.module, self.path, self.ctx = module, path, ctx
         self.input = input_node
         self.layers: dict[fx.Node, Layer] = {}
@@ -137,8 +146,37 @@ class _Body:
         self.problem(f"reads its own tensor self.{target}, " + "; ".join(why), node)
         return None
 
-    def tensors_read(self, node: fx.Node) -> list[fx.Node]:
-        return [n for n in node.all_input_nodes if n not in self.batch and n not in self.shapes]
+    def spread(self, value: Any) -> Any:
+        """The arguments with a list input (of ``arity`` tensors) spread into its tensors,
+        each the input's node as a stand-in (they are named apart by :meth:`tensors_read`)."""
+        if value is self.input and self.arity is not None:
+            return [self.input] * self.arity
+        if isinstance(value, list | tuple):
+            return type(value)(self.spread(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.spread(v) for k, v in value.items()}
+        return value
+
+    def tensors_read(self, node: fx.Node) -> list[fx.Node | str]:
+        """What the node reads, in order: nodes, and a list input's tensors by name."""
+        found: list[fx.Node | str] = []
+
+        def visit(value: Any) -> None:
+            if value is self.input and self.arity is not None:
+                found.extend(input_names(self.arity))
+            elif isinstance(value, fx.Node):
+                if value not in self.batch and value not in self.shapes and value not in found:
+                    found.append(value)
+            elif isinstance(value, list | tuple):
+                for v in value:
+                    visit(v)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    visit(v)
+
+        visit(node.args)
+        visit(node.kwargs)
+        return found
 
     def module_layer(self, node: fx.Node) -> Layer | None:
         target = str(node.target)
@@ -149,7 +187,13 @@ class _Body:
                 node,
             )
             return None
-        if node.kwargs or len(node.args) != 1 or not isinstance(node.args[0], fx.Node):
+        listed = node.args[0] if len(node.args) == 1 else None
+        arity = len(listed) if isinstance(listed, list | tuple) and len(listed) > 1 else None
+        if arity is not None and all(isinstance(a, fx.Node) for a in listed):  # type: ignore[union-attr]
+            pass  # a list of tensors: the child is a block with several inputs (DenseNet's layers)
+        elif isinstance(listed, list | tuple) and len(listed) == 1 and isinstance(listed[0], fx.Node):
+            arity = 1
+        elif node.kwargs or len(node.args) != 1 or not isinstance(node.args[0], fx.Node):
             given = [type(a).__name__ if not isinstance(a, fx.Node) else "a tensor" for a in node.args]
             given += [f"{key}=" for key in node.kwargs]
             self.problem(
@@ -167,11 +211,17 @@ class _Body:
                 return None
             name = None  # a second call of a module without weights: one more layer of its kind
         self.called.add(id(child))
-        return self.child_layer(child, join(self.path, target), name, node)
+        return self.child_layer(child, join(self.path, target), name, node, arity)
 
-    def child_layer(self, child: nn.Module, path: str, name: str | None, node: fx.Node) -> Layer | None:
+    def child_layer(
+        self, child: nn.Module, path: str, name: str | None, node: fx.Node, arity: int | None
+    ) -> Layer | None:
         cls = type(child)
-        input_shape = shape(node.args[0])  # type: ignore[arg-type]
+        if arity is not None and (cls in self.ctx.readers.by_class or cls is nn.Sequential):
+            self.problem(f"a {cls.__name__} called on a list of tensors", node, path=path)
+            return None
+        first = node.args[0][0] if isinstance(node.args[0], list | tuple) else node.args[0]
+        input_shape = shape(first)  # type: ignore[arg-type]
         if cls in self.ctx.readers.by_class:
             why = []
             for primitive, reader in self.ctx.readers.by_class[cls]:
@@ -192,10 +242,10 @@ class _Body:
                 path=path,
             )
             return None
-        body = translate(child, path, self.ctx)
+        body = translate(child, path, self.ctx, arity)
         if cls is nn.Sequential and name is not None and is_layer_name(name):
             return Layer(SEQUENTIAL, name, layers=body)
-        return Layer("", name, instance=Instance(cls, path, body))
+        return Layer("", name, instance=Instance(cls, path, body, input_names(arity)))
 
     def function_layer(self, node: fx.Node) -> Layer | None:
         if node.op == "call_method":
@@ -207,12 +257,14 @@ class _Body:
         if not candidates:
             self.problem(f"calls {what}, which no archspec layer computes", node)
             return None
-        tensors = set(self.tensors_read(node))
-        first = next(iter(self.tensors_read(node)), None)
+        tensors = {ref for ref in self.tensors_read(node) if isinstance(ref, fx.Node)}
+        first = next(iter(tensors), None)
+        tensors.add(self.input)  # a list input's stand-in (spread below)
+        arguments = self.spread(node.args), self.spread(node.kwargs)
         call = TorchCall(
-            marked(tuple(node.args), tensors, self.batch),
-            marked(dict(node.kwargs), tensors, self.batch),
-            rank(first) if first is not None else 0,
+            marked(tuple(arguments[0]), tensors, self.batch),
+            marked(dict(arguments[1]), tensors, self.batch),
+            rank(first) if first is not None else len(self.ctx.recorded.inputs[self.module][0][0].shape),
         )
         found = read_call(candidates, call)
         if not found or isinstance(found[0], str):
@@ -222,7 +274,9 @@ class _Body:
         self.before[node] = made[:-1]  # layers the call makes before its own (its output is the last's)
         return made[-1]
 
-    def name_of(self, node: fx.Node) -> str | None:
+    def name_of(self, node: fx.Node | str) -> str | None:
+        if isinstance(node, str):  # a tensor of a list input, by name
+            return node
         if node is self.input:
             return "input"
         if node in self.parts:

@@ -117,7 +117,8 @@ def record_inputs(model: nn.Module, example: torch.Tensor) -> Recorded:
     seen = Recorded()
 
     def keep(module: nn.Module, args: tuple[Any, ...]) -> None:
-        seen.inputs.setdefault(module, args)
+        # a copy of a list argument: the caller may append to it later (DenseNet's features)
+        seen.inputs.setdefault(module, tuple(list(a) if isinstance(a, list) else a for a in args))
 
     def keep_output(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         seen.outputs.setdefault(module, output)

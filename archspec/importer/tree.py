@@ -32,6 +32,8 @@ class Instance:
     cls: type
     path: str
     body: list[Layer]
+    inputs: list[str] | None = None
+    """Its inputs' names where it is called on a list of tensors (DenseNet's layers)."""
 
 
 @dataclass
@@ -42,6 +44,7 @@ class BlockDef:
     params: dict[str, str]
     layers: list[Layer]
     source: str
+    inputs: list[str] | None = None
     """Where it comes from (the class), for the comment above it."""
 
 

@@ -79,6 +79,8 @@ def spec_text(
         for block in blocks:
             lines.append(f"{INDENT}{block.name}:")
             lines.append(f"{INDENT * 2}description: {scalar('Imported from ' + block.source + '.')}")
+            if block.inputs:
+                lines.append(f"{INDENT * 2}inputs: {scalar(block.inputs)}")
             if block.params:
                 params = ", ".join(f"{key}: {kind}" for key, kind in block.params.items())
                 lines.append(f"{INDENT * 2}params: {{{params}}}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archspec.frontend.types import LayerParams
-from archspec.primitives.reads import Reads, no_params
+from archspec.primitives.reads import TENSOR, Reads, TorchCall, Unreadable, no_params
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.tensor import TensorShape
 
@@ -56,6 +56,14 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def read_one_tensor_cat(c: TorchCall) -> dict[str, object]:
+    """``torch.cat([x], dim)``: the concatenation of one tensor is that tensor."""
+    tensors = c.arg(0, "tensors", ())
+    if not isinstance(tensors, list | tuple) or len(tensors) != 1 or tensors[0] is not TENSOR:
+        raise Unreadable("a concatenation of other than one tensor")
+    return {}
+
+
 def _builder(cls: str) -> Callable[[LayerParams, TensorShape], ModuleCall]:
     def build(p: LayerParams, x: TensorShape) -> ModuleCall:
         return call(cls)
@@ -78,7 +86,8 @@ for _name, (_cls, _formula) in ELEMENTWISE.items():
             # inplace changes no value: relu's module and F.relu(x, inplace=True) read as relu
             reads=Reads(
                 module=lambda m: {},
-                calls={f: no_params("inplace") for f in FUNCTIONS[_name]},
+                calls={f: no_params("inplace") for f in FUNCTIONS[_name]}
+                | ({"torch.cat": read_one_tensor_cat} if _name == IDENTITY else {}),
                 ignored=("inplace",),
             ),
         )

@@ -102,6 +102,37 @@ def test_a_parameter_of_the_module_itself_is_a_parameter_layer() -> None:
     assert "- mul: {from: [scale, conv]}" in text
 
 
+class Grow(nn.Module):
+    """A layer called on the list of every earlier output (DenseNet's dense layers)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 2, 1)
+
+    def forward(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        return self.conv(torch.cat(inputs, 1))
+
+
+class Dense(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = Grow(3)
+        self.b = Grow(5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = [x]
+        for layer in (self.a, self.b):
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+def test_a_module_called_on_a_list_of_tensors_is_a_block_with_several_inputs() -> None:
+    text = round_trip(Dense, (3, 4, 4), "dense")
+    assert "    inputs: [input, input_1]\n" in text
+    assert "- grow_2: {name: b, from: [input, a]}" in text
+    assert "- identity: {from: input}" in text  # torch.cat of one tensor
+
+
 def test_functional_calls_and_named_tensors_round_trip() -> None:
     text = round_trip(Stem, (3, 8, 8), "stem")
     assert "concat: {from: [relu, side]}" in text
@@ -165,6 +196,7 @@ TORCHVISION = [
     "mobilenet_v3_large",
     "efficientnet_b1",
     "regnet_y_400mf",
+    "densenet121",
 ]
 
 
