@@ -176,6 +176,7 @@ def test_d2l_networks_round_trip(name: str) -> None:
     round_trip(d2l.NETWORKS[name], D2L_INPUTS[name], name)
 
 
+# Every network of specs/torchvision/ (tests/torchvision_models.py's zoo).
 TORCHVISION = [
     "alexnet",
     "vgg16",
@@ -197,6 +198,9 @@ TORCHVISION = [
     "efficientnet_b1",
     "regnet_y_400mf",
     "densenet121",
+    "wide_resnet50_2",
+    "efficientnet_v2_s",
+    "regnet_x_800mf",
 ]
 
 
