@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from archspec.weights.match import MatchMode
+    from archspec.weights.transfer import TransferReport
+
 __all__ = [
     "Diagnostic",
     "Graph",
@@ -46,6 +49,7 @@ __all__ = [
     "initialize",
     "load",
     "loads",
+    "transfer",
     "validate",
 ]
 __version__ = "0.1.0"
@@ -167,7 +171,8 @@ def validate(
     if is_block_file(data):
         check_block_file(data, source, _registered(), limits, config)
         return None
-    return compile_spec(parse_spec(data, source, _registered(), limits, config), None, limits)
+    spec = parse_spec(data, source, _registered(), limits, config)
+    return compile_spec(spec, None, limits, explain_sizes=False)  # never imports sympy
 
 
 def build(
@@ -242,6 +247,63 @@ def initialize(
         check_layers(module, plan)  # before anything is touched
         reset(module, learned_values(graph))
         return apply_plan(module, plan)
+
+
+def transfer(
+    module_or_spec: nn.Module | SpecLike | Graph,
+    state_dict: Mapping[str, torch.Tensor] | str | os.PathLike[str],
+    match: MatchMode = "auto",
+    *,
+    skip: Sequence[str] = (),
+    strict: bool = False,
+    limits: Limits | None = None,
+    libraries: Libraries | LibraryConfig | None = None,
+    pyproject: bool = True,
+) -> tuple[TransferReport, nn.Module]:
+    """Load weights into a network whose architecture may have changed since they were trained.
+
+    ``module_or_spec`` is a module (filled in place) or a spec, a path or a Graph (built
+    first, as :func:`build` does); ``state_dict`` a mapping of tensors or the path of a
+    checkpoint, read without running any code from it (``torch.load(weights_only=True)``,
+    or safetensors). ``match`` pairs layers by ``"name"``, by ``"structure"`` (the
+    longest common subsequence of the layers' tensor shapes, so a renamed, inserted or
+    removed layer still lines up) or ``"auto"`` (names, then structure). A tensor is copied
+    only into a tensor of the same shape. ``skip`` lists layer paths (fnmatch patterns:
+    ``fc``, ``layer4.*``) left at their init. Returns the report (per layer: transferred,
+    shape-mismatched, new, dropped; ``report.ok`` says whether everything asked for was
+    transferred, ``strict`` making new or dropped tensors count against it) and the
+    module. Raises SpecError for a bad spec or an unreadable or unsafe checkpoint
+    (docs/weights.md).
+    """
+    from torch import nn
+
+    from archspec.weights.checkpoint import load_checkpoint, state_dict_of
+    from archspec.weights.transfer import transfer_into
+
+    if isinstance(state_dict, str | os.PathLike):
+        checkpoint = load_checkpoint(state_dict)
+    else:
+        checkpoint = state_dict_of("<state_dict>", state_dict)
+    if isinstance(module_or_spec, nn.Module):
+        module, graph, name = module_or_spec, None, type(module_or_spec).__name__
+    else:
+        if isinstance(module_or_spec, Graph):
+            graph = module_or_spec
+        else:
+            graph = compile(module_or_spec, limits=limits, libraries=libraries, pyproject=pyproject)
+        module, name = build(graph), graph.spec.source.file
+    report = transfer_into(
+        module,
+        checkpoint.tensors,
+        graph=graph,
+        match=match,
+        skip=skip,
+        strict=strict,
+        spec_name=name,
+        checkpoint_name=checkpoint.path,
+        notes=checkpoint.notes,
+    )
+    return report, module
 
 
 def from_module(

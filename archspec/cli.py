@@ -1,9 +1,11 @@
-"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema`` and ``diagram``.
+"""The command line: ``archspec compile``, ``validate``, ``check``, ``schema``, ``diagram``,
+``weights`` and ``diff`` (the last two in archspec/weights/commands.py).
 
 ``main(argv)`` parses and calls ``run(args, stdout, stderr) -> exit code``:
-0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error. Only
-``check`` imports torch. Diagnostics are rendered by :mod:`archspec.render`,
-the compile report by :mod:`archspec.report`.
+0 ok, 1 invalid spec (or, for check, a disagreement), 2 usage error (diff: 0
+equal, 1 different, 2 any error). Only ``check``, ``weights`` and ``diff`` import
+torch. Diagnostics are rendered by :mod:`archspec.render`, the compile report by
+:mod:`archspec.report`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from archspec.output import OutputError, input_files, write_output
 from archspec.render import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.render import render as render_diagnostics
 from archspec.report import report
+from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell reports it
@@ -201,6 +204,8 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=_count, metavar="D", help="draw groups and blocks nested deeper than D as one box"
     )
     _add_lib(diagram_cmd)
+    _add_lib(add_weights_command(commands))
+    _add_lib(add_diff_command(commands))
     import_command.add_parser(commands)
     return parser
 
@@ -234,6 +239,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _check(args, stdout, stderr)
         if args.command == "diagram":
             return _diagram(args, stdout, stderr)
+        if args.command == "weights":
+            return run_weights(args, parse_libraries(args.lib), stdout, stderr)
+        if args.command == "diff":
+            return run_diff(args, parse_libraries(args.lib), stdout, stderr)
         if args.command == "import":
             return import_command.run(args, stdout, stderr)
         return _validate(args, stdout, stderr)

@@ -54,6 +54,12 @@ E303 = ErrorCode("E303", "a layer needs a concrete size where the input is symbo
 E304 = ErrorCode("E304", "no size of an input symbol makes the network valid")
 E305 = ErrorCode("E305", "the input has the wrong number of dims for the layer")
 E306 = ErrorCode("E306", "the branches of a join give sizes that no input size makes equal")
+E307 = ErrorCode("E307", "attention's num_heads does not divide its embedding dim")
+E308 = ErrorCode("E308", "a position embedding's length is not the number of tokens the input makes")
+E309 = ErrorCode("E309", "an index or slice reaches past the size of its dim")
+E310 = ErrorCode("E310", "a learned token or embedding does not fit the tokens it joins")
+E311 = ErrorCode("E311", "the input is not of the size a layer expects (expect_size)")
+E312 = ErrorCode("E312", "a layer reads a tensor of the wrong dtype (embedding needs token ids, int64)")
 E400 = ErrorCode("E400", "the file is larger than the byte budget (Limits.max_bytes)")
 E401 = ErrorCode("E401", "the document expands past the node budget, as alias bombs do (Limits.max_nodes)")
 E402 = ErrorCode("E402", "lists and mappings nest deeper than the depth budget (Limits.max_depth)")
@@ -66,6 +72,16 @@ E407 = ErrorCode(
     "the exact valid sizes of an input symbol are past what archspec derives (a period past 2**16, "
     "too many probes, sizes not affine in the symbol)",
 )
+E600 = ErrorCode("E600", "a checkpoint cannot be read (missing, empty, truncated or corrupt)")
+E601 = ErrorCode(
+    "E601", "a checkpoint's pickle needs more than tensors and plain data (it could run code): refused"
+)
+E602 = ErrorCode("E602", "a checkpoint is no state_dict (an entry is not a tensor, a key is not a name)")
+E603 = ErrorCode("E603", "a checkpoint tensor meant for a layer has another shape than the layer's")
+E604 = ErrorCode(
+    "E604", "no tensor of the checkpoint fits the network (a checkpoint of another architecture)"
+)
+E605 = ErrorCode("E605", "--strict: a tensor of the network is new, or one of the checkpoint is dropped")
 E620 = ErrorCode(
     "E620", "archspec import: MODULE:FACTORY is malformed, or names no importable module or callable"
 )
@@ -107,6 +123,12 @@ CODES: dict[str, str] = {
         E304,
         E305,
         E306,
+        E307,
+        E308,
+        E309,
+        E310,
+        E311,
+        E312,
         E400,
         E401,
         E402,
@@ -115,6 +137,12 @@ CODES: dict[str, str] = {
         E405,
         E406,
         E407,
+        E600,
+        E601,
+        E602,
+        E603,
+        E604,
+        E605,
         E620,
         E621,
         E622,

@@ -1,4 +1,4 @@
-"""Write a generated file (``compile -o``, ``schema -o``): the whole file or nothing.
+"""Write a generated file (``compile -o``, ``schema -o``, ``weights -o``): the whole file or nothing.
 
 The target is checked first: it must be a regular file or not exist yet (never
 a device, FIFO, socket or directory), and it must not be one of the compile's
@@ -48,9 +48,14 @@ def input_files(source: Graph | Spec) -> set[str]:
 
 def write_output(path: str, text: str, inputs: Iterable[str] = ()) -> None:
     """Replace ``path`` with ``text`` (UTF-8) atomically; raise OutputError, never OSError."""
+    write_bytes(path, text.encode("utf-8"), inputs)
+
+
+def write_bytes(path: str, data: bytes, inputs: Iterable[str] = ()) -> None:
+    """Replace ``path`` with ``data`` atomically (a checkpoint); raise OutputError, never OSError."""
     mode = check_target(path, inputs)
     try:
-        _replace(path, text.encode("utf-8"), mode)
+        _replace(path, data, mode)
     except OSError as error:
         raise OutputError(f"cannot write {shown(path)}: {_reason(error)}") from None
 

@@ -3,12 +3,16 @@
 Three forms of one set of rows: a text table (the terminal), JSON (programs)
 and Markdown (a pull request or a README). Counts are per sample:
 
-- MACs are the multiply-accumulates of conv, conv_transpose and linear layers, as torchvision
-  counts them for its published figures (bias, batchnorm, activations and
-  pools add none); FLOPs = 2 x MACs.
+- MACs are the multiply-accumulates of conv, conv_transpose, linear and attention
+  layers, as torchvision counts them for its published figures (bias, batchnorm,
+  activations and pools add none); FLOPs = 2 x MACs. Attention counts its projections
+  and both attention matmuls (Q·Kᵀ and weights·V), as torch.utils.flop_counter does
+  where the attention runs as matmuls (on the meta device; its fused CPU kernels it
+  does not count).
 - activation memory is the output of every layer that makes a new tensor
   (all but groups, identities and flatten, a view), at 4 bytes per element
-  (float32): what training keeps for the backward pass.
+  (float32): what training keeps for the backward pass; for attention also its
+  projections and its heads × L × S weights.
 
 A row's params, MACs and activations count the layer and all its parts, so
 the top-level rows add up to the totals. For a symbolic input, MACs and
@@ -29,7 +33,8 @@ from archspec.shapes.dims import format_dim, format_shape, is_concrete, product,
 FORMATS = ("text", "json", "markdown")
 BYTES_PER_ELEMENT = 4  # float32
 LEGEND = (
-    "MACs: multiply-accumulates per sample, of conv, conv_transpose and linear layers (FLOPs = 2 × MACs).",
+    "MACs: multiply-accumulates per sample, of conv, conv_transpose, linear and attention layers "
+    "(FLOPs = 2 × MACs).",
     "activations: the outputs each layer and its parts compute, per sample, "
     f"at {BYTES_PER_ELEMENT} bytes per element (float32).",
 )
@@ -40,7 +45,13 @@ def own_activation_bytes(layer: LayerInfo) -> Any:
     primitive = lookup(layer.primitive)
     if primitive is None or not primitive.allocates:  # a group, an identity, a view
         return 0
-    dims = layer.output.dims
+    workspace = layer.own_workspace  # what it computes on the way (attention's weights)
+    if is_concrete(workspace) and workspace == 0:
+        return _bytes(layer.output.dims)
+    return total([_bytes(layer.output.dims), BYTES_PER_ELEMENT * workspace])
+
+
+def _bytes(dims: tuple[Any, ...]) -> Any:
     # The int factors first, so that sympy keeps the product of symbolic sizes unexpanded
     # and the sum over layers collects like terms.
     return product([BYTES_PER_ELEMENT, *(d for d in dims if is_concrete(d))]) * product(
@@ -200,7 +211,7 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
         "outputs": {name: [_json_value(d) for d in shape[1:]] for name, shape in graph.output_shapes.items()},
         "totals": {key: _json_value(value) for key, value in totals(graph).items()},
         "units": {
-            "macs": "multiply-accumulates per sample, of conv, conv_transpose and linear layers",
+            "macs": "multiply-accumulates per sample, of conv, conv_transpose, linear and attention layers",
             "flops": "2 × macs",
             "activation_bytes": f"bytes per sample of the computed outputs, {BYTES_PER_ELEMENT} per element "
             "(float32)",

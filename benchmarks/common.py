@@ -34,9 +34,16 @@ class Section:
     goals: list[tuple[str, bool | str | None]] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # key -> (what it is, value, how to print it): the figures a later run compares against
+    figures: dict[str, tuple[str, float, str]] = field(default_factory=dict)
 
     def add(self, *lines: str) -> None:
         self.body.extend(lines)
+
+    def figure(self, key: str, label: str, value: float, fmt: str = "{:,.3g}") -> None:
+        """Record a headline figure: ``run.py --baseline-out`` saves them, and a later run
+        prints them as the "before" column beside its own (``run.py --baseline``)."""
+        self.figures[key] = (label, value, fmt)
 
     def goal(self, text: str, met: bool | str | None) -> None:
         self.goals.append((text, met))
@@ -203,12 +210,17 @@ def version(package: str) -> str:
 
 
 def git_revision() -> str:
+    """The revision of the archspec being measured: the tree it is imported from (with
+    ``PYTHONPATH`` pointing at another checkout, that checkout's revision)."""
+    import archspec
+
+    tree = Path(archspec.__file__).resolve().parent.parent
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "archspec"], cwd=ROOT, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--", "archspec"], cwd=tree, capture_output=True, text=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -15,7 +15,8 @@ import sys
 import torch
 
 
-def check(target: str, dims: tuple[int, ...]) -> tuple[int, ...]:
+def check(target: str, dims: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The output shapes (a network with several outputs returns a dict of them)."""
     import d2l
 
     with torch.device("meta"):
@@ -26,8 +27,9 @@ def check(target: str, dims: tuple[int, ...]) -> tuple[int, ...]:
 
             net = archspec.build(target)
         y = net(torch.empty(2, *dims))
-    assert y.device.type == "meta"
-    return tuple(y.shape)
+    outputs = list(y.values()) if isinstance(y, dict) else [y]
+    assert all(t.device.type == "meta" for t in outputs)
+    return [tuple(t.shape) for t in outputs]
 
 
 def main(argv: list[str]) -> int:

@@ -11,14 +11,16 @@ replaces in the same run, interleaved, and reports medians with their ratio.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from common import ROOT, Section, busy_cores, machine, table, verdict
+from common import ROOT, Section, busy_cores, git_revision, machine, table, verdict
 
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
+DEFAULT_BASELINE = ROOT / "benchmarks" / "baseline.json"
 ORDER = ("1", "2", "3", "4")
 
 
@@ -54,7 +56,37 @@ def run_sections(chosen: list[str], quick: bool, threads: int | None) -> list[Se
     return [done[key] for key in ORDER if key in done]
 
 
-def report(sections: list[Section], total: float, quick: bool, load: list[tuple[str, str]]) -> str:
+def before_after(sections: list[Section], baseline: dict | None) -> list[str]:
+    """The headline figures of this run beside those of the baseline run, where both have them."""
+    if not baseline:
+        return []
+    rows = []
+    for section in sections:
+        for key, (label, value, fmt) in section.figures.items():
+            if key in baseline["figures"]:
+                before = baseline["figures"][key]
+                rows.append((label, fmt.format(before), fmt.format(value), f"{value / before:.3g}x"))
+    if not rows:
+        return []
+    return [
+        "## Before and after",
+        "",
+        f"The headline figures of this run beside those of a baseline run: the same scripts on the "
+        f"same machine against archspec at git {baseline['revision']} ({baseline['date']}, "
+        f"recorded in `{DEFAULT_BASELINE.relative_to(ROOT).as_posix()}` by "
+        "`PYTHONPATH=<that checkout> python benchmarks/run.py --baseline-out benchmarks/baseline.json`).",
+        "",
+        *table(("figure", "before", "now", "now / before"), rows),
+    ]
+
+
+def report(
+    sections: list[Section],
+    total: float,
+    quick: bool,
+    load: list[tuple[str, str]],
+    baseline: dict | None = None,
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -83,6 +115,7 @@ def report(sections: list[Section], total: float, quick: bool, load: list[tuple[
         *table(("", ""), [*machine(), *load], "ll"),
         f"Total run time of the script: {total:.0f} s.",
         "",
+        *before_after(sections, baseline),
     ]
     for section in sections:
         lines += [f"## {section.title}", ""]
@@ -127,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", default=",".join(ORDER), help="which sections, e.g. 1,3")
     parser.add_argument("--out", type=Path, help=f"where to write the report (default {DEFAULT_OUT})")
     parser.add_argument("--threads", type=int, help="torch threads in section 4 (default 1)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=DEFAULT_BASELINE,
+        help="figures of an earlier run, shown as 'before' (default benchmarks/baseline.json)",
+    )
+    parser.add_argument("--baseline-out", type=Path, help="save this run's headline figures there")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.sections.split(",") if s.strip()]
     started = time.perf_counter()
@@ -137,7 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         ("other load", f"{busy:.1f} cores busy with other processes when the run started"),
         ("load average (1 min)", f"{load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"),
     ]
-    text = report(sections, total, args.quick, load)
+    if args.baseline_out:
+        figures = {key: value for s in sections for key, (_, value, _) in s.figures.items()}
+        record = {"revision": git_revision(), "date": machine()[0][1], "figures": figures}
+        args.baseline_out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.baseline_out}", file=sys.stderr)
+    baseline = None
+    if args.baseline and args.baseline.exists() and not args.baseline_out:
+        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    text = report(sections, total, args.quick, load, baseline)
     out = args.out if args.out or args.quick else DEFAULT_OUT
     if out is None:
         print(text)

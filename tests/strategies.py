@@ -33,10 +33,15 @@ INT_SPANS = {
     "n": 2,
 }
 DEFAULT_SPAN = 5
+# Fields whose schema allows far more than a small tensor has (attention heads up to 4096,
+# an index up to 2**31): drawn from these ranges instead, around the sizes drawn inputs have.
+INT_RANGES = {"num_heads": (1, 4), "index": (-4, 8), "start": (0, 8), "end": (1, 10)}
 MAX_DEPTH = 2  # nesting of primitives that hold layers (sequential)
 
 
 def _int(field: str, schema: dict[str, Any]) -> st.SearchStrategy[int]:
+    if field in INT_RANGES:
+        return st.integers(*INT_RANGES[field])
     low = schema.get("minimum", 0)
     return st.integers(low, schema.get("maximum", low + INT_SPANS.get(field, DEFAULT_SPAN)))
 
@@ -172,6 +177,36 @@ def spec_data(draw: st.DrawFn, dims: st.SearchStrategy[list[Any]] | None = None)
 def as_yaml(data: dict[str, Any]) -> str:
     """The spec as YAML a person can paste into a file and rerun."""
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+
+
+@st.composite
+def token_layer(draw: st.DrawFn) -> Any:
+    """A layer of a transformer on tokens [L, D]: attention (of 1 to 4 heads), a layer norm
+    over the features, an MLP's linear and activation, a token taken; or any drawn layer."""
+    heads = draw(st.integers(1, 4))
+    transformer = st.sampled_from(
+        [
+            {"multihead_attention": {"num_heads": heads, "bias": draw(st.booleans())}},
+            {"layernorm": {"dims": 1}},
+            {"linear": {"out_features": draw(st.sampled_from([4, 6, 8, 12]))}},
+            "gelu",
+            {"select": {"dim": draw(st.sampled_from([1, 2])), "index": draw(st.integers(-2, 3))}},
+            {"select": {"start": draw(st.integers(0, 3))}},
+        ]
+    )
+    return draw(st.one_of(transformer, transformer, transformer, layer()))
+
+
+@st.composite
+def token_spec_data(draw: st.DrawFn) -> dict[str, Any]:
+    """A spec on tokens [L, D] (L 1 to 12; D 4, 8 or 12, divisible by several head counts),
+    mostly of transformer layers."""
+    return {
+        "archspec": 1,
+        "name": "drawn",
+        "input": [draw(st.integers(1, 12)), draw(st.sampled_from([4, 8, 12]))],
+        "layers": _name_groups(draw(st.lists(token_layer(), min_size=1, max_size=4))),
+    }
 
 
 MERGES = ("add", "mul", "concat")

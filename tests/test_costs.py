@@ -218,7 +218,8 @@ def test_macs_equal_half_of_pytorchs_flop_count_per_layer(path: Path) -> None:
         graph = archspec.compile(path, [graph.min_sizes.get(str(d), d) for d in graph.input.dims])
     with torch.device("meta"):  # no weights in memory, no arithmetic: only the shapes run
         module = archspec.build(graph).eval()
-        x = torch.empty(1, *graph.input.dims)
+        dtype = torch.long if graph.input.integer else torch.float32  # token ids (text_classifier)
+        x = torch.zeros(1, *graph.input.dims, dtype=dtype)
     with FlopCounterMode(display=False) as counter:
         module(x)
     root = type(module).__name__

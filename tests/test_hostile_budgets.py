@@ -61,6 +61,18 @@ def test_a_symbolic_size_is_outside_the_activation_budget() -> None:
         archspec.compile("specs/nin.yaml", input=[1, "H", "W"], limits=Limits(max_activation=9))
 
 
+def test_attention_weights_count_in_the_activation_budget() -> None:
+    """12 heads over 197 tokens: 12 x 197 x 197 weights (465,708), with the projections
+    and the attended values 1,070,892 elements per sample, where no tensor it outputs
+    (197 x 768 = 151,296) is over the budget; over a symbolic L, a formula (the report)."""
+    with pytest.raises(SpecError) as caught:
+        archspec.compile("specs/torchvision/vit_b_16.yaml", limits=Limits(max_activation=1_000_000))
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.path) == ("E405", "encoder.layers.encoder_layer_0.self_attention")
+    assert "computes 1,070,892 elements per sample" in diagnostic.message
+    assert diagnostic.span.file.endswith("library/torchvision/vit.yaml")  # the layer, in its block
+
+
 def test_both_budgets_are_reported_together() -> None:
     with pytest.raises(SpecError) as caught:
         archspec.compile("specs/nin.yaml", limits=Limits(max_params=10, max_activation=10_000))

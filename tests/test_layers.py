@@ -25,7 +25,13 @@ FLOORS: list[set[str]] = [
     {"primitives"},
     {"compiler"},
     {"emit", "report", "render", "check", "docs", "output"},
-    {"__init__", "cli", "__main__", "importer"},  # importer: archspec import, which runs user code
+    {
+        "__init__",
+        "cli",
+        "__main__",
+        "weights",
+        "importer",
+    },  # weights: transfer and diff (docs/weights.md); importer: archspec import, which runs user code
 ]
 
 

@@ -30,7 +30,7 @@ from archspec.primitives.registry import primitives
 from archspec.shapes.dims import substitute
 from archspec.shapes.tensor import TensorShape
 from tests.primitives.oracle import REFUSALS
-from tests.strategies import as_yaml, spec_data, symbolic_dims
+from tests.strategies import as_yaml, spec_data, symbolic_dims, token_spec_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -69,6 +69,21 @@ def test_every_layer_shape_equals_the_real_forward(data: dict[str, Any]) -> None
     run = compare(graph, archspec.build(graph).eval(), "drawn")
     assert run.error is None, f"archspec accepted it, PyTorch raised: {run.error}"
     assert run.mismatches == []
+
+
+@given(token_spec_data())
+def test_every_layer_shape_on_tokens_equals_the_real_forward(data: dict[str, Any]) -> None:
+    """Attention and the layers around it on tokens [L, D], against the real forward."""
+    graph = accepted(data)
+    run = compare(graph, archspec.build(graph).eval(), "drawn")
+    assert run.error is None, f"archspec accepted it, PyTorch raised: {run.error}"
+    assert run.mismatches == []
+    assert graph.num_params == count(archspec.build(graph))
+
+
+@given(token_spec_data())
+def test_archspec_rejects_exactly_what_pytorch_refuses_on_tokens(data: dict[str, Any]) -> None:
+    test_archspec_rejects_exactly_what_pytorch_refuses.hypothesis.inner_test(data)  # type: ignore[attr-defined]
 
 
 @given(spec_data())

@@ -50,6 +50,7 @@ EXPECTED = {
     "regnet_x_400mf": (5_495_976, 1),
     "regnet_x_800mf": (7_259_656, 1),
     "regnet_y_400mf": (4_344_144, 1),
+    "vit_b_16": (86_567_656, 224),
 }
 
 torch.set_num_threads(2)
@@ -76,6 +77,15 @@ def randomize_batchnorm(model: nn.Module, generator: torch.Generator) -> None:
                 module.bias.copy_(0.1 * torch.randn(n, generator=generator))
 
 
+def randomize_zeros(model: nn.Module, generator: torch.Generator) -> None:
+    """Give every all-zero parameter random values: torchvision starts ViT's head (and its
+    class token) at zeros, which would make every output 0 and the comparison empty."""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if not parameter.any():
+                parameter.copy_(0.02 * torch.randn(parameter.shape, generator=generator))
+
+
 @pytest.fixture(scope="module", params=list(EXPECTED))
 def pair(request: pytest.FixtureRequest) -> Pair:
     """Each network once per module: the reference model and archspec's, both in eval mode."""
@@ -83,6 +93,7 @@ def pair(request: pytest.FixtureRequest) -> Pair:
     torch.manual_seed(0)
     reference = zoo()[name]().eval()
     randomize_batchnorm(reference, torch.Generator().manual_seed(1))
+    randomize_zeros(reference, torch.Generator().manual_seed(3))
     path = ZOO / f"{name}.yaml"
     return Pair(name, path, reference, archspec.build(path).eval())
 
@@ -113,7 +124,7 @@ def runs(model: nn.Module, height: int, width: int) -> bool:
     try:
         with torch.no_grad():
             model(torch.zeros(1, 3, height, width))
-    except RuntimeError:
+    except (RuntimeError, AssertionError):  # ViT asserts its image size (torch._assert)
         return False
     return True
 
@@ -173,3 +184,29 @@ def test_block_files_validate_against_the_block_schema() -> None:
     validator = jsonschema.Draft202012Validator(library)
     for path in files:
         assert list(validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))) == [], path
+
+
+# --- the transformers: an input side fixed by the position embedding, and attention's MACs ---
+
+
+def test_vit_takes_exactly_its_image_size() -> None:
+    graph = archspec.compile(ZOO / "vit_b_16.yaml", input=[3, "H", "W"])
+    assert {name: str(sizes) for name, sizes in graph.valid_sizes.items()} == {"H": "H = 224", "W": "W = 224"}
+    reference = zoo()["vit_b_16"]().eval()
+    assert runs(reference, 224, 224)
+    assert not runs(reference, 239, 224)  # 14 patches too, but torchvision asserts the size
+
+
+@pytest.mark.parametrize("name", ["vit_b_16"])
+def test_macs_are_half_of_pytorchs_flop_count_of_the_torchvision_model(name: str) -> None:
+    """On the meta device, where the attention runs as matmuls that the counter counts
+    (torch's fused CPU attention kernels it does not count)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    graph = archspec.compile(ZOO / f"{name}.yaml")
+    with torch.device("meta"):
+        reference = zoo()[name]().eval()
+        x = torch.empty(1, *graph.input.dims)
+    with FlopCounterMode(display=False) as counter:
+        reference(x)
+    assert counter.get_total_flops() == 2 * graph.num_macs

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
-from archspec.codes import E200
+from archspec.codes import E200, E308, E311
 from archspec.compiler.budgets import check_budgets
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
@@ -23,6 +24,8 @@ def compile_spec(
     spec: Spec,
     dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None = None,
     limits: Limits | None = None,
+    *,
+    explain_sizes: bool = True,
 ) -> Graph:
     """Infer the shaped graph of ``spec`` for input ``dims`` (default: the spec's).
 
@@ -30,16 +33,21 @@ def compile_spec(
     inputs' dims by name. Raises SpecError for the first shape error, or when no
     size of an input symbol makes the network valid. For symbolic inputs,
     ``Graph.valid_sizes`` gives each symbol's exact set of valid sizes and
-    ``min_sizes`` its minimum.
+    ``min_sizes`` its minimum. A size error on a concrete input (E308, E311) names the
+    sizes that would work, from a symbolic compile, unless ``explain_sizes`` is False (the
+    validation path, which never imports sympy).
     """
     given = _input_dims(spec, dims)
-    inputs = {name: input_shape(d) for name, d in given.items()}
+    inputs = {name: input_shape(d, spec.input_dtypes.get(name, "float32")) for name, d in given.items()}
     compilation = Compilation(spec, limits or Limits())
     nodes = expand_spec(spec, compilation)
     try:
         flow = infer_flow(spec, inputs, nodes, compilation)
     except InferenceStopped as stopped:
-        raise SpecError([stopped.diagnostic]) from None
+        diagnostic = stopped.diagnostic
+        if explain_sizes:
+            diagnostic = _with_valid_sizes(spec, given, diagnostic, limits)
+        raise SpecError([diagnostic]) from None
     symbols = list(dict.fromkeys(d for ds in given.values() for d in ds if isinstance(d, str)))
     sizes = ValidSizes({})
     if symbols:
@@ -80,7 +88,10 @@ def probe(
 
     def runs(sizes: dict[str, int]) -> bool:
         bound = {
-            name: input_shape(tuple(sizes[d] if isinstance(d, str) else d for d in ds))
+            name: input_shape(
+                tuple(sizes[d] if isinstance(d, str) else d for d in ds),
+                spec.input_dtypes.get(name, "float32"),
+            )
             for name, ds in given.items()
         }
         try:
@@ -126,3 +137,33 @@ def _input_dims(
             ]
         )
     return {name: tuple(dims.get(name, ds)) for name, ds in spec.inputs.items()}
+
+
+# Errors of a fixed size that the input does not make (a position embedding's length, an
+# expected image size): the sizes that would work are worth a second, symbolic compile.
+SIZE_ERRORS = (E308, E311)
+SIZE_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _with_valid_sizes(
+    spec: Spec, given: dict[str, tuple[int | str, ...]], diagnostic: Diagnostic, limits: Limits | None
+) -> Diagnostic:
+    """``diagnostic``, with the input sizes that would work added to its hint, where it
+    is a size error of a concrete single-input compile and a symbolic compile finds them."""
+    dims = next(iter(given.values()))
+    sizes = dims[1:]
+    if diagnostic.code not in SIZE_ERRORS or len(given) > 1 or not sizes or len(sizes) > 3:
+        return diagnostic
+    if any(isinstance(d, str) for d in dims):
+        return diagnostic
+    names = SIZE_NAMES[len(sizes)]
+    try:
+        graph = compile_spec(spec, (dims[0], *names), limits)
+    except SpecError:
+        return diagnostic
+    found = "; ".join(str(graph.valid_sizes[name]) for name in names)
+    if graph.size_constraints:
+        found += " (with " + "; ".join(graph.size_constraints) + ")"
+    hint = f"{diagnostic.hint}; " if diagnostic.hint else ""
+    shape = "x".join(str(d) for d in (dims[0], *names))
+    return replace(diagnostic, hint=f"{hint}the input sizes that work, for {shape}: {found}")

@@ -70,6 +70,17 @@ def _activation_problem(graph: Graph, limits: Limits) -> Diagnostic | None:
         )
     for layer, span in _executed(graph):
         size = elements(layer.output)
+        workspace = layer.own_workspace  # attention's weights: heads × L × S, quadratic in L
+        if is_concrete(workspace) and workspace > limits.max_activation:
+            return Diagnostic(
+                E405,
+                f"this {layer.kind} computes {count(workspace)} elements per sample on the way to its "
+                f"output {shape(layer.output)} (attention's weights grow with the square of the "
+                f"tokens), more than the budget of {count(limits.max_activation)}",
+                span,
+                layer.path,
+                _activation_hint(workspace),
+            )
         if size is not None and size > limits.max_activation:
             return Diagnostic(
                 E405,

@@ -41,6 +41,8 @@ class LayerInfo:
     block: str | None = None
     args: BaseModel | None = None
     own_macs: Any = 0
+    # Elements the layer computes besides its output, per sample (attention's weights).
+    own_workspace: Any = 0
     # Dataflow (docs/spec-language.md, "Named tensors"): the tensors the layer reads, by
     # name in its parent's list; the shapes of all but the first (``input``); for a group,
     # its inputs' names and the names of the children it returns where it is no plain
@@ -171,7 +173,8 @@ class Graph:
 
     @property
     def num_macs(self) -> Any:
-        """Multiply-accumulates per sample of conv, conv_transpose and linear layers (FLOPs = 2 x MACs)."""
+        """Multiply-accumulates per sample of conv, conv_transpose, linear and attention layers
+        (FLOPs = 2 x MACs)."""
         return total(layer.num_macs for layer in self.roots)
 
     @property

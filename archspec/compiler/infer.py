@@ -88,6 +88,10 @@ class Context:
             names.append(f"branch {info.name}")
         return outputs, names
 
+    def reads(self) -> tuple[TensorShape, ...]:
+        """Every tensor the current layer reads, in order (its input first)."""
+        return self._stack[-1].inputs
+
     def equate(self, a: Dim, b: Dim, where: str, *, broadcast: bool = False) -> Dim:
         """A join needs ``a == b`` (sizes of a symbolic input): unless they are equal for
         every size, recorded for the valid-size search; the join goes on with the representative."""
@@ -179,11 +183,11 @@ class Context:
         sources: tuple[str, ...],
         shapes: list[TensorShape],
     ) -> None:
-        """A learned tensor (no batch) is read only by a merge of named tensors (``mul:
-        {from: [layer_scale, block]}``), which broadcasts it; every other layer needs a batch."""
+        """A learned tensor (no batch) is read only by a join of named tensors (``mul:
+        {from: [layer_scale, block]}``, ``class_token``), whose rule decides how it takes it;
+        every other layer needs a batch."""
         merge = (
             primitive is not None
-            and primitive.merges_branches
             and primitive.join is not None
             and not node.groups.get("branches")
             and len(shapes) > 1
@@ -245,11 +249,13 @@ class Context:
                     "(mul: {from: [layer_scale, block]})",
                 )
             )
-        if len(shapes) > 1 and not (primitive.join is not None and not node.groups.get("branches")):
+        joins = primitive.join is not None and not node.groups.get("branches")
+        if len(shapes) > primitive.reads and not joins:
+            most = "one tensor" if primitive.reads == 1 else f"at most {primitive.reads} tensors"
             raise InferenceStopped(
                 Diagnostic(
                     E210,
-                    f"{node.kind_name} reads one tensor, but 'from' names {len(shapes)}",
+                    f"{node.kind_name} reads {most}, but 'from' names {len(shapes)}",
                     node.written.source_span(),
                     path,
                     "merge them first (add, mul, concat: from: [a, b]), then read the merge",
@@ -278,6 +284,7 @@ class Context:
             node.span,
             result.batch_statistics,
             own_macs=result.macs,
+            own_workspace=result.workspace,
             sources=sources,
             outputs=frame.outputs,
             inputs=tuple(shapes[1:]),
@@ -368,9 +375,11 @@ class Context:
         return Diagnostic(error.code, message, span, path, error.hint)
 
 
-def input_shape(dims: tuple[int | str, ...]) -> TensorShape:
-    """The spec's input dims, with symbol names turned into sympy symbols."""
-    return TensorShape(tuple(make_symbol(d) if isinstance(d, str) else d for d in dims))
+def input_shape(dims: tuple[int | str, ...], dtype: str = "float32") -> TensorShape:
+    """The spec's input dims, with symbol names turned into sympy symbols (of integers:
+    token ids, for an input declared int64)."""
+    sizes = tuple(make_symbol(d) if isinstance(d, str) else d for d in dims)
+    return TensorShape(sizes, integer=dtype == "int64")
 
 
 def infer_flow(

@@ -227,7 +227,7 @@ class BlockEmitter:
             self.uses_ordered_dict = True
         lines = [f"class {class_name}({base}):", *docstring_lines(self._summary(block, call), 1), ""]
         lines += ["    def __init__(self) -> None:", render(Call("super().__init__", made.args), 2)]
-        lines.append(f"        self.out_channels = {literal(call.output.channels)}")
+        lines += _out_channels(call)
         return "\n".join(lines)
 
     def _dataflow_class(self, block: Block, call: LayerInfo, class_name: str) -> str:
@@ -248,7 +248,7 @@ class BlockEmitter:
         lines += ["    def __init__(self) -> None:", "        super().__init__()"]
         lines += [
             *attribute_lines(members, 2),
-            f"        self.out_channels = {literal(call.output.channels)}",
+            *_out_channels(call),
             "",
         ]
         outputs = call.outputs
@@ -347,3 +347,10 @@ def _unblocked(call: LayerInfo) -> LayerInfo:
 
     params = LayerParams() if isinstance(call.params, BlockGroup) else call.params
     return replace(call, block=None, args=None, params=params)
+
+
+def _out_channels(call: LayerInfo) -> list[str]:
+    """``self.out_channels = 64`` for a block that calls this one; none where the first dim
+    varies with the input (tokens [L, E] of a symbolic L): no caller's class reads it then."""
+    channels = call.output.channels
+    return [f"        self.out_channels = {literal(channels)}"] if is_concrete(channels) else []

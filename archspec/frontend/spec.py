@@ -61,6 +61,11 @@ class SpecHeader(BaseModel):
         "{image: [3, H, W], mask: [1, H, W]}. The network takes them in this order.",
         min_length=1,
     )
+    input_dtypes: dict[Identifier, Literal["float32", "int64"]] = Field(
+        default_factory=dict,
+        description="The dtype of each input that is not float32, by name ('input' for the one "
+        "input): int64 for token ids, which embedding reads.",
+    )
     outputs: TensorName | TensorNames | None = Field(
         None,
         description="The tensors the network returns, by name (default: the last layer's). "
@@ -84,6 +89,12 @@ class SpecHeader(BaseModel):
     def _one_kind_of_input(self) -> SpecHeader:
         if self.input is not None and self.inputs is not None:
             raise ValueError("give 'input' (one tensor) or 'inputs' (several, by name), not both")
+        names = list(self.inputs) if self.inputs is not None else [DEFAULT_INPUT]
+        unknown = [name for name in self.input_dtypes if name not in names]
+        if unknown:
+            raise ValueError(
+                f"input_dtypes names '{unknown[0]}', which is no input (the inputs: {', '.join(names)})"
+            )
         return self
 
 
@@ -103,6 +114,8 @@ class Spec:
     blocks: BlockTable = field(default_factory=lambda: BlockTable({}), repr=False)
     format_version: int = 1
     inputs: dict[str, tuple[int | str, ...]] = field(default_factory=dict)
+    # The inputs that are not float32, by name: "int64" for token ids (embedding reads them).
+    input_dtypes: dict[str, str] = field(default_factory=dict)
     outputs: tuple[str, ...] = ()
     init: InitRules = field(default=NO_RULES, repr=False)  # the spec's own init: rules
 
@@ -171,6 +184,7 @@ def parse_spec(
         inputs=inputs,
         outputs=(outputs,) if isinstance(outputs, str) else tuple(outputs or ()),
         init=init,
+        input_dtypes=dict(header.input_dtypes),
     )
 
 

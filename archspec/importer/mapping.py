@@ -1,5 +1,5 @@
 """Torch modules and calls to archspec primitives, by the facts the primitives give
-(their ``classes`` and ``reads``): no table of names here.
+(their ``classes`` and ``from_torch``): no table of names here.
 
 Every module read is checked: the primitive's module is built again from the params
 read, on the same input, and its hyperparameters (the module's plain attributes, less
@@ -61,7 +61,7 @@ def resolve(qualified: str) -> Any:
 def readers() -> Readers:
     table = Readers()
     for primitive in primitives().values():
-        reads = primitive.reads
+        reads = primitive.from_torch
         if reads is None:
             continue
         if reads.module is not None:
@@ -131,14 +131,14 @@ def read_module(
     by building the primitive's module again on the same input (``shape``, batch included):
     the same class (archspec's own, for another library's ``foreign`` one) and the same
     hyperparameters."""
-    assert primitive.reads is not None
+    assert primitive.from_torch is not None
     read = reader(module)
     model, values, defaults = full_params(primitive, read)
     made = primitive.module_call(model, TensorShape(tuple(shape[1:])))
     again = module_class(made.cls)(*made.args, **dict(made.kwargs))
     if type(again) is not type(module) and not foreign:
         raise Unreadable(f"{primitive.name} builds {type(again).__name__} here")
-    ignored = primitive.reads.ignored
+    ignored = primitive.from_torch.ignored
     mine, theirs = _attributes(again, ignored), _attributes(module, ignored)
     differ = [k for k in sorted(theirs.keys() | mine.keys()) if theirs.get(k) != mine.get(k)]
     if differ:

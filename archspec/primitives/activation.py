@@ -84,7 +84,7 @@ for _name, (_cls, _formula) in ELEMENTWISE.items():
             # The identity returns its input: no new tensor.
             allocates=_name != "identity",
             # inplace changes no value: relu's module and F.relu(x, inplace=True) read as relu
-            reads=Reads(
+            from_torch=Reads(
                 module=lambda m: {},
                 calls={f: no_params("inplace") for f in FUNCTIONS[_name]}
                 | ({"torch.cat": read_one_tensor_cat} if _name == IDENTITY else {}),

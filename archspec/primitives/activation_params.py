@@ -54,7 +54,7 @@ register(
         "x·Φ(x) (nn.GELU), Φ the standard normal CDF, exact or tanh-approximated; elementwise.",
         formula=SAME,
         classes=("GELU",),
-        reads=Reads(module=lambda m: {"approximate": m.approximate}),
+        from_torch=Reads(module=lambda m: {"approximate": m.approximate}),
         label=lambda p, x: "gelu" if p.approximate == "none" else f"gelu {p.approximate}",
     )
 )
@@ -68,7 +68,7 @@ register(
         "max(x, 0) + negative_slope·min(x, 0) (nn.LeakyReLU); elementwise.",
         formula=SAME,
         classes=("LeakyReLU",),
-        reads=Reads(module=lambda m: {"negative_slope": m.negative_slope}, ignored=("inplace",)),
+        from_torch=Reads(module=lambda m: {"negative_slope": m.negative_slope}, ignored=("inplace",)),
         label=lambda p, x: f"leaky_relu {p.negative_slope:g}",
     )
 )
@@ -82,7 +82,7 @@ register(
         "x for x > 0, else α·(exp(x) - 1) (nn.ELU); elementwise.",
         formula=SAME,
         classes=("ELU",),
-        reads=Reads(module=lambda m: {"alpha": m.alpha}, ignored=("inplace",)),
+        from_torch=Reads(module=lambda m: {"alpha": m.alpha}, ignored=("inplace",)),
         label=lambda p, x: f"elu α {p.alpha:g}",
     )
 )

@@ -63,6 +63,6 @@ register(
         formula="[N, C, *L] → [N, C, *L] (no spatial dims or up to 3; C an int). MACs = 0.",
         classes=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
         tensors=lambda p, x: affine_tensors((p.num_features or x.channels,), p.affine),
-        reads=Reads(module=lambda m: {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}),
+        from_torch=Reads(module=lambda m: {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}),
     )
 )

@@ -45,7 +45,7 @@ register(
         build,
         "Interleave g groups of channels (nn.ChannelShuffle), as ShuffleNet does between grouped convs.",
         classes=("ChannelShuffle",),
-        reads=Reads(
+        from_torch=Reads(
             module=lambda m: {"groups": m.groups},
             calls=dict.fromkeys(
                 (

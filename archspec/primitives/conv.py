@@ -152,7 +152,7 @@ register(
         classes=("Conv1d", "Conv2d", "Conv3d"),
         label=conv_label("conv"),
         tensors=tensors,
-        reads=Reads(module=read_conv),
+        from_torch=Reads(module=read_conv),
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
         "out = floor((L + p_lo + p_hi - d·(k - 1) - 1) / s) + 1 (k kernel_size, s stride, d dilation; "
         "'same' pads d·(k - 1) in all, the odd one at the end). "

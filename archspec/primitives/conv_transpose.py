@@ -132,7 +132,7 @@ register(
         build,
         "Transposed convolution over 1, 2 or 3 spatial dims (ConvTranspose1d/2d/3d by the input's rank).",
         classes=("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
-        reads=Reads(
+        from_torch=Reads(
             module=lambda m: {
                 "out_channels": m.out_channels,
                 "kernel_size": compact(m.kernel_size),

@@ -47,7 +47,7 @@ register(
         "Dropout (nn.Dropout) with probability p.",
         formula="[N, *D] → [N, *D].",
         classes=("Dropout",),
-        reads=Reads(
+        from_torch=Reads(
             module=lambda m: {"p": m.p},
             calls={"torch.nn.functional.dropout": read_dropout_call},
             ignored=("inplace",),
@@ -92,6 +92,6 @@ for _n, _shape in _SHAPES.items():
             formula=f"{_shape} → {_shape} (only this rank); the identity in eval.",
             classes=(f"Dropout{_n}d",),
             label=lambda p, x, n=_n: f"dropout{n}d {p.p}",
-            reads=Reads(module=lambda m: {"p": m.p}, ignored=("inplace",)),
+            from_torch=Reads(module=lambda m: {"p": m.p}, ignored=("inplace",)),
         )
     )

@@ -88,7 +88,7 @@ register(
         "(counted with the batch, start_dim ≥ 1, start_dim ≤ end_dim) become their product.",
         classes=("Flatten",),
         label=label,
-        reads=Reads(
+        from_torch=Reads(
             module=lambda m: {"start_dim": m.start_dim, "end_dim": m.end_dim},
             calls={
                 "torch.flatten": read_flatten_call,

@@ -55,7 +55,7 @@ register(
         build,
         "Group normalization (nn.GroupNorm): each sample's channels normalized in groups.",
         classes=("GroupNorm",),
-        reads=Reads(module=lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}),
+        from_torch=Reads(module=lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}),
         tensors=lambda p, x: affine_tensors((p.num_channels or x.channels,), p.affine),
         label=lambda p, x: f"groupnorm /{p.num_groups}",
         formula="[N, C, *S] → [N, C, *S] (C an int divisible by num_groups; any number of dims S). "

@@ -132,7 +132,7 @@ register(
         "Layer normalization (nn.LayerNorm) over the last `dims` dims of each sample.",
         classes=("LayerNorm", "ChannelsFirstLayerNorm"),
         # torch's LayerNorm (archspec's channels-first one is no class of torch.nn)
-        reads=Reads(
+        from_torch=Reads(
             module=lambda m: {
                 "dims": len(m.normalized_shape),
                 "eps": m.eps,

@@ -58,6 +58,6 @@ register(
         classes=("Linear",),
         label=lambda p, x: f"linear {p.out_features}",
         tensors=tensors,
-        reads=Reads(module=lambda m: {"out_features": m.out_features, "bias": m.bias is not None}),
+        from_torch=Reads(module=lambda m: {"out_features": m.out_features, "bias": m.bias is not None}),
     )
 )

@@ -190,7 +190,7 @@ register(
         classes=("Add",),
         runtime={"Add": _RUNTIME["Add"]},
         join=Join(lambda p: add_tensors, lambda p, names: " + ".join(names)),
-        reads=read_binary("add"),
+        from_torch=read_binary("add"),
         formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
         "an empty branch is the identity.",
     )
@@ -207,7 +207,7 @@ register(
         classes=("Mul",),
         runtime={"Mul": _RUNTIME["Mul"]},
         join=Join(lambda p: mul_tensors, lambda p, names: " * ".join(names)),
-        reads=read_binary("mul"),
+        from_torch=read_binary("mul"),
         formula="branch i maps [N, *D] to [N, *E_i] → [N, *E], E the broadcast of the E_i "
         "(aligned on the last dims; each pair equal or one of them 1); an empty branch is the identity.",
     )
@@ -223,7 +223,7 @@ register(
         classes=("Concat",),
         runtime={"Concat": _RUNTIME["Concat"]},
         join=Join(lambda p: concat_tensors, lambda p, names: f"torch.cat([{', '.join(names)}], dim=1)"),
-        reads=Reads(calls={"torch.cat": read_cat, "torch.concat": read_cat}),
+        from_torch=Reads(calls={"torch.cat": read_cat, "torch.concat": read_cat}),
         formula="branch i maps [N, *D] to [N, C_i, *L] (the same L for all) → [N, C_1 + … + C_n, *L].",
     )
 )

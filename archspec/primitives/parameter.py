@@ -81,7 +81,7 @@ register(
         "nn.Parameter of the module that runs the list, read by name (ConvNeXt's layer scale: "
         "`mul: {from: [layer_scale, block]}`).",
         learned=lambda p: p.init,
-        reads=Reads(tensor=read_tensor),
+        from_torch=Reads(tensor=read_tensor),
         allocates=False,  # the tensor is a weight, not an activation
         label=lambda p, x: f"parameter {'×'.join(map(str, p.shape))} = {p.init:g}",
         formula="reads nothing → [*shape] (no batch). Params: the product of shape. MACs = 0. Only in a "

@@ -129,7 +129,7 @@ register(
         formula="[N, d1, …, dk] → [N, d_{π1}, …, d_{πk}] for dims = [0, π1, …, πk], a permutation of "
         "0 … k (negative entries count from the end).",
         allocates=False,  # a view of its input (strides reordered)
-        reads=Reads(
+        from_torch=Reads(
             calls={"torch.permute": read_call, "torch.Tensor.permute": read_call},
             foreign={"torchvision.ops.misc.Permute": lambda m: {"dims": list(m.dims)}},
         ),

@@ -42,7 +42,7 @@ register(
         build,
         "Sub-pixel upsampling (nn.PixelShuffle): r² channels become an r×r patch.",
         classes=("PixelShuffle",),
-        reads=Reads(module=lambda m: {"upscale_factor": m.upscale_factor}),
+        from_torch=Reads(module=lambda m: {"upscale_factor": m.upscale_factor}),
         allocates=True,  # a new tensor with its own storage (measured in torch 2.13), not a view
         label=lambda p, x: f"pixel_shuffle ×{p.upscale_factor}",
         formula="[N, C·r², H, W] → [N, C, H·r, W·r] (r upscale_factor; C·r² an int).",

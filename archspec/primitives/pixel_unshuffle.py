@@ -61,7 +61,7 @@ register(
         build,
         "Space-to-depth (nn.PixelUnshuffle): each r×r patch becomes r² channels.",
         classes=("PixelUnshuffle",),
-        reads=Reads(module=lambda m: {"downscale_factor": m.downscale_factor}),
+        from_torch=Reads(module=lambda m: {"downscale_factor": m.downscale_factor}),
         allocates=True,  # a new tensor, not a view (measured in torch 2.13: its own storage)
         label=lambda p, x: f"pixel_unshuffle ÷{p.downscale_factor}",
         formula="[N, C, H, W] → [N, C·r², H/r, W/r] (r downscale_factor; H and W divisible by r, "

@@ -251,7 +251,7 @@ register(
         build_window_pool,
         "Max pooling (MaxPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("MaxPool"),
-        reads=Reads(
+        from_torch=Reads(
             module=read_window_pool,
             calls={f"torch.nn.functional.max_pool{n}d": _read_pool_call(True) for n in (1, 2, 3)},
         ),
@@ -268,7 +268,7 @@ register(
         build_window_pool,
         "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("AvgPool"),
-        reads=Reads(
+        from_torch=Reads(
             module=read_window_pool,
             calls={f"torch.nn.functional.avg_pool{n}d": _read_pool_call(False) for n in (1, 2, 3)},
         ),
@@ -286,7 +286,7 @@ register(
         _adaptive_builder("AdaptiveAvgPool"),
         "Adaptive average pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveAvgPool"),
-        reads=_adaptive_reads("adaptive_avg_pool", global_=False),
+        from_torch=_adaptive_reads("adaptive_avg_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size].",
     )
 )
@@ -298,7 +298,7 @@ register(
         _adaptive_builder("AdaptiveMaxPool"),
         "Adaptive max pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveMaxPool"),
-        reads=_adaptive_reads("adaptive_max_pool", global_=False),
+        from_torch=_adaptive_reads("adaptive_max_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size] (1 to 3 spatial dims; an output larger than the "
         "input repeats elements, as in PyTorch).",
     )
@@ -311,7 +311,7 @@ register(
         build_global_avg,
         "Average over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveAvgPool"),
-        reads=_adaptive_reads("adaptive_avg_pool", global_=True),
+        from_torch=_adaptive_reads("adaptive_avg_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )
@@ -323,7 +323,7 @@ register(
         build_global_max,
         "Maximum over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveMaxPool"),
-        reads=_adaptive_reads("adaptive_max_pool", global_=True),
+        from_torch=_adaptive_reads("adaptive_max_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )

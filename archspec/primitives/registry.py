@@ -40,6 +40,10 @@ class RuleContext(Protocol):
 
     def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]: ...
 
+    def reads(self) -> tuple[TensorShape, ...]:
+        """Every tensor the layer reads, in order (its input first)."""
+        ...
+
     def equate(self, a: Any, b: Any, where: str, *, broadcast: bool = False) -> Any:
         """A join needs ``a == b``, two symbolic sizes equal for some input sizes only
         (``where`` says which branches give what): the compiler records it and returns
@@ -67,6 +71,10 @@ class Inferred:
     # symbolic input). Only layers that multiply by weights count them (conv, conv_transpose,
     # linear), as torchvision does.
     macs: Any = 0
+    # Elements of the tensors the layer computes besides its output, per sample (an int or a
+    # formula): attention's projections and its heads × L × S weights. The report's
+    # activation memory and the activation budget count them.
+    workspace: Any = 0
 
 
 @dataclass(frozen=True)
@@ -184,7 +192,10 @@ class Primitive:
       (``(("weight", (64, 3, 7, 7)),)`` for a conv without bias): what an ``init:``
       rule may name (docs/spec-language.md, "Initialisation"); None for a
       primitive that declares none;
-    - ``reads``: how ``archspec import`` reads torch's modules of its ``classes`` and the
+    - ``reads``: how many tensors a layer with a module may read by name (``from``),
+      passed to its module in order (attention's query, key and value); the rule sees
+      them all through ``ctx.reads()``.
+    - ``from_torch``: how ``archspec import`` reads torch's modules of its ``classes`` and the
       functions that compute it back into its params (:class:`~archspec.primitives.reads.Reads`);
       None for a primitive that PyTorch code is never read as.
 
@@ -207,7 +218,8 @@ class Primitive:
     join: Join | None = field(default=None, compare=False)
     learned: Callable[[Any], float] | None = field(default=None, compare=False)
     tensors: Tensors | None = field(default=None, compare=False)
-    reads: Reads | None = field(default=None, compare=False)
+    reads: int = 1
+    from_torch: Reads | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 

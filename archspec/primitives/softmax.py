@@ -66,6 +66,6 @@ for _name, _cls, _summary in (
             formula=FORMULA,
             classes=(_cls,),
             label=_label(_name),
-            reads=Reads(module=lambda m: {"dim": m.dim}),
+            from_torch=Reads(module=lambda m: {"dim": m.dim}),
         )
     )

@@ -151,7 +151,7 @@ register(
         label=lambda p, x: (
             f"split {', '.join(map(str, p.sizes))}" + (f" on dim {p.dim}" if p.dim != 1 else "")
         ),
-        reads=Reads(calls={"torch.split": read_split, "torch.Tensor.split": read_split}),
+        from_torch=Reads(calls={"torch.split": read_split, "torch.Tensor.split": read_split}),
         formula="[N, C, *L] → parts [N, s_i, *L] for the sizes s_i (sum s_i = C; on another dim likewise), "
         "read as name.i.",
     )
@@ -170,7 +170,7 @@ register(
         ),
         allocates=False,
         label=lambda p, x: f"chunk {p.chunks}" + (f" on dim {p.dim}" if p.dim != 1 else ""),
-        reads=Reads(calls={"torch.chunk": read_chunk, "torch.Tensor.chunk": read_chunk}),
+        from_torch=Reads(calls={"torch.chunk": read_chunk, "torch.Tensor.chunk": read_chunk}),
         formula="[N, C, *L] → parts [N, ceil(C/k), *L] …, the last [N, C - (m-1)·ceil(C/k), *L] "
         "(m = ceil(C / ceil(C/k)) parts), read as name.i.",
     )

@@ -90,7 +90,7 @@ register(
         classes=("StochasticDepth",),
         runtime=_RUNTIME,
         # torchvision's module and function, which archspec's class is written from
-        reads=Reads(
+        from_torch=Reads(
             calls={"torchvision.ops.stochastic_depth": read_call},
             foreign={"torchvision.ops.StochasticDepth": lambda m: {"p": m.p, "mode": m.mode}},
         ),

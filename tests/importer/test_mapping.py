@@ -13,13 +13,13 @@ from archspec.primitives.registry import primitives
 from tests.primitives.cases import all_cases
 from tests.torchvision_models import zoo
 
-READING = sorted(name for name, p in primitives().items() if p.reads is not None)
+READING = sorted(name for name, p in primitives().items() if p.from_torch is not None)
 
 
 @pytest.mark.parametrize("name", READING)
 def test_every_function_a_primitive_reads_exists(name: str) -> None:
     zoo()  # torchvision imported, as a user's code would have: its functions resolve
-    reads = primitives()[name].reads
+    reads = primitives()[name].from_torch
     assert reads is not None
     for qualified in reads.calls:
         if qualified.startswith("torch.Tensor."):

@@ -22,12 +22,14 @@ from torch import nn
 class OracleCase:
     """``layer`` (a bare name or ``{name: params}``) on one sample of ``dims``;
     ``symbolic`` is the same input with sizes left open (``(3, "H", "W")``),
-    where the primitive accepts them; ``make`` builds the equivalent torch module."""
+    where the primitive accepts them; ``make`` builds the equivalent torch module; ``ids``:
+    the input is token ids (embedding's)."""
 
     layer: Any
     dims: tuple[int, ...]
     symbolic: tuple[int | str, ...] | None = None
     make: Callable[[], nn.Module] | None = None
+    ids: bool = False  # the input holds token ids (input_dtypes: {input: int64}), ids 0 and 1
 
 
 def all_cases() -> dict[str, list[OracleCase]]:

@@ -70,7 +70,7 @@ def _cases() -> list[tuple[str, int, OracleCase]]:
 
 @pytest.mark.parametrize(("name", "index", "case"), _cases(), ids=lambda v: str(v)[:40])
 def test_oracle_case_agrees_with_torch(name: str, index: int, case: OracleCase) -> None:
-    spec = layer_spec(case.layer, case.dims)
+    spec = layer_spec(case.layer, case.dims, ids=case.ids)
     check_against_torch(spec, case.dims)
     if case.make is not None:
         assert check_agreement(spec, case.dims, case.make) is not None
@@ -116,7 +116,8 @@ def _load(path: Path, class_name: str) -> torch.nn.Module:
 @pytest.mark.parametrize(("name", "layout", "kind", "case"), _emission_cases(), ids=lambda v: str(v)[:30])
 def test_compile_o_equals_build(name: str, layout: str, kind: str, case: OracleCase, tmp_path: Path) -> None:
     dims = case.dims if kind == "concrete" else case.symbolic
-    data = {"archspec": 1, "name": "contract", "input": list(dims), **_layouts(case)[layout]}
+    dtypes = {"input_dtypes": {"input": "int64"}} if case.ids else {}
+    data = {"archspec": 1, "name": "contract", "input": list(dims), **dtypes, **_layouts(case)[layout]}
     spec_file = tmp_path / "contract.yaml"
     spec_file.write_text(yaml.safe_dump(data, sort_keys=False))
     graph = archspec.compile(str(spec_file))
@@ -130,7 +131,12 @@ def test_compile_o_equals_build(name: str, layout: str, kind: str, case: OracleC
     }, f"compile -o and build disagree for {name} ({layout}, {kind}):\n{source}"
     emitted.load_state_dict(built.state_dict())
     emitted.eval(), built.eval()
-    x = torch.randn(2, *case.dims, generator=torch.Generator().manual_seed(0))
+    generator = torch.Generator().manual_seed(0)
+    x = (
+        torch.randint(0, 2, (2, *case.dims), generator=generator)
+        if case.ids
+        else torch.randn(2, *case.dims, generator=generator)
+    )
     with torch.no_grad():
         assert torch.equal(emitted(x), built(x)), f"outputs differ for {name} ({layout}, {kind})"
     for args in (["check", "--isolated"], ["check", "--isolated", "--select", "E501", "--line-length", "88"]):
