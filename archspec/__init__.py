@@ -38,6 +38,7 @@ __all__ = [
     "SpecError",
     "build",
     "compile",
+    "from_module",
     "initialize",
     "load",
     "loads",
@@ -360,3 +361,22 @@ def transfer(
         notes=checkpoint.notes,
     )
     return report, module
+
+
+def from_module(
+    module: nn.Module,
+    example_input: torch.Tensor | Sequence[int],
+    *,
+    name: str | None = None,
+) -> str:
+    """An existing ``nn.Module`` as spec text (YAML), traced with torch.fx on
+    ``example_input`` (a tensor with its batch, or one sample's dims: ``(3, 224, 224)``).
+
+    Layer names are the module's attributes, so ``archspec.build`` of the text loads the
+    module's ``state_dict`` by name; user classes become blocks. This runs the module's
+    forward (the user's Python). What no archspec layer expresses raises SpecError (E623),
+    naming the module and the line of its forward (docs/weights.md).
+    """
+    from archspec.importer.api import from_module as imported
+
+    return imported(module, example_input, name=name)

@@ -25,6 +25,7 @@ from archspec import load as load_spec
 from archspec import validate as validate_file
 from archspec.diagnostics import FORMATS as DIAGNOSTIC_FORMATS
 from archspec.diagnostics import SpecError, abridge
+from archspec.importer import command as import_command
 from archspec.sweep.command import SweepUsageError, add_command, run_command
 from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
 
@@ -277,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     add_command(commands, _add_lib, _count)
     _add_lib(add_weights_command(commands))
     _add_lib(add_diff_command(commands))
+    import_command.add_parser(commands)
     return parser
 
 
@@ -321,6 +323,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return run_weights(args, parse_libraries(args.lib), stdout, stderr)
         if args.command == "diff":
             return run_diff(args, parse_libraries(args.lib), stdout, stderr)
+        if args.command == "import":
+            return import_command.run(args, stdout, stderr)
         return _validate(args, stdout, stderr)
     except UsageError as error:
         print(f"archspec: error: {error}", file=stderr)

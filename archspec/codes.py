@@ -94,6 +94,14 @@ E604 = ErrorCode(
     "E604", "no tensor of the checkpoint fits the network (a checkpoint of another architecture)"
 )
 E605 = ErrorCode("E605", "--strict: a tensor of the network is new, or one of the checkpoint is dropped")
+E620 = ErrorCode(
+    "E620", "archspec import: MODULE:FACTORY is malformed, or names no importable module or callable"
+)
+E621 = ErrorCode("E621", "archspec import: the factory raised, or returned something other than an nn.Module")
+E622 = ErrorCode("E622", "archspec import: torch.fx cannot trace a module's forward")
+E623 = ErrorCode("E623", "archspec import: a module or call does something no archspec layer expresses")
+E624 = ErrorCode("E624", "archspec import: the module does not run on the example input")
+E625 = ErrorCode("E625", "archspec import: the spec it wrote does not compile (a bug of the importer)")
 
 E700 = ErrorCode(
     "E700", "the editor's check of a document took longer than its time budget (archspec lsp --timeout)"
@@ -158,6 +166,12 @@ CODES: dict[str, str] = {
         E603,
         E604,
         E605,
+        E620,
+        E621,
+        E622,
+        E623,
+        E624,
+        E625,
         E700,
         E701,
         E702,

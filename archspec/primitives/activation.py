@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archspec.frontend.types import LayerParams
+from archspec.primitives.reads import TENSOR, Reads, TorchCall, Unreadable, no_params
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.tensor import TensorShape
 
@@ -33,6 +34,36 @@ ELEMENTWISE: dict[str, tuple[str, str]] = {
 }
 
 
+_F = "torch.nn.functional"
+# name -> the functions and tensor methods that compute it (archspec import reads them)
+FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "relu": (
+        "torch.relu",
+        "torch.relu_",
+        f"{_F}.relu",
+        f"{_F}.relu_",
+        "torch.Tensor.relu",
+        "torch.Tensor.relu_",
+    ),
+    "relu6": (f"{_F}.relu6",),
+    "sigmoid": ("torch.sigmoid", f"{_F}.sigmoid", "torch.Tensor.sigmoid", "torch.Tensor.sigmoid_"),
+    "tanh": ("torch.tanh", f"{_F}.tanh", "torch.Tensor.tanh", "torch.Tensor.tanh_"),
+    "hardswish": (f"{_F}.hardswish",),
+    "hardsigmoid": (f"{_F}.hardsigmoid",),
+    "silu": (f"{_F}.silu",),
+    "mish": (f"{_F}.mish",),
+    "identity": (),
+}
+
+
+def read_one_tensor_cat(c: TorchCall) -> dict[str, object]:
+    """``torch.cat([x], dim)``: the concatenation of one tensor is that tensor."""
+    tensors = c.arg(0, "tensors", ())
+    if not isinstance(tensors, list | tuple) or len(tensors) != 1 or tensors[0] is not TENSOR:
+        raise Unreadable("a concatenation of other than one tensor")
+    return {}
+
+
 def _builder(cls: str) -> Callable[[LayerParams, TensorShape], ModuleCall]:
     def build(p: LayerParams, x: TensorShape) -> ModuleCall:
         return call(cls)
@@ -52,5 +83,12 @@ for _name, (_cls, _formula) in ELEMENTWISE.items():
             classes=(_cls,),
             # The identity returns its input: no new tensor.
             allocates=_name != "identity",
+            # inplace changes no value: relu's module and F.relu(x, inplace=True) read as relu
+            from_torch=Reads(
+                module=lambda m: {},
+                calls={f: no_params("inplace") for f in FUNCTIONS[_name]}
+                | ({"torch.cat": read_one_tensor_cat} if _name == IDENTITY else {}),
+                ignored=("inplace",),
+            ),
         )
     )

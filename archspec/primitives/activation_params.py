@@ -12,6 +12,7 @@ from pydantic import Field
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import ModuleCall, Primitive, call, register, unless
 from archspec.shapes.tensor import TensorShape
 
@@ -53,6 +54,7 @@ register(
         "x·Φ(x) (nn.GELU), Φ the standard normal CDF, exact or tanh-approximated; elementwise.",
         formula=SAME,
         classes=("GELU",),
+        from_torch=Reads(module=lambda m: {"approximate": m.approximate}),
         label=lambda p, x: "gelu" if p.approximate == "none" else f"gelu {p.approximate}",
     )
 )
@@ -66,6 +68,7 @@ register(
         "max(x, 0) + negative_slope·min(x, 0) (nn.LeakyReLU); elementwise.",
         formula=SAME,
         classes=("LeakyReLU",),
+        from_torch=Reads(module=lambda m: {"negative_slope": m.negative_slope}, ignored=("inplace",)),
         label=lambda p, x: f"leaky_relu {p.negative_slope:g}",
     )
 )
@@ -79,6 +82,7 @@ register(
         "x for x > 0, else α·(exp(x) - 1) (nn.ELU); elementwise.",
         formula=SAME,
         classes=("ELU",),
+        from_torch=Reads(module=lambda m: {"alpha": m.alpha}, ignored=("inplace",)),
         label=lambda p, x: f"elu α {p.alpha:g}",
     )
 )

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from archspec.diagnostics import RuleError
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import TensorShape, check_given, concrete_channels
 
@@ -62,5 +63,6 @@ register(
         formula="[N, C, *L] → [N, C, *L] (no spatial dims or up to 3; C an int). MACs = 0.",
         classes=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
         tensors=lambda p, x: affine_tensors((p.num_features or x.channels,), p.affine),
+        from_torch=Reads(module=lambda m: {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}),
     )
 )

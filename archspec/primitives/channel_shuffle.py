@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams, PositiveInt
+from archspec.primitives.reads import Reads, TorchCall
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.tensor import TensorShape, concrete_channels, require_spatial
 
@@ -30,6 +31,12 @@ def build(p: ChannelShuffleParams, x: TensorShape) -> ModuleCall:
     return call("ChannelShuffle", p.groups)
 
 
+def read_call(c: TorchCall) -> dict[str, object]:
+    """``F.channel_shuffle(x, groups)``, and torchvision's ShuffleNetV2 ``channel_shuffle(x, groups)``."""
+    c.only("groups")
+    return {"groups": c.arg(1, "groups", None)}
+
+
 register(
     Primitive(
         "channel_shuffle",
@@ -38,6 +45,17 @@ register(
         build,
         "Interleave g groups of channels (nn.ChannelShuffle), as ShuffleNet does between grouped convs.",
         classes=("ChannelShuffle",),
+        from_torch=Reads(
+            module=lambda m: {"groups": m.groups},
+            calls=dict.fromkeys(
+                (
+                    "torch.nn.functional.channel_shuffle",
+                    "torch.channel_shuffle",
+                    "torchvision.models.shufflenetv2.channel_shuffle",
+                ),
+                read_call,
+            ),
+        ),
         label=lambda p, x: f"channel_shuffle {p.groups}",
         formula="[N, C, *L] → [N, C, *L] (1 to 3 spatial dims; groups divides C).",
     )

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from archspec.diagnostics import check
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
+from archspec.primitives.reads import Reads, compact
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import (
@@ -112,6 +113,20 @@ def tensors(p: ConvParams, x: TensorShape) -> tuple[tuple[str, tuple[Any, ...]],
     return (weight, ("bias", (p.out_channels,))) if p.bias else (weight,)
 
 
+def read_conv(m: Any) -> dict[str, Any]:
+    """The params of a torch ``Conv1d/2d/3d`` (padding_mode and the rest are checked by the
+    importer against the module built again)."""
+    return {
+        "out_channels": m.out_channels,
+        "kernel_size": compact(m.kernel_size),
+        "stride": compact(m.stride),
+        "padding": m.padding if isinstance(m.padding, str) else compact(m.padding),
+        "dilation": compact(m.dilation),
+        "groups": m.groups,
+        "bias": m.bias is not None,
+    }
+
+
 def conv_label(op: str) -> Callable[[Any, TensorShape], str]:
     """``conv 3×3, 64, stride 2, groups 32``: what a diagram shows of a conv (or of a
     transposed one: the params of both have these fields)."""
@@ -137,6 +152,7 @@ register(
         classes=("Conv1d", "Conv2d", "Conv3d"),
         label=conv_label("conv"),
         tensors=tensors,
+        from_torch=Reads(module=read_conv),
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "
         "out = floor((L + p_lo + p_hi - d·(k - 1) - 1) / s) + 1 (k kernel_size, s stride, d dilation; "
         "'same' pads d·(k - 1) in all, the odd one at the end). "

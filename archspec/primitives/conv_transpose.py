@@ -10,6 +10,7 @@ from archspec.codes import E301
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.primitives.conv import conv_label
+from archspec.primitives.reads import Reads, compact
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import Dim, format_dim, is_concrete, product
 from archspec.shapes.tensor import (
@@ -131,6 +132,18 @@ register(
         build,
         "Transposed convolution over 1, 2 or 3 spatial dims (ConvTranspose1d/2d/3d by the input's rank).",
         classes=("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
+        from_torch=Reads(
+            module=lambda m: {
+                "out_channels": m.out_channels,
+                "kernel_size": compact(m.kernel_size),
+                "stride": compact(m.stride),
+                "padding": compact(m.padding),
+                "output_padding": compact(m.output_padding),
+                "groups": m.groups,
+                "bias": m.bias is not None,
+                "dilation": compact(m.dilation),
+            }
+        ),
         label=conv_label("conv_transpose"),
         tensors=tensors,
         formula="[N, C, *L] → [N, out_channels, *out], per spatial axis "

@@ -16,6 +16,7 @@ from archspec.codes import E305
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
+from archspec.primitives.reads import Reads, TorchCall, Unreadable
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import TensorShape
 
@@ -28,6 +29,15 @@ def build(p: DropoutParams, x: TensorShape) -> ModuleCall:
     return call("Dropout", p=unless(p.p, 0.5))
 
 
+def read_dropout_call(c: TorchCall) -> dict[str, float]:
+    """``F.dropout(x, p=0.5, training=True, inplace=False)``, as traced in training mode;
+    with training False the call is the identity, which no dropout layer is."""
+    c.only("p", "training", "inplace")
+    if not c.arg(2, "training", True):
+        raise Unreadable("F.dropout with training=False (the identity; a dropout layer drops in training)")
+    return {"p": c.arg(1, "p", 0.5)}
+
+
 register(
     Primitive(
         "dropout",
@@ -37,6 +47,11 @@ register(
         "Dropout (nn.Dropout) with probability p.",
         formula="[N, *D] → [N, *D].",
         classes=("Dropout",),
+        from_torch=Reads(
+            module=lambda m: {"p": m.p},
+            calls={"torch.nn.functional.dropout": read_dropout_call},
+            ignored=("inplace",),
+        ),
     )
 )
 
@@ -77,5 +92,6 @@ for _n, _shape in _SHAPES.items():
             formula=f"{_shape} → {_shape} (only this rank); the identity in eval.",
             classes=(f"Dropout{_n}d",),
             label=lambda p, x, n=_n: f"dropout{n}d {p.p}",
+            from_torch=Reads(module=lambda m: {"p": m.p}, ignored=("inplace",)),
         )
     )

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams
+from archspec.primitives.reads import BATCH, Reads, TorchCall, Unreadable
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import product
 from archspec.shapes.layout import sample_axis, tensor_axis
@@ -56,6 +57,26 @@ def label(p: FlattenParams, x: TensorShape) -> str:
     return f"flatten {p.start_dim}…{p.end_dim}"
 
 
+def read_flatten_call(c: TorchCall) -> dict[str, int]:
+    """``torch.flatten(x, start_dim=0, end_dim=-1)`` and ``x.flatten(...)``: the batch
+    stays first, so start_dim 0 (the function's default) is refused."""
+    c.only("start_dim", "end_dim")
+    start, end = c.arg(1, "start_dim", 0), c.arg(2, "end_dim", -1)
+    if start == 0 or start == -c.rank:
+        raise Unreadable("flattening the batch dim (start_dim 0): archspec keeps the batch first")
+    return {"start_dim": start, "end_dim": end}
+
+
+def read_view_call(c: TorchCall) -> dict[str, int]:
+    """``x.view(x.size(0), -1)`` and ``x.reshape(...)`` of the same form: a flatten."""
+    shape = c.args[1:]
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    if tuple(shape) != (BATCH, -1) or c.kwargs:
+        raise Unreadable(f"a reshape to {shape!r} (only x.view(x.size(0), -1), a flatten, is read)")
+    return {}
+
+
 register(
     Primitive(
         "flatten",
@@ -67,6 +88,16 @@ register(
         "(counted with the batch, start_dim ≥ 1, start_dim ≤ end_dim) become their product.",
         classes=("Flatten",),
         label=label,
+        from_torch=Reads(
+            module=lambda m: {"start_dim": m.start_dim, "end_dim": m.end_dim},
+            calls={
+                "torch.flatten": read_flatten_call,
+                "torch.Tensor.flatten": read_flatten_call,
+                "torch.Tensor.view": read_view_call,
+                "torch.Tensor.reshape": read_view_call,
+                "torch.reshape": read_view_call,
+            },
+        ),
         allocates=False,  # a view of its input (a copy only where the input is not contiguous)
     )
 )

@@ -7,6 +7,7 @@ from pydantic import Field
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.batchnorm import affine_tensors
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import TensorShape, check_given, concrete_channels
 
@@ -54,6 +55,7 @@ register(
         build,
         "Group normalization (nn.GroupNorm): each sample's channels normalized in groups.",
         classes=("GroupNorm",),
+        from_torch=Reads(module=lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}),
         tensors=lambda p, x: affine_tensors((p.num_channels or x.channels,), p.affine),
         label=lambda p, x: f"groupnorm /{p.num_groups}",
         formula="[N, C, *S] → [N, C, *S] (C an int divisible by num_groups; any number of dims S). "

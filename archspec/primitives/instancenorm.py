@@ -28,6 +28,7 @@ from archspec.codes import E303
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.batchnorm import affine_tensors
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import Dim, format_dim, is_concrete, product, symbols_of
 from archspec.shapes.tensor import TensorShape, check_given, concrete_channels, require_spatial
@@ -112,6 +113,15 @@ register(
         build,
         "Instance normalization (InstanceNorm1d/2d/3d by rank): each sample's channels over their positions.",
         classes=("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"),
+        from_torch=Reads(
+            module=lambda m: {
+                "eps": m.eps,
+                "momentum": m.momentum,
+                "affine": m.affine,
+                "track_running_stats": m.track_running_stats,
+                "bias": m.bias is not None or not m.affine,
+            }
+        ),
         tensors=lambda p, x: affine_tensors((p.num_features or x.channels,), p.affine, p.bias),
         formula="[N, C, *L] → [N, C, *L] (1 to 3 spatial dims; C an int; more than one spatial "
         "position, but in eval with track_running_stats). Params: C each for weight and bias with "

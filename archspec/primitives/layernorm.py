@@ -9,6 +9,7 @@ from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.batchnorm import affine_tensors
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import (
     Inferred,
     ModuleCall,
@@ -130,6 +131,25 @@ register(
         build,
         "Layer normalization (nn.LayerNorm) over the last `dims` dims of each sample.",
         classes=("LayerNorm", "ChannelsFirstLayerNorm"),
+        # torch's LayerNorm (archspec's channels-first one is no class of torch.nn)
+        from_torch=Reads(
+            module=lambda m: {
+                "dims": len(m.normalized_shape),
+                "eps": m.eps,
+                "elementwise_affine": m.elementwise_affine,
+                "bias": m.bias is not None or not m.elementwise_affine,
+            },
+            # ConvNeXt's LayerNorm2d: a LayerNorm over the channels, which archspec's
+            # channels-first LayerNorm is written from
+            foreign={
+                "torchvision.models.convnext.LayerNorm2d": lambda m: {
+                    "channels_first": True,
+                    "eps": m.eps,
+                    "elementwise_affine": m.elementwise_affine,
+                    "bias": m.bias is not None or not m.elementwise_affine,
+                }
+            },
+        ),
         tensors=lambda p, x: affine_tensors(normalized_shape(p, x), p.elementwise_affine, p.bias),
         runtime=_RUNTIME,
         formula="[N, *D, *S] → [N, *D, *S], normalized over S (the last `dims` dims, ints; "

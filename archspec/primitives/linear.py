@@ -9,6 +9,7 @@ from pydantic import Field
 from archspec.codes import E303
 from archspec.diagnostics import RuleError
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.dims import format_dim, is_concrete, product
 from archspec.shapes.tensor import TensorShape, check_given
@@ -57,5 +58,6 @@ register(
         classes=("Linear",),
         label=lambda p, x: f"linear {p.out_features}",
         tensors=tensors,
+        from_torch=Reads(module=lambda m: {"out_features": m.out_features, "bias": m.bias is not None}),
     )
 )

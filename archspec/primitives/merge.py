@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.frontend.types import LayerParams
+from archspec.primitives.reads import TENSOR, Reads, TorchCall, Unreadable
 from archspec.primitives.registry import (
     Inferred,
     Join,
@@ -140,6 +141,31 @@ def concat_tensors(*tensors: Any) -> Any:
     return torch.cat(tensors, dim=1)
 
 
+def read_binary(op: str) -> Reads:
+    """``a + b``, ``a += b``, ``torch.add(a, b)``, ``a.add(b)`` (and the same for ``*``):
+    a merge of the two tensors by name. A constant operand or ``alpha`` is refused."""
+
+    def read(c: TorchCall) -> dict[str, object]:
+        c.only()
+        if len(c.args) != 2 or any(a is not TENSOR for a in c.args):
+            raise Unreadable(f"{op} of {c.args!r}: a merge reads tensors only (no constant)")
+        return {}
+
+    names = (f"operator.{op}", f"operator.i{op}", f"torch.{op}", f"torch.Tensor.{op}", f"torch.Tensor.{op}_")
+    return Reads(calls=dict.fromkeys(names, read))
+
+
+def read_cat(c: TorchCall) -> dict[str, object]:
+    """``torch.cat([a, b, ...], dim=1)``: a concat of the tensors by name, on channels."""
+    c.only("dim")
+    tensors, dim = c.arg(0, "tensors", ()), c.arg(1, "dim", 0)
+    if dim not in (1, 1 - c.rank):
+        raise Unreadable(f"torch.cat on dim {dim}: concat joins channels (dim 1) only")
+    if not isinstance(tensors, list | tuple) or len(tensors) < 2 or any(t is not TENSOR for t in tensors):
+        raise Unreadable("torch.cat of fewer than two tensors, or of something else than tensors")
+    return {}
+
+
 def infer_concat(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     outputs, names = ctx.run_branches(x)
     return Inferred(concat_channels(outputs, names, "concat", equate=ctx.equate))
@@ -164,6 +190,7 @@ register(
         classes=("Add",),
         runtime={"Add": _RUNTIME["Add"]},
         join=Join(lambda p: add_tensors, lambda p, names: " + ".join(names)),
+        from_torch=read_binary("add"),
         formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
         "an empty branch is the identity.",
     )
@@ -180,6 +207,7 @@ register(
         classes=("Mul",),
         runtime={"Mul": _RUNTIME["Mul"]},
         join=Join(lambda p: mul_tensors, lambda p, names: " * ".join(names)),
+        from_torch=read_binary("mul"),
         formula="branch i maps [N, *D] to [N, *E_i] → [N, *E], E the broadcast of the E_i "
         "(aligned on the last dims; each pair equal or one of them 1); an empty branch is the identity.",
     )
@@ -195,6 +223,7 @@ register(
         classes=("Concat",),
         runtime={"Concat": _RUNTIME["Concat"]},
         join=Join(lambda p: concat_tensors, lambda p, names: f"torch.cat([{', '.join(names)}], dim=1)"),
+        from_torch=Reads(calls={"torch.cat": read_cat, "torch.concat": read_cat}),
         formula="branch i maps [N, *D] to [N, C_i, *L] (the same L for all) → [N, C_1 + … + C_n, *L].",
     )
 )

@@ -25,6 +25,7 @@ from pydantic import Field
 from archspec.codes import E300
 from archspec.diagnostics import RuleError
 from archspec.frontend.types import LayerName, LayerParams, PositiveInt
+from archspec.primitives.reads import Reads, Unreadable
 from archspec.primitives.registry import Inferred, Primitive, RuleContext, register
 from archspec.shapes.tensor import TensorShape
 
@@ -62,6 +63,14 @@ def infer(p: ParameterParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     return Inferred(TensorShape(tuple(p.shape), batched=False), num_params=elements)
 
 
+def read_tensor(shape: tuple[int, ...], value: float | None) -> dict[str, object]:
+    """A module's own ``nn.Parameter`` (ConvNeXt's layer scale), from its shape and the one
+    value its entries hold (None: they differ, which ``init`` cannot say)."""
+    if value is None:
+        raise Unreadable(f"a tensor of shape {list(shape)} whose entries differ (a parameter starts at one)")
+    return {"shape": list(shape), "init": float(value)}
+
+
 register(
     Primitive(
         "parameter",
@@ -72,6 +81,7 @@ register(
         "nn.Parameter of the module that runs the list, read by name (ConvNeXt's layer scale: "
         "`mul: {from: [layer_scale, block]}`).",
         learned=lambda p: p.init,
+        from_torch=Reads(tensor=read_tensor),
         allocates=False,  # the tensor is a weight, not an activation
         label=lambda p, x: f"parameter {'×'.join(map(str, p.shape))} = {p.init:g}",
         formula="reads nothing → [*shape] (no batch). Params: the product of shape. MACs = 0. Only in a "

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 from archspec.codes import E305
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams
+from archspec.primitives.reads import Reads, TorchCall
 from archspec.primitives.registry import (
     Inferred,
     ModuleCall,
@@ -108,6 +109,13 @@ def permute_class() -> type:
 _RUNTIME, __getattr__ = runtime_classes(__name__, Permute=permute_class)
 
 
+def read_call(c: TorchCall) -> dict[str, object]:
+    """``x.permute(0, 2, 3, 1)``, ``x.permute([0, 2, 3, 1])``, ``torch.permute(x, dims)``."""
+    c.only("dims")
+    dims = c.args[1:] if len(c.args) > 2 else c.arg(1, "dims", ())
+    return {"dims": list(dims)}
+
+
 register(
     Primitive(
         "permute",
@@ -121,5 +129,9 @@ register(
         formula="[N, d1, …, dk] → [N, d_{π1}, …, d_{πk}] for dims = [0, π1, …, πk], a permutation of "
         "0 … k (negative entries count from the end).",
         allocates=False,  # a view of its input (strides reordered)
+        from_torch=Reads(
+            calls={"torch.permute": read_call, "torch.Tensor.permute": read_call},
+            foreign={"torchvision.ops.misc.Permute": lambda m: {"dims": list(m.dims)}},
+        ),
     )
 )

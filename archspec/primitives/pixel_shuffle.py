@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams, PositiveInt
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.tensor import TensorShape, concrete_channels, require_spatial
 
@@ -41,6 +42,7 @@ register(
         build,
         "Sub-pixel upsampling (nn.PixelShuffle): r² channels become an r×r patch.",
         classes=("PixelShuffle",),
+        from_torch=Reads(module=lambda m: {"upscale_factor": m.upscale_factor}),
         allocates=True,  # a new tensor with its own storage (measured in torch 2.13), not a view
         label=lambda p, x: f"pixel_shuffle ×{p.upscale_factor}",
         formula="[N, C·r², H, W] → [N, C, H·r, W·r] (r upscale_factor; C·r² an int).",

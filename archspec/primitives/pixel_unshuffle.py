@@ -13,6 +13,7 @@ from pydantic import Field
 from archspec.codes import E303
 from archspec.diagnostics import RuleError
 from archspec.frontend.types import LayerParams, PositiveInt
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.dims import format_dim, is_concrete
 from archspec.shapes.layout import divides, exact_quotient
@@ -60,6 +61,7 @@ register(
         build,
         "Space-to-depth (nn.PixelUnshuffle): each r×r patch becomes r² channels.",
         classes=("PixelUnshuffle",),
+        from_torch=Reads(module=lambda m: {"downscale_factor": m.downscale_factor}),
         allocates=True,  # a new tensor, not a view (measured in torch 2.13: its own storage)
         label=lambda p, x: f"pixel_unshuffle ÷{p.downscale_factor}",
         formula="[N, C, H, W] → [N, C·r², H/r, W/r] (r downscale_factor; H and W divisible by r, "

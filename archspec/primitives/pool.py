@@ -9,6 +9,7 @@ from pydantic import Field
 from archspec.codes import E305
 from archspec.diagnostics import check
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
+from archspec.primitives.reads import Reads, Then, TorchCall, Unreadable, compact
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import (
     TensorShape,
@@ -167,6 +168,77 @@ def build_global_max(p: LayerParams, x: TensorShape) -> ModuleCall:
     return call(f"AdaptiveMaxPool{len(x.spatial)}d", 1)
 
 
+def read_window_pool(m: object) -> dict[str, object]:
+    """A torch MaxPool or AvgPool: its stride is left out where it is the kernel (torch
+    stores the kernel there when none is given, as the spec's default does)."""
+    kernel, stride = compact(m.kernel_size), compact(m.stride)  # type: ignore[attr-defined]
+    read = {"kernel_size": kernel, "stride": None if stride == kernel else stride}
+    read |= {"padding": compact(m.padding), "ceil_mode": m.ceil_mode}  # type: ignore[attr-defined]
+    if hasattr(m, "dilation"):
+        read["dilation"] = compact(m.dilation)
+    if hasattr(m, "count_include_pad"):
+        read |= {"count_include_pad": m.count_include_pad, "divisor_override": m.divisor_override}
+    return read
+
+
+def _read_pool_call(dilation: bool) -> Callable[[TorchCall], dict[str, object]]:
+    """``F.max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False)``
+    and ``F.avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, ...)``."""
+    names = ("kernel_size", "stride", "padding") + (
+        ("dilation", "ceil_mode") if dilation else ("ceil_mode", "count_include_pad", "divisor_override")
+    )
+
+    def read(c: TorchCall) -> dict[str, object]:
+        c.only(*names, "return_indices")
+        if c.kwargs.get("return_indices", False) or len(c.args) > len(names) + 1:
+            raise Unreadable("return_indices (a pool returns its values only)")
+        read = {name: compact(c.arg(i + 1, name, None)) for i, name in enumerate(names)}
+        if read["stride"] in (None, [], read["kernel_size"]):
+            read["stride"] = None
+        return {k: v for k, v in read.items() if v is not None or k == "stride"}
+
+    return read
+
+
+def _read_adaptive(global_: bool) -> Callable[[object], dict[str, object]]:
+    """Output size 1 everywhere is the global pool, any other the adaptive one."""
+
+    def read(output_size: object) -> dict[str, object]:
+        sizes = tuple(output_size) if isinstance(output_size, tuple | list) else (output_size,)
+        if None in sizes:
+            raise Unreadable(f"output_size {output_size!r} with None (an input size kept)")
+        if all(s == 1 for s in sizes) != global_:
+            raise Unreadable("output size 1 is the global pool" if not global_ else "an output size not 1")
+        return {} if global_ else {"output_size": compact(sizes)}
+
+    return read
+
+
+def _read_mean(c: TorchCall) -> dict[str, object] | Then:
+    """``x.mean([2, 3])`` and ``torch.mean(x, (2, 3))``: the mean over every spatial dim is
+    a global average pool, followed by a flatten where the dims are dropped (no keepdim)."""
+    c.only("dim", "keepdim")
+    dims, keepdim = c.arg(1, "dim", None), c.arg(2, "keepdim", False)
+    dims = [dims] if isinstance(dims, int) else list(dims or ())
+    spatial = set(range(2, c.rank))
+    if c.rank < 3 or {d % c.rank for d in dims} != spatial or len(dims) != len(spatial):
+        raise Unreadable(f"a mean over dims {dims} (a global pool is the mean over all of {sorted(spatial)})")
+    return {} if keepdim else Then({}, (("flatten", {}),))
+
+
+def _adaptive_reads(function: str, global_: bool) -> Reads:
+    read = _read_adaptive(global_)
+
+    def read_call(c: TorchCall) -> dict[str, object]:
+        c.only("output_size")
+        return read(c.arg(1, "output_size", None))
+
+    calls = {f"torch.nn.functional.{function}{n}d": read_call for n in (1, 2, 3)}
+    if global_ and function == "adaptive_avg_pool":
+        calls |= {"torch.mean": _read_mean, "torch.Tensor.mean": _read_mean}
+    return Reads(module=lambda m: read(m.output_size), calls=calls)
+
+
 def _per_rank(stem: str) -> tuple[str, ...]:
     return tuple(f"{stem}{n}d" for n in (1, 2, 3))
 
@@ -179,6 +251,10 @@ register(
         build_window_pool,
         "Max pooling (MaxPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("MaxPool"),
+        from_torch=Reads(
+            module=read_window_pool,
+            calls={f"torch.nn.functional.max_pool{n}d": _read_pool_call(True) for n in (1, 2, 3)},
+        ),
         label=_pool_label("maxpool"),
         formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - d·(k - 1) - 1) / s) + 1; "
         "with ceil_mode, ceil instead, less a last window that would start in the right padding.",
@@ -192,6 +268,10 @@ register(
         build_window_pool,
         "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("AvgPool"),
+        from_torch=Reads(
+            module=read_window_pool,
+            calls={f"torch.nn.functional.avg_pool{n}d": _read_pool_call(False) for n in (1, 2, 3)},
+        ),
         label=_pool_label("avgpool"),
         formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - k) / s) + 1; "
         "with ceil_mode, ceil instead, less a last window that would start in the right padding. "
@@ -206,6 +286,7 @@ register(
         _adaptive_builder("AdaptiveAvgPool"),
         "Adaptive average pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveAvgPool"),
+        from_torch=_adaptive_reads("adaptive_avg_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size].",
     )
 )
@@ -217,6 +298,7 @@ register(
         _adaptive_builder("AdaptiveMaxPool"),
         "Adaptive max pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveMaxPool"),
+        from_torch=_adaptive_reads("adaptive_max_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size] (1 to 3 spatial dims; an output larger than the "
         "input repeats elements, as in PyTorch).",
     )
@@ -229,6 +311,7 @@ register(
         build_global_avg,
         "Average over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveAvgPool"),
+        from_torch=_adaptive_reads("adaptive_avg_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )
@@ -240,6 +323,7 @@ register(
         build_global_max,
         "Maximum over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveMaxPool"),
+        from_torch=_adaptive_reads("adaptive_max_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
 )

@@ -26,6 +26,7 @@ from archspec.primitives.control import (
 )
 from archspec.primitives.control import Control
 from archspec.primitives.control import Loop as Loop
+from archspec.primitives.reads import Reads
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
@@ -194,6 +195,9 @@ class Primitive:
     - ``reads``: how many tensors a layer with a module may read by name (``from``),
       passed to its module in order (attention's query, key and value); the rule sees
       them all through ``ctx.reads()``.
+    - ``from_torch``: how ``archspec import`` reads torch's modules of its ``classes`` and the
+      functions that compute it back into its params (:class:`~archspec.primitives.reads.Reads`);
+      None for a primitive that PyTorch code is never read as.
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -215,6 +219,7 @@ class Primitive:
     learned: Callable[[Any], float] | None = field(default=None, compare=False)
     tensors: Tensors | None = field(default=None, compare=False)
     reads: int = 1
+    from_torch: Reads | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 

@@ -14,6 +14,7 @@ from pydantic import Field
 from archspec.codes import E305
 from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams
+from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.tensor import TensorShape
 
@@ -65,5 +66,6 @@ for _name, _cls, _summary in (
             formula=FORMULA,
             classes=(_cls,),
             label=_label(_name),
+            from_torch=Reads(module=lambda m: {"dim": m.dim}),
         )
     )

@@ -16,6 +16,7 @@ from pydantic import Field
 from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt
+from archspec.primitives.reads import TENSOR, Reads, TorchCall, Unreadable
 from archspec.primitives.registry import Inferred, Join, Primitive, RuleContext, register
 from archspec.shapes.dims import format_dim, is_concrete
 from archspec.shapes.tensor import TensorShape
@@ -111,6 +112,29 @@ def chunk_tensor(x: Any, *, chunks: int, dim: int) -> Any:
     return torch.chunk(x, chunks, dim=dim)
 
 
+def _read_dim(c: TorchCall) -> int:
+    dim = c.arg(2, "dim", 0)
+    if dim % c.rank == 0:
+        raise Unreadable("a split of the batch dim (dim 0, torch's default): archspec splits a sample's dims")
+    return dim
+
+
+def read_chunk(c: TorchCall) -> dict[str, object]:
+    """``torch.chunk(x, chunks, dim=0)`` and ``x.chunk(...)``."""
+    c.only("chunks", "dim")
+    return {"chunks": c.arg(1, "chunks", None), "dim": _read_dim(c)}
+
+
+def read_split(c: TorchCall) -> dict[str, object]:
+    """``torch.split(x, [sizes], dim=0)`` and ``x.split(...)``: a list of sizes (an int,
+    parts of that size, is torch.chunk's other form, which archspec writes as chunk)."""
+    c.only("split_size_or_sections", "split_size", "dim")
+    sizes = c.arg(1, "split_size_or_sections", c.kwargs.get("split_size"))
+    if not isinstance(sizes, list | tuple) or TENSOR in sizes:
+        raise Unreadable(f"a split into parts of size {sizes!r} (archspec's split takes the list of sizes)")
+    return {"sizes": list(sizes), "dim": _read_dim(c)}
+
+
 register(
     Primitive(
         "split",
@@ -127,6 +151,7 @@ register(
         label=lambda p, x: (
             f"split {', '.join(map(str, p.sizes))}" + (f" on dim {p.dim}" if p.dim != 1 else "")
         ),
+        from_torch=Reads(calls={"torch.split": read_split, "torch.Tensor.split": read_split}),
         formula="[N, C, *L] → parts [N, s_i, *L] for the sizes s_i (sum s_i = C; on another dim likewise), "
         "read as name.i.",
     )
@@ -145,6 +170,7 @@ register(
         ),
         allocates=False,
         label=lambda p, x: f"chunk {p.chunks}" + (f" on dim {p.dim}" if p.dim != 1 else ""),
+        from_torch=Reads(calls={"torch.chunk": read_chunk, "torch.Tensor.chunk": read_chunk}),
         formula="[N, C, *L] → parts [N, ceil(C/k), *L] …, the last [N, C - (m-1)·ceil(C/k), *L] "
         "(m = ceil(C / ceil(C/k)) parts), read as name.i.",
     )

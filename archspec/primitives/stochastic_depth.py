@@ -17,6 +17,7 @@ from pydantic import Field
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
+from archspec.primitives.reads import Reads, TorchCall, Unreadable
 from archspec.primitives.registry import ModuleCall, Primitive, call, register, runtime_classes
 from archspec.shapes.tensor import TensorShape
 
@@ -68,6 +69,14 @@ def stochastic_depth_class() -> type:
     return StochasticDepth
 
 
+def read_call(c: TorchCall) -> dict[str, object]:
+    """torchvision's ``stochastic_depth(input, p, mode, training=True)``, traced in training."""
+    c.only("p", "mode", "training")
+    if not c.arg(3, "training", True):
+        raise Unreadable("stochastic_depth with training=False (the identity)")
+    return {"p": c.arg(1, "p", None), "mode": c.arg(2, "mode", None)}
+
+
 _RUNTIME, __getattr__ = runtime_classes(__name__, StochasticDepth=stochastic_depth_class)
 
 
@@ -80,6 +89,11 @@ register(
         "Stochastic depth (torchvision.ops.StochasticDepth): drops a residual branch per sample in training.",
         classes=("StochasticDepth",),
         runtime=_RUNTIME,
+        # torchvision's module and function, which archspec's class is written from
+        from_torch=Reads(
+            calls={"torchvision.ops.stochastic_depth": read_call},
+            foreign={"torchvision.ops.StochasticDepth": lambda m: {"p": m.p, "mode": m.mode}},
+        ),
         label=lambda p, x: f"stochastic_depth {p.p} {p.mode}",
         formula="[N, *D] → [N, *D]; the identity in eval.",
     )
