@@ -189,20 +189,27 @@ def shifted_window_attention_class() -> type:
             self.window_size, self.shift_size = list(sides), list(shifts)
             self.num_heads = num_heads
             self.attention_dropout, self.dropout = attention_dropout, dropout
+            rows, columns = self.window_size
+            table = torch.empty((2 * rows - 1) * (2 * columns - 1), num_heads)
+            self.relative_position_bias_table = nn.Parameter(table)
+            index = torch.empty(rows * columns * rows * columns, dtype=torch.long)
+            self.register_buffer("relative_position_index", index)
+            self.reset_parameters()  # before qkv and proj: initialize() draws in this order
             self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
             self.proj = nn.Linear(dim, dim, bias=proj_bias)
-            rows, columns = self.window_size
-            table = torch.zeros((2 * rows - 1) * (2 * columns - 1), num_heads)
-            self.relative_position_bias_table = nn.Parameter(table)
+
+        def reset_parameters(self) -> None:
+            """The table as torchvision starts it, and the index (a fixed buffer, also
+            after ``to_empty``): for tokens i and j of a window, their offset in rows
+            (from 0) times the column offsets' count, plus their offset in columns."""
             nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
-            # token i's and token j's offset (row, column) within a window, numbered into
-            # the table: row offset (shifted to 0 …) times the columns' offsets, plus
-            # the column offset
+            rows, columns = self.window_size
             grid = torch.meshgrid(torch.arange(rows), torch.arange(columns), indexing="ij")
             where = torch.stack(grid).flatten(1)
             offset = where[:, :, None] - where[:, None, :]
             index = (offset[0] + rows - 1) * (2 * columns - 1) + offset[1] + columns - 1
-            self.register_buffer("relative_position_index", index.flatten())
+            with torch.no_grad():
+                self.relative_position_index.copy_(index.flatten())
 
         def position_bias(self) -> torch.Tensor:
             """[1, heads, wh·ww, wh·ww]: the table's entry for each pair of tokens."""

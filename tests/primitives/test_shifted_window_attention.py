@@ -135,3 +135,19 @@ def test_activation_memory_holds_the_window_attention_weights() -> None:
     assert memory == 0
     concrete = compile_spec(layer_spec(layer(4, 2, 2), (9, 5, 8)))
     assert activation_bytes(concrete.layers[0]) == 4 * (32 * 96 + 32 * 96 + 8 * 45)
+
+
+def test_initialize_after_to_empty_gives_builds_weights_and_the_index_back() -> None:
+    """The index is a fixed buffer: reset_parameters makes it again (to_empty leaves
+    garbage), and draws the table before qkv and proj, in build's order."""
+    graph = compile_spec(layer_spec(layer([3, 4], [1, 2], 2), (8, 8, 8)))
+    torch.manual_seed(0)
+    built = archspec.build(graph)
+    empty = archspec.build(graph, device="meta").to_empty(device="cpu")
+    torch.manual_seed(0)
+    archspec.initialize(empty, graph)
+    for (key, ours), theirs in zip(empty.state_dict().items(), built.state_dict().values(), strict=True):
+        assert torch.equal(ours, theirs), key
+    assert torch.equal(
+        built[0].relative_position_index, torchvision_attention(8, [3, 4], [1, 2], 2).relative_position_index
+    )
