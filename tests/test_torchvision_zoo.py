@@ -51,6 +51,7 @@ EXPECTED = {
     "regnet_x_800mf": (7_259_656, 1),
     "regnet_y_400mf": (4_344_144, 1),
     "vit_b_16": (86_567_656, 224),
+    "swin_t": (28_288_354, 4),
 }
 
 torch.set_num_threads(2)
@@ -197,7 +198,7 @@ def test_vit_takes_exactly_its_image_size() -> None:
     assert not runs(reference, 239, 224)  # 14 patches too, but torchvision asserts the size
 
 
-@pytest.mark.parametrize("name", ["vit_b_16"])
+@pytest.mark.parametrize("name", ["vit_b_16", "swin_t"])
 def test_macs_are_half_of_pytorchs_flop_count_of_the_torchvision_model(name: str) -> None:
     """On the meta device, where the attention runs as matmuls that the counter counts
     (torch's fused CPU attention kernels it does not count)."""
