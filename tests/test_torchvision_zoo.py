@@ -51,6 +51,7 @@ EXPECTED = {
     "regnet_x_800mf": (7_259_656, 1),
     "regnet_y_400mf": (4_344_144, 1),
     "vit_b_16": (86_567_656, 224),
+    "swin_t": (28_288_354, 4),
 }
 
 torch.set_num_threads(2)
@@ -197,7 +198,7 @@ def test_vit_takes_exactly_its_image_size() -> None:
     assert not runs(reference, 239, 224)  # 14 patches too, but torchvision asserts the size
 
 
-@pytest.mark.parametrize("name", ["vit_b_16"])
+@pytest.mark.parametrize("name", ["vit_b_16", "swin_t"])
 def test_macs_are_half_of_pytorchs_flop_count_of_the_torchvision_model(name: str) -> None:
     """On the meta device, where the attention runs as matmuls that the counter counts
     (torch's fused CPU attention kernels it does not count)."""
@@ -210,3 +211,29 @@ def test_macs_are_half_of_pytorchs_flop_count_of_the_torchvision_model(name: str
     with FlopCounterMode(display=False) as counter:
         reference(x)
     assert counter.get_total_flops() == 2 * graph.num_macs
+
+
+@pytest.fixture(scope="module")
+def swin() -> tuple[nn.Module, nn.Module]:
+    """torchvision's swin_t and archspec's with its weights, in eval mode."""
+    torch.manual_seed(0)
+    reference = zoo()["swin_t"]().eval()
+    built = archspec.build(ZOO / "swin_t.yaml").eval()
+    built.load_state_dict(reference.state_dict(), strict=True)
+    return reference, built
+
+
+@pytest.mark.parametrize(("height", "width"), [(4, 4), (4, 37), (31, 17), (69, 50)])
+def test_swin_runs_and_agrees_at_every_side_from_4(
+    swin: tuple[nn.Module, nn.Module], height: int, width: int
+) -> None:
+    """Swin pads each stage's map to whole windows and skips the shift along an axis
+    whose padded side is one window: archspec's valid sizes (H ≥ 4, W ≥ 4) are the sizes
+    torchvision's forward accepts, and the outputs agree there, not at 224 only (a map
+    one patch high, shifted along W only; sides that pad in every stage)."""
+    graph = archspec.compile(ZOO / "swin_t.yaml", input=[3, "H", "W"])
+    assert {name: str(sizes) for name, sizes in graph.valid_sizes.items()} == {"H": "H ≥ 4", "W": "W ≥ 4"}
+    reference, built = swin
+    x = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        torch.testing.assert_close(built(x), reference(x))

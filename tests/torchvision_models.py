@@ -53,6 +53,7 @@ def zoo() -> dict[str, Callable[[], nn.Module]]:
         "regnet_x_800mf": lambda: _numbered_regnet_blocks(models.regnet_x_800mf(weights=None)),
         "regnet_y_400mf": lambda: _numbered_regnet_blocks(models.regnet_y_400mf(weights=None)),
         "vit_b_16": lambda: models.vit_b_16(weights=None),
+        "swin_t": lambda: models.swin_t(weights=None),
     }
 
 
