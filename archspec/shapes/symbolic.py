@@ -1,0 +1,412 @@
+"""Symbolic dims without sympy: exact, immutable, hashable expressions in the input sizes.
+
+A symbolic dim is built from the input symbols (integers >= 1) by sums, products
+and floors of quotients by positive ints. This module keeps each expression in
+the canonical form sympy would give it, operation by operation (sympy's automatic
+evaluation, for this small subset), so that a dim prints exactly as sympy prints
+it (:mod:`archspec.shapes.dimprint`) and ``sympy.sympify(dim)`` is sympy's own
+expression (``_sympy_``), while an operation costs microseconds, not sympy's
+hundreds (its assumption system decides every ``floor``).
+
+The forms are sympy's:
+
+- :class:`Symbol`; :class:`Floor` of a non-integer argument;
+- :class:`Add`: a rational constant plus coefficient-free terms with rational
+  coefficients (like terms collected: ``2*x + 3*x`` is ``5*x``);
+- :class:`Mul`: a rational coefficient times bases (symbols, floors, sums) with
+  positive int exponents (``x*x`` is ``x**2``). A number times a sum distributes
+  (``2*(x + 1)`` is ``2*x + 2``); a product of sums stays a product.
+
+Numbers are Python ints (or Fractions where a result is not an integer).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any, Union
+
+Number = Union[int, Fraction]
+SymbolicDim = Union["Symbol", "Floor", "Add", "Mul"]
+
+
+def _number(value: Number) -> Number:
+    """A Fraction with denominator 1 as an int."""
+    if type(value) is Fraction and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def is_number(value: Any) -> bool:
+    return type(value) is int or type(value) is Fraction
+
+
+class Expr:
+    """What every symbolic dim shares: operators, hashing, conversion to sympy."""
+
+    __slots__ = ("_hash", "_printed", "_sort_key")
+
+    def __add__(self, other: Any) -> Any:
+        if not (is_number(other) or isinstance(other, Expr)):
+            return NotImplemented
+        return add_all((self, other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Any:
+        if not (is_number(other) or isinstance(other, Expr)):
+            return NotImplemented
+        return add_all((self, multiply(-1, other)))
+
+    def __rsub__(self, other: Any) -> Any:
+        if not is_number(other):
+            return NotImplemented
+        return add_all((other, multiply(-1, self)))
+
+    def __mul__(self, other: Any) -> Any:
+        if not (is_number(other) or isinstance(other, Expr)):
+            return NotImplemented
+        return multiply(self, other)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Any:
+        return multiply(-1, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        """Division by a number (``H / 2``): a rational coefficient."""
+        if not is_number(other) or other == 0:
+            return NotImplemented
+        return multiply(Fraction(1) / other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        """``self // b`` as sympy reads it: ``floor(self / b)``."""
+        if not is_number(other) or other <= 0:
+            return NotImplemented
+        return floor_of(multiply(Fraction(1) / other, self))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __str__(self) -> str:
+        from archspec.shapes.dimprint import format_symbolic
+
+        return format_symbolic(self)
+
+    __repr__ = __str__
+
+    def _sympy_(self) -> Any:
+        from archspec.shapes.tosympy import to_sympy
+
+        return to_sympy(self)
+
+
+class Symbol(Expr):
+    """An input size: an integer >= 1."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._hash = hash(("Symbol", name))
+        self._printed = self._sort_key = None
+
+    __hash__ = Expr.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (type(other) is Symbol and other.name == self.name)
+
+
+class Floor(Expr):
+    """``floor(arg)`` of an argument that is not an integer for every value of the symbols."""
+
+    __slots__ = ("arg",)
+
+    def __init__(self, arg: SymbolicDim) -> None:
+        self.arg = arg
+        self._hash = hash(("Floor", arg))
+        self._printed = self._sort_key = None
+
+    __hash__ = Expr.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (type(other) is Floor and other._hash == self._hash and other.arg == self.arg)
+
+
+class Add(Expr):
+    """``const + sum(coefficient * term)``; each term is a Symbol, a Floor or a Mul with coefficient 1."""
+
+    __slots__ = ("const", "terms")
+
+    def __init__(self, const: Number, terms: dict[Expr, Number]) -> None:
+        self.const, self.terms = const, terms
+        self._hash = hash(("Add", const, frozenset(terms.items())))
+        self._printed = self._sort_key = None
+
+    __hash__ = Expr.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            type(other) is Add
+            and other._hash == self._hash
+            and other.const == self.const
+            and other.terms == self.terms
+        )
+
+
+class Mul(Expr):
+    """``coeff * prod(base ** exponent)``: bases are Symbols, Floors or Adds, exponents ints >= 1.
+
+    With coefficient 1 and one base it is sympy's ``Pow`` (exponent >= 2)."""
+
+    __slots__ = ("coeff", "factors", "_rest")
+
+    def __init__(self, coeff: Number, factors: dict[Expr, int]) -> None:
+        self.coeff, self.factors = coeff, factors
+        self._hash = hash(("Mul", coeff, frozenset(factors.items())))
+        self._printed = self._sort_key = self._rest = None
+
+    __hash__ = Expr.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            type(other) is Mul
+            and other._hash == self._hash
+            and other.coeff == self.coeff
+            and other.factors == self.factors
+        )
+
+    @property
+    def rest(self) -> SymbolicDim:
+        """The product without its coefficient (sympy's ``as_coeff_Mul()[1]``)."""
+        if self._rest is None:
+            self._rest = self if self.coeff == 1 else _make_mul(1, self.factors)
+        return self._rest
+
+
+def split_coefficient(term: SymbolicDim) -> tuple[Number, SymbolicDim]:
+    """``(c, s)`` with ``term == c * s`` and ``s`` without a numeric factor (``as_coeff_Mul``)."""
+    if type(term) is Mul:
+        return term.coeff, term.rest
+    return 1, term
+
+
+def _scaled(term: SymbolicDim, coefficient: Number) -> SymbolicDim:
+    """``coefficient * term`` for a coefficient-free term (an Add term)."""
+    if coefficient == 1:
+        return term
+    if type(term) is Mul:
+        return Mul(coefficient, term.factors)
+    return Mul(coefficient, {term: 1})
+
+
+def _make_add(const: Number, terms: dict[Expr, Number]) -> Any:
+    if not terms:
+        return _number(const)
+    if const == 0 and len(terms) == 1:
+        ((term, coefficient),) = terms.items()
+        return _scaled(term, coefficient)
+    return Add(const, terms)
+
+
+def add_all(items: Any) -> Any:
+    """The sum of numbers and symbolic dims, in one pass (sympy's ``Add(*items)``)."""
+    const: Number = 0
+    terms: dict[Expr, Number] = {}
+    get = terms.get
+    for item in items:
+        kind = type(item)
+        if kind is int or kind is Fraction:
+            const += item
+        elif kind is Add:
+            const += item.const
+            for term, coefficient in item.terms.items():
+                terms[term] = get(term, 0) + coefficient
+        elif kind is Mul:
+            rest = item.rest
+            terms[rest] = get(rest, 0) + item.coeff
+        else:
+            terms[item] = get(item, 0) + 1
+    if any(c == 0 for c in terms.values()):
+        terms = {t: c for t, c in terms.items() if c != 0}
+    return _make_add(_number(const), {t: _number(c) for t, c in terms.items()})
+
+
+def _distribute(total: Add, factor: Number) -> Any:
+    """``factor * (a + b)`` as ``factor*a + factor*b`` (sympy distributes a number over a sum)."""
+    return _make_add(
+        _number(total.const * factor), {t: _number(c * factor) for t, c in total.terms.items()}
+    )
+
+
+def _make_mul(coeff: Number, factors: dict[Expr, int]) -> Any:
+    if coeff == 0:
+        return 0
+    if not factors:
+        return coeff
+    if len(factors) == 1:
+        ((base, exponent),) = factors.items()
+        if exponent == 1:
+            if coeff == 1:
+                return base
+            if type(base) is Add:
+                return _distribute(base, coeff)
+    return Mul(coeff, factors)
+
+
+def _parts(value: SymbolicDim) -> tuple[Number, dict[Expr, int]]:
+    if type(value) is Mul:
+        return value.coeff, value.factors
+    return 1, {value: 1}
+
+
+def multiply(a: Any, b: Any) -> Any:
+    """``a * b`` for numbers and symbolic dims (sympy's ``Mul``)."""
+    if is_number(b):
+        a, b = b, a
+    if is_number(a):
+        if is_number(b):
+            return _number(a * b)
+        if a == 0:
+            return 0
+        if a == 1:
+            return b
+        if type(b) is Add:
+            return _distribute(b, a)
+        if type(b) is Mul:
+            return _make_mul(_number(b.coeff * a), b.factors)
+        return Mul(a, {b: 1})
+    coeff_a, factors_a = _parts(a)
+    coeff_b, factors_b = _parts(b)
+    factors = dict(factors_a)
+    for base, exponent in factors_b.items():
+        factors[base] = factors.get(base, 0) + exponent
+    return _make_mul(_number(coeff_a * coeff_b), factors)
+
+
+# --- what sympy's assumptions decide: integer and even values ---------------------------
+
+
+def is_integer(value: Any) -> bool:
+    """Whether the value is an integer for every value of the symbols, where sympy decides it."""
+    kind = type(value)
+    if kind is int or kind is Symbol or kind is Floor:
+        return True
+    if kind is Fraction:
+        return False
+    if kind is Add:
+        return type(value.const) is int and all(
+            is_integer(_scaled(t, c)) if type(c) is not int else _is_integer_term(t)
+            for t, c in value.terms.items()
+        )
+    return _mul_is_integer(value)
+
+
+def _is_integer_term(term: SymbolicDim) -> bool:
+    return type(term) is not Mul or all(is_integer(b) for b in term.factors)
+
+
+def _mul_is_integer(value: Mul) -> bool:
+    """sympy's ``Mul._eval_is_integer`` for a rational coefficient times integer bases: an
+    integer where the even bases carry at least the powers of 2 of the denominator."""
+    if not all(is_integer(base) for base in value.factors):
+        return False
+    coeff = value.coeff
+    if type(coeff) is int:
+        return True
+    denominator = coeff.denominator
+    if denominator % 2:
+        return False
+    twos = (denominator & -denominator).bit_length() - 1
+    evens = sum(exponent for base, exponent in value.factors.items() if is_even(base) is True)
+    return evens >= twos
+
+
+def is_even(value: Any) -> bool | None:
+    """Whether an integer value is even (True), odd (False) or either (None), as sympy sees it."""
+    kind = type(value)
+    if kind is int:
+        return value % 2 == 0
+    if kind is Symbol or kind is Floor or kind is Fraction:
+        return None
+    if kind is Mul:
+        if not _mul_is_integer(value):
+            return None
+        if type(value.coeff) is int and value.coeff % 2 == 0:
+            return True
+        parities = [is_even(base) for base in value.factors]
+        if any(p is True for p in parities):
+            return True
+        if type(value.coeff) is int and all(p is False for p in parities):
+            return False
+        return None
+    if not is_integer(value):
+        return None
+    parities = [is_even(value.const), *(is_even(_scaled(t, c)) for t, c in value.terms.items())]
+    if any(p is None for p in parities):
+        return None if any(p is not True for p in parities) else True
+    return sum(1 for p in parities if p is False) % 2 == 0
+
+
+# --- floors ------------------------------------------------------------------------------
+
+
+def floor_of(arg: Any) -> Any:
+    """``floor(arg)`` as sympy evaluates it: integer terms come out of the floor
+    (``floor(H + W/2)`` is ``H + floor(W/2)``), a rational constant stays in it."""
+    if is_number(arg):
+        return math.floor(arg)
+    if is_integer(arg):
+        return arg
+    integral: dict[Expr, Number] = {}
+    symbolic: dict[Expr, Number] = {}
+    whole: Number = 0
+    fraction: Number = 0
+    if type(arg) is Add:
+        pairs = arg.terms.items()
+        if type(arg.const) is int:
+            whole = arg.const
+        else:
+            fraction = arg.const
+    else:
+        pairs = (split_coefficient(arg)[::-1],)
+    for term, coefficient in pairs:
+        if is_integer(_scaled(term, coefficient)):
+            integral[term] = coefficient
+        else:
+            symbolic[term] = coefficient
+    if not symbolic:
+        whole += math.floor(fraction)
+        return _make_add(whole, integral)
+    return add_all((_make_add(whole, integral), Floor(_make_add(fraction, symbolic))))
+
+
+def symbols_in(value: Any) -> frozenset[str]:
+    """The names of the symbols a value depends on."""
+    kind = type(value)
+    if kind is Symbol:
+        return frozenset((value.name,))
+    if kind is Floor:
+        return symbols_in(value.arg)
+    if kind is Add:
+        return frozenset().union(*(symbols_in(t) for t in value.terms))
+    if kind is Mul:
+        return frozenset().union(*(symbols_in(b) for b in value.factors))
+    return frozenset()
+
+
+def evaluate(value: Any, sizes: dict[str, int]) -> Number:
+    """The exact value at the given sizes of the symbols (an int for a dim)."""
+    kind = type(value)
+    if kind is int or kind is Fraction:
+        return value
+    if kind is Symbol:
+        return sizes[value.name]
+    if kind is Floor:
+        return math.floor(evaluate(value.arg, sizes))
+    if kind is Add:
+        return _number(value.const + sum(c * evaluate(t, sizes) for t, c in value.terms.items()))
+    result: Number = value.coeff
+    for base, exponent in value.factors.items():
+        result *= evaluate(base, sizes) ** exponent
+    return _number(result)
