@@ -89,4 +89,4 @@ def representative(a: Dim, b: Dim) -> Dim:
         return a if is_concrete(a) else b
     import sympy
 
-    return b if sympy.count_ops(b) < sympy.count_ops(a) else a
+    return b if sympy.count_ops(sympy.sympify(b)) < sympy.count_ops(sympy.sympify(a)) else a

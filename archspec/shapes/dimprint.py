@@ -163,10 +163,7 @@ def _print(node: Any) -> str:
 def _print_floor(node: Floor) -> str:
     """``floor((H - 1)/2)``: the argument as numerator over denominator (archspec's DimPrinter)."""
     arg = node.arg
-    if type(arg) is Add:
-        coefficients = [arg.const, *arg.terms.values()]
-    else:
-        coefficients = [arg.coeff]
+    coefficients = [arg.const, *arg.terms.values()] if type(arg) is Add else [arg.coeff]
     denominator = math.lcm(*(c.denominator if type(c) is Fraction else 1 for c in coefficients))
     numerator = multiply(denominator, arg)
     if denominator == 1:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from archspec.shapes import symbolic
 from archspec.shapes.symbolic import Expr, Floor, Symbol, add_all, evaluate, floor_of, symbols_in
@@ -21,7 +21,7 @@ from archspec.shapes.symbolic import Expr, Floor, Symbol, add_all, evaluate, flo
 if TYPE_CHECKING:
     import sympy
 
-Dim = Union[int, Expr]
+Dim = int | Expr
 
 
 def is_concrete(dim: Any) -> bool:

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any
 
-Number = Union[int, Fraction]
-SymbolicDim = Union["Symbol", "Floor", "Add", "Mul"]
+Number = int | Fraction
+SymbolicDim = "Expr"
 
 
 def _number(value: Number) -> Number:
@@ -159,7 +159,7 @@ class Mul(Expr):
 
     With coefficient 1 and one base it is sympy's ``Pow`` (exponent >= 2)."""
 
-    __slots__ = ("coeff", "factors", "_rest")
+    __slots__ = ("_rest", "coeff", "factors")
 
     def __init__(self, coeff: Number, factors: dict[Expr, int]) -> None:
         self.coeff, self.factors = coeff, factors
@@ -234,9 +234,7 @@ def add_all(items: Any) -> Any:
 
 def _distribute(total: Add, factor: Number) -> Any:
     """``factor * (a + b)`` as ``factor*a + factor*b`` (sympy distributes a number over a sum)."""
-    return _make_add(
-        _number(total.const * factor), {t: _number(c * factor) for t, c in total.terms.items()}
-    )
+    return _make_add(_number(total.const * factor), {t: _number(c * factor) for t, c in total.terms.items()})
 
 
 def _make_mul(coeff: Number, factors: dict[Expr, int]) -> Any:
@@ -379,6 +377,25 @@ def floor_of(arg: Any) -> Any:
         whole += math.floor(fraction)
         return _make_add(whole, integral)
     return add_all((_make_add(whole, integral), Floor(_make_add(fraction, symbolic))))
+
+
+def content(value: Any) -> Number:
+    """The rational gcd of the coefficients of the value as a polynomial in its symbols
+    and floors (the product of its factors' contents, by Gauss's lemma): every value is a
+    multiple of it, which is what sympy's ``Mod(value, r) == 0`` proves for an int ``r``."""
+    kind = type(value)
+    if kind is int or kind is Fraction:
+        return abs(value)
+    if kind is Symbol or kind is Floor:
+        return 1
+    if kind is Add:
+        parts = [Fraction(value.const), *(Fraction(c) * content(t) for t, c in value.terms.items())]
+        numerator = math.gcd(*(p.numerator for p in parts))
+        return _number(Fraction(numerator, math.lcm(*(p.denominator for p in parts))))
+    result: Number = abs(value.coeff)
+    for base, exponent in value.factors.items():
+        result *= content(base) ** exponent
+    return _number(result)
 
 
 def symbols_in(value: Any) -> frozenset[str]:

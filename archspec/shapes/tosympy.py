@@ -12,7 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from archspec.shapes.symbolic import Add, Floor, Mul, Symbol, add_all, floor_of, multiply
+from archspec.shapes.symbolic import Add, Floor, Symbol, add_all, floor_of, multiply
 
 
 def sympy_symbol(name: str) -> Any:
