@@ -121,7 +121,7 @@ def substitute(dim: Dim, values: dict[str, int]) -> int:
 
 def format_dim(dim: Any) -> str:
     """A dim as people write it: ``floor((H - 1)/2) + 1``, not ``floor(H/2 - 1/2) + 1``."""
-    if type(dim) is int or isinstance(dim, BatchSymbol):
+    if not isinstance(dim, Expr):  # an int, N, or what emit passes through the rules (Code)
         return str(dim)
     from archspec.shapes.dimprint import format_symbolic
 

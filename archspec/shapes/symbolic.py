@@ -95,6 +95,16 @@ class Expr:
 
     __repr__ = __str__
 
+    @property
+    def free_symbols(self) -> frozenset[Symbol]:
+        """The symbols the value depends on (as sympy names them)."""
+        return frozenset(Symbol(name) for name in symbols_in(self))
+
+    def subs(self, values: Any) -> Any:
+        """The value with the given symbols (or their names) replaced by numbers, as
+        ``sympy.Expr.subs`` does for a mapping: exact, an int once no symbol is left."""
+        return substituted(self, {str(symbol): value for symbol, value in dict(values).items()})
+
     def _sympy_(self) -> Any:
         from archspec.shapes.tosympy import to_sympy
 
@@ -410,6 +420,24 @@ def symbols_in(value: Any) -> frozenset[str]:
     if kind is Mul:
         return frozenset().union(*(symbols_in(b) for b in value.factors))
     return frozenset()
+
+
+def substituted(value: Any, sizes: dict[str, Number]) -> Any:
+    """The value with the symbols named in ``sizes`` replaced, re-evaluated (partly or wholly)."""
+    kind = type(value)
+    if kind is int or kind is Fraction:
+        return value
+    if kind is Symbol:
+        return sizes.get(value.name, value)
+    if kind is Floor:
+        return floor_of(substituted(value.arg, sizes))
+    if kind is Add:
+        return add_all((value.const, *(multiply(c, substituted(t, sizes)) for t, c in value.terms.items())))
+    result: Any = value.coeff
+    for base, exponent in value.factors.items():
+        for _ in range(exponent):
+            result = multiply(result, substituted(base, sizes))
+    return result
 
 
 def evaluate(value: Any, sizes: dict[str, int]) -> Number:
