@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from sympy.printing.str import StrPrinter
 
 from archspec.shapes.dims import floordiv, format_dim, make_symbol, substitute, total
+from archspec.shapes.layout import divides
+from archspec.shapes.symbolic import Add, Floor, Mul
 
 SYMBOLS = ("H", "W")
 
@@ -44,7 +46,7 @@ def sympy_symbol(name: str) -> sympy.Symbol:
 
 # One step: (operation, operand index, int argument)
 step = st.tuples(
-    st.sampled_from(["add", "sub", "rsub", "scale", "times", "floordiv", "neg", "addint", "total"]),
+    st.sampled_from(["add", "sub", "rsub", "scale", "times", "floordiv", "exact", "neg", "addint", "total"]),
     st.integers(0, 30),
     st.integers(-6, 9),
 )
@@ -63,7 +65,7 @@ def apply(values: list[Any], operation: str, index: int, number: int, *, mine: b
         return x * number if number else x * 2
     if operation == "times":
         return x * y
-    if operation == "floordiv":
+    if operation in ("floordiv", "exact"):  # a floor of a size; an exact quotient (reshape's -1)
         b = abs(number) + 1
         return floordiv(x, b) if mine else sympy_floordiv(x, b)
     if operation == "neg":
@@ -72,6 +74,17 @@ def apply(values: list[Any], operation: str, index: int, number: int, *, mine: b
         return x + number
     items = [x, y, number]
     return total(items) if mine else sympy.Add(*items)
+
+
+def is_size(value: Any) -> bool:
+    """A sum of numbers times symbols and floors of sizes: no product of two sizes."""
+    if isinstance(value, Add):
+        return all(is_size(term) for term in value.terms)
+    if isinstance(value, Mul):
+        return False
+    if isinstance(value, Floor):
+        return is_size(value.arg.rest if isinstance(value.arg, Mul) else value.arg)
+    return True
 
 
 def check(mine: Any, theirs: Any, sizes: dict[str, int]) -> None:
@@ -100,6 +113,12 @@ def test_operations_agree_with_sympy(steps: list[tuple[str, int, int]], first: s
     for operation, index, number in steps:
         if operation == "times" and len(str(theirs[-1])) > 200:
             continue  # products of products grow fast: keep examples small
+        # The rules take floors of sizes (no products of sizes in them), and divide a
+        # product of sizes only where the quotient is exact (layout.exact_quotient).
+        if operation == "floordiv" and not is_size(mine[-1]):
+            continue
+        if operation == "exact" and not divides(abs(number) + 1, mine[-1]):
+            continue
         mine.append(apply(mine, operation, index, number, mine=True))
         theirs.append(apply(theirs, operation, index, number, mine=False))
         check(mine[-1], theirs[-1], sizes)
