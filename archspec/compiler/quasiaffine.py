@@ -98,7 +98,9 @@ def _translate(
             return (lambda _: held), 1, Fraction(0)
         raise NotQuasiAffine(f"{format_dim(expr)} has no value")
     if kind is Floor:
-        inner, denominator, rate = _translate(expr.arg, symbol, values, periods)
+        inner, denominator, rate = _translate(expr.num, symbol, values, periods)
+        denominator *= expr.den
+        rate /= expr.den
         periods.append(rate.denominator)
         if denominator == 1:
             return inner, 1, rate

@@ -15,7 +15,6 @@ distinct dim once, however many layers share it.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Any
 
@@ -162,15 +161,10 @@ def _print(node: Any) -> str:
 
 def _print_floor(node: Floor) -> str:
     """``floor((H - 1)/2)``: the argument as numerator over denominator (archspec's DimPrinter)."""
-    arg = node.arg
-    coefficients = [arg.const, *arg.terms.values()] if type(arg) is Add else [arg.coeff]
-    denominator = math.lcm(*(c.denominator if type(c) is Fraction else 1 for c in coefficients))
-    numerator = multiply(denominator, arg)
-    if denominator == 1:
-        return f"floor({format_symbolic(numerator)})"
+    numerator = node.num
     top = format_symbolic(numerator)
-    top = top if type(numerator) is Symbol or type(numerator) is int else f"({top})"
-    return f"floor({top}/{denominator})"
+    top = top if type(numerator) is Symbol else f"({top})"
+    return f"floor({top}/{node.den})"
 
 
 def _print_add(node: Add) -> str:

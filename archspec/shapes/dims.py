@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from archspec.shapes import symbolic
-from archspec.shapes.symbolic import Expr, Floor, Symbol, add_all, evaluate, floor_of, symbols_in
+from archspec.shapes.symbolic import Expr, Floor, Symbol, add_all, evaluate, floor_div, floor_of, symbols_in
 
 if TYPE_CHECKING:
     import sympy
@@ -70,11 +70,11 @@ def floordiv(a: Dim, b: int) -> Dim:
     if type(a) is int:
         return a // b
     if type(a) is Floor:
-        a = a.arg
-    elif type(a) is symbolic.Add and len(a.terms) == 1 and type(a.const) is int:
+        return floor_div(a.num, a.den * b)
+    if type(a) is symbolic.Add and len(a.terms) == 1 and type(a.const) is int:
         ((term, coefficient),) = a.terms.items()
         if type(term) is Floor and coefficient == 1:
-            a = add_all((term.arg, a.const))
+            return floor_div(add_all((term.num, a.const * term.den)), term.den * b)
     return floor_of(symbolic.multiply(Fraction(1, b), a))
 
 

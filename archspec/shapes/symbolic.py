@@ -128,19 +128,33 @@ class Symbol(Expr):
 
 
 class Floor(Expr):
-    """``floor(arg)`` of an argument that is not an integer for every value of the symbols."""
+    """``floor(num / den)``, not an integer for every value of the symbols: ``num`` has int
+    coefficients and ``den >= 2`` shares no factor with all of them, so that the pair is
+    canonical (sympy's argument, ``num/den`` distributed, is :attr:`arg`)."""
 
-    __slots__ = ("arg",)
+    __slots__ = ("_arg", "den", "num")
 
-    def __init__(self, arg: SymbolicDim) -> None:
-        self.arg = arg
-        self._hash = hash(("Floor", arg))
-        self._printed = self._sort_key = None
+    def __init__(self, num: SymbolicDim, den: int) -> None:
+        self.num, self.den = num, den
+        self._hash = hash(("Floor", num, den))
+        self._printed = self._sort_key = self._arg = None
 
     __hash__ = Expr.__hash__
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (type(other) is Floor and other._hash == self._hash and other.arg == self.arg)
+        return self is other or (
+            type(other) is Floor
+            and other._hash == self._hash
+            and other.den == self.den
+            and other.num == self.num
+        )
+
+    @property
+    def arg(self) -> SymbolicDim:
+        """The argument as sympy holds it: ``num/den`` with rational coefficients."""
+        if self._arg is None:
+            self._arg = multiply(Fraction(1, self.den), self.num)
+        return self._arg
 
 
 class Add(Expr):
@@ -359,34 +373,67 @@ def is_even(value: Any) -> bool | None:
 # --- floors ------------------------------------------------------------------------------
 
 
+def _integral(value: Any) -> tuple[Any, int]:
+    """``(num, den)`` with ``value == num / den``, ``num`` with int coefficients."""
+    kind = type(value)
+    if kind is Add:
+        coefficients = [value.const, *value.terms.values()]
+    elif kind is Mul:
+        coefficients = [value.coeff]
+    elif kind is Fraction:
+        return value.numerator, value.denominator
+    else:
+        return value, 1
+    if all(type(c) is int for c in coefficients):
+        return value, 1
+    den = math.lcm(*(c.denominator for c in coefficients if type(c) is Fraction))
+    return multiply(den, value), den
+
+
 def floor_of(arg: Any) -> Any:
-    """``floor(arg)`` as sympy evaluates it: integer terms come out of the floor
-    (``floor(H + W/2)`` is ``H + floor(W/2)``), a rational constant stays in it."""
+    """``floor(arg)`` as sympy evaluates it (see :func:`floor_div`)."""
     if is_number(arg):
         return math.floor(arg)
-    if is_integer(arg):
-        return arg
-    integral: dict[Expr, Number] = {}
-    symbolic: dict[Expr, Number] = {}
-    whole: Number = 0
-    fraction: Number = 0
-    if type(arg) is Add:
-        pairs = arg.terms.items()
-        if type(arg.const) is int:
-            whole = arg.const
-        else:
-            fraction = arg.const
+    return floor_div(*_integral(arg))
+
+
+def floor_div(num: Any, den: int) -> Any:
+    """``floor(num / den)`` for ``num`` with int coefficients, as sympy evaluates it:
+    integer terms come out of the floor (``floor((2*H + W)/2)`` is ``H + floor(W/2)``),
+    a constant that is not a multiple stays in it."""
+    if type(num) is int:
+        return num // den
+    if den == 1:
+        return num
+    if type(num) is Add:
+        const, pairs = num.const, num.terms.items()
     else:
-        pairs = (split_coefficient(arg)[::-1],)
+        const = 0
+        pairs = (split_coefficient(num)[::-1],)
+    whole: dict[Expr, Number] = {}
+    rest: dict[Expr, int] = {}
     for term, coefficient in pairs:
-        if is_integer(_scaled(term, coefficient)):
-            integral[term] = coefficient
+        if coefficient % den == 0:
+            whole[term] = coefficient // den
+        elif type(term) is Mul and _mul_is_integer(Mul(Fraction(coefficient, den), term.factors)):
+            whole[term] = Fraction(coefficient, den)
         else:
-            symbolic[term] = coefficient
-    if not symbolic:
-        whole += math.floor(fraction)
-        return _make_add(whole, integral)
-    return add_all((_make_add(whole, integral), Floor(_make_add(fraction, symbolic))))
+            rest[term] = coefficient
+    if not rest:
+        return _make_add(const // den, whole)
+    remainder = const % den
+    if remainder == 0:
+        whole_const, rest_const = const // den, 0
+    else:
+        whole_const, rest_const = 0, const
+    common = math.gcd(den, rest_const, *rest.values())
+    if common > 1:
+        rest = {t: c // common for t, c in rest.items()}
+        rest_const //= common
+    inside = Floor(_make_add(rest_const, rest), den // common)
+    if not whole and whole_const == 0:
+        return inside
+    return add_all((_make_add(whole_const, whole), inside))
 
 
 def content(value: Any) -> Number:
@@ -414,7 +461,7 @@ def symbols_in(value: Any) -> frozenset[str]:
     if kind is Symbol:
         return frozenset((value.name,))
     if kind is Floor:
-        return symbols_in(value.arg)
+        return symbols_in(value.num)
     if kind is Add:
         return frozenset().union(*(symbols_in(t) for t in value.terms))
     if kind is Mul:
@@ -430,7 +477,7 @@ def substituted(value: Any, sizes: dict[str, Number]) -> Any:
     if kind is Symbol:
         return sizes.get(value.name, value)
     if kind is Floor:
-        return floor_of(substituted(value.arg, sizes))
+        return floor_div(substituted(value.num, sizes), value.den)
     if kind is Add:
         return add_all((value.const, *(multiply(c, substituted(t, sizes)) for t, c in value.terms.items())))
     result: Any = value.coeff
@@ -448,7 +495,7 @@ def evaluate(value: Any, sizes: dict[str, int]) -> Number:
     if kind is Symbol:
         return sizes[value.name]
     if kind is Floor:
-        return math.floor(evaluate(value.arg, sizes))
+        return evaluate(value.num, sizes) // value.den
     if kind is Add:
         return _number(value.const + sum(c * evaluate(t, sizes) for t, c in value.terms.items()))
     result: Number = value.coeff

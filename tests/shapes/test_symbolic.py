@@ -83,7 +83,7 @@ def is_size(value: Any) -> bool:
     if isinstance(value, Mul):
         return False
     if isinstance(value, Floor):
-        return is_size(value.arg.rest if isinstance(value.arg, Mul) else value.arg)
+        return is_size(value.num)
     return True
 
 
