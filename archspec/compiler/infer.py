@@ -317,6 +317,7 @@ class Context:
         finally:
             self._stack.pop()
         self._spend(self.symbolic, new_symbolic_dims(x, result.shape), node, path)
+        shape = self.compilation.shared(result.shape)
         functional = learned or (primitive.join is not None and (primitive.build is None or len(shapes) > 1))
         several = {str(i): shape for i, shape in enumerate(result.outputs)} if result.outputs else None
         return LayerInfo(
@@ -325,7 +326,7 @@ class Context:
             node.kind_name,
             node.params,
             x,
-            result.shape,
+            shape,
             result.num_params,
             tuple(frame.children),
             node.span,
