@@ -31,7 +31,11 @@ def _fast(value: Any) -> Any:
     if type(value) is int:
         return value
     denominator = value.denominator
-    if denominator & (denominator - 1) == 0 and abs(value.numerator) < 1 << 53:
+    if (
+        denominator & (denominator - 1) == 0
+        and denominator.bit_length() < 1000
+        and abs(value.numerator) < 1 << 53
+    ):
         return value.numerator / denominator
     return value
 
@@ -69,10 +73,21 @@ def sort_key(node: Any) -> tuple[Any, ...]:
         elif inner is Mul:
             args = tuple(sort_key(f) for f in _ordered_powers(expr))
         else:
-            args = (sort_key(expr.arg),)
+            args = (_argument_key(expr),)
         key = (_CLASS[inner], (len(args), args), _number_key(exponent), 1)
     node._sort_key = key
     return key
+
+
+def _argument_key(node: Floor) -> tuple[Any, ...]:
+    """The sort key of a floor's argument (``num/den`` distributed), without building it:
+    dividing by ``den`` changes the coefficients, not the order of the terms."""
+    num, den = node.num, node.den
+    if type(num) is not Add:
+        coefficient, term = (num.coeff, num.rest) if type(num) is Mul else (1, num)
+        return _scaled_key(term, Fraction(coefficient, den))
+    args = tuple(_scaled_key(t, Fraction(c, den)) for t, c in ordered_terms(num))
+    return (_CLASS[Add], (len(args), args), _ONE_KEY, 1)
 
 
 def _scaled_key(term: Any, coefficient: Any) -> tuple[Any, ...]:

@@ -136,7 +136,8 @@ class Floor(Expr):
 
     def __init__(self, num: SymbolicDim, den: int) -> None:
         self.num, self.den = num, den
-        self._hash = hash(("Floor", num, den))
+        # den's bit length too: ints hash modulo 2**61 - 1, so 2**k and 2**(k + 61) collide
+        self._hash = hash(("Floor", num, den, den.bit_length()))
         self._printed = self._sort_key = self._arg = None
 
     __hash__ = Expr.__hash__
