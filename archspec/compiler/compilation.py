@@ -14,6 +14,7 @@ from archspec.diagnostics import Diagnostic
 from archspec.frontend.blocks import Block
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
+from archspec.shapes.symbolic import Mul
 from archspec.shapes.tensor import TensorShape
 
 
@@ -117,3 +118,9 @@ class Compilation:
             return shape
         dims = tuple(d if type(d) is int else self.dims.setdefault(d, d) for d in shape.dims)
         return replace(shape, dims=dims)
+
+    def share(self, value: Any) -> Any:
+        """A count (MACs) with the dims it multiplies replaced by the shared ones."""
+        if type(value) is not Mul:
+            return value
+        return Mul(value.coeff, {self.dims.get(base, base): e for base, e in value.factors.items()})

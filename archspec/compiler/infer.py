@@ -331,7 +331,7 @@ class Context:
             tuple(frame.children),
             node.span,
             result.batch_statistics,
-            own_macs=result.macs,
+            own_macs=self.compilation.share(result.macs),
             own_workspace=result.workspace,
             sources=sources,
             outputs=frame.outputs,

@@ -86,7 +86,10 @@ class Expr:
         return floor_of(multiply(Fraction(1) / other, self))
 
     def __hash__(self) -> int:
-        return self._hash
+        value = self._hash
+        if value is None:  # sums and products: hashed when first needed (many never are)
+            value = self._hash = self._compute_hash()
+        return value
 
     def __str__(self) -> str:
         from archspec.shapes.dimprint import format_symbolic
@@ -165,15 +168,17 @@ class Add(Expr):
 
     def __init__(self, const: Number, terms: dict[Expr, Number]) -> None:
         self.const, self.terms = const, terms
-        self._hash = hash(("Add", const, frozenset(terms.items())))
-        self._printed = self._sort_key = None
+        self._hash = self._printed = self._sort_key = None
+
+    def _compute_hash(self) -> int:
+        return hash(("Add", self.const, frozenset(self.terms.items())))
 
     __hash__ = Expr.__hash__
 
     def __eq__(self, other: object) -> bool:
         return self is other or (
             type(other) is Add
-            and other._hash == self._hash
+            and hash(other) == hash(self)
             and other.const == self.const
             and other.terms == self.terms
         )
@@ -188,15 +193,17 @@ class Mul(Expr):
 
     def __init__(self, coeff: Number, factors: dict[Expr, int]) -> None:
         self.coeff, self.factors = coeff, factors
-        self._hash = hash(("Mul", coeff, frozenset(factors.items())))
-        self._printed = self._sort_key = self._rest = None
+        self._hash = self._printed = self._sort_key = self._rest = None
+
+    def _compute_hash(self) -> int:
+        return hash(("Mul", self.coeff, frozenset(self.factors.items())))
 
     __hash__ = Expr.__hash__
 
     def __eq__(self, other: object) -> bool:
         return self is other or (
             type(other) is Mul
-            and other._hash == self._hash
+            and hash(other) == hash(self)
             and other.coeff == self.coeff
             and other.factors == self.factors
         )
