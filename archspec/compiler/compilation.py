@@ -3,7 +3,7 @@ inference itself (archspec/compiler/infer.py), which runs on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.constraints import Constraint
@@ -117,10 +117,10 @@ class Compilation:
         if all(type(d) is int for d in shape.dims):
             return shape
         dims = tuple(d if type(d) is int else self.dims.setdefault(d, d) for d in shape.dims)
-        return replace(shape, dims=dims)
+        return TensorShape(dims, shape.batched)
 
     def share(self, value: Any) -> Any:
         """A count (MACs) with the dims it multiplies replaced by the shared ones."""
-        if type(value) is not Mul:
+        if type(value) is not Mul or all(self.dims.get(base) is base for base in value.factors):
             return value
         return Mul(value.coeff, {self.dims.get(base, base): e for base, e in value.factors.items()})

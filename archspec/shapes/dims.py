@@ -69,6 +69,8 @@ def floordiv(a: Dim, b: int) -> Dim:
     """
     if type(a) is int:
         return a // b
+    if b == 1 and symbolic.is_integer(a):  # floor(a) is a itself, as sympy gives it
+        return a
     if type(a) is Floor:
         return floor_div(a.num, a.den * b)
     if type(a) is symbolic.Add and len(a.terms) == 1 and type(a.const) is int:

@@ -47,6 +47,8 @@ class Expr:
     __slots__ = ("_hash", "_printed", "_sort_key")
 
     def __add__(self, other: Any) -> Any:
+        if type(other) is int:  # the common case: a margin, a + 1
+            return plus_int(self, other)
         if not (is_number(other) or isinstance(other, Expr)):
             return NotImplemented
         return add_all((self, other))
@@ -259,9 +261,23 @@ def add_all(items: Any) -> Any:
             terms[rest] = get(rest, 0) + item.coeff
         else:
             terms[item] = get(item, 0) + 1
-    if any(c == 0 for c in terms.values()):
+    if 0 in terms.values():
         terms = {t: c for t, c in terms.items() if c != 0}
-    return _make_add(_number(const), {t: _number(c) for t, c in terms.items()})
+    if type(const) is not int or any(type(c) is not int for c in terms.values()):
+        const, terms = _number(const), {t: _number(c) for t, c in terms.items()}
+    return _make_add(const, terms)
+
+
+def plus_int(value: SymbolicDim, number: int) -> Any:
+    """``value + number`` for a symbolic dim and an int: the terms are shared, not rebuilt."""
+    if number == 0:
+        return value
+    kind = type(value)
+    if kind is Add:
+        return _make_add(_number(value.const + number), value.terms)
+    if kind is Mul:
+        return Add(number, {value.rest: value.coeff})
+    return Add(number, {value: 1})
 
 
 def _distribute(total: Add, factor: Number) -> Any:
