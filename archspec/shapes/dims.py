@@ -98,10 +98,11 @@ def total(values: Iterable[Dim]) -> Dim:
 
 def dims_equal(a: Dim, b: Dim) -> bool:
     """Whether two dims are equal for every value of the symbols: the same canonical
-    form, or (rarely: two formulas that differ) equal as sympy simplifies them."""
+    form, or (rarely: two formulas that differ) equal as sympy simplifies them. A formula
+    in canonical form is never a number for every value (it would have been evaluated)."""
     if a == b:
         return True
-    if is_concrete(a) and is_concrete(b):
+    if is_concrete(a) or is_concrete(b):
         return False
     import sympy
 

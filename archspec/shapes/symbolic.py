@@ -479,6 +479,43 @@ def content(value: Any) -> Number:
     return _number(result)
 
 
+def count_ops(value: Any) -> int:
+    """sympy's ``count_ops(value)``: the additions, subtractions, negations, divisions,
+    multiplications, powers and floors written in it (the simpler of two formulas is kept
+    at a join)."""
+    kind = type(value)
+    if kind is int:
+        return int(value < 0)
+    if kind is Fraction:
+        return int(value < 0) + 1
+    if kind is Symbol:
+        return 0
+    if kind is Floor:
+        return 1 + count_ops(value.arg)
+    if kind is Add:
+        parts = [multiply(c, t) for t, c in value.terms.items()]
+        if value.const != 0:
+            parts.append(value.const)
+        negative = [_is_negative(p) for p in parts]
+        ops = len(parts) - 1 + (1 if all(negative) else 0)
+        return ops + sum(count_ops(multiply(-1, p) if n else p) for p, n in zip(parts, negative, strict=True))
+    coeff, ops = value.coeff, 0
+    if coeff < 0:
+        coeff, ops = -coeff, 1
+    top, bottom = (coeff, 1) if type(coeff) is int else (coeff.numerator, coeff.denominator)
+    if bottom != 1:
+        ops += 1
+    powers = sum((1 if e > 1 else 0) + count_ops(b) for b, e in value.factors.items())
+    factors = (1 if top != 1 else 0) + len(value.factors)
+    return ops + max(factors - 1, 0) + powers
+
+
+def _is_negative(value: Any) -> bool:
+    if type(value) is Mul:
+        return value.coeff < 0
+    return is_number(value) and value < 0
+
+
 def symbols_in(value: Any) -> frozenset[str]:
     """The names of the symbols a value depends on."""
     kind = type(value)

@@ -12,7 +12,7 @@ from sympy.printing.str import StrPrinter
 
 from archspec.shapes.dims import floordiv, format_dim, make_symbol, substitute, total
 from archspec.shapes.layout import divides
-from archspec.shapes.symbolic import Add, Floor, Mul
+from archspec.shapes.symbolic import Add, Floor, Mul, count_ops
 
 SYMBOLS = ("H", "W")
 
@@ -93,6 +93,7 @@ def check(mine: Any, theirs: Any, sizes: dict[str, int]) -> None:
         return
     assert format_dim(mine) == DimPrinter().doprint(theirs), (mine, theirs)
     assert sympy.sympify(mine) == theirs, (sympy.srepr(sympy.sympify(mine)), sympy.srepr(theirs))
+    assert count_ops(mine) == sympy.count_ops(theirs), (mine, theirs)
     bound = {sympy_symbol(n): v for n, v in sizes.items()}
     value = theirs.subs(bound)
     if value.is_Integer:
