@@ -54,8 +54,8 @@ class Context:
     """What a shape rule may ask of the compiler while it runs (one inference run).
 
     Its budgets count each layer of the shaped graph once (E403), and each
-    symbolic dim a rule computes (E406: sympy makes those orders of magnitude
-    dearer than ints, so a short spec could otherwise cost minutes).
+    symbolic dim a rule computes (E406: those are dearer than ints, and a short
+    spec of repeats could otherwise make millions of them).
     """
 
     def __init__(self, compilation: Compilation) -> None:
@@ -449,7 +449,7 @@ class Context:
 
 
 def input_shape(dims: tuple[int | str, ...], dtype: str = "float32") -> TensorShape:
-    """The spec's input dims, with symbol names turned into sympy symbols (of integers:
+    """The spec's input dims, with symbol names turned into symbols (of integers:
     token ids, for an input declared int64)."""
     sizes = tuple(make_symbol(d) if isinstance(d, str) else d for d in dims)
     return TensorShape(sizes, integer=dtype == "int64")
