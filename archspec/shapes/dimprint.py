@@ -140,7 +140,7 @@ def ordered_terms(node: Add) -> list[tuple[Any, Any]]:
 
 
 def format_symbolic(node: Any) -> str:
-    """The text of a number or a symbolic dim (kept on the node)."""
+    """The text of a number or a symbolic dim, with archspec's floors (kept on the node)."""
     kind = type(node)
     if kind is int:
         return str(node)
@@ -148,41 +148,53 @@ def format_symbolic(node: Any) -> str:
         return f"{node.numerator}/{node.denominator}"
     text = node._printed
     if text is None:
-        text = node._printed = _print(node)
+        text = node._printed = _print(node, False)
     return text
 
 
-def _print(node: Any) -> str:
+def sympy_str(node: Any) -> str:
+    """The text of ``str()`` of sympy's expression: the floors as sympy writes them
+    (``floor(H/2 - 1/2)``); ``str(dim)`` and ``repr(dim)``, as they were."""
+    return _text(node, True)
+
+
+def _text(node: Any, plain: bool) -> str:
+    return _print(node, True) if plain and type(node) not in (int, Fraction) else format_symbolic(node)
+
+
+def _print(node: Any, plain: bool) -> str:
     kind = type(node)
     if kind is Symbol:
         return node.name
     if kind is Floor:
+        if plain:
+            return f"floor({_text(node.arg, True)})"
         top = format_symbolic(node.num)
         top = top if type(node.num) is Symbol else f"({top})"
         return f"floor({top}/{node.den})"  # archspec's DimPrinter: (H - 1)/2, not H/2 - 1/2
     if kind is Add:
         parts: list[str] = []
         for term, coefficient in ordered_terms(node):
-            text = _scaled_text(term, coefficient)
+            text = _scaled_text(term, coefficient, plain)
             parts += ["-", text[1:]] if text.startswith("-") else ["+", text]
         sign = parts.pop(0)
         return ("" if sign == "+" else sign) + " ".join(parts)
     if node.coeff != 1:
-        return _scaled_text(node.rest, node.coeff)
+        return _scaled_text(node.rest, node.coeff, plain)
     if len(node.factors) == 1:  # a power
         ((base, exponent),) = node.factors.items()
-        text = format_symbolic(base)
+        text = _text(base, plain)
         return f"({text})**{exponent}" if type(base) is Add else f"{text}**{exponent}"
     return "*".join(
-        f"({format_symbolic(f)})" if type(f) is Add else format_symbolic(f) for f in _ordered_powers(node)
+        f"({_text(f, plain)})" if type(f) is Add else _text(f, plain) for f in _ordered_powers(node)
     )
 
 
-def _scaled_text(term: Any, coefficient: Any) -> str:
+def _scaled_text(term: Any, coefficient: Any, plain: bool) -> str:
     """``coefficient * term`` as sympy's StrPrinter writes it (``3*H/2``, ``-floor(H/2)``)."""
     if type(term) is int:
         return format_symbolic(term * coefficient)
-    body = format_symbolic(term)
+    body = _text(term, plain)
     if coefficient == 1:
         return body
     sign = "-" if coefficient < 0 else ""

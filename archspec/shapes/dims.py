@@ -69,14 +69,14 @@ def floordiv(a: Dim, b: int) -> Dim:
     """
     if type(a) is int:
         return a // b
-    if b == 1 and symbolic.is_integer(a):  # floor(a) is a itself, as sympy gives it
-        return a
     if type(a) is Floor:
         return floor_div(a.num, a.den * b)
     if type(a) is symbolic.Add and len(a.terms) == 1 and type(a.const) is int:
         ((term, coefficient),) = a.terms.items()
         if type(term) is Floor and coefficient == 1:
             return floor_div(add_all((term.num, a.const * term.den)), term.den * b)
+    if b == 1 and symbolic.is_integer(a):  # floor(a) is a itself, as sympy gives it
+        return a
     return floor_of(symbolic.multiply(Fraction(1, b), a))
 
 

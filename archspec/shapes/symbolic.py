@@ -94,9 +94,11 @@ class Expr:
         return value
 
     def __str__(self) -> str:
-        from archspec.shapes.dimprint import format_symbolic
+        """As ``str()`` of the sympy expression (``floor(H/2 - 1/2) + 1``); archspec prints
+        dims with ``format_dim`` (``floor((H - 1)/2) + 1``)."""
+        from archspec.shapes.dimprint import sympy_str
 
-        return format_symbolic(self)
+        return sympy_str(self)
 
     __repr__ = __str__
 

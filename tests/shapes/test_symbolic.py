@@ -94,15 +94,16 @@ def check(mine: Any, theirs: Any, sizes: dict[str, int]) -> None:
     assert format_dim(mine) == DimPrinter().doprint(theirs), (mine, theirs)
     assert sympy.sympify(mine) == theirs, (sympy.srepr(sympy.sympify(mine)), sympy.srepr(theirs))
     assert count_ops(mine) == sympy.count_ops(theirs), (mine, theirs)
+    assert str(mine) == str(theirs) and repr(mine) == repr(theirs)
     bound = {sympy_symbol(n): v for n, v in sizes.items()}
     value = theirs.subs(bound)
     if value.is_Integer:
         assert substitute(mine, sizes) == int(value)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
-    st.lists(step, min_size=1, max_size=8),
+    st.lists(step, min_size=1, max_size=10),
     st.sampled_from(SYMBOLS),
     st.integers(1, 40),
     st.integers(1, 40),
