@@ -128,6 +128,9 @@ class Symbol(Expr):
         self._hash = hash(("Symbol", name))
         self._printed = self._sort_key = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Symbol, (self.name,)  # the hash of a str differs between processes: not kept
+
     __hash__ = Expr.__hash__
 
     def __eq__(self, other: object) -> bool:
@@ -146,6 +149,9 @@ class Floor(Expr):
         # den's bit length too: ints hash modulo 2**61 - 1, so 2**k and 2**(k + 61) collide
         self._hash = hash(("Floor", num, den, den.bit_length()))
         self._printed = self._sort_key = self._arg = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Floor, (self.num, self.den)
 
     __hash__ = Expr.__hash__
 
@@ -177,6 +183,9 @@ class Add(Expr):
     def _compute_hash(self) -> int:
         return hash(("Add", self.const, frozenset(self.terms.items())))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Add, (self.const, self.terms)
+
     __hash__ = Expr.__hash__
 
     def __eq__(self, other: object) -> bool:
@@ -201,6 +210,9 @@ class Mul(Expr):
 
     def _compute_hash(self) -> int:
         return hash(("Mul", self.coeff, frozenset(self.factors.items())))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Mul, (self.coeff, self.factors)
 
     __hash__ = Expr.__hash__
 

@@ -3,6 +3,9 @@ text, the same sympy expression and the same values."""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 from typing import Any
 
 import sympy
@@ -135,3 +138,23 @@ def test_window_stack_prints_as_before() -> None:
     for _ in range(5):
         expected = sympy_floordiv(expected + 2 - 3, 2) + 1
     assert format_dim(size) == DimPrinter().doprint(expected) == "floor((H - 1)/32) + 1"
+
+
+def test_a_dim_pickles_into_another_process_without_its_hash() -> None:
+    """The hash of a str differs between processes: a pickled dim carries its parts only,
+    and equals, hashes like and prints like the same dim made there."""
+    code = (
+        "import pickle, sys\n"
+        "from archspec.shapes.dims import floordiv, format_dim, make_symbol\n"
+        "H, W = make_symbol('H'), make_symbol('W')\n"
+        "here = 3 * (floordiv(H - 1, 2) + 1) * (floordiv(W, 4) + 2)\n"
+        "there = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(there == here, hash(there) == hash(here), format_dim(there) == format_dim(here))"
+    )
+    h, w = make_symbol("H"), make_symbol("W")
+    dim = 3 * (floordiv(h - 1, 2) + 1) * (floordiv(w, 4) + 2)
+    hash(dim), format_dim(dim)  # cached here: none of it may travel
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=pickle.dumps(dim), capture_output=True, check=True
+    )
+    assert done.stdout.split() == [b"True", b"True", b"True"]
