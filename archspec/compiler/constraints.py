@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass
 
 from archspec.diagnostics import Span
+from archspec.shapes.dimfacts import count_ops
 from archspec.shapes.dims import Dim, dims_equal, format_dim, is_concrete, symbols_of
-from archspec.shapes.symbolic import count_ops
 
 
 @dataclass(frozen=True)

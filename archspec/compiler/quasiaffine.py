@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from archspec.shapes.dimfacts import evaluate, symbols_in
 from archspec.shapes.dims import format_dim, is_concrete
-from archspec.shapes.symbolic import Add, Expr, Floor, Symbol, evaluate, symbols_in
+from archspec.shapes.symbolic import Add, Expr, Floor, Symbol
 
 Function = Callable[[int], int]
 

@@ -6,7 +6,7 @@ expressions of :mod:`archspec.shapes.symbolic` are in sympy's canonical form, so
 the same text follows from sympy's rules, ported here for that subset: terms of
 a sum in sympy's order (``Expr.as_ordered_terms``: descending exponents over the
 generators sorted by ``sort_key``), factors of a product by ``sort_key``,
-parentheses by precedence. tests/shapes/test_dimprint.py holds it to sympy's
+parentheses by precedence. tests/shapes/test_symbolic.py holds it to sympy's
 output on random expressions.
 
 Each node keeps its text and sort key once computed: a report formats each

@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from archspec.shapes import symbolic
-from archspec.shapes.symbolic import Expr, Floor, Symbol, add_all, evaluate, floor_div, floor_of, symbols_in
+from archspec.shapes.dimfacts import evaluate, symbols_in
+from archspec.shapes.floors import floor_div, floor_of, is_integer
+from archspec.shapes.symbolic import Add, Expr, Floor, Symbol, add_all, multiply
 
 if TYPE_CHECKING:
     import sympy
@@ -71,13 +72,13 @@ def floordiv(a: Dim, b: int) -> Dim:
         return a // b
     if type(a) is Floor:
         return floor_div(a.num, a.den * b)
-    if type(a) is symbolic.Add and len(a.terms) == 1 and type(a.const) is int:
+    if type(a) is Add and len(a.terms) == 1 and type(a.const) is int:
         ((term, coefficient),) = a.terms.items()
         if type(term) is Floor and coefficient == 1:
             return floor_div(add_all((term.num, a.const * term.den)), term.den * b)
-    if b == 1 and symbolic.is_integer(a):  # floor(a) is a itself, as sympy gives it
+    if b == 1 and is_integer(a):  # floor(a) is a itself, as sympy gives it
         return a
-    return floor_of(symbolic.multiply(Fraction(1, b), a))
+    return floor_of(multiply(Fraction(1, b), a))
 
 
 def product(dims: Iterable[Dim]) -> Dim:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from archspec.codes import E300, E303, E305
 from archspec.diagnostics import RuleError, check
+from archspec.shapes.dimfacts import content
 from archspec.shapes.dims import Dim, dims_equal, floordiv, format_dim, is_concrete, product
-from archspec.shapes.symbolic import content
 from archspec.shapes.tensor import TensorShape
 
 

@@ -17,12 +17,13 @@ The forms are sympy's:
   positive int exponents (``x*x`` is ``x**2``). A number times a sum distributes
   (``2*(x + 1)`` is ``2*x + 2``); a product of sums stays a product.
 
-Numbers are Python ints (or Fractions where a result is not an integer).
+Numbers are Python ints (or Fractions where a result is not an integer). Floors
+are in :mod:`archspec.shapes.floors`, queries (symbols, values, divisors,
+operation counts) in :mod:`archspec.shapes.dimfacts`.
 """
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Any
 
@@ -30,7 +31,7 @@ Number = int | Fraction
 SymbolicDim = "Expr"
 
 
-def _number(value: Number) -> Number:
+def as_number(value: Number) -> Number:
     """A Fraction with denominator 1 as an int."""
     if type(value) is Fraction and value.denominator == 1:
         return value.numerator
@@ -85,6 +86,8 @@ class Expr:
         """``self // b`` as sympy reads it: ``floor(self / b)``."""
         if not is_number(other) or other <= 0:
             return NotImplemented
+        from archspec.shapes.floors import floor_of
+
         return floor_of(multiply(Fraction(1) / other, self))
 
     def __hash__(self) -> int:
@@ -105,11 +108,15 @@ class Expr:
     @property
     def free_symbols(self) -> frozenset[Symbol]:
         """The symbols the value depends on (as sympy names them)."""
+        from archspec.shapes.dimfacts import symbols_in
+
         return frozenset(Symbol(name) for name in symbols_in(self))
 
     def subs(self, values: Any) -> Any:
         """The value with the given symbols (or their names) replaced by numbers, as
         ``sympy.Expr.subs`` does for a mapping: exact, an int once no symbol is left."""
+        from archspec.shapes.dimfacts import substituted
+
         return substituted(self, {str(symbol): value for symbol, value in dict(values).items()})
 
     def _sympy_(self) -> Any:
@@ -239,7 +246,7 @@ def split_coefficient(term: SymbolicDim) -> tuple[Number, SymbolicDim]:
     return 1, term
 
 
-def _scaled(term: SymbolicDim, coefficient: Number) -> SymbolicDim:
+def scaled_term(term: SymbolicDim, coefficient: Number) -> SymbolicDim:
     """``coefficient * term`` for a coefficient-free term (an Add term)."""
     if coefficient == 1:
         return term
@@ -248,12 +255,12 @@ def _scaled(term: SymbolicDim, coefficient: Number) -> SymbolicDim:
     return Mul(coefficient, {term: 1})
 
 
-def _make_add(const: Number, terms: dict[Expr, Number]) -> Any:
+def make_add(const: Number, terms: dict[Expr, Number]) -> Any:
     if not terms:
-        return _number(const)
+        return as_number(const)
     if const == 0 and len(terms) == 1:
         ((term, coefficient),) = terms.items()
-        return _scaled(term, coefficient)
+        return scaled_term(term, coefficient)
     return Add(const, terms)
 
 
@@ -278,8 +285,8 @@ def add_all(items: Any) -> Any:
     if 0 in terms.values():
         terms = {t: c for t, c in terms.items() if c != 0}
     if type(const) is not int or any(type(c) is not int for c in terms.values()):
-        const, terms = _number(const), {t: _number(c) for t, c in terms.items()}
-    return _make_add(const, terms)
+        const, terms = as_number(const), {t: as_number(c) for t, c in terms.items()}
+    return make_add(const, terms)
 
 
 def plus_int(value: SymbolicDim, number: int) -> Any:
@@ -288,7 +295,7 @@ def plus_int(value: SymbolicDim, number: int) -> Any:
         return value
     kind = type(value)
     if kind is Add:
-        return _make_add(_number(value.const + number), value.terms)
+        return make_add(as_number(value.const + number), value.terms)
     if kind is Mul:
         return Add(number, {value.rest: value.coeff})
     return Add(number, {value: 1})
@@ -296,7 +303,9 @@ def plus_int(value: SymbolicDim, number: int) -> Any:
 
 def _distribute(total: Add, factor: Number) -> Any:
     """``factor * (a + b)`` as ``factor*a + factor*b`` (sympy distributes a number over a sum)."""
-    return _make_add(_number(total.const * factor), {t: _number(c * factor) for t, c in total.terms.items()})
+    return make_add(
+        as_number(total.const * factor), {t: as_number(c * factor) for t, c in total.terms.items()}
+    )
 
 
 def _make_mul(coeff: Number, factors: dict[Expr, int]) -> Any:
@@ -326,7 +335,7 @@ def multiply(a: Any, b: Any) -> Any:
         a, b = b, a
     if is_number(a):
         if is_number(b):
-            return _number(a * b)
+            return as_number(a * b)
         if a == 0:
             return 0
         if a == 1:
@@ -334,246 +343,11 @@ def multiply(a: Any, b: Any) -> Any:
         if type(b) is Add:
             return _distribute(b, a)
         if type(b) is Mul:
-            return _make_mul(_number(b.coeff * a), b.factors)
+            return _make_mul(as_number(b.coeff * a), b.factors)
         return Mul(a, {b: 1})
     coeff_a, factors_a = _parts(a)
     coeff_b, factors_b = _parts(b)
     factors = dict(factors_a)
     for base, exponent in factors_b.items():
         factors[base] = factors.get(base, 0) + exponent
-    return _make_mul(_number(coeff_a * coeff_b), factors)
-
-
-# --- what sympy's assumptions decide: integer and even values ---------------------------
-
-
-def is_integer(value: Any) -> bool:
-    """Whether the value is an integer for every value of the symbols, where sympy decides it."""
-    kind = type(value)
-    if kind is int or kind is Symbol or kind is Floor:
-        return True
-    if kind is Fraction:
-        return False
-    if kind is Add:
-        return type(value.const) is int and all(
-            is_integer(_scaled(t, c)) if type(c) is not int else _is_integer_term(t)
-            for t, c in value.terms.items()
-        )
-    return _mul_is_integer(value)
-
-
-def _is_integer_term(term: SymbolicDim) -> bool:
-    return type(term) is not Mul or all(is_integer(b) for b in term.factors)
-
-
-def _mul_is_integer(value: Mul) -> bool:
-    """sympy's ``Mul._eval_is_integer`` for a rational coefficient times integer bases: an
-    integer where the even bases carry at least the powers of 2 of the denominator."""
-    if not all(is_integer(base) for base in value.factors):
-        return False
-    coeff = value.coeff
-    if type(coeff) is int:
-        return True
-    denominator = coeff.denominator
-    if denominator % 2:
-        return False
-    twos = (denominator & -denominator).bit_length() - 1
-    evens = sum(exponent for base, exponent in value.factors.items() if is_even(base) is True)
-    return evens >= twos
-
-
-def is_even(value: Any) -> bool | None:
-    """Whether an integer value is even (True), odd (False) or either (None), as sympy sees it."""
-    kind = type(value)
-    if kind is int:
-        return value % 2 == 0
-    if kind is Symbol or kind is Floor or kind is Fraction:
-        return None
-    if kind is Mul:
-        if not _mul_is_integer(value):
-            return None
-        if type(value.coeff) is int and value.coeff % 2 == 0:
-            return True
-        parities = [is_even(base) for base in value.factors]
-        if any(p is True for p in parities):
-            return True
-        if type(value.coeff) is int and all(p is False for p in parities):
-            return False
-        return None
-    if not is_integer(value):
-        return None
-    parities = [is_even(value.const), *(is_even(_scaled(t, c)) for t, c in value.terms.items())]
-    if any(p is None for p in parities):
-        return None if any(p is not True for p in parities) else True
-    return sum(1 for p in parities if p is False) % 2 == 0
-
-
-# --- floors ------------------------------------------------------------------------------
-
-
-def _integral(value: Any) -> tuple[Any, int]:
-    """``(num, den)`` with ``value == num / den``, ``num`` with int coefficients."""
-    kind = type(value)
-    if kind is Add:
-        coefficients = [value.const, *value.terms.values()]
-    elif kind is Mul:
-        coefficients = [value.coeff]
-    elif kind is Fraction:
-        return value.numerator, value.denominator
-    else:
-        return value, 1
-    if all(type(c) is int for c in coefficients):
-        return value, 1
-    den = math.lcm(*(c.denominator for c in coefficients if type(c) is Fraction))
-    return multiply(den, value), den
-
-
-def floor_of(arg: Any) -> Any:
-    """``floor(arg)`` as sympy evaluates it (see :func:`floor_div`)."""
-    if is_number(arg):
-        return math.floor(arg)
-    return floor_div(*_integral(arg))
-
-
-def floor_div(num: Any, den: int) -> Any:
-    """``floor(num / den)`` for ``num`` with int coefficients, as sympy evaluates it:
-    integer terms come out of the floor (``floor((2*H + W)/2)`` is ``H + floor(W/2)``),
-    a constant that is not a multiple stays in it."""
-    if type(num) is int:
-        return num // den
-    if den == 1:
-        return num
-    if type(num) is Add:
-        const, pairs = num.const, num.terms.items()
-    else:
-        const = 0
-        pairs = (split_coefficient(num)[::-1],)
-    whole: dict[Expr, Number] = {}
-    rest: dict[Expr, int] = {}
-    for term, coefficient in pairs:
-        if coefficient % den == 0:
-            whole[term] = coefficient // den
-        elif type(term) is Mul and _mul_is_integer(Mul(Fraction(coefficient, den), term.factors)):
-            whole[term] = Fraction(coefficient, den)
-        else:
-            rest[term] = coefficient
-    if not rest:
-        return _make_add(const // den, whole)
-    remainder = const % den
-    if remainder == 0:
-        whole_const, rest_const = const // den, 0
-    else:
-        whole_const, rest_const = 0, const
-    common = math.gcd(den, rest_const, *rest.values())
-    if common > 1:
-        rest = {t: c // common for t, c in rest.items()}
-        rest_const //= common
-    inside = Floor(_make_add(rest_const, rest), den // common)
-    if not whole and whole_const == 0:
-        return inside
-    return add_all((_make_add(whole_const, whole), inside))
-
-
-def content(value: Any) -> Number:
-    """The rational gcd of the coefficients of the value as a polynomial in its symbols
-    and floors (the product of its factors' contents, by Gauss's lemma): every value is a
-    multiple of it, which is what sympy's ``Mod(value, r) == 0`` proves for an int ``r``."""
-    kind = type(value)
-    if kind is int or kind is Fraction:
-        return abs(value)
-    if kind is Symbol or kind is Floor:
-        return 1
-    if kind is Add:
-        parts = [Fraction(value.const), *(Fraction(c) * content(t) for t, c in value.terms.items())]
-        numerator = math.gcd(*(p.numerator for p in parts))
-        return _number(Fraction(numerator, math.lcm(*(p.denominator for p in parts))))
-    result: Number = abs(value.coeff)
-    for base, exponent in value.factors.items():
-        result *= content(base) ** exponent
-    return _number(result)
-
-
-def count_ops(value: Any) -> int:
-    """sympy's ``count_ops(value)``: the additions, subtractions, negations, divisions,
-    multiplications, powers and floors written in it (the simpler of two formulas is kept
-    at a join)."""
-    kind = type(value)
-    if kind is int:
-        return int(value < 0)
-    if kind is Fraction:
-        return int(value < 0) + 1
-    if kind is Symbol:
-        return 0
-    if kind is Floor:
-        return 1 + count_ops(value.arg)
-    if kind is Add:
-        parts = [multiply(c, t) for t, c in value.terms.items()]
-        if value.const != 0:
-            parts.append(value.const)
-        negative = [_is_negative(p) for p in parts]
-        ops = len(parts) - 1 + (1 if all(negative) else 0)
-        return ops + sum(count_ops(multiply(-1, p) if n else p) for p, n in zip(parts, negative, strict=True))
-    coeff, ops = value.coeff, 0
-    if coeff < 0:
-        coeff, ops = -coeff, 1
-    top, bottom = (coeff, 1) if type(coeff) is int else (coeff.numerator, coeff.denominator)
-    if bottom != 1:
-        ops += 1
-    powers = sum((1 if e > 1 else 0) + count_ops(b) for b, e in value.factors.items())
-    factors = (1 if top != 1 else 0) + len(value.factors)
-    return ops + max(factors - 1, 0) + powers
-
-
-def _is_negative(value: Any) -> bool:
-    if type(value) is Mul:
-        return value.coeff < 0
-    return is_number(value) and value < 0
-
-
-def symbols_in(value: Any) -> frozenset[str]:
-    """The names of the symbols a value depends on."""
-    kind = type(value)
-    if kind is Symbol:
-        return frozenset((value.name,))
-    if kind is Floor:
-        return symbols_in(value.num)
-    if kind is Add:
-        return frozenset().union(*(symbols_in(t) for t in value.terms))
-    if kind is Mul:
-        return frozenset().union(*(symbols_in(b) for b in value.factors))
-    return frozenset()
-
-
-def substituted(value: Any, sizes: dict[str, Number]) -> Any:
-    """The value with the symbols named in ``sizes`` replaced, re-evaluated (partly or wholly)."""
-    kind = type(value)
-    if kind is int or kind is Fraction:
-        return value
-    if kind is Symbol:
-        return sizes.get(value.name, value)
-    if kind is Floor:
-        return floor_div(substituted(value.num, sizes), value.den)
-    if kind is Add:
-        return add_all((value.const, *(multiply(c, substituted(t, sizes)) for t, c in value.terms.items())))
-    result: Any = value.coeff
-    for base, exponent in value.factors.items():
-        for _ in range(exponent):
-            result = multiply(result, substituted(base, sizes))
-    return result
-
-
-def evaluate(value: Any, sizes: dict[str, int]) -> Number:
-    """The exact value at the given sizes of the symbols (an int for a dim)."""
-    kind = type(value)
-    if kind is int or kind is Fraction:
-        return value
-    if kind is Symbol:
-        return sizes[value.name]
-    if kind is Floor:
-        return evaluate(value.num, sizes) // value.den
-    if kind is Add:
-        return _number(value.const + sum(c * evaluate(t, sizes) for t, c in value.terms.items()))
-    result: Number = value.coeff
-    for base, exponent in value.factors.items():
-        result *= evaluate(base, sizes) ** exponent
-    return _number(result)
+    return _make_mul(as_number(coeff_a * coeff_b), factors)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from archspec.shapes.symbolic import Add, Floor, Symbol, add_all, floor_of, multiply
+from archspec.shapes.floors import floor_of
+from archspec.shapes.symbolic import Add, Floor, Symbol, add_all, multiply
 
 
 def sympy_symbol(name: str) -> Any:
