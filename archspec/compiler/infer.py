@@ -316,8 +316,8 @@ class Context:
             raise InferenceStopped(self._locate(error, path, x)) from None
         finally:
             self._stack.pop()
-        self._spend(self.symbolic, new_symbolic_dims(x, result.shape), node, path)
-        shape = self.compilation.shared(result.shape)
+        shape = self.compilation.shared(result.shape)  # first: the count below then compares by identity
+        self._spend(self.symbolic, new_symbolic_dims(x, shape), node, path)
         functional = learned or (primitive.join is not None and (primitive.build is None or len(shapes) > 1))
         several = {str(i): shape for i, shape in enumerate(result.outputs)} if result.outputs else None
         return LayerInfo(

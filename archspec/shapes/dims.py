@@ -70,8 +70,8 @@ def floordiv(a: Dim, b: int) -> Dim:
     """
     if type(a) is int:
         return a // b
-    if type(a) is Floor:
-        return floor_div(a.num, a.den * b)
+    if type(a) is Floor:  # floor(floor(u)/1) is floor(u): the same canonical pair
+        return a if b == 1 else floor_div(a.num, a.den * b)
     if type(a) is Add and len(a.terms) == 1 and type(a.const) is int:
         ((term, coefficient),) = a.terms.items()
         if type(term) is Floor and coefficient == 1:
