@@ -123,11 +123,11 @@ def ordered_terms(node: Add) -> list[tuple[Any, Any]]:
     place = {g: i for i, g in enumerate(generators)}
     width = len(generators)
 
-    def monomial(p: dict[Any, int]) -> list[int]:
-        exponents = [0] * width
-        for base, exponent in p.items():
-            exponents[place[base]] = -exponent
-        return exponents
+    def monomial(p: dict[Any, int]) -> tuple[tuple[int, int], ...]:
+        """The exponents, negated, as (generator, -exponent) pairs by generator, then an end
+        mark: ordered as the dense vectors are (a missing generator is a 0, and a vector
+        that stops early has 0s after, which sort after a negated exponent)."""
+        return (*sorted((place[base], -exponent) for base, exponent in p.items()), (width, 0))
 
     order = sorted(range(len(terms)), key=lambda i: monomial(powers[i]))
     result = [terms[i] for i in order]
