@@ -3,7 +3,7 @@ inference itself (archspec/compiler/infer.py), which runs on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.compiler.constraints import Constraint
@@ -117,7 +117,7 @@ class Compilation:
         if all(type(d) is int for d in shape.dims):
             return shape
         dims = tuple(d if type(d) is int else self.dims.setdefault(d, d) for d in shape.dims)
-        return TensorShape(dims, shape.batched)
+        return replace(shape, dims=dims)  # every other field (batched, integer) kept
 
     def share(self, value: Any) -> Any:
         """A count (MACs) with the dims it multiplies replaced by the shared ones."""
