@@ -53,7 +53,7 @@ def own_activation_bytes(layer: LayerInfo) -> Any:
 
 
 def _bytes(dims: tuple[Any, ...]) -> Any:
-    # The int factors first, so that sympy keeps the product of symbolic sizes unexpanded
+    # The int factors first, so that the product of symbolic sizes stays unexpanded (sympy's form)
     # and the sum over layers collects like terms.
     return product([BYTES_PER_ELEMENT, *(d for d in dims if is_concrete(d))]) * product(
         d for d in dims if not is_concrete(d)

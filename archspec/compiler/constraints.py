@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from archspec.diagnostics import Span
+from archspec.shapes.dimfacts import count_ops
 from archspec.shapes.dims import Dim, dims_equal, format_dim, is_concrete, symbols_of
 
 
@@ -76,7 +77,7 @@ def identical(a: Dim, b: Dim) -> bool:
 
 def representative(a: Dim, b: Dim) -> Dim:
     """The size a join goes on with: an int if either is one, else the simpler formula
-    (fewer sympy operations; the first on a tie).
+    (fewer operations, as sympy's ``count_ops`` counts them; the first on a tie).
 
     Sound: every size the compile accepts satisfies the join's constraint, where
     the two are equal, so later shapes are right whichever is kept; the simpler
@@ -87,6 +88,4 @@ def representative(a: Dim, b: Dim) -> Dim:
     """
     if is_concrete(a) or is_concrete(b):
         return a if is_concrete(a) else b
-    import sympy
-
-    return b if sympy.count_ops(b) < sympy.count_ops(a) else a
+    return b if count_ops(b) < count_ops(a) else a

@@ -92,9 +92,9 @@ def layer_budget(limit: int) -> Budget:
 
 
 def symbolic_budget(limit: int) -> Budget:
-    """Symbolic dims the shape rules compute (E406): sympy makes each one hundreds
-    of times dearer than an int, so a short spec of many layers on symbolic sizes
-    could otherwise take minutes."""
+    """Symbolic dims the shape rules compute (E406): each is dearer than an int and
+    feeds the valid-size search, so a short spec of very many layers on symbolic
+    sizes is bounded."""
     return Budget(
         limit,
         E406,

@@ -23,7 +23,7 @@ class LayerInfo:
     from the network (``b3.0.1.p2_2``); ``own_params`` counts the weights of
     this layer alone, ``num_params`` those of its whole subtree; ``own_macs``
     and ``num_macs`` count multiply-accumulates per sample the same way (an
-    int, or a sympy expression for a symbolic input). ``primitive``
+    int, or a symbolic expression for a symbolic input). ``primitive``
     and ``params`` say how the layer is built; for a block call, ``block`` and
     ``args`` say what the spec wrote (an inception is built as a concat).
     """

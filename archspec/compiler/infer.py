@@ -54,8 +54,8 @@ class Context:
     """What a shape rule may ask of the compiler while it runs (one inference run).
 
     Its budgets count each layer of the shaped graph once (E403), and each
-    symbolic dim a rule computes (E406: sympy makes those orders of magnitude
-    dearer than ints, so a short spec could otherwise cost minutes).
+    symbolic dim a rule computes (E406: those are dearer than ints, and a short
+    spec of repeats could otherwise make millions of them).
     """
 
     def __init__(self, compilation: Compilation) -> None:
@@ -316,7 +316,8 @@ class Context:
             raise InferenceStopped(self._locate(error, path, x)) from None
         finally:
             self._stack.pop()
-        self._spend(self.symbolic, new_symbolic_dims(x, result.shape), node, path)
+        shape = self.compilation.shared(result.shape)  # first: the count below then compares by identity
+        self._spend(self.symbolic, new_symbolic_dims(x, shape), node, path)
         functional = learned or (primitive.join is not None and (primitive.build is None or len(shapes) > 1))
         several = {str(i): shape for i, shape in enumerate(result.outputs)} if result.outputs else None
         return LayerInfo(
@@ -325,12 +326,12 @@ class Context:
             node.kind_name,
             node.params,
             x,
-            result.shape,
+            shape,
             result.num_params,
             tuple(frame.children),
             node.span,
             result.batch_statistics,
-            own_macs=result.macs,
+            own_macs=self.compilation.share(result.macs),
             own_workspace=result.workspace,
             sources=sources,
             outputs=frame.outputs,
@@ -448,7 +449,7 @@ class Context:
 
 
 def input_shape(dims: tuple[int | str, ...], dtype: str = "float32") -> TensorShape:
-    """The spec's input dims, with symbol names turned into sympy symbols (of integers:
+    """The spec's input dims, with symbol names turned into symbols (of integers:
     token ids, for an input declared int64)."""
     sizes = tuple(make_symbol(d) if isinstance(d, str) else d for d in dims)
     return TensorShape(sizes, integer=dtype == "int64")

@@ -12,7 +12,7 @@ integer, so each floor, and ``e``, by exactly ``P · rate``:
 residue class modulo ``P`` a size is affine in ``k``.
 
 Values are computed with ints only (each floor of ``n / d`` as ``n // d``; no
-sympy after the translation): the valid-size search evaluates thousands of them.
+no Fractions after the translation): the valid-size search evaluates thousands of them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from archspec.shapes.dims import Dim, is_concrete
+from archspec.shapes.dimfacts import evaluate, symbols_in
+from archspec.shapes.dims import format_dim, is_concrete
+from archspec.shapes.symbolic import Add, Expr, Floor, Symbol
 
 Function = Callable[[int], int]
 
@@ -51,32 +53,26 @@ class QuasiAffine:
         return int(grown)
 
 
-def quasi_affine(dim: Dim, symbol: str, values: dict[str, int]) -> QuasiAffine:
-    """``dim`` as a function of ``symbol``, every other symbol at its value in ``values``."""
+def quasi_affine(dim: Any, symbol: str, values: dict[str, int]) -> QuasiAffine:
+    """``dim`` as a function of ``symbol``, every other symbol at its value in ``values``.
+
+    ``dim`` is an int or a symbolic dim (a sympy expression of the same operations is
+    read first, at this edge)."""
     if is_concrete(dim):
         return QuasiAffine(lambda _: dim, Fraction(0), 1)
+    if not isinstance(dim, Expr | Fraction):
+        from archspec.shapes.tosympy import NotRepresentable, from_sympy
+
+        try:
+            dim = from_sympy(dim)
+        except NotRepresentable as error:
+            raise NotQuasiAffine(str(error)) from None
     periods: list[int] = []
-    function, rate = _ratio(dim, symbol, values, periods, exact=True)
+    function, denominator, rate = _translate(dim, symbol, values, periods)
+    if denominator != 1:
+        whole = function
+        function = lambda size: _exactly(whole(size), denominator)  # noqa: E731
     return QuasiAffine(function, rate, math.lcm(1, *periods))
-
-
-def _ratio(
-    expr: Any, symbol: str, values: dict[str, int], periods: list[int], *, exact: bool
-) -> tuple[Function, Fraction]:
-    """``expr`` as ``n / d``, ``n`` with int coefficients and ``d`` a positive int: its
-    value ``n // d`` (a floor's, or exact where ``exact``) and its rate."""
-    import sympy
-
-    numerator, denominator = sympy.fraction(sympy.together(expr))
-    if not denominator.is_Integer or denominator <= 0:
-        raise NotQuasiAffine(f"{expr} is not affine in {symbol}")
-    function, rate = _translate(sympy.expand(numerator), symbol, values, periods)
-    divisor = int(denominator)
-    if divisor == 1:
-        return function, rate
-    if exact:
-        return (lambda size: _exactly(function(size), divisor)), rate / divisor
-    return (lambda size: function(size) // divisor), rate / divisor
 
 
 def _exactly(numerator: int, divisor: int) -> int:
@@ -87,42 +83,59 @@ def _exactly(numerator: int, divisor: int) -> int:
 
 def _translate(
     expr: Any, symbol: str, values: dict[str, int], periods: list[int]
-) -> tuple[Function, Fraction]:
-    """An expression with int coefficients: sums, products by a number, floors."""
-    import sympy
-
-    if expr.is_Integer:
-        number = int(expr)
-        return (lambda _: number), Fraction(0)
-    if expr.is_Symbol:
+) -> tuple[Function, int, Fraction]:
+    """``expr`` as ``n / d``: the function giving the int ``n`` at a size, the positive
+    int ``d``, and the rate. Sums, products by numbers (or sizes held), floors."""
+    kind = type(expr)
+    if kind is int or kind is Fraction:
+        number = Fraction(expr)
+        top = number.numerator
+        return (lambda _: top), number.denominator, Fraction(0)
+    if kind is Symbol:
         if expr.name == symbol:
-            return (lambda size: size), Fraction(1)
+            return (lambda size: size), 1, Fraction(1)
         if expr.name in values:
             held = values[expr.name]
-            return (lambda _: held), Fraction(0)
-        raise NotQuasiAffine(f"{expr} has no value")
-    if isinstance(expr, sympy.Add):
-        parts = [_translate(arg, symbol, values, periods) for arg in expr.args]
-        functions = [f for f, _ in parts]
-        return (lambda size: sum(f(size) for f in functions)), sum((r for _, r in parts), Fraction(0))
-    if isinstance(expr, sympy.Mul):
-        moving = [arg for arg in expr.args if symbol in {str(s) for s in arg.free_symbols}]
-        if len(moving) > 1:  # a product of two sizes that change with the symbol
-            raise NotQuasiAffine(f"{expr} is not affine in {symbol}")
-        factor = math.prod(
-            _translate(arg, symbol, values, periods)[0](0) for arg in expr.args if arg not in moving
-        )
-        if not moving:
-            return (lambda _: factor), Fraction(0)
-        inner, rate = _translate(moving[0], symbol, values, periods)
-        return (lambda size: factor * inner(size)), factor * rate
-    if isinstance(expr, sympy.floor | sympy.ceiling):
-        (argument,) = expr.args
-        inner, rate = _ratio(
-            argument if isinstance(expr, sympy.floor) else -argument, symbol, values, periods, exact=False
-        )
+            return (lambda _: held), 1, Fraction(0)
+        raise NotQuasiAffine(f"{format_dim(expr)} has no value")
+    if kind is Floor:
+        inner, denominator, rate = _translate(expr.num, symbol, values, periods)
+        denominator *= expr.den
+        rate /= expr.den
         periods.append(rate.denominator)
-        if isinstance(expr, sympy.floor):
-            return inner, rate
-        return (lambda size: -inner(size)), -rate  # ceil(a) = -floor(-a)
-    raise NotQuasiAffine(f"{expr} is not a sum of floors of affine forms in {symbol}")
+        if denominator == 1:
+            return inner, 1, rate
+        return (lambda size: inner(size) // denominator), 1, rate
+    if kind is Add:
+        parts = [_translate(expr.const, symbol, values, periods)]
+        parts += [_scaled(_translate(t, symbol, values, periods), c) for t, c in expr.terms.items()]
+        return _sum(parts)
+    moving = [(b, e) for b, e in expr.factors.items() if symbol in symbols_in(b)]
+    if len(moving) > 1 or (moving and moving[0][1] > 1):  # a product of sizes that change with the symbol
+        raise NotQuasiAffine(f"{format_dim(expr)} is not affine in {symbol}")
+    factor = Fraction(expr.coeff)
+    for base, exponent in expr.factors.items():
+        if not moving or base is not moving[0][0]:
+            try:
+                factor *= Fraction(evaluate(base, values)) ** exponent
+            except KeyError as missing:
+                raise NotQuasiAffine(f"{missing.args[0]} has no value") from None
+    if not moving:
+        return _translate(factor, symbol, values, periods)
+    return _scaled(_translate(moving[0][0], symbol, values, periods), factor)
+
+
+def _scaled(part: tuple[Function, int, Fraction], factor: Any) -> tuple[Function, int, Fraction]:
+    function, denominator, rate = part
+    factor = Fraction(factor)
+    top = factor.numerator
+    if top == 1:
+        return function, denominator * factor.denominator, rate * factor
+    return (lambda size: top * function(size)), denominator * factor.denominator, rate * factor
+
+
+def _sum(parts: list[tuple[Function, int, Fraction]]) -> tuple[Function, int, Fraction]:
+    denominator = math.lcm(*(d for _, d, _ in parts))
+    scaled = [(f, denominator // d) for f, d, _ in parts]
+    rate = sum((r for _, _, r in parts), Fraction(0))
+    return (lambda size: sum(m * f(size) for f, m in scaled)), denominator, rate

@@ -83,7 +83,8 @@ def infer(p: ConvParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     kernel_volume = product(w.kernel for w in windows)
     weights = p.out_channels * (in_channels // p.groups) * kernel_volume
     # One multiply-accumulate per weight, at each output position (bias not counted); the
-    # int factors come first so that sympy keeps a symbolic product of sizes unexpanded.
+    # int factors come first so that a symbolic product of sizes stays unexpanded (sympy's
+    # canonical form, which archspec/shapes/symbolic.py keeps and the printed formulas show).
     macs = weights * product(out)
     return Inferred(
         TensorShape((p.out_channels, *out)), weights + (p.out_channels if p.bias else 0), macs=macs

@@ -80,8 +80,11 @@ def check_positions(p: InstanceNormParams, x: TensorShape) -> None:
 
 
 def _more_than_one(positions: Dim) -> bool:
-    """Whether ``positions`` is at least 2 for every value of its symbols (where sympy proves it)."""
-    return (positions - 2).is_nonnegative is True
+    """Whether ``positions`` is at least 2 for every value of its symbols (where sympy's
+    assumptions prove it: a rare case, so sympy is asked here)."""
+    import sympy
+
+    return sympy.sympify(positions - 2).is_nonnegative is True
 
 
 def infer(p: InstanceNormParams, x: TensorShape, ctx: RuleContext) -> Inferred:

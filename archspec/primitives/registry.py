@@ -67,7 +67,7 @@ class Inferred:
     # A layer that makes several tensors (split): each, in order; ``shape`` is the first.
     # They are read by name as ``layer.0``, ``layer.1`` …
     outputs: tuple[TensorShape, ...] = ()
-    # Multiply-accumulates per sample (an int, or a sympy expression for a
+    # Multiply-accumulates per sample (an int, or a symbolic expression for a
     # symbolic input). Only layers that multiply by weights count them (conv, conv_transpose,
     # linear), as torchvision does.
     macs: Any = 0

@@ -1,4 +1,4 @@
-"""Shapes: dims that are ints or sympy expressions, the window formula, TensorShape."""
+"""Shapes: dims that are ints or symbolic expressions, the window formula, TensorShape."""
 
 from archspec.shapes.dims import Dim, N, dims_equal, floordiv, is_concrete, product
 from archspec.shapes.tensor import TensorShape

@@ -1,30 +1,37 @@
-"""Dimensions: a dim is an ``int`` or a sympy expression in the input symbols.
+"""Dimensions: a dim is an ``int`` or a symbolic expression in the input symbols.
 
 Every helper here works on both, so that a shape rule written once serves
-concrete and symbolic inputs. sympy is imported only when a symbolic value is
-actually met: validating a spec with concrete inputs never imports it.
+concrete and symbolic inputs. Symbolic dims are archspec's own exact
+expressions (:mod:`archspec.shapes.symbolic`), in sympy's canonical form and
+printed as sympy prints them; sympy itself is imported only at the edges
+(``sympy.sympify(dim)``, and deciding equality or divisibility where the
+exact forms do not settle it). Validating a spec with concrete inputs never
+imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Union
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from archspec.shapes.dimfacts import evaluate, symbols_in
+from archspec.shapes.floors import floor_div, floor_of, is_integer
+from archspec.shapes.symbolic import Add, Expr, Floor, Symbol, add_all, multiply
 
 if TYPE_CHECKING:
     import sympy
 
-Dim = Union[int, "sympy.Expr"]
+Dim = int | Expr
 
 
 def is_concrete(dim: Any) -> bool:
     return isinstance(dim, int)
 
 
-def make_symbol(name: str) -> sympy.Symbol:
-    """The symbol for an input size: an integer >= 1, so sympy can simplify."""
-    import sympy
-
-    return sympy.Symbol(name, integer=True, positive=True)
+def make_symbol(name: str) -> Symbol:
+    """The symbol for an input size: an integer >= 1 (``sympy.sympify`` gives sympy's)."""
+    return Symbol(name)
 
 
 class BatchSymbol:
@@ -46,7 +53,9 @@ class BatchSymbol:
         return hash("N")
 
     def _sympy_(self) -> sympy.Symbol:
-        return make_symbol("N")
+        from archspec.shapes.tosympy import sympy_symbol
+
+        return sympy_symbol("N")
 
 
 N = BatchSymbol()
@@ -59,15 +68,17 @@ def floordiv(a: Dim, b: int) -> Dim:
     one floor per axis: for an integer ``c`` and ``b > 0``,
     ``floor((floor(u) + c) / b) == floor((u + c) / b)``.
     """
-    if is_concrete(a):
+    if type(a) is int:
         return a // b
-    import sympy
-
-    offset, rest = sympy.sympify(a).as_coeff_Add()
-    if isinstance(rest, sympy.floor) and offset.is_Integer:
-        a = rest.args[0] + offset
-    result = sympy.floor(a / b)
-    return int(result) if result.is_Integer else result
+    if type(a) is Floor:  # floor(floor(u)/1) is floor(u): the same canonical pair
+        return a if b == 1 else floor_div(a.num, a.den * b)
+    if type(a) is Add and len(a.terms) == 1 and type(a.const) is int:
+        ((term, coefficient),) = a.terms.items()
+        if type(term) is Floor and coefficient == 1:
+            return floor_div(add_all((term.num, a.const * term.den)), term.den * b)
+    if b == 1 and is_integer(a):  # floor(a) is a itself, as sympy gives it
+        return a
+    return floor_of(multiply(Fraction(1, b), a))
 
 
 def product(dims: Iterable[Dim]) -> Dim:
@@ -78,20 +89,22 @@ def product(dims: Iterable[Dim]) -> Dim:
 
 
 def total(values: Iterable[Dim]) -> Dim:
-    """The sum of dims: an int while every value is one, else one sympy ``Add``
-    (one call, not a chain of ``+``, which would rebuild the sum at each step)."""
+    """The sum of dims: an int while every value is one, else one symbolic sum
+    (one pass, not a chain of ``+``, which would rebuild the sum at each step)."""
     items = list(values)
-    if all(is_concrete(v) for v in items):
+    if all(type(v) is int for v in items):
         return sum(items)
-    import sympy
-
-    return sympy.Add(*items)
+    return add_all(items)
 
 
 def dims_equal(a: Dim, b: Dim) -> bool:
-    """Whether two dims are equal for every value of the symbols."""
-    if is_concrete(a) and is_concrete(b):
-        return a == b
+    """Whether two dims are equal for every value of the symbols: the same canonical
+    form, or (rarely: two formulas that differ) equal as sympy simplifies them. A formula
+    in canonical form is never a number for every value (it would have been evaluated)."""
+    if a == b:
+        return True
+    if is_concrete(a) or is_concrete(b):
+        return False
     import sympy
 
     return sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0
@@ -100,45 +113,23 @@ def dims_equal(a: Dim, b: Dim) -> bool:
 def symbols_of(dim: Dim) -> frozenset[str]:
     if is_concrete(dim):
         return frozenset()
-    return frozenset(str(s) for s in dim.free_symbols)
+    return symbols_in(dim)
 
 
 def substitute(dim: Dim, values: dict[str, int]) -> int:
     """The int a dim takes when each symbol has the given value."""
     if is_concrete(dim):
         return dim
-    import sympy
-
-    bound = {s: values[str(s)] for s in dim.free_symbols}
-    return int(sympy.sympify(dim).subs(bound))
+    return int(evaluate(dim, values))
 
 
 def format_dim(dim: Any) -> str:
     """A dim as people write it: ``floor((H - 1)/2) + 1``, not ``floor(H/2 - 1/2) + 1``."""
-    if is_concrete(dim) or isinstance(dim, BatchSymbol):
+    if not isinstance(dim, Expr):  # an int, N, or what emit passes through the rules (Code)
         return str(dim)
-    return _printer().doprint(dim)
+    from archspec.shapes.dimprint import format_symbolic
 
-
-_PRINTER = None
-
-
-def _printer() -> Any:
-    global _PRINTER
-    if _PRINTER is None:
-        from sympy.printing.str import StrPrinter
-
-        class DimPrinter(StrPrinter):
-            def _print_floor(self, expr: Any) -> str:
-                numerator, denominator = expr.args[0].as_numer_denom()
-                if denominator == 1:
-                    return f"floor({self._print(numerator)})"
-                top = self._print(numerator)
-                top = top if numerator.is_Atom else f"({top})"
-                return f"floor({top}/{self._print(denominator)})"
-
-        _PRINTER = DimPrinter()
-    return _PRINTER
+    return format_symbolic(dim)
 
 
 def format_shape(dims: Iterable[Any]) -> str:

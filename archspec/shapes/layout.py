@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from archspec.codes import E300, E303, E305
 from archspec.diagnostics import RuleError, check
+from archspec.shapes.dimfacts import content
 from archspec.shapes.dims import Dim, dims_equal, floordiv, format_dim, is_concrete, product
 from archspec.shapes.tensor import TensorShape
 
@@ -53,12 +54,11 @@ def sample_axis(dim: int, x: TensorShape, field: str) -> int:
 
 def divides(r: int, dim: Dim) -> bool:
     """Whether ``r`` divides ``dim``: for an int, plainly; for a symbolic dim, for every
-    value of its symbols (where sympy proves it: ``2*H`` by 2, not ``H``)."""
+    value of its symbols (where sympy's ``Mod`` proves it: ``2*H`` by 2, not ``H``)."""
     if is_concrete(dim):
         return dim % r == 0
-    import sympy
-
-    return bool(sympy.Mod(dim, r) == 0)
+    whole = content(dim)
+    return type(whole) is int and whole % r == 0
 
 
 def exact_quotient(dim: Dim, r: int) -> Dim:

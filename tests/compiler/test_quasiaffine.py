@@ -20,7 +20,7 @@ def test_nested_floors_have_the_lcm_of_their_rates_as_period() -> None:
     size = floordiv(3 * floordiv(H - 1, 2) + 1, 4)  # floor((3*floor((H - 1)/2) + 1)/4)
     f = quasi_affine(size, "H", {})
     assert (f.rate, f.period) == (Fraction(3, 8), 8)
-    assert [f(h) for h in range(1, 60)] == [int(size.subs(H, h)) for h in range(1, 60)]
+    assert [f(h) for h in range(1, 60)] == [int(sympy.sympify(size).subs(H, h)) for h in range(1, 60)]
     assert all(f(h + 8) - f(h) == f.step(8) == 3 for h in range(1, 60))
 
 
