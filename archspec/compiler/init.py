@@ -76,6 +76,7 @@ class _Resolver:
         self.spec = _Scope(graph.spec.init, "the network")
         self.entries: list[Entry] = []
         self.plain: list[LayerInfo] = []  # leaves with a module that declares no tensors
+        self.parts: set[str] = set()  # classes of modules inside layers' modules (Primitive.parts)
         self.problems: dict[tuple[int, str], Diagnostic] = {}
         self.matches = 0
 
@@ -103,6 +104,8 @@ class _Resolver:
                 found = by_kind if pick[1].kind is not None else by_path
                 found.setdefault(tensor, pick)  # the outermost scope wins
         chosen = {**by_kind, **by_path}  # a path rule wins over a kind rule, from any scope
+        if primitive is not None and not layer.functional:
+            self.parts.update(primitive.parts)
         if not declared:
             if not layer.children and not layer.functional and primitive is not None and primitive.classes:
                 self.plain.append(layer)
@@ -258,4 +261,5 @@ def resolve_init(graph: Graph) -> InitPlan:
         problems += resolver.unused(scope)
     if problems:
         raise SpecError(problems)
-    return InitPlan(plan_cases(resolver.entries, resolver.others()), resolver.entries)
+    cases = plan_cases(resolver.entries, resolver.others(), frozenset(resolver.parts))
+    return InitPlan(cases, resolver.entries)

@@ -87,9 +87,12 @@ class _Bucket:
         return any(call is not None for call in self.wish.values())
 
 
-def plan_cases(entries: list[Entry], others: dict[str, str]) -> tuple[Case, ...]:
+def plan_cases(
+    entries: list[Entry], others: dict[str, str], parts: frozenset[str] = frozenset()
+) -> tuple[Case, ...]:
     """Cases that set exactly each entry's steps; ``others`` are the classes of the
-    leaves that declare no tensors (no class case may reach them)."""
+    leaves that declare no tensors, ``parts`` those of the modules inside layers' modules
+    (no class case may reach either)."""
     by_class: dict[str, list[_Bucket]] = {}
     for entry in entries:
         buckets = by_class.setdefault(entry.cls, [])
@@ -100,7 +103,7 @@ def plan_cases(entries: list[Entry], others: dict[str, str]) -> tuple[Case, ...]
         bucket.add(entry)
     named: list[Entry] = []
     by_steps: dict[tuple[Step, ...], tuple[list[str], list[str]]] = {}
-    foreign = set(others.values())
+    foreign = set(others.values()) | parts
     for cls, buckets in by_class.items():
         main = max(buckets, key=lambda b: len(b.entries))
         shared = main.ruled and cls not in foreign and all(b.ruled for b in buckets if b is not main)

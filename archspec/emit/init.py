@@ -110,7 +110,12 @@ def reset(net: nn.Module, learned: dict[tuple[str, str], float]) -> None:
     ``to_empty``."""
     from torch.nn import init
 
+    covered: list[str] = []  # modules whose reset sets their parts too (_archspec_resets_parts)
     for name, module in net.named_modules():
+        if any(name.startswith(f"{outer}.") for outer in covered):
+            continue
+        if getattr(module, "_archspec_resets_parts", False):
+            covered.append(name)
         own = [key for key in module._parameters if (name, key) in learned]
         for key in own:
             init.constant_(module._parameters[key], learned[(name, key)])  # type: ignore[arg-type]

@@ -198,6 +198,13 @@ def attention_class() -> type:
             sizes = {"kdim": kdim, "vdim": vdim}
             super().__init__(embed_dim, num_heads, dropout, bias, **sizes, batch_first=True)
 
+        # archspec.initialize: this reset sets out_proj too, in the constructor's order
+        _archspec_resets_parts = True
+
+        def reset_parameters(self) -> None:
+            self.out_proj.reset_parameters()
+            self._reset_parameters()
+
         def forward(  # type: ignore[override]
             self,
             query: torch.Tensor,
@@ -227,6 +234,7 @@ register(
         "Multi-head attention (nn.MultiheadAttention, batch_first): self-attention by default; "
         "from: [q, kv] or [q, k, v] for the keys and values.",
         classes=("Attention",),
+        parts=("NonDynamicallyQuantizableLinear",),  # out_proj, torch's own
         runtime=_RUNTIME,
         label=label,
         tensors=tensors,

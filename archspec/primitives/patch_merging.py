@@ -94,6 +94,7 @@ register(
         "Swin's patch merging (torchvision's PatchMerging): 2×2 patches of a channels-last map "
         "concatenated, normalized and projected, [N, H, W, C] → [N, ⌈H/2⌉, ⌈W/2⌉, 2C].",
         classes=("PatchMerging",),
+        parts=("Linear", "LayerNorm"),  # reduction and norm: no init class case may reach them
         runtime=_RUNTIME,
         label=lambda p, x: "patch merging",
         formula="[N, H, W, C] → [N, ceil(H/2), ceil(W/2), 2C]. Params: 8C² + 8C. MACs = ceil(H/2)·"

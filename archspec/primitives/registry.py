@@ -198,6 +198,10 @@ class Primitive:
     - ``from_torch``: how ``archspec import`` reads torch's modules of its ``classes`` and the
       functions that compute it back into its params (:class:`~archspec.primitives.reads.Reads`);
       None for a primitive that PyTorch code is never read as.
+    - ``parts``: the classes of the modules its module holds inside, which are not layers
+      of the graph (``PatchMerging``'s ``Linear`` and ``LayerNorm``), by the names
+      ``classes`` uses: an ``init:`` rule's class case (``type(m) is nn.Linear``) must
+      never reach them, so a spec that holds such a part sets those classes by name.
 
     What a primitive does to the channels is never declared: consumers ask
     the shape rule.
@@ -220,6 +224,7 @@ class Primitive:
     tensors: Tensors | None = field(default=None, compare=False)
     reads: int = 1
     from_torch: Reads | None = field(default=None, compare=False)
+    parts: tuple[str, ...] = ()
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 

@@ -309,6 +309,7 @@ register(
         "Swin's (shifted) window self-attention on a channels-last map (torchvision's "
         "ShiftedWindowAttention): relative position bias, shifted windows masked.",
         classes=("ShiftedWindowAttention",),
+        parts=("Linear",),  # qkv and proj: no init class case may reach them
         runtime=_RUNTIME,
         label=label,
         tensors=tensors,

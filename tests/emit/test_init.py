@@ -165,7 +165,7 @@ def test_a_layer_named_like_the_init_method_cannot_be_written() -> None:
 def test_initialize_after_to_empty_gives_builds_weights_for_every_primitive(
     name: str, index: int, case: OracleCase
 ) -> None:
-    graph = archspec.compile(archspec.loads(layer_spec(case.layer, case.dims)))
+    graph = archspec.compile(archspec.loads(layer_spec(case.layer, case.dims, ids=case.ids)))
     torch.manual_seed(11)
     built = archspec.build(graph)
     empty = archspec.build(graph, device="meta").to_empty(device="cpu")
@@ -189,3 +189,32 @@ def test_the_golden_classes_make_builds_weights(name: str) -> None:
     written = getattr(module, network_class_name(graph))()
     torch.manual_seed(9)
     assert same(written, archspec.build(graph))
+
+
+PARTS = """\
+name: parts
+input: [8, 8, 16]
+init:
+  linear: {weight: "trunc_normal(std=0.02)", bias: zeros}
+layers:
+  - patch_merging: {}
+  - linear: {out_features: 4}
+"""
+
+
+def test_a_class_rule_never_reaches_a_part_of_another_layers_module(tmp_path: Path) -> None:
+    """patch_merging's module holds an nn.Linear without bias (Primitive.parts): the linear
+    rule sets the linear layer by name, and leaves the part at its own init, in build and
+    in the emitted file alike (a class case would have stopped at the missing bias)."""
+    graph = archspec.compile(archspec.loads(PARTS, "parts.yaml"))
+    torch.manual_seed(3)
+    built = archspec.build(graph)
+    torch.manual_seed(3)
+    written = load_class(tmp_path, graph)()
+    assert same(built, written)
+    assert torch.equal(built[1].bias.detach(), torch.zeros(4))
+    assert 0.015 < float(built[1].weight.detach().std()) < 0.025  # 128 draws of std 0.02
+    torch.manual_seed(3)
+    without_rules = PARTS.replace('init:\n  linear: {weight: "trunc_normal(std=0.02)", bias: zeros}\n', "")
+    untouched = archspec.build(archspec.compile(archspec.loads(without_rules, "plain.yaml")))
+    assert torch.equal(built[0].reduction.weight, untouched[0].reduction.weight)

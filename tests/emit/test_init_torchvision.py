@@ -38,9 +38,9 @@ INIT_DIFFERS = {
     # then applies the rules)
     "vit_b_16",
     # torchvision's loop re-draws every nn.Linear, those inside ShiftedWindowAttention (qkv,
-    # proj) and PatchMerging (reduction, no bias) too; archspec's one `linear` class case
-    # would reach them but stop at reduction's missing bias, so the spec declares no
-    # linear rule (specs/torchvision/swin_t.yaml says so)
+    # proj) and PatchMerging (reduction) too: parts of those layers' modules, which no init
+    # rule names (Primitive.parts), so the spec declares no linear rule
+    # (specs/torchvision/swin_t.yaml says so)
     "swin_t",
 }
 NAMES = sorted(p.stem for p in ZOO.glob("*.yaml") if p.stem not in INIT_DIFFERS)

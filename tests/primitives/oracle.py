@@ -23,6 +23,7 @@ from torch import nn
 import archspec
 from archspec import Diagnostic, Graph, SpecError
 from archspec.check import trace
+from archspec.primitives.registry import primitives
 
 BATCH = 2
 # How PyTorch refuses a layer: most checks raise RuntimeError or ValueError, a dim out of
@@ -104,6 +105,15 @@ def check_against_torch(
     assert with_modules == set(modules) - {""} - parts, (
         f"graph layers {sorted(with_modules)} != built modules {sorted(set(modules) - {''})}"
     )
+    # Each part's class is declared in its primitive's parts=, so that no init rule's class
+    # case (type(m) is nn.Linear) reaches a module that is not a layer of the spec.
+    by_leaf = {layer.path: layer for layer in graph.layers if not layer.children}
+    for name in parts:
+        owner = by_leaf[next(p for p in by_leaf if name.startswith(f"{p}."))]
+        cls = type(modules[name]).__name__
+        assert cls in primitives()[owner.primitive].parts, (
+            f"{owner.primitive}'s module holds a {cls} ({name}): declare it in its parts="
+        )
 
     generator = torch.Generator().manual_seed(seed)
     y, seen = trace(module.eval(), random_input(dims, graph.input.integer, generator))

@@ -32,6 +32,13 @@ class Attention(nn.MultiheadAttention):
         sizes = {"kdim": kdim, "vdim": vdim}
         super().__init__(embed_dim, num_heads, dropout, bias, **sizes, batch_first=True)
 
+    # archspec.initialize: this reset sets out_proj too, in the constructor's order
+    _archspec_resets_parts = True
+
+    def reset_parameters(self) -> None:
+        self.out_proj.reset_parameters()
+        self._reset_parameters()
+
     def forward(  # type: ignore[override]
         self,
         query: torch.Tensor,
