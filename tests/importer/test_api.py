@@ -8,6 +8,8 @@ torchvision networks take seconds each: slow, except the smallest.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -170,8 +172,17 @@ def test_d2l_lenet_bn_round_trips() -> None:
     round_trip(d2l.lenet_bn, D2L_INPUTS["lenet_bn"], "lenet_bn")
 
 
+# Each round trip traces, writes, compiles and builds a whole network twice: seconds to a
+# minute each. Every run takes one network of each way the importer reads code (plain
+# sequences, residual blocks, modules called on lists, chunk and shuffle, inverted
+# residuals, inception branches); the thorough profile (ARCHSPEC_HYPOTHESIS_PROFILE=thorough)
+# takes them all.
+THOROUGH = os.environ.get("ARCHSPEC_HYPOTHESIS_PROFILE") == "thorough"
+D2L_ROUND_TRIPS = [n for n in d2l.NETWORKS if n != "lenet_bn" and (THOROUGH or n == "googlenet")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in d2l.NETWORKS if n != "lenet_bn"])
+@pytest.mark.parametrize("name", D2L_ROUND_TRIPS)
 def test_d2l_networks_round_trip(name: str) -> None:
     round_trip(d2l.NETWORKS[name], D2L_INPUTS[name], name)
 
@@ -204,8 +215,13 @@ TORCHVISION = [
 ]
 
 
+TORCHVISION_ROUND_TRIPS = (
+    TORCHVISION if THOROUGH else ["alexnet", "resnet18", "densenet121", "shufflenet_v2_x1_0", "mobilenet_v2"]
+)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", TORCHVISION)
+@pytest.mark.parametrize("name", TORCHVISION_ROUND_TRIPS)
 def test_torchvision_networks_round_trip(name: str) -> None:
     make = zoo()[name]
     if name == "googlenet":  # as the brief's and the spec's: no aux heads, torchvision's init
