@@ -57,7 +57,9 @@ def infer(p: ExpectSizeParams, x: TensorShape, ctx: RuleContext) -> Inferred:
 
 
 def build(p: ExpectSizeParams, x: TensorShape) -> ModuleCall:
-    return call("ExpectSize", list(expand_tuple(p.size, len(x.spatial), "size")))
+    # a list as written: the module refuses a wrong count at run time, as the rule does
+    sizes = list(p.size) if isinstance(p.size, list) else [p.size] * len(x.spatial)
+    return call("ExpectSize", sizes)
 
 
 def expect_size_class() -> type:
@@ -74,6 +76,8 @@ def expect_size_class() -> type:
             self.size = list(size)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
+            rank = 2 + len(self.size)
+            torch._assert(x.dim() == rank, f"expected {rank} dims (batch, channels, sizes)")
             for axis, want in enumerate(self.size):
                 got = x.shape[2 + axis]
                 torch._assert(got == want, f"expected size {self.size} after the channels")

@@ -59,6 +59,8 @@ class ExpectSize(nn.Module):
         self.size = list(size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rank = 2 + len(self.size)
+        torch._assert(x.dim() == rank, f"expected {rank} dims (batch, channels, sizes)")
         for axis, want in enumerate(self.size):
             got = x.shape[2 + axis]
             torch._assert(got == want, f"expected size {self.size} after the channels")
