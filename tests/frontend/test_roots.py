@@ -55,6 +55,7 @@ def test_archspec_ships_torchvisions_blocks_as_a_library() -> None:
         "resnet.yaml",
         "shufflenet.yaml",
         "squeezenet.yaml",
+        "swin.yaml",
         "vit.yaml",
     ]
     spec = archspec.loads(
