@@ -32,6 +32,7 @@ class SpecFile:
     dims: tuple[int, ...]  # concrete dims after the batch, for a forward pass
     symbolic: bool  # the spec's input has symbols; dims are then the smallest valid sizes
     layers: int  # every layer, parts of composites included
+    ids: bool = False  # the input holds token ids (input_dtypes: int64), not floats
 
     @property
     def d2l(self) -> str | None:
@@ -60,7 +61,8 @@ def discover() -> tuple[list[SpecFile], list[tuple[str, str]]]:
             continue
         symbolic = any(isinstance(d, str) for d in graph.spec.input)
         dims = tuple(graph.min_sizes.get(d, d) if isinstance(d, str) else d for d in graph.spec.input)
-        found.append(SpecFile(rel, graph.spec.name, dims, symbolic, len(graph.layers)))
+        ids = bool(getattr(graph.input, "integer", False))  # an archspec before dtypes has none
+        found.append(SpecFile(rel, graph.spec.name, dims, symbolic, len(graph.layers), ids))
     return found, excluded
 
 

@@ -133,10 +133,20 @@ def _nothing() -> None:
     pass
 
 
+def child_env(argv: Sequence[str], env: dict[str, str] | None = None) -> dict[str, str] | None:
+    """The environment of a child ``python -m …``/``-c …`` run in ROOT. With ``PYTHONPATH``
+    set (a baseline run against another checkout), ``PYTHONSAFEPATH`` keeps ROOT (the
+    current folder) off the child's path, where its own archspec would come first; a
+    script's child keeps its folder either way."""
+    if "PYTHONPATH" not in os.environ or len(argv) < 2 or not argv[1].startswith("-"):
+        return env
+    return {**(env if env is not None else os.environ), "PYTHONSAFEPATH": "1"}
+
+
 def run_process(argv: Sequence[str], env: dict[str, str] | None = None) -> float:
     """Wall time of one subprocess; it must succeed."""
     start = time.perf_counter()
-    done = subprocess.run(list(argv), cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(list(argv), cwd=ROOT, env=child_env(argv, env), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])} … exited {done.returncode}:\n{done.stderr[-2000:]}")

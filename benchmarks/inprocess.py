@@ -53,10 +53,13 @@ SWEEP_HEADER = (
 BASELINE_SAMPLE = 8  # variants built on the meta device per round (each takes 50-200 ms)
 
 
-def meta_forward(make: Callable[[], torch.nn.Module], dims: tuple[int, ...]) -> Callable[[], object]:
+def meta_forward(
+    make: Callable[[], torch.nn.Module], dims: tuple[int, ...], ids: bool = False
+) -> Callable[[], object]:
     def run() -> object:
         with torch.device("meta"):
-            return make()(torch.empty(2, *dims))
+            x = torch.zeros(2, *dims, dtype=torch.long) if ids else torch.empty(2, *dims)
+            return make()(x)
 
     return run
 
@@ -79,7 +82,7 @@ def per_spec(section: Section, specs: list[SpecFile], excluded: list[tuple[str, 
                 "compile": lambda path=path: archspec.compile(path),
                 "load": lambda path=path: archspec.load(path),
                 "infer": lambda loaded=loaded: archspec.compile(loaded),
-                "meta": meta_forward(reference_maker(spec), spec.dims),
+                "meta": meta_forward(reference_maker(spec), spec.dims, spec.ids),
             },
             rounds,
             warmup=2,

@@ -20,13 +20,16 @@ def check(target: str, dims: tuple[int, ...]) -> list[tuple[int, ...]]:
     import d2l
 
     with torch.device("meta"):
+        ids = False
         if target in d2l.NETWORKS:
             net = d2l.NETWORKS[target]()
         else:
             import archspec
 
-            net = archspec.build(target)
-        y = net(torch.empty(2, *dims))
+            graph = archspec.compile(target)
+            ids = bool(getattr(graph.input, "integer", False))  # token ids: int64 input
+            net = archspec.build(graph)
+        y = net(torch.zeros(2, *dims, dtype=torch.long) if ids else torch.empty(2, *dims))
     outputs = list(y.values()) if isinstance(y, dict) else [y]
     assert all(t.device.type == "meta" for t in outputs)
     return [tuple(t.shape) for t in outputs]

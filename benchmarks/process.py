@@ -12,7 +12,19 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from catalog import SpecFile, excluded_note
-from common import BENCHMARKS, ROOT, Section, interleave_cpu, median, ms, ratio, run_process, spread, table
+from common import (
+    BENCHMARKS,
+    ROOT,
+    Section,
+    child_env,
+    interleave_cpu,
+    median,
+    ms,
+    ratio,
+    run_process,
+    spread,
+    table,
+)
 
 GOAL = 10.0
 GOAL_START = 4.0  # whole-process validate of one spec against a bare interpreter, CPU, every round
@@ -43,7 +55,8 @@ def _probe(files: list[str], block: bool = False, symbolic: list[object] | None 
     else:
         call = f"import archspec; archspec.compile(sys.argv[1], input={symbolic!r}); rc = 0"
     code = _PROBE.format(block=_BLOCK if block else "", call=call)
-    done = subprocess.run([sys.executable, "-c", code, *files], cwd=ROOT, capture_output=True, text=True)
+    argv = [sys.executable, "-c", code, *files]
+    done = subprocess.run(argv, cwd=ROOT, env=child_env(argv), capture_output=True, text=True)
     if done.returncode != 0:
         return {"rc": done.returncode, "error": done.stderr.strip().splitlines()[-1:]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -51,9 +64,8 @@ def _probe(files: list[str], block: bool = False, symbolic: list[object] | None 
 
 def _importtime(argv: list[str]) -> dict[str, int]:
     """Self import time (µs) of each module imported by ``python -X importtime argv``."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", *argv], cwd=ROOT, capture_output=True, text=True
-    )
+    command = [sys.executable, "-X", "importtime", *argv]
+    done = subprocess.run(command, cwd=ROOT, env=child_env(command), capture_output=True, text=True)
     found: dict[str, int] = {}
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)

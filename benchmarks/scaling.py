@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, Section, clock_both, cpu_time, fit_exponent, median, ms, spread, table
+from common import ROOT, Section, child_env, clock_both, cpu_time, fit_exponent, median, ms, spread, table
 from generate import CHAIN_CHANNELS, DOWNSAMPLE_EVERY, chain_downsamples, chain_yaml
 
 import archspec
@@ -310,7 +310,8 @@ def _whole_process(rounds: int) -> tuple[list[float], list[float]]:
     for index in range(rounds):
         for kind in sides if index % 2 == 0 else reversed(sides):
             start = cpu_time()
-            subprocess.run(sides[kind], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            argv = sides[kind]
+            subprocess.run(argv, cwd=ROOT, env=child_env(argv), check=True, stdout=subprocess.DEVNULL)
             times[kind].append(cpu_time() - start)
     return times["resnet"], times["bare"]
 
