@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from archspec.codes import E303, E305
-from archspec.diagnostics import RuleError, check
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.registry import (
     Inferred,
@@ -25,8 +23,9 @@ from archspec.primitives.registry import (
     runtime_classes,
     unless,
 )
-from archspec.shapes.dims import floordiv, format_dim, is_concrete, product, total
+from archspec.shapes.dims import floordiv, product, total
 from archspec.shapes.tensor import TensorShape, check_given
+from archspec.shapes.tokens import channels_last_map
 
 
 class PatchMergingParams(LayerParams):
@@ -35,19 +34,7 @@ class PatchMergingParams(LayerParams):
 
 
 def infer(p: PatchMergingParams, x: TensorShape, ctx: RuleContext) -> Inferred:
-    check(
-        x.rank == 3,
-        f"patch_merging reads a channels-last map [N, H, W, C], got {x}",
-        code=E305,
-        hint="permute: {dims: [0, 2, 3, 1]} makes [N, C, H, W] channels-last",
-    )
-    height, width, channels = x.dims
-    if not is_concrete(channels):
-        raise RuleError(
-            f"patch_merging needs a fixed number of channels (the last dim), got {format_dim(channels)}",
-            code=E303,
-            hint="the channels are the last dim of [N, H, W, C]",
-        )
+    height, width, channels = channels_last_map("patch_merging", x)
     check_given(p.dim, channels, "dim", "channels")
     half = [floordiv(total([side, 1]), 2) for side in (height, width)]  # ceil(side / 2)
     weights = 4 * channels * 2 * channels + 2 * 4 * channels

@@ -28,8 +28,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from archspec.codes import E303, E305, E307
-from archspec.diagnostics import RuleError, check
+from archspec.codes import E307
+from archspec.diagnostics import check
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.registry import (
     Inferred,
@@ -41,8 +41,9 @@ from archspec.primitives.registry import (
     runtime_classes,
     unless,
 )
-from archspec.shapes.dims import Dim, floordiv, format_dim, is_concrete, product, total
+from archspec.shapes.dims import Dim, floordiv, product, total
 from archspec.shapes.tensor import TensorShape, check_given
+from archspec.shapes.tokens import channels_last_map
 
 WindowSide = Annotated[int, Field(ge=1, le=1024)]
 ShiftSide = Annotated[int, Field(ge=0, le=1023)]
@@ -87,20 +88,7 @@ def padded(side: Dim, window: int) -> Dim:
 
 
 def infer(p: ShiftedWindowAttentionParams, x: TensorShape, ctx: RuleContext) -> Inferred:
-    check(
-        x.rank == 3,
-        f"shifted_window_attention reads a channels-last map [N, H, W, C], got {x}",
-        code=E305,
-        hint="permute: {dims: [0, 2, 3, 1]} makes [N, C, H, W] channels-last",
-    )
-    height, width, channels = x.dims
-    if not is_concrete(channels):
-        raise RuleError(
-            "shifted_window_attention needs a fixed number of channels (the last dim), got "
-            + format_dim(channels),
-            code=E303,
-            hint="the channels are the last dim of [N, H, W, C]",
-        )
+    height, width, channels = channels_last_map("shifted_window_attention", x)
     check_given(p.dim, channels, "dim", "channels")
     check(
         channels % p.num_heads == 0,

@@ -3,9 +3,9 @@ position_embedding): which tensors they read, and that the learned one fits."""
 
 from __future__ import annotations
 
-from archspec.codes import E310
+from archspec.codes import E303, E305, E310
 from archspec.diagnostics import RuleError, check
-from archspec.shapes.dims import format_dim
+from archspec.shapes.dims import Dim, format_dim, is_concrete
 from archspec.shapes.tensor import TensorShape
 
 
@@ -38,3 +38,22 @@ def check_learned(op: str, learned: TensorShape, tokens: TensorShape, what: str)
         code=E310,
         hint=f"give the parameter shape: [1, K, {format_dim(features)}]",
     )
+
+
+def channels_last_map(op: str, x: TensorShape) -> tuple[Dim, Dim, int]:
+    """Height, width and channels of a channels-last map ``[N, H, W, C]`` (Swin's layout);
+    the channels must be an int, since they size weights."""
+    check(
+        x.rank == 3,
+        f"{op} reads a channels-last map [N, H, W, C], got {x}",
+        code=E305,
+        hint="permute: {dims: [0, 2, 3, 1]} makes [N, C, H, W] channels-last",
+    )
+    height, width, channels = x.dims
+    if not is_concrete(channels):
+        raise RuleError(
+            f"{op} needs a fixed number of channels (the last dim), got {format_dim(channels)}",
+            code=E303,
+            hint="the channels are the last dim of [N, H, W, C]",
+        )
+    return height, width, channels
