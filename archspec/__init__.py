@@ -12,6 +12,7 @@ Importing archspec imports neither torch nor sympy.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
@@ -65,12 +66,12 @@ def __getattr__(name: str) -> Any:
         from archspec.frontend.roots import LibraryConfig as value
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # found once; later lookups do not come back here
+    setattr(sys.modules[__name__], name, value)  # found once; later lookups do not come back here
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), "Graph", "LayerInfo", "Spec", "InputDims", "LibraryConfig"})
+    return sorted({*vars(sys.modules[__name__]), "Graph", "LayerInfo", "Spec", "InputDims", "LibraryConfig"})
 
 
 SpecLike: TypeAlias = "Spec | str | Path"

@@ -26,9 +26,9 @@ FLOORS: list[set[str]] = [
     {"compiler"},
     {"emit", "report", "render", "check", "docs", "output", "sarif", "columns"},
     # weights: transfer and diff (docs/weights.md); lsp: the language server; cliconfig: the
-    # CLI's settings; sweep: archspec sweep (docs/cli.md); importer: archspec import, which
+    # CLI's settings; cliargs: its shared options; sweep: archspec sweep (docs/cli.md); importer: archspec import, which
     # runs the user's own code
-    {"__init__", "cli", "cliconfig", "__main__", "weights", "lsp", "sweep", "importer"},
+    {"__init__", "cli", "cliargs", "cliconfig", "__main__", "weights", "lsp", "sweep", "importer"},
 ]
 
 
