@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from archspec.diagnostics import Diagnostic, Span, SpecError
 from archspec.limits import Limits
@@ -164,7 +164,7 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
     from archspec.frontend.spec import InputDims
 
     try:
-        checked = cast("list[int | str]", TypeAdapter(InputDims).validate_python(list(dims), strict=True))
+        checked: list[int | str] = TypeAdapter(InputDims).validate_python(list(dims), strict=True)
         return tuple(checked)
     except (ValidationError, TypeError) as exc:
         reason = input_reason(exc) if isinstance(exc, ValidationError) else str(exc)
