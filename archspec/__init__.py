@@ -164,8 +164,9 @@ def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
     from archspec.frontend.spec import InputDims
 
     try:
-        checked: list[int | str] = TypeAdapter(InputDims).validate_python(list(dims), strict=True)
-        return tuple(checked)
+        # strict: nothing is coerced, so the dims that pass are the dims given
+        TypeAdapter(InputDims).validate_python(list(dims), strict=True)
+        return tuple(dims)
     except (ValidationError, TypeError) as exc:
         reason = input_reason(exc) if isinstance(exc, ValidationError) else str(exc)
         given = abridge(list(dims) if isinstance(dims, list | tuple) else dims)
