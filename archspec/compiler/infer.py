@@ -4,53 +4,38 @@ Rules raise :class:`RuleError` without knowing where they are; the
 :class:`Context` adds the file:line:col (of the parameter at fault, or of the
 layer; inside a built-in block, of the call in the user's file) and the layer
 path. Inference stops at the first shape error, since every later shape
-depends on it. Block calls are instantiated here, where ``in_channels`` is
-known: a block whose body is one layer becomes that layer (an ``inception``
-is its ``concat``); a longer body becomes a group.
+depends on it. Block calls are instantiated where inference meets them, where
+``in_channels`` is known (archspec/compiler/blockcall.py).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
-from typing import Any
 
 from archspec.codes import E205, E210
+from archspec.compiler.blockcall import BlockCalls, _Frame
 from archspec.compiler.compilation import (
     Compilation as Compilation,  # re-exported: the compiler's callers import it from here
 )
 from archspec.compiler.compilation import Flow as Flow
 from archspec.compiler.compilation import InferenceStopped as InferenceStopped
-from archspec.compiler.compilation import is_one_layer
 from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo
-from archspec.compiler.reuse import Inferred, evolve, moved
-from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
-from archspec.frontend.blocks import Block
+from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import IDENTITY
 from archspec.primitives.registry import Primitive, primitives
-from archspec.primitives.sequential import SEQUENTIAL, BlockGroup
+from archspec.primitives.sequential import SEQUENTIAL
 from archspec.shapes.dims import Dim, is_concrete, make_symbol
 from archspec.shapes.tensor import TensorShape
 
 
-@dataclass
-class _Frame:
-    path: str
-    node: BoundLayer
-    children: list[LayerInfo]
-    inputs: tuple[TensorShape, ...] = ()
-    sources: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
-
-
-class Context:
+class Context(BlockCalls):
     """What a shape rule may ask of the compiler while it runs (one inference run).
 
     Its budgets count each layer of the shaped graph once (E403), and each
@@ -341,96 +326,6 @@ class Context:
             named_outputs=several,
             learned=learned,
         )
-
-    def _instantiate(
-        self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
-    ) -> LayerInfo:
-        """A block call: its body, expanded with its arguments and ``in_channels`` (of
-        its first input)."""
-        block = self.spec.blocks.blocks[node.kind_name]
-        x = shapes[0]
-        if len(shapes) != len(block.inputs):
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"block {block.name} takes {len(block.inputs)} input"
-                    f"{'s' if len(block.inputs) > 1 else ''} ({', '.join(block.inputs)}), "
-                    f"but the call reads {len(shapes)}",
-                    node.written.source_span() if node.written.sources else node.span,
-                    path,
-                    f"write from: [{', '.join(block.inputs)}] with the tensors to pass, in this order",
-                )
-            )
-        args = node.params
-        arguments, text = self.compilation.reuse.arguments(args)
-        env: dict[str, Any] = dict(arguments)
-        channels = x.channels if is_concrete(x.channels) else None
-        if channels is not None:
-            env["in_channels"] = channels
-        key = (text, channels, node.kind_name)
-        again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
-        compilation = self.compilation
-        known = compilation.reuse.inferred.get(again) if again is not None else None
-        if known is not None and compilation.replay(known, self.layers):
-            # the same call on the same shapes: its layers again, under this path
-            info = evolve(moved(known.info, known.path, path), name=name, sources=sources)
-        else:
-            spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
-            info = self._infer_body(node, block, key, env, name, path, shapes, sources)
-            if again is not None and len(compilation.constraints) == joins:
-                bodies = tuple(dict.fromkeys(compilation.used[used:]))
-                compilation.reuse.inferred[again] = Inferred(info, path, self.layers.used - spent, bodies)
-        return evolve(
-            info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
-        )
-
-    def _infer_body(
-        self,
-        node: BoundLayer,
-        block: Block,
-        key: Any,
-        env: dict[str, Any],
-        name: str,
-        path: str,
-        shapes: list[TensorShape],
-        sources: tuple[str, ...],
-    ) -> LayerInfo:
-        """The layer of a block call: its body's one layer, or a group of its layers."""
-        x = shapes[0]
-        self._stack.append(_Frame(path, node, []))
-        try:
-            body = self.compilation.body(key, block, env)
-            if is_one_layer(body, block.inputs, block.outputs):  # the call is its one layer
-                return self._infer(body[0], name, path, shapes, sources)
-            # the call is a group of its layers: one layer more
-            self._spend(self.layers, 1, node, path)
-            inputs = dict(zip(block.inputs, shapes, strict=True))
-            flow = self.flow(body, inputs, f"{path}.", block.outputs, block.span)
-            group = BlockGroup(block=block.name)
-            return LayerInfo(
-                path,
-                name,
-                SEQUENTIAL,
-                group,
-                x,
-                flow.output,
-                0,
-                flow.layers,
-                node.span,
-                sources=sources,
-                outputs=flow.outputs,
-                inputs=tuple(shapes[1:]),
-                input_names=block.inputs,
-                named_outputs=flow.named,
-            )
-        except SpecError as error:  # a bad expression or value in the body, or the budget
-            diagnostic = error.diagnostics[0]
-            span = diagnostic.span
-            if span is None or span.file == PRELUDE_FILE:  # point at the user's call
-                span = self._written_span(node)
-            raise InferenceStopped(replace(diagnostic, path=path, span=span)) from None
-        finally:
-            self._stack.pop()
 
     def _locate(self, error: RuleError, path: str, x: TensorShape) -> Diagnostic:
         """Where a rule's error points: the parameter at fault if the user wrote
