@@ -295,9 +295,9 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
         stdout.write(render_sarif(found, __version__))
     files = len(args.specs)
+    found_text = f"{errors} error{'s' * (errors != 1)} in {failed} file{'s' * (failed != 1)}"
     print(
-        f"{files} file{'s' * (files != 1)} checked: "
-        + (f"{errors} error{'s' * (errors != 1)} in {failed}" if errors else "all valid"),
+        f"{files} file{'s' * (files != 1)} checked: " + (found_text if errors else "all valid"),
         file=stderr if whole else stdout,
     )
     return EXIT_INVALID if errors else EXIT_OK

@@ -68,7 +68,7 @@ def test_validate_many_files_reports_each_problem_and_a_summary(tmp_path, capsys
     assert f"{bad}:4:5: error[E203]: layer 0: unknown primitive or block 'relux'" in lines
     assert f"{bad}:5:5: error[E202]: layer 1: conv needs 'out_channels'" in lines
     assert any(line.startswith(f"{missing}:1:1: error[E100]: cannot read") for line in lines)
-    assert captured.out.strip() == f"{len(SPECS) + 2} files checked: 3 errors in 2"
+    assert captured.out.strip() == f"{len(SPECS) + 2} files checked: 3 errors in 2 files"
 
 
 def test_validate_good_specs_exits_0(capsys) -> None:

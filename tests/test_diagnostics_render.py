@@ -148,7 +148,7 @@ def test_json_is_a_list_of_located_objects(tmp_path, capsys) -> None:
         "hint": "did you mean 'stride'?",
     }
     assert found[1]["code"] == "E203" and found[1]["line"] == 5
-    assert captured.err.strip() == "2 files checked: 2 errors in 1"
+    assert captured.err.strip() == "2 files checked: 2 errors in 1 file"
 
 
 def test_json_of_valid_files_is_an_empty_list(capsys) -> None:
@@ -165,7 +165,7 @@ def test_github_annotations(tmp_path, capsys) -> None:
         "%0Ahint: did you mean 'stride'?"
     )
     assert out[1].startswith(f"::error file={path},line=5,col=5,title=E203::layer 1: unknown primitive")
-    assert out[2] == "1 file checked: 2 errors in 1"
+    assert out[2] == "1 file checked: 2 errors in 1 file"
 
 
 def test_github_escapes_what_would_end_a_property_or_the_message() -> None:
@@ -216,5 +216,5 @@ def test_every_format_works_without_torch_or_sympy(tmp_path, fmt) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert (
-        "E201" in done.stdout + done.stderr and "2 files checked: 2 errors in 1" in done.stdout + done.stderr
+        "E201" in done.stdout + done.stderr and "2 files checked: 2 errors in 1 file" in done.stdout + done.stderr
     )

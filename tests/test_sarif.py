@@ -121,7 +121,7 @@ def test_a_log_with_every_problem_located(
     )
     (tmp_path / "good.yaml").write_text("archspec: 1\nname: g\ninput: [3, 8, 8]\nlayers: [relu]\n")
     code, log, err = sarif(tmp_path, monkeypatch, capsys, "specs/bad.yaml", "good.yaml")
-    assert code == 1 and err == "2 files checked: 3 errors in 1\n"
+    assert code == 1 and err == "2 files checked: 3 errors in 1 file\n"
     jsonschema.validate(log, SARIF_2_1_0, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
     (run,) = log["runs"]
     rules = run["tool"]["driver"]["rules"]

@@ -40,7 +40,7 @@ def test_a_thousand_valid_files_in_one_call(tmp_path) -> None:
 def test_a_thousand_files_report_every_problem_in_file_order(tmp_path) -> None:
     paths = write_specs(tmp_path, 1000, broken_every=50)
     code, out, err = validate(paths)
-    assert code == 1 and out == "1000 files checked: 20 errors in 20\n"
+    assert code == 1 and out == "1000 files checked: 20 errors in 20 files\n"
     firsts = [line for line in err.splitlines() if "error[E203]" in line]
     assert firsts == [
         f"{paths[i]}:5:5: error[E203]: layer 1: unknown primitive or block 'relux'"
@@ -56,4 +56,4 @@ def test_github_format_on_many_files(tmp_path) -> None:
         f"error file={tmp_path / 'net0099.yaml'}",
         f"error file={tmp_path / 'net0199.yaml'}",
     ]
-    assert lines[-1] == "200 files checked: 2 errors in 2"
+    assert lines[-1] == "200 files checked: 2 errors in 2 files"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from archspec.codes import E210
 from archspec.compiler.compilation import Compilation, InferenceStopped, is_one_layer
-from archspec.compiler.expand import BoundLayer, Budget
+from archspec.compiler.expand import BlockScope, BoundLayer, Budget
 from archspec.compiler.graph import LayerInfo
 from archspec.compiler.reuse import Inferred, evolve, moved
 from archspec.diagnostics import Diagnostic, SpecError
@@ -91,10 +91,8 @@ class BlockCalls:
             )
         args = node.params
         arguments, text = self.compilation.reuse.arguments(args)
-        env: dict[str, Any] = dict(arguments)
         channels = x.channels if is_concrete(x.channels) else None
-        if channels is not None:
-            env["in_channels"] = channels
+        env = BlockScope(arguments, channels)
         key = (text, channels, node.kind_name)
         again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
         compilation = self.compilation

@@ -185,7 +185,22 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
         ) from None
 
 
+class BlockScope(dict[str, Any]):
+    """The names a block's body reads: the call's arguments, and ``in_channels`` when the
+    block's input has a concrete channel count (``channels_known``)."""
+
+    def __init__(self, arguments: Mapping[str, Any], channels: int | None) -> None:
+        super().__init__(arguments)
+        self.channels_known = channels is not None
+        if channels is not None:
+            self["in_channels"] = channels
+
+
 def _names_hint(env: Mapping[str, Any]) -> str:
-    if not env:
-        return "outside a block, an expression can use numbers only"
-    return "names here: " + ", ".join(f"{k}={v!r}" for k, v in sorted(env.items()))
+    in_block = isinstance(env, BlockScope)
+    if not env and not in_block:
+        return "outside a block (and a family's params), an expression can use numbers only"
+    hint = "names here: " + (", ".join(f"{k}={v!r}" for k, v in sorted(env.items())) or "none")
+    if in_block and not env.channels_known:
+        hint += "; in_channels is not known here: the block's input has symbolic channels"
+    return hint
