@@ -102,6 +102,12 @@ def one_layer_spec(spec: Spec, node: BoundLayer, dims: tuple[int, ...]) -> Spec:
     return replace(spec, input=dims, layers=(node.written,))
 
 
+PROBE_PARAMS = 20_000_000
+PROBE_MACS = 2_000_000_000
+"""The largest enlarged composite pytorch_refuses builds and runs (weights, and
+multiply-accumulates per sample): past them, the draw is left to the composite's own tests."""
+
+
 def enlarged(dims: tuple[int, ...], factor: int) -> tuple[int, ...]:
     return (dims[0], *(size * factor for size in dims[1:]))
 
@@ -125,6 +131,10 @@ def pytorch_refuses(spec: Spec, node: BoundLayer, x: torch.Tensor) -> bool | Non
                     graph = compile_spec(one_layer_spec(spec, node, enlarged(dims, factor)))
                 except SpecError:
                     continue
+                if graph.num_params > PROBE_PARAMS or graph.num_macs > PROBE_MACS:
+                    # a larger size only grows it: a probe this big could exhaust the
+                    # machine's memory (weights grow with the features of tokens [L, D])
+                    return None
                 module = archspec.build(graph)
                 break
             else:
