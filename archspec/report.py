@@ -21,12 +21,12 @@ activations are formulas in the input's symbols.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from archspec.columns import fit_widths, table_lines
 from archspec.compiler.graph import Graph, LayerInfo
+from archspec.diagnostics import json_text
 from archspec.primitives.registry import lookup
 from archspec.render import escape_controls, one_line
 from archspec.shapes.dims import format_dim, format_shape, is_concrete, product, total
@@ -289,7 +289,7 @@ def markdown_report(graph: Graph, depth: int | None = None) -> str:
 
 def report(graph: Graph, format: str = "text", depth: int | None = None, columns: int | None = None) -> str:
     if format == "json":
-        return json.dumps(json_report(graph, depth), indent=2, ensure_ascii=False) + "\n"
+        return json_text(json_report(graph, depth), indent=2) + "\n"
     if format == "markdown":
         return markdown_report(graph, depth)
     if format != "text":

@@ -22,7 +22,7 @@ from typing import Any
 from archspec.compiler import compile_spec
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.reuse import Reuse
-from archspec.diagnostics import SpecError
+from archspec.diagnostics import SpecError, json_text
 from archspec.frontend.family import Family
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
@@ -130,4 +130,4 @@ def _cell(value: Any) -> str:
 
 
 def jsonl_row(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False) + "\n"
+    return json_text(row) + "\n"
