@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from archspec.codes import E200, E308, E311
 from archspec.compiler.budgets import check_budgets
+from archspec.compiler.collector import fewer_collections
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
@@ -39,6 +40,17 @@ def compile_spec(
     validation path, which never imports sympy). ``reuse``: what the compiles of one
     family's members share (compiler/reuse.py; archspec sweep), by default this compile's own.
     """
+    with fewer_collections():  # compiler/collector.py: a compile's collections find nothing
+        return _compile(spec, dims, limits, reuse, explain_sizes)
+
+
+def _compile(
+    spec: Spec,
+    dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None,
+    limits: Limits | None,
+    reuse: Reuse | None,
+    explain_sizes: bool,
+) -> Graph:
     given = _input_dims(spec, dims)
     inputs = {name: input_shape(d, spec.input_dtypes.get(name, "float32")) for name, d in given.items()}
     compilation = Compilation(spec, limits or Limits(), reuse or Reuse())

@@ -64,7 +64,9 @@ class Compilation:
     of a symbolic inference require (``H == 2*floor(H/2)``), for the valid-size search.
     ``dims`` holds each symbolic dim the layers output, once: equal sizes of different
     layers are then one object, which later operations, the report's sums and printing
-    meet by identity (each distinct dim is printed once).
+    meet by identity (each distinct dim is printed once); so are the symbolic shapes and
+    MAC counts of the layers (``shapes``, and ``dims`` again): a deep symbolic graph then
+    holds a few objects per distinct size, not per layer, for the collector to scan.
     """
 
     spec: Spec
@@ -77,6 +79,8 @@ class Compilation:
     paid: set[Any] = field(default_factory=set)
     used: list[Any] = field(default_factory=list)
     dims: dict[Any, Any] = field(default_factory=dict)
+    shapes: dict[TensorShape, TensorShape] = field(default_factory=dict)
+    met: dict[int, TensorShape] = field(default_factory=dict)  # the shapes of ``shapes``, by id
 
     def __post_init__(self) -> None:
         self.expanded = layer_budget(self.limits.max_layers)
@@ -114,13 +118,28 @@ class Compilation:
 
     def shared(self, shape: TensorShape) -> TensorShape:
         """``shape`` with each symbolic dim replaced by the equal one met first."""
+        if self.met.get(id(shape)) is shape:  # a layer that passes its input on (relu)
+            return shape
         if all(type(d) is int for d in shape.dims):
             return shape
+        known = self.shapes.get(shape)  # most layers make a shape met before: its dims are shared
+        if known is not None:
+            return known
         dims = tuple(d if type(d) is int else self.dims.setdefault(d, d) for d in shape.dims)
-        return replace(shape, dims=dims)  # every other field (batched, integer) kept
+        if any(a is not b for a, b in zip(dims, shape.dims, strict=True)):
+            shape = replace(shape, dims=dims)  # every other field (batched, integer) kept
+        shape = self.shapes.setdefault(shape, shape)
+        self.met[id(shape)] = shape  # held by the dict: the id is not reused while it lives
+        return shape
 
     def share(self, value: Any) -> Any:
-        """A count (MACs) with the dims it multiplies replaced by the shared ones."""
-        if type(value) is not Mul or all(self.dims.get(base) is base for base in value.factors):
+        """A count (MACs) with the dims it multiplies replaced by the shared ones, and
+        itself the equal count met first."""
+        if type(value) is not Mul:
             return value
-        return Mul(value.coeff, {self.dims.get(base, base): e for base, e in value.factors.items()})
+        known = self.dims.get(value)
+        if known is not None:
+            return known
+        if any(self.dims.get(base) is not base for base in value.factors):
+            value = Mul(value.coeff, {self.dims.get(base, base): e for base, e in value.factors.items()})
+        return self.dims.setdefault(value, value)

@@ -10,6 +10,7 @@ it reaches it, since ``in_channels`` is known only then.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,12 @@ class BoundLayer:
     params: BaseModel
     groups: dict[str, Any]
     written: LayerNode
+    # Where the layer is written, made once: every inference asks it at each layer (a
+    # symbolic compile runs two, its own and a concrete probe), and its layers keep it.
+    span: Span = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span", self.written.span)
 
     @property
     def name(self) -> str | None:
@@ -43,10 +50,6 @@ class BoundLayer:
     @property
     def is_block(self) -> bool:
         return self.written.is_block
-
-    @property
-    def span(self) -> Span:
-        return self.written.span
 
     @property
     def source(self) -> SourceMap:

@@ -378,5 +378,6 @@ def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
     """How many symbolic dims a rule computed: those of its output that its input lacks."""
     if all(is_concrete(d) for d in out.dims):
         return 0
-    given = set(x.dims)
-    return sum(1 for d in out.dims if not is_concrete(d) and d not in given)
+    # A tuple's membership test tries identity first: the dims a layer passes on are its
+    # input's own objects (Compilation.shared), which a set would hash again.
+    return sum(1 for d in out.dims if not is_concrete(d) and d not in x.dims)

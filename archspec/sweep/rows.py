@@ -95,7 +95,7 @@ def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
 
 
 def _allocated(layer: LayerInfo) -> int:
-    """report.own_activation_bytes of a layer with a concrete output, without its
+    """activations.own_activation_bytes of a layer with a concrete output, without its
     generators: the output's elements, at BYTES_PER_ELEMENT, where the primitive allocates."""
     primitive = lookup(layer.primitive)
     if primitive is None or not primitive.allocates:
