@@ -14,6 +14,7 @@ from typing import Any
 from archspec.codes import E207
 from archspec.diagnostics import Diagnostic, abridge
 from archspec.frontend.blocks import Block, declare_block, define_block
+from archspec.frontend.kindtable import registered_now
 from archspec.frontend.layers import Kind, LayerParser
 from archspec.frontend.loader import SourceMap, load_text
 from archspec.frontend.types import NAME_LIMIT
@@ -31,7 +32,10 @@ class BlockTable:
     """Every file ``imports:`` read (resolved), blocks or none: inputs of the compile."""
 
     def lookup(self, name: str) -> Kind | None:
-        return self.kinds.get(name) or self.blocks.get(name)
+        # Blocks first: a block never shares a primitive's name (add_blocks refuses it, and
+        # a plugin may not take a prelude block's), and a block call then never makes a
+        # DeferredKinds scan for the plugins' primitives.
+        return self.blocks.get(name) or self.kinds.get(name)
 
     def names(self) -> list[str]:
         return [*self.kinds, *self.blocks]
@@ -43,8 +47,13 @@ _prelude_parsed: tuple[Mapping[str, Kind], int, dict[str, Block]] | None = None
 
 
 def prelude(kinds: Mapping[str, Kind]) -> dict[str, Block]:
-    """The built-in blocks, parsed once per table of primitives."""
+    """The built-in blocks, parsed once per table of primitives.
+
+    The prelude calls built-in primitives only, and no plugin may take one of its block
+    names (archspec/primitives/plugins.py), so it is parsed against the kinds registered
+    now: that never makes a DeferredKinds discover the plugins."""
     global _prelude_parsed
+    kinds = registered_now(kinds)
     cached = _prelude_parsed
     if cached is not None and cached[0] is kinds and cached[1] == len(kinds):
         return cached[2]
