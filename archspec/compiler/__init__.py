@@ -10,7 +10,6 @@ from archspec.compiler.budgets import check_budgets
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
-from archspec.compiler.init import resolve_init
 from archspec.compiler.reuse import Reuse
 from archspec.compiler.sizeset import SizeSet
 from archspec.diagnostics import Diagnostic, SpecError
@@ -80,7 +79,11 @@ def compile_spec(
         coupled,
     )
     check_budgets(graph, limits)
-    resolve_init(graph)  # E213 where an init: rule does not fit the network
+    if spec.init or any(block.init for block in spec.blocks.blocks.values()):
+        # Only init: rules need the resolver and the plan (imported here: most specs have none).
+        from archspec.compiler.init import resolve_init
+
+        resolve_init(graph)  # E213 where an init: rule does not fit the network
     return graph
 
 
