@@ -79,7 +79,7 @@ def compile_spec(
         coupled,
     )
     check_budgets(graph, limits)
-    if spec.init or any(block.init for block in spec.blocks.blocks.values()):
+    if spec.init or spec.blocks.has_init():
         # Only init: rules need the resolver and the plan (imported here: most specs have none).
         from archspec.compiler.init import resolve_init
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from archspec.frontend.blocktable import prelude
+from archspec.frontend.blocktable import prelude_names
 from archspec.frontend.kindtable import DeferredKinds
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Primitive, PrimitiveError, primitives, register
@@ -67,9 +67,9 @@ def load_plugins() -> Plugins:
     """Register every installed plugin's primitive (once per process); what happened."""
     global _loaded
     if _loaded is None:
-        # The built-ins first: a plugin may not take their names, nor the names of the prelude's
-        # blocks (parsed against the built-ins alone: blocktable.prelude).
-        blocks = prelude(primitives()).keys()
+        primitives()  # the built-ins first: a plugin may not take their names
+        # nor those of the prelude's blocks (parsed against the built-ins alone: blocktable.prelude)
+        blocks = prelude_names().keys()
         found = Plugins()
         for entry in sorted(_entry_points(), key=lambda e: (e.name, e.value)):
             _load(entry, found, blocks)
