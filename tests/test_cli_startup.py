@@ -32,6 +32,7 @@ NOT_FOR_VALIDATE = (
     "archspec.compiler.validsizes",
     "archspec.compiler.init",  # a spec with no init: rules needs no resolver and no plan
     "archspec.compiler.initplan",
+    "archspec.frontend.initcall",  # init: functions and their argument models
     "archspec.weights.match",  # the command line offers its modes from archspec.weights
     "torch",
     "sympy",
