@@ -39,6 +39,11 @@ class BlockTable:
     """Every file ``imports:`` read (resolved), blocks or none: inputs of the compile."""
     with_prelude: bool = False
     """The prelude's blocks belong to the table and are not parsed in yet."""
+    _known: Mapping[str, Kind] = field(init=False, repr=False)
+    """The kinds registered now (``kinds`` without a discovery): what most lookups find."""
+
+    def __post_init__(self) -> None:
+        self._known = registered_now(self.kinds)
 
     @property
     def blocks(self) -> dict[str, Block]:
@@ -61,13 +66,16 @@ class BlockTable:
         return self._blocks
 
     def lookup(self, name: str) -> Kind | None:
-        # Blocks first: a block never shares a primitive's name (add_blocks refuses it, and
-        # a plugin may not take a prelude block's), and a block call then never makes a
-        # DeferredKinds scan for the plugins' primitives.
-        found = self._blocks.get(name)
-        if found is None and self.with_prelude and name in prelude_names():
-            found = self.blocks[name]
-        return found or self.kinds.get(name)
+        # A block never shares a primitive's name (add_blocks refuses it, and a plugin may
+        # not take a prelude block's), so the order is free: the blocks and the kinds
+        # registered now first (two dict lookups: the compiler asks once per layer), so that
+        # a block call never makes a DeferredKinds look for the plugins' primitives.
+        found = self._blocks.get(name) or self._known.get(name)
+        if found is None:
+            if self.with_prelude and name in prelude_names():
+                return self.blocks[name]
+            return self.kinds.get(name)
+        return found
 
     def names(self) -> list[str]:
         if self.with_prelude:

@@ -11,9 +11,10 @@ so that what a lookup answers is what it would answer had the scan run first.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar
+from typing import TypeVar, overload
 
 KindT = TypeVar("KindT")
+Other = TypeVar("Other")
 
 
 class DeferredKinds(Mapping[str, KindT]):
@@ -37,6 +38,19 @@ class DeferredKinds(Mapping[str, KindT]):
     def __getitem__(self, name: str) -> KindT:
         found = self.known.get(name)
         return found if found is not None else self.complete()[name]
+
+    @overload
+    def get(self, name: str, /) -> KindT | None: ...
+
+    @overload
+    def get(self, name: str, /, default: KindT | Other) -> KindT | Other: ...
+
+    def get(self, name: str, /, default: object = None) -> object:
+        # Mapping.get's, without its KeyError: the compiler looks a kind up once per layer.
+        found = self.known.get(name)
+        if found is None and self._discover is not None:
+            found = self.complete().get(name)
+        return default if found is None else found
 
     def __contains__(self, name: object) -> bool:
         return name in self.known or name in self.complete()
