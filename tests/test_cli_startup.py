@@ -30,6 +30,10 @@ NOT_FOR_VALIDATE = (
     "archspec.docs",
     "archspec.output",
     "archspec.compiler.validsizes",
+    "archspec.compiler.init",  # a spec with no init: rules needs no resolver and no plan
+    "archspec.compiler.initplan",
+    "archspec.frontend.initcall",  # init: functions and their argument models
+    "archspec.weights.match",  # the command line offers its modes from archspec.weights
     "torch",
     "sympy",
 )
@@ -59,6 +63,23 @@ def test_validate_imports_nothing_of_the_outputs_torch_or_sympy() -> None:
     modules = imported_by(code)
     assert "archspec.compiler.infer" in modules  # it did compile the spec
     assert among(modules, NOT_FOR_VALIDATE) == []
+
+
+def test_validate_of_built_in_kinds_does_not_scan_for_plugins() -> None:
+    """The entry-point scan (every installed distribution's metadata) runs when a spec calls a
+    kind that is not built in, never for one that calls only built-ins and prelude blocks."""
+    code = (
+        "import contextlib, io\n"
+        "from importlib import metadata\n"
+        "groups = []\n"
+        "scan = metadata.entry_points\n"
+        "metadata.entry_points = lambda **selection: groups.append(selection.get('group')) or scan(**selection)\n"
+        "from archspec.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['validate', {str(SPEC)!r}, {str(ROOT / 'specs' / 'resnet18.yaml')!r}]) == 0\n"
+        "assert 'archspec.primitives' not in groups, groups\n"
+    )
+    imported_by(code)
 
 
 def test_a_failed_validate_renders_its_errors() -> None:

@@ -11,7 +11,6 @@ from archspec.compiler.collector import fewer_collections
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
-from archspec.compiler.init import resolve_init
 from archspec.compiler.reuse import Reuse
 from archspec.compiler.sizeset import SizeSet
 from archspec.diagnostics import Diagnostic, SpecError
@@ -92,7 +91,11 @@ def _compile(
         coupled,
     )
     check_budgets(graph, limits)
-    resolve_init(graph)  # E213 where an init: rule does not fit the network
+    if spec.init or spec.blocks.has_init():
+        # Only init: rules need the resolver and the plan (imported here: most specs have none).
+        from archspec.compiler.init import resolve_init
+
+        resolve_init(graph)  # E213 where an init: rule does not fit the network
     return graph
 
 

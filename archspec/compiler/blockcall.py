@@ -75,7 +75,7 @@ class BlockCalls:
     ) -> LayerInfo:
         """A block call: its body, expanded with its arguments and ``in_channels`` (of
         its first input)."""
-        block = self.spec.blocks.blocks[node.kind_name]
+        block = self.spec.blocks.block(node.kind_name)
         x = shapes[0]
         if len(shapes) != len(block.inputs):
             raise InferenceStopped(

@@ -28,7 +28,7 @@ from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.blocktable import (
     PRELUDE_FILE as PRELUDE_FILE,  # re-exported: where the compiler and the emitters import it
 )
-from archspec.frontend.blocktable import BlockTable, add_blocks, check_cycles
+from archspec.frontend.blocktable import BlockTable, add_blocks, check_cycles, prelude_names
 from archspec.frontend.blocktable import prelude as prelude
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind
@@ -61,7 +61,7 @@ class LibraryHeader(BaseModel):
 
 
 def builtin_names(kinds: Mapping[str, Kind]) -> set[str]:
-    return set(kinds) | set(prelude(kinds))
+    return set(kinds) | set(prelude_names())
 
 
 def collect_blocks(
@@ -77,7 +77,7 @@ def collect_blocks(
     ``libraries`` are the user's block libraries for this load (besides
     archspec's own); by default, those of the nearest pyproject.toml.
     """
-    table = BlockTable(kinds, dict(prelude(kinds)))
+    table = BlockTable(kinds, with_prelude=True)  # its blocks parsed in when first called
     origin = spec_file(source.file)  # None for text (loads): imports resolve from the current folder
     root = import_root(origin)
     found = LibrarySet(libraries or LibraryConfig(), root, limits)

@@ -376,12 +376,20 @@ def primitives() -> dict[str, Primitive]:
     """Every registered primitive, importing this package's modules once."""
     global _loaded
     if not _loaded:
-        package = importlib.import_module("archspec.primitives")
-        for module in pkgutil.iter_modules(package.__path__):
-            if module.name != "registry":
-                importlib.import_module(f"archspec.primitives.{module.name}")
+        for module in _modules():
+            importlib.import_module(f"archspec.primitives.{module}")
         _loaded = True
     return _TABLE
+
+
+@functools.cache
+def _modules() -> tuple[str, ...]:
+    """The package's modules, listed once: registering a primitive asks for the table
+    (``own_classes``) while the modules are still being imported, a dozen times deep."""
+    package = importlib.import_module("archspec.primitives")
+    return tuple(
+        module.name for module in pkgutil.iter_modules(package.__path__) if module.name != "registry"
+    )
 
 
 def lookup(name: str) -> Primitive | None:
