@@ -17,7 +17,7 @@ from archspec.codes import E210
 from archspec.compiler.compilation import Compilation, InferenceStopped, is_one_layer
 from archspec.compiler.expand import BoundLayer, Budget
 from archspec.compiler.graph import LayerInfo
-from archspec.compiler.reuse import Inferred, evolve, moved
+from archspec.compiler.reuse import Inferred, evolve, reused
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.blocks import Block
 from archspec.frontend.library import PRELUDE_FILE
@@ -101,13 +101,22 @@ class BlockCalls:
         known = compilation.reuse.inferred.get(again) if again is not None else None
         if known is not None and compilation.replay(known, self.layers):
             # the same call on the same shapes: its layers again, under this path
-            info = evolve(moved(known.info, known.path, path), name=name, sources=sources)
-        else:
-            spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
-            info = self._infer_body(node, block, key, env, name, path, shapes, sources)
-            if again is not None and len(compilation.constraints) == joins:
-                bodies = tuple(dict.fromkeys(compilation.used[used:]))
-                compilation.reuse.inferred[again] = Inferred(info, path, self.layers.used - spent, bodies)
+            return reused(
+                known,
+                path,
+                compilation.reuse.shallow,
+                name=name,
+                sources=sources,
+                block=block.name,
+                args=args,
+                span=node.span,
+                reads_by_name=node.written.sources is not None,
+            )
+        spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
+        info = self._infer_body(node, block, key, env, name, path, shapes, sources)
+        if again is not None and len(compilation.constraints) == joins:
+            bodies = tuple(dict.fromkeys(compilation.used[used:]))
+            compilation.reuse.inferred[again] = Inferred(info, path, self.layers.used - spent, bodies)
         return evolve(
             info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
         )

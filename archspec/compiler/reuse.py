@@ -44,8 +44,13 @@ class Reuse:
     if it had made them itself (Compilation.body, Compilation.replay), so a member gets
     the verdict it gets alone. One compile makes its own; a sweep hands one to every
     member's, bounded by :data:`MAX_ENTRIES`, and it belongs to one block table (the
-    family's): another table empties it."""
+    family's): another table empties it.
 
+    A ``shallow`` one (a sweep's summary compiles, compiler/summary.py) gives a call made
+    again the first call's layers as they are, under their old paths (:func:`reused`), and
+    keeps the totals of each call's layers in ``totals``; its graphs are for sums only."""
+
+    shallow: bool = False
     blocks: Any = None
     bodies: dict[Any, tuple[Any, int]] = field(default_factory=dict)
     inferred: dict[Any, Inferred] = field(default_factory=dict)
@@ -53,14 +58,29 @@ class Reuse:
     # object (kept in the entry, so that the id stays its own): the copies of a repeat
     # share one object.
     _arguments: dict[int, tuple[BaseModel, dict[str, Any], str]] = field(default_factory=dict)
+    # The totals of a block call's layers (compiler/summary.py), by the identity of the tuple
+    # of them (kept in the entry), which the calls made again share.
+    totals: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+
+    _full: Reuse | None = field(default=None, repr=False)
+
+    def full(self) -> Reuse:
+        """The plain Reuse that goes with a shallow one: for the full compiles of a sweep
+        (a member its summary cannot answer for), whose graphs must be whole."""
+        if not self.shallow:
+            return self
+        if self._full is None:
+            self._full = Reuse()
+        return self._full
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
-        held = len(self.bodies) + len(self.inferred) + len(self._arguments)
+        held = len(self.bodies) + len(self.inferred) + len(self._arguments) + len(self.totals)
         if blocks is not self.blocks or held > MAX_ENTRIES:
             self.bodies.clear()
             self.inferred.clear()
             self._arguments.clear()
+            self.totals.clear()
             self.blocks = blocks
         return self
 
@@ -83,6 +103,14 @@ def evolve(info: LayerInfo, **changes: Any) -> LayerInfo:
     fields.update(info.__dict__)
     fields.update(changes)
     return made
+
+
+def reused(known: Inferred, path: str, shallow: bool, **changes: Any) -> LayerInfo:
+    """The layer of a call made again at ``path``: the first call's, moved there, or (a
+    shallow Reuse) with only its own path changed, its subtree shared as it is."""
+    if shallow:
+        return evolve(known.info, path=path, **changes)
+    return evolve(moved(known.info, known.path, path), **changes)
 
 
 def moved(info: LayerInfo, old: str, new: str) -> LayerInfo:
