@@ -10,7 +10,7 @@ the same concrete shapes copies the layers inferred the first time
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from archspec.codes import E210
@@ -31,14 +31,22 @@ if TYPE_CHECKING:
     from archspec.diagnostics import Span
 
 
-@dataclass
 class _Frame:
-    path: str
-    node: BoundLayer
-    children: list[LayerInfo]
-    inputs: tuple[TensorShape, ...] = ()
-    sources: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
+    """A layer being inferred: its path, node, the children inferred so far, the tensors
+    it reads (and their names), and the names its group returns."""
+
+    __slots__ = ("children", "inputs", "node", "outputs", "path", "sources")
+
+    def __init__(
+        self,
+        path: str,
+        node: BoundLayer,
+        children: list[LayerInfo],
+        inputs: tuple[TensorShape, ...] = (),
+        sources: tuple[str, ...] = (),
+    ) -> None:
+        self.path, self.node, self.children, self.inputs, self.sources = path, node, children, inputs, sources
+        self.outputs: tuple[str, ...] = ()
 
 
 class BlockCalls:

@@ -22,7 +22,7 @@ from archspec.compiler.compilation import InferenceStopped as InferenceStopped
 from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
-from archspec.compiler.graph import LayerInfo
+from archspec.compiler.graph import LayerInfo, layer_info
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
 from archspec.frontend.library import PRELUDE_FILE
@@ -263,9 +263,14 @@ class Context(BlockCalls):
         self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
     ) -> LayerInfo:
         x = shapes[0] if shapes else TensorShape((), batched=False)  # a learned tensor reads nothing
-        if node.is_block:
+        written = node.written
+        if written.is_block:
             return self._instantiate(node, name, path, shapes, sources)
-        self._spend(self.layers, 1, node, path)
+        layers = self.layers
+        if layers.used < layers.limit:  # Budget.spend, inline: one more layer, within the budget
+            layers.used += 1
+        else:
+            self._spend(layers, 1, node, path)
         primitive: Primitive = primitives()[node.kind_name]
         assert primitive.infer is not None, node.kind_name
         learned = primitive.learned is not None
@@ -301,27 +306,30 @@ class Context(BlockCalls):
             raise InferenceStopped(self._locate(error, path, x)) from None
         finally:
             self._stack.pop()
-        shape = self.compilation.shared(result.shape)  # first: the count below then compares by identity
-        self._spend(self.symbolic, new_symbolic_dims(x, shape), node, path)
+        shape = result.shape
+        if not is_concrete_shape(shape):
+            shape = self.compilation.shared(shape)  # first: the count below then compares by identity
+            self._spend(self.symbolic, new_symbolic_dims(x, shape), node, path)
+        macs = result.macs if type(result.macs) is int else self.compilation.share(result.macs)
         functional = learned or (primitive.join is not None and (primitive.build is None or len(shapes) > 1))
         several = {str(i): shape for i, shape in enumerate(result.outputs)} if result.outputs else None
-        return LayerInfo(
-            path,
-            name,
-            node.kind_name,
-            node.params,
-            x,
-            shape,
-            result.num_params,
-            tuple(frame.children),
-            node.span,
-            result.batch_statistics,
-            own_macs=self.compilation.share(result.macs),
+        return layer_info(
+            path=path,
+            name=name,
+            primitive=node.kind_name,
+            params=node.params,
+            input=x,
+            output=shape,
+            own_params=result.num_params,
+            children=tuple(frame.children),
+            span=written.span,
+            batch_statistics=result.batch_statistics,
+            own_macs=macs,
             own_workspace=result.workspace,
             sources=sources,
             outputs=frame.outputs,
             inputs=tuple(shapes[1:]),
-            reads_by_name=node.written.sources is not None,
+            reads_by_name=written.sources is not None,
             functional=functional,
             named_outputs=several,
             learned=learned,
@@ -372,6 +380,14 @@ def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[Bou
         assert spec.family is not None
         raise unbound_error(spec.family)
     return expand(spec, spec.layers, spec.arguments, (compilation or Compilation(spec)).expanded)
+
+
+def is_concrete_shape(shape: TensorShape) -> bool:
+    """Whether every dim of ``shape`` is an int (no generator: inference asks at every layer)."""
+    return set(map(type, shape.dims)) <= _INT_ONLY
+
+
+_INT_ONLY = {int}
 
 
 def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
