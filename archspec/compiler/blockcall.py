@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from archspec.codes import E210
-from archspec.compiler.compilation import Compilation, InferenceStopped, is_one_layer
+from archspec.compiler.compilation import IN_CHANNELS, Compilation, InferenceStopped, is_one_layer
 from archspec.compiler.expand import BoundLayer, Budget
 from archspec.compiler.graph import LayerInfo
 from archspec.compiler.reuse import Inferred, evolve, reused
@@ -102,7 +102,7 @@ class BlockCalls:
         env: dict[str, Any] = dict(arguments)
         channels = x.channels if is_concrete(x.channels) else None
         if channels is not None:
-            env["in_channels"] = channels
+            env[IN_CHANNELS] = channels
         key = (text, channels, node.kind_name)
         again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
         compilation = self.compilation

@@ -379,7 +379,8 @@ def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[Bou
     if spec.arguments is None:
         assert spec.family is not None
         raise unbound_error(spec.family)
-    return expand(spec, spec.layers, spec.arguments, (compilation or Compilation(spec)).expanded)
+    compilation = compilation or Compilation(spec)
+    return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=compilation.reuse.params)
 
 
 def is_concrete_shape(shape: TensorShape) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from archspec.compiler.expand import ParamsMemo
 from archspec.compiler.graph import LayerInfo
 
 
@@ -61,6 +62,9 @@ class Reuse:
     # The totals of a block call's layers (compiler/summary.py), by the identity of the tuple
     # of them (kept in the entry), which the calls made again share.
     totals: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    # Validated params by node and values (compiler/expand.py: bind), so that a layer bound
+    # to the values it had in an earlier member has the same params object.
+    params: ParamsMemo = field(default_factory=dict)
 
     _full: Reuse | None = field(default=None, repr=False)
 
@@ -75,12 +79,10 @@ class Reuse:
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
-        held = len(self.bodies) + len(self.inferred) + len(self._arguments) + len(self.totals)
-        if blocks is not self.blocks or held > MAX_ENTRIES:
-            self.bodies.clear()
-            self.inferred.clear()
-            self._arguments.clear()
-            self.totals.clear()
+        kept = (self.bodies, self.inferred, self._arguments, self.totals, self.params)
+        if blocks is not self.blocks or sum(len(entries) for entries in kept) > MAX_ENTRIES:
+            for entries in kept:
+                entries.clear()
             self.blocks = blocks
         return self
 

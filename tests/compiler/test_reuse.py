@@ -103,3 +103,57 @@ def test_a_reuse_of_another_family_starts_afresh() -> None:
     graph = compile_spec(member(other, MEMBERS[0]), reuse=reuse)
     assert reuse.blocks is other.blocks
     assert all(i.span is None or i.span.file != "fam.yaml" for i in graph.layers)
+
+
+def test_a_body_that_does_not_read_in_channels_is_expanded_once_for_every_channel_count() -> None:
+    from archspec.compiler.compilation import ANY_CHANNELS
+
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    for values in MEMBERS:
+        compile_spec(member(spec, values), reuse=reuse)
+    keys = list(reuse.bodies)
+    # a stride-2 residual always projects: its condition never asks for in_channels
+    assert any(channels == ANY_CHANNELS and '"stride": 2' in text for text, channels, _ in keys)
+    # a stride-1 one asks (in_channels != out_channels): one body per channel count
+    assert all(channels != ANY_CHANNELS for text, channels, _ in keys if '"stride": 1' in text)
+    # and the graphs are those compiled alone (the first test), the budgets too
+    for values in MEMBERS:
+        shared = compile_spec(member(spec, values), reuse=reuse)
+        assert facts(shared) == facts(compile_spec(member(spec, values)))
+
+
+def test_a_layer_bound_to_values_it_had_before_has_the_same_params() -> None:
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    first = compile_spec(member(spec, MEMBERS[0]), reuse=reuse)
+    again = compile_spec(member(spec, {**MEMBERS[0], "d2": 2}), reuse=reuse)
+    call, same = (next(i for i in g.layers if i.path == "s2.0") for g in (first, again))
+    assert call.args is same.args  # one validation, one object
+    other = compile_spec(member(spec, {**MEMBERS[0], "w2": 16}), reuse=reuse)
+    changed = next(i for i in other.layers if i.path == "s2.0")
+    assert changed.args is not call.args and changed.args.out_channels == 16
+
+
+def test_values_equal_but_of_other_types_are_validated_each() -> None:
+    # True == 1 and hash(True) == hash(1): the params of one are not those of the other
+    text = """\
+archspec: 1
+name: typed
+input: [3, 8, 8]
+params:
+  c: {type: bool, default: true}
+layers:
+  - conv: {out_channels: 4, kernel_size: 1, bias: "=true if c else 1"}
+"""
+    spec = archspec.loads(text, "typed.yaml")
+
+    def verdict(values: dict, reuse: Reuse | None) -> object:
+        try:
+            return facts(compile_spec(member(spec, values), reuse=reuse))
+        except SpecError as error:
+            return error.diagnostics
+
+    reuse = Reuse()
+    for values in ({"c": True}, {"c": False}, {"c": True}):
+        assert verdict(values, reuse) == verdict(values, None)
