@@ -109,6 +109,7 @@ class BlockCalls:
         known = compilation.reuse.inferred.get(again) if again is not None else None
         if known is not None and compilation.replay(known, self.layers):
             # the same call on the same shapes: its layers again, under this path
+            compilation.reuse.hit(again)
             return reused(
                 known,
                 path,

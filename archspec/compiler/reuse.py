@@ -11,6 +11,7 @@ shape rule, a params model and a frozen dataclass's ``__init__``.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,9 @@ class Inferred:
 
 
 MAX_ENTRIES = 4096
-"""Block bodies and inferred calls a :class:`Reuse` keeps; past it, it starts afresh."""
+"""Entries a :class:`Reuse` keeps: past it, it drops the older half of its inferred calls
+(those least recently used), arguments, totals and params; past a quarter of it in block
+bodies alone (which the inferred calls name), it starts afresh."""
 
 
 @dataclass
@@ -80,11 +83,22 @@ class Reuse:
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
         kept = (self.bodies, self.inferred, self._arguments, self.totals, self.params)
-        if blocks is not self.blocks or sum(len(entries) for entries in kept) > MAX_ENTRIES:
+        if blocks is not self.blocks or len(self.bodies) > MAX_ENTRIES // 4:
             for entries in kept:
                 entries.clear()
             self.blocks = blocks
+        elif sum(len(entries) for entries in kept) > MAX_ENTRIES:
+            # the older half of what no other entry names: a sweep keeps the calls its
+            # members keep making (a hit moves a call to the end: Reuse.hit)
+            for entries in kept[1:]:
+                for key in list(itertools.islice(entries, len(entries) // 2)):
+                    del entries[key]
         return self
+
+    def hit(self, key: Any) -> Inferred:
+        """The inferred call of ``key``, now the most recently used."""
+        known = self.inferred[key] = self.inferred.pop(key)
+        return known
 
     def arguments(self, args: BaseModel) -> tuple[dict[str, Any], str]:
         """A block call's arguments (but ``name``) as a dict and as sorted JSON, the key of

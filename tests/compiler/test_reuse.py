@@ -157,3 +157,18 @@ layers:
     reuse = Reuse()
     for values in ({"c": True}, {"c": False}, {"c": True}):
         assert verdict(values, reuse) == verdict(values, None)
+
+
+def test_past_its_bound_a_reuse_drops_its_older_calls_and_keeps_the_verdicts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import archspec.compiler.reuse as reuse_module
+
+    monkeypatch.setattr(reuse_module, "MAX_ENTRIES", 24)
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    sizes = []
+    for values in MEMBERS * 3:
+        shared = compile_spec(member(spec, values), reuse=reuse)
+        assert facts(shared) == facts(compile_spec(member(spec, values)))
+        sizes.append(len(reuse.inferred) + len(reuse.bodies) + len(reuse.params) + len(reuse.totals))
+    assert max(sizes) <= 2 * 24  # what one compile adds past the bound, at most
+    assert reuse.bodies  # the bodies the calls name stay (a quarter of the bound)
