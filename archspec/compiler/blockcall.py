@@ -14,7 +14,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from archspec.codes import E210
-from archspec.compiler.compilation import IN_CHANNELS, Compilation, InferenceStopped, is_one_layer
+from archspec.compiler.compilation import (
+    IN_CHANNELS,
+    Compilation,
+    InferenceStopped,
+    is_concrete_shape,
+    is_one_layer,
+)
 from archspec.compiler.expand import BoundLayer, Budget
 from archspec.compiler.graph import LayerInfo
 from archspec.compiler.reuse import Inferred, evolve, reused
@@ -99,12 +105,9 @@ class BlockCalls:
             )
         args = node.params
         arguments, text = self.compilation.reuse.arguments(args)
-        env: dict[str, Any] = dict(arguments)
         channels = x.channels if is_concrete(x.channels) else None
-        if channels is not None:
-            env[IN_CHANNELS] = channels
         key = (text, channels, node.kind_name)
-        again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
+        again = (key, tuple(shapes)) if all(map(is_concrete_shape, shapes)) else None
         compilation = self.compilation
         known = compilation.reuse.inferred.get(again) if again is not None else None
         if known is not None and compilation.replay(known, self.layers):
@@ -121,6 +124,9 @@ class BlockCalls:
                 span=node.span,
                 reads_by_name=node.written.sources is not None,
             )
+        env: dict[str, Any] = dict(arguments)
+        if channels is not None:
+            env[IN_CHANNELS] = channels
         spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
         info = self._infer_body(node, block, key, env, name, path, shapes, sources)
         if again is not None and len(compilation.constraints) == joins:

@@ -48,6 +48,14 @@ def is_one_layer(body: tuple[BoundLayer, ...], inputs: tuple[str, ...], outputs:
     return tuple(reads) == inputs and outputs in ((), (only.name,))
 
 
+def is_concrete_shape(shape: TensorShape) -> bool:
+    """Whether every dim of ``shape`` is an int (no generator: inference asks at every layer)."""
+    return set(map(type, shape.dims)) <= _INT_ONLY
+
+
+_INT_ONLY = {int}
+
+
 ANY_CHANNELS = "any"
 """The in_channels of the key of a block body that does not read them."""
 

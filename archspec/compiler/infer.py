@@ -19,6 +19,7 @@ from archspec.compiler.compilation import (
 )
 from archspec.compiler.compilation import Flow as Flow
 from archspec.compiler.compilation import InferenceStopped as InferenceStopped
+from archspec.compiler.compilation import is_concrete_shape
 from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
@@ -198,8 +199,18 @@ class Context(BlockCalls):
                 )
             )
         seen.add(name)
-        primitive = None if node.is_block else primitives().get(node.kind_name)
+        written = node.written
+        primitive = None if written.is_block else primitives().get(node.kind_name)
         learned = primitive is not None and primitive.learned is not None
+        if written.sources is None and not learned:  # the common case: it reads the layer before it
+            last = scope.last
+            shape = scope.tensors.get(last)
+            if shape is not None and shape.batched:  # else the general path below says why not
+                scope.reads.add(last.partition(".")[0])
+                info = self._infer(node, name, prefix + name, [shape], (last,))
+                infos.append(info)
+                scope.add(name, info.output, written.span, info.named_outputs)
+                return
         later = itertools.islice(nodes, index + 1, None)  # read on an error only
         sources, shapes = scope.resolve(node, name, later, reads=not learned)
         self._check_batched(node, primitive, prefix + name, sources, shapes)
@@ -286,8 +297,8 @@ class Context(BlockCalls):
                     "(mul: {from: [layer_scale, block]})",
                 )
             )
-        joins = primitive.join is not None and not node.groups.get("branches")
-        if len(shapes) > primitive.reads and not joins:
+        joins = primitive.join is not None  # a join of named tensors (no branches) reads any number
+        if len(shapes) > primitive.reads and not (joins and not node.groups.get("branches")):
             most = "one tensor" if primitive.reads == 1 else f"at most {primitive.reads} tensors"
             raise InferenceStopped(
                 Diagnostic(
@@ -381,14 +392,6 @@ def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[Bou
         raise unbound_error(spec.family)
     compilation = compilation or Compilation(spec)
     return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=compilation.reuse.params)
-
-
-def is_concrete_shape(shape: TensorShape) -> bool:
-    """Whether every dim of ``shape`` is an int (no generator: inference asks at every layer)."""
-    return set(map(type, shape.dims)) <= _INT_ONLY
-
-
-_INT_ONLY = {int}
 
 
 def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
