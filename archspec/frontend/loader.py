@@ -86,6 +86,12 @@ class SourceMap:
 
 
 _TAG = "tag:yaml.org,2002:"
+_TEXT_TAGS = frozenset({_TAG + "str", _TAG + "value", _TAG + "merge"})
+_INT, _BOOL, _NULL = _TAG + "int", _TAG + "bool", _TAG + "null"
+_BOOLEANS: dict[str, bool] = yaml.constructor.SafeConstructor.bool_values
+_NO_TAG = (None, "!")  # "!": the non-specific tag PyYAML reports for quoted scalars
+_ALIAS, _SCALAR, _SEQUENCE = yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent
+_SEQUENCE_END, _MAPPING_END = yaml.SequenceEndEvent, yaml.MappingEndEvent
 _MAX_INT = (1 << 63) - 1  # PyTorch sizes are int64
 _MAX_INT_TEXT = 80  # longer int text is refused before it is converted
 
@@ -110,13 +116,16 @@ class _Composer:
     def count(self, n: int, mark: Any) -> None:
         self.nodes += n
         if self.nodes > self.limits.max_nodes:
-            raise self.fail(
-                E401,
-                f"the document expands to more than {self.limits.max_nodes:,} YAML nodes",
-                mark,
-                hint="an alias counts its anchor's whole subtree at every use; a spec this large is "
-                "likely an alias bomb (or raise Limits.max_nodes, see docs/security.md)",
-            )
+            raise self.too_many(mark)
+
+    def too_many(self, mark: Any) -> SpecError:
+        return self.fail(
+            E401,
+            f"the document expands to more than {self.limits.max_nodes:,} YAML nodes",
+            mark,
+            hint="an alias counts its anchor's whole subtree at every use; a spec this large is "
+            "likely an alias bomb (or raise Limits.max_nodes, see docs/security.md)",
+        )
 
     def refuse_tag(self, event: Any) -> None:
         # "!" is the non-specific tag PyYAML reports for quoted scalars; aliases have no tag.
@@ -139,20 +148,24 @@ class _Composer:
             )
         mark = event.start_mark
         self.map.values[path] = (mark.line + 1, mark.column + 1)
-        if isinstance(event, yaml.AliasEvent):
+        kind = type(event)  # the parser's own classes: no subclasses to ask isinstance about
+        if kind is _ALIAS:
             return self.alias(event)
-        self.refuse_tag(event)
+        if event.tag not in _NO_TAG:
+            self.refuse_tag(event)
         anchor = event.anchor
         if anchor is not None:  # a later anchor of the same name replaces the earlier one
             self.anchors.pop(anchor, None)
             self.open_anchors.add(anchor)
         before = self.nodes
-        self.count(1, event.start_mark)
-        if isinstance(event, yaml.ScalarEvent):
+        self.nodes = before + 1  # count(1), inline: every node passes here
+        if self.nodes > self.limits.max_nodes:
+            raise self.too_many(mark)
+        if kind is _SCALAR:
             value = self.scalar(event, path)
-        elif isinstance(event, yaml.SequenceStartEvent):
+        elif kind is _SEQUENCE:
             value = []
-            while not loader.check_event(yaml.SequenceEndEvent):
+            while type(loader.peek_event()) is not _SEQUENCE_END:
                 value.append(self.node(loader, (*path, len(value)), depth + 1))
             loader.get_event()
         else:
@@ -177,18 +190,20 @@ class _Composer:
         self.count(size, event.start_mark)
         return value
 
-    def scalar(self, event: Any, path: KeyPath | None) -> Any:
-        """The value of a scalar at ``path`` (None for a mapping key)."""
-        char = forbidden_character(event.value)  # decoded: a quoted "\u202e" or "\e" is caught here
+    def scalar(self, event: Any, path: KeyPath | None, tag: str | None = None) -> Any:
+        """The value of a scalar at ``path`` (None for a mapping key); ``tag``: the one
+        the resolver gives it, where the caller has it already."""
+        text = event.value
+        char = forbidden_character(text)  # decoded: a quoted "\u202e" or "\e" is caught here
         if char is not None:
             raise SpecError([character_diagnostic(char, self.span(event.start_mark), in_value=True)])
-        tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag in (_TAG + "str", _TAG + "value", _TAG + "merge"):
-            return event.value  # '=' and '<<' as values are text (an '=' starts an expression)
-        text = event.value
-        if tag == _TAG + "int" and len(text.replace("_", "")) > _MAX_INT_TEXT:
+        if tag is None:
+            tag = self.resolver.resolve(yaml.ScalarNode, text, event.implicit)
+        if tag in _TEXT_TAGS:
+            return text  # '=' and '<<' as values are text (an '=' starts an expression)
+        if tag == _INT and len(text.replace("_", "")) > _MAX_INT_TEXT:
             raise self.integer_out_of_range(event)  # before Python converts it
-        if tag == _TAG + "bool" and text.lower() not in ("true", "false") and path is not None:
+        if tag == _BOOL and text.lower() not in ("true", "false") and path is not None:
             # yes/no/on/off stay booleans (``bias: yes`` means what it says); where
             # a boolean is wrong, the raw text lets the error say why.
             self.map.readings[path] = text
@@ -201,13 +216,29 @@ class _Composer:
                 event.start_mark,
                 hint=f"quote it ({abridge(text)}) if you mean the text; {fix}",
             )
-        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
+        # What PyYAML's constructor makes of the commonest scalars, without a node and its
+        # marks: a plain decimal (a leading 0 is refused above, as octal), a boolean, null.
+        if tag == _INT and text.isdigit():
+            value: Any = int(text)
+        elif tag == _BOOL:
+            return _BOOLEANS[text.lower()]
+        elif tag == _NULL:
+            return None
+        else:
+            value = self.construct(event, tag)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
+            raise self.integer_out_of_range(event)
+        return value
+
+    def construct(self, event: Any, tag: str) -> Any:
+        """PyYAML's value of a scalar with ``tag`` (an int, a float, a binary …)."""
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError, yaml.YAMLError) as exc:
             raise self.fail(
                 E200,
-                f"cannot read the value {abridge(text)}: {abridge(str(exc).splitlines()[0], 80)}",
+                f"cannot read the value {abridge(event.value)}: {abridge(str(exc).splitlines()[0], 80)}",
                 event.start_mark,
             ) from None
         finally:
@@ -219,12 +250,10 @@ class _Composer:
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(
                 E200,
-                f"{abridge(text)} is not a finite number",
+                f"{abridge(event.value)} is not a finite number",
                 event.start_mark,
                 hint="no parameter of a spec takes NaN or an infinity",
             )
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
-            raise self.integer_out_of_range(event)
         return value
 
     def integer_out_of_range(self, event: Any) -> SpecError:
@@ -237,24 +266,28 @@ class _Composer:
 
     def mapping(self, loader: Any, path: KeyPath, depth: int) -> dict[Any, Any]:
         value: dict[Any, Any] = {}
-        while not loader.check_event(yaml.MappingEndEvent):
+        keys = self.map.keys
+        while True:
             key_event = loader.peek_event()
+            if type(key_event) is _MAPPING_END:
+                break
             self.refuse_tag(key_event)  # first: a tagged key is refused as a tag, whatever its kind
-            if not isinstance(key_event, yaml.ScalarEvent):
+            if type(key_event) is not _SCALAR:
                 raise self.fail(
                     E105,
                     "a mapping key must be a plain string, not a list, a mapping or an alias",
                     key_event.start_mark,
                 )
             loader.get_event()
-            if self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit) == _TAG + "merge":
+            tag = self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit)
+            if tag == _TAG + "merge":
                 raise self.fail(
                     E100,
                     "merge keys (<<) are not supported",
                     key_event.start_mark,
                     hint="write the keys out, or define a block",
                 )
-            key = self.scalar(key_event, None)
+            key = self.scalar(key_event, None, tag)
             key_at = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
             if not isinstance(key, str):
                 raise self.fail(
@@ -264,8 +297,9 @@ class _Composer:
                     key_event.start_mark,
                     hint=f"quote it ({abridge(key_event.value)}: …) if you mean it as a name",
                 )
+            at = (*path, key)
             if key in value:
-                first_line, _ = self.map.keys[(*path, key)]
+                first_line, _ = keys[at]
                 raise self.fail(
                     E101,
                     f"key {abridge(key)} is given twice: first at line {first_line}, "
@@ -273,11 +307,13 @@ class _Composer:
                     key_event.start_mark,
                     hint="remove one of them",
                 )
-            self.count(1, key_event.start_mark)
+            self.nodes += 1  # count(1), inline
+            if self.nodes > self.limits.max_nodes:
+                raise self.too_many(key_event.start_mark)
             if key_event.anchor is not None:  # &k name: … lets *k repeat the key's text
                 self.anchors[key_event.anchor] = (key, 1)
-            self.map.keys[(*path, key)] = key_at
-            value[key] = self.node(loader, (*path, key), depth + 1)
+            keys[at] = key_at
+            value[key] = self.node(loader, at, depth + 1)
         loader.get_event()
         return value
 
