@@ -172,3 +172,21 @@ def test_past_its_bound_a_reuse_drops_its_older_calls_and_keeps_the_verdicts(mon
         sizes.append(len(reuse.inferred) + len(reuse.bodies) + len(reuse.params) + len(reuse.totals))
     assert max(sizes) <= 2 * 24  # what one compile adds past the bound, at most
     assert reuse.bodies  # the bodies the calls name stay (a quarter of the bound)
+
+
+def test_a_list_valued_parameter_is_bound_without_the_memo() -> None:
+    text = """\
+archspec: 1
+name: listed
+input: [3, 8, 8]
+params:
+  k: {type: ints, default: [3, 3]}
+layers:
+  - conv: {out_channels: 4, kernel_size: =k}
+"""
+    spec = archspec.loads(text, "listed.yaml")
+    reuse = Reuse()
+    for values in ({"k": [3, 3]}, {"k": [1, 3]}, {"k": [3, 3]}):
+        assert facts(compile_spec(member(spec, values), reuse=reuse)) == facts(
+            compile_spec(member(spec, values))
+        )
