@@ -189,11 +189,11 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any], memo: ParamsMemo |
     if problems:
         raise SpecError(problems)
     model: type[BaseModel] = kind.params
-    key = None
+    memo_key: tuple[Any, ...] | None = None
     if memo is not None and all(type(value) in _SCALARS for value in values.values()):
         # the types too: True == 1 and 1.0 == 1, but a strict model tells them apart
-        key = (id(node), *((name, type(value), value) for name, value in values.items()))
-        known = memo.get(key)
+        memo_key = (id(node), *((name, type(value), value) for name, value in values.items()))
+        known = memo.get(memo_key)
         if known is not None:
             return known[1]
     try:
@@ -203,8 +203,8 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any], memo: ParamsMemo |
         raise SpecError(
             validation_diagnostics(error, model, values, base, node.source, what=node.kind_name)
         ) from None
-    if key is not None and memo is not None:
-        memo[key] = (node, params)
+    if memo_key is not None and memo is not None:
+        memo[memo_key] = (node, params)
     return params
 
 

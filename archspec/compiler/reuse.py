@@ -82,7 +82,13 @@ class Reuse:
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
-        kept = (self.bodies, self.inferred, self._arguments, self.totals, self.params)
+        kept: tuple[dict[Any, Any], ...] = (
+            self.bodies,
+            self.inferred,
+            self._arguments,
+            self.totals,
+            self.params,
+        )
         if blocks is not self.blocks or len(self.bodies) > MAX_ENTRIES // 4:
             for entries in kept:
                 entries.clear()
@@ -91,8 +97,7 @@ class Reuse:
             # the older half of what no other entry names: a sweep keeps the calls its
             # members keep making (a hit moves a call to the end: Reuse.hit)
             for entries in kept[1:]:
-                for key in list(itertools.islice(entries, len(entries) // 2)):
-                    del entries[key]
+                _drop_older_half(entries)
         return self
 
     def hit(self, key: Any) -> Inferred:
@@ -109,6 +114,12 @@ class Reuse:
             text = json.dumps(dumped, sort_keys=True, default=str)
             known = self._arguments[id(args)] = (args, dumped, text)
         return known[1], known[2]
+
+
+def _drop_older_half(entries: dict[Any, Any]) -> None:
+    """Drop the first half of ``entries`` in their order (of insertion, or of use)."""
+    for key in list(itertools.islice(entries, len(entries) // 2)):
+        del entries[key]
 
 
 def evolve(info: LayerInfo, **changes: Any) -> LayerInfo:

@@ -148,7 +148,7 @@ class _Composer:
             )
         mark = event.start_mark
         self.map.values[path] = (mark.line + 1, mark.column + 1)
-        kind = type(event)  # the parser's own classes: no subclasses to ask isinstance about
+        kind: type[object] = type(event)  # the parser's own classes: no subclasses to ask isinstance about
         if kind is _ALIAS:
             return self.alias(event)
         if event.tag not in _NO_TAG:
@@ -198,7 +198,7 @@ class _Composer:
         if char is not None:
             raise SpecError([character_diagnostic(char, self.span(event.start_mark), in_value=True)])
         if tag is None:
-            tag = self.resolver.resolve(yaml.ScalarNode, text, event.implicit)
+            tag = str(self.resolver.resolve(yaml.ScalarNode, text, event.implicit))
         if tag in _TEXT_TAGS:
             return text  # '=' and '<<' as values are text (an '=' starts an expression)
         if tag == _INT and len(text.replace("_", "")) > _MAX_INT_TEXT:
