@@ -35,9 +35,10 @@ class Inferred:
 
 
 MAX_ENTRIES = 4096
-"""Entries a :class:`Reuse` keeps: past it, it drops the older half of its inferred calls
-(those least recently used), arguments, totals and params; past a quarter of it in block
-bodies alone (which the inferred calls name), it starts afresh."""
+"""Block bodies, inferred calls and arguments a :class:`Reuse` keeps (the totals go with
+the calls; the params memo has a bound of its own, the same): past it, it drops the older
+half of its inferred calls (those least recently used) and arguments; past a quarter of it
+in block bodies alone (which the inferred calls name), it starts afresh."""
 
 
 @dataclass
@@ -93,11 +94,16 @@ class Reuse:
             for entries in kept:
                 entries.clear()
             self.blocks = blocks
-        elif sum(len(entries) for entries in kept) > MAX_ENTRIES:
-            # the older half of what no other entry names: a sweep keeps the calls its
-            # members keep making (a hit moves a call to the end: Reuse.hit)
-            for entries in kept[1:]:
-                _drop_older_half(entries)
+        else:
+            if len(self.bodies) + len(self.inferred) + len(self._arguments) > MAX_ENTRIES:
+                # the older half of what no other entry names: a sweep keeps the calls its
+                # members keep making (a hit moves a call to the end: Reuse.hit)
+                for dropped in _drop_older_half(self.inferred):
+                    self.totals.pop(id(dropped.info.children), None)  # what keeps its layers alive
+                _drop_older_half(self._arguments)
+            for entries in (self.totals, self.params):
+                if len(entries) > MAX_ENTRIES:
+                    _drop_older_half(entries)
         return self
 
     def hit(self, key: Any) -> Inferred:
@@ -116,10 +122,9 @@ class Reuse:
         return known[1], known[2]
 
 
-def _drop_older_half(entries: dict[Any, Any]) -> None:
-    """Drop the first half of ``entries`` in their order (of insertion, or of use)."""
-    for key in list(itertools.islice(entries, len(entries) // 2)):
-        del entries[key]
+def _drop_older_half(entries: dict[Any, Any]) -> list[Any]:
+    """Drop the first half of ``entries`` in their order (of insertion, or of use); their values."""
+    return [entries.pop(key) for key in list(itertools.islice(entries, len(entries) // 2))]
 
 
 def evolve(info: LayerInfo, **changes: Any) -> LayerInfo:
