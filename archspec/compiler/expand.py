@@ -142,8 +142,20 @@ def expand(
             copies = splices(params, node.groups)
         except ValueError as error:
             raise SpecError([Diagnostic(E200, str(error), node.span)]) from None
+        made: dict[int, tuple[tuple[BoundLayer, ...], int]] = {}
         for group in copies:
-            out.extend(expand(spec, group, env, budget, bound, memo))
+            # A repeat's copies are one group: expanded once (same names, same params), each
+            # copy spending the budget as its expansion did, unless that crosses it (then
+            # the copy is expanded again, to stop at the layer that crosses it).
+            known = made.get(id(group))
+            if known is not None and budget.used + known[1] <= budget.limit:
+                budget.used += known[1]
+                out.extend(known[0])
+                continue
+            before = budget.used
+            layers = expand(spec, group, env, budget, bound, memo)
+            made[id(group)] = (layers, budget.used - before)
+            out.extend(layers)
     return tuple(out)
 
 
