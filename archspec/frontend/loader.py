@@ -20,31 +20,24 @@ composes plain Python data itself, so that it can:
 - refuse control characters and bidirectional overrides anywhere in the file,
   and in every decoded key and value (a quoted "\\e" or "\\u202e" escape).
 
+The scalars are read by archspec/frontend/scalars.py, a part of the composer.
 Only :class:`~archspec.diagnostics.SpecError` leaves this module.
 See docs/security.md for the threat model and the budgets.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from archspec.codes import E100, E101, E102, E103, E104, E105, E200, E400, E401, E402
+from archspec.codes import E100, E101, E102, E103, E105, E400, E401, E402
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.paths import PathError, read_regular
-from archspec.frontend.text import (
-    character_diagnostic,
-    decode,
-    forbidden_character,
-    kind_of,
-    refuse_characters,
-    surprise,
-    utf8_size,
-)
+from archspec.frontend.scalars import MERGE_TAG, ScalarReader
+from archspec.frontend.text import decode, kind_of, refuse_characters, utf8_size
 from archspec.limits import Limits
 
 try:  # the C parser is much faster; the pure-Python one behaves the same
@@ -85,18 +78,12 @@ class SourceMap:
         return Span(self.file, 1, 1)
 
 
-_TAG = "tag:yaml.org,2002:"
-_TEXT_TAGS = frozenset({_TAG + "str", _TAG + "value", _TAG + "merge"})
-_INT, _BOOL, _NULL = _TAG + "int", _TAG + "bool", _TAG + "null"
-_BOOLEANS: dict[str, bool] = yaml.constructor.SafeConstructor.bool_values
 _NO_TAG = (None, "!")  # "!": the non-specific tag PyYAML reports for quoted scalars
 _ALIAS, _SCALAR, _SEQUENCE = yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent
 _SEQUENCE_END, _MAPPING_END = yaml.SequenceEndEvent, yaml.MappingEndEvent
-_MAX_INT = (1 << 63) - 1  # PyTorch sizes are int64
-_MAX_INT_TEXT = 80  # longer int text is refused before it is converted
 
 
-class _Composer:
+class _Composer(ScalarReader):
     def __init__(self, file: str, limits: Limits) -> None:
         self.file = file
         self.limits = limits
@@ -190,80 +177,6 @@ class _Composer:
         self.count(size, event.start_mark)
         return value
 
-    def scalar(self, event: Any, path: KeyPath | None, tag: str | None = None) -> Any:
-        """The value of a scalar at ``path`` (None for a mapping key); ``tag``: the one
-        the resolver gives it, where the caller has it already."""
-        text = event.value
-        char = forbidden_character(text)  # decoded: a quoted "\u202e" or "\e" is caught here
-        if char is not None:
-            raise SpecError([character_diagnostic(char, self.span(event.start_mark), in_value=True)])
-        if tag is None:
-            tag = str(self.resolver.resolve(yaml.ScalarNode, text, event.implicit))
-        if tag in _TEXT_TAGS:
-            return text  # '=' and '<<' as values are text (an '=' starts an expression)
-        if tag == _INT and len(text.replace("_", "")) > _MAX_INT_TEXT:
-            raise self.integer_out_of_range(event)  # before Python converts it
-        if tag == _BOOL and text.lower() not in ("true", "false") and path is not None:
-            # yes/no/on/off stay booleans (``bias: yes`` means what it says); where
-            # a boolean is wrong, the raw text lets the error say why.
-            self.map.readings[path] = text
-        unexpected = surprise(tag, text)
-        if unexpected is not None:
-            reading, fix = unexpected
-            raise self.fail(
-                E104,
-                f"YAML 1.1 reads {abridge(text)} as {reading}",
-                event.start_mark,
-                hint=f"quote it ({abridge(text)}) if you mean the text; {fix}",
-            )
-        # What PyYAML's constructor makes of the commonest scalars, without a node and its
-        # marks: a plain decimal (a leading 0 is refused above, as octal), a boolean, null.
-        if tag == _INT and text.isdigit():
-            value: Any = int(text)
-        elif tag == _BOOL:
-            return _BOOLEANS[text.lower()]
-        elif tag == _NULL:
-            return None
-        else:
-            value = self.construct(event, tag)
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
-            raise self.integer_out_of_range(event)
-        return value
-
-    def construct(self, event: Any, tag: str) -> Any:
-        """PyYAML's value of a scalar with ``tag`` (an int, a float, a binary …)."""
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError, yaml.YAMLError) as exc:
-            raise self.fail(
-                E200,
-                f"cannot read the value {abridge(event.value)}: {abridge(str(exc).splitlines()[0], 80)}",
-                event.start_mark,
-            ) from None
-        finally:
-            # The constructor caches each node it made, for the aliases of PyYAML's own
-            # composer (this one resolves aliases itself): kept, every int's and bool's node
-            # and its two marks would live as long as the load, the bulk of what each
-            # garbage collection during it scans.
-            self.constructor.constructed_objects.clear()
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(
-                E200,
-                f"{abridge(event.value)} is not a finite number",
-                event.start_mark,
-                hint="no parameter of a spec takes NaN or an infinity",
-            )
-        return value
-
-    def integer_out_of_range(self, event: Any) -> SpecError:
-        return self.fail(
-            E200,
-            f"the integer {abridge(event.value)} is out of range",
-            event.start_mark,
-            hint="integers in a spec are at most 2**63 - 1, the largest size PyTorch takes",
-        )
-
     def mapping(self, loader: Any, path: KeyPath, depth: int) -> dict[Any, Any]:
         value: dict[Any, Any] = {}
         keys = self.map.keys
@@ -280,7 +193,7 @@ class _Composer:
                 )
             loader.get_event()
             tag = self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit)
-            if tag == _TAG + "merge":
+            if tag == MERGE_TAG:
                 raise self.fail(
                     E100,
                     "merge keys (<<) are not supported",
