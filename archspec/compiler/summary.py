@@ -124,8 +124,8 @@ def layers_totals(layers: Iterable[LayerInfo], known: dict[int, tuple[Any, Total
         params += layer.own_params
         macs += own_macs
         primitive = table.get(layer.primitive)
-        if primitive is not None and primitive.allocates:  # a new tensor, which the report counts
-            allocated += elements
+        if primitive is not None and primitive.allocates:  # new tensors, which the report counts
+            allocated += elements + own_workspace  # the output, and attention's weights on the way
         largest = max(largest, elements)
         workspace = max(workspace, own_workspace)
         children = layer.children

@@ -99,8 +99,10 @@ def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
     sums add up to), else the report's formulas."""
     layers = graph.layers
     macs = [layer.own_macs for layer in layers]
-    if all(isinstance(v, int) for v in macs) and all(
-        isinstance(d, int) for layer in layers for d in layer.output.dims
+    if (
+        all(isinstance(v, int) for v in macs)
+        and all(isinstance(d, int) for layer in layers for d in layer.output.dims)
+        and all(isinstance(layer.own_workspace, int) for layer in layers)
     ):
         activations = sum(_allocated(layer) for layer in layers)
         return sum(layer.own_params for layer in layers), sum(macs), activations
@@ -109,12 +111,13 @@ def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
 
 
 def _allocated(layer: LayerInfo) -> int:
-    """report.own_activation_bytes of a layer with a concrete output, without its
-    generators: the output's elements, at BYTES_PER_ELEMENT, where the primitive allocates."""
+    """report.own_activation_bytes of a layer with a concrete output and workspace, without
+    its generators: the elements of the output and of what the layer computes on the way to
+    it (attention's weights), at BYTES_PER_ELEMENT, where the primitive allocates."""
     primitive = lookup(layer.primitive)
     if primitive is None or not primitive.allocates:
         return 0
-    return BYTES_PER_ELEMENT * math.prod(layer.output.dims)
+    return BYTES_PER_ELEMENT * (math.prod(layer.output.dims) + layer.own_workspace)
 
 
 def _number(value: Any) -> int | str:

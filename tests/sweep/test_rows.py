@@ -124,3 +124,29 @@ def test_a_sweeps_rows_are_those_of_each_member_compiled_alone() -> None:
     for values in members[:6]:  # the symbolic rows too
         row = member_row(family, 0, values, (3, "H", "W"), reuse=Reuse(shallow=True))
         assert row == member_row(family, 0, values, (3, "H", "W")) and row["valid_sizes"]
+
+
+def test_activations_count_attentions_weights_as_the_report_does() -> None:
+    """Attention computes heads x L x S weights on the way to its output: the report's
+    activation memory counts them, and so does the row, from a full or a summary compile."""
+    from archspec.compiler.reuse import Reuse
+    from archspec.report import totals
+
+    text = """\
+archspec: 1
+name: att
+input: [64, 16]
+params:
+  heads: {type: int, default: 2}
+layers:
+  - multihead_attention: {embed_dim: 16, num_heads: =heads}
+  - layernorm
+"""
+    family = archspec.loads(text, "att.yaml")
+    shared = Reuse(shallow=True)
+    for heads in (1, 2, 4, 2):
+        graph = archspec.compile(replace(family, arguments=family.family.bind({"heads": heads})))
+        reported = totals(graph)["activation_bytes"]
+        assert any(layer.own_workspace for layer in graph.layers)
+        assert member_row(family, 0, {"heads": heads})["activations"] == reported
+        assert member_row(family, 0, {"heads": heads}, reuse=shared)["activations"] == reported
