@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -115,6 +115,24 @@ class LayerInfo:
         yield self
         for child in self.children:
             yield from child.walk()
+
+
+_DEFAULTS = {
+    name: None if name == "named_outputs" else value.default
+    for name, value in LayerInfo.__dataclass_fields__.items()
+    if name == "named_outputs" or value.default is not MISSING
+}
+
+
+def layer_info(**fields: Any) -> LayerInfo:
+    """``LayerInfo(**fields)`` without the frozen dataclass's ``__init__`` (a call per
+    field; inference makes one per layer): the fields not given keep their defaults.
+    Each required field must be given (nothing checks it, as nothing in ``__init__`` does)."""
+    made = object.__new__(LayerInfo)
+    values = made.__dict__
+    values.update(_DEFAULTS)
+    values.update(fields)
+    return made
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class LayerNode:
     # The tensors the layer reads, by name (``from``); None: its predecessor's output.
     sources: tuple[str, ...] | None = None
 
-    @property
+    @cached_property  # made when first asked (inference asks for it at every layer), not at load
     def span(self) -> Span:
         return Span(self.source.file, *self.position)
 
