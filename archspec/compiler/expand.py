@@ -14,14 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from archspec.codes import E200, E206, E403, E406
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.expr import ExprError, substitute
 from archspec.frontend.layers import Kind, LayerNode
 from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.model import Model, ValidationError
 from archspec.frontend.spec import Spec
 
 
@@ -32,7 +31,7 @@ class BoundLayer:
     replaced; ``written`` is the layer as parsed, for its place in the file."""
 
     kind_name: str
-    params: BaseModel
+    params: Model
     groups: dict[str, Any]
     written: LayerNode
 
@@ -110,7 +109,7 @@ def expand(
     nodes: tuple[LayerNode, ...],
     env: Mapping[str, Any],
     budget: Budget,
-    bound: dict[int, BaseModel] | None = None,
+    bound: dict[int, Model] | None = None,
 ) -> tuple[BoundLayer, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path).
 
@@ -149,7 +148,7 @@ def _expand_groups(
     kind: Kind,
     env: Mapping[str, Any],
     budget: Budget,
-    bound: dict[int, BaseModel],
+    bound: dict[int, Model],
 ) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for field in getattr(kind, "layer_fields", ()):
@@ -161,7 +160,7 @@ def _expand_groups(
     return groups
 
 
-def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
+def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> Model:
     """The node's params with expressions evaluated, validated by the kind's model."""
     if node.params is not None:
         return node.params
@@ -175,7 +174,7 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
             problems.append(Diagnostic(E206, f"{key}: {error}", where, hint=_names_hint(env)))
     if problems:
         raise SpecError(problems)
-    model: type[BaseModel] = kind.params
+    model: type[Model] = kind.params
     try:
         return model.model_validate(values)
     except ValidationError as error:

@@ -15,9 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from archspec.compiler.graph import LayerInfo
+from archspec.frontend.model import Model
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class Reuse:
     # A call's arguments as its body's names and as text, by the id of the arguments
     # object (kept in the entry, so that the id stays its own): the copies of a repeat
     # share one object.
-    _arguments: dict[int, tuple[BaseModel, dict[str, Any], str]] = field(default_factory=dict)
+    _arguments: dict[int, tuple[Model, dict[str, Any], str]] = field(default_factory=dict)
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
@@ -64,7 +63,7 @@ class Reuse:
             self.blocks = blocks
         return self
 
-    def arguments(self, args: BaseModel) -> tuple[dict[str, Any], str]:
+    def arguments(self, args: Model) -> tuple[dict[str, Any], str]:
         """A block call's arguments (but ``name``) as a dict and as sorted JSON, the key of
         its body (with the input's channels); don't change the dict."""
         known = self._arguments.get(id(args))

@@ -1,0 +1,494 @@
+"""archspec's own declarative models: strict, frozen, no extra keys, and no pydantic to import.
+
+A params model (a primitive's, a block call's, the spec's header) is declared as
+pydantic would have it::
+
+    class ConvParams(LayerParams):
+        out_channels: PositiveInt = Field(description="Output channels.")
+
+and behaves as the pydantic model (``ConfigDict(extra="forbid", strict=True,
+frozen=True)``) it stands for: the same accepted values, the same parsed values
+and the same API (``model_validate``, ``model_dump``, ``model_fields`` …).
+Validation takes two paths. A fast one (archspec/frontend/modelcheck.py) checks
+the declarations with plain Python closures and only ever accepts; whatever it
+would refuse, or is not sure of, goes to the model's pydantic twin
+(archspec/frontend/modeltwin.py), built from the same declarations on first
+need, so that every error is pydantic's own, as the error translation expects.
+pydantic is then imported only for a bad value, a JSON Schema or a model's
+annotations, never on the path of a valid spec: it costs more start-up time than
+the whole ``archspec validate`` of a spec otherwise takes.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, dataclass_transform
+
+from archspec.frontend.modelcheck import NO, compile_field
+
+
+class _Missing:
+    """The default of a required field."""
+
+    def __repr__(self) -> str:
+        return "PydanticUndefined"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+# A default of these types is shared between instances; any other is copied, as pydantic does.
+_IMMUTABLE = (int, float, bool, str, bytes, type(None), tuple, frozenset)
+
+
+class FieldInfo:
+    """One field's declaration: its default, description and constraints (pydantic's
+    ``Field(...)`` keywords, kept as given so that the twin is declared alike)."""
+
+    __slots__ = ("default", "default_factory", "description", "json_schema_extra", "kwargs", "name", "owner")
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        self.kwargs = kwargs
+        self.default = kwargs.get("default", MISSING)
+        self.default_factory: Callable[[], Any] | None = kwargs.get("default_factory")
+        self.description: str | None = kwargs.get("description")
+        self.json_schema_extra: Any = kwargs.get("json_schema_extra")
+        self.name = ""
+        self.owner: type[Model] | None = None
+
+    @property
+    def constraints(self) -> dict[str, Any]:
+        return {k: v for k, v in self.kwargs.items() if k in CONSTRAINTS}
+
+    def is_required(self) -> bool:
+        return self.default is MISSING and self.default_factory is None
+
+    def get_default(self, *, call_default_factory: bool = False) -> Any:
+        if self.default_factory is not None:
+            return self.default_factory() if call_default_factory else None
+        if isinstance(self.default, _IMMUTABLE):
+            return self.default
+        return copy.deepcopy(self.default)
+
+    @property
+    def annotation(self) -> Any:
+        """The field's type as pydantic states it (read from the twin: editors and
+        emitted source show it, which the validation path never asks)."""
+        from archspec.frontend.modeltwin import twin
+
+        assert self.owner is not None
+        return twin(self.owner).model_fields[self.name].annotation
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"Field({given})"
+
+
+CONSTRAINTS = frozenset({"ge", "gt", "le", "lt", "min_length", "max_length", "pattern", "allow_inf_nan"})
+_FIELD_KEYWORDS = CONSTRAINTS | {"default", "default_factory", "description", "json_schema_extra"}
+
+
+def Field(default: Any = MISSING, **kwargs: Any) -> Any:
+    """A field's declaration (pydantic's ``Field`` keywords that archspec uses)."""
+    unknown = set(kwargs) - _FIELD_KEYWORDS
+    if unknown:
+        raise TypeError(f"Field() takes no {', '.join(sorted(unknown))}")
+    if default is not MISSING:
+        kwargs = {"default": default, **kwargs}
+    return FieldInfo(kwargs)
+
+
+class StringConstraints:
+    """pydantic's ``StringConstraints``: a pattern and a length, for ``Annotated[str, …]``."""
+
+    __slots__ = ("kwargs",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+
+
+class AfterValidator:
+    """pydantic's ``AfterValidator``: a function run on the value once its type is checked."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+
+class ModelCheck:
+    """A ``model_validator(mode="after")``: a method that checks the whole instance."""
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+
+class FieldCheck:
+    """A ``field_validator`` (after): a function that checks (and returns) one field's value."""
+
+    def __init__(self, fields: tuple[str, ...], func: Any) -> None:
+        self.fields = fields
+        self.func = func
+
+    def bind(self, cls: type) -> Callable[[Any], Any]:
+        func = self.func
+        if isinstance(func, classmethod):
+            return func.__get__(None, cls)
+        if isinstance(func, staticmethod):
+            return func.__func__
+        first = next(iter(inspect.signature(func).parameters), None)
+        return func.__get__(cls, type(cls)) if first == "cls" else func  # pydantic's rule
+
+
+def model_validator(*, mode: str) -> Callable[[Callable[[Any], Any]], Any]:
+    if mode != "after":
+        raise TypeError("archspec's models take after validators only")
+    return ModelCheck
+
+
+def field_validator(*fields: str) -> Callable[[Any], Any]:
+    return lambda func: FieldCheck(fields, func)
+
+
+PYDANTIC_ATTRIBUTES = frozenset(
+    {
+        "construct",
+        "copy",
+        "dict",
+        "from_orm",
+        "json",
+        "model_computed_fields",
+        "model_config",
+        "model_construct",
+        "model_copy",
+        "model_dump",
+        "model_dump_json",
+        "model_extra",
+        "model_fields",
+        "model_fields_set",
+        "model_json_schema",
+        "model_parametrized_name",
+        "model_post_init",
+        "model_rebuild",
+        "model_validate",
+        "model_validate_json",
+        "model_validate_strings",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+    }
+)
+"""The public attributes of pydantic's ``BaseModel``, which no field may shadow in the
+twin (a test holds the list to the installed pydantic's); archspec's models have no other."""
+
+
+class ValidationError(ValueError):
+    """A value the model refuses: pydantic's error (from the twin), whose ``errors()``
+    archspec/frontend/errors.py turns into located diagnostics."""
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    def errors(self, **kwargs: Any) -> list[Any]:
+        return self.error.errors(**kwargs)
+
+    def error_count(self) -> int:
+        return self.error.error_count()
+
+    @property
+    def title(self) -> str:
+        return self.error.title
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(Field,))
+class _ModelType(type):
+    """Collects a model's fields as its class is made; checks them on first use."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
+        declared: dict[str, FieldInfo] = {}
+        checks: dict[str, ModelCheck | FieldCheck] = {}
+        for key, value in list(namespace.items()):
+            if isinstance(value, (ModelCheck, FieldCheck)):
+                checks[key] = value
+        for key, annotation in namespace.get("__annotations__", {}).items():
+            if key.startswith("_") or "ClassVar" in str(annotation):
+                continue
+            value = namespace.pop(key, MISSING)
+            declared[key] = value if isinstance(value, FieldInfo) else _foreign_field(value)
+        namespace["__declared__"] = declared
+        namespace["__checks__"] = checks
+        namespace.setdefault("__slots__", ())
+        return super().__new__(mcs, name, bases, namespace)
+
+    @property
+    def model_fields(cls) -> dict[str, FieldInfo]:
+        return _plan(cls).fields  # type: ignore[arg-type]
+
+
+def _foreign_field(value: Any) -> FieldInfo:
+    """A plain default, or a field declared with pydantic's own ``Field`` (a plugin's)."""
+    if value is MISSING:
+        return FieldInfo({})
+    given = getattr(value, "_attributes_set", None)
+    if type(value).__module__ == "pydantic.fields" and isinstance(given, dict):
+        return FieldInfo({k: v for k, v in given.items() if k in _FIELD_KEYWORDS})
+    return FieldInfo({"default": value})
+
+
+class _Plan:
+    """A model's fields, resolved and compiled: how to validate a mapping fast."""
+
+    __slots__ = ("checks", "defaults", "fields", "items", "model_checks")
+
+    def __init__(self, cls: type[Model]) -> None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        self.fields: dict[str, FieldInfo] = {}
+        for klass in reversed(cls.__mro__):
+            for name, declared in klass.__dict__.get("__declared__", {}).items():
+                info = FieldInfo(_merged(declared.kwargs, hints[name]))
+                info.name, info.owner = name, cls
+                self.fields[name] = info
+        self.items = tuple(
+            (name, compile_field(hints[name], info.constraints)) for name, info in self.fields.items()
+        )
+        self.defaults = tuple((name, info) for name, info in self.fields.items() if not info.is_required())
+        field_checks: dict[str, list[Callable[[Any], Any]]] = {}
+        self.model_checks: list[Callable[[Any], Any]] = []
+        for klass in reversed(cls.__mro__):
+            for check in klass.__dict__.get("__checks__", {}).values():
+                if isinstance(check, ModelCheck):
+                    self.model_checks.append(check.func)
+                else:
+                    for name in check.fields:
+                        field_checks.setdefault(name, []).append(check.bind(cls))
+        self.checks = field_checks
+
+
+def _merged(kwargs: dict[str, Any], hint: Any) -> dict[str, Any]:
+    """A field's keywords with those of ``Annotated[T, Field(...)]`` under them (pydantic
+    merges a top-level Annotated field's description and constraints into the field)."""
+    if typing.get_origin(hint) is not typing.Annotated:
+        return kwargs
+    merged: dict[str, Any] = {}
+    for meta in hint.__metadata__:
+        if isinstance(meta, FieldInfo):
+            merged.update(meta.kwargs)
+    return {**merged, **kwargs}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = cls.__dict__.get("__plan__")
+    if plan is None:
+        plan = _Plan(cls)  # type: ignore[arg-type]
+        type.__setattr__(cls, "__plan__", plan)
+    return plan
+
+
+def fast_validate(cls: type[Model], data: Any) -> Any:
+    """An instance of ``cls`` from ``data``, or NO where pydantic is to decide."""
+    if type(data) is not dict:
+        return NO
+    plan = cls.__dict__.get("__plan__") or _plan(cls)
+    fields = plan.fields
+    for key in data:
+        if key not in fields:
+            return NO
+    values: dict[str, Any] = {}
+    for name, check in plan.items:
+        if name in data:
+            value = check(data[name])
+            if value is NO:
+                return NO
+            values[name] = value
+    if plan.checks:
+        for name, funcs in plan.checks.items():
+            if name in values:
+                for func in funcs:
+                    try:
+                        values[name] = func(values[name])
+                    except Exception:  # pydantic reports it
+                        return NO
+    given = set(values)
+    if len(values) < len(fields):
+        for name, info in plan.defaults:
+            if name not in values:
+                values[name] = info.get_default(call_default_factory=True)
+        if len(values) < len(fields):  # a required field is missing
+            return NO
+        values = {name: values[name] for name in fields}
+    instance = _new(cls, values, given)
+    for func in plan.model_checks:
+        try:
+            func(instance)
+        except Exception:  # pydantic reports it
+            return NO
+    return instance
+
+
+def _new(cls: type[Model], values: dict[str, Any], given: set[str]) -> Any:
+    instance = object.__new__(cls)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__model_fields_set__", given)
+    return instance
+
+
+class Model(metaclass=_ModelType):
+    """A frozen, strict model with no extra keys (pydantic's ``BaseModel`` with
+    ``extra="forbid", strict=True, frozen=True``)."""
+
+    __slots__ = ("__dict__", "__model_fields_set__")
+    __plan__: ClassVar[_Plan | None] = None
+    model_config: ClassVar[dict[str, Any]] = {"extra": "forbid", "strict": True, "frozen": True}
+    model_fields: ClassVar[dict[str, FieldInfo]]
+
+    def __init__(self, **data: Any) -> None:
+        valid = type(self).model_validate(data)
+        object.__setattr__(self, "__dict__", valid.__dict__)
+        object.__setattr__(self, "__model_fields_set__", valid.__model_fields_set__)
+
+    @classmethod
+    def model_validate(cls, obj: Any) -> typing.Self:
+        if isinstance(obj, cls):
+            return obj  # pydantic's default: an instance is not validated again
+        instance = fast_validate(cls, obj)
+        if instance is NO:
+            from archspec.frontend.modeltwin import validate_with_twin
+
+            instance = validate_with_twin(cls, obj)
+        return instance
+
+    @classmethod
+    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> typing.Self:
+        fields = _plan(cls).fields
+        given = {name: values[name] for name in fields if name in values}
+        full = {
+            name: given[name] if name in given else info.get_default(call_default_factory=True)
+            for name, info in fields.items()
+        }
+        return _new(cls, full, set(given) if _fields_set is None else set(_fields_set))
+
+    @classmethod
+    def model_json_schema(cls, **kwargs: Any) -> dict[str, Any]:
+        from archspec.frontend.modeltwin import twin
+
+        return twin(cls).model_json_schema(**kwargs)
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        return self.__model_fields_set__
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> typing.Self:
+        values = copy.deepcopy(self.__dict__) if deep else dict(self.__dict__)
+        given = set(self.__model_fields_set__)
+        if update:
+            values.update(update)
+            given |= set(update)
+        return _new(type(self), values, given)
+
+    def model_dump(
+        self,
+        *,
+        mode: str = "python",
+        include: Any = None,
+        exclude: Any = None,
+        exclude_none: bool = False,
+    ) -> dict[str, Any]:
+        json = mode == "json"
+        return {
+            name: dump_value(value, json)
+            for name, value in self.__dict__.items()
+            if (include is None or name in include)
+            and (exclude is None or name not in exclude)
+            and not (exclude_none and value is None)
+        }
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise TypeError(f"{type(self).__name__} is frozen: its '{name}' cannot be set")
+
+    def __delattr__(self, name: str) -> None:
+        raise TypeError(f"{type(self).__name__} is frozen: its '{name}' cannot be deleted")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values()))
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        yield from self.__dict__.items()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+
+    def __str__(self) -> str:
+        return " ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+
+    def __getstate__(self) -> tuple[dict[str, Any], set[str]]:
+        return self.__dict__, self.__model_fields_set__
+
+    def __setstate__(self, state: tuple[dict[str, Any], set[str]]) -> None:
+        object.__setattr__(self, "__dict__", dict(state[0]))
+        object.__setattr__(self, "__model_fields_set__", set(state[1]))
+
+    def __copy__(self) -> typing.Self:
+        return _new(type(self), dict(self.__dict__), set(self.__model_fields_set__))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> typing.Self:
+        return _new(type(self), copy.deepcopy(self.__dict__, memo), set(self.__model_fields_set__))
+
+
+def dump_value(value: Any, json: bool = False) -> Any:
+    """A field's value as ``model_dump`` gives it: models as dicts, containers copied."""
+    if isinstance(value, Model):
+        return value.model_dump(mode="json" if json else "python")
+    if isinstance(value, list):
+        return [dump_value(v, json) for v in value]
+    if isinstance(value, dict):
+        return {k: dump_value(v, json) for k, v in value.items()}
+    if json and isinstance(value, float) and not math.isfinite(value):
+        return None  # pydantic writes inf and nan as null in JSON
+    return value
+
+
+def create_model(
+    name: str, *, __base__: type[Model], __module__: str, **fields: tuple[Any, Any]
+) -> type[Model]:
+    """A model made at run time (a block's parameters), as pydantic's ``create_model``."""
+    namespace: dict[str, Any] = {"__module__": __module__, "__qualname__": name}
+    annotations: dict[str, Any] = {}
+    for field_name, (annotation, declared) in fields.items():
+        annotations[field_name] = annotation
+        namespace[field_name] = declared
+    namespace["__annotations__"] = annotations
+    return _ModelType(name, (__base__,), namespace)
+
+
+class ValueChecker:
+    """Validates one value against a type (pydantic's ``TypeAdapter``, strict)."""
+
+    def __init__(self, annotation: Any) -> None:
+        self.annotation = annotation
+        self._check: Callable[[Any], Any] | None = None
+
+    def validate_python(self, value: Any) -> Any:
+        if self._check is None:
+            self._check = compile_field(self.annotation, {})
+        result = self._check(value)
+        if result is NO:
+            from archspec.frontend.modeltwin import validate_value
+
+            result = validate_value(self.annotation, value)
+        return result
