@@ -51,10 +51,20 @@ class FieldInfo:
     """One field's declaration: its default, description and constraints (pydantic's
     ``Field(...)`` keywords, kept as given so that the twin is declared alike)."""
 
-    __slots__ = ("default", "default_factory", "description", "json_schema_extra", "kwargs", "name", "owner")
+    __slots__ = (
+        "default",
+        "default_factory",
+        "description",
+        "foreign",
+        "json_schema_extra",
+        "kwargs",
+        "name",
+        "owner",
+    )
 
-    def __init__(self, kwargs: dict[str, Any]) -> None:
+    def __init__(self, kwargs: dict[str, Any], foreign: Any = None) -> None:
         self.kwargs = kwargs
+        self.foreign = foreign  # pydantic's own FieldInfo, for a field a plugin declared with it
         self.default = kwargs.get("default", MISSING)
         self.default_factory: Callable[[], Any] | None = kwargs.get("default_factory")
         self.description: str | None = kwargs.get("description")
@@ -64,14 +74,15 @@ class FieldInfo:
 
     @property
     def constraints(self) -> dict[str, Any]:
-        return {k: v for k, v in self.kwargs.items() if k in CONSTRAINTS}
+        """The bounds, lengths and pattern (an unknown one, of a foreign field, included)."""
+        return {k: v for k, v in self.kwargs.items() if k in CONSTRAINTS or k == "unknown"}
 
     def is_required(self) -> bool:
         return self.default is MISSING and self.default_factory is None
 
     def get_default(self, *, call_default_factory: bool = False) -> Any:
         if self.default_factory is not None:
-            return self.default_factory() if call_default_factory else None
+            return self.default_factory() if call_default_factory else self.default
         if isinstance(self.default, _IMMUTABLE):
             return self.default
         return copy.deepcopy(self.default)
@@ -237,13 +248,24 @@ class _ModelType(type):
 
 
 def _foreign_field(value: Any) -> FieldInfo:
-    """A plain default, or a field declared with pydantic's own ``Field`` (a plugin's)."""
+    """A plain default, or a field declared with pydantic's own ``Field`` (a plugin's): the
+    twin takes that as it is, the fast path reads its keywords (or, where one is unknown
+    to it, leaves every value of the field to pydantic)."""
     if value is MISSING:
         return FieldInfo({})
-    given = getattr(value, "_attributes_set", None)
-    if type(value).__module__ == "pydantic.fields" and isinstance(given, dict):
-        return FieldInfo({k: v for k, v in given.items() if k in _FIELD_KEYWORDS})
-    return FieldInfo({"default": value})
+    if type(value).__name__ != "FieldInfo" or not type(value).__module__.startswith("pydantic"):
+        return FieldInfo({"default": value})
+    kwargs: dict[str, Any] = {}
+    for key in ("default", "default_factory", "description", "json_schema_extra"):
+        given = getattr(value, key, None)
+        if given is not None and repr(given) != "PydanticUndefined":
+            kwargs[key] = given
+    for meta in getattr(value, "metadata", ()):
+        known = [key for key in CONSTRAINTS if getattr(meta, key, None) is not None]
+        if not known:
+            kwargs["unknown"] = meta  # no constraint the fast path knows: pydantic decides
+        kwargs.update({key: getattr(meta, key) for key in known})
+    return FieldInfo(kwargs, foreign=value)
 
 
 class _Plan:
@@ -256,7 +278,7 @@ class _Plan:
         self.fields: dict[str, FieldInfo] = {}
         for klass in reversed(cls.__mro__):
             for name, declared in klass.__dict__.get("__declared__", {}).items():
-                info = FieldInfo(_merged(declared.kwargs, hints[name]))
+                info = FieldInfo(_merged(declared.kwargs, hints[name]), declared.foreign)
                 info.name, info.owner = name, cls
                 self.fields[name] = info
         self.items = tuple(

@@ -57,7 +57,7 @@ def _make(model: type[Model]) -> type[pydantic.BaseModel]:
     if base is Model:
         namespace["model_config"] = _CONFIG
     for name, declared in model.__dict__["__declared__"].items():
-        if declared.kwargs:
+        if declared.kwargs or declared.foreign is not None:
             namespace[name] = _field(declared)
     for name, check in model.__dict__["__checks__"].items():
         if isinstance(check, ModelCheck):
@@ -70,6 +70,8 @@ def _make(model: type[Model]) -> type[pydantic.BaseModel]:
 
 
 def _field(declared: FieldInfo) -> Any:
+    if declared.foreign is not None:
+        return declared.foreign
     kwargs = dict(declared.kwargs)
     if "default" in kwargs:
         return pydantic.Field(kwargs.pop("default"), **kwargs)
