@@ -76,7 +76,7 @@ def _concrete(spec: Path) -> bool:
     import yaml
 
     data = yaml.safe_load(spec.read_text())
-    dims = [data.get("input") or []] + list((data.get("inputs") or {}).values())
+    dims = [data.get("input") or [], *(data.get("inputs") or {}).values()]
     return all(isinstance(d, int) for group in dims for d in group)
 
 

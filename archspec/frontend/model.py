@@ -26,9 +26,16 @@ import inspect
 import math
 import typing
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from archspec.frontend.modelcheck import NO, compile_field
+
+if TYPE_CHECKING:  # Python 3.10 has neither in typing; at run time the transform is only a mark
+    from typing_extensions import Self, dataclass_transform
+else:
+
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        return lambda cls: cls
 
 
 class _Missing:
@@ -380,7 +387,7 @@ class Model(metaclass=_ModelType):
         object.__setattr__(self, "__model_fields_set__", valid.__model_fields_set__)
 
     @classmethod
-    def model_validate(cls, obj: Any) -> typing.Self:
+    def model_validate(cls, obj: Any) -> Self:
         if isinstance(obj, cls):
             return obj  # pydantic's default: an instance is not validated again
         instance = fast_validate(cls, obj)
@@ -391,7 +398,7 @@ class Model(metaclass=_ModelType):
         return instance
 
     @classmethod
-    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> typing.Self:
+    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> Self:
         fields = _plan(cls).fields
         given = {name: values[name] for name in fields if name in values}
         full = {
@@ -410,7 +417,7 @@ class Model(metaclass=_ModelType):
     def model_fields_set(self) -> set[str]:
         return self.__model_fields_set__
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> typing.Self:
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
         values = copy.deepcopy(self.__dict__) if deep else dict(self.__dict__)
         given = set(self.__model_fields_set__)
         if update:
@@ -465,10 +472,10 @@ class Model(metaclass=_ModelType):
         object.__setattr__(self, "__dict__", dict(state[0]))
         object.__setattr__(self, "__model_fields_set__", set(state[1]))
 
-    def __copy__(self) -> typing.Self:
+    def __copy__(self) -> Self:
         return _new(type(self), dict(self.__dict__), set(self.__model_fields_set__))
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> typing.Self:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return _new(type(self), copy.deepcopy(self.__dict__, memo), set(self.__model_fields_set__))
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archspec.frontend.blocks import _ANNOTATIONS, BlockDecl, ParamDecl, _CHECKERS
+from archspec.frontend.blocks import _ANNOTATIONS, _CHECKERS, BlockDecl, ParamDecl
 from archspec.frontend.blocktable import prelude
 from archspec.frontend.initcall import FUNCTIONS
 from archspec.frontend.library import LibraryHeader
@@ -21,7 +21,6 @@ from archspec.frontend.model import (
     Field,
     Model,
     ValidationError,
-    ValueChecker,
     fast_validate,
 )
 from archspec.frontend.modelcheck import NO
@@ -121,7 +120,9 @@ def values_for(annotation: Any, depth: int = 0) -> st.SearchStrategy[Any]:
     if isinstance(annotation, type) and issubclass(annotation, Model):
         return st.one_of(model_data(annotation, depth + 1), SCALARS)
     if annotation is Any:
-        return st.one_of(SCALARS, st.lists(SCALARS, max_size=2), st.dictionaries(st.sampled_from(WORDS), SCALARS))
+        return st.one_of(
+            SCALARS, st.lists(SCALARS, max_size=2), st.dictionaries(st.sampled_from(WORDS), SCALARS)
+        )
     return SCALARS
 
 
