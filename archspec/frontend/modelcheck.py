@@ -18,6 +18,8 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from archspec.frontend.modelfield import AfterValidator, FieldInfo, StringConstraints
+
 NO: Any = object()
 """Not accepted here: pydantic decides."""
 
@@ -44,7 +46,7 @@ def compile_field(annotation: Any, constraints: dict[str, Any]) -> Check:
 
 
 def _compile(annotation: Any, constraints: dict[str, Any]) -> Check:
-    from archspec.frontend.model import AfterValidator, FieldInfo, Model, StringConstraints
+    from archspec.frontend.model import Model
 
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
@@ -116,9 +118,11 @@ def _union(members: tuple[Any, ...], constraints: dict[str, Any]) -> Check:
         checks = [_compile(m, constraints) if m is others[0] else _none for m in members]
     else:
         checks = [_compile(m, {}) for m in members]
+    if _overlap(members):
+        return _ambiguous(checks)
 
     def check(value: Any) -> Any:
-        # every member here takes values of its own types, so the first fit is pydantic's
+        # each member takes values of types no other member takes: the one fit is pydantic's
         for member in checks:
             result = member(value)
             if result is not NO:
@@ -126,6 +130,52 @@ def _union(members: tuple[Any, ...], constraints: dict[str, Any]) -> Check:
         return NO
 
     return check
+
+
+def _ambiguous(checks: list[Check]) -> Check:
+    """Members that may both take a value (``int | float``): pydantic's smart mode picks
+    one by rules of its own, so only a value exactly one member takes is decided here."""
+
+    def check(value: Any) -> Any:
+        found = [result for result in (member(value) for member in checks) if result is not NO]
+        return found[0] if len(found) == 1 else NO
+
+    return check
+
+
+def _overlap(members: tuple[Any, ...]) -> bool:
+    seen: set[type] = set()
+    for member in members:
+        kinds = _kinds(member)
+        if kinds is None or kinds & seen:
+            return True
+        seen |= kinds
+    return False
+
+
+def _kinds(annotation: Any) -> frozenset[type] | None:
+    """The Python types a member's check takes (None: any, or not known)."""
+    from archspec.frontend.model import Model
+
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _kinds(args[0])
+    if origin is typing.Union or origin is types.UnionType:
+        parts = [_kinds(a) for a in args]
+        return None if any(p is None for p in parts) else frozenset().union(*parts)  # type: ignore[arg-type]
+    if origin is typing.Literal:
+        return frozenset(type(a) for a in args)
+    if origin in (list, dict):
+        return frozenset({origin})
+    simple = {bool: {bool}, int: {int}, float: {float, int}, str: {str}, type(None): {type(None)}}
+    if annotation is None:
+        return frozenset({type(None)})
+    if annotation in simple:
+        return frozenset(simple[annotation])
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return frozenset({dict})
+    return None
 
 
 def _literal(choices: tuple[Any, ...]) -> Check:

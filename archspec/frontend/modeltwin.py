@@ -25,6 +25,7 @@ from archspec.frontend.model import (
     StringConstraints,
     ValidationError,
     _new,
+    field_types,
 )
 
 _LOCK = threading.RLock()
@@ -47,7 +48,7 @@ def twin(model: type[Model]) -> type[pydantic.BaseModel]:
 def _make(model: type[Model]) -> type[pydantic.BaseModel]:
     (base,) = model.__bases__
     parent = pydantic.BaseModel if base is Model else twin(base)
-    hints = typing.get_type_hints(model, include_extras=True)
+    hints = field_types(model)
     namespace: dict[str, Any] = {
         "__module__": model.__module__,
         "__qualname__": model.__qualname__,

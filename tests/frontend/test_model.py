@@ -4,7 +4,7 @@ accepts, and parses it to the same values; every answer of a model is pydantic's
 from __future__ import annotations
 
 import typing
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 import pytest
@@ -45,7 +45,15 @@ def _models() -> dict[str, type[Model]]:
     return found
 
 
-MODELS = _models()
+class _Mixed(LayerParams):
+    """Unions whose members take one value both (pydantic's smart mode picks): a plugin's."""
+
+    x: int | float = Field(0, description="An int or a float.")
+    y: float | int | None = None
+    z: Annotated[list[int], Field(max_length=2)] | str = Field("a", description="A list or a word.")
+
+
+MODELS = {**_models(), "mixed unions": _Mixed}
 
 WORDS = [
     "x",
