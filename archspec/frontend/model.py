@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from archspec.frontend.modelcheck import NO, compile_field
 from archspec.frontend.modelfield import (
+    IMMUTABLE,
     MISSING,
     PYDANTIC_ATTRIBUTES,
     AfterValidator,
@@ -97,7 +98,7 @@ class _ModelType(type):
 class _Plan:
     """A model's fields, resolved and compiled: how to validate a mapping fast."""
 
-    __slots__ = ("checks", "defaults", "fields", "items", "model_checks")
+    __slots__ = ("by_name", "checks", "fields", "fresh", "model_checks", "required", "template")
 
     def __init__(self, cls: type[Model]) -> None:
         hints: dict[str, Any] = {}
@@ -110,10 +111,21 @@ class _Plan:
                 info = FieldInfo(_merged(declared.kwargs, hints[name]), declared.foreign)
                 info.name, info.owner = name, cls
                 self.fields[name] = info
-        self.items = tuple(
-            (name, compile_field(hints[name], info.constraints)) for name, info in self.fields.items()
+        self.by_name = {
+            name: compile_field(hints[name], info.constraints) for name, info in self.fields.items()
+        }
+        # Every field in order, with its default where that is shared (an int, a string …):
+        # a given value replaces it in place, so the instance's fields stay in their order.
+        self.template = {
+            name: info.default if isinstance(info.default, IMMUTABLE) and info.default_factory is None else NO
+            for name, info in self.fields.items()
+        }
+        self.required = tuple(name for name, info in self.fields.items() if info.is_required())
+        self.fresh = tuple(
+            (name, info)
+            for name, info in self.fields.items()
+            if self.template[name] is NO and not info.is_required()
         )
-        self.defaults = tuple((name, info) for name, info in self.fields.items() if not info.is_required())
         field_checks: dict[str, list[Callable[[Any], Any]]] = {}
         self.model_checks: list[Callable[[Any], Any]] = []
         for klass in reversed(cls.__mro__):
@@ -179,34 +191,35 @@ def fast_validate(cls: type[Model], data: Any) -> Any:
     if type(data) is not dict:
         return NO
     plan = cls.__dict__.get("__plan__") or _plan(cls)
-    fields = plan.fields
-    for key in data:
-        if key not in fields:
+    by_name = plan.by_name
+    given: dict[str, Any] = {}
+    for key, value in data.items():
+        check = by_name.get(key)
+        if check is None:  # an extra key
             return NO
-    values: dict[str, Any] = {}
-    for name, check in plan.items:
-        if name in data:
-            value = check(data[name])
-            if value is NO:
-                return NO
-            values[name] = value
+        value = check(value)
+        if value is NO:
+            return NO
+        given[key] = value
     if plan.checks:
         for name, funcs in plan.checks.items():
-            if name in values:
+            if name in given:
                 for func in funcs:
                     try:
-                        values[name] = func(values[name])
+                        given[name] = func(given[name])
                     except Exception:  # pydantic reports it
                         return NO
-    given = set(values)
-    if len(values) < len(fields):
-        for name, info in plan.defaults:
-            if name not in values:
-                values[name] = info.get_default(call_default_factory=True)
-        if len(values) < len(fields):  # a required field is missing
+    for name in plan.required:
+        if name not in given:
             return NO
-        values = {name: values[name] for name in fields}
-    instance = _new(cls, values, given)
+    values = plan.template.copy()
+    values.update(given)
+    for name, info in plan.fresh:
+        if name not in given:
+            values[name] = info.get_default(call_default_factory=True)
+    instance = object.__new__(cls)
+    _set_dict(instance, values)
+    _set_fields_set(instance, set(given))
     for func in plan.model_checks:
         try:
             func(instance)
@@ -217,8 +230,8 @@ def fast_validate(cls: type[Model], data: Any) -> Any:
 
 def _new(cls: type[Model], values: dict[str, Any], given: set[str]) -> Any:
     instance = object.__new__(cls)
-    object.__setattr__(instance, "__dict__", values)
-    object.__setattr__(instance, "__model_fields_set__", given)
+    _set_dict(instance, values)
+    _set_fields_set(instance, given)
     return instance
 
 
@@ -238,10 +251,10 @@ class Model(metaclass=_ModelType):
 
     @classmethod
     def model_validate(cls, obj: Any) -> Self:
-        if isinstance(obj, cls):
-            return obj  # pydantic's default: an instance is not validated again
         instance = fast_validate(cls, obj)
         if instance is NO:
+            if isinstance(obj, cls):
+                return obj  # pydantic's default: an instance is not validated again
             from archspec.frontend.modeltwin import validate_with_twin
 
             instance = validate_with_twin(cls, obj)
@@ -371,3 +384,8 @@ class ValueChecker:
 
             result = validate_value(self.annotation, value)
         return result
+
+
+# The instance's storage, set past the frozen __setattr__.
+_set_dict = Model.__dict__["__dict__"].__set__
+_set_fields_set = Model.__dict__["__model_fields_set__"].__set__

@@ -120,14 +120,15 @@ def _union(members: tuple[Any, ...], constraints: dict[str, Any]) -> Check:
         checks = [_compile(m, {}) for m in members]
     if _overlap(members):
         return _ambiguous(checks)
+    # each member takes values of types no other member takes: the one fit is pydantic's,
+    # found by the value's type
+    by_type: dict[type, Check] = {}
+    for member, member_check in zip(members, checks, strict=True):
+        for kind in _kinds(member) or ():
+            by_type[kind] = member_check
 
     def check(value: Any) -> Any:
-        # each member takes values of types no other member takes: the one fit is pydantic's
-        for member in checks:
-            result = member(value)
-            if result is not NO:
-                return result
-        return NO
+        return by_type.get(type(value), _never)(value)
 
     return check
 
@@ -220,9 +221,10 @@ def _number(parse: Check, constraints: dict[str, Any]) -> Check:
     le, lt = constraints.get("le"), constraints.get("lt")
 
     def check(value: Any) -> Any:
-        value = parse(value)
-        if value is NO:
-            return NO
+        if type(value) is not int or parse is not _int:  # an int for an int: the usual case
+            value = parse(value)
+            if value is NO:
+                return NO
         if (
             (ge is not None and not value >= ge)
             or (gt is not None and not value > gt)

@@ -26,7 +26,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 # A default of these types is shared between instances; any other is copied, as pydantic does.
-_IMMUTABLE = (int, float, bool, str, bytes, type(None), tuple, frozenset)
+IMMUTABLE = (int, float, bool, str, bytes, type(None), tuple, frozenset)
 
 
 class FieldInfo:
@@ -65,7 +65,7 @@ class FieldInfo:
     def get_default(self, *, call_default_factory: bool = False) -> Any:
         if self.default_factory is not None:
             return self.default_factory() if call_default_factory else self.default
-        if isinstance(self.default, _IMMUTABLE):
+        if isinstance(self.default, IMMUTABLE):
             return self.default
         return copy.deepcopy(self.default)
 
