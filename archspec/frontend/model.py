@@ -128,13 +128,15 @@ class _Plan:
         )
         field_checks: dict[str, list[Callable[[Any], Any]]] = {}
         self.model_checks: list[Callable[[Any], Any]] = []
+        named: dict[str, ModelCheck | FieldCheck] = {}  # a subclass's check replaces its namesake
         for klass in reversed(cls.__mro__):
-            for check in klass.__dict__.get("__checks__", {}).values():
-                if isinstance(check, ModelCheck):
-                    self.model_checks.append(check.func)
-                else:
-                    for name in check.fields:
-                        field_checks.setdefault(name, []).append(check.bind(cls))
+            named.update(klass.__dict__.get("__checks__", {}))
+        for check in named.values():
+            if isinstance(check, ModelCheck):
+                self.model_checks.append(check.func)
+            else:
+                for name in check.fields:
+                    field_checks.setdefault(name, []).append(check.bind(cls))
         self.checks = field_checks
 
 

@@ -22,6 +22,8 @@ from archspec.frontend.model import (
     Model,
     ValidationError,
     fast_validate,
+    field_validator,
+    model_validator,
 )
 from archspec.frontend.modelcheck import NO
 from archspec.frontend.modeltwin import twin
@@ -53,7 +55,35 @@ class _Mixed(LayerParams):
     z: Annotated[list[int], Field(max_length=2)] | str = Field("a", description="A list or a word.")
 
 
-MODELS = {**_models(), "mixed unions": _Mixed}
+class _Bounded(LayerParams):
+    """A model check that a subclass replaces (by its name), and a field check."""
+
+    low: int = 0
+    high: int = 1
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Bounded:
+        if self.low > self.high:
+            raise ValueError("low above high")
+        return self
+
+    @field_validator("low")
+    @classmethod
+    def _small(cls, low: int) -> int:
+        if low > 5:
+            raise ValueError("low above 5")
+        return low
+
+
+class _Reversed(_Bounded):
+    @model_validator(mode="after")
+    def _ordered(self) -> _Reversed:
+        if self.low < self.high:
+            raise ValueError("low below high")
+        return self
+
+
+MODELS = {**_models(), "mixed unions": _Mixed, "checks": _Bounded, "checks replaced": _Reversed}
 
 WORDS = [
     "x",
