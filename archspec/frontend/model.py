@@ -230,7 +230,7 @@ def fast_validate(cls: type[Model], data: Any) -> Any:
     return instance
 
 
-def _new(cls: type[Model], values: dict[str, Any], given: set[str]) -> Any:
+def new_instance(cls: type[Model], values: dict[str, Any], given: set[str]) -> Any:
     instance = object.__new__(cls)
     _set_dict(instance, values)
     _set_fields_set(instance, given)
@@ -242,13 +242,14 @@ class Model(metaclass=_ModelType):
     ``extra="forbid", strict=True, frozen=True``)."""
 
     __slots__ = ("__dict__", "__model_fields_set__")
+    __model_fields_set__: set[str]
     __plan__: ClassVar[_Plan | None] = None
     model_config: ClassVar[dict[str, Any]] = {"extra": "forbid", "strict": True, "frozen": True}
     model_fields: ClassVar[dict[str, FieldInfo]]
 
     def __init__(self, **data: Any) -> None:
         valid = type(self).model_validate(data)
-        object.__setattr__(self, "__dict__", valid.__dict__)
+        object.__setattr__(self, "__dict__", vars(valid))
         object.__setattr__(self, "__model_fields_set__", valid.__model_fields_set__)
 
     @classmethod
@@ -270,7 +271,7 @@ class Model(metaclass=_ModelType):
             name: given[name] if name in given else info.get_default(call_default_factory=True)
             for name, info in fields.items()
         }
-        return _new(cls, full, set(given) if _fields_set is None else set(_fields_set))
+        return new_instance(cls, full, set(given) if _fields_set is None else set(_fields_set))
 
     @classmethod
     def model_json_schema(cls, **kwargs: Any) -> dict[str, Any]:
@@ -283,12 +284,12 @@ class Model(metaclass=_ModelType):
         return self.__model_fields_set__
 
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
-        values = copy.deepcopy(self.__dict__) if deep else dict(self.__dict__)
+        values = copy.deepcopy(vars(self)) if deep else dict(vars(self))
         given = set(self.__model_fields_set__)
         if update:
             values.update(update)
             given |= set(update)
-        return _new(type(self), values, given)
+        return new_instance(type(self), values, given)
 
     def model_dump(
         self,
@@ -301,7 +302,7 @@ class Model(metaclass=_ModelType):
         json = mode == "json"
         return {
             name: dump_value(value, json)
-            for name, value in self.__dict__.items()
+            for name, value in vars(self).items()
             if (include is None or name in include)
             and (exclude is None or name not in exclude)
             and not (exclude_none and value is None)
@@ -316,32 +317,32 @@ class Model(metaclass=_ModelType):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Model):
             return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
+        return type(self) is type(other) and vars(self) == vars(other)
 
     def __hash__(self) -> int:
-        return hash((type(self), *self.__dict__.values()))
+        return hash((type(self), *vars(self).values()))
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
-        yield from self.__dict__.items()
+        yield from vars(self).items()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
     def __str__(self) -> str:
-        return " ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return " ".join(f"{k}={v!r}" for k, v in vars(self).items())
 
     def __getstate__(self) -> tuple[dict[str, Any], set[str]]:
-        return self.__dict__, self.__model_fields_set__
+        return vars(self), self.__model_fields_set__
 
     def __setstate__(self, state: tuple[dict[str, Any], set[str]]) -> None:
         object.__setattr__(self, "__dict__", dict(state[0]))
         object.__setattr__(self, "__model_fields_set__", set(state[1]))
 
     def __copy__(self) -> Self:
-        return _new(type(self), dict(self.__dict__), set(self.__model_fields_set__))
+        return new_instance(type(self), dict(vars(self)), set(self.__model_fields_set__))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        return _new(type(self), copy.deepcopy(self.__dict__, memo), set(self.__model_fields_set__))
+        return new_instance(type(self), copy.deepcopy(vars(self), memo), set(self.__model_fields_set__))
 
 
 def dump_value(value: Any, json: bool = False) -> Any:

@@ -24,8 +24,8 @@ from archspec.frontend.model import (
     ModelCheck,
     StringConstraints,
     ValidationError,
-    _new,
     field_types,
+    new_instance,
 )
 
 _LOCK = threading.RLock()
@@ -65,7 +65,8 @@ def _make(model: type[Model]) -> type[pydantic.BaseModel]:
             namespace[name] = pydantic.model_validator(mode="after")(check.func)
         else:
             namespace[name] = pydantic.field_validator(*check.fields)(check.func)
-    made = type(pydantic.BaseModel)(model.__name__, (parent,), namespace)
+    metaclass: Any = type(pydantic.BaseModel)
+    made = metaclass(model.__name__, (parent,), namespace)
     type.__setattr__(made, "__archspec_model__", model)
     return made
 
@@ -136,7 +137,7 @@ def own(valid: pydantic.BaseModel) -> Model:
     """The archspec instance of a twin's instance."""
     model = type(valid).__archspec_model__  # type: ignore[attr-defined]
     values = {name: _own_value(getattr(valid, name)) for name in type(valid).model_fields}
-    return _new(model, values, set(valid.model_fields_set))
+    return new_instance(model, values, set(valid.model_fields_set))
 
 
 def _own_value(value: Any) -> Any:
