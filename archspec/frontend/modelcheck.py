@@ -46,8 +46,6 @@ def compile_field(annotation: Any, constraints: dict[str, Any]) -> Check:
 
 
 def _compile(annotation: Any, constraints: dict[str, Any]) -> Check:
-    from archspec.frontend.model import Model
-
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         merged = dict(constraints)
@@ -89,9 +87,15 @@ def _compile(annotation: Any, constraints: dict[str, Any]) -> Check:
         return _number(_float, constraints)
     if annotation is str:
         return _string(constraints)
-    if isinstance(annotation, type) and issubclass(annotation, Model) and not constraints:
+    if _is_model(annotation) and not constraints:
         return _model(annotation)
     return _never
+
+
+def _is_model(annotation: Any) -> bool:
+    from archspec.frontend.model import Model  # model.py imports this module
+
+    return isinstance(annotation, type) and issubclass(annotation, Model)
 
 
 def _after(inner: Check, afters: list[Callable[[Any], Any]]) -> Check:
@@ -154,10 +158,17 @@ def _overlap(members: tuple[Any, ...]) -> bool:
     return False
 
 
+_SIMPLE_KINDS: dict[type, frozenset[type]] = {
+    bool: frozenset({bool}),
+    int: frozenset({int}),
+    float: frozenset({float, int}),  # an int is taken for a float
+    str: frozenset({str}),
+    type(None): frozenset({type(None)}),
+}
+
+
 def _kinds(annotation: Any) -> frozenset[type] | None:
     """The Python types a member's check takes (None: any, or not known)."""
-    from archspec.frontend.model import Model
-
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -169,12 +180,11 @@ def _kinds(annotation: Any) -> frozenset[type] | None:
         return frozenset(type(a) for a in args)
     if origin in (list, dict):
         return frozenset({origin})
-    simple = {bool: {bool}, int: {int}, float: {float, int}, str: {str}, type(None): {type(None)}}
     if annotation is None:
-        return frozenset({type(None)})
-    if annotation in simple:
-        return frozenset(simple[annotation])
-    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return _SIMPLE_KINDS[type(None)]
+    if isinstance(annotation, type) and annotation in _SIMPLE_KINDS:
+        return _SIMPLE_KINDS[annotation]
+    if _is_model(annotation):
         return frozenset({dict})
     return None
 
