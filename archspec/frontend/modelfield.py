@@ -26,7 +26,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 # A default of these types is shared between instances; any other is copied, as pydantic does.
-IMMUTABLE = (int, float, bool, str, bytes, type(None), tuple, frozenset)
+IMMUTABLE = (int, float, bool, str, bytes, type(None))
 
 
 class FieldInfo:
