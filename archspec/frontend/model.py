@@ -24,13 +24,13 @@ from __future__ import annotations
 import builtins
 import copy
 import inspect
-import math
 import sys
 import typing
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from archspec.frontend.modelcheck import NO, compile_field
+from archspec.frontend.modeldump import dump_value, json_dumper
 from archspec.frontend.modelfield import (
     IMMUTABLE,
     MISSING,
@@ -98,13 +98,25 @@ class _ModelType(type):
 class _Plan:
     """A model's fields, resolved and compiled: how to validate a mapping fast."""
 
-    __slots__ = ("by_name", "checks", "fields", "fresh", "model_checks", "required", "template")
+    __slots__ = (
+        "by_name",
+        "checks",
+        "dumpers",
+        "fields",
+        "fresh",
+        "hints",
+        "model_checks",
+        "required",
+        "template",
+    )
 
     def __init__(self, cls: type[Model]) -> None:
         hints: dict[str, Any] = {}
         for klass in cls.__mro__:
             if "__declared__" in klass.__dict__:
                 hints = {**field_types(klass), **hints}
+        self.hints = hints
+        self.dumpers: dict[str, Callable[[Any], Any]] | None = None
         self.fields: dict[str, FieldInfo] = {}
         for klass in reversed(cls.__mro__):
             for name, declared in klass.__dict__.get("__declared__", {}).items():
@@ -138,6 +150,12 @@ class _Plan:
                 for name in check.fields:
                     field_checks.setdefault(name, []).append(check.bind(cls))
         self.checks = field_checks
+
+    def json_dumpers(self) -> dict[str, Callable[[Any], Any]]:
+        """How each field dumps in JSON mode (made on first need: only a few callers ask)."""
+        if self.dumpers is None:
+            self.dumpers = {name: json_dumper(self.hints[name]) for name in self.fields}
+        return self.dumpers
 
 
 def field_types(klass: type) -> dict[str, Any]:
@@ -299,9 +317,17 @@ class Model(metaclass=_ModelType):
         exclude: Any = None,
         exclude_none: bool = False,
     ) -> dict[str, Any]:
-        json = mode == "json"
+        if mode == "json":
+            dumpers = _plan(type(self)).json_dumpers()
+            return {
+                name: dumpers[name](value)
+                for name, value in vars(self).items()
+                if (include is None or name in include)
+                and (exclude is None or name not in exclude)
+                and not (exclude_none and value is None)
+            }
         return {
-            name: dump_value(value, json)
+            name: dump_value(value)
             for name, value in vars(self).items()
             if (include is None or name in include)
             and (exclude is None or name not in exclude)
@@ -343,19 +369,6 @@ class Model(metaclass=_ModelType):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return new_instance(type(self), copy.deepcopy(vars(self), memo), set(self.__model_fields_set__))
-
-
-def dump_value(value: Any, json: bool = False) -> Any:
-    """A field's value as ``model_dump`` gives it: models as dicts, containers copied."""
-    if isinstance(value, Model):
-        return value.model_dump(mode="json" if json else "python")
-    if isinstance(value, list):
-        return [dump_value(v, json) for v in value]
-    if isinstance(value, dict):
-        return {k: dump_value(v, json) for k, v in value.items()}
-    if json and isinstance(value, float) and not math.isfinite(value):
-        return None  # pydantic writes inf and nan as null in JSON
-    return value
 
 
 def create_model(

@@ -331,3 +331,21 @@ def test_instances_behave_as_pydantics() -> None:
 
     assert pickle.loads(pickle.dumps(conv)) == conv
     assert copy.deepcopy(conv) == conv
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (_Mixed, {"x": float("inf"), "y": float("nan")}),
+        (ParamDecl, {"type": "float", "default": float("inf")}),
+        (
+            SpecHeader,
+            {"name": "n", "layers": ["relu"], "params": {"w": {"type": "float", "default": float("nan")}}},
+        ),
+    ],
+)
+def test_json_dumps_keep_a_typed_inf_and_null_an_inferred_one(
+    model: type[Model], data: dict[str, Any]
+) -> None:
+    expected = twin(model).model_validate(data).model_dump(mode="json")
+    assert repr(model.model_validate(data).model_dump(mode="json")) == repr(expected)
