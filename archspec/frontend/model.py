@@ -21,18 +21,13 @@ the whole ``archspec validate`` of a spec otherwise takes.
 
 from __future__ import annotations
 
-import builtins
 import copy
-import inspect
-import sys
-import typing
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from archspec.frontend.modelcheck import NO, compile_field
-from archspec.frontend.modeldump import dump_value, json_dumper
+from archspec.frontend.modeldump import dump_value
 from archspec.frontend.modelfield import (
-    IMMUTABLE,
     MISSING,
     PYDANTIC_ATTRIBUTES,
     AfterValidator,
@@ -46,6 +41,7 @@ from archspec.frontend.modelfield import (
     foreign_field,
     model_validator,
 )
+from archspec.frontend.modelplan import Plan, plan_of
 
 __all__ = [  # the declarations are modelfield.py's; models import them from here
     "MISSING",
@@ -92,125 +88,14 @@ class _ModelType(type):
 
     @property
     def model_fields(cls) -> dict[str, FieldInfo]:
-        return _plan(cls).fields  # type: ignore[arg-type]
-
-
-class _Plan:
-    """A model's fields, resolved and compiled: how to validate a mapping fast."""
-
-    __slots__ = (
-        "by_name",
-        "checks",
-        "dumpers",
-        "fields",
-        "fresh",
-        "hints",
-        "model_checks",
-        "required",
-        "template",
-    )
-
-    def __init__(self, cls: type[Model]) -> None:
-        hints: dict[str, Any] = {}
-        for klass in cls.__mro__:
-            if "__declared__" in klass.__dict__:
-                hints = {**field_types(klass), **hints}
-        self.hints = hints
-        self.dumpers: dict[str, Callable[[Any], Any]] | None = None
-        self.fields: dict[str, FieldInfo] = {}
-        for klass in reversed(cls.__mro__):
-            for name, declared in klass.__dict__.get("__declared__", {}).items():
-                info = FieldInfo(_merged(declared.kwargs, hints[name]), declared.foreign)
-                info.name, info.owner = name, cls
-                self.fields[name] = info
-        self.by_name = {
-            name: compile_field(hints[name], info.constraints) for name, info in self.fields.items()
-        }
-        # Every field in order, with its default where that is shared (an int, a string …):
-        # a given value replaces it in place, so the instance's fields stay in their order.
-        self.template = {
-            name: info.default if isinstance(info.default, IMMUTABLE) and info.default_factory is None else NO
-            for name, info in self.fields.items()
-        }
-        self.required = tuple(name for name, info in self.fields.items() if info.is_required())
-        self.fresh = tuple(
-            (name, info)
-            for name, info in self.fields.items()
-            if self.template[name] is NO and not info.is_required()
-        )
-        field_checks: dict[str, list[Callable[[Any], Any]]] = {}
-        self.model_checks: list[Callable[[Any], Any]] = []
-        named: dict[str, ModelCheck | FieldCheck] = {}  # a subclass's check replaces its namesake
-        for klass in reversed(cls.__mro__):
-            named.update(klass.__dict__.get("__checks__", {}))
-        for check in named.values():
-            if isinstance(check, ModelCheck):
-                self.model_checks.append(check.func)
-            else:
-                for name in check.fields:
-                    field_checks.setdefault(name, []).append(check.bind(cls))
-        self.checks = field_checks
-
-    def json_dumpers(self) -> dict[str, Callable[[Any], Any]]:
-        """How each field dumps in JSON mode (made on first need: only a few callers ask)."""
-        if self.dumpers is None:
-            self.dumpers = {name: json_dumper(self.hints[name]) for name in self.fields}
-        return self.dumpers
-
-
-def field_types(klass: type) -> dict[str, Any]:
-    """The types of the fields ``klass`` itself declares, resolved once (the annotations are
-    text: ``from __future__ import annotations``). A bare name is looked up in the module; a
-    longer one is resolved by ``typing.get_type_hints``, on the annotations of this class only."""
-    found = klass.__dict__.get("__field_types__")
-    if found is not None:
-        return found
-    declared = klass.__dict__.get("__declared__", {})
-    written = inspect.get_annotations(klass)
-    scope = vars(sys.modules[klass.__module__])
-    found, rest = {}, {}
-    for name in declared:
-        annotation = written[name]
-        if not isinstance(annotation, str):
-            found[name] = annotation
-        elif annotation.isidentifier() and annotation in scope:
-            found[name] = scope[annotation]
-        elif annotation.isidentifier() and annotation in vars(builtins):
-            found[name] = vars(builtins)[annotation]
-        else:
-            rest[name] = annotation
-    if rest:
-        alone = type(klass.__name__, (), {"__annotations__": rest, "__module__": klass.__module__})
-        found.update(typing.get_type_hints(alone, include_extras=True))
-    type.__setattr__(klass, "__field_types__", found)
-    return found
-
-
-def _merged(kwargs: dict[str, Any], hint: Any) -> dict[str, Any]:
-    """A field's keywords with those of ``Annotated[T, Field(...)]`` under them (pydantic
-    merges a top-level Annotated field's description and constraints into the field)."""
-    if typing.get_origin(hint) is not typing.Annotated:
-        return kwargs
-    merged: dict[str, Any] = {}
-    for meta in hint.__metadata__:
-        if isinstance(meta, FieldInfo):
-            merged.update(meta.kwargs)
-    return {**merged, **kwargs}
-
-
-def _plan(cls: type) -> _Plan:
-    plan = cls.__dict__.get("__plan__")
-    if plan is None:
-        plan = _Plan(cls)  # type: ignore[arg-type]
-        type.__setattr__(cls, "__plan__", plan)
-    return plan
+        return plan_of(cls).fields  # type: ignore[arg-type]
 
 
 def fast_validate(cls: type[Model], data: Any) -> Any:
     """An instance of ``cls`` from ``data``, or NO where pydantic is to decide."""
     if type(data) is not dict:
         return NO
-    plan = cls.__dict__.get("__plan__") or _plan(cls)
+    plan = cls.__dict__.get("__plan__") or plan_of(cls)
     by_name = plan.by_name
     given: dict[str, Any] = {}
     for key, value in data.items():
@@ -261,7 +146,7 @@ class Model(metaclass=_ModelType):
 
     __slots__ = ("__dict__", "__model_fields_set__")
     __model_fields_set__: set[str]
-    __plan__: ClassVar[_Plan | None] = None
+    __plan__: ClassVar[Plan | None] = None
     model_config: ClassVar[dict[str, Any]] = {"extra": "forbid", "strict": True, "frozen": True}
     model_fields: ClassVar[dict[str, FieldInfo]]
 
@@ -283,7 +168,7 @@ class Model(metaclass=_ModelType):
 
     @classmethod
     def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> Self:
-        fields = _plan(cls).fields
+        fields = plan_of(cls).fields
         given = {name: values[name] for name in fields if name in values}
         full = {
             name: given[name] if name in given else info.get_default(call_default_factory=True)
@@ -318,7 +203,7 @@ class Model(metaclass=_ModelType):
         exclude_none: bool = False,
     ) -> dict[str, Any]:
         if mode == "json":
-            dumpers = _plan(type(self)).json_dumpers()
+            dumpers = plan_of(type(self)).json_dumpers()
             return {
                 name: dumpers[name](value)
                 for name, value in vars(self).items()

@@ -24,9 +24,9 @@ from archspec.frontend.model import (
     ModelCheck,
     StringConstraints,
     ValidationError,
-    field_types,
     new_instance,
 )
+from archspec.frontend.modelplan import field_types
 
 _LOCK = threading.RLock()
 _CONFIG = pydantic.ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
