@@ -15,14 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from archspec.codes import E200, E206, E403, E406
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.expr import ExprError, substitute
 from archspec.frontend.layers import Kind, LayerNode
 from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.model import Model, ValidationError
 from archspec.frontend.spec import Spec
 
 
@@ -33,7 +32,7 @@ class BoundLayer:
     replaced; ``written`` is the layer as parsed, for its place in the file."""
 
     kind_name: str
-    params: BaseModel
+    params: Model
     groups: dict[str, Any]
     written: LayerNode
     # Where the layer is written, made once: every inference asks it at each layer (a
@@ -113,7 +112,7 @@ def expand(
     nodes: tuple[LayerNode, ...],
     env: Mapping[str, Any],
     budget: Budget,
-    bound: dict[int, BaseModel] | None = None,
+    bound: dict[int, Model] | None = None,
     memo: ParamsMemo | None = None,
 ) -> tuple[BoundLayer, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path).
@@ -168,7 +167,7 @@ def _expand_groups(
     kind: Kind,
     env: Mapping[str, Any],
     budget: Budget,
-    bound: dict[int, BaseModel],
+    bound: dict[int, Model],
     memo: ParamsMemo | None,
 ) -> dict[str, Any]:
     groups: dict[str, Any] = {}
@@ -181,14 +180,14 @@ def _expand_groups(
     return groups
 
 
-ParamsMemo = dict[tuple[Any, ...], tuple[LayerNode, BaseModel]]
+ParamsMemo = dict[tuple[Any, ...], tuple[LayerNode, Model]]
 """Validated params by (the node's identity, its values with their types); each entry
 holds its node, so that the identity stays its own."""
 
 _SCALARS = frozenset({int, float, str, bool, type(None)})
 
 
-def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any], memo: ParamsMemo | None = None) -> BaseModel:
+def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any], memo: ParamsMemo | None = None) -> Model:
     """The node's params with expressions evaluated, validated by the kind's model (or
     found in ``memo``, where the node had the same values before)."""
     if node.params is not None:
@@ -203,7 +202,7 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any], memo: ParamsMemo |
             problems.append(Diagnostic(E206, f"{key}: {error}", where, hint=_names_hint(env)))
     if problems:
         raise SpecError(problems)
-    model: type[BaseModel] = kind.params
+    model: type[Model] = kind.params
     memo_key: tuple[Any, ...] | None = None
     if memo is not None and all(type(value) in _SCALARS for value in values.values()):
         # the types too: True == 1 and 1.0 == 1, but a strict model tells them apart

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from archspec.compiler.sizeset import SizeSet
 from archspec.diagnostics import Span
+from archspec.frontend.model import Model
 from archspec.frontend.spec import Spec
 from archspec.shapes.dims import substitute, total
 from archspec.shapes.tensor import TensorShape
@@ -31,7 +30,7 @@ class LayerInfo:
     path: str
     name: str
     primitive: str
-    params: BaseModel
+    params: Model
     input: TensorShape
     output: TensorShape
     own_params: int
@@ -39,7 +38,7 @@ class LayerInfo:
     span: Span | None = None
     batch_statistics: bool = False
     block: str | None = None
-    args: BaseModel | None = None
+    args: Model | None = None
     own_macs: Any = 0
     # Elements the layer computes besides its output, per sample (attention's weights).
     own_workspace: Any = 0

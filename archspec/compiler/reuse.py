@@ -16,10 +16,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from archspec.compiler.expand import ParamsMemo
 from archspec.compiler.graph import LayerInfo
+from archspec.frontend.model import Model
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class Reuse:
     # A call's arguments as its body's names and as text, by the id of the arguments
     # object (kept in the entry, so that the id stays its own): the copies of a repeat
     # share one object.
-    _arguments: dict[int, tuple[BaseModel, dict[str, Any], str]] = field(default_factory=dict)
+    _arguments: dict[int, tuple[Model, dict[str, Any], str]] = field(default_factory=dict)
     # The totals of a block call's layers (compiler/summary.py), by the identity of the tuple
     # of them (kept in the entry), which the calls made again share.
     totals: dict[int, tuple[Any, Any]] = field(default_factory=dict)
@@ -111,7 +110,7 @@ class Reuse:
         known = self.inferred[key] = self.inferred.pop(key)
         return known
 
-    def arguments(self, args: BaseModel) -> tuple[dict[str, Any], str]:
+    def arguments(self, args: Model) -> tuple[dict[str, Any], str]:
         """A block call's arguments (but ``name``) as a dict and as sorted JSON, the key of
         its body (with the input's channels); don't change the dict."""
         known = self._arguments.get(id(args))

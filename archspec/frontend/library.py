@@ -21,8 +21,6 @@ from itertools import islice
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from archspec.codes import E208
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.blocktable import (
@@ -33,6 +31,7 @@ from archspec.frontend.blocktable import prelude as prelude
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind
 from archspec.frontend.loader import SourceMap, load_text
+from archspec.frontend.model import Field, Model, ValidationError
 from archspec.frontend.paths import (
     PathError,
     check_regular,
@@ -49,10 +48,8 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 
-class LibraryHeader(BaseModel):
+class LibraryHeader(Model):
     """The keys of a block file."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     archspec: int = Field(1, description="The spec format version.")
     description: str | None = Field(None, description="What the blocks are.")

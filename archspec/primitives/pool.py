@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import Field
-
 from archspec.codes import E305
 from archspec.diagnostics import RuleError, check
+from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
 from archspec.primitives.reads import Reads, Then, TorchCall, Unreadable, compact
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless

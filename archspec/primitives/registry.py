@@ -30,7 +30,7 @@ from archspec.primitives.reads import Reads
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from archspec.frontend.model import Model
 
 
 class RuleContext(Protocol):
@@ -248,7 +248,7 @@ class Primitive:
     def describe(self, params: Any, x: TensorShape) -> str:
         return self.label(params, x) if self.label is not None else self.name
 
-    def module_call(self, params: BaseModel, x: TensorShape) -> ModuleCall:
+    def module_call(self, params: Model, x: TensorShape) -> ModuleCall:
         """The builder's call, checked against the classes this primitive declares."""
         if self.build is None:
             raise PrimitiveError(f"primitive {self.name!r} has no module (it is a splice)")
