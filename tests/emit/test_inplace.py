@@ -23,7 +23,10 @@ import archspec
 from archspec.compiler.graph import Graph
 from archspec.diagnostics import SpecError
 from archspec.emit.source import emit_source, network_class_name
+from archspec.primitives.registry import primitives
 from tests.emit.test_source import load_module
+from tests.primitives.cases import all_cases
+from tests.primitives.oracle import layers_spec
 from tests.strategies import as_yaml, dataflow_spec_data, spec_data
 
 BROKEN = {"alexnet_seed_typo"}  # an example of an error message: it does not compile
@@ -214,3 +217,45 @@ def test_drawn_networks_train_the_same_in_place(data: dict[str, Any]) -> None:
 @given(dataflow_spec_data())
 def test_drawn_dataflow_networks_train_the_same_in_place(data: dict[str, Any]) -> None:
     _same_step_or_discard(data)
+
+
+# The declarations, checked against torch on every oracle case of every primitive that
+# makes them (tests/primitives/cases.py): a new declaration is tested by construction.
+CASES = all_cases()
+
+
+def _declared(attribute: str) -> list[Any]:
+    return [
+        pytest.param(name, case, id=f"{name}-{index}")
+        for name, primitive in sorted(primitives().items())
+        if getattr(primitive, attribute)
+        for index, case in enumerate(CASES.get(name, []))
+        if all(isinstance(d, int) for d in case.dims)
+    ]
+
+
+@pytest.mark.parametrize(("name", "case"), _declared("overwritable"))
+def test_an_overwritable_layer_lets_the_relu_after_it_run_in_place(name: str, case: Any) -> None:
+    """Primitive.overwritable: its output is new and its backward never reads it."""
+    graph = archspec.compile(archspec.loads(layers_spec([case.layer, "relu"], case.dims, ids=case.ids)))
+    module = archspec.build(graph)
+    assert module[-1].inplace
+    assert_same_step(module, inputs(graph))
+
+
+@pytest.mark.parametrize(("name", "case"), _declared("in_place"))
+def test_an_in_place_activation_saves_its_result_not_a_copy(name: str, case: Any) -> None:
+    """Primitive.in_place: the in-place backward reads the result, so in place saves a
+    tensor; where ``in_place_if`` refuses the params, the layer stays out of place."""
+    producer = {"linear": {"out_features": case.dims[-1]}}  # a new tensor, at any rank
+    graph = archspec.compile(archspec.loads(layers_spec([producer, case.layer], case.dims)))
+    module = archspec.build(graph)
+    primitive = primitives()[name]
+    allowed = primitive.in_place_if is None or primitive.in_place_if(graph.roots[-1].params)
+    assert module[-1].inplace is allowed
+    assert_same_step(module, inputs(graph))
+    if allowed:  # the activation alone, on a new tensor: its grad_fn is its own backward
+        out = module[-1](inputs(graph)[0] * 1.0)
+        saved = [getattr(out.grad_fn, key) for key in dir(out.grad_fn) if key.startswith("_saved_")]
+        tensors = [value for value in saved if isinstance(value, torch.Tensor)]
+        assert tensors and all(value.data_ptr() == out.data_ptr() for value in tensors)
