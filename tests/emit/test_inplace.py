@@ -11,6 +11,7 @@ overwrites a tensor the backward needs), and the input must be left as it was.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ from tests.strategies import as_yaml, dataflow_spec_data, spec_data
 
 BROKEN = {"alexnet_seed_typo"}  # an example of an error message: it does not compile
 SPECS = sorted(p for p in Path("specs").rglob("*.yaml") if "blocks" not in p.parts and p.stem not in BROKEN)
-# The default suite trains these (each kind of list: sequences, branches, generic and
-# written-out blocks, named tensors, splits, gates); the slow suite every spec.
+# Every run trains these networks (each kind of list: sequences, branches, generic and
+# written-out blocks, named tensors, splits, gates); the thorough profile
+# (ARCHSPEC_HYPOTHESIS_PROFILE=thorough) every spec (some minutes on 2 cores).
 FAST = {
     f"specs/{name}.yaml"
     for name in (
@@ -44,9 +46,13 @@ FAST = {
         "torchvision/resnet50",
         "torchvision/mobilenet_v3_small",
         "torchvision/shufflenet_v2_x1_0",
-        "torchvision/squeezenet1_1",
     )
 }
+TRAINED = [
+    spec
+    for spec in SPECS
+    if spec.as_posix() in FAST or os.environ.get("ARCHSPEC_HYPOTHESIS_PROFILE") == "thorough"
+]
 BATCH = 2  # batchnorm in training needs more than one value per channel
 
 
@@ -93,10 +99,12 @@ def training_step(module: nn.Module, given: list[torch.Tensor]) -> dict[str, tor
 
 
 def assert_same_step(module: nn.Module, given: list[torch.Tensor]) -> None:
-    reference = without_in_place(module)
-    ours, theirs = training_step(module, given), training_step(reference, given)
-    assert list(ours) == list(theirs)
-    different = [key for key in ours if not torch.equal(ours[key], theirs[key])]
+    assert_same(training_step(module, given), training_step(without_in_place(module), given))
+
+
+def assert_same(found: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    assert list(found) == list(expected)
+    different = [key for key in found if not torch.equal(found[key], expected[key])]
     assert not different, f"in place changes {different}"
 
 
@@ -115,25 +123,21 @@ def small_graph(spec: Path) -> Graph:
     return graph
 
 
-def _params(spec: Path) -> Any:
-    marks = [] if spec.as_posix() in FAST else [pytest.mark.slow]
-    return pytest.param(spec, marks=marks, id=str(spec))
-
-
-@pytest.mark.parametrize("spec", [_params(s) for s in SPECS])
-def test_built_network_trains_the_same_in_place(spec: Path) -> None:
+@pytest.mark.parametrize("spec", TRAINED, ids=str)
+def test_built_and_emitted_networks_train_the_same_in_place(spec: Path, tmp_path: Path) -> None:
+    """archspec.build's network and the file compile -o writes (with its weights), each
+    against the built network with every activation out of place."""
     graph = small_graph(spec)
-    assert_same_step(archspec.build(graph), inputs(graph))
-
-
-@pytest.mark.parametrize("spec", [_params(s) for s in SPECS])
-def test_emitted_network_trains_the_same_in_place(spec: Path, tmp_path: Path) -> None:
-    graph = small_graph(spec)
+    built = archspec.build(graph)
     path = tmp_path / "model.py"
     path.write_text(emit_source(graph))
-    module = getattr(load_module(path), network_class_name(graph))()
-    assert in_place_count(module) == in_place_count(archspec.build(graph))
-    assert_same_step(module, inputs(graph))
+    emitted = getattr(load_module(path), network_class_name(graph))()
+    emitted.load_state_dict(built.state_dict())
+    assert in_place_count(emitted) == in_place_count(built)
+    given = inputs(graph)
+    expected = training_step(without_in_place(built), given)
+    assert_same(training_step(built, given), expected)
+    assert_same(training_step(emitted, given), expected)
 
 
 def test_resnet50_runs_its_relus_in_place_as_torchvision_does() -> None:
