@@ -52,7 +52,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     """The API's classes that live above the diagnostics, imported when first asked for:
     ``import archspec`` (and ``python -m archspec``) then costs only what a command uses
-    (the compiler and the front end's pydantic models are imported by the first call
+    (the compiler and the front end's models are imported by the first call
     that needs them)."""
     if name in ("Graph", "LayerInfo"):
         from archspec.compiler import graph
@@ -156,16 +156,15 @@ def _as_spec(
 
 
 def _input_override(dims: Sequence[int | str]) -> tuple[int | str, ...]:
-    from pydantic import TypeAdapter, ValidationError
-
     from archspec.codes import E200
     from archspec.diagnostics import abridge
     from archspec.frontend.errors import input_reason
-    from archspec.frontend.spec import InputDims
+    from archspec.frontend.model import ValidationError
+    from archspec.frontend.spec import INPUT_DIMS
 
     try:
         # strict: nothing is coerced, so the dims that pass are the dims given
-        TypeAdapter(InputDims).validate_python(list(dims), strict=True)
+        INPUT_DIMS.validate_python(list(dims))
         return tuple(dims)
     except (ValidationError, TypeError) as exc:
         reason = input_reason(exc) if isinstance(exc, ValidationError) else str(exc)

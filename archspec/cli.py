@@ -35,7 +35,7 @@ from archspec.cliargs import (
     parse_libraries,
 )
 from archspec.diagnostics import FORMATS as DIAGNOSTIC_FORMATS
-from archspec.diagnostics import SpecError
+from archspec.diagnostics import SpecError, json_text
 from archspec.importer import command as import_command
 from archspec.sweep.command import SweepUsageError, add_command, run_command
 from archspec.weights.commands import add_diff_command, add_weights_command, run_diff, run_weights
@@ -324,14 +324,12 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import json
-
     from archspec.emit.jsonschema import spec_json_schema
     from archspec.primitives.plugins import load_plugins
 
     if args.plugins:  # the schema lists the plugins' primitives too
         load_plugins()
-    text = json.dumps(spec_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json_text(spec_json_schema(), indent=2) + "\n"
     if args.output is None:
         stdout.write(text)
         return EXIT_OK

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from archspec.codes import E300
 
@@ -90,6 +91,34 @@ def check(condition: bool, message: str, **kwargs: str) -> None:
 
 ABRIDGE_LIMIT = 40
 """The default length of a value shown in a message (the escaped text, before the count)."""
+
+
+def json_text(value: object, indent: int | None = None) -> str:
+    """``value`` as JSON that a terminal shows as it parses: printable non-ASCII characters
+    stay readable (``→``, ``×``); the rest, which JSON leaves raw (DEL, C1 controls, the
+    bidirectional overrides and isolates of "Trojan Source", zero-width and line-separator
+    characters), are ``\\uXXXX`` escapes.
+
+    Every machine-readable output (diagnostics, SARIF, reports, sweep rows) goes through
+    it: a file name or a checkpoint key can hold such characters, spec text cannot.
+    """
+    import json
+    import re
+
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    # Only characters outside printable ASCII are looked at: a report is mostly ASCII.
+    return re.sub("[^\n -~]", _json_escape, text)
+
+
+def _json_escape(found: Any) -> str:
+    char: str = found.group()
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)  # JSON spells a character past U+FFFF as a surrogate pair
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
 
 
 def abridge(value: object, limit: int = ABRIDGE_LIMIT, *, quote: bool = True) -> str:

@@ -20,7 +20,6 @@ given (``SourceLines({"<string>": text})``).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -28,7 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from archspec.diagnostics import FORMATS as FORMATS  # re-exported: the renderer's formats
-from archspec.diagnostics import Diagnostic
+from archspec.diagnostics import Diagnostic, json_text
 
 MAX_SOURCE_BYTES = 1 << 20  # the loader's limit: a larger file is an error at line 1
 MAX_LINE_WIDTH = 120  # a longer source line is shown as a window around the column
@@ -186,7 +185,7 @@ def render(diagnostics: Iterable[Diagnostic], format: str, sources: SourceLines 
     """Every diagnostic in one format, ending in a newline (``[]`` for no JSON diagnostics)."""
     items = list(diagnostics)
     if format == "json":
-        return json.dumps([as_dict(d) for d in items], indent=2, ensure_ascii=False) + "\n"
+        return json_text([as_dict(d) for d in items], indent=2) + "\n"
     if format == "github":
         return "".join(render_github(d) + "\n" for d in items)
     if format != "text":

@@ -21,50 +21,23 @@ activations are formulas in the input's symbols.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from archspec.activations import BYTES_PER_ELEMENT, Known, activation_bytes
 from archspec.columns import fit_widths, table_lines
 from archspec.compiler.graph import Graph, LayerInfo
-from archspec.primitives.registry import lookup
+from archspec.diagnostics import json_text
 from archspec.render import escape_controls, one_line
-from archspec.shapes.dims import format_dim, format_shape, is_concrete, product, total
+from archspec.shapes.dims import format_dim, format_shape, is_concrete, total
 
 FORMATS = ("text", "json", "markdown")
-BYTES_PER_ELEMENT = 4  # float32
 LEGEND = (
     "MACs: multiply-accumulates per sample, of conv, conv_transpose, linear and attention layers "
     "(FLOPs = 2 × MACs).",
     "activations: the outputs each layer and its parts compute, per sample, "
     f"at {BYTES_PER_ELEMENT} bytes per element (float32).",
 )
-
-
-def own_activation_bytes(layer: LayerInfo) -> Any:
-    """Bytes of the new tensor this layer computes for one sample (0 for groups, identities, flatten)."""
-    primitive = lookup(layer.primitive)
-    if primitive is None or not primitive.allocates:  # a group, an identity, a view
-        return 0
-    workspace = layer.own_workspace  # what it computes on the way (attention's weights)
-    if is_concrete(workspace) and workspace == 0:
-        return _bytes(layer.output.dims)
-    return total([_bytes(layer.output.dims), BYTES_PER_ELEMENT * workspace])
-
-
-def _bytes(dims: tuple[Any, ...]) -> Any:
-    # The int factors first, so that the product of symbolic sizes stays unexpanded (sympy's form)
-    # and the sum over layers collects like terms.
-    return product([BYTES_PER_ELEMENT, *(d for d in dims if is_concrete(d))]) * product(
-        d for d in dims if not is_concrete(d)
-    )
-
-
-def activation_bytes(layer: LayerInfo) -> Any:
-    """Bytes of every tensor the layer and its parts compute for one sample."""
-    if not layer.children:
-        return own_activation_bytes(layer)
-    return total([own_activation_bytes(layer), *(activation_bytes(child) for child in layer.children)])
 
 
 @dataclass(frozen=True)
@@ -75,22 +48,25 @@ class Row:
     activations: Any
 
 
-def rows(graph: Graph, depth: int | None = None) -> list[Row]:
-    """The layers shown (at most ``depth`` levels deep), parents first."""
+def rows(graph: Graph, depth: int | None = None, known: Known | None = None) -> list[Row]:
+    """The layers shown (at most ``depth`` levels deep), parents first (``known``: what a
+    report shares between its rows and its totals)."""
+    known = Known() if known is None else known
     return [
-        Row(layer, layer.num_params, layer.num_macs, activation_bytes(layer))
+        Row(layer, layer.num_params, layer.num_macs, activation_bytes(layer, known))
         for layer in graph.layers
         if depth is None or layer.depth <= depth
     ]
 
 
-def totals(graph: Graph) -> dict[str, Any]:
+def totals(graph: Graph, known: Known | None = None) -> dict[str, Any]:
     macs = graph.num_macs
+    known = Known() if known is None else known
     return {
         "params": graph.num_params,
         "macs": macs,
         "flops": 2 * macs,
-        "activation_bytes": total(activation_bytes(root) for root in graph.roots),
+        "activation_bytes": total(activation_bytes(root, known) for root in graph.roots),
     }
 
 
@@ -133,7 +109,8 @@ def text_report(graph: Graph, depth: int | None = None, columns: int | None = No
         (f"({name})" if name != "input" else "(input)", "", str(shape), "", "", "")
         for name, shape in _inputs(graph).items()
     ]
-    for row in rows(graph, depth):
+    known = Known()
+    for row in rows(graph, depth, known):
         layer = row.layer
         table.append(
             (
@@ -156,7 +133,7 @@ def text_report(graph: Graph, depth: int | None = None, columns: int | None = No
         widths = fit_widths(widths, [False, False, True, False, formulas[4], formulas[5]], columns)
     # Numbers line up on the right; a column with a formula reads from the left.
     lines += [escape_controls(line) for line in table_lines([header, *table], widths, right)]
-    lines += ["", *summary(graph), "", *LEGEND]
+    lines += ["", *summary(graph, known), "", *LEGEND]
     return "\n".join(lines) + "\n"
 
 
@@ -179,9 +156,9 @@ def outputs_line(graph: Graph) -> str:
     return f"output: {format_shape(graph.output_shape)}"
 
 
-def summary(graph: Graph) -> list[str]:
+def summary(graph: Graph, known: Known | None = None) -> list[str]:
     """The totals and the notes under the table."""
-    sums = totals(graph)
+    sums = totals(graph, known)
     macs = sums["macs"]
     lines = [
         outputs_line(graph),
@@ -205,6 +182,7 @@ def summary(graph: Graph) -> list[str]:
 
 def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
     """Everything the table shows, as data: ints where the input is concrete, formulas as strings."""
+    known = Known()
     return {
         "name": graph.spec.name,
         "description": graph.spec.description,
@@ -212,7 +190,7 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
         "output": [_json_value(d) for d in graph.output_shape[1:]],
         "inputs": {name: [_json_value(d) for d in shape.dims] for name, shape in _inputs(graph).items()},
         "outputs": {name: [_json_value(d) for d in shape[1:]] for name, shape in graph.output_shapes.items()},
-        "totals": {key: _json_value(value) for key, value in totals(graph).items()},
+        "totals": {key: _json_value(value) for key, value in totals(graph, known).items()},
         "units": {
             "macs": "multiply-accumulates per sample, of conv, conv_transpose, linear and attention layers",
             "flops": "2 × macs",
@@ -237,7 +215,7 @@ def json_report(graph: Graph, depth: int | None = None) -> dict[str, Any]:
                 "macs": _json_value(row.macs),
                 "activation_bytes": _json_value(row.activations),
             }
-            for row in rows(graph, depth)
+            for row in rows(graph, depth, known)
         ],
     }
 
@@ -267,7 +245,8 @@ def markdown_report(graph: Graph, depth: int | None = None) -> str:
         "| --- | --- | --- | ---: | ---: | ---: |",
         *(f"| ({_cell(name)}) | | `{shape}` | | | |" for name, shape in _inputs(graph).items()),
     ]
-    for row in rows(graph, depth):
+    known = Known()
+    for row in rows(graph, depth, known):
         layer = row.layer
         cells = (
             f"`{layer.path}`",
@@ -280,7 +259,7 @@ def markdown_report(graph: Graph, depth: int | None = None) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        *(f"- {_cell(line)}" for line in summary(graph)),
+        *(f"- {_cell(line)}" for line in summary(graph, known)),
         "",
         *(f"_{_cell(line)}_" for line in LEGEND),
     ]
@@ -289,7 +268,7 @@ def markdown_report(graph: Graph, depth: int | None = None) -> str:
 
 def report(graph: Graph, format: str = "text", depth: int | None = None, columns: int | None = None) -> str:
     if format == "json":
-        return json.dumps(json_report(graph, depth), indent=2, ensure_ascii=False) + "\n"
+        return json_text(json_report(graph, depth), indent=2) + "\n"
     if format == "markdown":
         return markdown_report(graph, depth)
     if format != "text":

@@ -10,13 +10,12 @@ place is a result with no location.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from typing import Any
 
 from archspec.codes import CODES
-from archspec.diagnostics import Diagnostic
+from archspec.diagnostics import Diagnostic, json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -84,4 +83,4 @@ def _uri(file: str) -> str:
 
 
 def render_sarif(diagnostics: Iterable[Diagnostic], version: str) -> str:
-    return json.dumps(sarif_log(diagnostics, version), indent=2, ensure_ascii=False) + "\n"
+    return json_text(sarif_log(diagnostics, version), indent=2) + "\n"

@@ -144,7 +144,7 @@ def run(quick: bool = False) -> Section:
         f"imports and the first use of each model are not in the times: peak RSS (`VmHWM`), and the "
         f"time in garbage collection (`gc.callbacks`) while loading and while compiling. Median "
         f"of {repeats} interleaved rounds; the spread is (max - min) / median. The "
-        f"{BASELINE_DEPTH}-layer chain is the baseline (interpreter, archspec, pydantic, PyYAML).",
+        f"{BASELINE_DEPTH}-layer chain is the baseline (interpreter, archspec, PyYAML).",
         "",
         f"**Growth per layer: {slope:.2f} KiB** (least-squares slope of the peak over "
         f"{', '.join(f'{d:,}' for d in DEPTHS)} layers); the exponent of (peak - baseline) "
@@ -192,11 +192,12 @@ def run(quick: bool = False) -> Section:
         ),
         f"GC share of loading {DEPTHS[-1]:,} layers over the repeats: "
         + ", ".join(f"{100 * share:.0f}%" for share in gc_shares)
-        + ". A loaded spec keeps per layer its node, its validated params (a pydantic model "
+        + ". A loaded spec keeps per layer its node, its validated params (a model instance "
         "with its field set) and (line, column) pairs in the source map, which the collector "
         "stops tracking; the loader keeps nothing else of the YAML once a value is read. What "
         "remains is CPython's full collections, one each time the long-lived objects grow by a "
-        "quarter, each scanning the ~36,000 objects the imports made (pydantic's most of all) "
+        "quarter, each scanning the ~24,000 objects the imports made (~37,000 while the models "
+        "were pydantic's) "
         "besides the spec: a step that the 10,000-layer load meets once and the shorter ones "
         "need not. The child collects once before it loads: a fresh process pays that first "
         "full collection of what its imports made once, wherever it falls, and it is not the "

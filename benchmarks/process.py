@@ -217,8 +217,9 @@ def run(specs: list[SpecFile], excluded: list[tuple[str, str]], quick: bool = Fa
     section.add(
         f"archspec's own import time: **{ms(own)} ms wall, {ms(own_cpu)} ms CPU** (`import "
         f"archspec` minus `pass`); validating the {len(d2l_specs)} d2l files after the import "
-        f"takes {ms(work)} ms CPU more (the front end, pydantic and PyYAML, the compiler and "
-        f"the primitives, all imported on first use; YAML, schema, inference). Interpreter "
+        f"takes {ms(work)} ms CPU more (the front end and PyYAML, the compiler and "
+        f"the primitives, all imported on first use; YAML, schema, inference; pydantic only for "
+        f"a spec with errors). Interpreter "
         f"start alone ({ms(cpu_med['pass'])} ms CPU) caps the ratio at "
         f"{ratio(floor)}x on this machine.",
         "",

@@ -30,6 +30,10 @@ NOT_FOR_VALIDATE = (
     "archspec.docs",
     "archspec.output",
     "archspec.compiler.validsizes",
+    "archspec.compiler.init",  # a spec with no init: rules needs no resolver and no plan
+    "archspec.compiler.initplan",
+    "archspec.frontend.initcall",  # init: functions and their argument models
+    "archspec.weights.match",  # the command line offers its modes from archspec.weights
     "torch",
     "sympy",
 )
@@ -59,6 +63,59 @@ def test_validate_imports_nothing_of_the_outputs_torch_or_sympy() -> None:
     modules = imported_by(code)
     assert "archspec.compiler.infer" in modules  # it did compile the spec
     assert among(modules, NOT_FOR_VALIDATE) == []
+
+
+def test_validate_of_built_in_kinds_does_not_scan_for_plugins() -> None:
+    """The entry-point scan (every installed distribution's metadata) runs when a spec calls a
+    kind that is not built in, never for one that calls only built-ins and prelude blocks."""
+    code = (
+        "import contextlib, io\n"
+        "from importlib import metadata\n"
+        "groups = []\n"
+        "scan = metadata.entry_points\n"
+        "metadata.entry_points = lambda **selection: groups.append(selection.get('group')) or scan(**selection)\n"
+        "from archspec.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['validate', {str(SPEC)!r}, {str(ROOT / 'specs' / 'resnet18.yaml')!r}]) == 0\n"
+        "assert 'archspec.primitives' not in groups, groups\n"
+    )
+    imported_by(code)
+
+
+def _validates(spec: Path) -> bool:
+    import contextlib
+    import io
+
+    from archspec.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return main(["validate", str(spec)]) == 0
+
+
+def _concrete(spec: Path) -> bool:
+    """Whether the spec's input sizes are all given (no symbol: no sympy either way)."""
+    import yaml
+
+    data = yaml.safe_load(spec.read_text())
+    dims = [data.get("input") or [], *(data.get("inputs") or {}).values()]
+    return all(isinstance(d, int) for group in dims for d in group)
+
+
+def test_validating_valid_specs_imports_no_pydantic() -> None:
+    """pydantic (and the stdlib it pulls in) costs more start-up than the rest of a validate:
+    archspec's models validate a valid spec without it (archspec/frontend/model.py)."""
+    specs = [s for s in sorted((ROOT / "specs").rglob("*.yaml")) if _concrete(s) and _validates(s)]
+    assert len(specs) >= 20
+    code = (
+        "import contextlib, io\n"
+        "from archspec.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    for spec in {[str(s) for s in specs]!r}:\n"
+        "        assert main(['validate', spec]) == 0, spec\n"
+    )
+    modules = imported_by(code)
+    assert "archspec.compiler.infer" in modules
+    assert among(modules, ("pydantic", "pydantic_core", "archspec.frontend.modeltwin")) == []
 
 
 def test_a_failed_validate_renders_its_errors() -> None:

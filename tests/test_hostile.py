@@ -375,7 +375,7 @@ def test_every_field_refuses_non_finite_negative_and_mistyped_values(name: str) 
 
 
 def model_errors(model: type, data: dict[str, object]) -> list[tuple[object, ...]]:
-    from pydantic import ValidationError
+    from archspec.frontend.model import ValidationError
 
     try:
         model.model_validate(data)  # type: ignore[attr-defined]

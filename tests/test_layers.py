@@ -24,7 +24,7 @@ FLOORS: list[set[str]] = [
     {"shapes"},
     {"primitives"},
     {"compiler"},
-    {"emit", "report", "render", "check", "docs", "output", "sarif", "columns"},
+    {"emit", "report", "activations", "render", "check", "docs", "output", "sarif", "columns"},
     # weights: transfer and diff (docs/weights.md); lsp: the language server; cliconfig: the
     # CLI's settings; cliargs: its shared options; sweep: archspec sweep (docs/cli.md); importer: archspec import, which
     # runs the user's own code

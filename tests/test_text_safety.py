@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 import archspec
 from archspec.cli import main
-from archspec.diagnostics import ABRIDGE_LIMIT, Diagnostic, Span, SpecError, abridge
+from archspec.diagnostics import ABRIDGE_LIMIT, Diagnostic, Span, SpecError, abridge, json_text
 from archspec.emit.pretty import literal
 from archspec.emit.pycode import docstring_text
 from archspec.frontend.types import NAME_LIMIT
@@ -187,3 +188,26 @@ def test_a_block_name_at_the_limit_is_fine() -> None:
 def test_every_name_has_the_name_limit(text: str) -> None:
     found = messages(text)
     assert f"at most {NAME_LIMIT} characters" in found[0]
+
+
+@given(st.text())
+def test_json_text_reads_back_and_shows_no_character_a_terminal_acts_on(value: str) -> None:
+    text = json_text({"value": value, "list": [value]}, indent=2)
+    assert json.loads(text) == {"value": value, "list": [value]}
+    assert not hostile_text(text)
+
+
+def test_json_text_keeps_printable_unicode_readable() -> None:
+    assert json_text("[N, 64, H × W] → ok") == '"[N, 64, H × W] → ok"'
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_a_file_name_with_a_bidi_override_is_escaped_in_machine_readable_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    name = "a\u202eb.yaml"
+    (tmp_path / name).write_text("name: x\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--format", fmt, name]) == 1
+    out = capsys.readouterr().out
+    assert "a\\u202eb.yaml" in out and not hostile_text(out)

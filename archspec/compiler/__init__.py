@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from archspec.codes import E200, E308, E311
 from archspec.compiler.budgets import check_budgets
+from archspec.compiler.collector import fewer_collections
 from archspec.compiler.expand import BoundLayer
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.infer import Compilation, InferenceStopped, expand_spec, infer_flow, input_shape
-from archspec.compiler.init import resolve_init
 from archspec.compiler.reuse import Reuse
 from archspec.compiler.sizeset import SizeSet
 from archspec.diagnostics import Diagnostic, SpecError
@@ -39,6 +39,17 @@ def compile_spec(
     validation path, which never imports sympy). ``reuse``: what the compiles of one
     family's members share (compiler/reuse.py; archspec sweep), by default this compile's own.
     """
+    with fewer_collections():  # compiler/collector.py: a compile's collections find nothing
+        return _compile(spec, dims, limits, reuse, explain_sizes)
+
+
+def _compile(
+    spec: Spec,
+    dims: tuple[int | str, ...] | Mapping[str, tuple[int | str, ...]] | None,
+    limits: Limits | None,
+    reuse: Reuse | None,
+    explain_sizes: bool,
+) -> Graph:
     given = _input_dims(spec, dims)
     inputs = {name: input_shape(d, spec.input_dtypes.get(name, "float32")) for name, d in given.items()}
     compilation = Compilation(spec, limits or Limits(), reuse or Reuse())
@@ -80,7 +91,11 @@ def compile_spec(
         coupled,
     )
     check_budgets(graph, limits)
-    resolve_init(graph)  # E213 where an init: rule does not fit the network
+    if spec.init or spec.blocks.has_init():
+        # Only init: rules need the resolver and the plan (imported here: most specs have none).
+        from archspec.compiler.init import resolve_init
+
+        resolve_init(graph)  # E213 where an init: rule does not fit the network
     return graph
 
 

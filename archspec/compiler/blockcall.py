@@ -10,14 +10,20 @@ the same concrete shapes copies the layers inferred the first time
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from archspec.codes import E210
-from archspec.compiler.compilation import Compilation, InferenceStopped, is_one_layer
+from archspec.compiler.compilation import (
+    IN_CHANNELS,
+    Compilation,
+    InferenceStopped,
+    is_concrete_shape,
+    is_one_layer,
+)
 from archspec.compiler.expand import BlockScope, BoundLayer, Budget
 from archspec.compiler.graph import LayerInfo
-from archspec.compiler.reuse import Inferred, evolve, moved
+from archspec.compiler.reuse import Inferred, evolve, reused
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.blocks import Block
 from archspec.frontend.library import PRELUDE_FILE
@@ -31,14 +37,22 @@ if TYPE_CHECKING:
     from archspec.diagnostics import Span
 
 
-@dataclass
 class _Frame:
-    path: str
-    node: BoundLayer
-    children: list[LayerInfo]
-    inputs: tuple[TensorShape, ...] = ()
-    sources: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
+    """A layer being inferred: its path, node, the children inferred so far, the tensors
+    it reads (and their names), and the names its group returns."""
+
+    __slots__ = ("children", "inputs", "node", "outputs", "path", "sources")
+
+    def __init__(
+        self,
+        path: str,
+        node: BoundLayer,
+        children: list[LayerInfo],
+        inputs: tuple[TensorShape, ...] = (),
+        sources: tuple[str, ...] = (),
+    ) -> None:
+        self.path, self.node, self.children, self.inputs, self.sources = path, node, children, inputs, sources
+        self.outputs: tuple[str, ...] = ()
 
 
 class BlockCalls:
@@ -75,7 +89,7 @@ class BlockCalls:
     ) -> LayerInfo:
         """A block call: its body, expanded with its arguments and ``in_channels`` (of
         its first input)."""
-        block = self.spec.blocks.blocks[node.kind_name]
+        block = self.spec.blocks.block(node.kind_name)
         x = shapes[0]
         if len(shapes) != len(block.inputs):
             raise InferenceStopped(
@@ -92,20 +106,32 @@ class BlockCalls:
         args = node.params
         arguments, text = self.compilation.reuse.arguments(args)
         channels = x.channels if is_concrete(x.channels) else None
-        env = BlockScope(arguments, channels)
         key = (text, channels, node.kind_name)
-        again = (key, tuple(shapes)) if all(is_concrete(d) for s in shapes for d in s.dims) else None
+        again = (key, tuple(shapes)) if all(map(is_concrete_shape, shapes)) else None
         compilation = self.compilation
         known = compilation.reuse.inferred.get(again) if again is not None else None
         if known is not None and compilation.replay(known, self.layers):
             # the same call on the same shapes: its layers again, under this path
-            info = evolve(moved(known.info, known.path, path), name=name, sources=sources)
-        else:
-            spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
-            info = self._infer_body(node, block, key, env, name, path, shapes, sources)
-            if again is not None and len(compilation.constraints) == joins:
-                bodies = tuple(dict.fromkeys(compilation.used[used:]))
-                compilation.reuse.inferred[again] = Inferred(info, path, self.layers.used - spent, bodies)
+            compilation.reuse.hit(again)
+            return reused(
+                known,
+                path,
+                compilation.reuse.shallow,
+                name=name,
+                sources=sources,
+                block=block.name,
+                args=args,
+                span=node.span,
+                reads_by_name=node.written.sources is not None,
+            )
+        env = BlockScope(arguments, channels_known=channels is not None)
+        if channels is not None:
+            env[IN_CHANNELS] = channels
+        spent, joins, used = self.layers.used, len(compilation.constraints), len(compilation.used)
+        info = self._infer_body(node, block, key, env, name, path, shapes, sources)
+        if again is not None and len(compilation.constraints) == joins:
+            bodies = tuple(dict.fromkeys(compilation.used[used:]))
+            compilation.reuse.inferred[again] = Inferred(info, path, self.layers.used - spent, bodies)
         return evolve(
             info, block=block.name, args=args, span=node.span, reads_by_name=node.written.sources is not None
         )
@@ -115,7 +141,7 @@ class BlockCalls:
         node: BoundLayer,
         block: Block,
         key: Any,
-        env: dict[str, Any],
+        env: BlockScope,
         name: str,
         path: str,
         shapes: list[TensorShape],

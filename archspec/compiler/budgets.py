@@ -41,12 +41,13 @@ def check_budgets(graph: Graph, limits: Limits | None = None) -> None:
 
 
 def _within(graph: Graph, limits: Limits) -> bool:
-    """Whether the graph is surely within both budgets: every weight counted, and every
-    tensor of one sample no larger than the budget, those a layer computes on the way to
-    its output (its workspace) too. (A symbolic size is left to the checks below; so is
-    any graph over a budget, for the layer that crosses it.)"""
+    """Whether the graph is within both budgets, in one pass: every weight counted, and
+    every tensor of one sample no larger than the budget, those a layer computes on the way
+    to its output (its workspace) too. A size with a symbol in it is not judged, as the
+    checks below do not judge it, so this is True exactly when they find nothing; they
+    then run only for a graph over a budget, to say where."""
     size = elements(graph.input)
-    if size is None or size > limits.max_activation:
+    if size is not None and size > limits.max_activation:
         return False
     params = 0
     largest = limits.max_activation
@@ -57,10 +58,11 @@ def _within(graph: Graph, limits: Limits) -> bool:
         size = 1
         for dim in layer.output.dims:
             if not isinstance(dim, int):
-                return False
+                size = 0  # symbolic: not judged
+                break
             size *= dim
         workspace = layer.own_workspace
-        if size > largest or not isinstance(workspace, int) or workspace > largest:
+        if size > largest or (isinstance(workspace, int) and workspace > largest):
             return False
         stack.extend(layer.children)
     return params <= limits.max_params

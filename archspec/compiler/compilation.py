@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.compiler.constraints import Constraint
-from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget
+from archspec.compiler.expand import BlockScope, BoundLayer, Budget, expand, layer_budget
 from archspec.compiler.graph import LayerInfo
 from archspec.compiler.reuse import Inferred, Reuse
 from archspec.diagnostics import Diagnostic
@@ -48,6 +48,38 @@ def is_one_layer(body: tuple[BoundLayer, ...], inputs: tuple[str, ...], outputs:
     return tuple(reads) == inputs and outputs in ((), (only.name,))
 
 
+def is_concrete_shape(shape: TensorShape) -> bool:
+    """Whether every dim of ``shape`` is an int (no generator: inference asks at every layer)."""
+    return set(map(type, shape.dims)) <= _INT_ONLY
+
+
+_INT_ONLY = {int}
+
+
+ANY_CHANNELS = "any"
+"""The in_channels of the key of a block body that does not read them."""
+
+
+class _Reads(BlockScope):
+    """A block body's names (its arguments and ``in_channels``), noting whether the body's
+    expressions asked for ``in_channels`` (expressions read names with ``in`` and ``[]``)."""
+
+    channels = False
+
+    def __contains__(self, name: object) -> bool:
+        if name == IN_CHANNELS:
+            self.channels = True
+        return super().__contains__(name)
+
+    def __getitem__(self, name: str) -> Any:
+        if name == IN_CHANNELS:
+            self.channels = True
+        return super().__getitem__(name)
+
+
+IN_CHANNELS = "in_channels"
+
+
 @dataclass
 class Compilation:
     """The state of one compile, shared by its inference and its minimum-size probes,
@@ -64,7 +96,9 @@ class Compilation:
     of a symbolic inference require (``H == 2*floor(H/2)``), for the valid-size search.
     ``dims`` holds each symbolic dim the layers output, once: equal sizes of different
     layers are then one object, which later operations, the report's sums and printing
-    meet by identity (each distinct dim is printed once).
+    meet by identity (each distinct dim is printed once); so are the symbolic shapes and
+    MAC counts of the layers (``shapes``, and ``dims`` again): a deep symbolic graph then
+    holds a few objects per distinct size, not per layer, for the collector to scan.
     """
 
     spec: Spec
@@ -77,14 +111,23 @@ class Compilation:
     paid: set[Any] = field(default_factory=set)
     used: list[Any] = field(default_factory=list)
     dims: dict[Any, Any] = field(default_factory=dict)
+    shapes: dict[TensorShape, TensorShape] = field(default_factory=dict)
+    met: dict[int, TensorShape] = field(default_factory=dict)  # the shapes of ``shapes``, by id
 
     def __post_init__(self) -> None:
         self.expanded = layer_budget(self.limits.max_layers)
         self.reuse.serve(self.spec.blocks)
 
-    def body(self, key: Any, block: Block, env: dict[str, Any]) -> tuple[BoundLayer, ...]:
+    def body(self, key: Any, block: Block, env: BlockScope) -> tuple[BoundLayer, ...]:
         """The block's body expanded with ``env``: made once per key, and counted once
-        per compile against the layer budget, as if this compile had made it."""
+        per compile against the layer budget, as if this compile had made it. ``key`` is
+        (arguments, in_channels, block); a body that does not read ``in_channels`` (a
+        ResNet block of stride 2 always projects) is kept under :data:`ANY_CHANNELS`, one
+        for every channel count."""
+        text, _, name = key
+        free = (text, ANY_CHANNELS, name)
+        if free in self.reuse.bodies:
+            key = free
         known = self.reuse.bodies.get(key)
         fits = known is not None and self.expanded.used + known[1] <= self.expanded.limit
         if known is not None and key not in self.paid and fits:
@@ -92,8 +135,11 @@ class Compilation:
             self.paid.add(key)
         elif known is None or key not in self.paid:  # expand, and raise where the budget is crossed
             before = self.expanded.used
-            known = (expand(self.spec, block.layers, env, self.expanded), 0)
-            known = self.reuse.bodies[key] = (known[0], self.expanded.used - before)
+            reads = _Reads(env, channels_known=env.channels_known)
+            layers = expand(self.spec, block.layers, reads, self.expanded, memo=self.reuse.params)
+            if not reads.channels:
+                key = free
+            known = self.reuse.bodies[key] = (layers, self.expanded.used - before)
             self.paid.add(key)
         self.used.append(key)
         return known[0]
@@ -114,13 +160,28 @@ class Compilation:
 
     def shared(self, shape: TensorShape) -> TensorShape:
         """``shape`` with each symbolic dim replaced by the equal one met first."""
+        if self.met.get(id(shape)) is shape:  # a layer that passes its input on (relu)
+            return shape
         if all(type(d) is int for d in shape.dims):
             return shape
+        known = self.shapes.get(shape)  # most layers make a shape met before: its dims are shared
+        if known is not None:
+            return known
         dims = tuple(d if type(d) is int else self.dims.setdefault(d, d) for d in shape.dims)
-        return replace(shape, dims=dims)  # every other field (batched, integer) kept
+        if any(a is not b for a, b in zip(dims, shape.dims, strict=True)):
+            shape = replace(shape, dims=dims)  # every other field (batched, integer) kept
+        shape = self.shapes.setdefault(shape, shape)
+        self.met[id(shape)] = shape  # held by the dict: the id is not reused while it lives
+        return shape
 
     def share(self, value: Any) -> Any:
-        """A count (MACs) with the dims it multiplies replaced by the shared ones."""
-        if type(value) is not Mul or all(self.dims.get(base) is base for base in value.factors):
+        """A count (MACs) with the dims it multiplies replaced by the shared ones, and
+        itself the equal count met first."""
+        if type(value) is not Mul:
             return value
-        return Mul(value.coeff, {self.dims.get(base, base): e for base, e in value.factors.items()})
+        known = self.dims.get(value)
+        if known is not None:
+            return known
+        if any(self.dims.get(base) is not base for base in value.factors):
+            value = Mul(value.coeff, {self.dims.get(base, base): e for base, e in value.factors.items()})
+        return self.dims.setdefault(value, value)

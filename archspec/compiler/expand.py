@@ -10,11 +10,10 @@ it reaches it, since ``in_channels`` is known only then.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel, ValidationError
 
 from archspec.codes import E200, E206, E403, E406
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
@@ -22,6 +21,7 @@ from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.expr import ExprError, substitute
 from archspec.frontend.layers import Kind, LayerNode
 from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.model import Model, ValidationError
 from archspec.frontend.spec import Spec
 
 
@@ -32,9 +32,15 @@ class BoundLayer:
     replaced; ``written`` is the layer as parsed, for its place in the file."""
 
     kind_name: str
-    params: BaseModel
+    params: Model
     groups: dict[str, Any]
     written: LayerNode
+    # Where the layer is written, made once: every inference asks it at each layer (a
+    # symbolic compile runs two, its own and a concrete probe), and its layers keep it.
+    span: Span = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span", self.written.span)
 
     @property
     def name(self) -> str | None:
@@ -43,10 +49,6 @@ class BoundLayer:
     @property
     def is_block(self) -> bool:
         return self.written.is_block
-
-    @property
-    def span(self) -> Span:
-        return self.written.span
 
     @property
     def source(self) -> SourceMap:
@@ -110,12 +112,16 @@ def expand(
     nodes: tuple[LayerNode, ...],
     env: Mapping[str, Any],
     budget: Budget,
-    bound: dict[int, BaseModel] | None = None,
+    bound: dict[int, Model] | None = None,
+    memo: ParamsMemo | None = None,
 ) -> tuple[BoundLayer, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path).
 
     ``bound`` keeps each node's params within one expansion (one ``env``): the copies
-    of a repeat are the same nodes, bound to the same values, so each is validated once."""
+    of a repeat are the same nodes, bound to the same values, so each is validated once.
+    ``memo`` keeps them across expansions (a compile's, or a sweep's: compiler/reuse.py),
+    by node and values, so that a node bound to values it had before is not validated
+    again and gets the same params object."""
     if bound is None:
         bound = {}
     out: list[BoundLayer] = []
@@ -124,22 +130,34 @@ def expand(
         assert kind is not None, node.kind_name  # the parser checked every name
         params = bound.get(id(node))
         if params is None:
-            params = bound[id(node)] = bind(node, kind, env)
+            params = bound[id(node)] = bind(node, kind, env, memo)
         splices = getattr(kind, "splices", None)
         if splices is None:
             try:
                 budget.spend()
             except RuleError as error:
                 raise SpecError([Diagnostic(error.code, error.message, node.span, hint=error.hint)]) from None
-            groups = _expand_groups(spec, node, kind, env, budget, bound)
+            groups = _expand_groups(spec, node, kind, env, budget, bound, memo)
             out.append(BoundLayer(node.kind_name, params, groups, node))
             continue
         try:
             copies = splices(params, node.groups)
         except ValueError as error:
             raise SpecError([Diagnostic(E200, str(error), node.span)]) from None
+        made: dict[int, tuple[tuple[BoundLayer, ...], int]] = {}
         for group in copies:
-            out.extend(expand(spec, group, env, budget, bound))
+            # A repeat's copies are one group: expanded once (same names, same params), each
+            # copy spending the budget as its expansion did, unless that crosses it (then
+            # the copy is expanded again, to stop at the layer that crosses it).
+            known = made.get(id(group))
+            if known is not None and budget.used + known[1] <= budget.limit:
+                budget.used += known[1]
+                out.extend(known[0])
+                continue
+            before = budget.used
+            layers = expand(spec, group, env, budget, bound, memo)
+            made[id(group)] = (layers, budget.used - before)
+            out.extend(layers)
     return tuple(out)
 
 
@@ -149,20 +167,29 @@ def _expand_groups(
     kind: Kind,
     env: Mapping[str, Any],
     budget: Budget,
-    bound: dict[int, BaseModel],
+    bound: dict[int, Model],
+    memo: ParamsMemo | None,
 ) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for field in getattr(kind, "layer_fields", ()):
         group = node.groups.get(field.name, ())
         if field.branches:
-            groups[field.name] = tuple(expand(spec, branch, env, budget, bound) for branch in group)
+            groups[field.name] = tuple(expand(spec, branch, env, budget, bound, memo) for branch in group)
         else:
-            groups[field.name] = expand(spec, group, env, budget, bound)
+            groups[field.name] = expand(spec, group, env, budget, bound, memo)
     return groups
 
 
-def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
-    """The node's params with expressions evaluated, validated by the kind's model."""
+ParamsMemo = dict[tuple[Any, ...], tuple[LayerNode, Model]]
+"""Validated params by (the node's identity, its values with their types); each entry
+holds its node, so that the identity stays its own."""
+
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+
+
+def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any], memo: ParamsMemo | None = None) -> Model:
+    """The node's params with expressions evaluated, validated by the kind's model (or
+    found in ``memo``, where the node had the same values before)."""
     if node.params is not None:
         return node.params
     values: dict[str, Any] = {}
@@ -175,25 +202,33 @@ def bind(node: LayerNode, kind: Kind, env: Mapping[str, Any]) -> BaseModel:
             problems.append(Diagnostic(E206, f"{key}: {error}", where, hint=_names_hint(env)))
     if problems:
         raise SpecError(problems)
-    model: type[BaseModel] = kind.params
+    model: type[Model] = kind.params
+    memo_key: tuple[Any, ...] | None = None
+    if memo is not None and all(type(value) in _SCALARS for value in values.values()):
+        # the types too: True == 1 and 1.0 == 1, but a strict model tells them apart
+        memo_key = (id(node), *((name, type(value), value) for name, value in values.items()))
+        known = memo.get(memo_key)
+        if known is not None:
+            return known[1]
     try:
-        return model.model_validate(values)
+        params = model.model_validate(values)
     except ValidationError as error:
         base = (*node.key_path, node.kind_name)
         raise SpecError(
             validation_diagnostics(error, model, values, base, node.source, what=node.kind_name)
         ) from None
+    if memo_key is not None and memo is not None:
+        memo[memo_key] = (node, params)
+    return params
 
 
 class BlockScope(dict[str, Any]):
     """The names a block's body reads: the call's arguments, and ``in_channels`` when the
     block's input has a concrete channel count (``channels_known``)."""
 
-    def __init__(self, arguments: Mapping[str, Any], channels: int | None) -> None:
-        super().__init__(arguments)
-        self.channels_known = channels is not None
-        if channels is not None:
-            self["in_channels"] = channels
+    def __init__(self, names: Mapping[str, Any], *, channels_known: bool) -> None:
+        super().__init__(names)
+        self.channels_known = channels_known
 
 
 def _names_hint(env: Mapping[str, Any]) -> str:

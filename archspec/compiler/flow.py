@@ -12,7 +12,6 @@ answers each reference, or says precisely why it cannot.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from archspec.codes import E210, E211
 from archspec.compiler.expand import BoundLayer
@@ -29,7 +28,6 @@ class FlowError(Exception):
         self.diagnostic = diagnostic
 
 
-@dataclass
 class Scope:
     """The tensors of one list of layers, by name, as inference makes them.
 
@@ -37,19 +35,20 @@ class Scope:
     as ``call.output``, never as ``call``.
     """
 
-    inputs: tuple[str, ...]
-    prefix: str
-    tensors: dict[str, TensorShape] = field(default_factory=dict)
-    several: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    reads: set[str] = field(default_factory=set)
-    spans: dict[str, Span | None] = field(default_factory=dict)
-    last: str = ""
+    __slots__ = ("inputs", "last", "prefix", "reads", "several", "spans", "tensors")
+
+    def __init__(self, inputs: tuple[str, ...], prefix: str, tensors: dict[str, TensorShape]) -> None:
+        self.inputs = inputs
+        self.prefix = prefix
+        self.tensors = tensors
+        self.several: dict[str, tuple[str, ...]] = {}
+        self.reads: set[str] = set()
+        self.spans: dict[str, Span | None] = {}
+        self.last = inputs[0] if inputs else ""
 
     @classmethod
     def of(cls, inputs: dict[str, TensorShape], prefix: str) -> Scope:
-        scope = cls(tuple(inputs), prefix, dict(inputs))
-        scope.last = scope.inputs[0]
-        return scope
+        return cls(tuple(inputs), prefix, dict(inputs))
 
     def sources(self, node: BoundLayer, reads: bool = True) -> tuple[str, ...]:
         """What ``node`` reads: its ``from``, else its predecessor's output (nothing, for a

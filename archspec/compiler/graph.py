@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import Any
-
-from pydantic import BaseModel
 
 from archspec.compiler.sizeset import SizeSet
 from archspec.diagnostics import Span
+from archspec.frontend.model import Model
 from archspec.frontend.spec import Spec
 from archspec.shapes.dims import substitute, total
 from archspec.shapes.tensor import TensorShape
@@ -31,7 +30,7 @@ class LayerInfo:
     path: str
     name: str
     primitive: str
-    params: BaseModel
+    params: Model
     input: TensorShape
     output: TensorShape
     own_params: int
@@ -39,7 +38,7 @@ class LayerInfo:
     span: Span | None = None
     batch_statistics: bool = False
     block: str | None = None
-    args: BaseModel | None = None
+    args: Model | None = None
     own_macs: Any = 0
     # Elements the layer computes besides its output, per sample (attention's weights).
     own_workspace: Any = 0
@@ -115,6 +114,24 @@ class LayerInfo:
         yield self
         for child in self.children:
             yield from child.walk()
+
+
+_DEFAULTS = {
+    name: None if name == "named_outputs" else value.default
+    for name, value in LayerInfo.__dataclass_fields__.items()
+    if name == "named_outputs" or value.default is not MISSING
+}
+
+
+def layer_info(**fields: Any) -> LayerInfo:
+    """``LayerInfo(**fields)`` without the frozen dataclass's ``__init__`` (a call per
+    field; inference makes one per layer): the fields not given keep their defaults.
+    Each required field must be given (nothing checks it, as nothing in ``__init__`` does)."""
+    made = object.__new__(LayerInfo)
+    values = made.__dict__
+    values.update(_DEFAULTS)
+    values.update(fields)
+    return made
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ from archspec.compiler.compilation import (
 )
 from archspec.compiler.compilation import Flow as Flow
 from archspec.compiler.compilation import InferenceStopped as InferenceStopped
+from archspec.compiler.compilation import is_concrete_shape
 from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
-from archspec.compiler.graph import LayerInfo
+from archspec.compiler.graph import LayerInfo, layer_info
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
 from archspec.frontend.library import PRELUDE_FILE
@@ -198,8 +199,18 @@ class Context(BlockCalls):
                 )
             )
         seen.add(name)
-        primitive = None if node.is_block else primitives().get(node.kind_name)
+        written = node.written
+        primitive = None if written.is_block else primitives().get(node.kind_name)
         learned = primitive is not None and primitive.learned is not None
+        if written.sources is None and not learned:  # the common case: it reads the layer before it
+            last = scope.last
+            shape = scope.tensors.get(last)
+            if shape is not None and shape.batched:  # else the general path below says why not
+                scope.reads.add(last.partition(".")[0])
+                info = self._infer(node, name, prefix + name, [shape], (last,))
+                infos.append(info)
+                scope.add(name, info.output, written.span, info.named_outputs)
+                return
         later = itertools.islice(nodes, index + 1, None)  # read on an error only
         sources, shapes = scope.resolve(node, name, later, reads=not learned)
         self._check_batched(node, primitive, prefix + name, sources, shapes)
@@ -263,9 +274,14 @@ class Context(BlockCalls):
         self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
     ) -> LayerInfo:
         x = shapes[0] if shapes else TensorShape((), batched=False)  # a learned tensor reads nothing
-        if node.is_block:
+        written = node.written
+        if written.is_block:
             return self._instantiate(node, name, path, shapes, sources)
-        self._spend(self.layers, 1, node, path)
+        layers = self.layers
+        if layers.used < layers.limit:  # Budget.spend, inline: one more layer, within the budget
+            layers.used += 1
+        else:
+            self._spend(layers, 1, node, path)
         primitive: Primitive = primitives()[node.kind_name]
         assert primitive.infer is not None, node.kind_name
         learned = primitive.learned is not None
@@ -281,8 +297,8 @@ class Context(BlockCalls):
                     "(mul: {from: [layer_scale, block]})",
                 )
             )
-        joins = primitive.join is not None and not node.groups.get("branches")
-        if len(shapes) > primitive.reads and not joins:
+        joins = primitive.join is not None  # a join of named tensors (no branches) reads any number
+        if len(shapes) > primitive.reads and not (joins and not node.groups.get("branches")):
             most = "one tensor" if primitive.reads == 1 else f"at most {primitive.reads} tensors"
             raise InferenceStopped(
                 Diagnostic(
@@ -301,27 +317,30 @@ class Context(BlockCalls):
             raise InferenceStopped(self._locate(error, path, x)) from None
         finally:
             self._stack.pop()
-        shape = self.compilation.shared(result.shape)  # first: the count below then compares by identity
-        self._spend(self.symbolic, new_symbolic_dims(x, shape), node, path)
+        shape = result.shape
+        if not is_concrete_shape(shape):
+            shape = self.compilation.shared(shape)  # first: the count below then compares by identity
+            self._spend(self.symbolic, new_symbolic_dims(x, shape), node, path)
+        macs = result.macs if type(result.macs) is int else self.compilation.share(result.macs)
         functional = learned or (primitive.join is not None and (primitive.build is None or len(shapes) > 1))
         several = {str(i): shape for i, shape in enumerate(result.outputs)} if result.outputs else None
-        return LayerInfo(
-            path,
-            name,
-            node.kind_name,
-            node.params,
-            x,
-            shape,
-            result.num_params,
-            tuple(frame.children),
-            node.span,
-            result.batch_statistics,
-            own_macs=self.compilation.share(result.macs),
+        return layer_info(
+            path=path,
+            name=name,
+            primitive=node.kind_name,
+            params=node.params,
+            input=x,
+            output=shape,
+            own_params=result.num_params,
+            children=tuple(frame.children),
+            span=written.span,
+            batch_statistics=result.batch_statistics,
+            own_macs=macs,
             own_workspace=result.workspace,
             sources=sources,
             outputs=frame.outputs,
             inputs=tuple(shapes[1:]),
-            reads_by_name=node.written.sources is not None,
+            reads_by_name=written.sources is not None,
             functional=functional,
             named_outputs=several,
             learned=learned,
@@ -371,12 +390,14 @@ def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[Bou
     if spec.arguments is None:
         assert spec.family is not None
         raise unbound_error(spec.family)
-    return expand(spec, spec.layers, spec.arguments, (compilation or Compilation(spec)).expanded)
+    compilation = compilation or Compilation(spec)
+    return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=compilation.reuse.params)
 
 
 def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
     """How many symbolic dims a rule computed: those of its output that its input lacks."""
     if all(is_concrete(d) for d in out.dims):
         return 0
-    given = set(x.dims)
-    return sum(1 for d in out.dims if not is_concrete(d) and d not in given)
+    # A tuple's membership test tries identity first: the dims a layer passes on are its
+    # input's own objects (Compilation.shared), which a set would hash again.
+    return sum(1 for d in out.dims if not is_concrete(d) and d not in x.dims)

@@ -11,13 +11,14 @@ shape rule, a params model and a frozen dataclass's ``__init__``.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
+from archspec.compiler.expand import ParamsMemo
 from archspec.compiler.graph import LayerInfo
+from archspec.frontend.model import Model
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,10 @@ class Inferred:
 
 
 MAX_ENTRIES = 4096
-"""Block bodies and inferred calls a :class:`Reuse` keeps; past it, it starts afresh."""
+"""Block bodies, inferred calls and arguments a :class:`Reuse` keeps (the totals go with
+the calls; the params memo has a bound of its own, the same): past it, it drops the older
+half of its inferred calls (those least recently used) and arguments; past a quarter of it
+in block bodies alone (which the inferred calls name), it starts afresh."""
 
 
 @dataclass
@@ -44,27 +48,69 @@ class Reuse:
     if it had made them itself (Compilation.body, Compilation.replay), so a member gets
     the verdict it gets alone. One compile makes its own; a sweep hands one to every
     member's, bounded by :data:`MAX_ENTRIES`, and it belongs to one block table (the
-    family's): another table empties it."""
+    family's): another table empties it.
 
+    A ``shallow`` one (a sweep's summary compiles, compiler/summary.py) gives a call made
+    again the first call's layers as they are, under their old paths (:func:`reused`), and
+    keeps the totals of each call's layers in ``totals``; its graphs are for sums only."""
+
+    shallow: bool = False
     blocks: Any = None
     bodies: dict[Any, tuple[Any, int]] = field(default_factory=dict)
     inferred: dict[Any, Inferred] = field(default_factory=dict)
     # A call's arguments as its body's names and as text, by the id of the arguments
     # object (kept in the entry, so that the id stays its own): the copies of a repeat
     # share one object.
-    _arguments: dict[int, tuple[BaseModel, dict[str, Any], str]] = field(default_factory=dict)
+    _arguments: dict[int, tuple[Model, dict[str, Any], str]] = field(default_factory=dict)
+    # The totals of a block call's layers (compiler/summary.py), by the identity of the tuple
+    # of them (kept in the entry), which the calls made again share.
+    totals: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    # Validated params by node and values (compiler/expand.py: bind), so that a layer bound
+    # to the values it had in an earlier member has the same params object.
+    params: ParamsMemo = field(default_factory=dict)
+
+    _full: Reuse | None = field(default=None, repr=False)
+
+    def full(self) -> Reuse:
+        """The plain Reuse that goes with a shallow one: for the full compiles of a sweep
+        (a member its summary cannot answer for), whose graphs must be whole."""
+        if not self.shallow:
+            return self
+        if self._full is None:
+            self._full = Reuse()
+        return self._full
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
-        held = len(self.bodies) + len(self.inferred) + len(self._arguments)
-        if blocks is not self.blocks or held > MAX_ENTRIES:
-            self.bodies.clear()
-            self.inferred.clear()
-            self._arguments.clear()
+        kept: tuple[dict[Any, Any], ...] = (
+            self.bodies,
+            self.inferred,
+            self._arguments,
+            self.totals,
+            self.params,
+        )
+        if blocks is not self.blocks or len(self.bodies) > MAX_ENTRIES // 4:
+            for entries in kept:
+                entries.clear()
             self.blocks = blocks
+        else:
+            if len(self.bodies) + len(self.inferred) + len(self._arguments) > MAX_ENTRIES:
+                # the older half of what no other entry names: a sweep keeps the calls its
+                # members keep making (a hit moves a call to the end: Reuse.hit)
+                for dropped in _drop_older_half(self.inferred):
+                    self.totals.pop(id(dropped.info.children), None)  # what keeps its layers alive
+                _drop_older_half(self._arguments)
+            for entries in (self.totals, self.params):
+                if len(entries) > MAX_ENTRIES:
+                    _drop_older_half(entries)
         return self
 
-    def arguments(self, args: BaseModel) -> tuple[dict[str, Any], str]:
+    def hit(self, key: Any) -> Inferred:
+        """The inferred call of ``key``, now the most recently used."""
+        known = self.inferred[key] = self.inferred.pop(key)
+        return known
+
+    def arguments(self, args: Model) -> tuple[dict[str, Any], str]:
         """A block call's arguments (but ``name``) as a dict and as sorted JSON, the key of
         its body (with the input's channels); don't change the dict."""
         known = self._arguments.get(id(args))
@@ -75,6 +121,11 @@ class Reuse:
         return known[1], known[2]
 
 
+def _drop_older_half(entries: dict[Any, Any]) -> list[Any]:
+    """Drop the first half of ``entries`` in their order (of insertion, or of use); their values."""
+    return [entries.pop(key) for key in list(itertools.islice(entries, len(entries) // 2))]
+
+
 def evolve(info: LayerInfo, **changes: Any) -> LayerInfo:
     """``dataclasses.replace`` for a LayerInfo, without its ``__init__`` (which checks
     nothing: the fields are set as given)."""
@@ -83,6 +134,14 @@ def evolve(info: LayerInfo, **changes: Any) -> LayerInfo:
     fields.update(info.__dict__)
     fields.update(changes)
     return made
+
+
+def reused(known: Inferred, path: str, shallow: bool, **changes: Any) -> LayerInfo:
+    """The layer of a call made again at ``path``: the first call's, moved there, or (a
+    shallow Reuse) with only its own path changed, its subtree shared as it is."""
+    if shallow:
+        return evolve(known.info, path=path, **changes)
+    return evolve(moved(known.info, known.path, path), **changes)
 
 
 def moved(info: LayerInfo, old: str, new: str) -> LayerInfo:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from archspec.frontend.blocks import BlockDecl
 from archspec.frontend.library import prelude
+from archspec.frontend.model import Model
 from archspec.frontend.spec import SpecHeader
 from archspec.frontend.types import TENSOR_NAME_PATTERN
 from archspec.primitives.registry import LayerField, primitives
@@ -27,7 +26,7 @@ EXPRESSION = {
 }
 
 
-def _model_schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
+def _model_schema(model: type[Model], defs: dict[str, Any]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template="#/$defs/{model}")
     defs.update(schema.pop("$defs", {}))
     for name, info in schema.get("properties", {}).items():

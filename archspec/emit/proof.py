@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from archspec.compiler.graph import LayerInfo
 from archspec.emit.inplace import in_place_ids
 from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, NotGeneric, Program, Statement
 from archspec.emit.pycode import CHANNELS, Code
 from archspec.frontend.expr import ExprError, substitute
+from archspec.frontend.model import ValidationError
 from archspec.primitives.registry import ModuleCall, Omittable, lookup
 from archspec.shapes.dims import is_concrete
 

@@ -14,7 +14,7 @@
                 - [conv: {out_channels: =expand, kernel_size: 1}, relu]
                 - [conv: {out_channels: =expand, kernel_size: 3, padding: 1}, relu]
 
-A block's parameters become a pydantic model, so a call (``- fire:
+A block's parameters become a model (archspec/frontend/model.py), so a call (``- fire:
 {squeeze: 16, expand: 64}``) is validated exactly like a primitive's params.
 """
 
@@ -26,14 +26,20 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
-
 from archspec.codes import E207
 from archspec.diagnostics import Diagnostic, Span
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.init import INIT_JSON_SCHEMA, NO_RULES, InitRules, parse_init
 from archspec.frontend.layers import LayerField, LayerNode, LayerParser
 from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.model import (
+    PYDANTIC_ATTRIBUTES,
+    Field,
+    Model,
+    ValidationError,
+    ValueChecker,
+    create_model,
+)
 from archspec.frontend.types import Identifier, LayerParams, TensorName
 
 ParamType = Literal["int", "float", "bool", "str", "ints", "size"]
@@ -45,14 +51,13 @@ _ANNOTATIONS: dict[str, Any] = {
     "ints": list[int],
     "size": int | list[int],  # a kernel size, stride or padding: an int or one per axis
 }
+_CHECKERS = {name: ValueChecker(annotation) for name, annotation in _ANNOTATIONS.items()}
 # Names the compiler binds itself, or that every layer already takes.
 RESERVED = {"name": "every layer takes 'name'", "in_channels": "it is bound to the input's channels"}
 
 
-class ParamDecl(BaseModel):
+class ParamDecl(Model):
     """A block parameter: its type, default (absent: required) and meaning."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     type: ParamType = Field(
         description="int, float, bool, str, ints (a list of ints) or size (an int or a list of ints)."
@@ -61,10 +66,8 @@ class ParamDecl(BaseModel):
     description: str | None = Field(None, description="What the parameter means.")
 
 
-class BlockDecl(BaseModel):
+class BlockDecl(Model):
     """A block as written under ``blocks:``."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     description: str | None = Field(None, description="What the block is, for people and the docs.")
     params: dict[Identifier, ParamType | ParamDecl] = Field(
@@ -102,7 +105,7 @@ class Block:
 
     name: str
     description: str | None
-    params: type[BaseModel]
+    params: type[Model]
     layers: tuple[LayerNode, ...]
     span: Span
     source: SourceMap = field(repr=False)
@@ -135,10 +138,11 @@ class Block:
         return found
 
 
-def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[BaseModel]:
-    """The block's parameters as a pydantic model, like a primitive's params.
+def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[Model]:
+    """The block's parameters as a model, like a primitive's params.
 
-    Building a model costs about a millisecond, so models are shared between
+    Building a model and its checks costs a fraction of a millisecond (its pydantic
+    twin, made for a bad call or a schema, a few), so models are shared between
     loads of the same declarations (the imported block files of every spec).
     """
     key = json.dumps(
@@ -161,11 +165,11 @@ def _args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[Base
 
 MODEL_CACHE_SIZE = 256
 """Distinct block declarations whose models are kept (least recently used goes first)."""
-_MODELS: OrderedDict[str, type[BaseModel]] = OrderedDict()
+_MODELS: OrderedDict[str, type[Model]] = OrderedDict()
 _MODELS_LOCK = threading.Lock()
 
 
-def _make_args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[BaseModel]:
+def _make_args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type[Model]:
     fields: dict[str, Any] = {}
     for param, decl in decls.items():
         if isinstance(decl, str):
@@ -177,7 +181,7 @@ def _make_args_model(name: str, decls: dict[str, ParamType | ParamDecl]) -> type
             fields[param] = (annotation, Field(decl.default, description=decl.description or param))
         else:
             fields[param] = (annotation, Field(description=decl.description or param))
-    return create_model(f"{name}_params", __base__=LayerParams, **fields)
+    return create_model(f"{name}_params", __base__=LayerParams, __module__=__name__, **fields)
 
 
 def declare_block(name: str, raw: Any, base: KeyPath, parser: LayerParser) -> Block | None:
@@ -222,7 +226,7 @@ def check_params(
             problems.append(
                 Diagnostic(code, f"{owner}: a parameter cannot be called '{param}': {reserved[param]}", where)
             )
-        elif param.startswith("_") or hasattr(LayerParams, param):
+        elif param.startswith("_") or param in PYDANTIC_ATTRIBUTES:
             # The arguments are a pydantic model: it refuses a leading underscore and a
             # field that shadows one of its own attributes (model_dump, model_config, json).
             why = (
@@ -231,7 +235,7 @@ def check_params(
                 else "and this is one of its attributes"
             )
             rename = param.lstrip("_") or "param"
-            rename += "_" * (rename in reserved or hasattr(LayerParams, rename) or rename in params)
+            rename += "_" * (rename in reserved or rename in PYDANTIC_ATTRIBUTES or rename in params)
             problems.append(
                 Diagnostic(
                     code,
@@ -243,7 +247,7 @@ def check_params(
             )
         elif isinstance(item, ParamDecl) and "default" in item.model_fields_set and item.default is not None:
             try:
-                TypeAdapter(_ANNOTATIONS[item.type]).validate_python(item.default, strict=True)
+                _CHECKERS[item.type].validate_python(item.default)
             except ValidationError:
                 problems.append(
                     Diagnostic(code, f"{owner}: the default of '{param}' is not of type {item.type}", where)

@@ -17,11 +17,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from archspec.codes import E200, E201, E202
 from archspec.diagnostics import Diagnostic, abridge
 from archspec.frontend.loader import KeyPath, SourceMap
+from archspec.frontend.model import Model, ValidationError
 from archspec.frontend.text import escaped
 
 # A layer path or a field path is names (each at most NAME_LIMIT characters) joined
@@ -63,7 +62,7 @@ def _missing_field(loc: tuple[Any, ...]) -> str:
 
 def validation_diagnostics(
     error: ValidationError,
-    model: type[BaseModel],
+    model: type[Model],
     data: Any,
     base: KeyPath,
     source: SourceMap,
@@ -191,7 +190,7 @@ def _value_at(data: Any, path: KeyPath) -> Any:
     return data
 
 
-def _field_help(model: type[BaseModel], name: str) -> str | None:
+def _field_help(model: type[Model], name: str) -> str | None:
     info = model.model_fields.get(name)
     return info.description if info is not None else None
 

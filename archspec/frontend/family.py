@@ -20,13 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from archspec.codes import E500, E501
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.blocks import RESERVED, ParamDecl, ParamType, _args_model, check_params
 from archspec.frontend.errors import did_you_mean
 from archspec.frontend.loader import SourceMap
+from archspec.frontend.model import Model, ValidationError
 
 COLUMNS = ("member", "params", "macs", "activations", "output", "valid_sizes", "error")
 """The columns of a sweep's rows besides the family's parameters (archspec/sweep/)."""
@@ -42,7 +41,7 @@ class Family:
     """A spec's ``params``: the model that validates a member's values, and where each
     parameter is declared (for the errors)."""
 
-    model: type[BaseModel]
+    model: type[Model]
     spans: dict[str, Span]
 
     @property

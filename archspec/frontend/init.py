@@ -25,18 +25,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archspec.codes import E212
 from archspec.diagnostics import Diagnostic, Span, abridge
-from archspec.frontend.initcall import FUNCTIONS, CallError, InitCall, parse_call
 from archspec.frontend.loader import KeyPath, SourceMap
 from archspec.frontend.types import NAME_LIMIT
+
+if TYPE_CHECKING:
+    # The calls, their argument models and errors (archspec.frontend.initcall) are imported
+    # where a rule is read: a spec without init: never needs them.
+    from archspec.frontend.initcall import InitCall
 
 MAX_RULES = 64
 """Rules in one ``init:`` section: the compiler checks each layer against each."""
 MAX_SEGMENTS = 16
 PATTERN_LIMIT = 200
+FUNCTION_NAMES = (
+    "kaiming_normal",
+    "kaiming_uniform",
+    "xavier_normal",
+    "xavier_uniform",
+    "normal",
+    "trunc_normal",
+    "uniform",
+    "constant",
+    "zeros",
+    "ones",
+)
+"""The functions a rule may call, in the order of ``initcall.FUNCTIONS`` (which has their
+arguments; tests/frontend/test_init.py keeps the two equal): named here for the schema's
+description and pattern, which every spec's model carries."""
 _SEGMENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_*")
 
 
@@ -107,6 +126,8 @@ def glob_match(segment: str, name: str) -> bool:
 
 def parse_pattern(text: str) -> PathPattern:
     """The pattern of a rule key, or CallError (reused for its message and hint)."""
+    from archspec.frontend.initcall import CallError
+
     if len(text) > PATTERN_LIMIT:
         raise CallError(f"a layer pattern is at most {PATTERN_LIMIT} characters, got {len(text)}")
     segments = tuple(text.split("."))
@@ -200,6 +221,8 @@ def _rule(
     is_primitive: Callable[[str], bool],
     problems: list[Diagnostic],
 ) -> InitRule | None:
+    from archspec.frontend.initcall import CallError, parse_call
+
     key_span = source.span(where, key=True)
     kind, pattern = (key, None) if is_primitive(key) else (None, None)
     if kind is None:
@@ -250,7 +273,7 @@ INIT_DESCRIPTION = (
     "How the weights start (default: PyTorch's init). Rules by primitive (conv, batchnorm, linear …) "
     "or by layer path pattern (fc, layer*.*.bn2, **.proj: * within a name, ** for any number of "
     "names), each mapping tensors (weight, bias) to a function: "
-    + ", ".join(FUNCTIONS)
+    + ", ".join(FUNCTION_NAMES)
     + "; e.g. kaiming_normal(mode=fan_out, nonlinearity=relu) or normal(std=0.01)."
 )
 INIT_JSON_SCHEMA: dict[str, Any] = {
@@ -263,7 +286,7 @@ INIT_JSON_SCHEMA: dict[str, Any] = {
         "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
         "additionalProperties": {
             "type": "string",
-            "pattern": r"^\s*(" + "|".join(FUNCTIONS) + r")\s*(\(.*\))?\s*$",
+            "pattern": r"^\s*(" + "|".join(FUNCTION_NAMES) + r")\s*(\(.*\))?\s*$",
             "maxLength": 200,
         },
     },

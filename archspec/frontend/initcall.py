@@ -4,8 +4,8 @@ A rule's value is a call as torchvision writes it, without the tensor:
 ``kaiming_normal(mode=fan_out, nonlinearity=relu)``, ``normal(std=0.01)``,
 ``constant(1)``, ``zeros``. The text is parsed with ``ast.parse`` and walked
 through a whitelist (a name, or a call of a name whose arguments are numbers,
-words or quoted text): never ``eval``. Each function's arguments are a pydantic
-model with torch.nn.init's names, defaults and bounds; the torch function a call
+words or quoted text): never ``eval``. Each function's arguments are a
+model (archspec/frontend/model.py) with torch.nn.init's names, defaults and bounds; the torch function a call
 stands for comes from the fixed table below, never from the spec's text.
 """
 
@@ -16,9 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from archspec.diagnostics import abridge
+from archspec.frontend.model import Field, Model, ValidationError, model_validator
 
 CALL_LIMIT = 200
 """The longest call text: no real one is longer, and a longer one costs the parser more."""
@@ -35,8 +34,8 @@ DEFAULT_GAIN = GAINS[-2]  # leaky_relu, kaiming_*'s default
 Nonlinearity = Literal[GAINS]  # type: ignore[valid-type]
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+class _Args(Model):
+    """The arguments of an init function (none, for those that take none)."""
 
 
 class NoArgs(_Args):

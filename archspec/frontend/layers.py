@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
-
 from archspec.codes import E200, E201, E202, E203, E204, E205, E206, E210
 from archspec.diagnostics import Diagnostic, Span, abridge
 from archspec.frontend.errors import did_you_mean, validation_diagnostics
 from archspec.frontend.expr import ExprError, is_expression, parse
 from archspec.frontend.loader import KeyPath, Position, SourceMap
+from archspec.frontend.model import Model, ValidationError
 from archspec.frontend.types import NAME_LIMIT, TENSOR_NAME_PATTERN
 
 
@@ -49,7 +48,7 @@ class Kind(Protocol):
     """
 
     @property
-    def params(self) -> type[BaseModel]: ...
+    def params(self) -> type[Model]: ...
 
     @property
     def layer_fields(self) -> tuple[LayerField, ...]: ...
@@ -73,7 +72,7 @@ class LayerNode:
 
     kind_name: str
     raw: dict[str, Any]
-    params: BaseModel | None
+    params: Model | None
     groups: dict[str, Group]
     key_path: KeyPath
     position: Position  # where the layer is written; ``span`` makes its Span when asked
@@ -82,7 +81,7 @@ class LayerNode:
     # The tensors the layer reads, by name (``from``); None: its predecessor's output.
     sources: tuple[str, ...] | None = None
 
-    @property
+    @cached_property  # made when first asked (inference asks for it at every layer), not at load
     def span(self) -> Span:
         return Span(self.source.file, *self.position)
 
@@ -305,8 +304,8 @@ class LayerParser:
 
     def _validate(
         self, kind: Kind, kind_name: str, plain: dict[str, Any], params_path: KeyPath, layer_path: str
-    ) -> BaseModel | None:
-        model_class: type[BaseModel] = kind.params
+    ) -> Model | None:
+        model_class: type[Model] = kind.params
         if has_expression(plain):
             for key, value in plain.items():
                 if key not in model_class.model_fields:

@@ -21,18 +21,17 @@ from itertools import islice
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from archspec.codes import E208
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.blocktable import (
     PRELUDE_FILE as PRELUDE_FILE,  # re-exported: where the compiler and the emitters import it
 )
-from archspec.frontend.blocktable import BlockTable, add_blocks, check_cycles
+from archspec.frontend.blocktable import BlockTable, add_blocks, check_cycles, prelude_names
 from archspec.frontend.blocktable import prelude as prelude
 from archspec.frontend.errors import validation_diagnostics
 from archspec.frontend.layers import Kind
 from archspec.frontend.loader import SourceMap, load_text
+from archspec.frontend.model import Field, Model, ValidationError
 from archspec.frontend.paths import (
     PathError,
     check_regular,
@@ -49,10 +48,8 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 
-class LibraryHeader(BaseModel):
+class LibraryHeader(Model):
     """The keys of a block file."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     archspec: int = Field(1, description="The spec format version.")
     description: str | None = Field(None, description="What the blocks are.")
@@ -61,7 +58,7 @@ class LibraryHeader(BaseModel):
 
 
 def builtin_names(kinds: Mapping[str, Kind]) -> set[str]:
-    return set(kinds) | set(prelude(kinds))
+    return set(kinds) | set(prelude_names())
 
 
 def collect_blocks(
@@ -77,7 +74,7 @@ def collect_blocks(
     ``libraries`` are the user's block libraries for this load (besides
     archspec's own); by default, those of the nearest pyproject.toml.
     """
-    table = BlockTable(kinds, dict(prelude(kinds)))
+    table = BlockTable(kinds, with_prelude=True)  # its blocks parsed in when first called
     origin = spec_file(source.file)  # None for text (loads): imports resolve from the current folder
     root = import_root(origin)
     found = LibrarySet(libraries or LibraryConfig(), root, limits)

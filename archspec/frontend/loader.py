@@ -20,31 +20,24 @@ composes plain Python data itself, so that it can:
 - refuse control characters and bidirectional overrides anywhere in the file,
   and in every decoded key and value (a quoted "\\e" or "\\u202e" escape).
 
+The scalars are read by archspec/frontend/scalars.py, a part of the composer.
 Only :class:`~archspec.diagnostics.SpecError` leaves this module.
 See docs/security.md for the threat model and the budgets.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from archspec.codes import E100, E101, E102, E103, E104, E105, E200, E400, E401, E402
+from archspec.codes import E100, E101, E102, E103, E105, E400, E401, E402
 from archspec.diagnostics import Diagnostic, Span, SpecError, abridge
 from archspec.frontend.paths import PathError, read_regular
-from archspec.frontend.text import (
-    character_diagnostic,
-    decode,
-    forbidden_character,
-    kind_of,
-    refuse_characters,
-    surprise,
-    utf8_size,
-)
+from archspec.frontend.scalars import MERGE_TAG, ScalarReader
+from archspec.frontend.text import decode, kind_of, refuse_characters, utf8_size
 from archspec.limits import Limits
 
 try:  # the C parser is much faster; the pure-Python one behaves the same
@@ -85,12 +78,12 @@ class SourceMap:
         return Span(self.file, 1, 1)
 
 
-_TAG = "tag:yaml.org,2002:"
-_MAX_INT = (1 << 63) - 1  # PyTorch sizes are int64
-_MAX_INT_TEXT = 80  # longer int text is refused before it is converted
+_NO_TAG = (None, "!")  # "!": the non-specific tag PyYAML reports for quoted scalars
+_ALIAS, _SCALAR, _SEQUENCE = yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent
+_SEQUENCE_END, _MAPPING_END = yaml.SequenceEndEvent, yaml.MappingEndEvent
 
 
-class _Composer:
+class _Composer(ScalarReader):
     def __init__(self, file: str, limits: Limits) -> None:
         self.file = file
         self.limits = limits
@@ -110,13 +103,16 @@ class _Composer:
     def count(self, n: int, mark: Any) -> None:
         self.nodes += n
         if self.nodes > self.limits.max_nodes:
-            raise self.fail(
-                E401,
-                f"the document expands to more than {self.limits.max_nodes:,} YAML nodes",
-                mark,
-                hint="an alias counts its anchor's whole subtree at every use; a spec this large is "
-                "likely an alias bomb (or raise Limits.max_nodes, see docs/security.md)",
-            )
+            raise self.too_many(mark)
+
+    def too_many(self, mark: Any) -> SpecError:
+        return self.fail(
+            E401,
+            f"the document expands to more than {self.limits.max_nodes:,} YAML nodes",
+            mark,
+            hint="an alias counts its anchor's whole subtree at every use; a spec this large is "
+            "likely an alias bomb (or raise Limits.max_nodes, see docs/security.md)",
+        )
 
     def refuse_tag(self, event: Any) -> None:
         # "!" is the non-specific tag PyYAML reports for quoted scalars; aliases have no tag.
@@ -139,20 +135,24 @@ class _Composer:
             )
         mark = event.start_mark
         self.map.values[path] = (mark.line + 1, mark.column + 1)
-        if isinstance(event, yaml.AliasEvent):
+        kind: type[object] = type(event)  # the parser's own classes: no subclasses to ask isinstance about
+        if kind is _ALIAS:
             return self.alias(event)
-        self.refuse_tag(event)
+        if event.tag not in _NO_TAG:
+            self.refuse_tag(event)
         anchor = event.anchor
         if anchor is not None:  # a later anchor of the same name replaces the earlier one
             self.anchors.pop(anchor, None)
             self.open_anchors.add(anchor)
         before = self.nodes
-        self.count(1, event.start_mark)
-        if isinstance(event, yaml.ScalarEvent):
+        self.nodes = before + 1  # count(1), inline: every node passes here
+        if self.nodes > self.limits.max_nodes:
+            raise self.too_many(mark)
+        if kind is _SCALAR:
             value = self.scalar(event, path)
-        elif isinstance(event, yaml.SequenceStartEvent):
+        elif kind is _SEQUENCE:
             value = []
-            while not loader.check_event(yaml.SequenceEndEvent):
+            while type(loader.peek_event()) is not _SEQUENCE_END:
                 value.append(self.node(loader, (*path, len(value)), depth + 1))
             loader.get_event()
         else:
@@ -177,84 +177,30 @@ class _Composer:
         self.count(size, event.start_mark)
         return value
 
-    def scalar(self, event: Any, path: KeyPath | None) -> Any:
-        """The value of a scalar at ``path`` (None for a mapping key)."""
-        char = forbidden_character(event.value)  # decoded: a quoted "\u202e" or "\e" is caught here
-        if char is not None:
-            raise SpecError([character_diagnostic(char, self.span(event.start_mark), in_value=True)])
-        tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag in (_TAG + "str", _TAG + "value", _TAG + "merge"):
-            return event.value  # '=' and '<<' as values are text (an '=' starts an expression)
-        text = event.value
-        if tag == _TAG + "int" and len(text.replace("_", "")) > _MAX_INT_TEXT:
-            raise self.integer_out_of_range(event)  # before Python converts it
-        if tag == _TAG + "bool" and text.lower() not in ("true", "false") and path is not None:
-            # yes/no/on/off stay booleans (``bias: yes`` means what it says); where
-            # a boolean is wrong, the raw text lets the error say why.
-            self.map.readings[path] = text
-        unexpected = surprise(tag, text)
-        if unexpected is not None:
-            reading, fix = unexpected
-            raise self.fail(
-                E104,
-                f"YAML 1.1 reads {abridge(text)} as {reading}",
-                event.start_mark,
-                hint=f"quote it ({abridge(text)}) if you mean the text; {fix}",
-            )
-        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError, yaml.YAMLError) as exc:
-            raise self.fail(
-                E200,
-                f"cannot read the value {abridge(text)}: {abridge(str(exc).splitlines()[0], 80)}",
-                event.start_mark,
-            ) from None
-        finally:
-            # The constructor caches each node it made, for the aliases of PyYAML's own
-            # composer (this one resolves aliases itself): kept, every int's and bool's node
-            # and its two marks would live as long as the load, the bulk of what each
-            # garbage collection during it scans.
-            self.constructor.constructed_objects.clear()
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(
-                E200,
-                f"{abridge(text)} is not a finite number",
-                event.start_mark,
-                hint="no parameter of a spec takes NaN or an infinity",
-            )
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
-            raise self.integer_out_of_range(event)
-        return value
-
-    def integer_out_of_range(self, event: Any) -> SpecError:
-        return self.fail(
-            E200,
-            f"the integer {abridge(event.value)} is out of range",
-            event.start_mark,
-            hint="integers in a spec are at most 2**63 - 1, the largest size PyTorch takes",
-        )
-
     def mapping(self, loader: Any, path: KeyPath, depth: int) -> dict[Any, Any]:
         value: dict[Any, Any] = {}
-        while not loader.check_event(yaml.MappingEndEvent):
+        keys = self.map.keys
+        while True:
             key_event = loader.peek_event()
+            if type(key_event) is _MAPPING_END:
+                break
             self.refuse_tag(key_event)  # first: a tagged key is refused as a tag, whatever its kind
-            if not isinstance(key_event, yaml.ScalarEvent):
+            if type(key_event) is not _SCALAR:
                 raise self.fail(
                     E105,
                     "a mapping key must be a plain string, not a list, a mapping or an alias",
                     key_event.start_mark,
                 )
             loader.get_event()
-            if self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit) == _TAG + "merge":
+            tag = self.resolver.resolve(yaml.ScalarNode, key_event.value, key_event.implicit)
+            if tag == MERGE_TAG:
                 raise self.fail(
                     E100,
                     "merge keys (<<) are not supported",
                     key_event.start_mark,
                     hint="write the keys out, or define a block",
                 )
-            key = self.scalar(key_event, None)
+            key = self.scalar(key_event, None, tag)
             key_at = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
             if not isinstance(key, str):
                 raise self.fail(
@@ -264,8 +210,9 @@ class _Composer:
                     key_event.start_mark,
                     hint=f"quote it ({abridge(key_event.value)}: …) if you mean it as a name",
                 )
+            at = (*path, key)
             if key in value:
-                first_line, _ = self.map.keys[(*path, key)]
+                first_line, _ = keys[at]
                 raise self.fail(
                     E101,
                     f"key {abridge(key)} is given twice: first at line {first_line}, "
@@ -273,11 +220,13 @@ class _Composer:
                     key_event.start_mark,
                     hint="remove one of them",
                 )
-            self.count(1, key_event.start_mark)
+            self.nodes += 1  # count(1), inline
+            if self.nodes > self.limits.max_nodes:
+                raise self.too_many(key_event.start_mark)
             if key_event.anchor is not None:  # &k name: … lets *k repeat the key's text
                 self.anchors[key_event.anchor] = (key, 1)
-            self.map.keys[(*path, key)] = key_at
-            value[key] = self.node(loader, (*path, key), depth + 1)
+            keys[at] = key_at
+            value[key] = self.node(loader, at, depth + 1)
         loader.get_event()
         return value
 

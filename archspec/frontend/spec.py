@@ -1,7 +1,7 @@
-"""The validated spec: a pydantic header plus a tree of layer nodes.
+"""The validated spec: a header model plus a tree of layer nodes.
 
 The top level (``archspec``, ``name``, ``description``, ``input``,
-``imports``, ``blocks``) is one pydantic model; each layer is validated
+``imports``, ``blocks``) is one model (archspec/frontend/model.py); each layer is validated
 against its primitive's (or block's) params model, so that every error
 carries the layer's path and line.
 All problems in a file are collected before :class:`SpecError` is raised.
@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from archspec.codes import E202, E203, E208
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.blocks import ParamDecl, ParamType
@@ -25,6 +23,14 @@ from archspec.frontend.init import INIT_DESCRIPTION, INIT_JSON_SCHEMA, NO_RULES,
 from archspec.frontend.layers import Kind, LayerNode, LayerParser
 from archspec.frontend.library import BlockTable, collect_blocks
 from archspec.frontend.loader import SourceMap, load_file, load_text
+from archspec.frontend.model import (
+    AfterValidator,
+    Field,
+    Model,
+    ValidationError,
+    ValueChecker,
+    model_validator,
+)
 from archspec.frontend.roots import LibraryConfig
 from archspec.frontend.types import Identifier, PositiveInt, TensorName
 from archspec.limits import Limits
@@ -39,15 +45,15 @@ def _not_batch(name: str) -> str:
 SymbolName = Annotated[Identifier, AfterValidator(_not_batch)]
 InputDims = Annotated[list[PositiveInt | SymbolName], Field(min_length=1, max_length=4)]
 TensorNames = Annotated[list[TensorName], Field(min_length=1)]
+INPUT_DIMS = ValueChecker(InputDims)
+"""Checks an input's dims given apart from a spec (the API's ``input=``), strictly."""
 
 DEFAULT_INPUT = "input"
 """The name of a spec's (or a block's) one input, unless it names its inputs."""
 
 
-class SpecHeader(BaseModel):
+class SpecHeader(Model):
     """The top-level keys of a spec file."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     archspec: Literal[1] = Field(1, description="The spec format version.")
     name: Identifier = Field(description="The network's name, an identifier.")

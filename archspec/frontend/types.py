@@ -5,7 +5,7 @@ from __future__ import annotations
 import keyword
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from archspec.frontend.model import AfterValidator, Field, Model, StringConstraints
 
 # Attributes of nn.Module, nn.Sequential and nn.ModuleDict (torch 2.x), and the
 # two that archspec's modules set: a layer with one of these names would
@@ -167,10 +167,8 @@ KernelSize = PositiveInt | Annotated[list[PositiveInt], Field(min_length=1, max_
 Padding = NonNegativeInt | Annotated[list[NonNegativeInt], Field(min_length=1, max_length=3)]
 
 
-class LayerParams(BaseModel):
+class LayerParams(Model):
     """The parameters every layer takes; each primitive's model extends it."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     name: LayerName | None = Field(
         None, description="The module's attribute name (defaults to the layer's index)."

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from pydantic import ValidationError
 from torch import nn
 
 from archspec.emit.classes import module_class
+from archspec.frontend.model import ValidationError
 from archspec.primitives.reads import CallReader, ModuleReader, Then, TorchCall, Unreadable
 from archspec.primitives.registry import Primitive, primitives
 from archspec.shapes.tensor import TensorShape

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
+from archspec.frontend.model import MISSING, Model
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class ParamFacts:
         return f"- `{self.name}` ({self.type}, {default}){about}"
 
 
-def param_facts(model: type[BaseModel] | None) -> tuple[ParamFacts, ...]:
+def param_facts(model: type[Model] | None) -> tuple[ParamFacts, ...]:
     """The parameters of a params model, in declaration order."""
     if model is None:
         return ()
@@ -40,7 +39,7 @@ def _default_text(info: Any) -> str | None:
         return None
     if info.default_factory is not None:
         return "(computed)"
-    return "null" if info.default is None or info.default is PydanticUndefined else repr(info.default)
+    return "null" if info.default is None or info.default is MISSING else repr(info.default)
 
 
 def _type_text(annotation: Any) -> str:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from archspec.diagnostics import RuleError
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import Field
-
 from archspec.diagnostics import check
+from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.primitives.reads import Reads, compact
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from archspec.codes import E301
 from archspec.diagnostics import RuleError, check
+from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.primitives.conv import conv_label
 from archspec.primitives.reads import Reads, compact

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import Field
-
 from archspec.codes import E305
 from archspec.diagnostics import check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
 from archspec.primitives.reads import Reads, TorchCall, Unreadable

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
-
 from archspec.codes import E312
 from archspec.diagnostics import check
+from archspec.frontend.model import Field, model_validator
 from archspec.frontend.types import LayerParams, NonNegativeInt, PositiveInt
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import TensorShape

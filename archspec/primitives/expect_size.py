@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
-
 from archspec.codes import E311
 from archspec.diagnostics import check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.registry import (
     Inferred,

@@ -7,9 +7,8 @@ archspec keeps the batch first, so start_dim never reaches it.
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from archspec.diagnostics import check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.reads import BATCH, Reads, TorchCall, Unreadable
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless

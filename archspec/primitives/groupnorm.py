@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from archspec.diagnostics import check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.batchnorm import affine_tensors
 from archspec.primitives.reads import Reads

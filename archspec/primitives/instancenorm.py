@@ -22,10 +22,9 @@ rule refuses it (E303) unless the positions are provably more than one.
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from archspec.codes import E303
 from archspec.diagnostics import RuleError, check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.batchnorm import affine_tensors
 from archspec.primitives.reads import Reads

@@ -3,10 +3,9 @@ every position (``channels_first``, ConvNeXt's LayerNorm2d)."""
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
-
 from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
+from archspec.frontend.model import Field, model_validator
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.batchnorm import affine_tensors
 from archspec.primitives.reads import Reads

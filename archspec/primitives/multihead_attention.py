@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from archspec.codes import E303, E305, E307
 from archspec.diagnostics import RuleError, check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.registry import (
     Inferred,

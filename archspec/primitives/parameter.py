@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field
-
 from archspec.codes import E300
 from archspec.diagnostics import RuleError
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerName, LayerParams, PositiveInt
 from archspec.primitives.reads import Reads, Unreadable
 from archspec.primitives.registry import Inferred, Primitive, RuleContext, register

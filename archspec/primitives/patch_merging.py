@@ -10,8 +10,7 @@ torchvision, so a torchvision state_dict loads in order.
 
 from __future__ import annotations
 
-from pydantic import Field
-
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.registry import (
     Inferred,

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
-
 from archspec.codes import E305
 from archspec.diagnostics import check
+from archspec.frontend.model import Field, field_validator
 from archspec.frontend.types import LayerParams
 from archspec.primitives.reads import Reads, TorchCall
 from archspec.primitives.registry import (

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from archspec.diagnostics import check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register

@@ -8,10 +8,9 @@ cannot state).
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from archspec.codes import E303
 from archspec.diagnostics import RuleError
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.reads import Reads
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register

@@ -7,12 +7,16 @@ A distribution declares, in its pyproject.toml::
 
 where ``archspec_cbam.CBAM`` is a :class:`~archspec.primitives.registry.Primitive`
 named ``cbam`` (or a function of no arguments that returns one). archspec loads
-each entry point once per process, the first time a table with plugins is asked
-for, and adds the primitive with the public :func:`register`, which checks it.
+each entry point once per process, the first time the table of kinds with plugins
+is asked for a name that no primitive registered so far has, or for every name
+(a spec that calls only built-in primitives never scans the installed
+distributions), and adds the primitive with the public :func:`register`, which
+checks it.
 Plugins come only from installed distributions (importlib.metadata), never from
 a spec: a spec can name a primitive, not a module.
 
-A plugin that raises at import, names a primitive another already has, or breaks
+A plugin that raises at import, names a primitive another already has (or a block of
+archspec's prelude), or breaks
 the contract (not a Primitive, a name other than its entry point's, a params model
 that is no LayerParams, what :func:`register` refuses) is kept aside as broken,
 with the reason: ``archspec primitives`` lists it, and specs that do not use it
@@ -21,12 +25,17 @@ validate as if it were not installed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
-from importlib import metadata
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
+from archspec.frontend.blocktable import prelude_names
+from archspec.frontend.kindtable import DeferredKinds
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Primitive, PrimitiveError, primitives, register
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 GROUP = "archspec.primitives"
 BUILTIN = "archspec"
@@ -59,21 +68,25 @@ def load_plugins() -> Plugins:
     global _loaded
     if _loaded is None:
         primitives()  # the built-ins first: a plugin may not take their names
+        # nor those of the prelude's blocks (parsed against the built-ins alone: blocktable.prelude)
+        blocks = prelude_names().keys()
         found = Plugins()
         for entry in sorted(_entry_points(), key=lambda e: (e.name, e.value)):
-            _load(entry, found)
+            _load(entry, found, blocks)
         _loaded = found
     return _loaded
 
 
 def _entry_points() -> list[metadata.EntryPoint]:
+    from importlib import metadata  # here: it imports zipfile, csv, email…, and most runs never scan
+
     try:
         return list(metadata.entry_points(group=GROUP))
     except Exception:  # a distribution with unreadable metadata: no plugins rather than no archspec
         return []
 
 
-def _load(entry: metadata.EntryPoint, found: Plugins) -> None:
+def _load(entry: metadata.EntryPoint, found: Plugins, blocks: Set[str]) -> None:
     distribution = entry.dist.name if entry.dist is not None else "(unknown distribution)"
 
     def broken(reason: str) -> None:
@@ -96,7 +109,7 @@ def _load(entry: metadata.EntryPoint, found: Plugins) -> None:
     if not (isinstance(params, type) and issubclass(params, LayerParams)):
         broken("its params model is not a subclass of archspec.frontend.types.LayerParams")
         return
-    if made.name in found.origins or made.name in primitives():
+    if made.name in found.origins or made.name in primitives() or made.name in blocks:
         owner = found.origins.get(made.name, BUILTIN)
         broken(f"the primitive name {made.name!r} is taken (by {owner})")
         return
@@ -108,12 +121,12 @@ def _load(entry: metadata.EntryPoint, found: Plugins) -> None:
     found.origins[made.name] = distribution
 
 
-def kinds(plugins: bool = True) -> dict[str, Primitive]:
-    """The primitives a spec may use: the built-ins and, with ``plugins``, the plugins'."""
+def kinds(plugins: bool = True) -> Mapping[str, Primitive]:
+    """The primitives a spec may use: the built-ins and, with ``plugins``, the plugins',
+    loaded when the table is first asked for a name it does not have yet, or for all."""
     table = primitives()
     if plugins:
-        load_plugins()
-        return table
+        return DeferredKinds(table, load_plugins)
     foreign = _loaded.origins if _loaded is not None else {}
     return {name: primitive for name, primitive in table.items() if name not in foreign}
 

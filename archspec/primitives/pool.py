@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import Field
-
 from archspec.codes import E305
-from archspec.diagnostics import check
+from archspec.diagnostics import RuleError, check
+from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
 from archspec.primitives.reads import Reads, Then, TorchCall, Unreadable, compact
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
@@ -72,14 +71,14 @@ def _window_rule(op: str, kernel_fits_in_3d: bool = False):
     def infer(p: WindowPoolParams, x: TensorShape, ctx: RuleContext) -> Inferred:
         spatial = require_spatial(x, op)
         divisor = getattr(p, "divisor_override", None)
-        check(
-            divisor is None or spatial > 1,
-            f"divisor_override is for 2 or 3 spatial dims (AvgPool2d/3d), the input {x} has 1: "
-            "PyTorch's AvgPool1d has no divisor_override",
-            field="divisor_override",
-            code=E305,
-            hint="remove divisor_override, or pool a 2-D map",
-        )
+        if divisor is not None and spatial == 1:  # not check(): its message would print x every time
+            raise RuleError(
+                f"divisor_override is for 2 or 3 spatial dims (AvgPool2d/3d), the input {x} has 1: "
+                "PyTorch's AvgPool1d has no divisor_override",
+                field="divisor_override",
+                code=E305,
+                hint="remove divisor_override, or pool a 2-D map",
+            )
         windows = pool_windows(p, spatial)
         axes = axis_names(x)
         if kernel_fits_in_3d and spatial == 3:

@@ -30,7 +30,7 @@ from archspec.primitives.reads import Reads
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from archspec.frontend.model import Model
 
 
 class RuleContext(Protocol):
@@ -259,7 +259,7 @@ class Primitive:
     def describe(self, params: Any, x: TensorShape) -> str:
         return self.label(params, x) if self.label is not None else self.name
 
-    def module_call(self, params: BaseModel, x: TensorShape, in_place: bool = False) -> ModuleCall:
+    def module_call(self, params: Model, x: TensorShape, in_place: bool = False) -> ModuleCall:
         """The builder's call, checked against the classes this primitive declares;
         ``in_place``: with its ``in_place`` keyword set (the caller decided it is safe)."""
         if self.build is None:
@@ -396,12 +396,20 @@ def primitives() -> dict[str, Primitive]:
     """Every registered primitive, importing this package's modules once."""
     global _loaded
     if not _loaded:
-        package = importlib.import_module("archspec.primitives")
-        for module in pkgutil.iter_modules(package.__path__):
-            if module.name != "registry":
-                importlib.import_module(f"archspec.primitives.{module.name}")
+        for module in _modules():
+            importlib.import_module(f"archspec.primitives.{module}")
         _loaded = True
     return _TABLE
+
+
+@functools.cache
+def _modules() -> tuple[str, ...]:
+    """The package's modules, listed once: registering a primitive asks for the table
+    (``own_classes``) while the modules are still being imported, a dozen times deep."""
+    package = importlib.import_module("archspec.primitives")
+    return tuple(
+        module.name for module in pkgutil.iter_modules(package.__path__) if module.name != "registry"
+    )
 
 
 def lookup(name: str) -> Primitive | None:

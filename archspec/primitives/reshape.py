@@ -7,8 +7,7 @@ which stays first. One size may be -1: it is inferred, as PyTorch infers it.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
-
+from archspec.frontend.model import Field, field_validator
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import (
     Inferred,

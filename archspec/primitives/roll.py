@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
-
+from archspec.frontend.model import Field, model_validator
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import (
     Inferred,

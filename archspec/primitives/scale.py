@@ -13,8 +13,7 @@ the exact keys need a learned tensor declared by the block (see the issue).
 
 from __future__ import annotations
 
-from pydantic import Field
-
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import (
     Inferred,

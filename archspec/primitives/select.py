@@ -9,10 +9,9 @@ size the check is a threshold: the valid sizes are those from index + 1 (end) on
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
-
 from archspec.codes import E309
 from archspec.diagnostics import check
+from archspec.frontend.model import Field, model_validator
 from archspec.frontend.types import LayerParams, NonNegativeInt, PositiveInt
 from archspec.primitives.registry import (
     Inferred,

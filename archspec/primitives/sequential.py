@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerName, LayerParams
 from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, RuleContext, register
 from archspec.shapes.tensor import TensorShape

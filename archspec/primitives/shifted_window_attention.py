@@ -26,10 +26,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-
 from archspec.codes import E307
 from archspec.diagnostics import check
+from archspec.frontend.model import Field, model_validator
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.registry import (
     Inferred,

@@ -8,8 +8,7 @@ written out. Conditions and counts may be expressions (``=stride != 1``).
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
-
+from archspec.frontend.model import Field, model_validator
 from archspec.frontend.types import Identifier, LayerParams, NonNegativeInt, PositiveInt
 from archspec.primitives.registry import Choice, LayerField, Loop, Primitive, register
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from pydantic import Field
-
 from archspec.codes import E303, E305
 from archspec.diagnostics import RuleError, check
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt
 from archspec.primitives.reads import TENSOR, Reads, TorchCall, Unreadable
 from archspec.primitives.registry import Inferred, Join, Primitive, RuleContext, register

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
+from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
 from archspec.primitives.reads import Reads, TorchCall, Unreadable

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
-
+from archspec.frontend.model import Field, field_validator
 from archspec.frontend.types import LayerParams
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
 from archspec.shapes.layout import fill_sizes, sample_axis

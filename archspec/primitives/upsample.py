@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from archspec.diagnostics import check
+from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams
 from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
 from archspec.shapes.tensor import TensorShape, expand_tuple, require_spatial, size_label, torch_size

@@ -198,7 +198,7 @@ class Add(Expr):
     def __eq__(self, other: object) -> bool:
         return self is other or (
             type(other) is Add
-            and hash(other) == hash(self)
+            and (other._hash or hash(other)) == (self._hash or hash(self))  # no call back into __hash__
             and other.const == self.const
             and other.terms == self.terms
         )
@@ -226,7 +226,7 @@ class Mul(Expr):
     def __eq__(self, other: object) -> bool:
         return self is other or (
             type(other) is Mul
-            and hash(other) == hash(self)
+            and (other._hash or hash(other)) == (self._hash or hash(self))  # no call back into __hash__
             and other.coeff == self.coeff
             and other.factors == self.factors
         )

@@ -41,11 +41,12 @@ class Job:
     _spec: Spec | None = field(default=None, repr=False, compare=False)
     # What the compiles of the members share (compiler/reuse.py): the block calls that
     # recur from member to member are inferred once per Job copy.
-    _reuse: Reuse = field(default_factory=Reuse, repr=False, compare=False)
+    # Shallow: a member's row comes from a summary compile where it can (compiler/summary.py).
+    _reuse: Reuse = field(default_factory=lambda: Reuse(shallow=True), repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         # workers load the family themselves, and reuse what they compile
-        return {**self.__dict__, "_spec": None, "_reuse": Reuse()}
+        return {**self.__dict__, "_spec": None, "_reuse": Reuse(shallow=True)}
 
     def spec(self) -> Spec:
         if self._spec is None:

@@ -22,7 +22,8 @@ from typing import Any
 from archspec.compiler import compile_spec
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.reuse import Reuse
-from archspec.diagnostics import SpecError
+from archspec.compiler.summary import compile_summary
+from archspec.diagnostics import SpecError, json_text
 from archspec.frontend.family import Family
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
@@ -46,7 +47,9 @@ def member_row(
     reuse: Reuse | None = None,
 ) -> dict[str, Any]:
     """Compile the member of ``spec`` (a family) with ``values``; never raises SpecError.
-    ``reuse``: what the compiles of the family's members share (compiler/reuse.py)."""
+    ``reuse``: what the compiles of the family's members share (compiler/reuse.py); a
+    shallow one (a sweep's) gives the figures from a summary compile where it can
+    (compiler/summary.py), the same as the full compile's."""
     family = spec.family
     assert family is not None, "a sweep runs on a family: a spec with params"
     fields = family.model.model_fields
@@ -60,23 +63,34 @@ def member_row(
     row.update(dict.fromkeys(FIGURES))
     try:
         member = replace(spec, arguments=family.bind(values))
-        graph = compile_spec(member, dims, limits, reuse)
+        summary = (
+            compile_summary(member, dims, limits, reuse) if reuse is not None and reuse.shallow else None
+        )
+        if summary is not None:  # the figures without the graph (compiler/summary.py)
+            sums = summary.totals
+            row["params"], row["macs"], row["activations"] = sums.params, sums.macs, sums.activation_bytes
+            row["output"] = _output({name: shape.with_batch() for name, shape in summary.returns.items()})
+            return row
+        graph = compile_spec(member, dims, limits, reuse.full() if reuse is not None else None)
     except SpecError as error:
         first = error.diagnostics[0].render().replace("\n  hint: ", "; hint: ")
         more = len(error.diagnostics) - 1
         row["error"] = first + (f" (and {more} more)" if more else "")
         return row
     row["params"], row["macs"], row["activations"] = _figures(graph)
-    shapes = graph.output_shapes
-    if len(shapes) == 1:
-        row["output"] = format_shape(graph.output_shape)
-    else:
-        row["output"] = "; ".join(f"{name} {format_shape(shape)}" for name, shape in shapes.items())
+    row["output"] = _output(graph.output_shapes)
     if graph.valid_sizes:
         row["valid_sizes"] = "; ".join(
             [str(sizes) for sizes in graph.valid_sizes.values()] + list(graph.size_constraints)
         )
     return row
+
+
+def _output(shapes: Mapping[str, tuple[Any, ...]]) -> str:
+    """The output shape, or each output's by name."""
+    if len(shapes) == 1:
+        return format_shape(next(iter(shapes.values())))
+    return "; ".join(f"{name} {format_shape(shape)}" for name, shape in shapes.items())
 
 
 def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
@@ -85,8 +99,10 @@ def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
     sums add up to), else the report's formulas."""
     layers = graph.layers
     macs = [layer.own_macs for layer in layers]
-    if all(isinstance(v, int) for v in macs) and all(
-        isinstance(d, int) for layer in layers for d in layer.output.dims
+    if (
+        all(isinstance(v, int) for v in macs)
+        and all(isinstance(d, int) for layer in layers for d in layer.output.dims)
+        and all(isinstance(layer.own_workspace, int) for layer in layers)
     ):
         activations = sum(_allocated(layer) for layer in layers)
         return sum(layer.own_params for layer in layers), sum(macs), activations
@@ -95,12 +111,13 @@ def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
 
 
 def _allocated(layer: LayerInfo) -> int:
-    """report.own_activation_bytes of a layer with a concrete output, without its
-    generators: the output's elements, at BYTES_PER_ELEMENT, where the primitive allocates."""
+    """activations.own_activation_bytes of a layer with a concrete output and workspace,
+    without its generators: the elements of the output and of what the layer computes on the
+    way to it (attention's weights), at BYTES_PER_ELEMENT, where the primitive allocates."""
     primitive = lookup(layer.primitive)
     if primitive is None or not primitive.allocates:
         return 0
-    return BYTES_PER_ELEMENT * math.prod(layer.output.dims)
+    return BYTES_PER_ELEMENT * (math.prod(layer.output.dims) + layer.own_workspace)
 
 
 def _number(value: Any) -> int | str:
@@ -130,4 +147,4 @@ def _cell(value: Any) -> str:
 
 
 def jsonl_row(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False) + "\n"
+    return json_text(row) + "\n"

@@ -18,3 +18,6 @@ REPORT_FORMATS = ("text", "json", "markdown")
 """The forms of the transfer and diff reports, named here (not in
 :mod:`~archspec.weights.reportformat`, which imports the report and the renderer) so that
 the command line offers them without importing either before a command runs."""
+MATCH_MODES: tuple[str, ...] = ("auto", "name", "structure")
+"""How layers are paired (:mod:`~archspec.weights.match`'s ``MatchMode``), named here for the
+same reason: the command line's choices, without importing the matcher in every process."""

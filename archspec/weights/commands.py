@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, TextIO
 # What a command runs is imported when it runs: archspec/cli.py registers these commands
 # in every process, ``archspec validate``'s included, which needs none of it.
 from archspec.diagnostics import SpecError
+from archspec.weights import MATCH_MODES
 from archspec.weights import REPORT_FORMATS as FORMATS
-from archspec.weights.match import MATCH_MODES
 
 if TYPE_CHECKING:
     from torch import nn

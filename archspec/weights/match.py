@@ -32,12 +32,13 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
+from archspec.weights import MATCH_MODES
+
 Shape = tuple[int, ...]
 # Buffers that count rather than weigh: left out of a layer's signature, so that a
 # batchnorm saved before PyTorch 0.4.1 (which had no num_batches_tracked) still lines up.
 COUNTERS = frozenset({"num_batches_tracked"})
 MatchMode = Literal["auto", "name", "structure"]
-MATCH_MODES: tuple[str, ...] = ("auto", "name", "structure")
 # How a pair was found: the same path, the alignment of signatures, or the same kind in a gap.
 How = Literal["name", "structure", "kind"]
 Layer = TypeVar("Layer", bound="HasPath")

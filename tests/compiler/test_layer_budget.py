@@ -112,3 +112,28 @@ def test_symbolic_work_is_bounded_and_located() -> None:
     # concrete sizes cost no symbolic work: the same layers run at any budget
     concrete = text.replace("[C, H, W, D]", "[1, 102, 102, 102]").replace("9999", "99")
     assert archspec.compile(archspec.loads(textwrap.dedent(concrete)), limits=Limits(max_symbolic_dims=1))
+
+
+def test_a_repeats_copies_expanded_once_still_stop_at_the_layer_that_crosses_the_budget() -> None:
+    import archspec
+    from archspec.diagnostics import SpecError
+    from archspec.limits import Limits
+
+    text = """\
+archspec: 1
+name: deep
+input: [3, 8, 8]
+layers:
+  - repeat: {n: 6, layers: [conv: {out_channels: 3, kernel_size: 1}, relu]}
+"""
+    assert len(archspec.compile(archspec.loads(text), limits=Limits(max_layers=12)).layers) == 12
+    for budget in (1, 2, 4, 5, 10, 11):
+        try:
+            archspec.compile(archspec.loads(text), limits=Limits(max_layers=budget))
+        except SpecError as error:
+            (problem,) = error.diagnostics
+            assert problem.code == "E403" and problem.span is not None
+            # the layer that crosses it: a copy's conv past an even budget, its relu past an odd one
+            assert (problem.span.line, problem.span.column) == (5, 29 if budget % 2 == 0 else 70), budget
+        else:
+            raise AssertionError(budget)

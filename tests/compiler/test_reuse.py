@@ -103,3 +103,105 @@ def test_a_reuse_of_another_family_starts_afresh() -> None:
     graph = compile_spec(member(other, MEMBERS[0]), reuse=reuse)
     assert reuse.blocks is other.blocks
     assert all(i.span is None or i.span.file != "fam.yaml" for i in graph.layers)
+
+
+def test_a_body_that_does_not_read_in_channels_is_expanded_once_for_every_channel_count() -> None:
+    from archspec.compiler.compilation import ANY_CHANNELS
+
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    for values in MEMBERS:
+        compile_spec(member(spec, values), reuse=reuse)
+    keys = list(reuse.bodies)
+    # a stride-2 residual always projects: its condition never asks for in_channels
+    assert any(channels == ANY_CHANNELS and '"stride": 2' in text for text, channels, _ in keys)
+    # a stride-1 one asks (in_channels != out_channels): one body per channel count
+    assert all(channels != ANY_CHANNELS for text, channels, _ in keys if '"stride": 1' in text)
+    # and the graphs are those compiled alone (the first test), the budgets too
+    for values in MEMBERS:
+        shared = compile_spec(member(spec, values), reuse=reuse)
+        assert facts(shared) == facts(compile_spec(member(spec, values)))
+
+
+def test_a_layer_bound_to_values_it_had_before_has_the_same_params() -> None:
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    first = compile_spec(member(spec, MEMBERS[0]), reuse=reuse)
+    again = compile_spec(member(spec, {**MEMBERS[0], "d2": 2}), reuse=reuse)
+    call, same = (next(i for i in g.layers if i.path == "s2.0") for g in (first, again))
+    assert call.args is same.args  # one validation, one object
+    other = compile_spec(member(spec, {**MEMBERS[0], "w2": 16}), reuse=reuse)
+    changed = next(i for i in other.layers if i.path == "s2.0")
+    assert changed.args is not call.args and changed.args.out_channels == 16
+
+
+def test_values_equal_but_of_other_types_are_validated_each() -> None:
+    # True == 1 and hash(True) == hash(1): the params of one are not those of the other
+    text = """\
+archspec: 1
+name: typed
+input: [3, 8, 8]
+params:
+  c: {type: bool, default: true}
+layers:
+  - conv: {out_channels: 4, kernel_size: 1, bias: "=true if c else 1"}
+"""
+    spec = archspec.loads(text, "typed.yaml")
+
+    def verdict(values: dict, reuse: Reuse | None) -> object:
+        try:
+            return facts(compile_spec(member(spec, values), reuse=reuse))
+        except SpecError as error:
+            return error.diagnostics
+
+    reuse = Reuse()
+    for values in ({"c": True}, {"c": False}, {"c": True}):
+        assert verdict(values, reuse) == verdict(values, None)
+
+
+def test_past_its_bound_a_reuse_drops_its_older_calls_and_keeps_the_verdicts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import archspec.compiler.reuse as reuse_module
+
+    monkeypatch.setattr(reuse_module, "MAX_ENTRIES", 24)
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse()
+    sizes = []
+    for values in MEMBERS * 3:
+        shared = compile_spec(member(spec, values), reuse=reuse)
+        assert facts(shared) == facts(compile_spec(member(spec, values)))
+        sizes.append((len(reuse.inferred) + len(reuse.bodies) + len(reuse._arguments), len(reuse.params)))
+    assert max(calls for calls, _ in sizes) <= 2 * 24  # what one compile adds past the bound, at most
+    assert max(params for _, params in sizes) <= 2 * 24
+    assert reuse.bodies  # the bodies the calls name stay (a quarter of the bound)
+
+
+def test_a_list_valued_parameter_is_bound_without_the_memo() -> None:
+    text = """\
+archspec: 1
+name: listed
+input: [3, 8, 8]
+params:
+  k: {type: ints, default: [3, 3]}
+layers:
+  - conv: {out_channels: 4, kernel_size: =k}
+"""
+    spec = archspec.loads(text, "listed.yaml")
+    reuse = Reuse()
+    for values in ({"k": [3, 3]}, {"k": [1, 3]}, {"k": [3, 3]}):
+        assert facts(compile_spec(member(spec, values), reuse=reuse)) == facts(
+            compile_spec(member(spec, values))
+        )
+
+
+def test_the_totals_of_a_dropped_call_go_with_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import archspec.compiler.reuse as reuse_module
+    from archspec.compiler.summary import compile_summary
+
+    monkeypatch.setattr(reuse_module, "MAX_ENTRIES", 24)
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse(shallow=True)
+    for values in MEMBERS * 3:
+        assert compile_summary(member(spec, values), None, None, reuse) is not None
+        # each total is a call's, kept no longer than the call (it holds the call's layers)
+        kept = {id(known.info.children) for known in reuse.inferred.values()}
+        assert set(reuse.totals) <= kept

@@ -9,7 +9,7 @@ import pytest
 
 import archspec
 from archspec.diagnostics import SpecError
-from archspec.frontend.init import MAX_RULES, glob_match, parse_pattern
+from archspec.frontend.init import FUNCTION_NAMES, MAX_RULES, glob_match, parse_pattern
 from archspec.frontend.initcall import FUNCTIONS, InitCall, parse_call
 
 NET = """\
@@ -251,3 +251,10 @@ def test_matching_takes_linear_time_on_hostile_patterns() -> None:
 
 def test_every_function_has_a_torch_counterpart_named_literally() -> None:
     assert all(f.torch_name == f"{name}_" for name, f in FUNCTIONS.items())
+
+
+def test_the_schema_names_every_init_function_in_order() -> None:
+    """The names are written twice: with their arguments (initcall.FUNCTIONS), and for the
+    schema every spec's model carries (init.FUNCTION_NAMES), so that loading a spec without
+    init: never imports the argument models."""
+    assert tuple(FUNCTIONS) == FUNCTION_NAMES

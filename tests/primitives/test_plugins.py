@@ -4,7 +4,7 @@ The plugin distribution tests/plugins/archspec_cbam (a ``cbam`` attention primit
 is made installed the way an installer leaves it: a ``.dist-info`` folder with its
 ``entry_points.txt`` on ``sys.path``, which importlib.metadata finds. Broken plugins
 sit beside it: one that raises at import, one that takes a taken name, one that is
-no primitive, one that register() refuses. Each run is a subprocess, so that the
+no primitive, one that register() refuses, one that takes a prelude block's name. Each run is a subprocess, so that the
 registry of this test process never sees them.
 """
 
@@ -27,6 +27,8 @@ again = Primitive("cbam", archspec_cbam.CBAMParams, archspec_cbam.infer, archspe
                   classes=("CBAM",))
 not_a_primitive = archspec_cbam.CBAMParams
 no_classes = Primitive("no_classes", archspec_cbam.CBAMParams, archspec_cbam.infer, archspec_cbam.build, "x")
+residual = Primitive("residual", archspec_cbam.CBAMParams, archspec_cbam.infer, archspec_cbam.build, "x",
+                     classes=("CBAM",))
 """
 
 SPEC_WITH_CBAM = """\
@@ -67,6 +69,7 @@ def installed(tmp_path: Path, broken: bool = False) -> dict[str, str]:
         _dist(site, "cbam-again", "cbam = bad_plugins:again")
         _dist(site, "not-a-primitive", "params = bad_plugins:not_a_primitive")
         _dist(site, "no-classes", "no_classes = bad_plugins:no_classes")
+        _dist(site, "a-block", "residual = bad_plugins:residual")
     path = os.pathsep.join([str(ROOT), str(site), str(PLUGIN)])
     return {**os.environ, "PYTHONPATH": path}
 
@@ -83,7 +86,7 @@ def test_primitives_lists_the_plugin_with_its_package_and_the_broken_ones(tmp_pa
     assert done.returncode == 1, done.stderr  # a broken plugin: CI notices
     rows = {line.split()[0]: line.split()[1] for line in done.stdout.split("\n\n")[0].splitlines()}
     assert rows["cbam"] == "archspec-cbam" and rows["conv"] == "archspec"
-    broken = done.stdout.split("broken plugins (4):\n", 1)[1]
+    broken = done.stdout.split("broken plugins (5):\n", 1)[1]
     assert "boom (exploding, exploding:boom): raised at import: RuntimeError: the plugin exploded" in broken
     assert (
         "cbam (cbam-again, bad_plugins:again): the primitive name 'cbam' is taken (by archspec-cbam)"
@@ -93,6 +96,11 @@ def test_primitives_lists_the_plugin_with_its_package_and_the_broken_ones(tmp_pa
         "params (not-a-primitive, bad_plugins:not_a_primitive): bad_plugins:not_a_primitive is a " in broken
     )
     assert "no_classes (no-classes, bad_plugins:no_classes): breaks the primitive contract: " in broken
+    # the prelude's block keeps its name: specs that call it still get the block
+    assert (
+        "residual (a-block, bad_plugins:residual): the primitive name 'residual' is taken (by archspec)"
+        in broken
+    )
     markdown = run(env, "-m", "archspec", "primitives", "--format", "markdown").stdout
     assert "### `cbam`\n\nCBAM attention" in markdown and "From: `archspec-cbam`" in markdown
     assert "## Broken plugins" in markdown
@@ -110,6 +118,32 @@ def test_a_broken_plugin_does_not_break_specs_that_do_not_use_it(tmp_path: Path)
     done = run(env, "-m", "archspec", "validate", "plain.yaml", "attended.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 files checked: all valid" in done.stdout
+
+
+LOADED = """
+import contextlib, io, sys
+from archspec.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(out):
+    code = main(["validate", *sys.argv[1:]])
+print(code, "archspec_cbam" in sys.modules, out.getvalue())
+"""
+
+
+def test_the_plugins_are_looked_for_only_when_a_spec_calls_a_kind_that_is_not_built_in(
+    tmp_path: Path,
+) -> None:
+    """A spec of built-in primitives and prelude blocks never scans the installed distributions;
+    a name that no built-in has (a plugin's, or a typo) scans them, and the did-you-mean
+    offers the plugins' primitives too."""
+    env = installed(tmp_path, broken=True)
+    (tmp_path / "plain.yaml").write_text(SPEC_WITHOUT + "  - residual: {out_channels: 8}\n")
+    (tmp_path / "attended.yaml").write_text(SPEC_WITH_CBAM)
+    (tmp_path / "typo.yaml").write_text(SPEC_WITH_CBAM.replace("cbam:", "cbma:"))
+    plain = run(env, "-c", LOADED, "plain.yaml", cwd=tmp_path)
+    assert plain.stdout.split()[:2] == ["0", "False"], plain.stdout + plain.stderr
+    assert run(env, "-c", LOADED, "attended.yaml", cwd=tmp_path).stdout.split()[:2] == ["0", "True"]
+    typo = run(env, "-c", LOADED, "typo.yaml", cwd=tmp_path).stdout
+    assert typo.split()[:2] == ["1", "True"] and "did you mean 'cbam'?" in typo
 
 
 def test_no_plugins_and_the_api_switch_leave_them_out(tmp_path: Path) -> None:

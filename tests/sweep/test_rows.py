@@ -69,3 +69,84 @@ def test_the_figures_are_those_of_the_compile_report() -> None:
             sums["macs"],
             sums["activation_bytes"],
         )
+
+
+STAGES = """\
+archspec: 1
+name: stages
+input: [3, 32, 32]
+params:
+  d1: {type: int, default: 2}
+  d2: {type: int, default: 2}
+  w1: {type: int, default: 16}
+  w2: {type: int, default: 32}
+  g: {type: int, default: 1}
+layers:
+  - conv: {out_channels: 16, kernel_size: 3, padding: 1}
+  - sequential:
+      name: s1
+      layers:
+        - repeat: {n: =d1, first: [residual: {out_channels: =w1, stride: 2}], layers: [residual: {out_channels: =w1}]}
+  - sequential:
+      name: s2
+      layers:
+        - repeat:
+            n: =d2
+            first: [residual: {out_channels: =w2, stride: 2}]
+            layers: [residual: {out_channels: =w2}, conv: {out_channels: =w2, kernel_size: 1, groups: =g}]
+  - global_avgpool
+  - flatten
+  - linear: {out_features: 10}
+"""
+
+
+def test_a_sweeps_rows_are_those_of_each_member_compiled_alone() -> None:
+    """A sweep shares what its members' compiles infer and takes the figures from summary
+    compiles (compiler/summary.py): each row is still the member's own, broken or not."""
+    from archspec.compiler.reuse import Reuse
+    from archspec.limits import Limits
+
+    family = archspec.loads(STAGES, "stages.yaml")
+    members = [
+        {"d1": d1, "d2": d2, "w1": w1, "w2": w2, "g": g}
+        for d1 in (1, 3)
+        for d2 in (1, 2)
+        for w1 in (8, 16, 24)
+        for w2 in (16, 24)
+        for g in (1, 3)
+    ]
+    for limits in (None, Limits(max_params=30_000)):
+        shared = Reuse(shallow=True)
+        for index, values in enumerate(members * 2):
+            row = member_row(family, index, values, limits=limits, reuse=shared)
+            assert row == member_row(family, index, values, limits=limits), values
+        assert shared.totals
+    for values in members[:6]:  # the symbolic rows too
+        row = member_row(family, 0, values, (3, "H", "W"), reuse=Reuse(shallow=True))
+        assert row == member_row(family, 0, values, (3, "H", "W")) and row["valid_sizes"]
+
+
+def test_activations_count_attentions_weights_as_the_report_does() -> None:
+    """Attention computes heads x L x S weights on the way to its output: the report's
+    activation memory counts them, and so does the row, from a full or a summary compile."""
+    from archspec.compiler.reuse import Reuse
+    from archspec.report import totals
+
+    text = """\
+archspec: 1
+name: att
+input: [64, 16]
+params:
+  heads: {type: int, default: 2}
+layers:
+  - multihead_attention: {embed_dim: 16, num_heads: =heads}
+  - layernorm
+"""
+    family = archspec.loads(text, "att.yaml")
+    shared = Reuse(shallow=True)
+    for heads in (1, 2, 4, 2):
+        graph = archspec.compile(replace(family, arguments=family.family.bind({"heads": heads})))
+        reported = totals(graph)["activation_bytes"]
+        assert any(layer.own_workspace for layer in graph.layers)
+        assert member_row(family, 0, {"heads": heads})["activations"] == reported
+        assert member_row(family, 0, {"heads": heads}, reuse=shared)["activations"] == reported

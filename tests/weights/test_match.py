@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
-from archspec.weights.match import LayerTensors, align, layers_of, match_layers, monotone_chain
+from archspec.weights import MATCH_MODES
+from archspec.weights.match import LayerTensors, MatchMode, align, layers_of, match_layers, monotone_chain
 
 CONV = (("weight", (8, 3, 3, 3)), ("bias", (8,)))
 BN = (
@@ -149,3 +152,9 @@ def test_a_batchnorm_without_its_counter_still_lines_up() -> None:
         ("conv", "0", "structure"),
         ("bn", "1", "structure"),
     ]
+
+
+def test_the_command_line_offers_every_match_mode() -> None:
+    """The modes are named twice: as the matcher's type, and for the command line's choices
+    (in archspec.weights, so that building the parser never imports the matcher)."""
+    assert get_args(MatchMode) == MATCH_MODES

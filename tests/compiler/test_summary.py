@@ -1,0 +1,127 @@
+"""Summary compiles (a sweep's rows): the figures of the full compile, without its graph,
+and no answer wherever only the full compile can give it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import pytest
+
+import archspec
+from archspec.compiler.reuse import Reuse
+from archspec.compiler.summary import BYTES_PER_ELEMENT, compile_summary
+from archspec.diagnostics import SpecError
+from archspec.limits import Limits
+from archspec.report import BYTES_PER_ELEMENT as REPORTED_BYTES
+from archspec.report import totals
+
+FAMILY = """\
+archspec: 1
+name: fam
+input: [3, 32, 32]
+params:
+  d1: {type: int, default: 2}
+  d2: {type: int, default: 3}
+  w1: {type: int, default: 16}
+  w2: {type: int, default: 32}
+  g: {type: int, default: 1}
+layers:
+  - conv: {out_channels: 16, kernel_size: 3, padding: 1}
+  - sequential:
+      name: s1
+      layers:
+        - repeat: {n: =d1, first: [residual: {out_channels: =w1, stride: 2}], layers: [residual: {out_channels: =w1}]}
+  - sequential:
+      name: s2
+      layers:
+        - repeat:
+            n: =d2
+            first: [residual: {out_channels: =w2, stride: 2}]
+            layers: [conv: {out_channels: =w2, kernel_size: 3, padding: 1, groups: =g}, residual: {out_channels: =w2}]
+  - global_avgpool
+  - flatten
+  - linear: {out_features: 10}
+"""
+MEMBERS = [
+    {"d1": d1, "d2": d2, "w1": w1, "w2": w2, "g": g}
+    for d1, d2, w1, w2, g in itertools.product((1, 3), (1, 2, 4), (8, 16), (16, 24), (1, 3))
+]
+
+
+def member(spec: archspec.Spec, values: dict) -> archspec.Spec:
+    assert spec.family is not None
+    return replace(spec, arguments=spec.family.bind(values))
+
+
+def full(spec: archspec.Spec, limits: Limits | None = None) -> tuple | None:
+    """The figures of the full compile, as the report gives them; None where it fails."""
+    try:
+        graph = archspec.compile(spec, limits=limits)
+    except SpecError:
+        return None
+    sums = totals(graph)
+    return sums["params"], sums["macs"], sums["activation_bytes"], dict(graph.returns)
+
+
+def summarized(spec: archspec.Spec, reuse: Reuse, limits: Limits | None = None) -> tuple | None:
+    summary = compile_summary(spec, None, limits, reuse)
+    if summary is None:
+        return None
+    sums = summary.totals
+    return sums.params, sums.macs, sums.activation_bytes, summary.returns
+
+
+def test_the_bytes_per_element_are_the_reports() -> None:
+    assert BYTES_PER_ELEMENT == REPORTED_BYTES
+
+
+def test_a_summary_has_the_figures_of_the_full_compile_member_after_member() -> None:
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse(shallow=True)
+    answered = broken = 0
+    for values in MEMBERS * 2:  # the second time round, every call is one made before
+        alone = full(member(spec, values))
+        got = summarized(member(spec, values), reuse)
+        assert got == alone, values  # None for a broken member (groups 3 does not divide)
+        answered += alone is not None
+        broken += alone is None
+    assert answered > broken > 0
+    assert reuse.totals and reuse.inferred
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        Limits(max_params=40_000),
+        Limits(max_activation=3 * 32 * 32 - 1),
+        Limits(max_activation=16 * 32 * 32),  # the largest output, just within
+        Limits(max_layers=60),
+    ],
+)
+def test_a_member_over_a_budget_gets_no_answer_and_one_within_gets_the_figures(limits: Limits) -> None:
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse(shallow=True)
+    for values in MEMBERS[::3] * 2:
+        alone = full(member(spec, values), limits)
+        got = summarized(member(spec, values), reuse, limits)
+        assert got == alone, values
+
+
+def test_symbolic_input_init_rules_and_several_inputs_are_left_to_the_full_compile() -> None:
+    spec = member(archspec.loads(FAMILY, "fam.yaml"), MEMBERS[0])
+    assert compile_summary(spec, (3, "H", "W"), None, Reuse(shallow=True)) is None
+    assert compile_summary(spec, (3, 32, 32), None, Reuse(shallow=True)) is not None
+    with_init = FAMILY.replace("layers:\n  - conv", "init:\n  conv: {weight: zeros}\nlayers:\n  - conv", 1)
+    assert (
+        compile_summary(
+            member(archspec.loads(with_init, "i.yaml"), MEMBERS[0]), None, None, Reuse(shallow=True)
+        )
+        is None
+    )
+
+
+def test_a_plain_reuse_gives_no_summary() -> None:
+    spec = member(archspec.loads(FAMILY, "fam.yaml"), MEMBERS[0])
+    with pytest.raises(AssertionError):
+        compile_summary(spec, None, None, Reuse())
