@@ -29,6 +29,7 @@ from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
 from archspec.emit.flowsource import attribute_lines, forward_lines, learned_fill
+from archspec.emit.inplace import child_flags, list_flags
 from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal, render
 from archspec.emit.program import NotGeneric, Program, build_program
 from archspec.emit.proof import Choices, prove
@@ -61,9 +62,12 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 '''
 
 
-def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = None) -> Node:
+def module_node(
+    layer: LayerInfo, blocks: BlockEmitter, comment: str | None = None, in_place: bool = False
+) -> Node:
     """The expression that makes ``layer``'s module (of a learned tensor, its
-    ``nn.Parameter``), with concrete values."""
+    ``nn.Parameter``), with concrete values; ``in_place``: its list lets it overwrite
+    what it reads (archspec.emit.inplace)."""
     if layer.learned:
         dims = tuple(int(d) for d in layer.output.dims)
         full = Call("torch.full", (Raw(literal(dims)), Raw(literal(learned_fill(layer)))))
@@ -74,14 +78,15 @@ def module_node(layer: LayerInfo, blocks: BlockEmitter, comment: str | None = No
         return Call(blocks.group_class(layer), (), comment)
     primitive = lookup(layer.primitive)
     assert primitive is not None
-    made = primitive.module_call(layer.params, layer.input)
+    made = primitive.module_call(layer.params, layer.input, in_place)
     if made.cls in own_classes():
         blocks.merges_used.add(made.cls)
     if not made.children:
         node = call_node(made)
         return Call(node.func, node.args, comment)
     parts = [
-        (child.name, module_node(child, blocks, format_shape(child.output_shape))) for child in layer.children
+        (child.name, module_node(child, blocks, format_shape(child.output_shape), flag))
+        for child, flag in zip(layer.children, child_flags(layer), strict=True)
     ]
     if made.cls == "Sequential":
         if all(name == str(i) for i, (name, _) in enumerate(parts)):
@@ -236,9 +241,10 @@ class BlockEmitter:
         return self._flow_class(class_name, self._summary(block, call), call)
 
     def _flow_class(self, class_name: str, summary: str, call: LayerInfo) -> str:
+        flags = list_flags(call.children, call.outputs)
         members = [
-            (child, module_node(child, self, format_shape(child.output_shape)))
-            for child in call.children
+            (child, module_node(child, self, format_shape(child.output_shape), flag))
+            for child, flag in zip(call.children, flags, strict=True)
             if child.learned or not child.is_join
         ]
         for _, node in members:

@@ -17,9 +17,10 @@ learns it from the shape rules' results at every call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from archspec.emit.inplace import may_run_in_place, overwritable
 from archspec.emit.pycode import CHANNELS, Code, coded, has_unknown
 from archspec.frontend.blocks import Block
 from archspec.frontend.layers import LayerNode
@@ -105,6 +106,7 @@ def build_program(block: Block, spec: Spec, rank: int) -> Program:
     """The program of ``block`` on inputs with ``rank`` spatial dims; NotGeneric
     where a layer's module cannot be written from its parameters alone."""
     body = _statements(block.layers, spec, rank)
+    body = _with_in_place(body, _in_place_leaves(body), rank)
     low, high = count_range(body)
     single = low == high == 1 and isinstance(body[0], Leaf | Merge | Group)
     kind = "single" if single else "sequence" if low >= 2 else "function"
@@ -146,13 +148,13 @@ def _statement(node: LayerNode, spec: Spec, rank: int) -> Statement:
     return Leaf(node.name, node, primitive, _template(node, primitive, rank), _candidates(node, primitive))
 
 
-def _template(node: LayerNode, primitive: Primitive, rank: int) -> ModuleCall:
+def _template(node: LayerNode, primitive: Primitive, rank: int, in_place: bool = False) -> ModuleCall:
     """The primitive's builder run on the parameters as code and a symbolic input."""
     values = {k: coded(v) for k, v in node.raw.items()}
     params = primitive.params.model_construct(**values)
     x = TensorShape((CHANNELS, *(Code("?"),) * rank))
     try:
-        made = primitive.module_call(params, x)
+        made = primitive.module_call(params, x, in_place)
     except Exception as error:
         raise NotGeneric(
             f"{node.kind_name} cannot build its module from its parameters as code ({error})"
@@ -192,3 +194,88 @@ def count_range(statements: tuple[Statement, ...]) -> tuple[int, int | None]:
             low += 1
             high = None if high is None else high + 1
     return low, high
+
+
+# In place (archspec.emit.inplace): a layer of the body overwrites what it reads where every
+# layer that may come right before it in its list, whatever the arguments, lets it; None
+# stands for the list's input. The proof then checks the choice against every call.
+Before = frozenset[Any]
+
+
+def _in_place_leaves(body: tuple[Statement, ...]) -> set[int]:
+    """The ``id`` of each leaf of the body that runs in place."""
+    verdicts: dict[int, bool] = {}
+
+    def walk(statements: tuple[Statement, ...], before: Before) -> Before:
+        for statement in statements:
+            before = step(statement, before)
+        return before
+
+    def step(statement: Statement, before: Before) -> Before:
+        if isinstance(statement, For):
+            start = walk(statement.first, before) if statement.first is not None else before
+            entry = start
+            while True:  # the body follows the layers before the loop, or its own last ones
+                grown = entry | walk(statement.body, entry)
+                if grown == entry:
+                    return entry
+                entry = grown
+        if isinstance(statement, If):
+            return walk(statement.then, before) | walk(statement.otherwise, before)
+        if isinstance(statement, Merge):
+            for branch in statement.branches:
+                walk(branch, frozenset({None}))
+        elif isinstance(statement, Group):
+            walk(statement.body, frozenset({None}))
+        elif isinstance(statement, Leaf):
+            safe = _reads_in_place(statement) and all(_overwritable(p) for p in before)
+            verdicts[id(statement)] = verdicts.get(id(statement), True) and safe
+        return frozenset({statement})
+
+    walk(body, frozenset({None}))
+    return {key for key, safe in verdicts.items() if safe}
+
+
+def _reads_in_place(leaf: Leaf) -> bool:
+    """Rule 1 of archspec.emit.inplace, on the layer's params as written; a condition on
+    a parameter written as an expression is not known here: not in place."""
+    primitive = leaf.primitive
+    if primitive.in_place is None:
+        return False
+    values = {k: coded(v) for k, v in leaf.node.raw.items()}
+    if primitive.in_place_if is not None and any(isinstance(v, Code) for v in values.values()):
+        return False
+    return may_run_in_place(primitive, primitive.params.model_construct(**values))
+
+
+def _overwritable(statement: Statement | None) -> bool:
+    if isinstance(statement, Leaf):
+        return overwritable(statement.primitive)
+    if isinstance(statement, Merge):
+        return overwritable(statement.primitive, len(statement.branches))
+    return False  # the list's input, a block call, a group
+
+
+def _with_in_place(statements: tuple[Statement, ...], flagged: set[int], rank: int) -> tuple[Statement, ...]:
+    """The statements with the template of each flagged leaf in place."""
+
+    def one(statement: Statement) -> Statement:
+        if isinstance(statement, Leaf):
+            if id(statement) not in flagged:
+                return statement
+            template = _template(statement.node, statement.primitive, rank, in_place=True)
+            return replace(statement, template=template)
+        if isinstance(statement, For):
+            first = _with_in_place(statement.first, flagged, rank) if statement.first is not None else None
+            return replace(statement, first=first, body=_with_in_place(statement.body, flagged, rank))
+        if isinstance(statement, If):
+            then = _with_in_place(statement.then, flagged, rank)
+            return replace(statement, then=then, otherwise=_with_in_place(statement.otherwise, flagged, rank))
+        if isinstance(statement, Merge):
+            branches = tuple(_with_in_place(b, flagged, rank) for b in statement.branches)
+            return replace(statement, branches=branches)
+        if isinstance(statement, Group):
+            return replace(statement, body=_with_in_place(statement.body, flagged, rank))
+        return statement
+
+    return tuple(one(statement) for statement in statements)

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from archspec.compiler.graph import LayerInfo
+from archspec.emit.inplace import in_place_ids
 from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, NotGeneric, Program, Statement
 from archspec.emit.pycode import CHANNELS, Code
 from archspec.frontend.expr import ExprError, substitute
@@ -71,10 +72,12 @@ class _Run:
         self, program: Program, learnt: dict[int, list[Any]], choices: Choices | None, callees: Proven
     ) -> None:
         self.program, self.learnt, self.choices, self.callees = program, learnt, choices, callees
+        self.in_place: frozenset[int] = frozenset()  # the layers of the call that run in place
 
     def call(self, call: LayerInfo, env: Mapping[str, Any]) -> Any:
         """Run the program for one call (``env``: its arguments); the channels it gives."""
         channels = call.input.channels
+        self.in_place = in_place_ids(call)
         items = self.count(self.program.body, env)
         if self.program.kind != "sequence" and items == 1:
             channels = self.run(self.program.body, env, channels, iter([call]), [], check_name=False)
@@ -165,7 +168,8 @@ class _Run:
             return self.merge(statement, env, channels, layer)
         assert isinstance(statement, Leaf)
         made = self.evaluate(statement.template, env, channels)
-        self.expect(_same(made, _module_call(layer)), f"the module of {statement.node.kind_name} differs")
+        real = _module_call(layer, id(layer) in self.in_place)
+        self.expect(_same(made, real), f"the module of {statement.node.kind_name} differs")
         return self.after(statement, env, channels, layer.output.channels)
 
     def call_block(
@@ -275,10 +279,10 @@ def _preferred(options: list[Any]) -> list[Any]:
     return [*expressions, *rest, *numbers]
 
 
-def _module_call(layer: LayerInfo) -> ModuleCall:
+def _module_call(layer: LayerInfo, in_place: bool = False) -> ModuleCall:
     primitive = lookup(layer.primitive)
     assert primitive is not None, layer.primitive
-    return primitive.module_call(layer.params, layer.input)
+    return primitive.module_call(layer.params, layer.input, in_place)
 
 
 def _normal(value: Any) -> Any:

@@ -30,6 +30,7 @@ from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit import init
 from archspec.emit.blockclass import BlockEmitter, generated_names, module_node
 from archspec.emit.flowsource import attribute_lines, forward_lines, is_attribute
+from archspec.emit.inplace import root_flags
 from archspec.emit.pretty import Node, Raw, render
 from archspec.emit.pycode import HELPER_FUNCTIONS, camel, docstring_lines, functions_used
 from archspec.frontend.expr import make_divisible, python_ast
@@ -45,7 +46,9 @@ def emit_source(graph: Graph) -> str:
     """The Python source of the network; raises SpecError where it cannot be written."""
     blocks = BlockEmitter(graph)
     members = [
-        (layer, module_node(layer, blocks)) for layer in graph.roots if layer.learned or not layer.is_join
+        (layer, module_node(layer, blocks, in_place=flag))
+        for layer, flag in zip(graph.roots, root_flags(graph), strict=True)
+        if layer.learned or not layer.is_join
     ]
     name = network_class_name(graph)
     if name in blocks.class_names() or name in generated_names():

@@ -83,6 +83,9 @@ for _name, (_cls, _formula) in ELEMENTWISE.items():
             classes=(_cls,),
             # The identity returns its input: no new tensor.
             allocates=_name != "identity",
+            # relu_'s backward reads its result; relu6_, silu_, hardswish_… save a copy of
+            # their input instead (no memory saved): only relu runs in place
+            in_place="inplace" if _name == "relu" else None,
             # inplace changes no value: relu's module and F.relu(x, inplace=True) read as relu
             from_torch=Reads(
                 module=lambda m: {},

@@ -67,6 +67,9 @@ register(
         "max(x, 0) + negative_slope·min(x, 0) (nn.LeakyReLU); elementwise.",
         formula=SAME,
         classes=("LeakyReLU",),
+        # its in-place backward reads the result; torch refuses it for a negative slope
+        in_place="inplace",
+        in_place_if=lambda p: p.negative_slope >= 0,
         from_torch=Reads(module=lambda m: {"negative_slope": m.negative_slope}, ignored=("inplace",)),
         label=lambda p, x: f"leaky_relu {p.negative_slope:g}",
     )

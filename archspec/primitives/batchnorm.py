@@ -61,6 +61,7 @@ register(
         "Batch normalization (BatchNorm1d/2d/3d by rank) over the channel dim.",
         formula="[N, C, *L] → [N, C, *L] (no spatial dims or up to 3; C an int). MACs = 0.",
         classes=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         tensors=lambda p, x: affine_tensors((p.num_features or x.channels,), p.affine),
         from_torch=Reads(module=lambda m: {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}),
     )

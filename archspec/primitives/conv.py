@@ -150,6 +150,7 @@ register(
         build,
         "Convolution over 1, 2 or 3 spatial dims (Conv1d/2d/3d by the input's rank).",
         classes=("Conv1d", "Conv2d", "Conv3d"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         label=conv_label("conv"),
         tensors=tensors,
         from_torch=Reads(module=read_conv),

@@ -131,6 +131,7 @@ register(
         build,
         "Transposed convolution over 1, 2 or 3 spatial dims (ConvTranspose1d/2d/3d by the input's rank).",
         classes=("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=Reads(
             module=lambda m: {
                 "out_channels": m.out_channels,

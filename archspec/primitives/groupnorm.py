@@ -54,6 +54,7 @@ register(
         build,
         "Group normalization (nn.GroupNorm): each sample's channels normalized in groups.",
         classes=("GroupNorm",),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=Reads(module=lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}),
         tensors=lambda p, x: affine_tensors((p.num_channels or x.channels,), p.affine),
         label=lambda p, x: f"groupnorm /{p.num_groups}",

@@ -115,6 +115,7 @@ register(
         build,
         "Instance normalization (InstanceNorm1d/2d/3d by rank): each sample's channels over their positions.",
         classes=("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=Reads(
             module=lambda m: {
                 "eps": m.eps,

@@ -130,6 +130,7 @@ register(
         build,
         "Layer normalization (nn.LayerNorm) over the last `dims` dims of each sample.",
         classes=("LayerNorm", "ChannelsFirstLayerNorm"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         # torch's LayerNorm (archspec's channels-first one is no class of torch.nn)
         from_torch=Reads(
             module=lambda m: {

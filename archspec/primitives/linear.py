@@ -55,6 +55,7 @@ register(
         "Fully connected layer (nn.Linear) on the last dim.",
         formula="[N, *D, F] → [N, *D, out_features]; F must be an int. MACs = F × out_features × prod(D).",
         classes=("Linear",),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         label=lambda p, x: f"linear {p.out_features}",
         tensors=tensors,
         from_torch=Reads(module=lambda m: {"out_features": m.out_features, "bias": m.bias is not None}),

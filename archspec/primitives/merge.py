@@ -188,6 +188,7 @@ register(
         "Run branches on the same input and add their outputs (equal shapes).",
         layer_fields=(BRANCHES,),
         classes=("Add",),
+        overwritable=True,  # of two or more tensors a new one, which its backward never reads
         runtime={"Add": _RUNTIME["Add"]},
         join=Join(lambda p: add_tensors, lambda p, names: " + ".join(names)),
         from_torch=read_binary("add"),
@@ -205,6 +206,7 @@ register(
         "(squeeze-excitation: x times a [C, 1, 1] gate).",
         layer_fields=(BRANCHES,),
         classes=("Mul",),
+        overwritable=True,  # of two or more tensors a new one, which its backward never reads
         runtime={"Mul": _RUNTIME["Mul"]},
         join=Join(lambda p: mul_tensors, lambda p, names: " * ".join(names)),
         from_torch=read_binary("mul"),
@@ -221,6 +223,7 @@ register(
         "Run branches on the same input and concatenate their outputs on channels.",
         layer_fields=(BRANCHES,),
         classes=("Concat",),
+        overwritable=True,  # of two or more tensors a new one, which its backward never reads
         runtime={"Concat": _RUNTIME["Concat"]},
         join=Join(lambda p: concat_tensors, lambda p, names: f"torch.cat([{', '.join(names)}], dim=1)"),
         from_torch=Reads(calls={"torch.cat": read_cat, "torch.concat": read_cat}),

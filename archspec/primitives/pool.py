@@ -250,6 +250,7 @@ register(
         build_window_pool,
         "Max pooling (MaxPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("MaxPool"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=Reads(
             module=read_window_pool,
             calls={f"torch.nn.functional.max_pool{n}d": _read_pool_call(True) for n in (1, 2, 3)},
@@ -267,6 +268,7 @@ register(
         build_window_pool,
         "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("AvgPool"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=Reads(
             module=read_window_pool,
             calls={f"torch.nn.functional.avg_pool{n}d": _read_pool_call(False) for n in (1, 2, 3)},
@@ -285,6 +287,7 @@ register(
         _adaptive_builder("AdaptiveAvgPool"),
         "Adaptive average pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveAvgPool"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=_adaptive_reads("adaptive_avg_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size].",
     )
@@ -297,6 +300,7 @@ register(
         _adaptive_builder("AdaptiveMaxPool"),
         "Adaptive max pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveMaxPool"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=_adaptive_reads("adaptive_max_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size] (1 to 3 spatial dims; an output larger than the "
         "input repeats elements, as in PyTorch).",
@@ -310,6 +314,7 @@ register(
         build_global_avg,
         "Average over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveAvgPool"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=_adaptive_reads("adaptive_avg_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
@@ -322,6 +327,7 @@ register(
         build_global_max,
         "Maximum over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveMaxPool"),
+        overwritable=True,  # a new tensor; its backward reads its input, not its output
         from_torch=_adaptive_reads("adaptive_max_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )

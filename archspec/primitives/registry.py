@@ -16,7 +16,7 @@ import keyword
 import pkgutil
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archspec.frontend.layers import LayerField
@@ -172,6 +172,14 @@ class Primitive:
       and how it is written as Python;
     - ``allocates``: whether its output is a new tensor (the report's
       activation memory): not a group's, an identity's or a view's;
+    - ``in_place``: the keyword of its module that makes it overwrite the tensor it
+      reads (``"inplace"``), declared only where the in-place backward reads the
+      result, not the input (no copy of the input is saved); ``in_place_if(params)``
+      the condition on its params, where there is one. None: never in place. Whether
+      a layer does run in place is decided by its list (archspec/emit/inplace.py);
+    - ``overwritable``: its output is a new tensor that its backward never reads, so
+      that the layer after it may overwrite it (run in place). A merge of branches or
+      named tensors is so only when it merges two or more: a merge of one may return it;
     - ``label(params, input)``: the diagram's short description
       (``conv 3×3, 64, stride 2``); by default the name;
     - ``formula``: the shape rule (and MACs) in one or two lines, for
@@ -225,6 +233,9 @@ class Primitive:
     reads: int = 1
     from_torch: Reads | None = field(default=None, compare=False)
     parts: tuple[str, ...] = ()
+    in_place: str | None = None
+    in_place_if: Callable[[Any], bool] | None = field(default=None, compare=False)
+    overwritable: bool = False
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 
@@ -248,8 +259,9 @@ class Primitive:
     def describe(self, params: Any, x: TensorShape) -> str:
         return self.label(params, x) if self.label is not None else self.name
 
-    def module_call(self, params: Model, x: TensorShape) -> ModuleCall:
-        """The builder's call, checked against the classes this primitive declares."""
+    def module_call(self, params: Model, x: TensorShape, in_place: bool = False) -> ModuleCall:
+        """The builder's call, checked against the classes this primitive declares;
+        ``in_place``: with its ``in_place`` keyword set (the caller decided it is safe)."""
         if self.build is None:
             raise PrimitiveError(f"primitive {self.name!r} has no module (it is a splice)")
         made = self.build(params, x)
@@ -257,6 +269,14 @@ class Primitive:
             raise PrimitiveError(
                 f"primitive {self.name!r} built {made.cls!r}, which it does not declare in classes="
                 f"{self.classes!r}; add it there"
+            )
+        if in_place:
+            if self.in_place is None:
+                raise PrimitiveError(f"primitive {self.name!r} declares no in_place keyword")
+            made = replace(
+                made,
+                kwargs=(*made.kwargs, (self.in_place, True)),
+                defaults=(*made.defaults, (self.in_place, False)),
             )
         return made
 

@@ -44,7 +44,7 @@ class XBlock1(nn.Module):
                     ),
                     (
                         "2",
-                        nn.ReLU(),  # [N, 160, 28, 28]
+                        nn.ReLU(inplace=True),  # [N, 160, 28, 28]
                     ),
                     (
                         "b",
@@ -64,7 +64,7 @@ class XBlock1(nn.Module):
                     ),
                     (
                         "5",
-                        nn.ReLU(),  # [N, 160, 14, 14]
+                        nn.ReLU(inplace=True),  # [N, 160, 14, 14]
                     ),
                     (
                         "c",
@@ -81,7 +81,7 @@ class XBlock1(nn.Module):
         )  # [N, 160, 14, 14]
         self.add_module(
             "3",
-            nn.ReLU(),  # [N, 160, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 160, 14, 14]
         )
         self.out_channels = 160
 
@@ -120,7 +120,7 @@ class XBlock2(nn.Module):
                     ),
                     (
                         "2",
-                        nn.ReLU(),  # [N, 160, 14, 14]
+                        nn.ReLU(inplace=True),  # [N, 160, 14, 14]
                     ),
                     (
                         "b",
@@ -134,7 +134,7 @@ class XBlock2(nn.Module):
                     ),
                     (
                         "5",
-                        nn.ReLU(),  # [N, 160, 14, 14]
+                        nn.ReLU(inplace=True),  # [N, 160, 14, 14]
                     ),
                     (
                         "c",
@@ -151,7 +151,7 @@ class XBlock2(nn.Module):
         )  # [N, 160, 14, 14]
         self.add_module(
             "3",
-            nn.ReLU(),  # [N, 160, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 160, 14, 14]
         )
         self.out_channels = 160
 
@@ -193,7 +193,7 @@ class XBlock3(nn.Module):
                     ),
                     (
                         "2",
-                        nn.ReLU(),  # [N, 384, 14, 14]
+                        nn.ReLU(inplace=True),  # [N, 384, 14, 14]
                     ),
                     (
                         "b",
@@ -213,7 +213,7 @@ class XBlock3(nn.Module):
                     ),
                     (
                         "5",
-                        nn.ReLU(),  # [N, 384, 7, 7]
+                        nn.ReLU(inplace=True),  # [N, 384, 7, 7]
                     ),
                     (
                         "c",
@@ -230,7 +230,7 @@ class XBlock3(nn.Module):
         )  # [N, 384, 7, 7]
         self.add_module(
             "3",
-            nn.ReLU(),  # [N, 384, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 384, 7, 7]
         )
         self.out_channels = 384
 
@@ -269,7 +269,7 @@ class XBlock4(nn.Module):
                     ),
                     (
                         "2",
-                        nn.ReLU(),  # [N, 384, 7, 7]
+                        nn.ReLU(inplace=True),  # [N, 384, 7, 7]
                     ),
                     (
                         "b",
@@ -283,7 +283,7 @@ class XBlock4(nn.Module):
                     ),
                     (
                         "5",
-                        nn.ReLU(),  # [N, 384, 7, 7]
+                        nn.ReLU(inplace=True),  # [N, 384, 7, 7]
                     ),
                     (
                         "c",
@@ -300,7 +300,7 @@ class XBlock4(nn.Module):
         )  # [N, 384, 7, 7]
         self.add_module(
             "3",
-            nn.ReLU(),  # [N, 384, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 384, 7, 7]
         )
         self.out_channels = 384
 
@@ -339,7 +339,7 @@ class XStage1(nn.Module):
                     ),
                     (
                         "2",
-                        nn.ReLU(),  # [N, 32, 112, 112]
+                        nn.ReLU(inplace=True),  # [N, 32, 112, 112]
                     ),
                     (
                         "b",
@@ -359,7 +359,7 @@ class XStage1(nn.Module):
                     ),
                     (
                         "5",
-                        nn.ReLU(),  # [N, 32, 56, 56]
+                        nn.ReLU(inplace=True),  # [N, 32, 56, 56]
                     ),
                     (
                         "c",
@@ -374,7 +374,7 @@ class XStage1(nn.Module):
         )  # [N, 32, 56, 56]
         self.add_module(
             "3",
-            nn.ReLU(),  # [N, 32, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 32, 56, 56]
         )
         self.out_channels = 32
 
@@ -411,7 +411,7 @@ class XStage2(nn.Module):
                     ),
                     (
                         "2",
-                        nn.ReLU(),  # [N, 64, 56, 56]
+                        nn.ReLU(inplace=True),  # [N, 64, 56, 56]
                     ),
                     (
                         "b",
@@ -431,7 +431,7 @@ class XStage2(nn.Module):
                     ),
                     (
                         "5",
-                        nn.ReLU(),  # [N, 64, 28, 28]
+                        nn.ReLU(inplace=True),  # [N, 64, 28, 28]
                     ),
                     (
                         "c",
@@ -446,7 +446,7 @@ class XStage2(nn.Module):
         )  # [N, 64, 28, 28]
         self.add_module(
             "3",
-            nn.ReLU(),  # [N, 64, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 64, 28, 28]
         )
         self.out_channels = 64
 
@@ -506,7 +506,7 @@ class AnynetX(nn.Module):
                 3, 32, kernel_size=3, stride=2, padding=1, bias=False
             ),  # [N, 32, 112, 112]
             nn.BatchNorm2d(32),  # [N, 32, 112, 112]
-            nn.ReLU(),  # [N, 32, 112, 112]
+            nn.ReLU(inplace=True),  # [N, 32, 112, 112]
         )
         self.s1 = XStage1()
         self.s2 = XStage2()

@@ -47,32 +47,32 @@ class Inception(Concat):
         branch0, channels0 = OrderedDict(), channels
         _add(branch0, nn.Conv2d(channels0, c1, kernel_size=1), "p1_1")
         channels0 = c1
-        _add(branch0, nn.ReLU())
+        _add(branch0, nn.ReLU(inplace=True))
         name, module = _branch("0", branch0)
         branches[name] = module
         branch1, channels1 = OrderedDict(), channels
         _add(branch1, nn.Conv2d(channels1, c2[0], kernel_size=1), "p2_1")
         channels1 = c2[0]
-        _add(branch1, nn.ReLU())
+        _add(branch1, nn.ReLU(inplace=True))
         _add(branch1, nn.Conv2d(channels1, c2[1], kernel_size=3, padding=1), "p2_2")
         channels1 = c2[1]
-        _add(branch1, nn.ReLU())
+        _add(branch1, nn.ReLU(inplace=True))
         name, module = _branch("1", branch1)
         branches[name] = module
         branch2, channels2 = OrderedDict(), channels
         _add(branch2, nn.Conv2d(channels2, c3[0], kernel_size=1), "p3_1")
         channels2 = c3[0]
-        _add(branch2, nn.ReLU())
+        _add(branch2, nn.ReLU(inplace=True))
         _add(branch2, nn.Conv2d(channels2, c3[1], kernel_size=5, padding=2), "p3_2")
         channels2 = c3[1]
-        _add(branch2, nn.ReLU())
+        _add(branch2, nn.ReLU(inplace=True))
         name, module = _branch("2", branch2)
         branches[name] = module
         branch3, channels3 = OrderedDict(), channels
         _add(branch3, nn.MaxPool2d(3, stride=1, padding=1), "p4_1")
         _add(branch3, nn.Conv2d(channels3, c4, kernel_size=1), "p4_2")
         channels3 = c4
-        _add(branch3, nn.ReLU())
+        _add(branch3, nn.ReLU(inplace=True))
         name, module = _branch("3", branch3)
         branches[name] = module
         channels = channels0 + channels1 + channels2 + channels3
@@ -87,14 +87,14 @@ class Googlenet(nn.Module):
         super().__init__()
         self.b1 = nn.Sequential(
             nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3),  # [N, 64, 48, 48]
-            nn.ReLU(),  # [N, 64, 48, 48]
+            nn.ReLU(inplace=True),  # [N, 64, 48, 48]
             nn.MaxPool2d(3, stride=2, padding=1),  # [N, 64, 24, 24]
         )
         self.b2 = nn.Sequential(
             nn.Conv2d(64, 64, kernel_size=1),  # [N, 64, 24, 24]
-            nn.ReLU(),  # [N, 64, 24, 24]
+            nn.ReLU(inplace=True),  # [N, 64, 24, 24]
             nn.Conv2d(64, 192, kernel_size=3, padding=1),  # [N, 192, 24, 24]
-            nn.ReLU(),  # [N, 192, 24, 24]
+            nn.ReLU(inplace=True),  # [N, 192, 24, 24]
             nn.MaxPool2d(3, stride=2, padding=1),  # [N, 192, 12, 12]
         )
         self.b3 = nn.Sequential(

@@ -54,13 +54,13 @@ class NinBlock(nn.Sequential):
             ),
         )
         channels = out_channels
-        _add(layers, nn.ReLU())
+        _add(layers, nn.ReLU(inplace=True))
         _add(layers, nn.Conv2d(channels, out_channels, kernel_size=1))
         channels = out_channels
-        _add(layers, nn.ReLU())
+        _add(layers, nn.ReLU(inplace=True))
         _add(layers, nn.Conv2d(channels, out_channels, kernel_size=1))
         channels = out_channels
-        _add(layers, nn.ReLU())
+        _add(layers, nn.ReLU(inplace=True))
         super().__init__(layers)
         self.out_channels = channels
 

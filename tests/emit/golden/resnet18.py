@@ -63,7 +63,7 @@ class Residual(nn.Sequential):
         )
         channels0 = out_channels
         _add(branch0, nn.BatchNorm2d(channels0), "bn1")
-        _add(branch0, nn.ReLU())
+        _add(branch0, nn.ReLU(inplace=True))
         _add(
             branch0,
             nn.Conv2d(channels0, out_channels, kernel_size=3, padding=1),
@@ -89,7 +89,7 @@ class Residual(nn.Sequential):
         branches[name] = module
         channels = channels0
         _add(layers, Add(branches))
-        _add(layers, nn.ReLU())
+        _add(layers, nn.ReLU(inplace=True))
         super().__init__(layers)
         self.out_channels = channels
 
@@ -102,7 +102,7 @@ class Resnet18(nn.Module):
         self.b1 = nn.Sequential(
             nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3),  # [N, 64, 112, 112]
             nn.BatchNorm2d(64),  # [N, 64, 112, 112]
-            nn.ReLU(),  # [N, 64, 112, 112]
+            nn.ReLU(inplace=True),  # [N, 64, 112, 112]
             nn.MaxPool2d(3, stride=2, padding=1),  # [N, 64, 56, 56]
         )
         self.b2 = nn.Sequential(

@@ -77,7 +77,7 @@ class EncoderLayer1(nn.Module):
         self.dropout1 = nn.Dropout(p=0.1)  # [N, L, 64]
         self.norm1 = nn.LayerNorm([64])  # [N, L, 64]
         self.linear1 = nn.Linear(64, 128)  # [N, L, 128]
-        self.activation = nn.ReLU()  # [N, L, 128]
+        self.activation = nn.ReLU(inplace=True)  # [N, L, 128]
         self.dropout = nn.Dropout(p=0.1)  # [N, L, 128]
         self.linear2 = nn.Linear(128, 64)  # [N, L, 64]
         self.dropout2 = nn.Dropout(p=0.1)  # [N, L, 64]

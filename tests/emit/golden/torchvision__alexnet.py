@@ -22,17 +22,17 @@ class Alexnet(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),  # [N, 64, 55, 55]
-            nn.ReLU(),  # [N, 64, 55, 55]
+            nn.ReLU(inplace=True),  # [N, 64, 55, 55]
             nn.MaxPool2d(3, stride=2),  # [N, 64, 27, 27]
             nn.Conv2d(64, 192, kernel_size=5, padding=2),  # [N, 192, 27, 27]
-            nn.ReLU(),  # [N, 192, 27, 27]
+            nn.ReLU(inplace=True),  # [N, 192, 27, 27]
             nn.MaxPool2d(3, stride=2),  # [N, 192, 13, 13]
             nn.Conv2d(192, 384, kernel_size=3, padding=1),  # [N, 384, 13, 13]
-            nn.ReLU(),  # [N, 384, 13, 13]
+            nn.ReLU(inplace=True),  # [N, 384, 13, 13]
             nn.Conv2d(384, 256, kernel_size=3, padding=1),  # [N, 256, 13, 13]
-            nn.ReLU(),  # [N, 256, 13, 13]
+            nn.ReLU(inplace=True),  # [N, 256, 13, 13]
             nn.Conv2d(256, 256, kernel_size=3, padding=1),  # [N, 256, 13, 13]
-            nn.ReLU(),  # [N, 256, 13, 13]
+            nn.ReLU(inplace=True),  # [N, 256, 13, 13]
             nn.MaxPool2d(3, stride=2),  # [N, 256, 6, 6]
         )
         self.avgpool = nn.AdaptiveAvgPool2d(6)
@@ -40,10 +40,10 @@ class Alexnet(nn.Module):
         self.classifier = nn.Sequential(
             nn.Dropout(),  # [N, 9216]
             nn.Linear(9216, 4096),  # [N, 4096]
-            nn.ReLU(),  # [N, 4096]
+            nn.ReLU(inplace=True),  # [N, 4096]
             nn.Dropout(),  # [N, 4096]
             nn.Linear(4096, 4096),  # [N, 4096]
-            nn.ReLU(),  # [N, 4096]
+            nn.ReLU(inplace=True),  # [N, 4096]
             nn.Linear(4096, 1000),  # [N, 1000]
         )
 

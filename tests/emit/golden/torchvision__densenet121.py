@@ -42,10 +42,10 @@ class DenseLayer1(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
-        self.relu1 = nn.ReLU()  # [N, 64, 56, 56]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 64, 56, 56]
         self.conv1 = nn.Conv2d(64, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 56, 56]
@@ -74,10 +74,10 @@ class DenseLayer2(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(96)  # [N, 96, 56, 56]
-        self.relu1 = nn.ReLU()  # [N, 96, 56, 56]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 96, 56, 56]
         self.conv1 = nn.Conv2d(96, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 56, 56]
@@ -106,10 +106,10 @@ class DenseLayer3(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu1 = nn.ReLU()  # [N, 128, 56, 56]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
         self.conv1 = nn.Conv2d(128, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 56, 56]
@@ -138,10 +138,10 @@ class DenseLayer4(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(160)  # [N, 160, 56, 56]
-        self.relu1 = nn.ReLU()  # [N, 160, 56, 56]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 160, 56, 56]
         self.conv1 = nn.Conv2d(160, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 56, 56]
@@ -170,10 +170,10 @@ class DenseLayer5(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(192)  # [N, 192, 56, 56]
-        self.relu1 = nn.ReLU()  # [N, 192, 56, 56]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 192, 56, 56]
         self.conv1 = nn.Conv2d(192, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 56, 56]
@@ -202,10 +202,10 @@ class DenseLayer6(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(224)  # [N, 224, 56, 56]
-        self.relu1 = nn.ReLU()  # [N, 224, 56, 56]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 224, 56, 56]
         self.conv1 = nn.Conv2d(224, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU()  # [N, 128, 56, 56]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 56, 56]
@@ -234,10 +234,10 @@ class DenseLayer7(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv1 = nn.Conv2d(128, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -266,10 +266,10 @@ class DenseLayer8(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(160)  # [N, 160, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 160, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 160, 28, 28]
         self.conv1 = nn.Conv2d(160, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -298,10 +298,10 @@ class DenseLayer9(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(192)  # [N, 192, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 192, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 192, 28, 28]
         self.conv1 = nn.Conv2d(192, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -330,10 +330,10 @@ class DenseLayer10(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(224)  # [N, 224, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 224, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 224, 28, 28]
         self.conv1 = nn.Conv2d(224, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -362,10 +362,10 @@ class DenseLayer11(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(256)  # [N, 256, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 256, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 256, 28, 28]
         self.conv1 = nn.Conv2d(256, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -394,10 +394,10 @@ class DenseLayer12(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(288)  # [N, 288, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 288, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 288, 28, 28]
         self.conv1 = nn.Conv2d(288, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -426,10 +426,10 @@ class DenseLayer13(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(320)  # [N, 320, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 320, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 320, 28, 28]
         self.conv1 = nn.Conv2d(320, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -458,10 +458,10 @@ class DenseLayer14(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(352)  # [N, 352, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 352, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 352, 28, 28]
         self.conv1 = nn.Conv2d(352, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -490,10 +490,10 @@ class DenseLayer15(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(384)  # [N, 384, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 384, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 384, 28, 28]
         self.conv1 = nn.Conv2d(384, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -522,10 +522,10 @@ class DenseLayer16(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(416)  # [N, 416, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 416, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 416, 28, 28]
         self.conv1 = nn.Conv2d(416, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -554,10 +554,10 @@ class DenseLayer17(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(448)  # [N, 448, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 448, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 448, 28, 28]
         self.conv1 = nn.Conv2d(448, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -586,10 +586,10 @@ class DenseLayer18(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(480)  # [N, 480, 28, 28]
-        self.relu1 = nn.ReLU()  # [N, 480, 28, 28]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 480, 28, 28]
         self.conv1 = nn.Conv2d(480, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU()  # [N, 128, 28, 28]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 28, 28]
@@ -618,10 +618,10 @@ class DenseLayer19(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 256, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 256, 14, 14]
         self.conv1 = nn.Conv2d(256, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -650,10 +650,10 @@ class DenseLayer20(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(288)  # [N, 288, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 288, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 288, 14, 14]
         self.conv1 = nn.Conv2d(288, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -682,10 +682,10 @@ class DenseLayer21(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(320)  # [N, 320, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 320, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 320, 14, 14]
         self.conv1 = nn.Conv2d(320, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -714,10 +714,10 @@ class DenseLayer22(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(352)  # [N, 352, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 352, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 352, 14, 14]
         self.conv1 = nn.Conv2d(352, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -746,10 +746,10 @@ class DenseLayer23(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(384)  # [N, 384, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 384, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 384, 14, 14]
         self.conv1 = nn.Conv2d(384, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -778,10 +778,10 @@ class DenseLayer24(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(416)  # [N, 416, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 416, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 416, 14, 14]
         self.conv1 = nn.Conv2d(416, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -810,10 +810,10 @@ class DenseLayer25(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(448)  # [N, 448, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 448, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 448, 14, 14]
         self.conv1 = nn.Conv2d(448, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -842,10 +842,10 @@ class DenseLayer26(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(480)  # [N, 480, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 480, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 480, 14, 14]
         self.conv1 = nn.Conv2d(480, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -874,10 +874,10 @@ class DenseLayer27(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(512)  # [N, 512, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 512, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 512, 14, 14]
         self.conv1 = nn.Conv2d(512, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -906,10 +906,10 @@ class DenseLayer28(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(544)  # [N, 544, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 544, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 544, 14, 14]
         self.conv1 = nn.Conv2d(544, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -938,10 +938,10 @@ class DenseLayer29(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(576)  # [N, 576, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 576, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 576, 14, 14]
         self.conv1 = nn.Conv2d(576, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -970,10 +970,10 @@ class DenseLayer30(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(608)  # [N, 608, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 608, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 608, 14, 14]
         self.conv1 = nn.Conv2d(608, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1002,10 +1002,10 @@ class DenseLayer31(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(640)  # [N, 640, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 640, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 640, 14, 14]
         self.conv1 = nn.Conv2d(640, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1034,10 +1034,10 @@ class DenseLayer32(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(672)  # [N, 672, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 672, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 672, 14, 14]
         self.conv1 = nn.Conv2d(672, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1066,10 +1066,10 @@ class DenseLayer33(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(704)  # [N, 704, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 704, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 704, 14, 14]
         self.conv1 = nn.Conv2d(704, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1098,10 +1098,10 @@ class DenseLayer34(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(736)  # [N, 736, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 736, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 736, 14, 14]
         self.conv1 = nn.Conv2d(736, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1130,10 +1130,10 @@ class DenseLayer35(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(768)  # [N, 768, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 768, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 768, 14, 14]
         self.conv1 = nn.Conv2d(768, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1162,10 +1162,10 @@ class DenseLayer36(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(800)  # [N, 800, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 800, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 800, 14, 14]
         self.conv1 = nn.Conv2d(800, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1194,10 +1194,10 @@ class DenseLayer37(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(832)  # [N, 832, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 832, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 832, 14, 14]
         self.conv1 = nn.Conv2d(832, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1226,10 +1226,10 @@ class DenseLayer38(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(864)  # [N, 864, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 864, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 864, 14, 14]
         self.conv1 = nn.Conv2d(864, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1258,10 +1258,10 @@ class DenseLayer39(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(896)  # [N, 896, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 896, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 896, 14, 14]
         self.conv1 = nn.Conv2d(896, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1290,10 +1290,10 @@ class DenseLayer40(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(928)  # [N, 928, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 928, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 928, 14, 14]
         self.conv1 = nn.Conv2d(928, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1322,10 +1322,10 @@ class DenseLayer41(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(960)  # [N, 960, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 960, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 960, 14, 14]
         self.conv1 = nn.Conv2d(960, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1354,10 +1354,10 @@ class DenseLayer42(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(992)  # [N, 992, 14, 14]
-        self.relu1 = nn.ReLU()  # [N, 992, 14, 14]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 992, 14, 14]
         self.conv1 = nn.Conv2d(992, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU()  # [N, 128, 14, 14]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 14, 14]
@@ -1386,10 +1386,10 @@ class DenseLayer43(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 512, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 512, 7, 7]
         self.conv1 = nn.Conv2d(512, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1418,10 +1418,10 @@ class DenseLayer44(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(544)  # [N, 544, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 544, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 544, 7, 7]
         self.conv1 = nn.Conv2d(544, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1450,10 +1450,10 @@ class DenseLayer45(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(576)  # [N, 576, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 576, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 576, 7, 7]
         self.conv1 = nn.Conv2d(576, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1482,10 +1482,10 @@ class DenseLayer46(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(608)  # [N, 608, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 608, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 608, 7, 7]
         self.conv1 = nn.Conv2d(608, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1514,10 +1514,10 @@ class DenseLayer47(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(640)  # [N, 640, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 640, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 640, 7, 7]
         self.conv1 = nn.Conv2d(640, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1546,10 +1546,10 @@ class DenseLayer48(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(672)  # [N, 672, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 672, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 672, 7, 7]
         self.conv1 = nn.Conv2d(672, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1578,10 +1578,10 @@ class DenseLayer49(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(704)  # [N, 704, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 704, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 704, 7, 7]
         self.conv1 = nn.Conv2d(704, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1610,10 +1610,10 @@ class DenseLayer50(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(736)  # [N, 736, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 736, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 736, 7, 7]
         self.conv1 = nn.Conv2d(736, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1642,10 +1642,10 @@ class DenseLayer51(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(768)  # [N, 768, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 768, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 768, 7, 7]
         self.conv1 = nn.Conv2d(768, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1674,10 +1674,10 @@ class DenseLayer52(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(800)  # [N, 800, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 800, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 800, 7, 7]
         self.conv1 = nn.Conv2d(800, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1706,10 +1706,10 @@ class DenseLayer53(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(832)  # [N, 832, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 832, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 832, 7, 7]
         self.conv1 = nn.Conv2d(832, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1738,10 +1738,10 @@ class DenseLayer54(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(864)  # [N, 864, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 864, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 864, 7, 7]
         self.conv1 = nn.Conv2d(864, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1770,10 +1770,10 @@ class DenseLayer55(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(896)  # [N, 896, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 896, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 896, 7, 7]
         self.conv1 = nn.Conv2d(896, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1802,10 +1802,10 @@ class DenseLayer56(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(928)  # [N, 928, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 928, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 928, 7, 7]
         self.conv1 = nn.Conv2d(928, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1834,10 +1834,10 @@ class DenseLayer57(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(960)  # [N, 960, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 960, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 960, 7, 7]
         self.conv1 = nn.Conv2d(960, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -1866,10 +1866,10 @@ class DenseLayer58(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(992)  # [N, 992, 7, 7]
-        self.relu1 = nn.ReLU()  # [N, 992, 7, 7]
+        self.relu1 = nn.ReLU(inplace=True)  # [N, 992, 7, 7]
         self.conv1 = nn.Conv2d(992, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
         self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU()  # [N, 128, 7, 7]
+        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
         self.conv2 = nn.Conv2d(
             128, 32, kernel_size=3, padding=1, bias=False
         )  # [N, 32, 7, 7]
@@ -2200,7 +2200,7 @@ class Transition(nn.Sequential):
         channels = in_channels
         layers = OrderedDict()
         _add(layers, nn.BatchNorm2d(channels), "norm")
-        _add(layers, nn.ReLU(), "relu")
+        _add(layers, nn.ReLU(inplace=True), "relu")
         _add(
             layers,
             nn.Conv2d(channels, in_channels // 2, kernel_size=1, bias=False),
@@ -2236,7 +2236,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "relu0",
-                        nn.ReLU(),  # [N, 64, 112, 112]
+                        nn.ReLU(inplace=True),  # [N, 64, 112, 112]
                     ),
                     (
                         "pool0",

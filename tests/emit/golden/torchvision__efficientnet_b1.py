@@ -92,7 +92,7 @@ class ConvNormAct(nn.Sequential):
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels, eps=eps, momentum=momentum))
         if activation == "relu":
-            _add(layers, nn.ReLU())
+            _add(layers, nn.ReLU(inplace=True))
         if activation == "relu6":
             _add(layers, nn.ReLU6())
         if activation == "hardswish":

@@ -61,7 +61,7 @@ class BasicConv2d(nn.Sequential):
         )
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels, eps=0.001), "bn")
-        _add(layers, nn.ReLU())
+        _add(layers, nn.ReLU(inplace=True))
         super().__init__(layers)
         self.out_channels = channels
 

@@ -40,7 +40,7 @@ class MnasnetUnit1(nn.Sequential):
                             nn.BatchNorm2d(
                                 48, momentum=0.00029999999999996696
                             ),  # [N, 48, 112, 112]
-                            nn.ReLU(),  # [N, 48, 112, 112]
+                            nn.ReLU(inplace=True),  # [N, 48, 112, 112]
                             nn.Conv2d(
                                 48,
                                 48,
@@ -53,7 +53,7 @@ class MnasnetUnit1(nn.Sequential):
                             nn.BatchNorm2d(
                                 48, momentum=0.00029999999999996696
                             ),  # [N, 48, 56, 56]
-                            nn.ReLU(),  # [N, 48, 56, 56]
+                            nn.ReLU(inplace=True),  # [N, 48, 56, 56]
                             nn.Conv2d(
                                 48, 24, kernel_size=1, bias=False
                             ),  # [N, 24, 56, 56]
@@ -88,12 +88,12 @@ class MnasnetUnit2(nn.Module):
         self.layers = nn.Sequential(
             nn.Conv2d(24, 72, kernel_size=1, bias=False),  # [N, 72, 56, 56]
             nn.BatchNorm2d(72, momentum=0.00029999999999996696),  # [N, 72, 56, 56]
-            nn.ReLU(),  # [N, 72, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 72, 56, 56]
             nn.Conv2d(
                 72, 72, kernel_size=3, padding=1, groups=72, bias=False
             ),  # [N, 72, 56, 56]
             nn.BatchNorm2d(72, momentum=0.00029999999999996696),  # [N, 72, 56, 56]
-            nn.ReLU(),  # [N, 72, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 72, 56, 56]
             nn.Conv2d(72, 24, kernel_size=1, bias=False),  # [N, 24, 56, 56]
             nn.BatchNorm2d(24, momentum=0.00029999999999996696),  # [N, 24, 56, 56]
         )  # [N, 24, 56, 56]
@@ -129,7 +129,7 @@ class MnasnetUnit3(nn.Sequential):
                             nn.BatchNorm2d(
                                 72, momentum=0.00029999999999996696
                             ),  # [N, 72, 56, 56]
-                            nn.ReLU(),  # [N, 72, 56, 56]
+                            nn.ReLU(inplace=True),  # [N, 72, 56, 56]
                             nn.Conv2d(
                                 72,
                                 72,
@@ -142,7 +142,7 @@ class MnasnetUnit3(nn.Sequential):
                             nn.BatchNorm2d(
                                 72, momentum=0.00029999999999996696
                             ),  # [N, 72, 28, 28]
-                            nn.ReLU(),  # [N, 72, 28, 28]
+                            nn.ReLU(inplace=True),  # [N, 72, 28, 28]
                             nn.Conv2d(
                                 72, 40, kernel_size=1, bias=False
                             ),  # [N, 40, 28, 28]
@@ -177,12 +177,12 @@ class MnasnetUnit4(nn.Module):
         self.layers = nn.Sequential(
             nn.Conv2d(40, 120, kernel_size=1, bias=False),  # [N, 120, 28, 28]
             nn.BatchNorm2d(120, momentum=0.00029999999999996696),  # [N, 120, 28, 28]
-            nn.ReLU(),  # [N, 120, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 120, 28, 28]
             nn.Conv2d(
                 120, 120, kernel_size=5, padding=2, groups=120, bias=False
             ),  # [N, 120, 28, 28]
             nn.BatchNorm2d(120, momentum=0.00029999999999996696),  # [N, 120, 28, 28]
-            nn.ReLU(),  # [N, 120, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 120, 28, 28]
             nn.Conv2d(120, 40, kernel_size=1, bias=False),  # [N, 40, 28, 28]
             nn.BatchNorm2d(40, momentum=0.00029999999999996696),  # [N, 40, 28, 28]
         )  # [N, 40, 28, 28]
@@ -218,7 +218,7 @@ class MnasnetUnit5(nn.Sequential):
                             nn.BatchNorm2d(
                                 240, momentum=0.00029999999999996696
                             ),  # [N, 240, 28, 28]
-                            nn.ReLU(),  # [N, 240, 28, 28]
+                            nn.ReLU(inplace=True),  # [N, 240, 28, 28]
                             nn.Conv2d(
                                 240,
                                 240,
@@ -231,7 +231,7 @@ class MnasnetUnit5(nn.Sequential):
                             nn.BatchNorm2d(
                                 240, momentum=0.00029999999999996696
                             ),  # [N, 240, 14, 14]
-                            nn.ReLU(),  # [N, 240, 14, 14]
+                            nn.ReLU(inplace=True),  # [N, 240, 14, 14]
                             nn.Conv2d(
                                 240, 80, kernel_size=1, bias=False
                             ),  # [N, 80, 14, 14]
@@ -266,12 +266,12 @@ class MnasnetUnit6(nn.Module):
         self.layers = nn.Sequential(
             nn.Conv2d(80, 480, kernel_size=1, bias=False),  # [N, 480, 14, 14]
             nn.BatchNorm2d(480, momentum=0.00029999999999996696),  # [N, 480, 14, 14]
-            nn.ReLU(),  # [N, 480, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
             nn.Conv2d(
                 480, 480, kernel_size=5, padding=2, groups=480, bias=False
             ),  # [N, 480, 14, 14]
             nn.BatchNorm2d(480, momentum=0.00029999999999996696),  # [N, 480, 14, 14]
-            nn.ReLU(),  # [N, 480, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
             nn.Conv2d(480, 80, kernel_size=1, bias=False),  # [N, 80, 14, 14]
             nn.BatchNorm2d(80, momentum=0.00029999999999996696),  # [N, 80, 14, 14]
         )  # [N, 80, 14, 14]
@@ -307,7 +307,7 @@ class MnasnetUnit7(nn.Sequential):
                             nn.BatchNorm2d(
                                 480, momentum=0.00029999999999996696
                             ),  # [N, 480, 14, 14]
-                            nn.ReLU(),  # [N, 480, 14, 14]
+                            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
                             nn.Conv2d(
                                 480,
                                 480,
@@ -319,7 +319,7 @@ class MnasnetUnit7(nn.Sequential):
                             nn.BatchNorm2d(
                                 480, momentum=0.00029999999999996696
                             ),  # [N, 480, 14, 14]
-                            nn.ReLU(),  # [N, 480, 14, 14]
+                            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
                             nn.Conv2d(
                                 480, 96, kernel_size=1, bias=False
                             ),  # [N, 96, 14, 14]
@@ -354,12 +354,12 @@ class MnasnetUnit8(nn.Module):
         self.layers = nn.Sequential(
             nn.Conv2d(96, 576, kernel_size=1, bias=False),  # [N, 576, 14, 14]
             nn.BatchNorm2d(576, momentum=0.00029999999999996696),  # [N, 576, 14, 14]
-            nn.ReLU(),  # [N, 576, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 576, 14, 14]
             nn.Conv2d(
                 576, 576, kernel_size=3, padding=1, groups=576, bias=False
             ),  # [N, 576, 14, 14]
             nn.BatchNorm2d(576, momentum=0.00029999999999996696),  # [N, 576, 14, 14]
-            nn.ReLU(),  # [N, 576, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 576, 14, 14]
             nn.Conv2d(576, 96, kernel_size=1, bias=False),  # [N, 96, 14, 14]
             nn.BatchNorm2d(96, momentum=0.00029999999999996696),  # [N, 96, 14, 14]
         )  # [N, 96, 14, 14]
@@ -395,7 +395,7 @@ class MnasnetUnit9(nn.Sequential):
                             nn.BatchNorm2d(
                                 576, momentum=0.00029999999999996696
                             ),  # [N, 576, 14, 14]
-                            nn.ReLU(),  # [N, 576, 14, 14]
+                            nn.ReLU(inplace=True),  # [N, 576, 14, 14]
                             nn.Conv2d(
                                 576,
                                 576,
@@ -408,7 +408,7 @@ class MnasnetUnit9(nn.Sequential):
                             nn.BatchNorm2d(
                                 576, momentum=0.00029999999999996696
                             ),  # [N, 576, 7, 7]
-                            nn.ReLU(),  # [N, 576, 7, 7]
+                            nn.ReLU(inplace=True),  # [N, 576, 7, 7]
                             nn.Conv2d(
                                 576, 192, kernel_size=1, bias=False
                             ),  # [N, 192, 7, 7]
@@ -443,12 +443,12 @@ class MnasnetUnit10(nn.Module):
         self.layers = nn.Sequential(
             nn.Conv2d(192, 1152, kernel_size=1, bias=False),  # [N, 1152, 7, 7]
             nn.BatchNorm2d(1152, momentum=0.00029999999999996696),  # [N, 1152, 7, 7]
-            nn.ReLU(),  # [N, 1152, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
             nn.Conv2d(
                 1152, 1152, kernel_size=5, padding=2, groups=1152, bias=False
             ),  # [N, 1152, 7, 7]
             nn.BatchNorm2d(1152, momentum=0.00029999999999996696),  # [N, 1152, 7, 7]
-            nn.ReLU(),  # [N, 1152, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
             nn.Conv2d(1152, 192, kernel_size=1, bias=False),  # [N, 192, 7, 7]
             nn.BatchNorm2d(192, momentum=0.00029999999999996696),  # [N, 192, 7, 7]
         )  # [N, 192, 7, 7]
@@ -484,7 +484,7 @@ class MnasnetUnit11(nn.Sequential):
                             nn.BatchNorm2d(
                                 1152, momentum=0.00029999999999996696
                             ),  # [N, 1152, 7, 7]
-                            nn.ReLU(),  # [N, 1152, 7, 7]
+                            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
                             nn.Conv2d(
                                 1152,
                                 1152,
@@ -496,7 +496,7 @@ class MnasnetUnit11(nn.Sequential):
                             nn.BatchNorm2d(
                                 1152, momentum=0.00029999999999996696
                             ),  # [N, 1152, 7, 7]
-                            nn.ReLU(),  # [N, 1152, 7, 7]
+                            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
                             nn.Conv2d(
                                 1152, 320, kernel_size=1, bias=False
                             ),  # [N, 320, 7, 7]
@@ -635,12 +635,12 @@ class MnasnetLayers1(nn.Sequential):
                 3, 32, kernel_size=3, stride=2, padding=1, bias=False
             ),  # [N, 32, 112, 112]
             nn.BatchNorm2d(32, momentum=0.00029999999999996696),  # [N, 32, 112, 112]
-            nn.ReLU(),  # [N, 32, 112, 112]
+            nn.ReLU(inplace=True),  # [N, 32, 112, 112]
             nn.Conv2d(
                 32, 32, kernel_size=3, padding=1, groups=32, bias=False
             ),  # [N, 32, 112, 112]
             nn.BatchNorm2d(32, momentum=0.00029999999999996696),  # [N, 32, 112, 112]
-            nn.ReLU(),  # [N, 32, 112, 112]
+            nn.ReLU(inplace=True),  # [N, 32, 112, 112]
             nn.Conv2d(32, 16, kernel_size=1, bias=False),  # [N, 16, 112, 112]
             nn.BatchNorm2d(16, momentum=0.00029999999999996696),  # [N, 16, 112, 112]
             MnasnetStack1(),  # [N, 24, 56, 56]
@@ -651,7 +651,7 @@ class MnasnetLayers1(nn.Sequential):
             MnasnetStack6(),  # [N, 320, 7, 7]
             nn.Conv2d(320, 1280, kernel_size=1, bias=False),  # [N, 1280, 7, 7]
             nn.BatchNorm2d(1280, momentum=0.00029999999999996696),  # [N, 1280, 7, 7]
-            nn.ReLU(),  # [N, 1280, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 1280, 7, 7]
         )
         self.out_channels = 1280
 

@@ -69,7 +69,7 @@ class ConvNormAct(nn.Sequential):
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels, eps=eps, momentum=momentum))
         if activation == "relu":
-            _add(layers, nn.ReLU())
+            _add(layers, nn.ReLU(inplace=True))
         if activation == "relu6":
             _add(layers, nn.ReLU6())
         if activation == "hardswish":
@@ -95,7 +95,7 @@ class SqueezeExcitation1(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 72, 1, 1]
         self.fc1 = nn.Conv2d(72, 24, kernel_size=1)  # [N, 24, 1, 1]
-        self.activation = nn.ReLU()  # [N, 24, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 24, 1, 1]
         self.fc2 = nn.Conv2d(24, 72, kernel_size=1)  # [N, 72, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 72, 1, 1]
         self.out_channels = 72
@@ -125,7 +125,7 @@ class SqueezeExcitation2(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 120, 1, 1]
         self.fc1 = nn.Conv2d(120, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.ReLU()  # [N, 32, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 32, 1, 1]
         self.fc2 = nn.Conv2d(32, 120, kernel_size=1)  # [N, 120, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 120, 1, 1]
         self.out_channels = 120
@@ -155,7 +155,7 @@ class SqueezeExcitation3(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 480, 1, 1]
         self.fc1 = nn.Conv2d(480, 120, kernel_size=1)  # [N, 120, 1, 1]
-        self.activation = nn.ReLU()  # [N, 120, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 120, 1, 1]
         self.fc2 = nn.Conv2d(120, 480, kernel_size=1)  # [N, 480, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 480, 1, 1]
         self.out_channels = 480
@@ -185,7 +185,7 @@ class SqueezeExcitation4(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
         self.fc1 = nn.Conv2d(672, 168, kernel_size=1)  # [N, 168, 1, 1]
-        self.activation = nn.ReLU()  # [N, 168, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 168, 1, 1]
         self.fc2 = nn.Conv2d(168, 672, kernel_size=1)  # [N, 672, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 672, 1, 1]
         self.out_channels = 672
@@ -215,7 +215,7 @@ class SqueezeExcitation5(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
         self.fc1 = nn.Conv2d(672, 168, kernel_size=1)  # [N, 168, 1, 1]
-        self.activation = nn.ReLU()  # [N, 168, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 168, 1, 1]
         self.fc2 = nn.Conv2d(168, 672, kernel_size=1)  # [N, 672, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 672, 1, 1]
         self.out_channels = 672
@@ -245,7 +245,7 @@ class SqueezeExcitation6(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 960, 1, 1]
         self.fc1 = nn.Conv2d(960, 240, kernel_size=1)  # [N, 240, 1, 1]
-        self.activation = nn.ReLU()  # [N, 240, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 240, 1, 1]
         self.fc2 = nn.Conv2d(240, 960, kernel_size=1)  # [N, 960, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 960, 1, 1]
         self.out_channels = 960

@@ -69,7 +69,7 @@ class ConvNormAct(nn.Sequential):
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels, eps=eps, momentum=momentum))
         if activation == "relu":
-            _add(layers, nn.ReLU())
+            _add(layers, nn.ReLU(inplace=True))
         if activation == "relu6":
             _add(layers, nn.ReLU6())
         if activation == "hardswish":
@@ -95,7 +95,7 @@ class SqueezeExcitation1(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 16, 1, 1]
         self.fc1 = nn.Conv2d(16, 8, kernel_size=1)  # [N, 8, 1, 1]
-        self.activation = nn.ReLU()  # [N, 8, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 8, 1, 1]
         self.fc2 = nn.Conv2d(8, 16, kernel_size=1)  # [N, 16, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 16, 1, 1]
         self.out_channels = 16
@@ -125,7 +125,7 @@ class SqueezeExcitation2(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 96, 1, 1]
         self.fc1 = nn.Conv2d(96, 24, kernel_size=1)  # [N, 24, 1, 1]
-        self.activation = nn.ReLU()  # [N, 24, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 24, 1, 1]
         self.fc2 = nn.Conv2d(24, 96, kernel_size=1)  # [N, 96, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 96, 1, 1]
         self.out_channels = 96
@@ -155,7 +155,7 @@ class SqueezeExcitation3(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 240, 1, 1]
         self.fc1 = nn.Conv2d(240, 64, kernel_size=1)  # [N, 64, 1, 1]
-        self.activation = nn.ReLU()  # [N, 64, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 64, 1, 1]
         self.fc2 = nn.Conv2d(64, 240, kernel_size=1)  # [N, 240, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 240, 1, 1]
         self.out_channels = 240
@@ -185,7 +185,7 @@ class SqueezeExcitation4(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 120, 1, 1]
         self.fc1 = nn.Conv2d(120, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.ReLU()  # [N, 32, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 32, 1, 1]
         self.fc2 = nn.Conv2d(32, 120, kernel_size=1)  # [N, 120, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 120, 1, 1]
         self.out_channels = 120
@@ -215,7 +215,7 @@ class SqueezeExcitation5(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 144, 1, 1]
         self.fc1 = nn.Conv2d(144, 40, kernel_size=1)  # [N, 40, 1, 1]
-        self.activation = nn.ReLU()  # [N, 40, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 40, 1, 1]
         self.fc2 = nn.Conv2d(40, 144, kernel_size=1)  # [N, 144, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 144, 1, 1]
         self.out_channels = 144
@@ -245,7 +245,7 @@ class SqueezeExcitation6(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 288, 1, 1]
         self.fc1 = nn.Conv2d(288, 72, kernel_size=1)  # [N, 72, 1, 1]
-        self.activation = nn.ReLU()  # [N, 72, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 72, 1, 1]
         self.fc2 = nn.Conv2d(72, 288, kernel_size=1)  # [N, 288, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 288, 1, 1]
         self.out_channels = 288
@@ -275,7 +275,7 @@ class SqueezeExcitation7(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 576, 1, 1]
         self.fc1 = nn.Conv2d(576, 144, kernel_size=1)  # [N, 144, 1, 1]
-        self.activation = nn.ReLU()  # [N, 144, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 144, 1, 1]
         self.fc2 = nn.Conv2d(144, 576, kernel_size=1)  # [N, 576, 1, 1]
         self.scale_activation = nn.Hardsigmoid()  # [N, 576, 1, 1]
         self.out_channels = 576

@@ -68,7 +68,7 @@ class ConvNormAct(nn.Sequential):
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels, eps=eps, momentum=momentum))
         if activation == "relu":
-            _add(layers, nn.ReLU())
+            _add(layers, nn.ReLU(inplace=True))
         if activation == "relu6":
             _add(layers, nn.ReLU6())
         if activation == "hardswish":
@@ -119,7 +119,7 @@ class ResBottleneckBlock1(nn.Module):
                 ],
             ),
         )  # [N, 32, 56, 56]
-        self.activation = nn.ReLU()  # [N, 32, 56, 56]
+        self.activation = nn.ReLU(inplace=True)  # [N, 32, 56, 56]
         self.out_channels = 32
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -170,7 +170,7 @@ class ResBottleneckBlock2(nn.Module):
                 ],
             ),
         )  # [N, 64, 28, 28]
-        self.activation = nn.ReLU()  # [N, 64, 28, 28]
+        self.activation = nn.ReLU(inplace=True)  # [N, 64, 28, 28]
         self.out_channels = 64
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -217,7 +217,7 @@ class ResBottleneckBlock3(nn.Module):
                 ],
             ),
         )  # [N, 64, 28, 28]
-        self.activation = nn.ReLU()  # [N, 64, 28, 28]
+        self.activation = nn.ReLU(inplace=True)  # [N, 64, 28, 28]
         self.out_channels = 64
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -268,7 +268,7 @@ class ResBottleneckBlock4(nn.Module):
                 ],
             ),
         )  # [N, 160, 14, 14]
-        self.activation = nn.ReLU()  # [N, 160, 14, 14]
+        self.activation = nn.ReLU(inplace=True)  # [N, 160, 14, 14]
         self.out_channels = 160
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -317,7 +317,7 @@ class ResBottleneckBlock5(nn.Module):
                 ],
             ),
         )  # [N, 160, 14, 14]
-        self.activation = nn.ReLU()  # [N, 160, 14, 14]
+        self.activation = nn.ReLU(inplace=True)  # [N, 160, 14, 14]
         self.out_channels = 160
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -368,7 +368,7 @@ class ResBottleneckBlock6(nn.Module):
                 ],
             ),
         )  # [N, 400, 7, 7]
-        self.activation = nn.ReLU()  # [N, 400, 7, 7]
+        self.activation = nn.ReLU(inplace=True)  # [N, 400, 7, 7]
         self.out_channels = 400
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -415,7 +415,7 @@ class ResBottleneckBlock7(nn.Module):
                 ],
             ),
         )  # [N, 400, 7, 7]
-        self.activation = nn.ReLU()  # [N, 400, 7, 7]
+        self.activation = nn.ReLU(inplace=True)  # [N, 400, 7, 7]
         self.out_channels = 400
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:

@@ -68,7 +68,7 @@ class ConvNormAct(nn.Sequential):
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels, eps=eps, momentum=momentum))
         if activation == "relu":
-            _add(layers, nn.ReLU())
+            _add(layers, nn.ReLU(inplace=True))
         if activation == "relu6":
             _add(layers, nn.ReLU6())
         if activation == "hardswish":
@@ -119,7 +119,7 @@ class ResBottleneckBlock1(nn.Module):
                 ],
             ),
         )  # [N, 64, 56, 56]
-        self.activation = nn.ReLU()  # [N, 64, 56, 56]
+        self.activation = nn.ReLU(inplace=True)  # [N, 64, 56, 56]
         self.out_channels = 64
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -170,7 +170,7 @@ class ResBottleneckBlock2(nn.Module):
                 ],
             ),
         )  # [N, 128, 28, 28]
-        self.activation = nn.ReLU()  # [N, 128, 28, 28]
+        self.activation = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.out_channels = 128
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -219,7 +219,7 @@ class ResBottleneckBlock3(nn.Module):
                 ],
             ),
         )  # [N, 128, 28, 28]
-        self.activation = nn.ReLU()  # [N, 128, 28, 28]
+        self.activation = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
         self.out_channels = 128
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -270,7 +270,7 @@ class ResBottleneckBlock4(nn.Module):
                 ],
             ),
         )  # [N, 288, 14, 14]
-        self.activation = nn.ReLU()  # [N, 288, 14, 14]
+        self.activation = nn.ReLU(inplace=True)  # [N, 288, 14, 14]
         self.out_channels = 288
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -319,7 +319,7 @@ class ResBottleneckBlock5(nn.Module):
                 ],
             ),
         )  # [N, 288, 14, 14]
-        self.activation = nn.ReLU()  # [N, 288, 14, 14]
+        self.activation = nn.ReLU(inplace=True)  # [N, 288, 14, 14]
         self.out_channels = 288
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -370,7 +370,7 @@ class ResBottleneckBlock6(nn.Module):
                 ],
             ),
         )  # [N, 672, 7, 7]
-        self.activation = nn.ReLU()  # [N, 672, 7, 7]
+        self.activation = nn.ReLU(inplace=True)  # [N, 672, 7, 7]
         self.out_channels = 672
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -417,7 +417,7 @@ class ResBottleneckBlock7(nn.Module):
                 ],
             ),
         )  # [N, 672, 7, 7]
-        self.activation = nn.ReLU()  # [N, 672, 7, 7]
+        self.activation = nn.ReLU(inplace=True)  # [N, 672, 7, 7]
         self.out_channels = 672
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:

@@ -68,7 +68,7 @@ class ConvNormAct(nn.Sequential):
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels, eps=eps, momentum=momentum))
         if activation == "relu":
-            _add(layers, nn.ReLU())
+            _add(layers, nn.ReLU(inplace=True))
         if activation == "relu6":
             _add(layers, nn.ReLU6())
         if activation == "hardswish":
@@ -94,7 +94,7 @@ class SqueezeExcitation1(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 48, 1, 1]
         self.fc1 = nn.Conv2d(48, 8, kernel_size=1)  # [N, 8, 1, 1]
-        self.activation = nn.ReLU()  # [N, 8, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 8, 1, 1]
         self.fc2 = nn.Conv2d(8, 48, kernel_size=1)  # [N, 48, 1, 1]
         self.scale_activation = nn.Sigmoid()  # [N, 48, 1, 1]
         self.out_channels = 48
@@ -124,7 +124,7 @@ class SqueezeExcitation2(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 104, 1, 1]
         self.fc1 = nn.Conv2d(104, 12, kernel_size=1)  # [N, 12, 1, 1]
-        self.activation = nn.ReLU()  # [N, 12, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 12, 1, 1]
         self.fc2 = nn.Conv2d(12, 104, kernel_size=1)  # [N, 104, 1, 1]
         self.scale_activation = nn.Sigmoid()  # [N, 104, 1, 1]
         self.out_channels = 104
@@ -154,7 +154,7 @@ class SqueezeExcitation3(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 104, 1, 1]
         self.fc1 = nn.Conv2d(104, 26, kernel_size=1)  # [N, 26, 1, 1]
-        self.activation = nn.ReLU()  # [N, 26, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 26, 1, 1]
         self.fc2 = nn.Conv2d(26, 104, kernel_size=1)  # [N, 104, 1, 1]
         self.scale_activation = nn.Sigmoid()  # [N, 104, 1, 1]
         self.out_channels = 104
@@ -184,7 +184,7 @@ class SqueezeExcitation4(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 208, 1, 1]
         self.fc1 = nn.Conv2d(208, 26, kernel_size=1)  # [N, 26, 1, 1]
-        self.activation = nn.ReLU()  # [N, 26, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 26, 1, 1]
         self.fc2 = nn.Conv2d(26, 208, kernel_size=1)  # [N, 208, 1, 1]
         self.scale_activation = nn.Sigmoid()  # [N, 208, 1, 1]
         self.out_channels = 208
@@ -214,7 +214,7 @@ class SqueezeExcitation5(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 208, 1, 1]
         self.fc1 = nn.Conv2d(208, 52, kernel_size=1)  # [N, 52, 1, 1]
-        self.activation = nn.ReLU()  # [N, 52, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 52, 1, 1]
         self.fc2 = nn.Conv2d(52, 208, kernel_size=1)  # [N, 208, 1, 1]
         self.scale_activation = nn.Sigmoid()  # [N, 208, 1, 1]
         self.out_channels = 208
@@ -244,7 +244,7 @@ class SqueezeExcitation6(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 440, 1, 1]
         self.fc1 = nn.Conv2d(440, 52, kernel_size=1)  # [N, 52, 1, 1]
-        self.activation = nn.ReLU()  # [N, 52, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 52, 1, 1]
         self.fc2 = nn.Conv2d(52, 440, kernel_size=1)  # [N, 440, 1, 1]
         self.scale_activation = nn.Sigmoid()  # [N, 440, 1, 1]
         self.out_channels = 440
@@ -274,7 +274,7 @@ class SqueezeExcitation7(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 440, 1, 1]
         self.fc1 = nn.Conv2d(440, 110, kernel_size=1)  # [N, 110, 1, 1]
-        self.activation = nn.ReLU()  # [N, 110, 1, 1]
+        self.activation = nn.ReLU(inplace=True)  # [N, 110, 1, 1]
         self.fc2 = nn.Conv2d(110, 440, kernel_size=1)  # [N, 440, 1, 1]
         self.scale_activation = nn.Sigmoid()  # [N, 440, 1, 1]
         self.out_channels = 440
@@ -333,7 +333,7 @@ class ResBottleneckBlock1(nn.Module):
                 ],
             ),
         )  # [N, 48, 56, 56]
-        self.activation = nn.ReLU()  # [N, 48, 56, 56]
+        self.activation = nn.ReLU(inplace=True)  # [N, 48, 56, 56]
         self.out_channels = 48
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -388,7 +388,7 @@ class ResBottleneckBlock2(nn.Module):
                 ],
             ),
         )  # [N, 104, 28, 28]
-        self.activation = nn.ReLU()  # [N, 104, 28, 28]
+        self.activation = nn.ReLU(inplace=True)  # [N, 104, 28, 28]
         self.out_channels = 104
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -441,7 +441,7 @@ class ResBottleneckBlock3(nn.Module):
                 ],
             ),
         )  # [N, 104, 28, 28]
-        self.activation = nn.ReLU()  # [N, 104, 28, 28]
+        self.activation = nn.ReLU(inplace=True)  # [N, 104, 28, 28]
         self.out_channels = 104
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -496,7 +496,7 @@ class ResBottleneckBlock4(nn.Module):
                 ],
             ),
         )  # [N, 208, 14, 14]
-        self.activation = nn.ReLU()  # [N, 208, 14, 14]
+        self.activation = nn.ReLU(inplace=True)  # [N, 208, 14, 14]
         self.out_channels = 208
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -549,7 +549,7 @@ class ResBottleneckBlock5(nn.Module):
                 ],
             ),
         )  # [N, 208, 14, 14]
-        self.activation = nn.ReLU()  # [N, 208, 14, 14]
+        self.activation = nn.ReLU(inplace=True)  # [N, 208, 14, 14]
         self.out_channels = 208
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -604,7 +604,7 @@ class ResBottleneckBlock6(nn.Module):
                 ],
             ),
         )  # [N, 440, 7, 7]
-        self.activation = nn.ReLU()  # [N, 440, 7, 7]
+        self.activation = nn.ReLU(inplace=True)  # [N, 440, 7, 7]
         self.out_channels = 440
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -655,7 +655,7 @@ class ResBottleneckBlock7(nn.Module):
                 ],
             ),
         )  # [N, 440, 7, 7]
-        self.activation = nn.ReLU()  # [N, 440, 7, 7]
+        self.activation = nn.ReLU(inplace=True)  # [N, 440, 7, 7]
         self.out_channels = 440
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:

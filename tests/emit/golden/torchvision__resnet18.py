@@ -28,7 +28,7 @@ class BasicBlock1(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 64, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 64, 56, 56]
         )
         self.conv2 = nn.Conv2d(
             64, 64, kernel_size=3, padding=1, bias=False
@@ -37,7 +37,7 @@ class BasicBlock1(nn.Module):
         self.downsample = nn.Identity()  # [N, 64, 56, 56]
         self.add_module(
             "7",
-            nn.ReLU(),  # [N, 64, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 64, 56, 56]
         )
         self.out_channels = 64
 
@@ -69,7 +69,7 @@ class BasicBlock2(nn.Module):
         self.bn1 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 128, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 128, 28, 28]
         )
         self.conv2 = nn.Conv2d(
             128, 128, kernel_size=3, padding=1, bias=False
@@ -81,7 +81,7 @@ class BasicBlock2(nn.Module):
         )  # [N, 128, 28, 28]
         self.add_module(
             "7",
-            nn.ReLU(),  # [N, 128, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 128, 28, 28]
         )
         self.out_channels = 128
 
@@ -113,7 +113,7 @@ class BasicBlock3(nn.Module):
         self.bn1 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 128, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 128, 28, 28]
         )
         self.conv2 = nn.Conv2d(
             128, 128, kernel_size=3, padding=1, bias=False
@@ -122,7 +122,7 @@ class BasicBlock3(nn.Module):
         self.downsample = nn.Identity()  # [N, 128, 28, 28]
         self.add_module(
             "7",
-            nn.ReLU(),  # [N, 128, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 128, 28, 28]
         )
         self.out_channels = 128
 
@@ -154,7 +154,7 @@ class BasicBlock4(nn.Module):
         self.bn1 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 256, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 256, 14, 14]
         )
         self.conv2 = nn.Conv2d(
             256, 256, kernel_size=3, padding=1, bias=False
@@ -168,7 +168,7 @@ class BasicBlock4(nn.Module):
         )  # [N, 256, 14, 14]
         self.add_module(
             "7",
-            nn.ReLU(),  # [N, 256, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 256, 14, 14]
         )
         self.out_channels = 256
 
@@ -200,7 +200,7 @@ class BasicBlock5(nn.Module):
         self.bn1 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 256, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 256, 14, 14]
         )
         self.conv2 = nn.Conv2d(
             256, 256, kernel_size=3, padding=1, bias=False
@@ -209,7 +209,7 @@ class BasicBlock5(nn.Module):
         self.downsample = nn.Identity()  # [N, 256, 14, 14]
         self.add_module(
             "7",
-            nn.ReLU(),  # [N, 256, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 256, 14, 14]
         )
         self.out_channels = 256
 
@@ -241,7 +241,7 @@ class BasicBlock6(nn.Module):
         self.bn1 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 512, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 512, 7, 7]
         )
         self.conv2 = nn.Conv2d(
             512, 512, kernel_size=3, padding=1, bias=False
@@ -253,7 +253,7 @@ class BasicBlock6(nn.Module):
         )  # [N, 512, 7, 7]
         self.add_module(
             "7",
-            nn.ReLU(),  # [N, 512, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 512, 7, 7]
         )
         self.out_channels = 512
 
@@ -285,7 +285,7 @@ class BasicBlock7(nn.Module):
         self.bn1 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 512, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 512, 7, 7]
         )
         self.conv2 = nn.Conv2d(
             512, 512, kernel_size=3, padding=1, bias=False
@@ -294,7 +294,7 @@ class BasicBlock7(nn.Module):
         self.downsample = nn.Identity()  # [N, 512, 7, 7]
         self.add_module(
             "7",
-            nn.ReLU(),  # [N, 512, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 512, 7, 7]
         )
         self.out_channels = 512
 
@@ -384,7 +384,7 @@ class Resnet18(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1 = BasicStage1()
         self.layer2 = BasicStage2()

@@ -29,7 +29,7 @@ class Bottleneck1(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 64, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 64, 56, 56]
         )
         self.conv2 = nn.Conv2d(
             64, 64, kernel_size=3, padding=1, bias=False
@@ -37,7 +37,7 @@ class Bottleneck1(nn.Module):
         self.bn2 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 64, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 64, 56, 56]
         )
         self.conv3 = nn.Conv2d(64, 256, kernel_size=1, bias=False)  # [N, 256, 56, 56]
         self.bn3 = nn.BatchNorm2d(256)  # [N, 256, 56, 56]
@@ -47,7 +47,7 @@ class Bottleneck1(nn.Module):
         )  # [N, 256, 56, 56]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 256, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 256, 56, 56]
         )
         self.out_channels = 256
 
@@ -83,7 +83,7 @@ class Bottleneck2(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 64, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 64, 56, 56]
         )
         self.conv2 = nn.Conv2d(
             64, 64, kernel_size=3, padding=1, bias=False
@@ -91,14 +91,14 @@ class Bottleneck2(nn.Module):
         self.bn2 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 64, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 64, 56, 56]
         )
         self.conv3 = nn.Conv2d(64, 256, kernel_size=1, bias=False)  # [N, 256, 56, 56]
         self.bn3 = nn.BatchNorm2d(256)  # [N, 256, 56, 56]
         self.downsample = nn.Identity()  # [N, 256, 56, 56]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 256, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 256, 56, 56]
         )
         self.out_channels = 256
 
@@ -134,7 +134,7 @@ class Bottleneck3(nn.Module):
         self.bn1 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 128, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 128, 56, 56]
         )
         self.conv2 = nn.Conv2d(
             128, 128, kernel_size=3, stride=2, padding=1, bias=False
@@ -142,7 +142,7 @@ class Bottleneck3(nn.Module):
         self.bn2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 128, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 128, 28, 28]
         )
         self.conv3 = nn.Conv2d(128, 512, kernel_size=1, bias=False)  # [N, 512, 28, 28]
         self.bn3 = nn.BatchNorm2d(512)  # [N, 512, 28, 28]
@@ -154,7 +154,7 @@ class Bottleneck3(nn.Module):
         )  # [N, 512, 28, 28]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 512, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 512, 28, 28]
         )
         self.out_channels = 512
 
@@ -190,7 +190,7 @@ class Bottleneck4(nn.Module):
         self.bn1 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 128, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 128, 28, 28]
         )
         self.conv2 = nn.Conv2d(
             128, 128, kernel_size=3, padding=1, bias=False
@@ -198,14 +198,14 @@ class Bottleneck4(nn.Module):
         self.bn2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 128, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 128, 28, 28]
         )
         self.conv3 = nn.Conv2d(128, 512, kernel_size=1, bias=False)  # [N, 512, 28, 28]
         self.bn3 = nn.BatchNorm2d(512)  # [N, 512, 28, 28]
         self.downsample = nn.Identity()  # [N, 512, 28, 28]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 512, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 512, 28, 28]
         )
         self.out_channels = 512
 
@@ -241,7 +241,7 @@ class Bottleneck5(nn.Module):
         self.bn1 = nn.BatchNorm2d(256)  # [N, 256, 28, 28]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 256, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 256, 28, 28]
         )
         self.conv2 = nn.Conv2d(
             256, 256, kernel_size=3, stride=2, padding=1, bias=False
@@ -249,7 +249,7 @@ class Bottleneck5(nn.Module):
         self.bn2 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 256, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 256, 14, 14]
         )
         self.conv3 = nn.Conv2d(
             256, 1024, kernel_size=1, bias=False
@@ -263,7 +263,7 @@ class Bottleneck5(nn.Module):
         )  # [N, 1024, 14, 14]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 1024, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 1024, 14, 14]
         )
         self.out_channels = 1024
 
@@ -299,7 +299,7 @@ class Bottleneck6(nn.Module):
         self.bn1 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 256, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 256, 14, 14]
         )
         self.conv2 = nn.Conv2d(
             256, 256, kernel_size=3, padding=1, bias=False
@@ -307,7 +307,7 @@ class Bottleneck6(nn.Module):
         self.bn2 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 256, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 256, 14, 14]
         )
         self.conv3 = nn.Conv2d(
             256, 1024, kernel_size=1, bias=False
@@ -316,7 +316,7 @@ class Bottleneck6(nn.Module):
         self.downsample = nn.Identity()  # [N, 1024, 14, 14]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 1024, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 1024, 14, 14]
         )
         self.out_channels = 1024
 
@@ -352,7 +352,7 @@ class Bottleneck7(nn.Module):
         self.bn1 = nn.BatchNorm2d(512)  # [N, 512, 14, 14]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 512, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 512, 14, 14]
         )
         self.conv2 = nn.Conv2d(
             512, 512, kernel_size=3, stride=2, padding=1, bias=False
@@ -360,7 +360,7 @@ class Bottleneck7(nn.Module):
         self.bn2 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 512, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 512, 7, 7]
         )
         self.conv3 = nn.Conv2d(512, 2048, kernel_size=1, bias=False)  # [N, 2048, 7, 7]
         self.bn3 = nn.BatchNorm2d(2048)  # [N, 2048, 7, 7]
@@ -372,7 +372,7 @@ class Bottleneck7(nn.Module):
         )  # [N, 2048, 7, 7]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 2048, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 2048, 7, 7]
         )
         self.out_channels = 2048
 
@@ -408,7 +408,7 @@ class Bottleneck8(nn.Module):
         self.bn1 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 512, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 512, 7, 7]
         )
         self.conv2 = nn.Conv2d(
             512, 512, kernel_size=3, padding=1, bias=False
@@ -416,14 +416,14 @@ class Bottleneck8(nn.Module):
         self.bn2 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 512, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 512, 7, 7]
         )
         self.conv3 = nn.Conv2d(512, 2048, kernel_size=1, bias=False)  # [N, 2048, 7, 7]
         self.bn3 = nn.BatchNorm2d(2048)  # [N, 2048, 7, 7]
         self.downsample = nn.Identity()  # [N, 2048, 7, 7]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 2048, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 2048, 7, 7]
         )
         self.out_channels = 2048
 
@@ -524,7 +524,7 @@ class Resnet50(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1 = BottleneckStage1()
         self.layer2 = BottleneckStage2()

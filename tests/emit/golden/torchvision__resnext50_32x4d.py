@@ -30,7 +30,7 @@ class Bottleneck1(nn.Module):
         self.bn1 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 128, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 128, 56, 56]
         )
         self.conv2 = nn.Conv2d(
             128, 128, kernel_size=3, padding=1, groups=32, bias=False
@@ -38,7 +38,7 @@ class Bottleneck1(nn.Module):
         self.bn2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 128, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 128, 56, 56]
         )
         self.conv3 = nn.Conv2d(128, 256, kernel_size=1, bias=False)  # [N, 256, 56, 56]
         self.bn3 = nn.BatchNorm2d(256)  # [N, 256, 56, 56]
@@ -48,7 +48,7 @@ class Bottleneck1(nn.Module):
         )  # [N, 256, 56, 56]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 256, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 256, 56, 56]
         )
         self.out_channels = 256
 
@@ -84,7 +84,7 @@ class Bottleneck2(nn.Module):
         self.bn1 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 128, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 128, 56, 56]
         )
         self.conv2 = nn.Conv2d(
             128, 128, kernel_size=3, padding=1, groups=32, bias=False
@@ -92,14 +92,14 @@ class Bottleneck2(nn.Module):
         self.bn2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 128, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 128, 56, 56]
         )
         self.conv3 = nn.Conv2d(128, 256, kernel_size=1, bias=False)  # [N, 256, 56, 56]
         self.bn3 = nn.BatchNorm2d(256)  # [N, 256, 56, 56]
         self.downsample = nn.Identity()  # [N, 256, 56, 56]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 256, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 256, 56, 56]
         )
         self.out_channels = 256
 
@@ -135,7 +135,7 @@ class Bottleneck3(nn.Module):
         self.bn1 = nn.BatchNorm2d(256)  # [N, 256, 56, 56]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 256, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 256, 56, 56]
         )
         self.conv2 = nn.Conv2d(
             256, 256, kernel_size=3, stride=2, padding=1, groups=32, bias=False
@@ -143,7 +143,7 @@ class Bottleneck3(nn.Module):
         self.bn2 = nn.BatchNorm2d(256)  # [N, 256, 28, 28]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 256, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 256, 28, 28]
         )
         self.conv3 = nn.Conv2d(256, 512, kernel_size=1, bias=False)  # [N, 512, 28, 28]
         self.bn3 = nn.BatchNorm2d(512)  # [N, 512, 28, 28]
@@ -155,7 +155,7 @@ class Bottleneck3(nn.Module):
         )  # [N, 512, 28, 28]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 512, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 512, 28, 28]
         )
         self.out_channels = 512
 
@@ -191,7 +191,7 @@ class Bottleneck4(nn.Module):
         self.bn1 = nn.BatchNorm2d(256)  # [N, 256, 28, 28]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 256, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 256, 28, 28]
         )
         self.conv2 = nn.Conv2d(
             256, 256, kernel_size=3, padding=1, groups=32, bias=False
@@ -199,14 +199,14 @@ class Bottleneck4(nn.Module):
         self.bn2 = nn.BatchNorm2d(256)  # [N, 256, 28, 28]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 256, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 256, 28, 28]
         )
         self.conv3 = nn.Conv2d(256, 512, kernel_size=1, bias=False)  # [N, 512, 28, 28]
         self.bn3 = nn.BatchNorm2d(512)  # [N, 512, 28, 28]
         self.downsample = nn.Identity()  # [N, 512, 28, 28]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 512, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 512, 28, 28]
         )
         self.out_channels = 512
 
@@ -242,7 +242,7 @@ class Bottleneck5(nn.Module):
         self.bn1 = nn.BatchNorm2d(512)  # [N, 512, 28, 28]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 512, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 512, 28, 28]
         )
         self.conv2 = nn.Conv2d(
             512, 512, kernel_size=3, stride=2, padding=1, groups=32, bias=False
@@ -250,7 +250,7 @@ class Bottleneck5(nn.Module):
         self.bn2 = nn.BatchNorm2d(512)  # [N, 512, 14, 14]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 512, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 512, 14, 14]
         )
         self.conv3 = nn.Conv2d(
             512, 1024, kernel_size=1, bias=False
@@ -264,7 +264,7 @@ class Bottleneck5(nn.Module):
         )  # [N, 1024, 14, 14]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 1024, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 1024, 14, 14]
         )
         self.out_channels = 1024
 
@@ -300,7 +300,7 @@ class Bottleneck6(nn.Module):
         self.bn1 = nn.BatchNorm2d(512)  # [N, 512, 14, 14]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 512, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 512, 14, 14]
         )
         self.conv2 = nn.Conv2d(
             512, 512, kernel_size=3, padding=1, groups=32, bias=False
@@ -308,7 +308,7 @@ class Bottleneck6(nn.Module):
         self.bn2 = nn.BatchNorm2d(512)  # [N, 512, 14, 14]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 512, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 512, 14, 14]
         )
         self.conv3 = nn.Conv2d(
             512, 1024, kernel_size=1, bias=False
@@ -317,7 +317,7 @@ class Bottleneck6(nn.Module):
         self.downsample = nn.Identity()  # [N, 1024, 14, 14]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 1024, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 1024, 14, 14]
         )
         self.out_channels = 1024
 
@@ -355,7 +355,7 @@ class Bottleneck7(nn.Module):
         self.bn1 = nn.BatchNorm2d(1024)  # [N, 1024, 14, 14]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 1024, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 1024, 14, 14]
         )
         self.conv2 = nn.Conv2d(
             1024, 1024, kernel_size=3, stride=2, padding=1, groups=32, bias=False
@@ -363,7 +363,7 @@ class Bottleneck7(nn.Module):
         self.bn2 = nn.BatchNorm2d(1024)  # [N, 1024, 7, 7]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 1024, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 1024, 7, 7]
         )
         self.conv3 = nn.Conv2d(1024, 2048, kernel_size=1, bias=False)  # [N, 2048, 7, 7]
         self.bn3 = nn.BatchNorm2d(2048)  # [N, 2048, 7, 7]
@@ -375,7 +375,7 @@ class Bottleneck7(nn.Module):
         )  # [N, 2048, 7, 7]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 2048, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 2048, 7, 7]
         )
         self.out_channels = 2048
 
@@ -411,7 +411,7 @@ class Bottleneck8(nn.Module):
         self.bn1 = nn.BatchNorm2d(1024)  # [N, 1024, 7, 7]
         self.add_module(
             "2",
-            nn.ReLU(),  # [N, 1024, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 1024, 7, 7]
         )
         self.conv2 = nn.Conv2d(
             1024, 1024, kernel_size=3, padding=1, groups=32, bias=False
@@ -419,14 +419,14 @@ class Bottleneck8(nn.Module):
         self.bn2 = nn.BatchNorm2d(1024)  # [N, 1024, 7, 7]
         self.add_module(
             "5",
-            nn.ReLU(),  # [N, 1024, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 1024, 7, 7]
         )
         self.conv3 = nn.Conv2d(1024, 2048, kernel_size=1, bias=False)  # [N, 2048, 7, 7]
         self.bn3 = nn.BatchNorm2d(2048)  # [N, 2048, 7, 7]
         self.downsample = nn.Identity()  # [N, 2048, 7, 7]
         self.add_module(
             "10",
-            nn.ReLU(),  # [N, 2048, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 2048, 7, 7]
         )
         self.out_channels = 2048
 
@@ -528,7 +528,7 @@ class Resnext5032x4d(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1 = BottleneckStage1()
         self.layer2 = BottleneckStage2()

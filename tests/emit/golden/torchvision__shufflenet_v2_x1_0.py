@@ -35,19 +35,19 @@ class ShufflenetUnit1(nn.Module):
             nn.BatchNorm2d(24),  # [N, 24, 28, 28]
             nn.Conv2d(24, 58, kernel_size=1, bias=False),  # [N, 58, 28, 28]
             nn.BatchNorm2d(58),  # [N, 58, 28, 28]
-            nn.ReLU(),  # [N, 58, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 58, 28, 28]
         )  # [N, 58, 28, 28]
         self.branch2 = nn.Sequential(
             nn.Conv2d(24, 58, kernel_size=1, bias=False),  # [N, 58, 56, 56]
             nn.BatchNorm2d(58),  # [N, 58, 56, 56]
-            nn.ReLU(),  # [N, 58, 56, 56]
+            nn.ReLU(inplace=True),  # [N, 58, 56, 56]
             nn.Conv2d(
                 58, 58, kernel_size=3, stride=2, padding=1, groups=58, bias=False
             ),  # [N, 58, 28, 28]
             nn.BatchNorm2d(58),  # [N, 58, 28, 28]
             nn.Conv2d(58, 58, kernel_size=1, bias=False),  # [N, 58, 28, 28]
             nn.BatchNorm2d(58),  # [N, 58, 28, 28]
-            nn.ReLU(),  # [N, 58, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 58, 28, 28]
         )  # [N, 58, 28, 28]
         self.add_module(
             "3",
@@ -80,14 +80,14 @@ class ShufflenetUnit2(nn.Module):
         self.branch2 = nn.Sequential(
             nn.Conv2d(58, 58, kernel_size=1, bias=False),  # [N, 58, 28, 28]
             nn.BatchNorm2d(58),  # [N, 58, 28, 28]
-            nn.ReLU(),  # [N, 58, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 58, 28, 28]
             nn.Conv2d(
                 58, 58, kernel_size=3, padding=1, groups=58, bias=False
             ),  # [N, 58, 28, 28]
             nn.BatchNorm2d(58),  # [N, 58, 28, 28]
             nn.Conv2d(58, 58, kernel_size=1, bias=False),  # [N, 58, 28, 28]
             nn.BatchNorm2d(58),  # [N, 58, 28, 28]
-            nn.ReLU(),  # [N, 58, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 58, 28, 28]
         )  # [N, 58, 28, 28]
         self.add_module(
             "3",
@@ -124,19 +124,19 @@ class ShufflenetUnit3(nn.Module):
             nn.BatchNorm2d(116),  # [N, 116, 14, 14]
             nn.Conv2d(116, 116, kernel_size=1, bias=False),  # [N, 116, 14, 14]
             nn.BatchNorm2d(116),  # [N, 116, 14, 14]
-            nn.ReLU(),  # [N, 116, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 116, 14, 14]
         )  # [N, 116, 14, 14]
         self.branch2 = nn.Sequential(
             nn.Conv2d(116, 116, kernel_size=1, bias=False),  # [N, 116, 28, 28]
             nn.BatchNorm2d(116),  # [N, 116, 28, 28]
-            nn.ReLU(),  # [N, 116, 28, 28]
+            nn.ReLU(inplace=True),  # [N, 116, 28, 28]
             nn.Conv2d(
                 116, 116, kernel_size=3, stride=2, padding=1, groups=116, bias=False
             ),  # [N, 116, 14, 14]
             nn.BatchNorm2d(116),  # [N, 116, 14, 14]
             nn.Conv2d(116, 116, kernel_size=1, bias=False),  # [N, 116, 14, 14]
             nn.BatchNorm2d(116),  # [N, 116, 14, 14]
-            nn.ReLU(),  # [N, 116, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 116, 14, 14]
         )  # [N, 116, 14, 14]
         self.add_module(
             "3",
@@ -169,14 +169,14 @@ class ShufflenetUnit4(nn.Module):
         self.branch2 = nn.Sequential(
             nn.Conv2d(116, 116, kernel_size=1, bias=False),  # [N, 116, 14, 14]
             nn.BatchNorm2d(116),  # [N, 116, 14, 14]
-            nn.ReLU(),  # [N, 116, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 116, 14, 14]
             nn.Conv2d(
                 116, 116, kernel_size=3, padding=1, groups=116, bias=False
             ),  # [N, 116, 14, 14]
             nn.BatchNorm2d(116),  # [N, 116, 14, 14]
             nn.Conv2d(116, 116, kernel_size=1, bias=False),  # [N, 116, 14, 14]
             nn.BatchNorm2d(116),  # [N, 116, 14, 14]
-            nn.ReLU(),  # [N, 116, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 116, 14, 14]
         )  # [N, 116, 14, 14]
         self.add_module(
             "3",
@@ -213,19 +213,19 @@ class ShufflenetUnit5(nn.Module):
             nn.BatchNorm2d(232),  # [N, 232, 7, 7]
             nn.Conv2d(232, 232, kernel_size=1, bias=False),  # [N, 232, 7, 7]
             nn.BatchNorm2d(232),  # [N, 232, 7, 7]
-            nn.ReLU(),  # [N, 232, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 232, 7, 7]
         )  # [N, 232, 7, 7]
         self.branch2 = nn.Sequential(
             nn.Conv2d(232, 232, kernel_size=1, bias=False),  # [N, 232, 14, 14]
             nn.BatchNorm2d(232),  # [N, 232, 14, 14]
-            nn.ReLU(),  # [N, 232, 14, 14]
+            nn.ReLU(inplace=True),  # [N, 232, 14, 14]
             nn.Conv2d(
                 232, 232, kernel_size=3, stride=2, padding=1, groups=232, bias=False
             ),  # [N, 232, 7, 7]
             nn.BatchNorm2d(232),  # [N, 232, 7, 7]
             nn.Conv2d(232, 232, kernel_size=1, bias=False),  # [N, 232, 7, 7]
             nn.BatchNorm2d(232),  # [N, 232, 7, 7]
-            nn.ReLU(),  # [N, 232, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 232, 7, 7]
         )  # [N, 232, 7, 7]
         self.add_module(
             "3",
@@ -258,14 +258,14 @@ class ShufflenetUnit6(nn.Module):
         self.branch2 = nn.Sequential(
             nn.Conv2d(232, 232, kernel_size=1, bias=False),  # [N, 232, 7, 7]
             nn.BatchNorm2d(232),  # [N, 232, 7, 7]
-            nn.ReLU(),  # [N, 232, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 232, 7, 7]
             nn.Conv2d(
                 232, 232, kernel_size=3, padding=1, groups=232, bias=False
             ),  # [N, 232, 7, 7]
             nn.BatchNorm2d(232),  # [N, 232, 7, 7]
             nn.Conv2d(232, 232, kernel_size=1, bias=False),  # [N, 232, 7, 7]
             nn.BatchNorm2d(232),  # [N, 232, 7, 7]
-            nn.ReLU(),  # [N, 232, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 232, 7, 7]
         )  # [N, 232, 7, 7]
         self.add_module(
             "3",
@@ -353,7 +353,7 @@ class ShufflenetV2X10(nn.Module):
                 3, 24, kernel_size=3, stride=2, padding=1, bias=False
             ),  # [N, 24, 112, 112]
             nn.BatchNorm2d(24),  # [N, 24, 112, 112]
-            nn.ReLU(),  # [N, 24, 112, 112]
+            nn.ReLU(inplace=True),  # [N, 24, 112, 112]
         )
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.stage2 = ShufflenetStage1()
@@ -362,7 +362,7 @@ class ShufflenetV2X10(nn.Module):
         self.conv5 = nn.Sequential(
             nn.Conv2d(464, 1024, kernel_size=1, bias=False),  # [N, 1024, 7, 7]
             nn.BatchNorm2d(1024),  # [N, 1024, 7, 7]
-            nn.ReLU(),  # [N, 1024, 7, 7]
+            nn.ReLU(inplace=True),  # [N, 1024, 7, 7]
         )
         self.add_module("6", nn.AdaptiveAvgPool2d(1))
         self.add_module("7", nn.Flatten())

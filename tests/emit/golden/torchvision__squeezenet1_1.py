@@ -25,11 +25,11 @@ class Fire1(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(64, 16, kernel_size=1)  # [N, 16, 55, 55]
-        self.squeeze_activation = nn.ReLU()  # [N, 16, 55, 55]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 16, 55, 55]
         self.expand1x1 = nn.Conv2d(16, 64, kernel_size=1)  # [N, 64, 55, 55]
-        self.expand1x1_activation = nn.ReLU()  # [N, 64, 55, 55]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
         self.expand3x3 = nn.Conv2d(16, 64, kernel_size=3, padding=1)  # [N, 64, 55, 55]
-        self.expand3x3_activation = nn.ReLU()  # [N, 64, 55, 55]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
         self.out_channels = 128
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -57,11 +57,11 @@ class Fire2(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(128, 16, kernel_size=1)  # [N, 16, 55, 55]
-        self.squeeze_activation = nn.ReLU()  # [N, 16, 55, 55]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 16, 55, 55]
         self.expand1x1 = nn.Conv2d(16, 64, kernel_size=1)  # [N, 64, 55, 55]
-        self.expand1x1_activation = nn.ReLU()  # [N, 64, 55, 55]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
         self.expand3x3 = nn.Conv2d(16, 64, kernel_size=3, padding=1)  # [N, 64, 55, 55]
-        self.expand3x3_activation = nn.ReLU()  # [N, 64, 55, 55]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
         self.out_channels = 128
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -89,13 +89,13 @@ class Fire3(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(128, 32, kernel_size=1)  # [N, 32, 27, 27]
-        self.squeeze_activation = nn.ReLU()  # [N, 32, 27, 27]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 32, 27, 27]
         self.expand1x1 = nn.Conv2d(32, 128, kernel_size=1)  # [N, 128, 27, 27]
-        self.expand1x1_activation = nn.ReLU()  # [N, 128, 27, 27]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
         self.expand3x3 = nn.Conv2d(
             32, 128, kernel_size=3, padding=1
         )  # [N, 128, 27, 27]
-        self.expand3x3_activation = nn.ReLU()  # [N, 128, 27, 27]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
         self.out_channels = 256
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -123,13 +123,13 @@ class Fire4(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(256, 32, kernel_size=1)  # [N, 32, 27, 27]
-        self.squeeze_activation = nn.ReLU()  # [N, 32, 27, 27]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 32, 27, 27]
         self.expand1x1 = nn.Conv2d(32, 128, kernel_size=1)  # [N, 128, 27, 27]
-        self.expand1x1_activation = nn.ReLU()  # [N, 128, 27, 27]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
         self.expand3x3 = nn.Conv2d(
             32, 128, kernel_size=3, padding=1
         )  # [N, 128, 27, 27]
-        self.expand3x3_activation = nn.ReLU()  # [N, 128, 27, 27]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
         self.out_channels = 256
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -157,13 +157,13 @@ class Fire5(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(256, 48, kernel_size=1)  # [N, 48, 13, 13]
-        self.squeeze_activation = nn.ReLU()  # [N, 48, 13, 13]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 48, 13, 13]
         self.expand1x1 = nn.Conv2d(48, 192, kernel_size=1)  # [N, 192, 13, 13]
-        self.expand1x1_activation = nn.ReLU()  # [N, 192, 13, 13]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
         self.expand3x3 = nn.Conv2d(
             48, 192, kernel_size=3, padding=1
         )  # [N, 192, 13, 13]
-        self.expand3x3_activation = nn.ReLU()  # [N, 192, 13, 13]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
         self.out_channels = 384
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -191,13 +191,13 @@ class Fire6(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(384, 48, kernel_size=1)  # [N, 48, 13, 13]
-        self.squeeze_activation = nn.ReLU()  # [N, 48, 13, 13]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 48, 13, 13]
         self.expand1x1 = nn.Conv2d(48, 192, kernel_size=1)  # [N, 192, 13, 13]
-        self.expand1x1_activation = nn.ReLU()  # [N, 192, 13, 13]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
         self.expand3x3 = nn.Conv2d(
             48, 192, kernel_size=3, padding=1
         )  # [N, 192, 13, 13]
-        self.expand3x3_activation = nn.ReLU()  # [N, 192, 13, 13]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
         self.out_channels = 384
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -225,13 +225,13 @@ class Fire7(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(384, 64, kernel_size=1)  # [N, 64, 13, 13]
-        self.squeeze_activation = nn.ReLU()  # [N, 64, 13, 13]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 64, 13, 13]
         self.expand1x1 = nn.Conv2d(64, 256, kernel_size=1)  # [N, 256, 13, 13]
-        self.expand1x1_activation = nn.ReLU()  # [N, 256, 13, 13]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
         self.expand3x3 = nn.Conv2d(
             64, 256, kernel_size=3, padding=1
         )  # [N, 256, 13, 13]
-        self.expand3x3_activation = nn.ReLU()  # [N, 256, 13, 13]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
         self.out_channels = 512
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -259,13 +259,13 @@ class Fire8(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.squeeze = nn.Conv2d(512, 64, kernel_size=1)  # [N, 64, 13, 13]
-        self.squeeze_activation = nn.ReLU()  # [N, 64, 13, 13]
+        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 64, 13, 13]
         self.expand1x1 = nn.Conv2d(64, 256, kernel_size=1)  # [N, 256, 13, 13]
-        self.expand1x1_activation = nn.ReLU()  # [N, 256, 13, 13]
+        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
         self.expand3x3 = nn.Conv2d(
             64, 256, kernel_size=3, padding=1
         )  # [N, 256, 13, 13]
-        self.expand3x3_activation = nn.ReLU()  # [N, 256, 13, 13]
+        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
         self.out_channels = 512
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -292,7 +292,7 @@ class Squeezenet11(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, kernel_size=3, stride=2),  # [N, 64, 111, 111]
-            nn.ReLU(),  # [N, 64, 111, 111]
+            nn.ReLU(inplace=True),  # [N, 64, 111, 111]
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # [N, 64, 55, 55]
             Fire1(),  # [N, 128, 55, 55]
             Fire2(),  # [N, 128, 55, 55]
@@ -308,7 +308,7 @@ class Squeezenet11(nn.Module):
         self.classifier = nn.Sequential(
             nn.Dropout(),  # [N, 512, 13, 13]
             nn.Conv2d(512, 1000, kernel_size=1),  # [N, 1000, 13, 13]
-            nn.ReLU(),  # [N, 1000, 13, 13]
+            nn.ReLU(inplace=True),  # [N, 1000, 13, 13]
             nn.AdaptiveAvgPool2d(1),  # [N, 1000, 1, 1]
         )
         self.add_module("2", nn.Flatten())

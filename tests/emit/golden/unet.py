@@ -42,14 +42,14 @@ class DoubleConv(nn.Sequential):
         )
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels))
-        _add(layers, nn.ReLU())
+        _add(layers, nn.ReLU(inplace=True))
         _add(
             layers,
             nn.Conv2d(channels, out_channels, kernel_size=3, padding=1, bias=False),
         )
         channels = out_channels
         _add(layers, nn.BatchNorm2d(channels))
-        _add(layers, nn.ReLU())
+        _add(layers, nn.ReLU(inplace=True))
         super().__init__(layers)
         self.out_channels = channels
 

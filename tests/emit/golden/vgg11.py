@@ -38,7 +38,7 @@ class VggBlock(nn.Sequential):
         for _ in range(num_convs):
             _add(layers, nn.Conv2d(channels, out_channels, kernel_size=3, padding=1))
             channels = out_channels
-            _add(layers, nn.ReLU())
+            _add(layers, nn.ReLU(inplace=True))
         _add(layers, nn.MaxPool2d(2, stride=2))
         super().__init__(layers)
         self.out_channels = channels
@@ -56,10 +56,10 @@ class Vgg11(nn.Module):
         self.add_module("4", VggBlock(512, num_convs=2, out_channels=512))
         self.add_module("5", nn.Flatten())
         self.add_module("6", nn.Linear(25088, 4096))
-        self.add_module("7", nn.ReLU())
+        self.add_module("7", nn.ReLU(inplace=True))
         self.add_module("8", nn.Dropout())
         self.add_module("9", nn.Linear(4096, 4096))
-        self.add_module("10", nn.ReLU())
+        self.add_module("10", nn.ReLU(inplace=True))
         self.add_module("11", nn.Dropout())
         self.add_module("12", nn.Linear(4096, 10))
 
