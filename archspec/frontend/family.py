@@ -64,7 +64,8 @@ class Family:
 
     def bind(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The member's values, validated (strictly, as a block call's); raises SpecError (E501)."""
-        unknown = [name for name in values if name not in self.names]
+        names = self.names  # walks the model's fields: once per member, not once per value
+        unknown = [name for name in values if name not in names]
         if unknown:
             raise SpecError([self._problem({"loc": (unknown[0],), "type": "extra_forbidden"}, values)])
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from archspec.diagnostics import check
+from archspec.diagnostics import RuleError, check
 from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.primitives.reads import Reads, compact
@@ -21,7 +21,7 @@ from archspec.shapes.tensor import (
     size_label,
     torch_size,
 )
-from archspec.shapes.window import Window, window_output
+from archspec.shapes.window import Window, window_outputs
 
 
 class ConvParams(LayerParams):
@@ -43,10 +43,14 @@ class ConvParams(LayerParams):
 
 def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
     """One window per spatial axis; ``same`` pads like PyTorch (extra at the end)."""
+    k, s, q, d = p.kernel_size, p.stride, p.padding, p.dilation
+    if type(k) is int and type(s) is int and type(q) is int and type(d) is int:
+        return (Window(k, s, q, q, d),) * spatial  # the common case: one int each, every axis alike
     kernel = expand_tuple(p.kernel_size, spatial, "kernel_size")
     stride = expand_tuple(p.stride, spatial, "stride")
     dilation = expand_tuple(p.dilation, spatial, "dilation")
-    if p.padding == "same":
+    padding = p.padding
+    if padding == "same":
         check(
             all(s == 1 for s in stride),
             f"padding 'same' needs stride 1, got stride {p.stride} (PyTorch refuses it)",
@@ -54,32 +58,29 @@ def conv_windows(p: ConvParams, spatial: int) -> tuple[Window, ...]:
             hint="use an explicit padding with this stride",
         )
         totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
-        pads = [(t // 2, t - t // 2) for t in totals]
-    else:
-        padding = expand_tuple(0 if p.padding == "valid" else p.padding, spatial, "padding")
-        pads = [(q, q) for q in padding]
-    return tuple(
-        Window(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation, strict=True)
-    )
+        return tuple(
+            Window(k, s, t // 2, t - t // 2, d)
+            for k, s, t, d in zip(kernel, stride, totals, dilation, strict=True)
+        )
+    pads = expand_tuple(0 if padding == "valid" else padding, spatial, "padding")
+    return tuple(Window(k, s, q, q, d) for k, s, q, d in zip(kernel, stride, pads, dilation, strict=True))
+
+
+def _check_groups(groups: int, channels: int, role: str) -> None:
+    # the message is built only on a refusal: every conv call passes through here
+    if channels % groups != 0:
+        raise RuleError(f"groups {groups} does not divide the {channels} {role} channels", field="groups")
 
 
 def infer(p: ConvParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     spatial = require_spatial(x, "conv")
     in_channels = concrete_channels(x, "conv")
     check_given(p.in_channels, in_channels, "in_channels", "channels")
-    for channels, role in ((in_channels, "input"), (p.out_channels, "output")):
-        check(
-            channels % p.groups == 0,
-            f"groups {p.groups} does not divide the {channels} {role} channels",
-            field="groups",
-        )
+    _check_groups(p.groups, in_channels, "input")
+    _check_groups(p.groups, p.out_channels, "output")
     windows = conv_windows(p, spatial)
-    names = axis_names(x)
-    out = tuple(
-        window_output(size, w, op="conv", axis=axis)
-        for size, w, axis in zip(x.spatial, windows, names, strict=True)
-    )
-    kernel_volume = product(w.kernel for w in windows)
+    out = window_outputs(x.spatial, windows, op="conv", axes=axis_names(x))
+    kernel_volume = product([w.kernel for w in windows])
     weights = p.out_channels * (in_channels // p.groups) * kernel_volume
     # One multiply-accumulate per weight, at each output position (bias not counted); the
     # int factors come first so that a symbolic product of sizes stays unexpanded (sympy's

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archspec.codes import E305
-from archspec.diagnostics import RuleError, check
+from archspec.diagnostics import RuleError
 from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
 from archspec.primitives.reads import Reads, Then, TorchCall, Unreadable, compact
@@ -18,7 +18,7 @@ from archspec.shapes.tensor import (
     size_label,
     torch_size,
 )
-from archspec.shapes.window import Window, require_kernel_fits, window_output
+from archspec.shapes.window import Window, require_kernel_fits, window_outputs
 
 
 class WindowPoolParams(LayerParams):
@@ -48,19 +48,24 @@ class MaxPoolParams(WindowPoolParams):
 
 
 def pool_windows(p: WindowPoolParams, spatial: int) -> tuple[Window, ...]:
+    k, q, d = p.kernel_size, p.padding, getattr(p, "dilation", 1)
+    s = k if p.stride is None else p.stride
+    if type(k) is int and type(s) is int and type(q) is int and type(d) is int and q <= k // 2:
+        return (Window(k, s, q, q, d, p.ceil_mode),) * spatial  # one int each: every axis alike
     kernel = expand_tuple(p.kernel_size, spatial, "kernel_size")
     stride = kernel if p.stride is None else expand_tuple(p.stride, spatial, "stride")
     padding = expand_tuple(p.padding, spatial, "padding")
     dilation = expand_tuple(getattr(p, "dilation", 1), spatial, "dilation")
     for k, q in zip(kernel, padding, strict=True):
         # ATen's pool{1,2,3}d shape checks: pad <= kernel_size / 2 (on the kernel, not the
-        # dilated span, which is the stricter of PyTorch's two checks).
-        check(
-            q <= k // 2,
-            f"padding {q} is more than half of kernel_size {k} (PyTorch refuses it)",
-            field="padding",
-            hint=f"use padding <= {k // 2}",
-        )
+        # dilated span, which is the stricter of PyTorch's two checks). The message is
+        # formatted only on a refusal: every pool call passes here, once per axis.
+        if q > k // 2:
+            raise RuleError(
+                f"padding {q} is more than half of kernel_size {k} (PyTorch refuses it)",
+                field="padding",
+                hint=f"use padding <= {k // 2}",
+            )
     return tuple(
         Window(k, s, q, q, d, p.ceil_mode)
         for k, s, q, d in zip(kernel, stride, padding, dilation, strict=True)
@@ -84,10 +89,7 @@ def _window_rule(op: str, kernel_fits_in_3d: bool = False):
         if kernel_fits_in_3d and spatial == 3:
             for size, w, axis in zip(x.spatial, windows, axes, strict=True):
                 require_kernel_fits(size, w.kernel, op=op, axis=axis)
-        out = tuple(
-            window_output(size, w, op=op, axis=axis)
-            for size, w, axis in zip(x.spatial, windows, axes, strict=True)
-        )
+        out = window_outputs(x.spatial, windows, op=op, axes=axes)
         return Inferred(TensorShape((x.channels, *out)))
 
     return infer

@@ -57,7 +57,9 @@ SPATIAL_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", 
 
 
 def axis_names(shape: TensorShape) -> tuple[str, ...]:
-    return SPATIAL_NAMES.get(len(shape.spatial), tuple(f"dim {i}" for i in range(len(shape.spatial))))
+    spatial = len(shape.dims) - 1
+    names = SPATIAL_NAMES.get(spatial)  # the fallback is built only when needed (every conv asks)
+    return names if names is not None else tuple(f"dim {i}" for i in range(spatial))
 
 
 def concrete_channels(shape: TensorShape, op: str, what: str = "input channels") -> int:

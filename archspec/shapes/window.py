@@ -20,15 +20,18 @@ parameters, never on ``L``: the same expression holds for a symbolic ``L``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from archspec.codes import E301
 from archspec.diagnostics import RuleError
 from archspec.shapes.dims import Dim, floordiv, format_dim, is_concrete
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
+    """One axis's window. A named tuple, not a frozen dataclass: conv and every pool
+    make one per spatial axis per call, and a tuple is built in a fraction of the time
+    (a sweep infers thousands of convs)."""
+
     kernel: int
     stride: int
     pad_lo: int
@@ -64,7 +67,8 @@ def window_output(size: Dim, window: Window, *, op: str, axis: str) -> Dim:
     For a symbolic size the result stays an expression; the compiler finds the
     smallest valid value of each symbol afterwards.
     """
-    out = window.output(size)
+    # the all-int fast path: Window.output's floordiv, inline (every conv and pool asks)
+    out = (size + window._margin()) // window.stride + 1 if type(size) is int else window.output(size)
     if is_concrete(out) and out < 1:
         padding = (
             f"padding {window.pad_lo}"
@@ -82,6 +86,16 @@ def window_output(size: Dim, window: Window, *, op: str, axis: str) -> Dim:
             "a smaller kernel, or more padding",
         )
     return out
+
+
+def window_outputs(
+    sizes: tuple[Dim, ...], windows: tuple[Window, ...], *, op: str, axes: tuple[str, ...]
+) -> tuple[Dim, ...]:
+    """:func:`window_output` along each axis (one window per size, axis names alike)."""
+    return tuple(
+        window_output(size, window, op=op, axis=axis)
+        for size, window, axis in zip(sizes, windows, axes, strict=True)
+    )
 
 
 def require_kernel_fits(size: Dim, kernel: int, *, op: str, axis: str) -> None:

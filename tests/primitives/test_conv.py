@@ -6,8 +6,11 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 
+from archspec.primitives.conv import ConvParams, conv_windows
 from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_against_torch,
@@ -364,3 +367,29 @@ def test_conv_one_entry_lists(sizes: tuple[int, ...], params: dict[str, Any]) ->
         layer_spec({"conv": params}, dims), dims, lambda: torch_conv(len(sizes), 2, as_ints)
     )
     assert graph is not None
+
+
+@given(
+    spatial=st.integers(1, 3),
+    kernel=st.integers(1, 7),
+    stride=st.integers(1, 4),
+    padding=st.integers(0, 3) | st.sampled_from(["valid", "same"]),
+    dilation=st.integers(1, 3),
+)
+def test_conv_windows_int_fast_path_equals_the_per_axis_path(
+    spatial, kernel, stride, padding, dilation
+) -> None:
+    # conv_windows takes a short cut when every parameter is one int; one-entry lists
+    # (the same conv) take the general per-axis path: the same windows.
+    if padding == "same":
+        stride = 1
+    ints = ConvParams(out_channels=2, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation)
+    lists = ConvParams(
+        out_channels=2,
+        kernel_size=[kernel],
+        stride=[stride],
+        padding=padding if isinstance(padding, str) else [padding],
+        dilation=[dilation],
+    )
+    assert conv_windows(ints, spatial) == conv_windows(lists, spatial)
+    assert len(conv_windows(ints, spatial)) == spatial

@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 
+from archspec.diagnostics import RuleError
+from archspec.primitives.pool import MaxPoolParams, pool_windows
 from tests.primitives.cases import OracleCase
 from tests.primitives.oracle import (
     check_against_torch,
@@ -435,3 +439,34 @@ def test_avgpool_divisor_override_below_one_is_refused(divisor: int) -> None:
 def test_avgpool_defaults_are_left_out_of_the_module_call() -> None:
     _, module = check_against_torch(layer_spec({"avgpool": {"kernel_size": 2}}, (2, 6, 6)))
     assert module[0].count_include_pad is True and module[0].divisor_override is None
+
+
+@given(
+    spatial=st.integers(1, 3),
+    kernel=st.integers(1, 7),
+    stride=st.none() | st.integers(1, 4),
+    padding=st.integers(0, 4),
+    dilation=st.integers(1, 3),
+    ceil_mode=st.booleans(),
+)
+def test_pool_windows_int_fast_path_equals_the_per_axis_path(
+    spatial, kernel, stride, padding, dilation, ceil_mode
+) -> None:
+    # pool_windows takes a short cut when every parameter is one int; one-entry lists (the
+    # same pool) take the general per-axis path: the same windows, or the same refusal.
+    def windows(wrap: Any) -> Any:
+        p = MaxPoolParams(
+            kernel_size=wrap(kernel),
+            stride=None if stride is None else wrap(stride),
+            padding=wrap(padding),
+            dilation=wrap(dilation),
+            ceil_mode=ceil_mode,
+        )
+        try:
+            return pool_windows(p, spatial)
+        except RuleError as error:
+            return (error.message, error.field, error.hint, error.code)
+
+    fast, general = windows(lambda v: v), windows(lambda v: [v])
+    assert fast == general
+    assert isinstance(fast[0], str) or len(fast) == spatial

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archspec.diagnostics import RuleError
 from archspec.shapes.dims import make_symbol, substitute
@@ -77,3 +79,26 @@ def test_minimum_input_is_closed_form_for_huge_kernels() -> None:
         )
         == 1
     )
+
+
+@given(
+    size=st.integers(1, 300),
+    kernel=st.integers(1, 12),
+    stride=st.integers(1, 5),
+    pad=st.integers(0, 6),
+    dilation=st.integers(1, 4),
+    ceil_mode=st.booleans(),
+)
+def test_the_int_fast_path_equals_the_general_formula(size, kernel, stride, pad, dilation, ceil_mode) -> None:
+    # window_output's all-int path (inline) against Window.output (floordiv), and against
+    # the symbolic path evaluated at the same size: the same size, or the same refusal.
+    w = Window(kernel, stride, pad, pad + (kernel % 2), dilation, ceil_mode)
+    general = w.output(size)
+    symbolic = substitute(w.output(make_symbol("L")), {"L": size})
+    assert symbolic == general
+    if general >= 1:
+        assert window_output(size, w, op="conv", axis="height") == general
+    else:
+        with pytest.raises(RuleError) as caught:
+            window_output(size, w, op="conv", axis="height")
+        assert f"would be {general}:" in caught.value.message
