@@ -216,5 +216,6 @@ def test_every_format_works_without_torch_or_sympy(tmp_path, fmt) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert (
-        "E201" in done.stdout + done.stderr and "2 files checked: 2 errors in 1 file" in done.stdout + done.stderr
+        "E201" in done.stdout + done.stderr
+        and "2 files checked: 2 errors in 1 file" in done.stdout + done.stderr
     )
