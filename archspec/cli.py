@@ -29,6 +29,7 @@ from archspec.cliargs import (
     _add_lib,
     _add_plugins,
     _columns,
+    _compiling_options,
     _count,
     parse_input,
     parse_inputs,
@@ -160,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "markdown"), default="text", help="a table, or reference-style Markdown"
     )
     _add_plugins(primitives_cmd)
-    add_command(commands, _add_lib, _count)
+    add_command(commands, _compiling_options, _count)
     _add_lib(add_weights_command(commands))
     _add_lib(add_diff_command(commands))
     import_command.add_parser(commands)
@@ -373,7 +374,7 @@ def _lsp(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
-        return run_command(args, parse_inputs(args.input), parse_libraries(args.lib), stdout, stderr)
+        return run_command(args, parse_inputs(args.input), stdout, stderr)
     except SweepUsageError as error:
         raise UsageError(str(error)) from None
     except SpecError as error:

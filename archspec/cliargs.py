@@ -140,3 +140,10 @@ def _columns(text: str) -> int:
     if value < 40:
         raise argparse.ArgumentTypeError(f"expected at least 40 columns, got {value}")
     return value
+
+
+def _compiling_options(command: argparse.ArgumentParser) -> None:
+    """The options of a command that compiles specs: --lib, --no-plugins, --config, --limit."""
+    _add_lib(command)
+    _add_plugins(command)
+    _add_config(command)

@@ -1,7 +1,9 @@
 """The ``archspec sweep`` subcommand: its options, and writing the rows (CSV or JSON lines).
 
 cli.py registers it (:func:`add_command`) and dispatches to :func:`run_command`
-with the ``--input`` and ``--lib`` options already parsed, as for every command.
+with ``--input`` parsed and ``--lib``, ``--no-plugins``, ``--config`` and ``--limit``
+applied onto ``args`` (``args.libraries``, ``args.plugins``, ``args.limits``), as for
+every command.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ class SweepUsageError(Exception):
     """A usage error of the sweep's own options (exit 2)."""
 
 
-def add_command(commands: Any, add_lib: Any, count: Any) -> None:
+def add_command(commands: Any, add_options: Any, count: Any) -> None:
+    """``add_options(parser)`` adds the options every compiling command takes (--lib,
+    --no-plugins, --config, --limit)."""
     sweep_cmd = commands.add_parser(
         "sweep", help="compile every member of a family (a spec with params) and write one row each"
     )
@@ -49,10 +53,10 @@ def add_command(commands: Any, add_lib: Any, count: Any) -> None:
     sweep_cmd.add_argument(
         "--input", metavar="DIMS", action="append", help="compile members at these input dims, as for compile"
     )
-    add_lib(sweep_cmd)
+    add_options(sweep_cmd)
 
 
-def run_command(args: argparse.Namespace, dims: Any, libraries: Any, stdout: TextIO, stderr: TextIO) -> int:
+def run_command(args: argparse.Namespace, dims: Any, stdout: TextIO, stderr: TextIO) -> int:
     """Exit 0 when the sweep ran (a broken member is a row, not a failure), 1 for a bad
     family, grid or filter (SpecError, raised for cli.py to report), 2 for a usage error."""
     # Imported here: archspec validate and the other commands start without the sweep.
@@ -62,7 +66,10 @@ def run_command(args: argparse.Namespace, dims: Any, libraries: Any, stdout: Tex
     if args.scheduler is not None and args.backend != "dask":
         raise SweepUsageError("--scheduler is for --backend dask")
     jobs = max(1, args.jobs)
-    sweep = Sweep.of(args.spec, args.grid, libraries=libraries, dims=dims)
+    # args.limits, .libraries and .plugins: the options with the [tool.archspec] table (cli.py)
+    sweep = Sweep.of(
+        args.spec, args.grid, libraries=args.libraries, dims=dims, limits=args.limits, plugins=args.plugins
+    )
     members, total = sweep.members(args.sample, args.seed)
     progress = Progress(total, stderr) if _is_terminal(stderr) else None
     client, cluster = _client(args, jobs) if args.backend == "dask" else (None, None)

@@ -38,6 +38,7 @@ class Job:
     dims: Any = None
     limits: Limits | None = None
     where: str | None = None
+    plugins: bool = True  # the primitives of installed plugins (False: --no-plugins)
     _spec: Spec | None = field(default=None, repr=False, compare=False)
     # What the compiles of the members share (compiler/reuse.py): the block calls that
     # recur from member to member are inferred once per Job copy.
@@ -52,7 +53,7 @@ class Job:
         if self._spec is None:
             from archspec import load
 
-            self._spec = load(self.spec_path, self.limits, libraries=self.libraries)
+            self._spec = load(self.spec_path, self.limits, libraries=self.libraries, plugins=self.plugins)
         return self._spec
 
     def rows(self, members: list[Member]) -> list[Row | None]:

@@ -31,6 +31,7 @@ class Sweep:
     libraries: LibraryConfig | None = None
     dims: Any = None
     limits: Limits | None = None
+    plugins: bool = True
 
     @classmethod
     def of(
@@ -41,11 +42,12 @@ class Sweep:
         libraries: LibraryConfig | None = None,
         dims: Any = None,
         limits: Limits | None = None,
+        plugins: bool = True,
     ) -> Sweep:
         """Load the family and its grid file; SpecError where either is wrong."""
         from archspec import load
 
-        spec = load(spec_path, limits, libraries=libraries)
+        spec = load(spec_path, limits, libraries=libraries, plugins=plugins)
         if spec.family is None:
             raise SpecError(
                 [
@@ -58,7 +60,8 @@ class Sweep:
                     )
                 ]
             )
-        return cls(spec, str(spec_path), load_grid(grid_path, spec.family, limits), libraries, dims, limits)
+        grid = load_grid(grid_path, spec.family, limits)
+        return cls(spec, str(spec_path), grid, libraries, dims, limits, plugins)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -101,7 +104,9 @@ class Sweep:
         chunk: int,
         progress: Callable[[int], None] | None,
     ) -> Iterator[Row]:
-        job = Job(self.spec_path, self.libraries, self.dims, self.limits, where, _spec=self.spec)
+        job = Job(
+            self.spec_path, self.libraries, self.dims, self.limits, where, self.plugins, _spec=self.spec
+        )
         chunks = chunked(members if members is not None else self.grid.members(), chunk)
         if backend == "dask":
             results = dask(job, chunks, client, window=4 * max(1, jobs))

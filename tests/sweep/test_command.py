@@ -114,3 +114,40 @@ def test_the_worked_example_of_docs_cli_md_is_what_archspec_prints(capsys) -> No
     assert main(["sweep", family, "--grid", sample, "--sample", "3"]) == 0
     expected = "\n".join(line.removeprefix("    ") for line in shown.splitlines())
     assert capsys.readouterr().out.rstrip("\n") == expected
+
+
+def test_a_limit_reaches_every_member_each_a_row_with_its_error(tmp_path: Path) -> None:
+    spec, grid = write(tmp_path, GRID)
+    code, out, _ = sweep(spec, "--grid", grid, "--format", "jsonl")
+    assert code == 0 and not any("E403" in (json.loads(line)["error"] or "") for line in out.splitlines())
+    code, out, _ = sweep(spec, "--grid", grid, "--format", "jsonl", "--limit", "max_layers=2")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 8
+    assert all(row["error"] is not None and "E403" in row["error"] for row in rows)
+
+
+def test_the_limits_of_a_config_file_reach_the_sweep(tmp_path: Path) -> None:
+    spec, grid = write(tmp_path, GRID)
+    config = tmp_path / "settings.toml"
+    config.write_text("[tool.archspec]\nlimits = {max_layers = 2}\n")
+    code, out, _ = sweep(spec, "--grid", grid, "--format", "jsonl", "--config", str(config))
+    assert code == 0 and all("E403" in json.loads(line)["error"] for line in out.splitlines())
+
+
+def test_no_plugins_reaches_the_family_and_its_workers(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import archspec
+    from archspec.sweep import engine
+
+    asked: list[bool] = []
+    load = archspec.load
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(kwargs.get("plugins", True))
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(archspec, "load", recording)
+    spec, grid = write(tmp_path, GRID)
+    code, _, _ = sweep(spec, "--grid", grid, "--no-plugins")
+    assert code == 0 and asked == [False]
+    job = engine.Job(spec, plugins=False)
+    assert job.spec() is not None and asked == [False, False]
