@@ -32,8 +32,8 @@ from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import IDENTITY
 from archspec.primitives.registry import Primitive, primitives
 from archspec.primitives.sequential import SEQUENTIAL
-from archspec.shapes.dims import Dim, is_concrete, make_symbol
-from archspec.shapes.tensor import TensorShape
+from archspec.shapes.dims import Dim, make_symbol
+from archspec.shapes.tensor import TensorShape, new_symbolic_dims
 
 
 class Context(BlockCalls):
@@ -392,12 +392,3 @@ def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[Bou
         raise unbound_error(spec.family)
     compilation = compilation or Compilation(spec)
     return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=compilation.reuse.params)
-
-
-def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
-    """How many symbolic dims a rule computed: those of its output that its input lacks."""
-    if all(is_concrete(d) for d in out.dims):
-        return 0
-    # A tuple's membership test tries identity first: the dims a layer passes on are its
-    # input's own objects (Compilation.shared), which a set would hash again.
-    return sum(1 for d in out.dims if not is_concrete(d) and d not in x.dims)

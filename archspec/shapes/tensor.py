@@ -242,3 +242,12 @@ def broadcast_shapes(
         assert not any(shape.batched for shape in shapes), result
         return TensorShape(tuple(result), batched=False)
     return TensorShape(tuple(result[1:]))
+
+
+def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
+    """How many symbolic dims a rule computed: those of its output that its input lacks."""
+    if all(is_concrete(d) for d in out.dims):
+        return 0
+    # A tuple's membership test tries identity first: the dims a layer passes on are its
+    # input's own objects (Compilation.shared), which a set would hash again.
+    return sum(1 for d in out.dims if not is_concrete(d) and d not in x.dims)
