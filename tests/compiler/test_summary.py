@@ -15,34 +15,8 @@ from archspec.diagnostics import SpecError
 from archspec.limits import Limits
 from archspec.report import BYTES_PER_ELEMENT as REPORTED_BYTES
 from archspec.report import totals
+from tests.sweep.family import STAGES as FAMILY
 
-FAMILY = """\
-archspec: 1
-name: fam
-input: [3, 32, 32]
-params:
-  d1: {type: int, default: 2}
-  d2: {type: int, default: 3}
-  w1: {type: int, default: 16}
-  w2: {type: int, default: 32}
-  g: {type: int, default: 1}
-layers:
-  - conv: {out_channels: 16, kernel_size: 3, padding: 1}
-  - sequential:
-      name: s1
-      layers:
-        - repeat: {n: =d1, first: [residual: {out_channels: =w1, stride: 2}], layers: [residual: {out_channels: =w1}]}
-  - sequential:
-      name: s2
-      layers:
-        - repeat:
-            n: =d2
-            first: [residual: {out_channels: =w2, stride: 2}]
-            layers: [conv: {out_channels: =w2, kernel_size: 3, padding: 1, groups: =g}, residual: {out_channels: =w2}]
-  - global_avgpool
-  - flatten
-  - linear: {out_features: 10}
-"""
 MEMBERS = [
     {"d1": d1, "d2": d2, "w1": w1, "w2": w2, "g": g}
     for d1, d2, w1, w2, g in itertools.product((1, 3), (1, 2, 4), (8, 16), (16, 24), (1, 3))

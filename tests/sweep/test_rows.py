@@ -10,7 +10,7 @@ from dataclasses import replace
 import archspec
 from archspec.sweep.rows import columns, csv_header, csv_row, jsonl_row, member_row
 
-from .family import FAMILY
+from .family import FAMILY, STAGES
 
 
 def spec():  # type: ignore[no-untyped-def]
@@ -69,35 +69,6 @@ def test_the_figures_are_those_of_the_compile_report() -> None:
             sums["macs"],
             sums["activation_bytes"],
         )
-
-
-STAGES = """\
-archspec: 1
-name: stages
-input: [3, 32, 32]
-params:
-  d1: {type: int, default: 2}
-  d2: {type: int, default: 2}
-  w1: {type: int, default: 16}
-  w2: {type: int, default: 32}
-  g: {type: int, default: 1}
-layers:
-  - conv: {out_channels: 16, kernel_size: 3, padding: 1}
-  - sequential:
-      name: s1
-      layers:
-        - repeat: {n: =d1, first: [residual: {out_channels: =w1, stride: 2}], layers: [residual: {out_channels: =w1}]}
-  - sequential:
-      name: s2
-      layers:
-        - repeat:
-            n: =d2
-            first: [residual: {out_channels: =w2, stride: 2}]
-            layers: [residual: {out_channels: =w2}, conv: {out_channels: =w2, kernel_size: 1, groups: =g}]
-  - global_avgpool
-  - flatten
-  - linear: {out_features: 10}
-"""
 
 
 def test_a_sweeps_rows_are_those_of_each_member_compiled_alone() -> None:
