@@ -15,8 +15,7 @@ from typing import Any
 from archspec.compiler.graph import LayerInfo
 from archspec.primitives.registry import lookup
 from archspec.shapes.dims import is_concrete, product, total
-
-BYTES_PER_ELEMENT = 4  # float32
+from archspec.shapes.tensor import BYTES_PER_ELEMENT as BYTES_PER_ELEMENT  # re-exported: the report's unit
 
 
 class Known:

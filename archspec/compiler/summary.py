@@ -33,9 +33,8 @@ from archspec.diagnostics import SpecError
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
 from archspec.primitives.registry import primitives
-from archspec.shapes.tensor import TensorShape
+from archspec.shapes.tensor import BYTES_PER_ELEMENT, TensorShape
 
-BYTES_PER_ELEMENT = 4
 """float32, as the report counts activation memory (archspec/report.py, which sits above
 the compiler; tests/compiler/test_summary.py holds the two equal)."""
 

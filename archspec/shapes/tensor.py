@@ -10,6 +10,10 @@ from archspec.codes import E302, E303, E305
 from archspec.diagnostics import RuleError
 from archspec.shapes.dims import Dim, N, format_dim, format_shape, is_concrete, symbols_of
 
+BYTES_PER_ELEMENT = 4
+"""Bytes of one element of an activation (float32): the report's activation memory, a sweep's
+rows and the summary compiles all count at this size."""
+
 
 @dataclass(frozen=True)
 class TensorShape:

@@ -14,21 +14,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from archspec.activations import own_activation_bytes
 from archspec.compiler import compile_spec
-from archspec.compiler.graph import Graph, LayerInfo
+from archspec.compiler.graph import Graph
 from archspec.compiler.reuse import Reuse
 from archspec.compiler.summary import compile_summary
 from archspec.diagnostics import SpecError, json_text
 from archspec.frontend.family import Family
 from archspec.frontend.spec import Spec
 from archspec.limits import Limits
-from archspec.primitives.registry import lookup
-from archspec.report import BYTES_PER_ELEMENT, totals
+from archspec.report import totals
 from archspec.shapes.dims import format_dim, format_shape, is_concrete
 
 FIGURES = ("params", "macs", "activations", "output", "valid_sizes", "error")
@@ -104,20 +103,10 @@ def _figures(graph: Graph) -> tuple[int, int | str, int | str]:
         and all(isinstance(d, int) for layer in layers for d in layer.output.dims)
         and all(isinstance(layer.own_workspace, int) for layer in layers)
     ):
-        activations = sum(_allocated(layer) for layer in layers)
+        activations = sum(own_activation_bytes(layer) for layer in layers)
         return sum(layer.own_params for layer in layers), sum(macs), activations
     sums = totals(graph)
     return sums["params"], _number(sums["macs"]), _number(sums["activation_bytes"])
-
-
-def _allocated(layer: LayerInfo) -> int:
-    """activations.own_activation_bytes of a layer with a concrete output and workspace,
-    without its generators: the elements of the output and of what the layer computes on the
-    way to it (attention's weights), at BYTES_PER_ELEMENT, where the primitive allocates."""
-    primitive = lookup(layer.primitive)
-    if primitive is None or not primitive.allocates:
-        return 0
-    return BYTES_PER_ELEMENT * (math.prod(layer.output.dims) + layer.own_workspace)
 
 
 def _number(value: Any) -> int | str:
