@@ -66,9 +66,12 @@ def _compile(
     valid: dict[str, SizeSet] = {}
     coupled: tuple[str, ...] = ()
     if symbols:  # the search for valid sizes is imported by the first symbolic compile only
+        from archspec.compiler.dimprobe import evaluated_probe
         from archspec.compiler.validsizes import find_valid_sizes
 
-        runs = probe(spec, given, nodes, compilation)
+        # the graph's own dims answer, where every layer declares how its rule refuses sizes
+        runs = evaluated_probe(flow.layers, inputs.values(), compilation)
+        runs = runs or probe(spec, given, nodes, compilation)
         layers = sum(1 for root in flow.layers for _ in root.walk())
         where = spec.source.span(("input",) if ("input",) in spec.source.keys else ("inputs",))
         sizes = find_valid_sizes(symbols, compilation.constraints, runs, where, layers)

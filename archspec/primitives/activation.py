@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 from archspec.frontend.types import LayerParams
 from archspec.primitives.reads import TENSOR, Reads, TorchCall, Unreadable, no_params
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    on_any_input,
+    register,
+)
 from archspec.shapes.tensor import TensorShape
 
 
@@ -86,6 +94,7 @@ for _name, (_cls, _formula) in ELEMENTWISE.items():
             # relu_'s backward reads its result; relu6_, silu_, hardswish_… save a copy of
             # their input instead (no memory saved): only relu runs in place
             in_place="inplace" if _name == "relu" else None,
+            refuses_only_empty=on_any_input,  # its output is its input: no size is refused
             # inplace changes no value: relu's module and F.relu(x, inplace=True) read as relu
             from_torch=Reads(
                 module=lambda m: {},

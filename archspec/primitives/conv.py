@@ -9,7 +9,16 @@ from archspec.diagnostics import RuleError, check
 from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt, inferred_size
 from archspec.primitives.reads import Reads, compact
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    on_any_input,
+    register,
+    unless,
+)
 from archspec.shapes.dims import product
 from archspec.shapes.tensor import (
     TensorShape,
@@ -152,6 +161,7 @@ register(
         "Convolution over 1, 2 or 3 spatial dims (Conv1d/2d/3d by the input's rank).",
         classes=("Conv1d", "Conv2d", "Conv3d"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # a size only where the window leaves no output
         label=conv_label("conv"),
         tensors=tensors,
         from_torch=Reads(module=read_conv),

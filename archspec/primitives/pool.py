@@ -9,7 +9,16 @@ from archspec.diagnostics import RuleError
 from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
 from archspec.primitives.reads import Reads, Then, TorchCall, Unreadable, compact
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    on_any_input,
+    register,
+    unless,
+)
 from archspec.shapes.tensor import (
     TensorShape,
     axis_names,
@@ -93,6 +102,12 @@ def _window_rule(op: str, kernel_fits_in_3d: bool = False):
         return Inferred(TensorShape((x.channels, *out)))
 
     return infer
+
+
+def refuses_only_empty_avg(p: AvgPoolParams, x: TensorShape) -> bool:
+    """avgpool's ``refuses_only_empty``: on 3 spatial dims ATen also refuses an input smaller
+    than the kernel where the window formula leaves an output (``require_kernel_fits``)."""
+    return len(x.spatial) != 3
 
 
 def build_window_pool(p: WindowPoolParams, x: TensorShape) -> ModuleCall:
@@ -253,6 +268,7 @@ register(
         "Max pooling (MaxPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("MaxPool"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # a size only where the window leaves no output
         from_torch=Reads(
             module=read_window_pool,
             calls={f"torch.nn.functional.max_pool{n}d": _read_pool_call(True) for n in (1, 2, 3)},
@@ -271,6 +287,7 @@ register(
         "Average pooling (AvgPool1d/2d/3d); stride defaults to kernel_size.",
         classes=_per_rank("AvgPool"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=refuses_only_empty_avg,
         from_torch=Reads(
             module=read_window_pool,
             calls={f"torch.nn.functional.avg_pool{n}d": _read_pool_call(False) for n in (1, 2, 3)},
@@ -290,6 +307,7 @@ register(
         "Adaptive average pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveAvgPool"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # its output sizes are its params
         from_torch=_adaptive_reads("adaptive_avg_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size].",
     )
@@ -303,6 +321,7 @@ register(
         "Adaptive max pooling to a fixed output_size, whatever the input size.",
         classes=_per_rank("AdaptiveMaxPool"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # its output sizes are its params
         from_torch=_adaptive_reads("adaptive_max_pool", global_=False),
         formula="[N, C, *L] → [N, C, *output_size] (1 to 3 spatial dims; an output larger than the "
         "input repeats elements, as in PyTorch).",
@@ -317,6 +336,7 @@ register(
         "Average over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveAvgPool"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # its output sizes are 1
         from_torch=_adaptive_reads("adaptive_avg_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )
@@ -330,6 +350,7 @@ register(
         "Maximum over all spatial positions: output size 1 on every spatial axis.",
         classes=_per_rank("AdaptiveMaxPool"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # its output sizes are 1
         from_torch=_adaptive_reads("adaptive_max_pool", global_=True),
         formula="[N, C, *L] → [N, C, 1, …, 1] (1 to 3 spatial dims).",
     )

@@ -82,6 +82,15 @@ class Inferred:
 
 
 ShapeRule = Callable[[Any, TensorShape, RuleContext], Inferred]
+SizeRefusal = Callable[[Any, TensorShape], bool]
+"""``refuses_only_empty(params, input)``: see :class:`Primitive`."""
+
+
+def on_any_input(params: Any, x: TensorShape) -> bool:
+    """A ``refuses_only_empty`` that holds for every layer of the primitive."""
+    return True
+
+
 Builder = Callable[[Any, TensorShape], ModuleCall]
 """``build(params, input)``: the module of a layer with these params on this input."""
 Label = Callable[[Any, TensorShape], str]
@@ -127,6 +136,15 @@ class Primitive:
       result, not the input (no copy of the input is saved); ``in_place_if(params)``
       the condition on its params, where there is one. None: never in place. Whether
       a layer does run in place is decided by its list (archspec/emit/inplace.py);
+    - ``refuses_only_empty(params, input)``: whether, for a layer with these params on this
+      input (sizes symbolic or not), the rule refuses concrete sizes exactly where a dim of
+      its output, as the rule computes it on the symbolic input and evaluated at those
+      sizes, is below 1, and else outputs those values: a window (conv, the pools) refuses
+      so; a rule that keeps or multiplies its input's sizes (relu, flatten) never refuses a
+      size, a case of it. Where every layer of a symbolic graph declares so, the valid-size
+      search probes a size by evaluating the graph's distinct dims, with no inference
+      (archspec/compiler/dimprobe.py). None: undeclared (a probe infers the whole graph).
+      tests/primitives/test_registry.py checks it against the rule on every oracle case;
     - ``overwritable``: its output is a new tensor that its backward never reads, so
       that the layer after it may overwrite it (run in place). A merge of branches or
       named tensors is so only when it merges two or more: a merge of one may return it;
@@ -186,6 +204,7 @@ class Primitive:
     in_place: str | None = None
     in_place_if: Callable[[Any], bool] | None = field(default=None, compare=False)
     overwritable: bool = False
+    refuses_only_empty: SizeRefusal | None = field(default=None, compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 

@@ -19,12 +19,15 @@ from typing import Any
 import pytest
 import torch
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import archspec
 from archspec.emit.classes import resolve
 from archspec.emit.source import emit_source, network_class_name
 from archspec.primitives.registry import primitives
 from tests.primitives.cases import OracleCase, all_cases
+from tests.primitives.emptyoutputs import check_refuses_only_empty, declared_for
 from tests.primitives.oracle import check_against_torch, check_agreement, layer_spec
 
 CASES = all_cases()
@@ -210,3 +213,33 @@ def test_a_primitive_registers_from_outside_the_package(tmp_path: Path) -> None:
     (tmp_path / "plugin.py").write_text(PLUGIN)
     done = subprocess.run([sys.executable, "-c", PLUGIN_RUN, str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 0 and "plugin ok" in done.stdout, done.stderr[-2000:]
+
+
+def _declared_cases() -> list[tuple[str, int, OracleCase]]:
+    return [
+        (name, i, case)
+        for name, i, case in _cases()
+        if primitives()[name].refuses_only_empty is not None and case.symbolic is not None
+    ]
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if primitives()[n].refuses_only_empty is not None])
+def test_a_primitive_declaring_refuses_only_empty_has_a_symbolic_case(name: str) -> None:
+    assert any(case.symbolic is not None for case in CASES[name]), (
+        f"primitive {name!r} declares refuses_only_empty: give it an oracle case with a symbolic input"
+    )
+
+
+@pytest.mark.parametrize(("name", "index", "case"), _declared_cases(), ids=lambda v: str(v)[:40])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_refuses_only_empty_holds_at_every_size(name: str, index: int, case: OracleCase, data: Any) -> None:
+    """The declaration, against the rule: refused exactly where a symbolic output dim,
+    evaluated, is below 1, else those values (archspec/compiler/dimprobe.py relies on it)."""
+    assert case.symbolic is not None
+    if not declared_for(case.layer, case.symbolic, ids=case.ids):
+        pytest.skip(f"{name} does not declare refuses_only_empty for this case's params and input")
+    symbols = sorted({d for d in case.symbolic if isinstance(d, str)})
+    small = st.integers(1, 12) | st.integers(13, 300)
+    sizes = {s: data.draw(small, label=s) for s in symbols}
+    check_refuses_only_empty(case.layer, case.symbolic, sizes, ids=case.ids)
