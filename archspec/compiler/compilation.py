@@ -113,6 +113,8 @@ class Compilation:
     dims: dict[Any, Any] = field(default_factory=dict)
     shapes: dict[TensorShape, TensorShape] = field(default_factory=dict)
     met: dict[int, TensorShape] = field(default_factory=dict)  # the shapes of ``shapes``, by id
+    # What rules computed from symbolic dims, for the next layer that asks the same (RuleContext.memo)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.expanded = layer_budget(self.limits.max_layers)

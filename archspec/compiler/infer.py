@@ -50,6 +50,7 @@ class Context(BlockCalls):
         self._stack: list[_Frame] = []
         self.layers = layer_budget(compilation.limits.max_layers)
         self.symbolic = symbolic_budget(compilation.limits.max_symbolic_dims)
+        self.memo = compilation.memo
 
     def run_layers(self, field: str, x: TensorShape) -> TensorShape:
         """Infer the layers of the current node's ``field`` in order (``sequential``)."""

@@ -132,6 +132,14 @@ def find_valid_sizes(
     satisfies, E304 where no size up to 2**40 is valid, E407 past the budgets.
     ``span`` locates the input."""
     probes = _Probes(runs, span, layers)
+    tried: set[tuple[int, ...]] = set()  # sizes probed already, refused
+    if not constraints:
+        if probes(dict.fromkeys(symbols, 1)):
+            # What the search below finds without joins, where every symbol at 1 is valid: each
+            # structure is one generic class (period 1), the base is every symbol at 1 (its
+            # first try), each set the generic sizes from there, and no _verify (of joins' sets).
+            return ValidSizes({s: SizeSet(s, 1, 1, (0,)) for s in symbols})
+        tried.add((1,) * len(symbols))
     first: dict[tuple[object, ...], Constraint] = {}  # a join met again (a repeat) adds nothing
     for constraint in constraints:
         first.setdefault((constraint.left, constraint.right, constraint.broadcast), constraint)
@@ -142,7 +150,7 @@ def find_valid_sizes(
     for symbol, structure in structures.items():
         if not structure.generic and not structure.special:
             raise _never(symbol, structure)
-    base = _base(symbols, structures, probes, coupled)
+    base = _base(symbols, structures, probes, coupled, tried)
     if base is None:
         finite = next((s for s in symbols if not structures[s].generic), None)
         if finite is not None:
@@ -241,11 +249,16 @@ def _solve(f: QuasiAffine, g: QuasiAffine, r: int, period: int) -> int | bool | 
 
 
 def _base(
-    symbols: list[str], structures: dict[str, _Structure], probes: _Probes, coupled: list[Constraint]
+    symbols: list[str],
+    structures: dict[str, _Structure],
+    probes: _Probes,
+    coupled: list[Constraint],
+    seen: set[tuple[int, ...]],
 ) -> dict[str, int] | None:
     """Sizes where the whole network is valid: the generic sizes from 2**b on, for the
     smallest b that works, each symbol without generic sizes at one of its special ones
-    (and, where joins couple symbols, the later ones solved for: archspec/compiler/coupling.py)."""
+    (and, where joins couple symbols, the later ones solved for: archspec/compiler/coupling.py).
+    ``seen``: sizes probed already (refused), not probed again."""
 
     def allowed(symbol: str, size: int) -> bool:
         structure = structures[symbol]
@@ -261,7 +274,6 @@ def _base(
             choices.append(options)
         return itertools.product(*choices)
 
-    seen: set[tuple[int, ...]] = set()
     tries = [(1 << bits, False) for bits in range(SEARCH_BITS + 1)] + [(1 << SEARCH_BITS, True)]
     for scale, specials_too in tries:
         for combo in combos(scale, specials_too):

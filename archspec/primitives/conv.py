@@ -19,7 +19,7 @@ from archspec.primitives.registry import (
     register,
     unless,
 )
-from archspec.shapes.dims import product
+from archspec.shapes.dims import product, scaled_product
 from archspec.shapes.tensor import (
     TensorShape,
     axis_names,
@@ -88,13 +88,13 @@ def infer(p: ConvParams, x: TensorShape, ctx: RuleContext) -> Inferred:
     _check_groups(p.groups, in_channels, "input")
     _check_groups(p.groups, p.out_channels, "output")
     windows = conv_windows(p, spatial)
-    out = window_outputs(x.spatial, windows, op="conv", axes=axis_names(x))
+    out = window_outputs(x.spatial, windows, op="conv", axes=axis_names(x), memo=ctx.memo)
     kernel_volume = product([w.kernel for w in windows])
     weights = p.out_channels * (in_channels // p.groups) * kernel_volume
     # One multiply-accumulate per weight, at each output position (bias not counted); the
     # int factors come first so that a symbolic product of sizes stays unexpanded (sympy's
     # canonical form, which archspec/shapes/symbolic.py keeps and the printed formulas show).
-    macs = weights * product(out)
+    macs = scaled_product(weights, out, ctx.memo)
     return Inferred(
         TensorShape((p.out_channels, *out)), weights + (p.out_channels if p.bias else 0), macs=macs
     )

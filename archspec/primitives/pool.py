@@ -98,7 +98,7 @@ def _window_rule(op: str, kernel_fits_in_3d: bool = False):
         if kernel_fits_in_3d and spatial == 3:
             for size, w, axis in zip(x.spatial, windows, axes, strict=True):
                 require_kernel_fits(size, w.kernel, op=op, axis=axis)
-        out = window_outputs(x.spatial, windows, op=op, axes=axes)
+        out = window_outputs(x.spatial, windows, op=op, axes=axes, memo=ctx.memo)
         return Inferred(TensorShape((x.channels, *out)))
 
     return infer

@@ -38,7 +38,14 @@ if TYPE_CHECKING:
 
 
 class RuleContext(Protocol):
-    """What a composite's shape rule may ask of the compiler while it runs."""
+    """What a composite's shape rule may ask of the compiler while it runs.
+
+    ``memo``: the compile's memo of what rules compute from symbolic dims (a window's
+    output, a product), which the next layer that asks the same finds there; symbolic dims
+    are kept one object per value in a compile, so a key holds them by identity (and its
+    entry holds them, so that an id is never reused while it is a key)."""
+
+    memo: dict[Any, Any]
 
     def run_layers(self, field: str, x: TensorShape) -> TensorShape: ...
 

@@ -88,6 +88,26 @@ def product(dims: Iterable[Dim]) -> Dim:
     return result
 
 
+def scaled_product(factor: int, dims: tuple[Dim, ...], memo: dict[Any, Any] | None = None) -> Dim:
+    """``factor * product(dims)``: the product of the dims first, so that a symbolic one
+    stays unexpanded (sympy's canonical form: ``64*(H + 1)*W``, not ``(64*H + 64)*W``).
+    ``memo`` (a compile's, RuleContext.memo): a symbolic result is kept there by ``factor``
+    and the dims' identity (symbolic dims are one object per value in a compile), and found
+    again by the next layer that asks the same (a conv's MACs, layer after layer)."""
+    for dim in dims:
+        if type(dim) is not int:
+            break
+    else:  # every dim an int: the concrete path, unchanged
+        return factor * product(dims)
+    if memo is None:
+        return factor * product(dims)
+    key = (scaled_product, factor, *map(id, dims))  # the function: no other rule's key is equal
+    known = memo.get(key)
+    if known is None or any(a is not b for a, b in zip(known[0], dims, strict=True)):
+        known = memo[key] = (dims, factor * product(dims))  # holds the dims: their ids stay theirs
+    return known[1]
+
+
 def total(values: Iterable[Dim]) -> Dim:
     """The sum of dims: an int while every value is one, else one symbolic sum
     (one pass, not a chain of ``+``, which would rebuild the sum at each step)."""

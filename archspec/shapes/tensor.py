@@ -250,6 +250,8 @@ def broadcast_shapes(
 
 def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:
     """How many symbolic dims a rule computed: those of its output that its input lacks."""
+    if out is x:  # a layer that passes its input on (relu, a stride-1 conv of as many channels)
+        return 0
     if all(is_concrete(d) for d in out.dims):
         return 0
     # A tuple's membership test tries identity first: the dims a layer passes on are its

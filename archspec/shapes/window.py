@@ -20,7 +20,7 @@ parameters, never on ``L``: the same expression holds for a symbolic ``L``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from archspec.codes import E301
 from archspec.diagnostics import RuleError
@@ -89,13 +89,42 @@ def window_output(size: Dim, window: Window, *, op: str, axis: str) -> Dim:
 
 
 def window_outputs(
-    sizes: tuple[Dim, ...], windows: tuple[Window, ...], *, op: str, axes: tuple[str, ...]
+    sizes: tuple[Dim, ...],
+    windows: tuple[Window, ...],
+    *,
+    op: str,
+    axes: tuple[str, ...],
+    memo: dict[Any, Any] | None = None,
 ) -> tuple[Dim, ...]:
-    """:func:`window_output` along each axis (one window per size, axis names alike)."""
+    """:func:`window_output` along each axis (one window per size, axis names alike).
+
+    ``memo`` (a compile's, RuleContext.memo): each symbolic output is kept there by its
+    input dim and window, and found again by the next layer with both (a stack of
+    stride-1 convs keeps one size): the same object, as the formula would give it again."""
+    if memo is not None:
+        for size in sizes:
+            if type(size) is not int:
+                return _remembered(sizes, windows, op, axes, memo)
     return tuple(
         window_output(size, window, op=op, axis=axis)
         for size, window, axis in zip(sizes, windows, axes, strict=True)
     )
+
+
+def _remembered(
+    sizes: tuple[Dim, ...], windows: tuple[Window, ...], op: str, axes: tuple[str, ...], memo: dict[Any, Any]
+) -> tuple[Dim, ...]:
+    outputs = []
+    for size, window, axis in zip(sizes, windows, axes, strict=True):
+        if type(size) is int:
+            outputs.append(window_output(size, window, op=op, axis=axis))
+            continue
+        key = (window_output, id(size), window)  # the function: no other rule's key is equal
+        known = memo.get(key)
+        if known is None or known[0] is not size:
+            known = memo[key] = (size, window_output(size, window, op=op, axis=axis))  # holds size
+        outputs.append(known[1])
+    return tuple(outputs)
 
 
 def require_kernel_fits(size: Dim, kernel: int, *, op: str, axis: str) -> None:
