@@ -146,9 +146,10 @@ class Primitive:
     - ``refuses_only_empty(params, input)``: whether, for a layer with these params on this
       input (sizes symbolic or not), the rule refuses concrete sizes exactly where a dim of
       its output, as the rule computes it on the symbolic input and evaluated at those
-      sizes, is below 1, and else outputs those values: a window (conv, the pools) refuses
-      so; a rule that keeps or multiplies its input's sizes (relu, flatten) never refuses a
-      size, a case of it. Where every layer of a symbolic graph declares so, the valid-size
+      sizes, is below 1 (or where one of the layers it holds refuses them, each by its own
+      declaration), and else outputs those values: a window (conv, the pools) refuses so;
+      a rule that keeps its input's sizes (relu) or only groups layers (sequential) never
+      refuses a size itself, a case of it. Where every layer of a symbolic graph declares so, the valid-size
       search probes a size by evaluating the graph's distinct dims, with no inference
       (archspec/compiler/dimprobe.py). None: undeclared (a probe infers the whole graph).
       tests/primitives/test_registry.py checks it against the rule on every oracle case;

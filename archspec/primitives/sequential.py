@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from archspec.frontend.model import Field
 from archspec.frontend.types import LayerName, LayerParams
-from archspec.primitives.registry import Inferred, LayerField, ModuleCall, Primitive, RuleContext, register
+from archspec.primitives.registry import (
+    Inferred,
+    LayerField,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    on_any_input,
+    register,
+)
 from archspec.shapes.tensor import TensorShape
 
 
@@ -43,6 +51,7 @@ register(
         layer_fields=(LayerField("layers", "The layers of the group, in order."),),
         classes=("Sequential", "Block"),
         allocates=False,  # its output is its last layer's
+        refuses_only_empty=on_any_input,  # only its layers refuse a size, each by its own rule
         formula="[N, *D] → the output of its last layer, each layer taking the previous one's output.",
     )
 )

@@ -12,6 +12,7 @@ from torch import nn
 
 from archspec.primitives.conv import ConvParams, conv_windows
 from tests.primitives.cases import OracleCase
+from tests.primitives.emptyoutputs import check_refuses_only_empty
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,
@@ -393,3 +394,30 @@ def test_conv_windows_int_fast_path_equals_the_per_axis_path(
     )
     assert conv_windows(ints, spatial) == conv_windows(lists, spatial)
     assert len(conv_windows(ints, spatial)) == spatial
+
+
+@given(
+    kernel=st.integers(1, 5),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2) | st.just("same"),
+    dilation=st.integers(1, 3),
+    sizes=st.lists(st.integers(1, 20), min_size=1, max_size=2),
+)
+def test_conv_refuses_only_empty_outputs(
+    kernel: int, stride: int, padding: Any, dilation: int, sizes: list[int]
+) -> None:
+    """conv's refuses_only_empty, against its rule over its params: refused exactly where a
+    symbolic output dim, evaluated, is below 1, else those values."""
+    if padding == "same":
+        stride = 1
+    layer = {
+        "conv": {
+            "out_channels": 2,
+            "kernel_size": kernel,
+            "stride": stride,
+            "padding": padding,
+            "dilation": dilation,
+        }
+    }
+    names = ("H", "W")[: len(sizes)]
+    check_refuses_only_empty(layer, (3, *names), dict(zip(names, sizes, strict=True)))

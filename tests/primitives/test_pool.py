@@ -16,6 +16,7 @@ from torch import nn
 from archspec.diagnostics import RuleError
 from archspec.primitives.pool import MaxPoolParams, pool_windows
 from tests.primitives.cases import OracleCase
+from tests.primitives.emptyoutputs import check_refuses_only_empty, declared_for
 from tests.primitives.oracle import (
     check_against_torch,
     check_agreement,
@@ -470,3 +471,30 @@ def test_pool_windows_int_fast_path_equals_the_per_axis_path(
     fast, general = windows(lambda v: v), windows(lambda v: [v])
     assert fast == general
     assert isinstance(fast[0], str) or len(fast) == spatial
+
+
+@given(
+    kind=st.sampled_from(["maxpool", "avgpool"]),
+    kernel=st.integers(1, 5),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    ceil_mode=st.booleans(),
+    sizes=st.lists(st.integers(1, 20), min_size=1, max_size=3),
+)
+def test_pool_refuses_only_empty_outputs(
+    kind: str, kernel: int, stride: int, padding: int, ceil_mode: bool, sizes: list[int]
+) -> None:
+    """maxpool's and avgpool's refuses_only_empty, against their rules over their params
+    (avgpool on 3 spatial dims declares nothing: ATen also wants the kernel to fit there)."""
+    params = {
+        "kernel_size": kernel,
+        "stride": stride,
+        "padding": min(padding, kernel // 2),
+        "ceil_mode": ceil_mode,
+    }
+    names = ("D", "H", "W")[-len(sizes) :]
+    symbolic = (2, *names)
+    if not declared_for({kind: params}, symbolic):
+        assert kind == "avgpool" and len(sizes) == 3
+        return
+    check_refuses_only_empty({kind: params}, symbolic, dict(zip(names, sizes, strict=True)))
