@@ -11,6 +11,7 @@ imports it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,15 @@ def floordiv(a: Dim, b: int) -> Dim:
             return floor_div(add_all((term.num, a.const * term.den)), term.den * b)
     if b == 1 and is_integer(a):  # floor(a) is a itself, as sympy gives it
         return a
+    if type(a) is Symbol or (
+        type(a) is Add
+        and type(a.const) is int
+        and all(type(c) is int for c in a.terms.values())
+        and math.gcd(b, a.const, *a.terms.values()) == 1
+    ):
+        # floor_of below would write a/b with Fractions, then multiply it by the lcm of their
+        # denominators, b (nothing divides out), back to a: floor_div(a, b), with no Fraction.
+        return floor_div(a, b)
     return floor_of(multiply(Fraction(1, b), a))
 
 
