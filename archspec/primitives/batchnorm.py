@@ -8,7 +8,16 @@ from archspec.diagnostics import RuleError
 from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.reads import Reads
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    on_any_input,
+    register,
+    unless,
+)
 from archspec.shapes.tensor import TensorShape, check_given, concrete_channels
 
 
@@ -62,6 +71,7 @@ register(
         formula="[N, C, *L] → [N, C, *L] (no spatial dims or up to 3; C an int). MACs = 0.",
         classes=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # its output is its input's shape
         tensors=lambda p, x: affine_tensors((p.num_features or x.channels,), p.affine),
         from_torch=Reads(module=lambda m: {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}),
     )

@@ -16,7 +16,16 @@ from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
 from archspec.primitives.reads import Reads, TorchCall, Unreadable
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    on_any_input,
+    register,
+    unless,
+)
 from archspec.shapes.tensor import TensorShape
 
 
@@ -46,6 +55,7 @@ register(
         "Dropout (nn.Dropout) with probability p.",
         formula="[N, *D] → [N, *D].",
         classes=("Dropout",),
+        refuses_only_empty=on_any_input,  # its output is its input
         from_torch=Reads(
             module=lambda m: {"p": m.p},
             calls={"torch.nn.functional.dropout": read_dropout_call},
@@ -90,6 +100,7 @@ for _n, _shape in _SHAPES.items():
             f"Channel dropout (nn.Dropout{_n}d): whole channels of {_shape} zeroed with probability p.",
             formula=f"{_shape} → {_shape} (only this rank); the identity in eval.",
             classes=(f"Dropout{_n}d",),
+            refuses_only_empty=on_any_input,  # its output is its input
             label=lambda p, x, n=_n: f"dropout{n}d {p.p}",
             from_torch=Reads(module=lambda m: {"p": m.p}, ignored=("inplace",)),
         )

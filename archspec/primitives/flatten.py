@@ -11,7 +11,16 @@ from archspec.diagnostics import check
 from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.reads import BATCH, Reads, TorchCall, Unreadable
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    on_any_input,
+    register,
+    unless,
+)
 from archspec.shapes.dims import product
 from archspec.shapes.layout import sample_axis, tensor_axis
 from archspec.shapes.tensor import TensorShape
@@ -98,5 +107,6 @@ register(
             },
         ),
         allocates=False,  # a view of its input (a copy only where the input is not contiguous)
+        refuses_only_empty=on_any_input,  # a product of sizes >= 1 is one
     )
 )

@@ -9,7 +9,16 @@ from archspec.diagnostics import RuleError
 from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams, PositiveInt, inferred_size
 from archspec.primitives.reads import Reads
-from archspec.primitives.registry import Inferred, ModuleCall, Primitive, RuleContext, call, register, unless
+from archspec.primitives.registry import (
+    Inferred,
+    ModuleCall,
+    Primitive,
+    RuleContext,
+    call,
+    on_any_input,
+    register,
+    unless,
+)
 from archspec.shapes.dims import format_dim, is_concrete, product
 from archspec.shapes.tensor import TensorShape, check_given
 
@@ -56,6 +65,7 @@ register(
         formula="[N, *D, F] → [N, *D, out_features]; F must be an int. MACs = F × out_features × prod(D).",
         classes=("Linear",),
         overwritable=True,  # a new tensor; its backward reads its input, not its output
+        refuses_only_empty=on_any_input,  # its features are an int, the other sizes kept
         label=lambda p, x: f"linear {p.out_features}",
         tensors=tensors,
         from_torch=Reads(module=lambda m: {"out_features": m.out_features, "bias": m.bias is not None}),

@@ -24,6 +24,7 @@ from archspec.primitives.registry import (
     ModuleCall,
     Primitive,
     RuleContext,
+    on_any_input,
     register,
     runtime_classes,
 )
@@ -188,6 +189,7 @@ register(
         "Run branches on the same input and add their outputs (equal shapes).",
         layer_fields=(BRANCHES,),
         classes=("Add",),
+        refuses_only_empty=on_any_input,  # a size only through a join constraint (equate)
         overwritable=True,  # of two or more tensors a new one, which its backward never reads
         runtime={"Add": _RUNTIME["Add"]},
         join=Join(lambda p: add_tensors, lambda p, names: " + ".join(names)),
@@ -206,6 +208,7 @@ register(
         "(squeeze-excitation: x times a [C, 1, 1] gate).",
         layer_fields=(BRANCHES,),
         classes=("Mul",),
+        refuses_only_empty=on_any_input,  # a size only through a join constraint (equate)
         overwritable=True,  # of two or more tensors a new one, which its backward never reads
         runtime={"Mul": _RUNTIME["Mul"]},
         join=Join(lambda p: mul_tensors, lambda p, names: " * ".join(names)),
@@ -223,6 +226,7 @@ register(
         "Run branches on the same input and concatenate their outputs on channels.",
         layer_fields=(BRANCHES,),
         classes=("Concat",),
+        refuses_only_empty=on_any_input,  # a size only through a join constraint (equate)
         overwritable=True,  # of two or more tensors a new one, which its backward never reads
         runtime={"Concat": _RUNTIME["Concat"]},
         join=Join(lambda p: concat_tensors, lambda p, names: f"torch.cat([{', '.join(names)}], dim=1)"),

@@ -149,10 +149,13 @@ class Primitive:
       sizes, is below 1 (or where one of the layers it holds refuses them, each by its own
       declaration), and else outputs those values: a window (conv, the pools) refuses so;
       a rule that keeps its input's sizes (relu) or only groups layers (sequential) never
-      refuses a size itself, a case of it. Where every layer of a symbolic graph declares so, the valid-size
-      search probes a size by evaluating the graph's distinct dims, with no inference
-      (archspec/compiler/dimprobe.py). None: undeclared (a probe infers the whole graph).
-      tests/primitives/test_registry.py checks it against the rule on every oracle case;
+      refuses a size itself, a case of it. A join declares it for the sizes it decides
+      alone: those it leaves to the search, as a constraint (``RuleContext.equate``), are
+      the search's, and the probe by evaluation declines a graph with one. Where every
+      layer of a symbolic graph declares so, the valid-size search probes a size by
+      evaluating the graph's distinct dims, with no inference (archspec/compiler/dimprobe.py).
+      None: undeclared (a probe infers the whole graph). tests/primitives/test_registry.py
+      checks it against the rule on every symbolic oracle case;
     - ``overwritable``: its output is a new tensor that its backward never reads, so
       that the layer after it may overwrite it (run in place). A merge of branches or
       named tensors is so only when it merges two or more: a merge of one may return it;

@@ -45,7 +45,18 @@ layer = st.one_of(
     windows.map(
         lambda p: {"avgpool": {**p, "padding": min(p["padding"], p["kernel_size"] // 2), "ceil_mode": True}}
     ),
-    st.just("relu"),
+    st.sampled_from(["relu", "batchnorm", "dropout"]),
+    st.just({"add": {"branches": [[], [{"conv": {"out_channels": 3, "kernel_size": 3, "padding": 1}}]]}}),
+    st.just(
+        {
+            "concat": {
+                "branches": [
+                    [{"conv": {"out_channels": 1, "kernel_size": 1}}],
+                    [{"conv": {"out_channels": 2, "kernel_size": 3, "padding": 1}}],
+                ]
+            }
+        }
+    ),
     st.just({"sequential": {"layers": ["relu", {"maxpool": {"kernel_size": 2}}]}}),
 )
 
@@ -65,8 +76,8 @@ def _named(layers: list[Any]) -> list[Any]:
     layers=st.lists(layer, min_size=1, max_size=6), sizes=st.lists(st.integers(1, 40), min_size=6, max_size=6)
 )
 def test_evaluated_probe_answers_as_inference(layers: list[Any], sizes: list[int]) -> None:
-    """On chains of declared layers (nested ones too), at sizes a layer may refuse: the
-    same verdict as a whole concrete inference."""
+    """On chains of declared layers (nested ones too, and joins of branches that keep the
+    size), at sizes a layer may refuse: the same verdict as a whole concrete inference."""
     evaluated, inferred = _probes(_spec(_named(layers)))
     assert evaluated is not None
     for height, width in zip(sizes[::2], sizes[1::2], strict=True):

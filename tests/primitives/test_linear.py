@@ -23,6 +23,7 @@ ORACLE_CASES = {
         OracleCase(
             {"linear": {"out_features": 2, "bias": False}}, (3, 4), None, lambda: nn.Linear(4, 2, bias=False)
         ),
+        OracleCase({"linear": {"out_features": 3}}, (2, 5, 4), (2, "H", 4), lambda: nn.Linear(4, 3)),
     ]
 }
 
