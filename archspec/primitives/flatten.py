@@ -98,5 +98,6 @@ register(
             },
         ),
         allocates=False,  # a view of its input (a copy only where the input is not contiguous)
+        integers="keep",
     )
 )

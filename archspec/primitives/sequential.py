@@ -44,5 +44,6 @@ register(
         classes=("Sequential", "Block"),
         allocates=False,  # its output is its last layer's
         formula="[N, *D] → the output of its last layer, each layer taking the previous one's output.",
+        integers="rule",
     )
 )
