@@ -328,10 +328,10 @@ def register(primitive: Primitive) -> Primitive:
             f"primitive {name!r}: a splice has control and no rule; a function a rule and a join; "
             "others a rule and a builder"
         )
-    if primitive.join is not None and not primitive.merges_branches and primitive.build is not None:
+    if primitive.join is not None and primitive.composite and not primitive.merges_branches:
         raise PrimitiveError(
-            f"primitive {name!r}: a join is a merge of branches (of named tensors), or a primitive "
-            "with no module (build=None)"
+            f"primitive {name!r}: a join is a merge of branches (or of named tensors), a function "
+            "(build=None), or a module on one tensor and a function of several (upsample)"
         )
     if primitive.build is not None and not primitive.classes:
         raise PrimitiveError(
