@@ -10,6 +10,7 @@ the same machinery.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -204,7 +205,8 @@ def size_variants(spec: Spec, samples: int, seed: int = 0) -> list[tuple[str, tu
     size (labelled ``below smallest``: archspec rejects it, so PyTorch must
     too), the first size above each smallest one outside the valid set, where
     the set has gaps (``not a valid size``: rejected too), and ``samples``
-    random valid sizes (among the first 65 of each set).
+    distinct random valid sizes (among the first 65 of each set; at most every
+    combination of them once).
 
     Sizes vary on every dim after the channels; a network whose shapes only
     work at one size (a linear after flatten) is checked at that size alone.
@@ -232,11 +234,25 @@ def size_variants(spec: Spec, samples: int, seed: int = 0) -> list[tuple[str, tu
         )
         if gap is not None:
             variants.append((OUTSIDE, (*fixed, *_at(smallest, axis, gap))))
-    chooser = random.Random(seed)
     firsts = [list(itertools.islice(graph.valid_sizes[name].members(), 65)) for name in names]
-    for _ in range(samples):
-        variants.append(("random valid", (*fixed, *(chooser.choice(sizes) for sizes in firsts))))
+    variants.extend(("random valid", (*fixed, *drawn)) for drawn in _distinct_draws(firsts, samples, seed))
     return variants
+
+
+def _distinct_draws(choices: list[list[int]], count: int, seed: int) -> list[tuple[int, ...]]:
+    """``count`` distinct tuples, one choice per axis, drawn without repetition: at most
+    every combination once, so a huge ``count`` costs no more than the combinations do
+    (65 sizes per axis), instead of running the same forward passes again and again."""
+    combinations = math.prod(len(axis) for axis in choices)
+    picked = random.Random(seed).sample(range(combinations), min(count, combinations))
+    draws = []
+    for index in picked:
+        drawn = []
+        for axis in reversed(choices):
+            index, at = divmod(index, len(axis))
+            drawn.append(axis[at])
+        draws.append(tuple(reversed(drawn)))
+    return draws
 
 
 def _at(sizes: tuple[int, ...], axis: int, size: int) -> tuple[int, ...]:

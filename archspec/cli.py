@@ -119,7 +119,9 @@ def _parser() -> argparse.ArgumentParser:
         help="input dims to run at, e.g. 1x64x64 1x97x80 (default: the spec's input, the smallest "
         "valid size and a few random valid sizes)",
     )
-    check_cmd.add_argument("--samples", type=_count, default=3, help="how many random valid sizes (3)")
+    check_cmd.add_argument(
+        "--samples", type=_count, default=3, help="how many distinct random valid sizes (3)"
+    )
     _add_lib(check_cmd)
     _add_plugins(check_cmd)
     _add_config(check_cmd)

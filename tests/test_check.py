@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from pathlib import Path
 
@@ -81,3 +82,21 @@ def test_a_spec_whose_valid_sizes_have_gaps_is_run_in_a_gap(tmp_path: Path, caps
     assert "2x2x2            (smallest valid)" in out
     assert "2x3x2            (not a valid size): rejected by PyTorch too" in out
     assert "FAIL" not in out and "rejected by archspec" not in out  # the random sizes are even
+
+
+def test_random_samples_are_distinct_and_bounded_by_the_combinations() -> None:
+    """A huge --samples runs each combination of the first 65 sizes per axis at most
+    once: the draws are distinct, and asking for more than there are returns them all
+    (it neither loops on repeats nor builds a list of the size asked for)."""
+    from archspec.check import size_variants
+
+    spec = archspec.load("specs/nin.yaml")
+    drawn = [dims for label, dims in size_variants(spec, 10**12) if label == "random valid"]
+    assert len(drawn) == len(set(drawn)) == 65 * 65
+    graph = archspec.compile(spec, input=[1, "S1", "S2"])
+    firsts = [set(itertools.islice(graph.valid_sizes[s].members(), 65)) for s in ("S1", "S2")]
+    assert all(dims[0] == 1 and dims[1] in firsts[0] and dims[2] in firsts[1] for dims in drawn)
+    few = [dims for label, dims in size_variants(spec, 5, seed=7) if label == "random valid"]
+    assert len(set(few)) == 5 and few == [
+        d for lab, d in size_variants(spec, 5, seed=7) if lab == "random valid"
+    ]

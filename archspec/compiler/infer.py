@@ -30,6 +30,7 @@ from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import IDENTITY
+from archspec.primitives.integers import typed
 from archspec.primitives.registry import Primitive, primitives
 from archspec.primitives.sequential import SEQUENTIAL
 from archspec.shapes.dims import Dim, make_symbol
@@ -314,6 +315,8 @@ class Context(BlockCalls):
         self._stack.append(frame)
         try:
             result = primitive.infer(node.params, x, self)
+            if x.integer or len(shapes) > 1:  # integers (token ids) in: typed as PyTorch types them
+                result = typed(primitive.integers, node.kind_name, node.params, shapes, result)
         except RuleError as error:
             raise InferenceStopped(self._locate(error, path, x)) from None
         finally:

@@ -332,7 +332,10 @@ class _Body:
                 layers += group
                 continue
             read = self.tensors_read(node)
-            joins = (primitive := lookup(first.kind)) is not None and primitive.join is not None
+            primitive = lookup(first.kind)
+            # a merge or a function reads by name; upsample is a module on the tensor before it
+            joins = primitive is not None and primitive.join is not None and not primitive.build
+            joins = joins or (primitive is not None and primitive.merges_branches)
             if not joins and len(read) == 1 and read[0] is previous:
                 first.reads = None
             else:

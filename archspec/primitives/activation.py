@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archspec.frontend.types import LayerParams
+from archspec.primitives.integers import Integers
 from archspec.primitives.reads import TENSOR, Reads, TorchCall, Unreadable, no_params
 from archspec.primitives.registry import (
     Inferred,
@@ -28,17 +29,17 @@ def same_shape(p: LayerParams, x: TensorShape, ctx: RuleContext) -> Inferred:
 IDENTITY = "identity"
 """The primitive the compiler stands in for an empty branch ([])."""
 
-# name -> (torch.nn class, formula)
-ELEMENTWISE: dict[str, tuple[str, str]] = {
-    "relu": ("ReLU", "max(x, 0)"),
-    "relu6": ("ReLU6", "min(max(x, 0), 6)"),
-    "sigmoid": ("Sigmoid", "1 / (1 + exp(-x))"),
-    "tanh": ("Tanh", "tanh(x)"),
-    "hardswish": ("Hardswish", "x * relu6(x + 3) / 6"),
-    "hardsigmoid": ("Hardsigmoid", "relu6(x + 3) / 6"),
-    "silu": ("SiLU", "x * sigmoid(x)"),
-    "mish": ("Mish", "x * tanh(softplus(x))"),
-    "identity": ("Identity", "x"),
+# name -> (torch.nn class, formula, what it does with integers: Primitive.integers)
+ELEMENTWISE: dict[str, tuple[str, str, Integers]] = {
+    "relu": ("ReLU", "max(x, 0)", "keep"),
+    "relu6": ("ReLU6", "min(max(x, 0), 6)", "keep"),
+    "sigmoid": ("Sigmoid", "1 / (1 + exp(-x))", "floats"),
+    "tanh": ("Tanh", "tanh(x)", "floats"),
+    "hardswish": ("Hardswish", "x * relu6(x + 3) / 6", "refuse"),
+    "hardsigmoid": ("Hardsigmoid", "relu6(x + 3) / 6", "refuse"),
+    "silu": ("SiLU", "x * sigmoid(x)", "refuse"),
+    "mish": ("Mish", "x * tanh(softplus(x))", "refuse"),
+    "identity": ("Identity", "x", "keep"),
 }
 
 
@@ -79,7 +80,7 @@ def _builder(cls: str) -> Callable[[LayerParams, TensorShape], ModuleCall]:
     return build
 
 
-for _name, (_cls, _formula) in ELEMENTWISE.items():
+for _name, (_cls, _formula, _integers) in ELEMENTWISE.items():
     register(
         Primitive(
             _name,
@@ -91,6 +92,7 @@ for _name, (_cls, _formula) in ELEMENTWISE.items():
             classes=(_cls,),
             # The identity returns its input: no new tensor.
             allocates=_name != "identity",
+            integers=_integers,
             # relu_'s backward reads its result; relu6_, silu_, hardswish_… save a copy of
             # their input instead (no memory saved): only relu runs in place
             in_place="inplace" if _name == "relu" else None,

@@ -57,5 +57,6 @@ register(
         ),
         label=lambda p, x: f"channel_shuffle {p.groups}",
         formula="[N, C, *L] → [N, C, *L] (1 to 3 spatial dims; groups divides C).",
+        integers="keep",
     )
 )

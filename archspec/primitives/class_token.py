@@ -48,5 +48,6 @@ register(
         label=lambda p, x: "class token",
         formula="reads a parameter [1, T, D] and tokens [N, L, D] → [N, T + L, D] (the parameter "
         "expanded over the batch, first on the sequence dim). No params of its own.",
+        integers="floats",
     )
 )

@@ -68,5 +68,6 @@ register(
         label=lambda p, x: f"embedding {p.num_embeddings}×{p.embedding_dim}",
         formula="[N, *L] of int64 ids → [N, *L, embedding_dim]. Params: num_embeddings × embedding_dim. "
         "MACs = 0.",
+        integers="rule",
     )
 )

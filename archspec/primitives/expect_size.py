@@ -105,5 +105,6 @@ register(
         label=lambda p, x: f"expect {size_label(p.size, x)}",
         formula="[N, C, *L] → [N, C, *size]; each L must equal its size (on a symbolic input, the "
         "valid sizes are exactly size).",
+        integers="keep",
     )
 )

@@ -108,5 +108,6 @@ register(
         ),
         allocates=False,  # a view of its input (a copy only where the input is not contiguous)
         refuses_only_empty=on_any_input,  # a product of sizes >= 1 is one
+        integers="keep",
     )
 )

@@ -196,6 +196,7 @@ register(
         from_torch=read_binary("add"),
         formula="each branch maps [N, *D] to the same [N, *E] (for every value of the symbols) → [N, *E]; "
         "an empty branch is the identity.",
+        integers="rule",
     )
 )
 register(
@@ -215,6 +216,7 @@ register(
         from_torch=read_binary("mul"),
         formula="branch i maps [N, *D] to [N, *E_i] → [N, *E], E the broadcast of the E_i "
         "(aligned on the last dims; each pair equal or one of them 1); an empty branch is the identity.",
+        integers="rule",
     )
 )
 register(
@@ -232,5 +234,6 @@ register(
         join=Join(lambda p: concat_tensors, lambda p, names: f"torch.cat([{', '.join(names)}], dim=1)"),
         from_torch=Reads(calls={"torch.cat": read_cat, "torch.concat": read_cat}),
         formula="branch i maps [N, *D] to [N, C_i, *L] (the same L for all) → [N, C_1 + … + C_n, *L].",
+        integers="rule",
     )
 )

@@ -132,5 +132,6 @@ register(
             calls={"torch.permute": read_call, "torch.Tensor.permute": read_call},
             foreign={"torchvision.ops.misc.Permute": lambda m: {"dims": list(m.dims)}},
         ),
+        integers="keep",
     )
 )

@@ -45,5 +45,6 @@ register(
         allocates=True,  # a new tensor with its own storage (measured in torch 2.13), not a view
         label=lambda p, x: f"pixel_shuffle ×{p.upscale_factor}",
         formula="[N, C·r², H, W] → [N, C, H·r, W·r] (r upscale_factor; C·r² an int).",
+        integers="keep",
     )
 )

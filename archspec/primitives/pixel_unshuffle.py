@@ -65,5 +65,6 @@ register(
         label=lambda p, x: f"pixel_unshuffle ÷{p.downscale_factor}",
         formula="[N, C, H, W] → [N, C·r², H/r, W/r] (r downscale_factor; H and W divisible by r, "
         "a symbolic size for every value of its symbols).",
+        integers="keep",
     )
 )

@@ -8,6 +8,7 @@ from archspec.codes import E305
 from archspec.diagnostics import RuleError
 from archspec.frontend.model import Field
 from archspec.frontend.types import KernelSize, LayerParams, Padding, PositiveInt
+from archspec.primitives.integers import Integers
 from archspec.primitives.reads import Reads, Then, TorchCall, Unreadable, compact
 from archspec.primitives.registry import (
     Inferred,
@@ -255,6 +256,11 @@ def _adaptive_reads(function: str, global_: bool) -> Reads:
     return Reads(module=lambda m: read(m.output_size), calls=calls)
 
 
+def _maxpool_integers(p: MaxPoolParams, x: TensorShape) -> Integers:
+    # PyTorch 2.13 max-pools integers in 2-D and 3-D; max_pool1d has no integer kernel
+    return "refuse" if len(x.spatial) == 1 else "keep"
+
+
 def _per_rank(stem: str) -> tuple[str, ...]:
     return tuple(f"{stem}{n}d" for n in (1, 2, 3))
 
@@ -276,6 +282,7 @@ register(
         label=_pool_label("maxpool"),
         formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - d·(k - 1) - 1) / s) + 1; "
         "with ceil_mode, ceil instead, less a last window that would start in the right padding.",
+        integers=_maxpool_integers,
     )
 )
 register(
@@ -296,6 +303,7 @@ register(
         formula="[N, C, *L] → [N, C, *out], per spatial axis out = floor((L + 2p - k) / s) + 1; "
         "with ceil_mode, ceil instead, less a last window that would start in the right padding. "
         "count_include_pad and divisor_override (2-D/3-D only) change values, not shapes.",
+        integers="keep",
     )
 )
 register(

@@ -58,5 +58,6 @@ register(
         label=lambda p, x: "+ position embedding",
         formula="reads tokens [N, L, D] and a parameter [1, L0, D] → [N, L0, D]; L = L0 (on a symbolic "
         "input, the valid sizes are those that make L0 tokens). No params of its own.",
+        integers="floats",
     )
 )

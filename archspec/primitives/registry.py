@@ -26,6 +26,7 @@ from archspec.primitives.control import (
 )
 from archspec.primitives.control import Control
 from archspec.primitives.control import Loop as Loop
+from archspec.primitives.integers import Declared
 from archspec.primitives.modulecall import ModuleCall as ModuleCall  # re-exported, as the rest
 from archspec.primitives.modulecall import Omittable as Omittable
 from archspec.primitives.modulecall import call as call
@@ -159,6 +160,13 @@ class Primitive:
     - ``overwritable``: its output is a new tensor that its backward never reads, so
       that the layer after it may overwrite it (run in place). A merge of branches or
       named tensors is so only when it merges two or more: a merge of one may return it;
+    - ``integers``: what it does with integers (token ids, an input declared int64),
+      as PyTorch does: ``"keep"`` them (a layout op, relu, max pooling: the output
+      holds integers when every input does), make ``"floats"`` of them (sigmoid),
+      ``"refuse"`` them (E312: conv, linear, the norms, most activations), or leave it
+      to the ``"rule"`` (a group's output is its layers'; embedding reads only ids; a
+      merge promotes as PyTorch does); a function of (params, input) where it depends on
+      them. The registry contract checks each against torch;
     - ``label(params, input)``: the diagram's short description
       (``conv 3×3, 64, stride 2``); by default the name;
     - ``formula``: the shape rule (and MACs) in one or two lines, for
@@ -216,6 +224,7 @@ class Primitive:
     in_place_if: Callable[[Any], bool] | None = field(default=None, compare=False)
     overwritable: bool = False
     refuses_only_empty: SizeRefusal | None = field(default=None, compare=False)
+    integers: Declared = field(default="refuse", compare=False)
 
     is_block = False  # a class attribute, not a field: blocks are the front end's
 
@@ -349,10 +358,10 @@ def register(primitive: Primitive) -> Primitive:
             f"primitive {name!r}: a splice has control and no rule; a function a rule and a join; "
             "others a rule and a builder"
         )
-    if primitive.join is not None and not primitive.merges_branches and primitive.build is not None:
+    if primitive.join is not None and primitive.composite and not primitive.merges_branches:
         raise PrimitiveError(
-            f"primitive {name!r}: a join is a merge of branches (of named tensors), or a primitive "
-            "with no module (build=None)"
+            f"primitive {name!r}: a join is a merge of branches (or of named tensors), a function "
+            "(build=None), or a module on one tensor and a function of several (upsample)"
         )
     if primitive.build is not None and not primitive.classes:
         raise PrimitiveError(

@@ -81,5 +81,6 @@ register(
         formula="[N, d1, …, dk] → [N, s1, …, sm], s1 × … × sm = d1 × … × dk; one s may be -1 "
         "(inferred; for a symbolic input it must divide exactly).",
         allocates=False,  # a view of its input where it is contiguous (a copy after a permute)
+        integers="keep",
     )
 )

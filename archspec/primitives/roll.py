@@ -97,5 +97,6 @@ register(
         runtime=_RUNTIME,
         label=lambda p, x: f"roll {p.shifts} on {p.dims}",
         formula="[N, *D] → [N, *D] (entries moved by shifts along dims, wrapping around).",
+        integers="keep",
     )
 )

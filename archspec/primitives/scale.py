@@ -83,5 +83,6 @@ register(
         label=lambda p, x: f"scale ×{p.init:g}",
         formula="[N, C, *L] → [N, C, *L] (C an int). Params: C (a tensor [C, 1, …, 1]). MACs = 0, as "
         "torchvision counts (elementwise products are not counted).",
+        integers="floats",
     )
 )

@@ -172,5 +172,6 @@ register(
         allocates=False,  # a view of its input
         formula="[N, …, S, …] → [N, …, …] for index i (-S ≤ i < S); [N, …, end - start, …] for a slice "
         "(end ≤ S, default S).",
+        integers="keep",
     )
 )

@@ -53,5 +53,6 @@ register(
         allocates=False,  # its output is its last layer's
         refuses_only_empty=on_any_input,  # only its layers refuse a size, each by its own rule
         formula="[N, *D] → the output of its last layer, each layer taking the previous one's output.",
+        integers="rule",
     )
 )

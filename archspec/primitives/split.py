@@ -153,6 +153,7 @@ register(
         from_torch=Reads(calls={"torch.split": read_split, "torch.Tensor.split": read_split}),
         formula="[N, C, *L] → parts [N, s_i, *L] for the sizes s_i (sum s_i = C; on another dim likewise), "
         "read as name.i.",
+        integers="keep",
     )
 )
 register(
@@ -172,5 +173,6 @@ register(
         from_torch=Reads(calls={"torch.chunk": read_chunk, "torch.Tensor.chunk": read_chunk}),
         formula="[N, C, *L] → parts [N, ceil(C/k), *L] …, the last [N, C - (m-1)·ceil(C/k), *L] "
         "(m = ceil(C / ceil(C/k)) parts), read as name.i.",
+        integers="keep",
     )
 )

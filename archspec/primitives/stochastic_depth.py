@@ -95,5 +95,8 @@ register(
         ),
         label=lambda p, x: f"stochastic_depth {p.p} {p.mode}",
         formula="[N, *D] → [N, *D]; the identity in eval.",
+        # in training what survives is divided (floats), in eval it is returned (integers): a
+        # dtype that changes with the mode is refused
+        integers="refuse",
     )
 )

@@ -63,5 +63,6 @@ register(
         formula="[N, …, d, …] → [N, …, s1, …, sk, …] at `dim` (counted with the batch, not 0), "
         "s1 × … × sk = d; one s may be -1 (inferred; for a symbolic d it must divide exactly).",
         allocates=False,  # a view of its input
+        integers="keep",
     )
 )

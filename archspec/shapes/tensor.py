@@ -183,7 +183,7 @@ def concat_channels(
             elif not dims_equal(a, b):
                 raise RuleError(message)
     channels = sum(concrete_channels(s, op) for s in shapes)
-    return TensorShape((channels, *spatial))
+    return TensorShape((channels, *spatial), integer=all(s.integer for s in shapes))  # torch.cat promotes
 
 
 def broadcast_shapes(
@@ -245,7 +245,8 @@ def broadcast_shapes(
     if not result or result[0] is not N:  # only learned tensors, none with a batch
         assert not any(shape.batched for shape in shapes), result
         return TensorShape(tuple(result), batched=False)
-    return TensorShape(tuple(result[1:]))
+    # PyTorch's type promotion: integers with integers stay integers, with floats are floats
+    return TensorShape(tuple(result[1:]), integer=all(s.integer for s in shapes))
 
 
 def new_symbolic_dims(x: TensorShape, out: TensorShape) -> int:

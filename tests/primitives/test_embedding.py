@@ -51,6 +51,28 @@ def test_the_input_dtype_is_declared_and_a_float_input_refused() -> None:
         nn.Embedding(10, 6)(torch.randn(2, 5))
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [["flatten"], [{"reshape": {"shape": [24]}}], [{"permute": {"dims": [0, 2, 1]}}, "flatten"]],
+    ids=str,
+)
+def test_token_ids_stay_ids_through_layout_layers(layout: list) -> None:
+    """A layout layer keeps token ids integers, as PyTorch does: an embedding after it
+    reads them (it was refused, E312, as if they had become floats)."""
+    embedding = {"embedding": {"num_embeddings": 10, "embedding_dim": 8}}
+    graph = archspec.compile(archspec.loads(layers_spec([*layout, embedding], (4, 6), ids=True)))
+    ids = torch.randint(0, 10, (2, 4, 6))
+    with torch.no_grad():
+        assert tuple(archspec.build(graph)(ids).shape) == (2, 24, 8) == (2, *graph.output_shape[1:])
+
+
+def test_a_layer_torch_computes_on_floats_only_refuses_token_ids() -> None:
+    diagnostic = expect_rejection(layers_spec([{"linear": {"out_features": 3}}], (5,), ids=True), code="E312")
+    assert "linear reads integers" in diagnostic.message and "embedding" in (diagnostic.hint or "")
+    with pytest.raises(RuntimeError):  # torch refuses too
+        nn.Linear(5, 3)(torch.randint(0, 10, (2, 5)))
+
+
 def test_input_dtypes_name_inputs() -> None:
     spec = layers_spec([{"embedding": {"num_embeddings": 10, "embedding_dim": 6}}], (5,))
     spec = spec.replace("input: [5]", "input: [5]\ninput_dtypes: {tokens: int64}")

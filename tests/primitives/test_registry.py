@@ -23,12 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archspec
+from archspec import Graph, SpecError
 from archspec.emit.classes import resolve
 from archspec.emit.source import emit_source, network_class_name
 from archspec.primitives.registry import primitives
 from tests.primitives.cases import OracleCase, all_cases
 from tests.primitives.emptyoutputs import check_refuses_only_empty, declared_for
-from tests.primitives.oracle import check_against_torch, check_agreement, layer_spec
+from tests.primitives.oracle import REFUSALS, check_against_torch, check_agreement, layer_spec, random_input
 
 CASES = all_cases()
 NAMES = sorted(primitives())
@@ -77,6 +78,65 @@ def test_oracle_case_agrees_with_torch(name: str, index: int, case: OracleCase) 
     check_against_torch(spec, case.dims)
     if case.make is not None:
         assert check_agreement(spec, case.dims, case.make) is not None
+
+
+def _integer_cases() -> list[tuple[str, int, OracleCase]]:
+    return [(name, i, case) for name, i, case in _cases() if not case.ids]
+
+
+@pytest.mark.parametrize(("name", "index", "case"), _integer_cases(), ids=lambda v: str(v)[:40])
+def test_integers_are_typed_as_torch_types_them(name: str, index: int, case: OracleCase) -> None:
+    """Every oracle case on integers (token ids): archspec refuses it (E312) exactly where
+    torch refuses it in training or in eval, or types its output differently in the two
+    (stochastic depth divides what survives in training only); where it accepts, each
+    layer's output holds integers exactly where torch's does: ``Primitive.integers``."""
+    x = random_input(case.dims, True, torch.Generator().manual_seed(index))
+    graph = archspec.compile(archspec.loads(layer_spec(case.layer, case.dims)))
+    module = archspec.build(graph)  # the same modules as on floats: integers change no weight
+    runs = []
+    for training in (True, False):
+        torch.manual_seed(0)
+        try:
+            runs.append(_output_dtypes(graph, module.train(training), x))
+        except REFUSALS:
+            runs.append(None)
+    try:
+        typed = archspec.compile(archspec.loads(layer_spec(case.layer, case.dims, ids=True)))
+    except SpecError as error:
+        assert [d.code for d in error.diagnostics] == ["E312"], error
+        assert None in runs or runs[0] != runs[1], f"torch takes integers here: {runs}"
+        return
+    assert None not in runs and runs[0] == runs[1], f"archspec takes integers torch does not: {runs}"
+    dtypes = runs[0]
+    assert dtypes
+    for layer in typed.layers:
+        if layer.path in dtypes:
+            assert layer.output.integer == (not dtypes[layer.path].is_floating_point), (layer.path, dtypes)
+
+
+def _output_dtypes(graph: Graph, module: torch.nn.Module, x: torch.Tensor) -> dict[str, torch.dtype]:
+    """The dtype of each layer's module output, by layer path, from one forward pass."""
+    found: dict[str, torch.dtype] = {}
+    modules = dict(module.named_modules())
+    hooks = []
+    for layer in graph.layers:
+        made = modules.get(layer.path)
+        if made is None or isinstance(made, torch.nn.Parameter):
+            continue
+
+        def record(m: torch.nn.Module, args: object, out: object, path: str = layer.path) -> None:
+            first = out[0] if isinstance(out, tuple | list) else out
+            if isinstance(first, torch.Tensor):
+                found[path] = first.dtype
+
+        hooks.append(made.register_forward_hook(record))
+    try:
+        with torch.no_grad():
+            module(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return found
 
 
 def _layouts(case: OracleCase) -> dict[str, dict[str, Any]]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from torch import nn
 
+from archspec.emit.source import emit_source
 from archspec.primitives.registry import primitives
 from archspec.primitives.upsample import UpsampleParams
 from tests.primitives.cases import OracleCase
@@ -266,3 +270,101 @@ def test_upsample_label(params: dict[str, Any], dims: tuple[int, ...], text: str
     graph = compile_spec(layer_spec({"upsample": params}, dims))
     primitive = primitives()["upsample"]
     assert primitive.describe(UpsampleParams(**params), graph.layers[0].input) == text
+
+
+def _skip_layers(upsample: dict[str, Any], pool: int = 2) -> list[dict[str, Any]]:
+    """A U-Net step: a skip tensor, pooled by ``pool`` (rounding odd sizes down), a conv,
+    the upsample of it read with the skip, and their sum."""
+    return [
+        {"conv": {"name": "skip", "out_channels": 4, "kernel_size": 3, "padding": 1}},
+        {"maxpool": {"kernel_size": pool}},
+        {"conv": {"name": "low", "out_channels": 4, "kernel_size": 3, "padding": 1}},
+        {"upsample": {"name": "up", "from": ["low", "skip"], **upsample}},
+        {"add": {"from": ["up", "skip"]}},
+    ]
+
+
+class SkipStep(nn.Module):
+    """The same step by hand: F.interpolate to the skip's size, as U-Nets and FPNs write it."""
+
+    def __init__(self, mode: str, align_corners: bool | None) -> None:
+        super().__init__()
+        self.skip = nn.Conv2d(3, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.low = nn.Conv2d(4, 4, 3, padding=1)
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip = self.skip(x)
+        low = self.low(self.pool(skip))
+        size = skip.shape[2:]
+        return (
+            nn.functional.interpolate(low, size=size, mode=self.mode, align_corners=self.align_corners) + skip
+        )
+
+
+@pytest.mark.parametrize(("mode", "align"), [("nearest", None), ("bilinear", False), ("bicubic", True)])
+@pytest.mark.parametrize("sizes", [(17, 23), (8, 8), (2, 3)])
+def test_upsample_to_the_size_of_a_tensor_it_reads(
+    mode: str, align: bool | None, sizes: tuple[int, int], tmp_path: Path
+) -> None:
+    """``from: [low, skip]`` upsamples low to skip's size, odd sizes included, where a
+    scale factor of 2 would miss by one; built and written out (compile -o) alike."""
+    params = {"mode": mode} | ({"align_corners": align} if align is not None else {})
+    spec = layers_spec(_skip_layers(params), (3, *sizes))
+    graph, built = check_against_torch(spec)
+    assert tuple(graph.output.dims) == (4, *sizes)
+    reference = SkipStep(mode, align)
+    reference.load_state_dict({k.replace("1.", "pool."): v for k, v in built.state_dict().items()})
+    x = torch.randn(2, 3, *sizes)
+    with torch.no_grad():
+        assert torch.equal(built(x), reference(x))
+    source = emit_source(graph)
+    assert "size=skip.shape[2:]" in source
+    path = tmp_path / "emitted_skip.py"
+    path.write_text(source)
+    loaded = importlib.util.spec_from_file_location(path.stem, path)
+    assert loaded is not None and loaded.loader is not None
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    emitted = module.Oracle()
+    emitted.load_state_dict(built.state_dict())
+    with torch.no_grad():
+        assert torch.equal(emitted(x), built(x))
+
+
+def test_upsample_to_a_read_size_is_symbolic_with_no_constraint() -> None:
+    """On [3, H, W] the output has the skip's very sizes, for every H and W the pooling
+    allows (>= 2): no size is lost to the pooling's rounding, so no join constraint."""
+    layers = _skip_layers({"mode": "bilinear"})
+    graph = check_symbolic(layers_spec(layers, (3, "H", "W")), (3, "H", "W"), sizes=(1, 2, 5))
+    assert [str(d) for d in graph.output.dims] == ["4", "H", "W"]
+    assert graph.min_sizes == {"H": 2, "W": 2} and not graph.size_constraints
+    up = next(layer for layer in graph.layers if layer.name == "up")
+    assert primitives()["upsample"].describe(up.params, up.input) == "upsample to the size read bilinear"
+
+
+@pytest.mark.parametrize(
+    ("upsample", "numbers"),
+    [
+        ({"from": ["low", "skip", "skip"]}, ["3"]),
+        ({"from": ["low", "skip"], "size": 8}, []),
+        ({"from": ["low", "skip"], "scale_factor": 2}, []),
+    ],
+    ids=["three tensors", "a size too", "a scale too"],
+)
+def test_upsample_to_a_read_size_rejects(upsample: dict[str, Any], numbers: list[str]) -> None:
+    layers = _skip_layers({})
+    layers[3] = {"upsample": {"name": "up", **upsample}}
+    diagnostic = expect_rejection(layers_spec(layers, (3, 9, 9)), numbers=numbers, path="up")
+    assert diagnostic.hint
+
+
+def test_upsample_to_a_read_size_needs_the_same_rank() -> None:
+    layers = [
+        {"conv": {"name": "skip", "out_channels": 4, "kernel_size": 3, "padding": 1}},
+        {"flatten": {"name": "flat"}},
+        {"upsample": {"from": ["skip", "flat"]}},
+    ]
+    diagnostic = expect_rejection(layers_spec(layers, (3, 5, 5)), numbers=["100"])
+    assert "spatial dims" in diagnostic.message

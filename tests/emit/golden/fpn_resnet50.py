@@ -530,10 +530,8 @@ class FpnResnet50(nn.Module):
         self.layer4 = BottleneckStage4()
         self.inner5 = nn.Conv2d(2048, 256, kernel_size=1)
         self.p5 = nn.Conv2d(256, 256, kernel_size=3, padding=1)
-        self.up5 = nn.Upsample(scale_factor=2)
         self.lateral4 = nn.Conv2d(1024, 256, kernel_size=1)
         self.p4 = nn.Conv2d(256, 256, kernel_size=3, padding=1)
-        self.up4 = nn.Upsample(scale_factor=2)
         self.lateral3 = nn.Conv2d(512, 256, kernel_size=1)
         self.p3 = nn.Conv2d(256, 256, kernel_size=3, padding=1)
 
@@ -548,12 +546,16 @@ class FpnResnet50(nn.Module):
         layer4 = self.layer4(layer3)  # [N, 2048, 7, 7]
         inner5 = self.inner5(layer4)  # [N, 256, 7, 7]
         p5 = self.p5(inner5)  # [N, 256, 7, 7]
-        up5 = self.up5(inner5)  # [N, 256, 14, 14]
         lateral4 = self.lateral4(layer3)  # [N, 256, 14, 14]
+        up5 = nn.functional.interpolate(
+            inner5, size=lateral4.shape[2:]
+        )  # [N, 256, 14, 14]
         inner4 = lateral4 + up5  # [N, 256, 14, 14]
         p4 = self.p4(inner4)  # [N, 256, 14, 14]
-        up4 = self.up4(inner4)  # [N, 256, 28, 28]
         lateral3 = self.lateral3(layer2)  # [N, 256, 28, 28]
+        up4 = nn.functional.interpolate(
+            inner4, size=lateral3.shape[2:]
+        )  # [N, 256, 28, 28]
         inner3 = lateral3 + up4  # [N, 256, 28, 28]
         p3 = self.p3(inner3)  # [N, 256, 28, 28]
         return {"p3": p3, "p4": p4, "p5": p5}
