@@ -17,7 +17,10 @@ over the generic sizes. In any other class a valid size must solve one of the
 equations (the first join it breaks would otherwise refuse it; a join that lets
 a 1 broadcast there is solved by that 1), so those finitely many sizes are
 probed one by one. Each probe is a concrete inference at that size, the ground
-truth, without sympy. The result is checked by probes on both sides of it.
+truth, without sympy; where every layer declares that its rule refuses sizes only
+where an output dim would be below 1, the graph's symbolic dims evaluated at that
+size, which give the same answer (archspec/compiler/dimprobe.py says why). The
+result is checked by probes on both sides of it.
 
 Symbols are studied one at a time, the others held at a size where the network
 is valid (found first, from the generic classes). Where a constraint couples two
