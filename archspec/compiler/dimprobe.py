@@ -14,9 +14,9 @@ sizes, each distinct dim evaluated once, with no inference:
 
 Layers are walked in the tree, so a layer nested in a group or a block call counts as
 any other. The graph qualifies only where the inference recorded no join
-constraint (a join's verdict then needs no size) and no input has a symbolic
-leading dim (a block's body is expanded with the channels where they are known,
-which a concrete inference would know and the symbolic one did not).
+constraint (a join's verdict then needs no size), and no input nor block call has
+a symbolic leading dim (a block's body is expanded with the channels where they are
+known, which a concrete inference would know and the symbolic one did not).
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def evaluated_probe(
             declared = primitive.refuses_only_empty if primitive is not None else None
             if declared is None or not declared(info.params, info.input):
                 return None
+            if info.block is not None and info.input.dims and type(info.input.dims[0]) is not int:
+                return None  # a block's body, expanded without channels: a concrete one may differ
             output = info.output
             if id(output) in shapes:
                 continue

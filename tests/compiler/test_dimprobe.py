@@ -117,3 +117,20 @@ def test_valid_sizes_are_those_of_the_inference_probe() -> None:
     assert [evaluated({"H": h, "W": 9}) for h in range(1, 10)] == [
         inferred({"H": h, "W": 9}) for h in range(1, 10)
     ]
+
+
+def test_a_block_call_on_symbolic_channels_leaves_the_probe_to_inference() -> None:
+    """After a flatten the channels are a formula: a block's body there was expanded
+    without them, and a concrete inference, which knows them, may expand another."""
+    text = yaml.safe_dump(
+        {
+            "archspec": 1,
+            "name": "probe",
+            "input": list(SYMBOLIC),
+            "blocks": {"act": {"layers": ["relu"]}},
+            "layers": ["flatten", {"act": {}}],
+        }
+    )
+    spec = archspec.loads(text)
+    assert _probes(spec)[0] is None
+    assert _probes(_spec(["flatten", "relu"]))[0] is not None
