@@ -12,7 +12,14 @@ from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
 from archspec.primitives.reads import Reads
-from archspec.primitives.registry import ModuleCall, Primitive, call, register, unless
+from archspec.primitives.registry import (
+    ModuleCall,
+    Primitive,
+    call,
+    on_any_input,
+    register,
+    unless,
+)
 from archspec.shapes.tensor import TensorShape
 
 SAME = "[N, *D] → [N, *D]."
@@ -53,6 +60,7 @@ register(
         "x·Φ(x) (nn.GELU), Φ the standard normal CDF, exact or tanh-approximated; elementwise.",
         formula=SAME,
         classes=("GELU",),
+        refuses_only_empty=on_any_input,  # its output is its input
         from_torch=Reads(module=lambda m: {"approximate": m.approximate}),
         label=lambda p, x: "gelu" if p.approximate == "none" else f"gelu {p.approximate}",
     )
@@ -67,6 +75,7 @@ register(
         "max(x, 0) + negative_slope·min(x, 0) (nn.LeakyReLU); elementwise.",
         formula=SAME,
         classes=("LeakyReLU",),
+        refuses_only_empty=on_any_input,  # its output is its input
         # its in-place backward reads the result; torch refuses it for a negative slope
         in_place="inplace",
         in_place_if=lambda p: p.negative_slope >= 0,
@@ -84,6 +93,7 @@ register(
         "x for x > 0, else α·(exp(x) - 1) (nn.ELU); elementwise.",
         formula=SAME,
         classes=("ELU",),
+        refuses_only_empty=on_any_input,  # its output is its input
         from_torch=Reads(module=lambda m: {"alpha": m.alpha}, ignored=("inplace",)),
         label=lambda p, x: f"elu α {p.alpha:g}",
     )

@@ -17,7 +17,14 @@ from archspec.frontend.model import Field
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import same_shape
 from archspec.primitives.reads import Reads, TorchCall, Unreadable
-from archspec.primitives.registry import ModuleCall, Primitive, call, register, runtime_classes
+from archspec.primitives.registry import (
+    ModuleCall,
+    Primitive,
+    call,
+    on_any_input,
+    register,
+    runtime_classes,
+)
 from archspec.shapes.tensor import TensorShape
 
 
@@ -87,6 +94,7 @@ register(
         build,
         "Stochastic depth (torchvision.ops.StochasticDepth): drops a residual branch per sample in training.",
         classes=("StochasticDepth",),
+        refuses_only_empty=on_any_input,  # its output is its input's shape
         runtime=_RUNTIME,
         # torchvision's module and function, which archspec's class is written from
         from_torch=Reads(
