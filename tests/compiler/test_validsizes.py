@@ -464,3 +464,27 @@ def test_valid_sizes_are_exactly_the_sizes_pytorch_runs(layer: dict[str, Any], n
     sizes = graph.valid_sizes["H"]
     note(f"archspec: {sizes}")
     assert [h for h in SIZES if h in sizes] == torch_sizes
+
+
+def test_without_joins_every_size_from_1_takes_one_probe_and_a_refused_1_is_not_probed_again() -> None:
+    """The search without joins: valid at 1, the sets are every size from 1 (one probe);
+    refused at 1, the search goes on from 2 without asking 1 again."""
+    from archspec.compiler.validsizes import find_valid_sizes
+
+    asked: list[dict[str, int]] = []
+
+    def from_1(sizes: dict[str, int]) -> bool:
+        asked.append(dict(sizes))
+        return True
+
+    found = find_valid_sizes(["H", "W"], [], from_1, None)
+    assert [str(s) for s in found.sizes.values()] == ["H ≥ 1", "W ≥ 1"] and asked == [{"H": 1, "W": 1}]
+    asked.clear()
+
+    def from_5(sizes: dict[str, int]) -> bool:
+        asked.append(dict(sizes))
+        return min(sizes.values()) >= 5
+
+    found = find_valid_sizes(["H", "W"], [], from_5, None)
+    assert [str(s) for s in found.sizes.values()] == ["H ≥ 5", "W ≥ 5"]
+    assert asked.count({"H": 1, "W": 1}) == 1

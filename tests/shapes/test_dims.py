@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sympy
 
-from archspec.shapes.dims import N, dims_equal, floordiv, format_dim, make_symbol, product, substitute
+from archspec.shapes.dims import (
+    N,
+    dims_equal,
+    floordiv,
+    format_dim,
+    make_symbol,
+    product,
+    scaled_product,
+    substitute,
+)
 
 
 def test_floordiv_on_ints_is_floor_division() -> None:
@@ -41,3 +50,16 @@ def test_dims_equal_and_product() -> None:
 def test_batch_symbol_converts_to_sympy() -> None:
     assert sympy.sympify(N) == sympy.Symbol("N", integer=True, positive=True)
     assert N == sympy.Symbol("N") and repr(N) == "N"  # noqa: SIM300 - N.__eq__ is under test
+
+
+def test_scaled_product_is_the_factor_times_the_product_kept_in_a_memo() -> None:
+    """factor * product(dims), the product first (a product of sums stays unexpanded); with
+    a memo, the same factor and dims give the object computed first."""
+    h, w = make_symbol("H"), make_symbol("W")
+    dims = (floordiv(h + 1, 2) + 1, w)
+    memo: dict = {}
+    first = scaled_product(9, dims, memo)
+    assert first == 9 * product(dims) and str(first) == str(9 * product(dims))
+    assert scaled_product(9, dims, memo) is first
+    assert scaled_product(3, dims, memo) == 3 * product(dims)
+    assert scaled_product(9, (4, 5), memo) == 180 and len(memo) == 2  # ints are not kept

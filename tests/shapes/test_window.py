@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from archspec.diagnostics import RuleError
 from archspec.shapes.dims import make_symbol, substitute
-from archspec.shapes.window import Window, window_output
+from archspec.shapes.window import Window, window_output, window_outputs
 
 
 def count_windows(size: int, w: Window) -> int:
@@ -102,3 +102,18 @@ def test_the_int_fast_path_equals_the_general_formula(size, kernel, stride, pad,
         with pytest.raises(RuleError) as caught:
             window_output(size, w, op="conv", axis="height")
         assert f"would be {general}:" in caught.value.message
+
+
+def test_a_memo_gives_the_first_output_again_and_keeps_no_int() -> None:
+    """window_outputs with a compile's memo: the same dim through the same window is the
+    object computed first (equal to the formula's); ints are computed, never kept."""
+    h, w = make_symbol("H"), make_symbol("W")
+    halve = Window(3, 2, 1, 1)
+    memo: dict = {}
+    first = window_outputs((h, w), (halve, halve), op="conv", axes=("height", "width"), memo=memo)
+    again = window_outputs((h, 7), (halve, halve), op="conv", axes=("height", "width"), memo=memo)
+    assert again[0] is first[0] and again[1] == 4
+    assert first == window_outputs((h, w), (halve, halve), op="conv", axes=("height", "width"))
+    assert len(memo) == 2  # H and W through the window; 7 is not kept
+    with pytest.raises(RuleError):  # a concrete size with no window is refused, memo or not
+        window_outputs((h, 1), (halve, Window(5, 1, 0, 0)), op="conv", axes=("height", "width"), memo=memo)
