@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 
-from archspec.codes import E205, E210
 from archspec.compiler.blockcall import BlockCalls, _Frame
 from archspec.compiler.compilation import (
     Compilation as Compilation,  # re-exported: the compiler's callers import it from here
@@ -24,9 +23,9 @@ from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo, layer_info
+from archspec.compiler.inferchecks import check_batched, check_name, check_reads, locate, written_span
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
-from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import IDENTITY
@@ -178,26 +177,7 @@ class Context(BlockCalls):
         seen: set[str],
     ) -> None:
         """Infer one layer of a list into ``scope`` and ``infos``."""
-        if name in seen:
-            raise InferenceStopped(
-                Diagnostic(
-                    E205,
-                    f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
-                    node.field_span("name"),
-                    prefix + name,
-                    "leave layers inside repeat unnamed, or name each copy's block",
-                )
-            )
-        if name in inputs:
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"the layer '{name}' has the name of an input of its list",
-                    node.field_span("name"),
-                    prefix + name,
-                    "rename the layer (or the input)",
-                )
-            )
+        check_name(node, name, prefix, seen, inputs)
         seen.add(name)
         written = node.written
         primitive = None if written.is_block else primitives().get(node.kind_name)
@@ -213,43 +193,10 @@ class Context(BlockCalls):
                 return
         later = itertools.islice(nodes, index + 1, None)  # read on an error only
         sources, shapes = scope.resolve(node, name, later, reads=not learned)
-        self._check_batched(node, primitive, prefix + name, sources, shapes)
+        check_batched(node, primitive, prefix + name, sources, shapes)
         info = self._infer(node, name, prefix + name, shapes, sources)
         infos.append(info)
         scope.add(name, info.output, node.span, info.outputs_by_name)
-
-    def _check_batched(
-        self,
-        node: BoundLayer,
-        primitive: Primitive | None,
-        path: str,
-        sources: tuple[str, ...],
-        shapes: list[TensorShape],
-    ) -> None:
-        """A learned tensor (no batch) is read only by a join of named tensors (``mul:
-        {from: [layer_scale, block]}``, ``class_token``), whose rule decides how it takes it;
-        every other layer needs a batch."""
-        merge = (
-            primitive is not None
-            and primitive.join is not None
-            and not node.groups.get("branches")
-            and len(shapes) > 1
-        )
-        for index, shape in enumerate(shapes):
-            if shape.batched or merge:
-                continue
-            where = node.written.source_span(index) if node.written.sources else node.span
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"'{sources[index]}' is a learned tensor {shape}, with no batch, but {node.kind_name} "
-                    "reads a layer input, which has one",
-                    where,
-                    path,
-                    f"a learned tensor is read by name by add or mul of named tensors: "
-                    f"mul: {{from: [{sources[index]}, ...]}}",
-                )
-            )
 
     def sequence(self, nodes: tuple[BoundLayer, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
         """The layers of a plain list on one input (see :meth:`flow`)."""
@@ -265,10 +212,7 @@ class Context(BlockCalls):
 
     def _written_span(self, node: BoundLayer) -> Span:
         """The node's span if the user wrote it, else the innermost call the user wrote."""
-        if node.source.file != PRELUDE_FILE:
-            return node.span
-        written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
-        return written[-1].span if written else node.span
+        return written_span(self._stack, node)
 
     def _infer(
         self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
@@ -285,36 +229,13 @@ class Context(BlockCalls):
         primitive: Primitive = primitives()[node.kind_name]
         assert primitive.infer is not None, node.kind_name
         learned = primitive.learned is not None
-        if learned and shapes:
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"{node.kind_name} reads no tensor (it makes a learned one), but here it is given "
-                    + ("'from'" if node.written.sources else "an input (a branch, or a block's only layer)"),
-                    node.written.source_span() if node.written.sources else node.span,
-                    path,
-                    "put it in a list of layers with a name, and read it there by name "
-                    "(mul: {from: [layer_scale, block]})",
-                )
-            )
-        joins = primitive.join is not None  # a join of named tensors (no branches) reads any number
-        if len(shapes) > primitive.reads and not (joins and not node.groups.get("branches")):
-            most = "one tensor" if primitive.reads == 1 else f"at most {primitive.reads} tensors"
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"{node.kind_name} reads {most}, but 'from' names {len(shapes)}",
-                    node.written.source_span(),
-                    path,
-                    "merge them first (add, mul, concat: from: [a, b]), then read the merge",
-                )
-            )
+        check_reads(node, primitive, shapes, path)
         frame = _Frame(path, node, [], tuple(shapes), sources)
         self._stack.append(frame)
         try:
             result = primitive.infer(node.params, x, self)
         except RuleError as error:
-            raise InferenceStopped(self._locate(error, path, x)) from None
+            raise InferenceStopped(locate(self._stack, error, path, x)) from None
         finally:
             self._stack.pop()
         shape = result.shape
@@ -345,21 +266,6 @@ class Context(BlockCalls):
             named_outputs=several,
             learned=learned,
         )
-
-    def _locate(self, error: RuleError, path: str, x: TensorShape) -> Diagnostic:
-        """Where a rule's error points: the parameter at fault if the user wrote
-        the layer, else the innermost layer (or block call) the user wrote."""
-        written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
-        innermost = self._stack[-1].node
-        span = written[-1].span if written else None
-        if error.field is not None and written and written[-1] is innermost:
-            key = (*innermost.key_path, innermost.kind_name, error.field)
-            if key in innermost.source.keys:
-                span = innermost.source.span(key)
-        message = error.message
-        if str(x) not in message:
-            message = f"{message}; the layer input is {x}"
-        return Diagnostic(error.code, message, span, path, error.hint)
 
 
 def input_shape(dims: tuple[int | str, ...], dtype: str = "float32") -> TensorShape:
