@@ -148,6 +148,11 @@ class Compilation:
         """Spend what inferring the call of ``known`` again would (its layers on
         ``layers``; the bodies this compile has not counted), unless that crosses a
         budget: then the caller infers it, and meets the error where it arises."""
+        if not known.bodies:  # a layer of a primitive, or a group of them: its layers only
+            if layers.used + known.layers > layers.limit:
+                return False
+            layers.used += known.layers
+            return True
         unpaid = [key for key in known.bodies if key not in self.paid]
         cost = sum(self.reuse.bodies[key][1] for key in unpaid)
         if layers.used + known.layers > layers.limit or self.expanded.used + cost > self.expanded.limit:

@@ -11,6 +11,7 @@ depends on it. Block calls are instantiated where inference meets them, where
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from archspec.compiler.blockcall import BlockCalls, _Frame
 from archspec.compiler.compilation import (
@@ -24,6 +25,8 @@ from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, s
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo, layer_info
 from archspec.compiler.inferchecks import check_batched, check_name, check_reads, locate, written_span
+from archspec.compiler.memberexpand import expand_member
+from archspec.compiler.tails import Tail, is_plain, replay_tail, tail_key
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
@@ -129,6 +132,11 @@ class Context(BlockCalls):
         infos: list[LayerInfo] = []
         seen: set[str] = set()
         failed: set[str] = set()  # layers that failed, or read one that did: no shape
+        # a summary compile's tails (compiler/tails.py): not of the spec's own list
+        tails = self.compilation.reuse.tails if self.compilation.reuse.shallow and not recover else None
+        key: tuple[Any, ...] | None = None
+        known_tail: Tail | None = None
+        before = (0, 0, 0)
         try:
             for index, node in enumerate(nodes):
                 name = node.name or str(index)
@@ -142,6 +150,17 @@ class Context(BlockCalls):
                         scope.last = name
                         continue
                 if not recover:
+                    if index == 1 and tails is not None:  # the list's tail, inferred before?
+                        key = tail_key(nodes, inputs, scope)
+                        known_tail = tails.get(key) if key is not None else None
+                        if known_tail is not None and self.compilation.replay(known_tail, self.layers):
+                            replay_tail(known_tail, scope, infos, seen)
+                            break
+                        before = (
+                            self.layers.used,
+                            len(self.compilation.constraints),
+                            len(self.compilation.used),
+                        )
                     self._flow_step(node, index, name, nodes, inputs, prefix, scope, infos, seen)
                     continue
                 try:
@@ -154,6 +173,8 @@ class Context(BlockCalls):
                     scope.last = name
             if self.compilation.problems and recover:
                 raise InferenceStopped(self.compilation.problems[0])
+            if key is not None and known_tail is None:
+                self._keep_tail(key, nodes, infos, before)
             chosen = scope.finish(outputs, where)
         except FlowError as error:
             raise InferenceStopped(error.diagnostic) from None
@@ -163,6 +184,22 @@ class Context(BlockCalls):
         returned = () if chain and not any(i.functional for i in infos) else chosen
         named = {name: scope.tensors[name] for name in chosen} if len(chosen) > 1 else None
         return Flow(tuple(infos), output, returned, named)
+
+    def _keep_tail(
+        self,
+        key: tuple[Any, ...],
+        nodes: tuple[BoundLayer, ...],
+        infos: list[LayerInfo],
+        before: tuple[int, ...],
+    ) -> None:
+        """Keep the tail of ``nodes`` just inferred (its layers ``infos[1:]``), if it is plain
+        and added no requirement of a join (whose record a copy would not make)."""
+        spent, joins, used = before
+        compilation = self.compilation
+        if len(compilation.constraints) != joins or len(infos) != len(nodes) or not is_plain(nodes[1:]):
+            return
+        bodies = tuple(dict.fromkeys(compilation.used[used:]))
+        compilation.reuse.tails[key] = Tail(tuple(infos[1:]), self.layers.used - spent, bodies, nodes)
 
     def _flow_step(
         self,
@@ -297,4 +334,7 @@ def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[Bou
         assert spec.family is not None
         raise unbound_error(spec.family)
     compilation = compilation or Compilation(spec)
-    return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=compilation.reuse.params)
+    reuse = compilation.reuse
+    if spec.family is None:
+        return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=reuse.params)
+    return expand_member(spec, spec.arguments, compilation.expanded, reuse.params, reuse.expansions)

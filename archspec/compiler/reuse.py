@@ -14,11 +14,15 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archspec.compiler.expand import ParamsMemo
 from archspec.compiler.graph import LayerInfo
+from archspec.compiler.memberexpand import Expansions, expansions_count
 from archspec.frontend.model import Model
+
+if TYPE_CHECKING:
+    from archspec.compiler.tails import Tail
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Reuse:
     blocks: Any = None
     bodies: dict[Any, tuple[Any, int]] = field(default_factory=dict)
     inferred: dict[Any, Inferred] = field(default_factory=dict)
+    # The tails of lists of layers (a shallow Reuse's: compiler/tails.py).
+    tails: dict[Any, Tail] = field(default_factory=dict)
     # A call's arguments as its body's names and as text, by the id of the arguments
     # object (kept in the entry, so that the id stays its own): the copies of a repeat
     # share one object.
@@ -68,6 +74,8 @@ class Reuse:
     # Validated params by node and values (compiler/expand.py: bind), so that a layer bound
     # to the values it had in an earlier member has the same params object.
     params: ParamsMemo = field(default_factory=dict)
+    # The top-level layers of a family's members, expanded (compiler/memberexpand.py).
+    expansions: Expansions = field(default_factory=dict)
 
     _full: Reuse | None = field(default=None, repr=False)
 
@@ -85,9 +93,11 @@ class Reuse:
         kept: tuple[dict[Any, Any], ...] = (
             self.bodies,
             self.inferred,
+            self.tails,
             self._arguments,
             self.totals,
             self.params,
+            self.expansions,
         )
         if blocks is not self.blocks or len(self.bodies) > MAX_ENTRIES // 4:
             for entries in kept:
@@ -100,6 +110,12 @@ class Reuse:
                 for dropped in _drop_older_half(self.inferred):
                     self.totals.pop(id(dropped.info.children), None)  # what keeps its layers alive
                 _drop_older_half(self._arguments)
+            if expansions_count(self.expansions) > MAX_ENTRIES:
+                self.expansions.clear()
+            if len(self.tails) > MAX_ENTRIES:
+                for dropped in _drop_older_half(self.tails):
+                    for info in dropped.infos:
+                        self.totals.pop(id(info.children), None)
             for entries in (self.totals, self.params):
                 if len(entries) > MAX_ENTRIES:
                     _drop_older_half(entries)
