@@ -11,7 +11,6 @@ depends on it. Block calls are instantiated where inference meets them, where
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from archspec.compiler.blockcall import BlockCalls, _Frame
 from archspec.compiler.compilation import (
@@ -26,7 +25,7 @@ from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo, layer_info
 from archspec.compiler.inferchecks import check_batched, check_name, check_reads, locate, written_span
 from archspec.compiler.memberexpand import expand_member
-from archspec.compiler.tails import Tail, is_plain, replay_tail, tail_key
+from archspec.compiler.tails import TailRun
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
@@ -134,9 +133,9 @@ class Context(BlockCalls):
         failed: set[str] = set()  # layers that failed, or read one that did: no shape
         # a summary compile's tails (compiler/tails.py): not of the spec's own list
         tails = self.compilation.reuse.tails if self.compilation.reuse.shallow and not recover else None
-        key: tuple[Any, ...] | None = None
-        known_tail: Tail | None = None
-        before = (0, 0, 0)
+        run: TailRun | None = None
+        resume = 0
+        joins = len(self.compilation.constraints)
         try:
             for index, node in enumerate(nodes):
                 name = node.name or str(index)
@@ -150,18 +149,20 @@ class Context(BlockCalls):
                         scope.last = name
                         continue
                 if not recover:
-                    if index == 1 and tails is not None:  # the list's tail, inferred before?
-                        key = tail_key(nodes, inputs, scope)
-                        known_tail = tails.get(key) if key is not None else None
-                        if known_tail is not None and self.compilation.replay(known_tail, self.layers):
-                            replay_tail(known_tail, scope, infos, seen)
-                            break
-                        before = (
-                            self.layers.used,
-                            len(self.compilation.constraints),
-                            len(self.compilation.used),
-                        )
+                    if index < resume:  # replayed with the list's tail
+                        continue
+                    if index == 1 and tails is not None and infos:  # the list's tail, inferred before?
+                        run = TailRun.meet(tails, nodes, inputs, scope, infos[0].name, self.layers.used)
+                        if run is not None:
+                            resume = 1 + run.replay(self.compilation, self.layers, scope, infos, seen)
+                            if resume == len(nodes):
+                                run = None
+                                break
+                            if resume > 1:
+                                continue
                     self._flow_step(node, index, name, nodes, inputs, prefix, scope, infos, seen)
+                    if run is not None:  # what the tail has spent so far
+                        run.step(self.compilation, self.layers)
                     continue
                 try:
                     self._flow_step(node, index, name, nodes, inputs, prefix, scope, infos, seen)
@@ -173,8 +174,8 @@ class Context(BlockCalls):
                     scope.last = name
             if self.compilation.problems and recover:
                 raise InferenceStopped(self.compilation.problems[0])
-            if key is not None and known_tail is None:
-                self._keep_tail(key, nodes, infos, before)
+            if run is not None and len(self.compilation.constraints) == joins:
+                run.keep(nodes, infos)  # unless it added a join's requirement, which a copy would not
             chosen = scope.finish(outputs, where)
         except FlowError as error:
             raise InferenceStopped(error.diagnostic) from None
@@ -184,22 +185,6 @@ class Context(BlockCalls):
         returned = () if chain and not any(i.functional for i in infos) else chosen
         named = {name: scope.tensors[name] for name in chosen} if len(chosen) > 1 else None
         return Flow(tuple(infos), output, returned, named)
-
-    def _keep_tail(
-        self,
-        key: tuple[Any, ...],
-        nodes: tuple[BoundLayer, ...],
-        infos: list[LayerInfo],
-        before: tuple[int, ...],
-    ) -> None:
-        """Keep the tail of ``nodes`` just inferred (its layers ``infos[1:]``), if it is plain
-        and added no requirement of a join (whose record a copy would not make)."""
-        spent, joins, used = before
-        compilation = self.compilation
-        if len(compilation.constraints) != joins or len(infos) != len(nodes) or not is_plain(nodes[1:]):
-            return
-        bodies = tuple(dict.fromkeys(compilation.used[used:]))
-        compilation.reuse.tails[key] = Tail(tuple(infos[1:]), self.layers.used - spent, bodies, nodes)
 
     def _flow_step(
         self,
