@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from archspec.codes import E200, E206, E403, E406
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
@@ -114,6 +114,7 @@ def expand(
     budget: Budget,
     bound: dict[int, Model] | None = None,
     memo: ParamsMemo | None = None,
+    kept: Kept | None = None,
 ) -> tuple[BoundLayer, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path).
 
@@ -126,6 +127,13 @@ def expand(
         bound = {}
     out: list[BoundLayer] = []
     for node in nodes:
+        if kept is not None:  # a family member's layer, expanded before with the same values?
+            known = kept.take(node, budget)
+            if known is not None:
+                out.extend(known)
+                continue
+            start, before = len(out), budget.used
+            kept.begin()
         kind = spec.blocks.lookup(node.kind_name)
         assert kind is not None, node.kind_name  # the parser checked every name
         params = bound.get(id(node))
@@ -137,8 +145,10 @@ def expand(
                 budget.spend()
             except RuleError as error:
                 raise SpecError([Diagnostic(error.code, error.message, node.span, hint=error.hint)]) from None
-            groups = _expand_groups(spec, node, kind, env, budget, bound, memo)
+            groups = _expand_groups(spec, node, kind, env, budget, bound, memo, kept)
             out.append(BoundLayer(node.kind_name, params, groups, node))
+            if kept is not None:
+                kept.keep(node, tuple(out[start:]), budget.used - before)
             continue
         try:
             copies = splices(params, node.groups)
@@ -154,10 +164,12 @@ def expand(
                 budget.used += known[1]
                 out.extend(known[0])
                 continue
-            before = budget.used
-            layers = expand(spec, group, env, budget, bound, memo)
-            made[id(group)] = (layers, budget.used - before)
+            used = budget.used
+            layers = expand(spec, group, env, budget, bound, memo, kept)
+            made[id(group)] = (layers, budget.used - used)
             out.extend(layers)
+        if kept is not None:
+            kept.keep(node, tuple(out[start:]), budget.used - before)
     return tuple(out)
 
 
@@ -169,15 +181,37 @@ def _expand_groups(
     budget: Budget,
     bound: dict[int, Model],
     memo: ParamsMemo | None,
+    kept: Kept | None,
 ) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for field in getattr(kind, "layer_fields", ()):
         group = node.groups.get(field.name, ())
         if field.branches:
-            groups[field.name] = tuple(expand(spec, branch, env, budget, bound, memo) for branch in group)
+            groups[field.name] = tuple(
+                expand(spec, branch, env, budget, bound, memo, kept) for branch in group
+            )
         else:
-            groups[field.name] = expand(spec, group, env, budget, bound, memo)
+            groups[field.name] = expand(spec, group, env, budget, bound, memo, kept)
     return groups
+
+
+class Kept(Protocol):
+    """Expansions kept across a family's members (compiler/memberexpand.py): each layer
+    expanded before with the same values of the names it read is taken again."""
+
+    def take(self, node: LayerNode, budget: Budget) -> tuple[BoundLayer, ...] | None:
+        """The layers ``node`` expanded to before, with the same values of the names it
+        read, their layers spent on ``budget``; None where there are none (or they would
+        cross the budget: the node is then expanded, to stop where it crosses)."""
+        ...
+
+    def begin(self) -> None:
+        """A node's expansion begins: note the names it reads."""
+        ...
+
+    def keep(self, node: LayerNode, layers: tuple[BoundLayer, ...], spent: int) -> None:
+        """A node's expansion ends: keep its layers under the names it read."""
+        ...
 
 
 ParamsMemo = dict[tuple[Any, ...], tuple[LayerNode, Model]]

@@ -1,13 +1,13 @@
-"""Expanding a family's members: each top-level layer once per the values it reads.
+"""Expanding a family's members: each layer once per the values it reads.
 
 A member of a family (archspec sweep) is the family's layers expanded with the
-member's values. A top-level layer reads few of them (a stage reads its depth
-and width), so two members that agree on those get the same expanded layer:
-the sweep's :class:`~archspec.compiler.reuse.Reuse` keeps each expansion by
-the names the layer read and their values, and a member that agrees takes it
-again (the same objects, so that the inference met later reuses what it
-inferred of them: compiler/reuse.py, layer_key), spending the layer budget as
-its expansion did.
+member's values. A layer reads few of them (a stage reads its depth and width,
+the blocks in it only the width), so two members that agree on those get the
+same expanded layer: the sweep's :class:`~archspec.compiler.reuse.Reuse` keeps
+each layer's expansion by the names it read and their values, and a member
+that agrees takes it again (the same objects, so that the inference met later
+reuses what it inferred of them: compiler/tails.py), spending the layer budget
+as its expansion did.
 """
 
 from __future__ import annotations
@@ -22,24 +22,60 @@ from archspec.frontend.spec import Spec
 _SCALARS = frozenset({int, float, str, bool, type(None)})
 
 Expansions = dict[int, tuple[LayerNode, dict[tuple[str, ...], dict[tuple[Any, ...], tuple[Any, int]]]]]
-"""By a top-level node's identity: the node (held, so that the identity stays its own), and
-its expansions by the names it read, then by their values (with their types)."""
+"""By a node's identity: the node (held, so that the identity stays its own), and its
+expansions by the names it read, then by their values (with their types)."""
 
 
 class _Recorded(dict[str, Any]):
-    """A member's values, noting each name an expression asks for (with ``in`` and ``[]``)."""
+    """A member's values, noting each name an expression asks for (with ``in`` and ``[]``)
+    for every node whose expansion is under way (and for which the expansions kept
+    under the names they read)."""
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
+    def __init__(self, values: Mapping[str, Any], expansions: Expansions) -> None:
         super().__init__(values)
-        self.read: dict[str, None] = {}
+        self.expansions = expansions
+        self.reading: list[dict[str, None]] = []
 
     def __contains__(self, name: object) -> bool:
-        self.read[str(name)] = None
+        for names in self.reading:
+            names[str(name)] = None
         return super().__contains__(name)
 
     def __getitem__(self, name: str) -> Any:
-        self.read[name] = None
+        for names in self.reading:
+            names[name] = None
         return super().__getitem__(name)
+
+    def take(self, node: LayerNode, budget: Budget) -> tuple[BoundLayer, ...] | None:
+        entry = self.expansions.get(id(node))
+        if entry is None:
+            return None
+        for names, by_values in entry[1].items():
+            if not all(dict.__contains__(self, name) for name in names):
+                continue
+            known = by_values.get(tuple((type(value), value) for value in map(self._value, names)))
+            if known is not None and budget.used + known[1] <= budget.limit:
+                budget.used += known[1]
+                for reading in self.reading:  # what the enclosing layers read through it
+                    reading.update(dict.fromkeys(names))
+                return known[0]
+        return None
+
+    def _value(self, name: str) -> Any:
+        return dict.__getitem__(self, name)
+
+    def begin(self) -> None:
+        self.reading.append({})
+
+    def keep(self, node: LayerNode, layers: tuple[BoundLayer, ...], spent: int) -> None:
+        names = tuple(self.reading.pop())
+        if not all(dict.__contains__(self, name) for name in names):
+            return
+        entry = self.expansions.get(id(node))
+        if entry is None:
+            entry = self.expansions[id(node)] = (node, {})
+        values = tuple((type(value), value) for value in map(self._value, names))
+        entry[1].setdefault(names, {})[values] = (layers, spent)
 
 
 def expand_member(
@@ -49,36 +85,13 @@ def expand_member(
     memo: ParamsMemo,
     expansions: Expansions,
 ) -> tuple[BoundLayer, ...]:
-    """The spec's top-level layers expanded with ``env`` (its values), each taken from
-    ``expansions`` where it was expanded with the same values of the names it reads;
-    raises SpecError as :func:`~archspec.compiler.expand.expand` does."""
+    """The spec's top-level layers expanded with ``env`` (its values), each layer taken
+    from ``expansions`` where it was expanded with the same values of the names it
+    reads; raises SpecError as :func:`~archspec.compiler.expand.expand` does."""
     if not all(type(value) in _SCALARS for value in env.values()):
         return expand(spec, spec.layers, env, budget, memo=memo)
-    out: list[BoundLayer] = []
-    for node in spec.layers:
-        entry = expansions.get(id(node))
-        known = None
-        if entry is not None:
-            for names, by_values in entry[1].items():
-                if all(name in env for name in names):
-                    known = by_values.get(tuple((type(env[name]), env[name]) for name in names))
-                    if known is not None:
-                        break
-        if known is not None and budget.used + known[1] <= budget.limit:
-            budget.used += known[1]
-            out.extend(known[0])
-            continue
-        recorded = _Recorded(env)
-        before = budget.used
-        layers = expand(spec, (node,), recorded, budget, memo=memo)  # raises where it fails
-        names = tuple(recorded.read)
-        values = tuple((type(env[name]), env[name]) for name in names if name in env)
-        if len(values) == len(names):  # every name it read is a value: the same values, the same layers
-            if entry is None:
-                entry = expansions[id(node)] = (node, {})
-            entry[1].setdefault(names, {})[values] = (layers, budget.used - before)
-        out.extend(layers)
-    return tuple(out)
+    recorded = _Recorded(env, expansions)
+    return expand(spec, spec.layers, recorded, budget, memo=memo, kept=recorded)
 
 
 def expansions_count(expansions: Expansions) -> int:
