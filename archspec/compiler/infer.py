@@ -36,6 +36,10 @@ from archspec.primitives.sequential import SEQUENTIAL
 from archspec.shapes.dims import Dim, make_symbol
 from archspec.shapes.tensor import TensorShape, new_symbolic_dims
 
+NO_PARAMS = LayerParams()
+"""The params of a branch's group (and of an empty branch): none, and frozen, so one object
+serves every branch."""
+
 
 class Context(BlockCalls):
     """What a shape rule may ask of the compiler while it runs (one inference run).
@@ -97,17 +101,17 @@ class Context(BlockCalls):
             name = branch[0].name or index
             return self._infer(branch[0], name, prefix + name, [x], (DEFAULT_INPUT,))
         if not branch:
-            return LayerInfo(prefix + index, index, IDENTITY, LayerParams(), x, x, 0)
+            return LayerInfo(prefix + index, index, IDENTITY, NO_PARAMS, x, x, 0)
         flow = self.flow(branch, {DEFAULT_INPUT: x}, f"{prefix}{index}.", (), branch[0].span)
-        return LayerInfo(
-            prefix + index,
-            index,
-            SEQUENTIAL,
-            LayerParams(),
-            x,
-            flow.output,
-            0,
-            flow.layers,
+        return layer_info(
+            path=prefix + index,
+            name=index,
+            primitive=SEQUENTIAL,
+            params=NO_PARAMS,
+            input=x,
+            output=flow.output,
+            own_params=0,
+            children=flow.layers,
             outputs=flow.outputs,
         )
 

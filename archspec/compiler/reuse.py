@@ -20,6 +20,7 @@ from archspec.compiler.expand import ParamsMemo
 from archspec.compiler.graph import LayerInfo
 from archspec.compiler.memberexpand import Expansions, expansions_count
 from archspec.frontend.model import Model
+from archspec.primitives.sequential import BlockGroup
 
 if TYPE_CHECKING:
     from archspec.compiler.tails import Tail
@@ -77,6 +78,9 @@ class Reuse:
     # The top-level layers of a family's members, expanded (compiler/memberexpand.py).
     expansions: Expansions = field(default_factory=dict)
 
+    # The params of the groups block calls make, by block (one per block of the table).
+    _groups: dict[str, BlockGroup] = field(default_factory=dict)
+
     _full: Reuse | None = field(default=None, repr=False)
 
     def full(self) -> Reuse:
@@ -98,6 +102,7 @@ class Reuse:
             self.totals,
             self.params,
             self.expansions,
+            self._groups,
         )
         if blocks is not self.blocks or len(self.bodies) > MAX_ENTRIES // 4:
             for entries in kept:
@@ -120,6 +125,14 @@ class Reuse:
                 if len(entries) > MAX_ENTRIES:
                     _drop_older_half(entries)
         return self
+
+    def group_params(self, block: str) -> BlockGroup:
+        """The params of the group a call of ``block`` makes (frozen: one object serves
+        every call of the block table's block)."""
+        made = self._groups.get(block)
+        if made is None:
+            made = self._groups[block] = BlockGroup(block=block)
+        return made
 
     def hit(self, key: Any) -> Inferred:
         """The inferred call of ``key``, now the most recently used."""

@@ -125,8 +125,10 @@ def layers_totals(layers: Iterable[LayerInfo], known: dict[int, tuple[Any, Total
         primitive = table.get(layer.primitive)
         if primitive is not None and primitive.allocates:  # new tensors, which the report counts
             allocated += elements + own_workspace  # the output, and attention's weights on the way
-        largest = max(largest, elements)
-        workspace = max(workspace, own_workspace)
+        if elements > largest:  # max(), inline: every layer asks
+            largest = elements
+        if own_workspace > workspace:
+            workspace = own_workspace
         children = layer.children
         if not children:
             continue
@@ -140,6 +142,8 @@ def layers_totals(layers: Iterable[LayerInfo], known: dict[int, tuple[Any, Total
         params += below.params
         macs += below.macs
         allocated += below.activation_bytes // BYTES_PER_ELEMENT
-        largest = max(largest, below.largest)
-        workspace = max(workspace, below.workspace)
+        if below.largest > largest:
+            largest = below.largest
+        if below.workspace > workspace:
+            workspace = below.workspace
     return Totals(params, macs, BYTES_PER_ELEMENT * allocated, largest, workspace)
