@@ -12,6 +12,7 @@ as its expansion did.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,9 +22,29 @@ from archspec.frontend.spec import Spec
 
 _SCALARS = frozenset({int, float, str, bool, type(None)})
 
-Expansions = dict[int, tuple[LayerNode, dict[tuple[str, ...], dict[tuple[Any, ...], tuple[Any, int]]]]]
-"""By a node's identity: the node (held, so that the identity stays its own), and its
-expansions by the names it read, then by their values (with their types)."""
+
+class Expansions:
+    """Expanded layers by (a node's identity, the names it read, their values with their
+    types), each with the layers of the budget its expansion spent and its node (held,
+    so that the identity stays its own); and for each node, the sets of names its
+    expansions read (the spec's few nodes: a node reads the same names but where a
+    condition reads others)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[Any, ...], tuple[tuple[BoundLayer, ...], int, LayerNode]] = {}
+        self.reads: dict[int, tuple[LayerNode, dict[tuple[str, ...], None]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.reads.clear()
+
+    def drop_older_half(self) -> None:
+        """Drop the first half of the expansions, in the order they were kept."""
+        for key in list(itertools.islice(self.entries, len(self.entries) // 2)):
+            del self.entries[key]
 
 
 class _Recorded(dict[str, Any]):
@@ -47,13 +68,14 @@ class _Recorded(dict[str, Any]):
         return super().__getitem__(name)
 
     def take(self, node: LayerNode, budget: Budget) -> tuple[BoundLayer, ...] | None:
-        entry = self.expansions.get(id(node))
-        if entry is None:
+        reads = self.expansions.reads.get(id(node))
+        if reads is None:
             return None
-        for names, by_values in entry[1].items():
+        for names in reads[1]:
             if not all(dict.__contains__(self, name) for name in names):
                 continue
-            known = by_values.get(tuple((type(value), value) for value in map(self._value, names)))
+            values = tuple((type(value), value) for value in map(self._value, names))
+            known = self.expansions.entries.get((id(node), names, values))
             if known is not None and budget.used + known[1] <= budget.limit:
                 budget.used += known[1]
                 for reading in self.reading:  # what the enclosing layers read through it
@@ -71,11 +93,12 @@ class _Recorded(dict[str, Any]):
         names = tuple(self.reading.pop())
         if not all(dict.__contains__(self, name) for name in names):
             return
-        entry = self.expansions.get(id(node))
-        if entry is None:
-            entry = self.expansions[id(node)] = (node, {})
+        reads = self.expansions.reads.get(id(node))
+        if reads is None:
+            reads = self.expansions.reads[id(node)] = (node, {})
+        reads[1][names] = None
         values = tuple((type(value), value) for value in map(self._value, names))
-        entry[1].setdefault(names, {})[values] = (layers, spent)
+        self.expansions.entries[(id(node), names, values)] = (layers, spent, node)
 
 
 def expand_member(
@@ -92,8 +115,3 @@ def expand_member(
         return expand(spec, spec.layers, env, budget, memo=memo)
     recorded = _Recorded(env, expansions)
     return expand(spec, spec.layers, recorded, budget, memo=memo, kept=recorded)
-
-
-def expansions_count(expansions: Expansions) -> int:
-    """How many expansions ``expansions`` keeps."""
-    return sum(len(by_values) for _, entry in expansions.values() for by_values in entry.values())

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from archspec.compiler.expand import ParamsMemo
 from archspec.compiler.graph import LayerInfo
-from archspec.compiler.memberexpand import Expansions, expansions_count
+from archspec.compiler.memberexpand import Expansions
 from archspec.frontend.model import Model
 from archspec.primitives.sequential import BlockGroup
 
@@ -76,7 +76,7 @@ class Reuse:
     # to the values it had in an earlier member has the same params object.
     params: ParamsMemo = field(default_factory=dict)
     # The top-level layers of a family's members, expanded (compiler/memberexpand.py).
-    expansions: Expansions = field(default_factory=dict)
+    expansions: Expansions = field(default_factory=Expansions)
 
     # The params of the groups block calls make, by block (one per block of the table).
     _groups: dict[str, BlockGroup] = field(default_factory=dict)
@@ -94,7 +94,7 @@ class Reuse:
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
-        kept: tuple[dict[Any, Any], ...] = (
+        kept: tuple[dict[Any, Any] | Expansions, ...] = (
             self.bodies,
             self.inferred,
             self.tails,
@@ -115,8 +115,8 @@ class Reuse:
                 for dropped in _drop_older_half(self.inferred):
                     self.totals.pop(id(dropped.info.children), None)  # what keeps its layers alive
                 _drop_older_half(self._arguments)
-            if expansions_count(self.expansions) > MAX_ENTRIES:
-                self.expansions.clear()
+            if len(self.expansions) > MAX_ENTRIES:
+                self.expansions.drop_older_half()
             if len(self.tails) > MAX_ENTRIES:
                 for dropped in _drop_older_half(self.tails):
                     for info in dropped.infos:

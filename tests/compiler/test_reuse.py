@@ -207,3 +207,19 @@ def test_the_totals_of_a_dropped_call_go_with_it(monkeypatch) -> None:  # type: 
         kept = {id(known.info.children) for known in reuse.inferred.values()}
         kept |= {id(info.children) for tail in reuse.tails.values() for info in tail.infos}
         assert set(reuse.totals) <= kept
+
+
+def test_past_its_bound_a_shallow_reuse_drops_its_older_tails_and_expansions(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import archspec.compiler.reuse as reuse_module
+    from archspec.compiler.summary import compile_summary
+
+    monkeypatch.setattr(reuse_module, "MAX_ENTRIES", 4)
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse(shallow=True)
+    alone = [compile_summary(member(spec, values), None, None, Reuse(shallow=True)) for values in MEMBERS]
+    for _ in range(3):
+        for values, expected in zip(MEMBERS, alone, strict=True):
+            assert compile_summary(member(spec, values), None, None, reuse) == expected
+            # the bound, and what one compile of this family adds past it at most (4 lists'
+            # tails: the two stages and the blocks' first branches; 10 expanded layers)
+            assert len(reuse.tails) <= 4 + 4 and len(reuse.expansions) <= 4 + 10
