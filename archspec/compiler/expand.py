@@ -127,7 +127,9 @@ def expand(
         bound = {}
     out: list[BoundLayer] = []
     for node in nodes:
-        if kept is not None:  # a family member's layer, expanded before with the same values?
+        # a family member's top-level layer, expanded before with the same values? (only
+        # the top level: a stage's blocks, looked up one by one, cost more than they save)
+        if kept is not None:
             known = kept.take(node, budget)
             if known is not None:
                 out.extend(known)
@@ -145,7 +147,7 @@ def expand(
                 budget.spend()
             except RuleError as error:
                 raise SpecError([Diagnostic(error.code, error.message, node.span, hint=error.hint)]) from None
-            groups = _expand_groups(spec, node, kind, env, budget, bound, memo, kept)
+            groups = _expand_groups(spec, node, kind, env, budget, bound, memo)
             out.append(BoundLayer(node.kind_name, params, groups, node))
             if kept is not None:
                 kept.keep(node, tuple(out[start:]), budget.used - before)
@@ -165,7 +167,7 @@ def expand(
                 out.extend(known[0])
                 continue
             used = budget.used
-            layers = expand(spec, group, env, budget, bound, memo, kept)
+            layers = expand(spec, group, env, budget, bound, memo)
             made[id(group)] = (layers, budget.used - used)
             out.extend(layers)
         if kept is not None:
@@ -181,17 +183,14 @@ def _expand_groups(
     budget: Budget,
     bound: dict[int, Model],
     memo: ParamsMemo | None,
-    kept: Kept | None,
 ) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for field in getattr(kind, "layer_fields", ()):
         group = node.groups.get(field.name, ())
         if field.branches:
-            groups[field.name] = tuple(
-                expand(spec, branch, env, budget, bound, memo, kept) for branch in group
-            )
+            groups[field.name] = tuple(expand(spec, branch, env, budget, bound, memo) for branch in group)
         else:
-            groups[field.name] = expand(spec, group, env, budget, bound, memo, kept)
+            groups[field.name] = expand(spec, group, env, budget, bound, memo)
     return groups
 
 

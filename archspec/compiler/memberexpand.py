@@ -1,13 +1,15 @@
-"""Expanding a family's members: each layer once per the values it reads.
+"""Expanding a family's members: each top-level layer once per the values it reads.
 
 A member of a family (archspec sweep) is the family's layers expanded with the
-member's values. A layer reads few of them (a stage reads its depth and width,
-the blocks in it only the width), so two members that agree on those get the
-same expanded layer: the sweep's :class:`~archspec.compiler.reuse.Reuse` keeps
-each layer's expansion by the names it read and their values, and a member
-that agrees takes it again (the same objects, so that the inference met later
-reuses what it inferred of them: compiler/tails.py), spending the layer budget
-as its expansion did.
+member's values. A top-level layer reads few of them (a stage reads its depth and
+width), so two members that agree on those get the same expanded layer: the
+sweep's :class:`~archspec.compiler.reuse.Reuse` keeps each top-level layer's
+expansion by the names it (and the layers in it) read and their values, and a
+member that agrees takes it again (the same objects, so that the inference met
+later reuses what it inferred of them: compiler/tails.py), spending the layer
+budget as its expansion did. Only the top level: the layers inside a stage,
+looked up one by one, cost more than their expansion (measured on the AnyNet
+sweep), which the params memo already makes cheap (compiler/expand.py, bind).
 """
 
 from __future__ import annotations
