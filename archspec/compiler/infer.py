@@ -25,6 +25,7 @@ from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo, layer_info
 from archspec.compiler.inferchecks import check_batched, check_name, check_reads, locate, written_span
 from archspec.compiler.memberexpand import expand_member
+from archspec.compiler.reuse import Inferred, layer_key, reused
 from archspec.compiler.tails import TailRun
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
@@ -243,10 +244,32 @@ class Context(BlockCalls):
     def _infer(
         self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
     ) -> LayerInfo:
+        if node.written.is_block:
+            return self._instantiate(node, name, path, shapes, sources)
+        if not self._stack and self.compilation.reuse.shallow:  # a layer of a member's own list
+            key = layer_key(node, shapes)
+            reuse = self.compilation.reuse
+            known = reuse.layers.get(key) if key is not None else None
+            if known is not None and self.compilation.replay(known, self.layers):
+                return reused(known, path, True, name=name, sources=sources)
+            spent, joins, used = (
+                self.layers.used,
+                len(self.compilation.constraints),
+                len(self.compilation.used),
+            )
+            info = self._run_rule(node, name, path, shapes, sources)
+            if key is not None and len(self.compilation.constraints) == joins:
+                bodies = tuple(dict.fromkeys(self.compilation.used[used:]))
+                reuse.layers[key] = Inferred(info, path, self.layers.used - spent, bodies, node)
+            return info
+        return self._run_rule(node, name, path, shapes, sources)
+
+    def _run_rule(
+        self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
+    ) -> LayerInfo:
+        """The layer of a primitive: its rule run on ``shapes`` (a group's runs its layers)."""
         x = shapes[0] if shapes else TensorShape((), batched=False)  # a learned tensor reads nothing
         written = node.written
-        if written.is_block:
-            return self._instantiate(node, name, path, shapes, sources)
         layers = self.layers
         if layers.used < layers.limit:  # Budget.spend, inline: one more layer, within the budget
             layers.used += 1

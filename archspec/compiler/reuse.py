@@ -21,6 +21,7 @@ from archspec.compiler.graph import LayerInfo
 from archspec.compiler.memberexpand import Expansions
 from archspec.frontend.model import Model
 from archspec.primitives.sequential import BlockGroup
+from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
     from archspec.compiler.tails import Tail
@@ -36,6 +37,9 @@ class Inferred:
     path: str
     layers: int
     bodies: tuple[Any, ...]
+    # A layer of a member's own list: its node (the key holds its identity, see layer_key),
+    # held so that the identity stays its own.
+    node: Any = None
 
 
 MAX_ENTRIES = 4096
@@ -63,6 +67,9 @@ class Reuse:
     blocks: Any = None
     bodies: dict[Any, tuple[Any, int]] = field(default_factory=dict)
     inferred: dict[Any, Inferred] = field(default_factory=dict)
+    # The layers of a family member's own list (a shallow Reuse's), by layer_key: the stem
+    # and the head of every member, a first stage of a depth and width met before.
+    layers: dict[Any, Inferred] = field(default_factory=dict)
     # The tails of lists of layers (a shallow Reuse's: compiler/tails.py).
     tails: dict[Any, Tail] = field(default_factory=dict)
     # A call's arguments as its body's names and as text, by the id of the arguments
@@ -98,6 +105,7 @@ class Reuse:
             self.bodies,
             self.inferred,
             self.tails,
+            self.layers,
             self._arguments,
             self.totals,
             self.params,
@@ -117,6 +125,9 @@ class Reuse:
                 _drop_older_half(self._arguments)
             if len(self.expansions) > MAX_ENTRIES:
                 self.expansions.drop_older_half()
+            if len(self.layers) > MAX_ENTRIES:
+                for dropped in _drop_older_half(self.layers):
+                    self.totals.pop(id(dropped.info.children), None)
             if len(self.tails) > MAX_ENTRIES:
                 for dropped in _drop_older_half(self.tails):
                     for info in dropped.infos:
@@ -148,6 +159,21 @@ class Reuse:
             text = json.dumps(dumped, sort_keys=True, default=str)
             known = self._arguments[id(args)] = (args, dumped, text)
         return known[1], known[2]
+
+
+def layer_key(node: Any, shapes: list[TensorShape]) -> tuple[Any, ...] | None:
+    """The key of a layer of a primitive (a BoundLayer: its layers, if it has any, are a
+    top-level expansion kept by the Reuse, compiler/memberexpand.py) on ``shapes``; None
+    where a shape is not concrete. A layer without layers of its own is its node as
+    written and its params (bound to the same values, a node has the same params object:
+    compiler/expand.py, bind); a group (the stem, a stage) is its bound node."""
+    for shape in shapes:
+        for dim in shape.dims:
+            if type(dim) is not int:
+                return None
+    if node.groups:
+        return (id(node), tuple(shapes))
+    return (id(node.written), id(node.params), tuple(shapes))
 
 
 def _drop_older_half(entries: dict[Any, Any]) -> list[Any]:

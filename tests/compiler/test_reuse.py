@@ -203,9 +203,12 @@ def test_the_totals_of_a_dropped_call_go_with_it(monkeypatch) -> None:  # type: 
     for values in MEMBERS * 3:
         assert compile_summary(member(spec, values), None, None, reuse) is not None
         # each total is a call's, kept no longer than the call (it holds the call's layers),
-        # which the Reuse keeps as an inferred call or among a list's tail (compiler/tails.py)
+        # which the Reuse keeps as an inferred call, or in a list's tail (compiler/tails.py)
+        # or a layer of a member's own list that it keeps
         kept = {id(known.info.children) for known in reuse.inferred.values()}
-        kept |= {id(info.children) for tail in reuse.tails.values() for info in tail.infos}
+        held = [info for tail in reuse.tails.values() for info in tail.infos]
+        held += [known.info for known in reuse.layers.values()]
+        kept |= {id(layer.children) for info in held for layer in info.walk()}
         assert set(reuse.totals) <= kept
 
 
