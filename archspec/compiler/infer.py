@@ -180,7 +180,7 @@ class Context(BlockCalls):
             if self.compilation.problems and recover:
                 raise InferenceStopped(self.compilation.problems[0])
             if run is not None and len(self.compilation.constraints) == joins:
-                run.keep(nodes, infos)  # unless it added a join's requirement, which a copy would not
+                run.keep(infos)  # unless it added a join's requirement, which a copy would not
             chosen = scope.finish(outputs, where)
         except FlowError as error:
             raise InferenceStopped(error.diagnostic) from None

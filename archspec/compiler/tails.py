@@ -24,7 +24,7 @@ paths of the list that inferred them first, as a shallow Reuse's calls do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archspec.compiler.expand import BoundLayer, Budget
 from archspec.compiler.flow import Scope
@@ -49,8 +49,7 @@ class Tail:
     nodes: tuple[BoundLayer, ...]
 
 
-@dataclass(frozen=True)
-class Replayed:
+class Replayed(NamedTuple):
     """The first layers of a tail: what replaying them spends (as Compilation.replay reads it)."""
 
     layers: int
@@ -69,10 +68,12 @@ class TailRun:
     """The tail of one list as inference meets it: the part of it kept before, replayed,
     and what the layers inferred after it spend, to keep the whole tail."""
 
+    __slots__ = ("base", "bodies", "key", "known_bodies", "nodes", "spent", "start", "tails")
+
     def __init__(
-        self, tails: dict[Any, Tail], key: tuple[Any, ...], layers: tuple[Any, ...], start: int
+        self, tails: dict[Any, Tail], key: tuple[Any, ...], nodes: tuple[BoundLayer, ...], start: int
     ) -> None:
-        self.tails, self.key, self.layers, self.start = tails, key, layers, start
+        self.tails, self.key, self.nodes, self.start = tails, key, nodes, start
         self.spent: list[int] = []
         self.bodies: list[tuple[Any, ...]] = []
         self.known_bodies: tuple[Any, ...] = ()
@@ -98,11 +99,10 @@ class TailRun:
         for dim in shape.dims:
             if type(dim) is not int:
                 return None
-        layers = tuple(map(identity, nodes[1:]))
-        return cls(tails, (layers[0], tuple(inputs), first, last, shape), layers, start)
+        return cls(tails, (identity(nodes[1]), tuple(inputs), first, last, shape), nodes, start)
 
     def replay(
-        self, compilation: Any, budget: Any, scope: Scope, infos: list[LayerInfo], seen: set[str]
+        self, compilation: Compilation, budget: Budget, scope: Scope, infos: list[LayerInfo], seen: set[str]
     ) -> int:
         """Replay the first layers of the tail that were kept (those the kept tail shares
         with this one), unless that crosses a budget; how many."""
@@ -110,18 +110,23 @@ class TailRun:
         known = self.tails.get(self.key)
         if known is None:
             return 0
-        count = 0
-        for kept, layer in zip(known.layers, self.layers, strict=False):  # the part they share
-            if kept != layer:
-                break
-            count += 1
-        if not count or not compilation.replay(
-            Replayed(known.spent[count - 1], known.used[count - 1]), budget
-        ):
-            return 0
-        replay_tail(known.infos[:count], scope, infos, seen)
-        self.spent, self.bodies = list(known.spent[:count]), list(known.used[:count])
-        self.known_bodies, self.base = known.used[count - 1], len(compilation.used)
+        wanted = len(self.nodes) - 1
+        if known.nodes is self.nodes:  # the same list (a block's body, a kept expansion)
+            count = wanted
+        else:
+            count = 0
+            for kept, node in zip(known.layers, self.nodes[1:], strict=False):  # the part they share
+                if kept != identity(node):
+                    break
+                count += 1
+            if not count:
+                return 0
+        if not compilation.replay(Replayed(known.spent[count - 1], known.used[count - 1]), budget):
+            return 0  # inferred instead, to meet the budget's error where it arises
+        replay_tail(known.infos[:count] if count < len(known.infos) else known.infos, scope, infos, seen)
+        if count < wanted:  # the rest is inferred: what the tail spends goes on from here
+            self.spent, self.bodies = list(known.spent[:count]), list(known.used[:count])
+            self.known_bodies, self.base = known.used[count - 1], len(compilation.used)
         return count
 
     def step(self, compilation: Compilation, budget: Budget) -> None:
@@ -129,17 +134,18 @@ class TailRun:
         self.spent.append(budget.used - self.start)
         self.bodies.append(tuple(dict.fromkeys((*self.known_bodies, *compilation.used[self.base :]))))
 
-    def keep(self, nodes: tuple[BoundLayer, ...], infos: list[LayerInfo]) -> None:
+    def keep(self, infos: list[LayerInfo]) -> None:
         """Keep the tail inferred (``infos[1:]``) if it is plain and no part of the tail
         kept under its key (a longer run of the same blocks serves a shorter one)."""
+        nodes = self.nodes
         if len(infos) != len(nodes) or not is_plain(nodes[1:]):
             return
+        layers = tuple(map(identity, nodes[1:]))
         known = self.tails.get(self.key)
-        if known is not None and known.layers[: len(self.layers)] == self.layers:
+        if known is not None and known.layers[: len(layers)] == layers:
             return
-        self.tails[self.key] = Tail(
-            tuple(infos[1:]), self.layers, tuple(self.spent), tuple(self.bodies), nodes
-        )
+        spent, bodies = tuple(self.spent), tuple(self.bodies)
+        self.tails[self.key] = Tail(tuple(infos[1:]), layers, spent, bodies, nodes)
 
 
 def is_plain(nodes: tuple[BoundLayer, ...]) -> bool:
@@ -157,10 +163,18 @@ def is_plain(nodes: tuple[BoundLayer, ...]) -> bool:
 
 def replay_tail(infos: tuple[LayerInfo, ...], scope: Scope, into: list[LayerInfo], seen: set[str]) -> None:
     """``infos`` into ``scope``, ``into`` and ``seen``, as inferring each layer on its
-    predecessor's output puts it there (Context._flow_step)."""
+    predecessor's output puts it there (Context._flow_step, then Scope.add, inline)."""
+    reads, tensors, spans = scope.reads, scope.tensors, scope.spans
     for info in infos:
         name = info.name
         seen.add(name)
-        scope.reads.add(scope.last.partition(".")[0])
-        scope.add(name, info.output, info.span, info.named_outputs)
-        into.append(info)
+        reads.add(scope.last.partition(".")[0])
+        named = info.named_outputs
+        if named is not None:
+            scope.add(name, info.output, info.span, named)
+            continue
+        tensors[name] = info.output
+        spans[name] = info.span
+        if info.output.batched:
+            scope.last = name
+    into.extend(infos)
