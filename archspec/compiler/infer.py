@@ -204,7 +204,8 @@ class Context(BlockCalls):
         seen: set[str],
     ) -> None:
         """Infer one layer of a list into ``scope`` and ``infos``."""
-        check_name(node, name, prefix, seen, inputs)
+        if name in seen or name in inputs:
+            check_name(node, name, prefix, seen, inputs)
         seen.add(name)
         written = node.written
         primitive = None if written.is_block else primitives().get(node.kind_name)
@@ -278,7 +279,8 @@ class Context(BlockCalls):
         primitive: Primitive = primitives()[node.kind_name]
         assert primitive.infer is not None, node.kind_name
         learned = primitive.learned is not None
-        check_reads(node, primitive, shapes, path)
+        if shapes and (learned or len(shapes) > primitive.reads):  # else nothing to refuse
+            check_reads(node, primitive, shapes, path)
         frame = _Frame(path, node, [], tuple(shapes), sources)
         self._stack.append(frame)
         try:
