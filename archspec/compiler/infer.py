@@ -25,7 +25,7 @@ from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo, layer_info
 from archspec.compiler.inferchecks import check_batched, check_name, check_reads, locate, written_span
 from archspec.compiler.memberexpand import expand_member
-from archspec.compiler.reuse import Inferred, layer_key, reused
+from archspec.compiler.memberlayers import MemberLayers
 from archspec.compiler.tails import TailRun
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
@@ -42,7 +42,7 @@ NO_PARAMS = LayerParams()
 serves every branch."""
 
 
-class Context(BlockCalls):
+class Context(BlockCalls, MemberLayers):
     """What a shape rule may ask of the compiler while it runs (one inference run).
 
     Its budgets count each layer of the shaped graph once (E403), and each
@@ -248,21 +248,7 @@ class Context(BlockCalls):
         if node.written.is_block:
             return self._instantiate(node, name, path, shapes, sources)
         if not self._stack and self.compilation.reuse.shallow:  # a layer of a member's own list
-            key = layer_key(node, shapes)
-            reuse = self.compilation.reuse
-            known = reuse.layers.get(key) if key is not None else None
-            if known is not None and self.compilation.replay(known, self.layers):
-                return reused(known, path, True, name=name, sources=sources)
-            spent, joins, used = (
-                self.layers.used,
-                len(self.compilation.constraints),
-                len(self.compilation.used),
-            )
-            info = self._run_rule(node, name, path, shapes, sources)
-            if key is not None and len(self.compilation.constraints) == joins:
-                bodies = tuple(dict.fromkeys(self.compilation.used[used:]))
-                reuse.layers[key] = Inferred(info, path, self.layers.used - spent, bodies, node)
-            return info
+            return self._member_layer(node, name, path, shapes, sources)
         return self._run_rule(node, name, path, shapes, sources)
 
     def _run_rule(

@@ -61,7 +61,10 @@ class Reuse:
 
     A ``shallow`` one (a sweep's summary compiles, compiler/summary.py) gives a call made
     again the first call's layers as they are, under their old paths (:func:`reused`), and
-    keeps the totals of each call's layers in ``totals``; its graphs are for sums only."""
+    keeps the totals of each call's layers in ``totals``; its graphs are for sums only. It
+    also keeps, the same way, the layers of a member's own list (``layers``) and the tails
+    of lists (``tails``, compiler/tails.py). Every Reuse keeps a family's members' top-level
+    layers expanded (``expansions``, compiler/memberexpand.py)."""
 
     shallow: bool = False
     blocks: Any = None

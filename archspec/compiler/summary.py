@@ -9,9 +9,12 @@ summary compile runs the same inference as :func:`~archspec.compiler.compile_spe
 again) with a :class:`~archspec.compiler.reuse.Reuse` made ``shallow``: a call
 made again takes the first call's layers as they are, under their old paths,
 instead of copying them under its own, and their sums are counted once per
-call (:class:`Totals`, kept beside the call). What the compile would then
-check on the whole graph (the parameter and activation budgets) is checked
-on the sums.
+call (:class:`Totals`, kept beside the call). The shallow Reuse also keeps
+the layers of the member's own list (the stem, the head, a first stage met
+before: compiler/infer.py, ``_member_layer``) and the tails of lists
+(compiler/tails.py), which it gives again the same way. What the compile
+would then check on the whole graph (the parameter and activation budgets)
+is checked on the sums.
 
 The summary answers only where it knows the answer is the full compile's: a
 concrete input, no ``init`` rules, no error, every budget kept. Anywhere else
