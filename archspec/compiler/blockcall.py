@@ -22,13 +22,13 @@ from archspec.compiler.compilation import (
     is_one_layer,
 )
 from archspec.compiler.expand import BlockScope, BoundLayer, Budget
-from archspec.compiler.graph import LayerInfo
+from archspec.compiler.graph import LayerInfo, layer_info
 from archspec.compiler.reuse import Inferred, evolve, reused
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.frontend.blocks import Block
 from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import Spec
-from archspec.primitives.sequential import SEQUENTIAL, BlockGroup
+from archspec.primitives.sequential import SEQUENTIAL
 from archspec.shapes.dims import is_concrete
 from archspec.shapes.tensor import TensorShape
 
@@ -158,17 +158,17 @@ class BlockCalls:
             self._spend(self.layers, 1, node, path)
             inputs = dict(zip(block.inputs, shapes, strict=True))
             flow = self.flow(body, inputs, f"{path}.", block.outputs, block.span)
-            group = BlockGroup(block=block.name)
-            return LayerInfo(
-                path,
-                name,
-                SEQUENTIAL,
-                group,
-                x,
-                flow.output,
-                0,
-                flow.layers,
-                node.span,
+            group = self.compilation.reuse.group_params(block.name)
+            return layer_info(
+                path=path,
+                name=name,
+                primitive=SEQUENTIAL,
+                params=group,
+                input=x,
+                output=flow.output,
+                own_params=0,
+                children=flow.layers,
+                span=node.span,
                 sources=sources,
                 outputs=flow.outputs,
                 inputs=tuple(shapes[1:]),

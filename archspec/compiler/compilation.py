@@ -4,7 +4,7 @@ inference itself (archspec/compiler/infer.py), which runs on them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archspec.compiler.constraints import Constraint
 from archspec.compiler.expand import BlockScope, BoundLayer, Budget, expand, layer_budget
@@ -16,6 +16,9 @@ from archspec.frontend.spec import Spec
 from archspec.limits import Limits
 from archspec.shapes.symbolic import Mul
 from archspec.shapes.tensor import TensorShape
+
+if TYPE_CHECKING:
+    from archspec.compiler.tails import Replayed
 
 
 class InferenceStopped(Exception):
@@ -146,10 +149,15 @@ class Compilation:
         self.used.append(key)
         return known[0]
 
-    def replay(self, known: Inferred, layers: Budget) -> bool:
+    def replay(self, known: Inferred | Replayed, layers: Budget) -> bool:
         """Spend what inferring the call of ``known`` again would (its layers on
         ``layers``; the bodies this compile has not counted), unless that crosses a
         budget: then the caller infers it, and meets the error where it arises."""
+        if not known.bodies:  # a layer of a primitive, or a group of them: its layers only
+            if layers.used + known.layers > layers.limit:
+                return False
+            layers.used += known.layers
+            return True
         unpaid = [key for key in known.bodies if key not in self.paid]
         cost = sum(self.reuse.bodies[key][1] for key in unpaid)
         if layers.used + known.layers > layers.limit or self.expanded.used + cost > self.expanded.limit:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from archspec.codes import E200, E206, E403, E406
 from archspec.diagnostics import Diagnostic, RuleError, Span, SpecError
@@ -114,6 +114,7 @@ def expand(
     budget: Budget,
     bound: dict[int, Model] | None = None,
     memo: ParamsMemo | None = None,
+    kept: Kept | None = None,
 ) -> tuple[BoundLayer, ...]:
     """Splice-free, validated layers; raises SpecError (located, without a layer path).
 
@@ -126,6 +127,15 @@ def expand(
         bound = {}
     out: list[BoundLayer] = []
     for node in nodes:
+        # a family member's top-level layer, expanded before with the same values? (only
+        # the top level: a stage's blocks, looked up one by one, cost more than they save)
+        if kept is not None:
+            known = kept.take(node, budget)
+            if known is not None:
+                out.extend(known)
+                continue
+            start, before = len(out), budget.used
+            kept.begin()
         kind = spec.blocks.lookup(node.kind_name)
         assert kind is not None, node.kind_name  # the parser checked every name
         params = bound.get(id(node))
@@ -139,6 +149,8 @@ def expand(
                 raise SpecError([Diagnostic(error.code, error.message, node.span, hint=error.hint)]) from None
             groups = _expand_groups(spec, node, kind, env, budget, bound, memo)
             out.append(BoundLayer(node.kind_name, params, groups, node))
+            if kept is not None:
+                kept.keep(node, tuple(out[start:]), budget.used - before)
             continue
         try:
             copies = splices(params, node.groups)
@@ -154,10 +166,12 @@ def expand(
                 budget.used += known[1]
                 out.extend(known[0])
                 continue
-            before = budget.used
+            used = budget.used
             layers = expand(spec, group, env, budget, bound, memo)
-            made[id(group)] = (layers, budget.used - before)
+            made[id(group)] = (layers, budget.used - used)
             out.extend(layers)
+        if kept is not None:
+            kept.keep(node, tuple(out[start:]), budget.used - before)
     return tuple(out)
 
 
@@ -178,6 +192,25 @@ def _expand_groups(
         else:
             groups[field.name] = expand(spec, group, env, budget, bound, memo)
     return groups
+
+
+class Kept(Protocol):
+    """Expansions kept across a family's members (compiler/memberexpand.py): each layer
+    expanded before with the same values of the names it read is taken again."""
+
+    def take(self, node: LayerNode, budget: Budget) -> tuple[BoundLayer, ...] | None:
+        """The layers ``node`` expanded to before, with the same values of the names it
+        read, their layers spent on ``budget``; None where there are none (or they would
+        cross the budget: the node is then expanded, to stop where it crosses)."""
+        ...
+
+    def begin(self) -> None:
+        """A node's expansion begins: note the names it reads."""
+        ...
+
+    def keep(self, node: LayerNode, layers: tuple[BoundLayer, ...], spent: int) -> None:
+        """A node's expansion ends: keep its layers under the names it read."""
+        ...
 
 
 ParamsMemo = dict[tuple[Any, ...], tuple[LayerNode, Model]]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 
-from archspec.codes import E205, E210
 from archspec.compiler.blockcall import BlockCalls, _Frame
 from archspec.compiler.compilation import (
     Compilation as Compilation,  # re-exported: the compiler's callers import it from here
@@ -24,9 +23,12 @@ from archspec.compiler.constraints import Constraint, identical, representative
 from archspec.compiler.expand import BoundLayer, Budget, expand, layer_budget, symbolic_budget
 from archspec.compiler.flow import FlowError, Scope, is_chain
 from archspec.compiler.graph import LayerInfo, layer_info
+from archspec.compiler.inferchecks import check_batched, check_name, check_reads, locate, written_span
+from archspec.compiler.memberexpand import expand_member
+from archspec.compiler.memberlayers import MemberLayers
+from archspec.compiler.tails import TailRun
 from archspec.diagnostics import Diagnostic, RuleError, Span
 from archspec.frontend.family import unbound_error
-from archspec.frontend.library import PRELUDE_FILE
 from archspec.frontend.spec import DEFAULT_INPUT, Spec
 from archspec.frontend.types import LayerParams
 from archspec.primitives.activation import IDENTITY
@@ -36,8 +38,12 @@ from archspec.primitives.sequential import SEQUENTIAL
 from archspec.shapes.dims import Dim, make_symbol
 from archspec.shapes.tensor import TensorShape, new_symbolic_dims
 
+NO_PARAMS = LayerParams()
+"""The params of a branch's group (and of an empty branch): none, and frozen, so one object
+serves every branch."""
 
-class Context(BlockCalls):
+
+class Context(BlockCalls, MemberLayers):
     """What a shape rule may ask of the compiler while it runs (one inference run).
 
     Its budgets count each layer of the shaped graph once (E403), and each
@@ -98,17 +104,17 @@ class Context(BlockCalls):
             name = branch[0].name or index
             return self._infer(branch[0], name, prefix + name, [x], (DEFAULT_INPUT,))
         if not branch:
-            return LayerInfo(prefix + index, index, IDENTITY, LayerParams(), x, x, 0)
+            return LayerInfo(prefix + index, index, IDENTITY, NO_PARAMS, x, x, 0)
         flow = self.flow(branch, {DEFAULT_INPUT: x}, f"{prefix}{index}.", (), branch[0].span)
-        return LayerInfo(
-            prefix + index,
-            index,
-            SEQUENTIAL,
-            LayerParams(),
-            x,
-            flow.output,
-            0,
-            flow.layers,
+        return layer_info(
+            path=prefix + index,
+            name=index,
+            primitive=SEQUENTIAL,
+            params=NO_PARAMS,
+            input=x,
+            output=flow.output,
+            own_params=0,
+            children=flow.layers,
             outputs=flow.outputs,
         )
 
@@ -132,6 +138,11 @@ class Context(BlockCalls):
         infos: list[LayerInfo] = []
         seen: set[str] = set()
         failed: set[str] = set()  # layers that failed, or read one that did: no shape
+        # a summary compile's tails (compiler/tails.py): not of the spec's own list
+        tails = self.compilation.reuse.tails if self.compilation.reuse.shallow and not recover else None
+        run: TailRun | None = None
+        resume = 0
+        joins = len(self.compilation.constraints)
         try:
             for index, node in enumerate(nodes):
                 name = node.name or str(index)
@@ -145,7 +156,20 @@ class Context(BlockCalls):
                         scope.last = name
                         continue
                 if not recover:
+                    if index < resume:  # replayed with the list's tail
+                        continue
+                    if index == 1 and tails is not None and infos:  # the list's tail, inferred before?
+                        run = TailRun.meet(tails, nodes, inputs, scope, infos[0].name, self.layers.used)
+                        if run is not None:
+                            resume = 1 + run.replay(self.compilation, self.layers, scope, infos, seen)
+                            if resume == len(nodes):
+                                run = None
+                                break
+                            if resume > 1:
+                                continue
                     self._flow_step(node, index, name, nodes, inputs, prefix, scope, infos, seen)
+                    if run is not None:  # what the tail has spent so far
+                        run.step(self.compilation, self.layers)
                     continue
                 try:
                     self._flow_step(node, index, name, nodes, inputs, prefix, scope, infos, seen)
@@ -157,6 +181,8 @@ class Context(BlockCalls):
                     scope.last = name
             if self.compilation.problems and recover:
                 raise InferenceStopped(self.compilation.problems[0])
+            if run is not None and len(self.compilation.constraints) == joins:
+                run.keep(infos)  # unless it added a join's requirement, which a copy would not
             chosen = scope.finish(outputs, where)
         except FlowError as error:
             raise InferenceStopped(error.diagnostic) from None
@@ -180,26 +206,8 @@ class Context(BlockCalls):
         seen: set[str],
     ) -> None:
         """Infer one layer of a list into ``scope`` and ``infos``."""
-        if name in seen:
-            raise InferenceStopped(
-                Diagnostic(
-                    E205,
-                    f"the name '{name}' is used twice in one group (a named layer in a repeat?)",
-                    node.field_span("name"),
-                    prefix + name,
-                    "leave layers inside repeat unnamed, or name each copy's block",
-                )
-            )
-        if name in inputs:
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"the layer '{name}' has the name of an input of its list",
-                    node.field_span("name"),
-                    prefix + name,
-                    "rename the layer (or the input)",
-                )
-            )
+        if name in seen or name in inputs:
+            check_name(node, name, prefix, seen, inputs)
         seen.add(name)
         written = node.written
         primitive = None if written.is_block else primitives().get(node.kind_name)
@@ -215,43 +223,10 @@ class Context(BlockCalls):
                 return
         later = itertools.islice(nodes, index + 1, None)  # read on an error only
         sources, shapes = scope.resolve(node, name, later, reads=not learned)
-        self._check_batched(node, primitive, prefix + name, sources, shapes)
+        check_batched(node, primitive, prefix + name, sources, shapes)
         info = self._infer(node, name, prefix + name, shapes, sources)
         infos.append(info)
         scope.add(name, info.output, node.span, info.outputs_by_name)
-
-    def _check_batched(
-        self,
-        node: BoundLayer,
-        primitive: Primitive | None,
-        path: str,
-        sources: tuple[str, ...],
-        shapes: list[TensorShape],
-    ) -> None:
-        """A learned tensor (no batch) is read only by a join of named tensors (``mul:
-        {from: [layer_scale, block]}``, ``class_token``), whose rule decides how it takes it;
-        every other layer needs a batch."""
-        merge = (
-            primitive is not None
-            and primitive.join is not None
-            and not node.groups.get("branches")
-            and len(shapes) > 1
-        )
-        for index, shape in enumerate(shapes):
-            if shape.batched or merge:
-                continue
-            where = node.written.source_span(index) if node.written.sources else node.span
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"'{sources[index]}' is a learned tensor {shape}, with no batch, but {node.kind_name} "
-                    "reads a layer input, which has one",
-                    where,
-                    path,
-                    f"a learned tensor is read by name by add or mul of named tensors: "
-                    f"mul: {{from: [{sources[index]}, ...]}}",
-                )
-            )
 
     def sequence(self, nodes: tuple[BoundLayer, ...], x: TensorShape, prefix: str) -> list[LayerInfo]:
         """The layers of a plain list on one input (see :meth:`flow`)."""
@@ -267,18 +242,23 @@ class Context(BlockCalls):
 
     def _written_span(self, node: BoundLayer) -> Span:
         """The node's span if the user wrote it, else the innermost call the user wrote."""
-        if node.source.file != PRELUDE_FILE:
-            return node.span
-        written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
-        return written[-1].span if written else node.span
+        return written_span(self._stack, node)
 
     def _infer(
         self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
     ) -> LayerInfo:
+        if node.written.is_block:
+            return self._instantiate(node, name, path, shapes, sources)
+        if not self._stack and self.compilation.reuse.shallow:  # a layer of a member's own list
+            return self._member_layer(node, name, path, shapes, sources)
+        return self._run_rule(node, name, path, shapes, sources)
+
+    def _run_rule(
+        self, node: BoundLayer, name: str, path: str, shapes: list[TensorShape], sources: tuple[str, ...]
+    ) -> LayerInfo:
+        """The layer of a primitive: its rule run on ``shapes`` (a group's runs its layers)."""
         x = shapes[0] if shapes else TensorShape((), batched=False)  # a learned tensor reads nothing
         written = node.written
-        if written.is_block:
-            return self._instantiate(node, name, path, shapes, sources)
         layers = self.layers
         if layers.used < layers.limit:  # Budget.spend, inline: one more layer, within the budget
             layers.used += 1
@@ -287,30 +267,8 @@ class Context(BlockCalls):
         primitive: Primitive = primitives()[node.kind_name]
         assert primitive.infer is not None, node.kind_name
         learned = primitive.learned is not None
-        if learned and shapes:
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"{node.kind_name} reads no tensor (it makes a learned one), but here it is given "
-                    + ("'from'" if node.written.sources else "an input (a branch, or a block's only layer)"),
-                    node.written.source_span() if node.written.sources else node.span,
-                    path,
-                    "put it in a list of layers with a name, and read it there by name "
-                    "(mul: {from: [layer_scale, block]})",
-                )
-            )
-        joins = primitive.join is not None  # a join of named tensors (no branches) reads any number
-        if len(shapes) > primitive.reads and not (joins and not node.groups.get("branches")):
-            most = "one tensor" if primitive.reads == 1 else f"at most {primitive.reads} tensors"
-            raise InferenceStopped(
-                Diagnostic(
-                    E210,
-                    f"{node.kind_name} reads {most}, but 'from' names {len(shapes)}",
-                    node.written.source_span(),
-                    path,
-                    "merge them first (add, mul, concat: from: [a, b]), then read the merge",
-                )
-            )
+        if shapes and (learned or len(shapes) > primitive.reads):  # else nothing to refuse
+            check_reads(node, primitive, shapes, path)
         frame = _Frame(path, node, [], tuple(shapes), sources)
         self._stack.append(frame)
         try:
@@ -318,7 +276,7 @@ class Context(BlockCalls):
             if x.integer or len(shapes) > 1:  # integers (token ids) in: typed as PyTorch types them
                 result = typed(primitive.integers, node.kind_name, node.params, shapes, result)
         except RuleError as error:
-            raise InferenceStopped(self._locate(error, path, x)) from None
+            raise InferenceStopped(locate(self._stack, error, path, x)) from None
         finally:
             self._stack.pop()
         shape = result.shape
@@ -350,21 +308,6 @@ class Context(BlockCalls):
             learned=learned,
         )
 
-    def _locate(self, error: RuleError, path: str, x: TensorShape) -> Diagnostic:
-        """Where a rule's error points: the parameter at fault if the user wrote
-        the layer, else the innermost layer (or block call) the user wrote."""
-        written = [f.node for f in self._stack if f.node.source.file != PRELUDE_FILE]
-        innermost = self._stack[-1].node
-        span = written[-1].span if written else None
-        if error.field is not None and written and written[-1] is innermost:
-            key = (*innermost.key_path, innermost.kind_name, error.field)
-            if key in innermost.source.keys:
-                span = innermost.source.span(key)
-        message = error.message
-        if str(x) not in message:
-            message = f"{message}; the layer input is {x}"
-        return Diagnostic(error.code, message, span, path, error.hint)
-
 
 def input_shape(dims: tuple[int | str, ...], dtype: str = "float32") -> TensorShape:
     """The spec's input dims, with symbol names turned into symbols (of integers:
@@ -395,4 +338,7 @@ def expand_spec(spec: Spec, compilation: Compilation | None = None) -> tuple[Bou
         assert spec.family is not None
         raise unbound_error(spec.family)
     compilation = compilation or Compilation(spec)
-    return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=compilation.reuse.params)
+    reuse = compilation.reuse
+    if spec.family is None:
+        return expand(spec, spec.layers, spec.arguments, compilation.expanded, memo=reuse.params)
+    return expand_member(spec, spec.arguments, compilation.expanded, reuse.params, reuse.expansions)

@@ -14,11 +14,17 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archspec.compiler.expand import ParamsMemo
 from archspec.compiler.graph import LayerInfo
+from archspec.compiler.memberexpand import Expansions
 from archspec.frontend.model import Model
+from archspec.primitives.sequential import BlockGroup
+from archspec.shapes.tensor import TensorShape
+
+if TYPE_CHECKING:
+    from archspec.compiler.tails import Tail
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class Inferred:
     path: str
     layers: int
     bodies: tuple[Any, ...]
+    # A layer of a member's own list: its node (the key holds its identity, see layer_key),
+    # held so that the identity stays its own.
+    node: Any = None
 
 
 MAX_ENTRIES = 4096
@@ -52,12 +61,20 @@ class Reuse:
 
     A ``shallow`` one (a sweep's summary compiles, compiler/summary.py) gives a call made
     again the first call's layers as they are, under their old paths (:func:`reused`), and
-    keeps the totals of each call's layers in ``totals``; its graphs are for sums only."""
+    keeps the totals of each call's layers in ``totals``; its graphs are for sums only. It
+    also keeps, the same way, the layers of a member's own list (``layers``) and the tails
+    of lists (``tails``, compiler/tails.py). Every Reuse keeps a family's members' top-level
+    layers expanded (``expansions``, compiler/memberexpand.py)."""
 
     shallow: bool = False
     blocks: Any = None
     bodies: dict[Any, tuple[Any, int]] = field(default_factory=dict)
     inferred: dict[Any, Inferred] = field(default_factory=dict)
+    # The layers of a family member's own list (a shallow Reuse's), by layer_key: the stem
+    # and the head of every member, a first stage of a depth and width met before.
+    layers: dict[Any, Inferred] = field(default_factory=dict)
+    # The tails of lists of layers (a shallow Reuse's: compiler/tails.py).
+    tails: dict[Any, Tail] = field(default_factory=dict)
     # A call's arguments as its body's names and as text, by the id of the arguments
     # object (kept in the entry, so that the id stays its own): the copies of a repeat
     # share one object.
@@ -68,6 +85,11 @@ class Reuse:
     # Validated params by node and values (compiler/expand.py: bind), so that a layer bound
     # to the values it had in an earlier member has the same params object.
     params: ParamsMemo = field(default_factory=dict)
+    # The top-level layers of a family's members, expanded (compiler/memberexpand.py).
+    expansions: Expansions = field(default_factory=Expansions)
+
+    # The params of the groups block calls make, by block (one per block of the table).
+    _groups: dict[str, BlockGroup] = field(default_factory=dict)
 
     _full: Reuse | None = field(default=None, repr=False)
 
@@ -82,12 +104,16 @@ class Reuse:
 
     def serve(self, blocks: Any) -> Reuse:
         """Ready for a compile of a spec with the block table ``blocks``."""
-        kept: tuple[dict[Any, Any], ...] = (
+        kept: tuple[dict[Any, Any] | Expansions, ...] = (
             self.bodies,
             self.inferred,
+            self.tails,
+            self.layers,
             self._arguments,
             self.totals,
             self.params,
+            self.expansions,
+            self._groups,
         )
         if blocks is not self.blocks or len(self.bodies) > MAX_ENTRIES // 4:
             for entries in kept:
@@ -100,10 +126,27 @@ class Reuse:
                 for dropped in _drop_older_half(self.inferred):
                     self.totals.pop(id(dropped.info.children), None)  # what keeps its layers alive
                 _drop_older_half(self._arguments)
+            if len(self.expansions) > MAX_ENTRIES:
+                self.expansions.drop_older_half()
+            if len(self.layers) > MAX_ENTRIES:
+                for dropped in _drop_older_half(self.layers):
+                    self.totals.pop(id(dropped.info.children), None)
+            if len(self.tails) > MAX_ENTRIES:
+                for dropped in _drop_older_half(self.tails):
+                    for info in dropped.infos:
+                        self.totals.pop(id(info.children), None)
             for entries in (self.totals, self.params):
                 if len(entries) > MAX_ENTRIES:
                     _drop_older_half(entries)
         return self
+
+    def group_params(self, block: str) -> BlockGroup:
+        """The params of the group a call of ``block`` makes (frozen: one object serves
+        every call of the block table's block)."""
+        made = self._groups.get(block)
+        if made is None:
+            made = self._groups[block] = BlockGroup(block=block)
+        return made
 
     def hit(self, key: Any) -> Inferred:
         """The inferred call of ``key``, now the most recently used."""
@@ -119,6 +162,21 @@ class Reuse:
             text = json.dumps(dumped, sort_keys=True, default=str)
             known = self._arguments[id(args)] = (args, dumped, text)
         return known[1], known[2]
+
+
+def layer_key(node: Any, shapes: list[TensorShape]) -> tuple[Any, ...] | None:
+    """The key of a layer of a primitive (a BoundLayer: its layers, if it has any, are a
+    top-level expansion kept by the Reuse, compiler/memberexpand.py) on ``shapes``; None
+    where a shape is not concrete. A layer without layers of its own is its node as
+    written and its params (bound to the same values, a node has the same params object:
+    compiler/expand.py, bind); a group (the stem, a stage) is its bound node."""
+    for shape in shapes:
+        for dim in shape.dims:
+            if type(dim) is not int:
+                return None
+    if node.groups:
+        return (id(node), tuple(shapes))
+    return (id(node.written), id(node.params), tuple(shapes))
 
 
 def _drop_older_half(entries: dict[Any, Any]) -> list[Any]:

@@ -9,9 +9,12 @@ summary compile runs the same inference as :func:`~archspec.compiler.compile_spe
 again) with a :class:`~archspec.compiler.reuse.Reuse` made ``shallow``: a call
 made again takes the first call's layers as they are, under their old paths,
 instead of copying them under its own, and their sums are counted once per
-call (:class:`Totals`, kept beside the call). What the compile would then
-check on the whole graph (the parameter and activation budgets) is checked
-on the sums.
+call (:class:`Totals`, kept beside the call). The shallow Reuse also keeps
+the layers of the member's own list (the stem, the head, a first stage met
+before: compiler/infer.py, ``_member_layer``) and the tails of lists
+(compiler/tails.py), which it gives again the same way. What the compile
+would then check on the whole graph (the parameter and activation budgets)
+is checked on the sums.
 
 The summary answers only where it knows the answer is the full compile's: a
 concrete input, no ``init`` rules, no error, every budget kept. Anywhere else
@@ -125,8 +128,10 @@ def layers_totals(layers: Iterable[LayerInfo], known: dict[int, tuple[Any, Total
         primitive = table.get(layer.primitive)
         if primitive is not None and primitive.allocates:  # new tensors, which the report counts
             allocated += elements + own_workspace  # the output, and attention's weights on the way
-        largest = max(largest, elements)
-        workspace = max(workspace, own_workspace)
+        if elements > largest:  # max(), inline: every layer asks
+            largest = elements
+        if own_workspace > workspace:
+            workspace = own_workspace
         children = layer.children
         if not children:
             continue
@@ -140,6 +145,8 @@ def layers_totals(layers: Iterable[LayerInfo], known: dict[int, tuple[Any, Total
         params += below.params
         macs += below.macs
         allocated += below.activation_bytes // BYTES_PER_ELEMENT
-        largest = max(largest, below.largest)
-        workspace = max(workspace, below.workspace)
+        if below.largest > largest:
+            largest = below.largest
+        if below.workspace > workspace:
+            workspace = below.workspace
     return Totals(params, macs, BYTES_PER_ELEMENT * allocated, largest, workspace)

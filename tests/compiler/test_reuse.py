@@ -202,6 +202,27 @@ def test_the_totals_of_a_dropped_call_go_with_it(monkeypatch) -> None:  # type: 
     reuse = Reuse(shallow=True)
     for values in MEMBERS * 3:
         assert compile_summary(member(spec, values), None, None, reuse) is not None
-        # each total is a call's, kept no longer than the call (it holds the call's layers)
+        # each total is a call's, kept no longer than the call (it holds the call's layers),
+        # which the Reuse keeps as an inferred call, or in a list's tail (compiler/tails.py)
+        # or a layer of a member's own list that it keeps
         kept = {id(known.info.children) for known in reuse.inferred.values()}
+        held = [info for tail in reuse.tails.values() for info in tail.infos]
+        held += [known.info for known in reuse.layers.values()]
+        kept |= {id(layer.children) for info in held for layer in info.walk()}
         assert set(reuse.totals) <= kept
+
+
+def test_past_its_bound_a_shallow_reuse_drops_its_older_tails_and_expansions(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import archspec.compiler.reuse as reuse_module
+    from archspec.compiler.summary import compile_summary
+
+    monkeypatch.setattr(reuse_module, "MAX_ENTRIES", 4)
+    spec = archspec.loads(FAMILY, "fam.yaml")
+    reuse = Reuse(shallow=True)
+    alone = [compile_summary(member(spec, values), None, None, Reuse(shallow=True)) for values in MEMBERS]
+    for _ in range(3):
+        for values, expected in zip(MEMBERS, alone, strict=True):
+            assert compile_summary(member(spec, values), None, None, reuse) == expected
+            # the bound, and what one compile of this family adds past it at most (4 lists'
+            # tails: the two stages and the blocks' first branches; 10 expanded layers)
+            assert len(reuse.tails) <= 4 + 4 and len(reuse.expansions) <= 4 + 10

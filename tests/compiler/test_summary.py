@@ -61,7 +61,7 @@ def test_a_summary_has_the_figures_of_the_full_compile_member_after_member() -> 
         answered += alone is not None
         broken += alone is None
     assert answered > broken > 0
-    assert reuse.totals and reuse.inferred
+    assert reuse.totals and reuse.inferred and reuse.tails and reuse.layers
 
 
 @pytest.mark.parametrize(
