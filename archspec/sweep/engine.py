@@ -9,13 +9,12 @@ output is the same byte for byte for every backend and every ``-j``.
 from __future__ import annotations
 
 import collections
-import contextlib
-import gc
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from archspec.compiler.collector import fewer_collections
 from archspec.compiler.reuse import Reuse
 from archspec.diagnostics import SpecError
 from archspec.frontend.roots import LibraryConfig
@@ -84,25 +83,6 @@ class Job:
                     row["error"] = error.diagnostics[0].render().replace("\n  hint: ", "; hint: ")
             out.append(row)
         return out
-
-
-YOUNG_OBJECTS = 20_000
-"""Allocations between collections of the youngest generation during a chunk (Python's
-default is 700): a member's compile makes thousands of objects, nearly all freed by
-their reference counts, and each collection also walks what the sweep keeps (the
-family, the calls its members share), 10-15% of a sweep's time at the default."""
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Collect reference cycles (a broken member's traceback makes some) less often while
-    a chunk compiles; the thresholds as they were afterwards."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], YOUNG_OBJECTS), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def run_chunk(job: Job, members: list[Member]) -> list[Row | None]:

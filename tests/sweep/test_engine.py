@@ -69,13 +69,25 @@ def test_the_dask_backend_gives_the_serial_rows(tmp_path) -> None:  # type: igno
     assert rows == list(sweep.rows(chunk=30))
 
 
-def test_a_chunk_collects_cycles_less_often_and_restores_the_thresholds() -> None:
+def test_a_chunk_collects_cycles_less_often_and_restores_the_thresholds(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A chunk runs under the compiler's one raise of the collector's threshold
+    (archspec/compiler/collector.py), seen from inside a member's row."""
     import gc
 
-    from archspec.sweep.engine import YOUNG_OBJECTS, fewer_collections
+    import archspec.sweep.engine as engine
+    from archspec.compiler.collector import YOUNG_OBJECTS
 
-    before = gc.get_threshold()
-    with fewer_collections():
-        assert gc.get_threshold()[0] == max(before[0], YOUNG_OBJECTS)
+    seen = []
+    row = engine.member_row
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold()[0])
         assert gc.isenabled()  # cycles are still collected
+        return row(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "member_row", watched)
+    before = gc.get_threshold()
+    spec, grid = write(tmp_path, GRID)
+    engine.Job(spec, _spec=Sweep.of(spec, grid).spec).rows([(0, {"depth": 1}), (1, {"depth": 2})])
+    assert seen == [max(before[0], YOUNG_OBJECTS)] * 2
     assert gc.get_threshold() == before
