@@ -8,8 +8,9 @@ the loaded spec with it. On a 10,000-layer chain they were ~15% of a symbolic
 compile (two inferences: its own and the concrete probe of the valid-size search),
 and the cause of its cost per layer growing with depth.
 
-While any compile runs, the youngest generation's threshold is raised (as ``archspec
-sweep`` does for its chunks); the last compile to end, in any thread, restores it.
+While any compile runs, the youngest generation's threshold is raised (and while an
+``archspec sweep`` chunk runs, through the same context); the last to end, in any
+thread, restores it.
 The collector's thresholds belong to the process, so this is the one piece of
 process state a compile touches, and only for its duration: a threshold the
 program set meanwhile is left as it set it, and a collector it turned off stays off.
