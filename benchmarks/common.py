@@ -7,6 +7,7 @@ alike, and each table reports medians with the ratio next to them.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import platform
@@ -93,6 +94,9 @@ def interleave(
 ) -> dict[str, list[float]]:
     """Wall time of each side once per round, in turn; the order flips every round (ABBA…).
 
+    A full collection runs, untimed, before each call, so that no call pays for the
+    garbage another left (a torch forward's, the other path's); the collections a
+    call triggers itself are its own cost (as section 3 times its rounds).
     ``setup[name]``, where given, runs untimed before each call of that side.
     With ``budget_s``, no new round starts once the next one would end past
     the budget (counted after the warm-up), but at least MIN_ROUNDS run.
@@ -123,6 +127,7 @@ def interleave_cpu(
             break
         for name in names if index % 2 == 0 else reversed(names):
             setup.get(name, _nothing)()
+            gc.collect()
             elapsed, used = clock_both(sides[name])
             wall[name].append(elapsed)
             cpu[name].append(used)
