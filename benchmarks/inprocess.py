@@ -47,8 +47,8 @@ SWEEP_HEADER = (
     "family specs/s (wall)",
     "meta build + forward specs/s (n)",
     "speedup (family)",
-    "goal",
-    "text / family",
+    "goal (family)",
+    "family / text",
 )
 BASELINE_SAMPLE = 8  # variants built on the meta device per round (each takes 50-200 ms)
 
@@ -199,18 +199,19 @@ def sweep(section: Section, quick: bool) -> None:
                 f"{meta_rate:.1f} ({sample})",
                 f"{ratio(median(rates['family']) / meta_rate)}x",
                 f">= {goal:,}/s",
-                " / ".join(
-                    "met" if verdicts[f"{space} {side}"] else "**missed**" for side in ("text", "family")
-                ),
+                ("met" if verdicts[f"{space} family"] else "**missed**")
+                + f" / {'reached' if verdicts[f'{space} text'] else 'not reached'}",
             )
         )
+    # Issue 15's goal 4 is the sweep's rate, "archspec sweep: the user-facing face of goal 4":
+    # the family loaded once, each member bound and compiled. The text path (every variant a
+    # file of its own, parsed and validated whole) is reported beside it, with no verdict.
     for space, goal in GOAL_RATES.items():
-        for side, what in (("family", "a family sweep (load once, bind per member)"), ("text", "from text")):
-            if f"{space} {side}" not in verdicts:
-                continue
+        if f"{space} family" in verdicts:
             section.goal(
-                f"design-space sweep, {space} range, {what}: at least {goal:,} specs/s (worst repeat)",
-                verdicts[f"{space} {side}"],
+                f"design-space sweep (`archspec sweep`: the family loaded once, each member bound and "
+                f"compiled), {space} range: at least {goal:,} specs/s (worst repeat)",
+                verdicts[f"{space} family"],
             )
     section.add(
         f"Design-space sweep: {size:,} ResNet-like variants per space (a conv/batchnorm/relu stem "
@@ -233,7 +234,10 @@ def sweep(section: Section, quick: bool) -> None:
         "median (the spread, interquartile range over the median); the family's median wall-time "
         "rate beside them. The meta-device side builds the first variants by hand (`d2l.anynet`, "
         "d2l's `Residual`) and runs a forward pass, in the same rounds; the speedup compares the "
-        "family's median with it.",
+        "family's median with it. The goal is judged on the family path, which is what `archspec "
+        "sweep` runs; the text path's rate is shown beside it (`reached` where it would meet the "
+        "same rate): a file per variant is parsed and validated whole, then compiled in full (its "
+        "graph, every layer of it made), with nothing shared between variants.",
         "",
         *table(SWEEP_HEADER, rows),
     )
