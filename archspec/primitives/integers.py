@@ -17,7 +17,7 @@ from archspec.diagnostics import RuleError
 from archspec.shapes.tensor import TensorShape
 
 if TYPE_CHECKING:
-    from archspec.primitives.registry import Inferred
+    from archspec.primitives.rule import Inferred
 
 Integers = Literal["keep", "floats", "refuse", "rule"]
 """``keep``: integers in, integers out (a layout op, relu, max pooling), when every
