@@ -127,7 +127,7 @@ def record_inputs(model: nn.Module, example: torch.Tensor) -> Recorded:
     hooks += [m.register_forward_hook(keep_output) for m in model.modules()]
     modes = {m: m.training for m in model.modules()}
     try:
-        model.eval()
+        model.train(False)  # eval mode (nn.Module.eval)
         with torch.no_grad():
             model(example)
     except Exception as error:
@@ -165,7 +165,7 @@ def propagate(traced: fx.GraphModule, recorded: Recorded, module: nn.Module) -> 
     """Each node's value's shape in ``node.meta['tensor_meta']`` (fx's ShapeProp), in eval."""
     modes = {m: m.training for m in traced.modules()}
     try:
-        traced.eval()
+        traced.train(False)  # eval mode (nn.Module.eval)
         with torch.no_grad():
             _Replay(traced, recorded).propagate(*recorded.inputs[module])
     finally:
