@@ -54,10 +54,9 @@ class BlockWriter:
     def choice(self, statement: Statement) -> Any:
         return self.choices.get(id(statement), unobserved_choice(statement))
 
-    def text(self) -> str:
-        program = self.program
-        block, kind = program.block, program.kind
-        params = block.params.model_fields
+    def signature(self) -> list[str]:
+        """The constructor's parameters: the input's channels, then the block's, by keyword."""
+        params = self.program.block.params.model_fields
         signature = ["in_channels: int", "*"] if params.keys() - {"name"} else ["in_channels: int"]
         for key, field in params.items():
             if key == "name":
@@ -65,6 +64,12 @@ class BlockWriter:
             annotation = annotation_text(field.annotation)
             default = "" if field.is_required() else f" = {literal(field.default)}"
             signature.append(f"{key}: {annotation}{default}")
+        return signature
+
+    def text(self) -> str:
+        program = self.program
+        block, kind = program.block, program.kind
+        signature = self.signature()
         summary = f"{block.name}: {block.summary}"
         if kind == "function":
             define = Call(f"def {block.name}", tuple(Raw(p) for p in signature))

@@ -28,6 +28,13 @@ from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
+from archspec.emit.flowbody import FlowWriter
+from archspec.emit.flowprogram import (
+    build_flow_program,
+    flow_forward,
+    reads_named_tensors,
+    settle_in_place,
+)
 from archspec.emit.flowsource import attribute_lines, forward_lines, learned_fill
 from archspec.emit.inplace import child_flags, list_flags
 from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal, render
@@ -110,6 +117,7 @@ class BlockEmitter:
                 self.calls.setdefault(layer.block, []).append(layer)
         self.generic: dict[str, tuple[Program, Choices]] = {}
         self.reasons: dict[str, str] = {}
+        self.forwards: dict[str, list[str]] = {}  # a generic block whose layers read named tensors
         self.instances: dict[str, list[str]] = {}  # a written-out block: its calls' keys, in order
         self.order: list[str] = []
         self.merges_used: set[str] = set()
@@ -178,7 +186,10 @@ class BlockEmitter:
             program, choices = self.generic[name]
             for callee in _callees(program):
                 self._need(callee)
-            self._texts[name] = BlockWriter(self, program, choices).text()
+            if program.kind == "flow":
+                self._texts[name] = FlowWriter(self, program, choices, self.forwards[name]).text()
+            else:
+                self._texts[name] = BlockWriter(self, program, choices).text()
             self.uses_ordered_dict = True  # the helpers (_add, _branch) that come with generic blocks
         else:
             self._texts[name] = self._written_out(block)
@@ -190,15 +201,26 @@ class BlockEmitter:
         try:
             if any(not is_concrete(call.input.channels) for call in calls):
                 raise NotGeneric("its input channels depend on the input size")
-            if any(call.is_dataflow or call.is_join for call in calls):
-                raise NotGeneric("its layers read named tensors")
+            if any(call.is_join for call in calls):
+                raise NotGeneric("it is a merge of named tensors, which has no module of its own")
+            flows = {call.is_dataflow for call in calls}
+            if not calls and reads_named_tensors(block.layers):
+                raise NotGeneric("no call in the network shows what its layers read")
+            if len(flows) > 1:
+                raise NotGeneric("its layers read named tensors at some calls only")
             rank = len(calls[0].input.spatial) if calls else 2
-            program = build_program(block, self.spec, rank)
+            if flows == {True}:
+                program = settle_in_place(build_flow_program(block, self.spec, rank), calls)
+            else:
+                program = build_program(block, self.spec, rank)
             for callee in _callees(program):
                 self._need(callee)
                 if callee not in self.generic:
                     raise NotGeneric(f"it calls {callee}, which is written out per call")
-            self.generic[block.name] = (program, prove(program, calls, self.generic))
+            choices = prove(program, calls, self.generic)
+            if program.kind == "flow":
+                self.forwards[block.name] = flow_forward(program, choices, calls)
+            self.generic[block.name] = (program, choices)
         except NotGeneric as reason:
             self.reasons[block.name] = str(reason)
             keys: list[str] = []
@@ -309,9 +331,8 @@ class BlockEmitter:
     def classes(self) -> list[str]:
         texts = [HELPERS] if any(name in self.generic for name in self.order) else []
         # a group's class may use a block's, and not the other way round: blocks first
-        return (
-            texts + [self._texts[name] for name in self.order] + [self._groups[n] for n in self._group_order]
-        )
+        texts += [self._texts[name] for name in self.order if self._texts[name]]  # none: never called
+        return texts + [self._groups[n] for n in self._group_order]
 
 
 def _callees(program: Program) -> list[str]:

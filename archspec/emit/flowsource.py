@@ -57,9 +57,14 @@ def learned_fill(layer: LayerInfo) -> float:
 
 
 def forward_lines(
-    layers: Sequence[LayerInfo], inputs: Sequence[str], outputs: Sequence[str], indent: int
+    layers: Sequence[LayerInfo],
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    indent: int,
+    comments: bool = True,
 ) -> list[str]:
-    """``def forward`` of a dataflow: one line per layer, with its output shape as a comment."""
+    """``def forward`` of a dataflow: one line per layer, with its output shape as a comment
+    (``comments``; a generic block's forward serves calls of other shapes: none)."""
     names = variables(inputs, layers)
     pad = "    " * indent
     several = len(outputs) > 1
@@ -76,13 +81,14 @@ def forward_lines(
             if layer.named_outputs
             else format_shape(layer.output_shape)
         )
+        comment = shape if comments else None
         if layer.is_join:
             primitive = lookup(layer.primitive)
             assert primitive is not None and primitive.join is not None, layer.primitive
-            value = code_node(primitive.join.code(layer.params, tuple(args)), shape)
+            value = code_node(primitive.join.code(layer.params, tuple(args)), comment)
         else:
             module = f"self.{layer.name}" if is_attribute(layer.name) else f'getattr(self, "{layer.name}")'
-            value = Call(module, tuple(Raw(a) for a in args), shape)
+            value = Call(module, tuple(Raw(a) for a in args), comment)
         lines.append(assignment(names[layer.name], value, indent + 1))
     if several:
         items = ", ".join(f'"{o}": {reference(o, names)}' for o in outputs)

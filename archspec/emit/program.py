@@ -65,6 +65,17 @@ class Merge:
 
 
 @dataclass(frozen=True, eq=False)
+class Join:
+    """A merge of named tensors (``add: {from: [bn3, downsample]}``): a function of
+    them in the forward, no module; ``count``: how many it reads."""
+
+    name: str | None
+    node: LayerNode
+    primitive: Primitive
+    count: int
+
+
+@dataclass(frozen=True, eq=False)
 class Group:
     name: str | None
     node: LayerNode
@@ -87,19 +98,22 @@ class If:
     otherwise: tuple[Any, ...]
 
 
-Statement = Leaf | CallBlock | Merge | Group | For | If
+Statement = Leaf | CallBlock | Merge | Join | Group | For | If
 
 
 @dataclass(frozen=True)
 class Program:
     """A block's constructor: ``kind`` is "single" (the body is one layer: the
     class is that layer's class), "sequence" (always several layers: an
-    nn.Sequential) or "function" (the count depends on the arguments)."""
+    nn.Sequential), "function" (the count depends on the arguments) or "flow"
+    (its layers read named tensors: an nn.Module with a forward,
+    ``archspec.emit.flowprogram``, whose ``flow`` says what each layer reads)."""
 
     block: Block
     kind: str
     body: tuple[Statement, ...]
     rank: int
+    flow: Any = None
 
 
 def build_program(block: Block, spec: Spec, rank: int) -> Program:
@@ -138,6 +152,9 @@ def _statement(node: LayerNode, spec: Spec, rank: int) -> Statement:
             _statements(groups.get(control.then, ()), spec, rank),
             _statements(groups.get(control.otherwise, ()), spec, rank),
         )
+    sources = node.sources or ()
+    if primitive.join is not None and (primitive.build is None or len(sources) > 1):
+        return Join(node.name, node, primitive, len(sources))  # as inference makes it functional
     if primitive.merges_branches:
         field = next(f for f in primitive.layer_fields if f.branches)
         branches = tuple(_statements(branch, spec, rank) for branch in groups.get(field.name, ()))
@@ -253,6 +270,8 @@ def _overwritable(statement: Statement | None) -> bool:
         return overwritable(statement.primitive)
     if isinstance(statement, Merge):
         return overwritable(statement.primitive, len(statement.branches))
+    if isinstance(statement, Join):
+        return overwritable(statement.primitive, statement.count)
     return False  # the list's input, a block call, a group
 
 

@@ -21,7 +21,18 @@ from typing import Any
 
 from archspec.compiler.graph import LayerInfo
 from archspec.emit.inplace import in_place_ids
-from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, NotGeneric, Program, Statement
+from archspec.emit.program import (
+    CallBlock,
+    For,
+    Group,
+    If,
+    Join,
+    Leaf,
+    Merge,
+    NotGeneric,
+    Program,
+    Statement,
+)
 from archspec.emit.pycode import CHANNELS, Code
 from archspec.frontend.expr import ExprError, substitute
 from archspec.frontend.model import ValidationError
@@ -76,6 +87,10 @@ class _Run:
 
     def call(self, call: LayerInfo, env: Mapping[str, Any]) -> Any:
         """Run the program for one call (``env``: its arguments); the channels it gives."""
+        if self.program.kind == "flow":
+            from archspec.emit.flowprogram import run_flow  # it runs its layers with this run's steps
+
+            return run_flow(self, call, env)
         channels = call.input.channels
         self.in_place = in_place_ids(call)
         items = self.count(self.program.body, env)
@@ -166,6 +181,8 @@ class _Run:
             return self.run(statement.body, env, channels, iter(layer.children), [])
         if isinstance(statement, Merge):
             return self.merge(statement, env, channels, layer)
+        if isinstance(statement, Join):
+            raise NotGeneric("a merge of named tensors outside a list that reads named tensors")
         assert isinstance(statement, Leaf)
         made = self.evaluate(statement.template, env, channels)
         real = _module_call(layer, id(layer) in self.in_place)

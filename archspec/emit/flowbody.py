@@ -1,0 +1,111 @@
+"""The class of a block whose layers read named tensors, printed from its proven program.
+
+As torchvision writes its ``Bottleneck``: a constructor that takes the block's
+parameters and makes each layer as an attribute of its name (``self.conv1 =
+nn.Conv2d(channels, …)``, an ``if`` where the YAML has one), and the forward
+that every call shares (``archspec.emit.flowprogram`` proved both). The
+channels of a tensor that a later layer reads, other than the one right after
+it, are kept in a variable of its name (``bn3_channels``).
+"""
+
+from __future__ import annotations
+
+from archspec.emit.blockbody import BlockWriter, Emitter
+from archspec.emit.flowprogram import FlowShape, channel_names
+from archspec.emit.flowsource import is_attribute
+from archspec.emit.pretty import Call, Node, Raw, render
+from archspec.emit.program import If, Join, Program, Statement
+from archspec.emit.proof import SUM, Choices
+from archspec.emit.pycode import Code, camel, docstring_lines, if_line, value_text
+
+
+class FlowWriter(BlockWriter):
+    """Writes one generic class of a block whose layers read named tensors."""
+
+    def __init__(self, emitter: Emitter, program: Program, choices: Choices, forward: list[str]) -> None:
+        super().__init__(emitter, program, choices)
+        self.forward = forward
+        self.flow: FlowShape = program.flow
+        self.widths = channel_names(program)
+        self.current = self.flow.input  # the tensor whose channels ``channels`` holds
+        self.layer_name = ""  # the attribute the statement being written makes
+        self.kept = self._kept()
+
+    def text(self) -> str:
+        block = self.program.block
+        define = Call("def __init__", tuple(Raw(p) for p in ["self", *self.signature()]))
+        self.lines = [
+            f"class {camel(block.name)}(nn.Module):",
+            *docstring_lines(f"{block.name}: {block.summary}", 1),
+            "",
+            render(define, 1, "", " -> None:"),
+        ]
+        self.emit(2, "super().__init__()")
+        self.emit(2, "channels = in_channels")
+        self.statements(self.program.body, 2)
+        self.emit(2, f"self.out_channels = {self.width(self.flow.output)}")
+        return "\n".join([*self.lines, "", *self.forward])
+
+    def width(self, tensor: str) -> str:
+        return "channels" if tensor == self.current else self.widths[tensor]
+
+    def reads(self, statement: Statement) -> tuple[str, ...]:
+        """The tensors whose channels the statement's module (or a merge's result) needs."""
+        sources = self.flow.sources[id(statement.node)]  # type: ignore[union-attr]
+        summed = isinstance(statement, Join) and self.choices[id(statement)] == SUM
+        return sources if summed else sources[:1]
+
+    def _kept(self) -> set[str]:
+        """The tensors read where ``channels`` holds another's: each gets a variable."""
+        kept: set[str] = set()
+
+        def visit(statements: tuple[Statement, ...], current: str) -> str:
+            for statement in statements:
+                if isinstance(statement, If):
+                    visit(statement.then, current)
+                    current = visit(statement.otherwise, current)
+                    continue
+                kept.update(s for s in self.reads(statement) if s != current)
+                current = self.flow.names[id(statement.node)]  # type: ignore[union-attr]
+            return current
+
+        visit(self.program.body, self.flow.input)
+        return kept - {self.flow.input}
+
+    def statements(self, statements: tuple[Statement, ...], indent: int) -> None:
+        for statement in statements:
+            if isinstance(statement, If):
+                start = self.current
+                test = value_text(statement.test) if isinstance(statement.test, Code) else repr(statement.test)
+                self.lines.append(if_line(test, indent))
+                if statement.then:
+                    self.statements(statement.then, indent + 1)
+                else:
+                    self.emit(indent + 1, "pass")
+                if statement.otherwise:
+                    self.current = start
+                    self.emit(indent, "else:")
+                    self.statements(statement.otherwise, indent + 1)
+                continue
+            name = self.flow.names[id(statement.node)]  # type: ignore[union-attr]
+            reads = self.reads(statement)
+            if isinstance(statement, Join):
+                total = " + ".join(self.width(s) for s in reads)
+                if total != "channels":
+                    self.emit(indent, f"channels = {total}")
+            else:
+                if reads[0] != self.current:
+                    self.emit(indent, f"channels = {self.width(reads[0])}")
+                self.layer_name = name
+                self.sequence((statement,), "self", "channels", indent)
+            self.current = name
+            if name in self.kept:
+                self.emit(indent, f"{self.widths[name]} = channels")
+
+    def _add(self, target: str, module: Node, name: str | None, indent: int) -> None:
+        if target != "self":  # a layer of a group or a branch inside the named layer
+            super()._add(target, module, name, indent)
+        elif is_attribute(self.layer_name):
+            self.lines.append(render(module, indent, f"self.{self.layer_name} = "))
+        else:
+            self.emit(indent, Call("self.add_module", (Raw(f'"{self.layer_name}"'), module)))

@@ -1,0 +1,220 @@
+"""A block whose layers read named tensors, as one generic class: its program and proof.
+
+torchvision writes one ``Bottleneck(inplanes, planes, stride, …)`` class: a
+constructor that makes the layers from the arguments, and a forward that reads
+the tensors by name (``out = self.bn3(…); identity = self.downsample(x); out += identity``).
+``compile -o`` writes a block of archspec's the same way where it can prove,
+at every call in the network, that
+
+- the constructor (the block's body as a program, ``archspec.emit.program``:
+  expressions as Python, ``if`` as ``if``) makes the very modules
+  ``archspec.build`` makes, with the channels carried from each tensor to the
+  layers that read it (``_Run``'s steps of ``archspec.emit.proof``, per layer);
+- every layer has the same name and reads the same tensors at every call, so
+  one forward serves them all: each call's forward, printed from the compiled
+  graph without its shape comments, is the same text;
+- each activation runs in place at every call or at none
+  (``archspec.emit.inplace``'s one decision, read at each call).
+
+A layer that some arguments leave out is what the block's YAML makes of it: an
+``if`` whose branches make the layer of one name (``downsample``: an
+``nn.Sequential`` or an ``nn.Identity``), so that the forward stays the same.
+Anything else (a ``repeat`` among the named layers, several inputs or outputs,
+a learned tensor, a split) raises NotGeneric: the block is then written out per
+call, from the graph, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from archspec.compiler.graph import LayerInfo
+from archspec.emit.flowsource import forward_lines, variables
+from archspec.emit.inplace import in_place_ids, list_flags
+from archspec.emit.program import (
+    For,
+    If,
+    Join,
+    Leaf,
+    NotGeneric,
+    Program,
+    Statement,
+    _statements,
+    _template,
+    _with_in_place,
+    _in_place_leaves,
+)
+from archspec.frontend.blocks import Block
+from archspec.frontend.layers import LayerNode
+from archspec.frontend.spec import Spec
+
+if TYPE_CHECKING:
+    from archspec.emit.proof import Choices, _Run
+
+
+@dataclass(frozen=True)
+class FlowShape:
+    """The static dataflow of a block's body: each layer's name and the tensors it
+    reads (by the ``id`` of its node as written, which every copy of its statement
+    shares), the block's input and what it returns."""
+
+    names: dict[int, str]
+    sources: dict[int, tuple[str, ...]]
+    input: str
+    output: str
+
+
+def reads_named_tensors(nodes: tuple[LayerNode, ...]) -> bool:
+    """Whether a layer of ``nodes``, or of a group or branch inside one, names what it reads."""
+    for node in nodes:
+        if node.sources is not None:
+            return True
+        for group in node.groups.values():
+            parts = group if group and isinstance(group[0], tuple) else (group,)
+            if any(reads_named_tensors(part) for part in parts):
+                return True
+    return False
+
+
+def build_flow_program(block: Block, spec: Spec, rank: int) -> Program:
+    """The program of a block whose layers read named tensors; NotGeneric where the
+    names or the tensors a layer reads could differ between calls."""
+    if len(block.inputs) > 1:
+        raise NotGeneric("it has several inputs, whose channels its constructor would not know")
+    if len(block.outputs) > 1:
+        raise NotGeneric("it returns several tensors")
+    body = _statements(block.layers, spec, rank)
+    body = _with_in_place(body, _in_place_leaves(body), rank)  # inside groups and branches
+    names: dict[int, str] = {}
+    sources: dict[int, tuple[str, ...]] = {}
+
+    def walk(statements: tuple[Statement, ...], index: int, last: str) -> tuple[int, str]:
+        for statement in statements:
+            if isinstance(statement, For):
+                raise NotGeneric("a repeat among its named layers gives each call other names")
+            if isinstance(statement, If):
+                then = walk(statement.then, index, last)
+                if walk(statement.otherwise, index, last) != then:
+                    raise NotGeneric("the branches of an if make layers of other names or counts")
+                index, last = then
+                continue
+            name = statement.name or str(index)
+            names[id(statement.node)] = name
+            sources[id(statement.node)] = statement.node.sources or (last,)
+            index, last = index + 1, name
+        return index, last
+
+    _, last = walk(body, 0, block.inputs[0])
+    shape = FlowShape(names, sources, block.inputs[0], block.outputs[0] if block.outputs else last)
+    return Program(block, "flow", body, rank, shape)
+
+
+def settle_in_place(program: Program, calls: list[LayerInfo]) -> Program:
+    """The program with each of its named layers in place as archspec.emit.inplace decides
+    at every call; NotGeneric where the decision differs between calls."""
+    from archspec.emit.proof import _Run, block_env
+
+    flags: dict[int, bool] = {}
+    for call in calls:
+        chosen = list_flags(call.children, call.outputs)
+        env, run = block_env(call), _Run(program, {}, None, {})
+        taken = _taken(program.body, lambda code: run.value(code, env, None))
+        if len(taken) != len(chosen):
+            raise NotGeneric("the layers of a call differ from the block's body")
+        for statement, flag in zip(taken, chosen, strict=True):
+            if flags.setdefault(id(statement), flag) != flag:
+                raise NotGeneric("an activation runs in place at some calls only")
+
+    def one(statement: Statement) -> Statement:
+        if isinstance(statement, If):
+            return replace(
+                statement,
+                then=tuple(one(s) for s in statement.then),
+                otherwise=tuple(one(s) for s in statement.otherwise),
+            )
+        if isinstance(statement, Leaf):
+            in_place = flags.get(id(statement), False)
+            template = _template(statement.node, statement.primitive, program.rank, in_place=in_place)
+            return replace(statement, template=template)
+        return statement
+
+    return replace(program, body=tuple(one(s) for s in program.body))
+
+
+def _taken(statements: tuple[Statement, ...], test: Callable[[Any], Any]) -> list[Statement]:
+    """The statements a call runs, in order: an ``if`` as the branch ``test`` takes."""
+    found: list[Statement] = []
+    for statement in statements:
+        if isinstance(statement, If):
+            taken = statement.then if test(statement.test) else statement.otherwise
+            found += _taken(taken, test)
+        else:
+            found.append(statement)
+    return found
+
+
+def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
+    """One run of a flow program at one call (see ``_Run.call``): each layer as the
+    graph has it, its input channels those of the tensor it reads."""
+    flow: FlowShape = run.program.flow
+    run.expect(call.is_dataflow and call.input_names == (flow.input,), "a call is no dataflow")
+    run.expect(call.outputs == (flow.output,), "a call returns another tensor")
+    run.in_place = in_place_ids(call)
+    taken = _taken(run.program.body, lambda code: run.value(code, env, None))
+    run.expect(len(taken) == len(call.children), "the layers of a call differ from the block's body")
+    widths = {flow.input: call.input.channels}
+    for statement, layer in zip(taken, call.children, strict=True):
+        name, sources = flow.names[id(statement.node)], flow.sources[id(statement.node)]
+        run.expect(layer.name == name and layer.sources == sources, "a layer's name or reads differ")
+        run.expect(not (layer.learned or layer.named_outputs or layer.is_dataflow), "a layer has no class")
+        run.expect(layer.is_join == isinstance(statement, Join), "a merge of named tensors differs")
+        if any(source not in widths for source in sources):
+            raise NotGeneric("a layer reads a tensor its constructor has no channels for")
+        if isinstance(statement, Join):
+            from archspec.emit.proof import FIRST, SUM
+
+            outs = [widths[source] for source in sources]
+            out = run.learn(statement, {SUM: sum(outs), FIRST: outs[0]}, layer.output.channels)
+        else:
+            channels = layer.input.channels if run.choices is None else widths[sources[0]]
+            run.expect(channels == layer.input.channels, "the channels into a layer differ at a call")
+            out = run.layer(statement, env, channels, layer)
+        widths[name] = out
+    run.expect(widths[flow.output] == call.output.channels, "the output channels differ at a call")
+    return widths[flow.output]
+
+
+def flow_forward(program: Program, choices: Choices, calls: list[LayerInfo]) -> list[str]:
+    """The forward every call shares (without shape comments, which differ); NotGeneric
+    where two calls' forwards differ, or a merge of named tensors is in no call."""
+    for statement in _all(program.body):
+        if isinstance(statement, Join) and id(statement) not in choices:
+            raise NotGeneric("a merge of named tensors that no call makes")
+    texts = {
+        tuple(forward_lines(call.children, call.input_names, call.outputs, 1, comments=False))
+        for call in calls
+    }
+    if len(texts) != 1:
+        raise NotGeneric("its forward differs between calls")
+    return list(texts.pop())
+
+
+def _all(statements: tuple[Statement, ...]) -> list[Statement]:
+    found: list[Statement] = []
+    for statement in statements:
+        if isinstance(statement, If):
+            found += _all(statement.then) + _all(statement.otherwise)
+        else:
+            found.append(statement)
+    return found
+
+
+def channel_names(program: Program) -> dict[str, str]:
+    """The Python variable of each tensor's channels, for the constructor's text
+    (``bn3_channels``; the input's is the constructor's ``in_channels``)."""
+    flow: FlowShape = program.flow
+    names = list(dict.fromkeys(flow.names.values()))
+    found = variables((flow.input, *names), ())
+    return {name: f"{var}_channels" for name, var in found.items()} | {flow.input: "in_channels"}
