@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Protocol
 
+from archspec.emit.exprtext import unparse
+from archspec.emit.flowsource import code_node
 from archspec.emit.pretty import Call, Node, Pair, Raw, literal, render
 from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, Program, Statement
 from archspec.emit.proof import FIRST, SUM, UNCHANGED, Choices, unobserved_choice
@@ -22,6 +24,7 @@ from archspec.emit.pycode import (
     docstring_lines,
     if_line,
     value_text,
+    wrapped,
 )
 from archspec.primitives.registry import ModuleCall, own_classes
 
@@ -144,7 +147,7 @@ class BlockWriter:
                 if statement.first:
                     self.sequence(statement.first, target, channels, indent)
                     count = f"{count} - 1"
-                self.emit(indent, f"for _ in range({count}):")
+                self.lines.append(wrapped(count, indent, "for _ in range(", "):"))
                 self.sequence(statement.body, target, channels, indent + 1)
             elif isinstance(statement, If):
                 test = (
@@ -160,7 +163,7 @@ class BlockWriter:
                     self.sequence(statement.otherwise, target, channels, indent + 1)
             elif isinstance(statement, CallBlock):
                 module = self.var("block")
-                args = [Raw(channels)] + [Pair(k, Raw(value_text(v))) for k, v in statement.args]
+                args = [Raw(channels)] + [Pair(k, code_node(value_text(v), leaf=unparse)) for k, v in statement.args]
                 call = Call(self.emitter.callable_name(statement.block), tuple(args))
                 self.lines.append(render(call, indent, f"{module} = "))
                 self._add(target, Raw(module), statement.name, indent)

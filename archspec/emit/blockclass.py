@@ -216,7 +216,8 @@ class BlockEmitter:
             for callee in _callees(program):
                 self._need(callee)
                 if callee not in self.generic:
-                    raise NotGeneric(f"it calls {callee}, which is written out per call")
+                    how = "no call in the network makes" if not self.calls.get(callee) else "is written out per call"
+                    raise NotGeneric(f"it calls {callee}, which {how}")
             choices = prove(program, calls, self.generic)
             if program.kind == "flow":
                 self.forwards[block.name] = flow_forward(program, choices, calls)

@@ -16,7 +16,7 @@ from archspec.emit.flowsource import is_attribute
 from archspec.emit.pretty import Call, Node, Raw, render
 from archspec.emit.program import If, Join, Program, Statement
 from archspec.emit.proof import SUM, Choices
-from archspec.emit.pycode import Code, camel, docstring_lines, if_line, value_text
+from archspec.emit.pycode import Code, camel, docstring_lines, if_line, value_text, wrapped
 
 
 class FlowWriter(BlockWriter):
@@ -75,6 +75,11 @@ class FlowWriter(BlockWriter):
     def statements(self, statements: tuple[Statement, ...], indent: int) -> None:
         for statement in statements:
             if isinstance(statement, If):
+                first = {self._first_read(statement.then), self._first_read(statement.otherwise)}
+                if len(first) == 1 and None not in first and first != {self.current}:
+                    read = first.pop()  # both branches start from the same tensor: say so once
+                    self.emit(indent, f"channels = {self.width(read)}")
+                    self.current = read
                 start = self.current
                 test = value_text(statement.test) if isinstance(statement.test, Code) else repr(statement.test)
                 self.lines.append(if_line(test, indent))
@@ -92,7 +97,7 @@ class FlowWriter(BlockWriter):
             if isinstance(statement, Join):
                 total = " + ".join(self.width(s) for s in reads)
                 if total != "channels":
-                    self.emit(indent, f"channels = {total}")
+                    self.lines.append(wrapped(total, indent, "channels = ", "", "channels = (", ")"))
             else:
                 if reads[0] != self.current:
                     self.emit(indent, f"channels = {self.width(reads[0])}")
@@ -101,6 +106,12 @@ class FlowWriter(BlockWriter):
             self.current = name
             if name in self.kept:
                 self.emit(indent, f"{self.widths[name]} = channels")
+
+    def _first_read(self, statements: tuple[Statement, ...]) -> str | None:
+        """The tensor whose channels the first layer of ``statements`` takes, if a module's."""
+        if not statements or isinstance(statements[0], If | Join):
+            return None
+        return self.reads(statements[0])[0]
 
     def _add(self, target: str, module: Node, name: str | None, indent: int) -> None:
         if target != "self":  # a layer of a group or a branch inside the named layer

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import keyword
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from archspec.compiler.graph import LayerInfo
@@ -98,9 +98,10 @@ def forward_lines(
     return lines
 
 
-def code_node(text: str, comment: str | None = None) -> Node:
+def code_node(text: str, comment: str | None = None, leaf: Callable[[ast.expr], str] = ast.unparse) -> Node:
     """A Python expression as a printer tree, so that a long one splits as ruff format
-    splits it: calls and lists at their brackets."""
+    splits it: calls and lists at their brackets; ``leaf`` writes the rest (a block's
+    expressions: archspec.emit.exprtext.unparse, in ruff's style)."""
 
     def convert(node: ast.expr) -> Node:
         if isinstance(node, ast.Call):
@@ -110,7 +111,7 @@ def code_node(text: str, comment: str | None = None) -> Node:
         if isinstance(node, ast.List | ast.Tuple):
             brackets = ("[", "]") if isinstance(node, ast.List) else ("(", ")")
             return Seq(brackets[0], tuple(convert(e) for e in node.elts), brackets[1])
-        return Raw(ast.unparse(node))
+        return Raw(leaf(node))
 
     tree = python_ast(text, mode="eval").body  # type: ignore[attr-defined]
     converted = convert(tree)

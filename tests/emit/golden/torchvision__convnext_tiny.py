@@ -82,10 +82,11 @@ class ConvnextStem1(nn.Sequential):
 
 class CnBlock1(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=0, total=18) on [N, 96, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -116,10 +117,11 @@ class CnBlock1(nn.Module):
 
 class CnBlock2(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=1, total=18) on [N, 96, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -152,10 +154,11 @@ class CnBlock2(nn.Module):
 
 class CnBlock3(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=2, total=18) on [N, 96, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -188,10 +191,11 @@ class CnBlock3(nn.Module):
 
 class CnBlock4(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=3, total=18) on [N, 192, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -226,10 +230,11 @@ class CnBlock4(nn.Module):
 
 class CnBlock5(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=4, total=18) on [N, 192, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -264,10 +269,11 @@ class CnBlock5(nn.Module):
 
 class CnBlock6(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=5, total=18) on [N, 192, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -302,10 +308,11 @@ class CnBlock6(nn.Module):
 
 class CnBlock7(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=6, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -340,10 +347,11 @@ class CnBlock7(nn.Module):
 
 class CnBlock8(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=7, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -378,10 +386,11 @@ class CnBlock8(nn.Module):
 
 class CnBlock9(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=8, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -416,10 +425,11 @@ class CnBlock9(nn.Module):
 
 class CnBlock10(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=9, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -454,10 +464,11 @@ class CnBlock10(nn.Module):
 
 class CnBlock11(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=10, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -492,10 +503,11 @@ class CnBlock11(nn.Module):
 
 class CnBlock12(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=11, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -530,10 +542,11 @@ class CnBlock12(nn.Module):
 
 class CnBlock13(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=12, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -568,10 +581,11 @@ class CnBlock13(nn.Module):
 
 class CnBlock14(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=13, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -606,10 +620,11 @@ class CnBlock14(nn.Module):
 
 class CnBlock15(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=14, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -644,10 +659,11 @@ class CnBlock15(nn.Module):
 
 class CnBlock16(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=15, total=18) on [N, 768, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -680,10 +696,11 @@ class CnBlock16(nn.Module):
 
 class CnBlock17(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=16, total=18) on [N, 768, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.
@@ -716,10 +733,11 @@ class CnBlock17(nn.Module):
 
 class CnBlock18(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=17, total=18) on [N, 768, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
+    written out: parameter cannot build its module from its parameters as code
+    (primitive 'parameter' has no module (it is a splice)), so no one class serves
+    every call. torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise
+    conv, a permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the
+    channels, GELU, a linear back and a permute to channels-first; the output times
     `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
     layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
     added.

@@ -30,1868 +30,51 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
     return index, nn.Sequential(layers)
 
 
-class DenseLayer1(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 64, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
+class DenseLayer(nn.Module):
+    """dense_layer: torchvision's _DenseLayer (BN, ReLU, 1x1 conv to bn_size x
+    growth_rate, BN, ReLU, 3x3 conv to growth_rate; no biases), with its output
+    concatenated after its input. A module with torchvision's attributes (norm1,
+    relu1, conv1, norm2, relu2, conv2), in its order; the concat reads the layer's
+    input and conv2.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, in_channels: int, *, growth_rate: int = 32, bn_size: int = 4
+    ) -> None:
         super().__init__()
-        self.norm1 = nn.BatchNorm2d(64)  # [N, 64, 56, 56]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 64, 56, 56]
-        self.conv1 = nn.Conv2d(64, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
+        channels = in_channels
+        self.norm1 = nn.BatchNorm2d(channels)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv1 = nn.Conv2d(
+            channels, bn_size * growth_rate, kernel_size=1, bias=False
+        )
+        channels = bn_size * growth_rate
+        self.norm2 = nn.BatchNorm2d(channels)
+        self.relu2 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 56, 56]
-        self.out_channels = 96
+            channels, growth_rate, kernel_size=3, padding=1, bias=False
+        )
+        channels = growth_rate
+        channels = in_channels + channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 64, 56, 56]
-        relu1 = self.relu1(norm1)  # [N, 64, 56, 56]
-        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
-        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
-        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
-        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 96, 56, 56]
-        return x6
-
-
-class DenseLayer2(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 96, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(96)  # [N, 96, 56, 56]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 96, 56, 56]
-        self.conv1 = nn.Conv2d(96, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 56, 56]
-        self.out_channels = 128
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 96, 56, 56]
-        relu1 = self.relu1(norm1)  # [N, 96, 56, 56]
-        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
-        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
-        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
-        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 128, 56, 56]
-        return x6
-
-
-class DenseLayer3(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 128, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
-        self.conv1 = nn.Conv2d(128, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 56, 56]
-        self.out_channels = 160
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 128, 56, 56]
-        relu1 = self.relu1(norm1)  # [N, 128, 56, 56]
-        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
-        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
-        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
-        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 160, 56, 56]
-        return x6
-
-
-class DenseLayer4(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 160, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(160)  # [N, 160, 56, 56]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 160, 56, 56]
-        self.conv1 = nn.Conv2d(160, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 56, 56]
-        self.out_channels = 192
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 160, 56, 56]
-        relu1 = self.relu1(norm1)  # [N, 160, 56, 56]
-        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
-        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
-        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
-        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 192, 56, 56]
-        return x6
-
-
-class DenseLayer5(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 192, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(192)  # [N, 192, 56, 56]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 192, 56, 56]
-        self.conv1 = nn.Conv2d(192, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 56, 56]
-        self.out_channels = 224
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 192, 56, 56]
-        relu1 = self.relu1(norm1)  # [N, 192, 56, 56]
-        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
-        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
-        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
-        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 224, 56, 56]
-        return x6
-
-
-class DenseLayer6(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 224, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(224)  # [N, 224, 56, 56]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 224, 56, 56]
-        self.conv1 = nn.Conv2d(224, 128, kernel_size=1, bias=False)  # [N, 128, 56, 56]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 56, 56]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 56, 56]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 56, 56]
-        self.out_channels = 256
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 224, 56, 56]
-        relu1 = self.relu1(norm1)  # [N, 224, 56, 56]
-        conv1 = self.conv1(relu1)  # [N, 128, 56, 56]
-        norm2 = self.norm2(conv1)  # [N, 128, 56, 56]
-        relu2 = self.relu2(norm2)  # [N, 128, 56, 56]
-        conv2 = self.conv2(relu2)  # [N, 32, 56, 56]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 256, 56, 56]
-        return x6
-
-
-class DenseLayer7(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 128, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv1 = nn.Conv2d(128, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 160
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 128, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 128, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 160, 28, 28]
-        return x6
-
-
-class DenseLayer8(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 160, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(160)  # [N, 160, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 160, 28, 28]
-        self.conv1 = nn.Conv2d(160, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 192
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 160, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 160, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 192, 28, 28]
-        return x6
-
-
-class DenseLayer9(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 192, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(192)  # [N, 192, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 192, 28, 28]
-        self.conv1 = nn.Conv2d(192, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 224
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 192, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 192, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 224, 28, 28]
-        return x6
-
-
-class DenseLayer10(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 224, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(224)  # [N, 224, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 224, 28, 28]
-        self.conv1 = nn.Conv2d(224, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 256
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 224, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 224, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 256, 28, 28]
-        return x6
-
-
-class DenseLayer11(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 256, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(256)  # [N, 256, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 256, 28, 28]
-        self.conv1 = nn.Conv2d(256, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 288
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 256, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 256, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 288, 28, 28]
-        return x6
-
-
-class DenseLayer12(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 288, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(288)  # [N, 288, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 288, 28, 28]
-        self.conv1 = nn.Conv2d(288, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 320
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 288, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 288, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 320, 28, 28]
-        return x6
-
-
-class DenseLayer13(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 320, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(320)  # [N, 320, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 320, 28, 28]
-        self.conv1 = nn.Conv2d(320, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 352
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 320, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 320, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 352, 28, 28]
-        return x6
-
-
-class DenseLayer14(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 352, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(352)  # [N, 352, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 352, 28, 28]
-        self.conv1 = nn.Conv2d(352, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 384
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 352, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 352, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 384, 28, 28]
-        return x6
-
-
-class DenseLayer15(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 384, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(384)  # [N, 384, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 384, 28, 28]
-        self.conv1 = nn.Conv2d(384, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 416
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 384, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 384, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 416, 28, 28]
-        return x6
-
-
-class DenseLayer16(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 416, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(416)  # [N, 416, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 416, 28, 28]
-        self.conv1 = nn.Conv2d(416, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 448
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 416, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 416, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 448, 28, 28]
-        return x6
-
-
-class DenseLayer17(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 448, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(448)  # [N, 448, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 448, 28, 28]
-        self.conv1 = nn.Conv2d(448, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 480
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 448, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 448, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 480, 28, 28]
-        return x6
-
-
-class DenseLayer18(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 480, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(480)  # [N, 480, 28, 28]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 480, 28, 28]
-        self.conv1 = nn.Conv2d(480, 128, kernel_size=1, bias=False)  # [N, 128, 28, 28]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 28, 28]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 28, 28]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 28, 28]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 480, 28, 28]
-        relu1 = self.relu1(norm1)  # [N, 480, 28, 28]
-        conv1 = self.conv1(relu1)  # [N, 128, 28, 28]
-        norm2 = self.norm2(conv1)  # [N, 128, 28, 28]
-        relu2 = self.relu2(norm2)  # [N, 128, 28, 28]
-        conv2 = self.conv2(relu2)  # [N, 32, 28, 28]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 512, 28, 28]
-        return x6
-
-
-class DenseLayer19(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 256, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(256)  # [N, 256, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 256, 14, 14]
-        self.conv1 = nn.Conv2d(256, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 288
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 256, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 256, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 288, 14, 14]
-        return x6
-
-
-class DenseLayer20(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 288, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(288)  # [N, 288, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 288, 14, 14]
-        self.conv1 = nn.Conv2d(288, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 320
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 288, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 288, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 320, 14, 14]
-        return x6
-
-
-class DenseLayer21(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 320, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(320)  # [N, 320, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 320, 14, 14]
-        self.conv1 = nn.Conv2d(320, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 352
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 320, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 320, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 352, 14, 14]
-        return x6
-
-
-class DenseLayer22(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 352, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(352)  # [N, 352, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 352, 14, 14]
-        self.conv1 = nn.Conv2d(352, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 384
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 352, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 352, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 384, 14, 14]
-        return x6
-
-
-class DenseLayer23(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 384, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(384)  # [N, 384, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 384, 14, 14]
-        self.conv1 = nn.Conv2d(384, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 416
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 384, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 384, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 416, 14, 14]
-        return x6
-
-
-class DenseLayer24(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 416, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(416)  # [N, 416, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 416, 14, 14]
-        self.conv1 = nn.Conv2d(416, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 448
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 416, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 416, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 448, 14, 14]
-        return x6
-
-
-class DenseLayer25(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 448, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(448)  # [N, 448, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 448, 14, 14]
-        self.conv1 = nn.Conv2d(448, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 480
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 448, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 448, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 480, 14, 14]
-        return x6
-
-
-class DenseLayer26(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 480, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(480)  # [N, 480, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 480, 14, 14]
-        self.conv1 = nn.Conv2d(480, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 480, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 480, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 512, 14, 14]
-        return x6
-
-
-class DenseLayer27(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 512, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(512)  # [N, 512, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 512, 14, 14]
-        self.conv1 = nn.Conv2d(512, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 544
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 512, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 512, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 544, 14, 14]
-        return x6
-
-
-class DenseLayer28(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 544, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(544)  # [N, 544, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 544, 14, 14]
-        self.conv1 = nn.Conv2d(544, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 576
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 544, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 544, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 576, 14, 14]
-        return x6
-
-
-class DenseLayer29(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 576, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(576)  # [N, 576, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 576, 14, 14]
-        self.conv1 = nn.Conv2d(576, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 608
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 576, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 576, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 608, 14, 14]
-        return x6
-
-
-class DenseLayer30(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 608, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(608)  # [N, 608, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 608, 14, 14]
-        self.conv1 = nn.Conv2d(608, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 640
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 608, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 608, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 640, 14, 14]
-        return x6
-
-
-class DenseLayer31(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 640, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(640)  # [N, 640, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 640, 14, 14]
-        self.conv1 = nn.Conv2d(640, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 640, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 640, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 672, 14, 14]
-        return x6
-
-
-class DenseLayer32(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 672, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(672)  # [N, 672, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 672, 14, 14]
-        self.conv1 = nn.Conv2d(672, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 704
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 672, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 672, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 704, 14, 14]
-        return x6
-
-
-class DenseLayer33(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 704, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(704)  # [N, 704, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 704, 14, 14]
-        self.conv1 = nn.Conv2d(704, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 736
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 704, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 704, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 736, 14, 14]
-        return x6
-
-
-class DenseLayer34(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 736, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(736)  # [N, 736, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 736, 14, 14]
-        self.conv1 = nn.Conv2d(736, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 768
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 736, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 736, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 768, 14, 14]
-        return x6
-
-
-class DenseLayer35(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 768, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(768)  # [N, 768, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 768, 14, 14]
-        self.conv1 = nn.Conv2d(768, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 800
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 768, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 768, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 800, 14, 14]
-        return x6
-
-
-class DenseLayer36(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 800, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(800)  # [N, 800, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 800, 14, 14]
-        self.conv1 = nn.Conv2d(800, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 832
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 800, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 800, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 832, 14, 14]
-        return x6
-
-
-class DenseLayer37(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 832, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(832)  # [N, 832, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 832, 14, 14]
-        self.conv1 = nn.Conv2d(832, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 864
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 832, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 832, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 864, 14, 14]
-        return x6
-
-
-class DenseLayer38(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 864, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(864)  # [N, 864, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 864, 14, 14]
-        self.conv1 = nn.Conv2d(864, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 896
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 864, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 864, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 896, 14, 14]
-        return x6
-
-
-class DenseLayer39(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 896, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(896)  # [N, 896, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 896, 14, 14]
-        self.conv1 = nn.Conv2d(896, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 928
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 896, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 896, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 928, 14, 14]
-        return x6
-
-
-class DenseLayer40(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 928, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(928)  # [N, 928, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 928, 14, 14]
-        self.conv1 = nn.Conv2d(928, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 928, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 928, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 960, 14, 14]
-        return x6
-
-
-class DenseLayer41(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 960, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(960)  # [N, 960, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 960, 14, 14]
-        self.conv1 = nn.Conv2d(960, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 992
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 960, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 960, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 992, 14, 14]
-        return x6
-
-
-class DenseLayer42(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 992, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    _DenseLayer (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to
-    growth_rate; no biases), with its output concatenated after its input. A module
-    with torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(992)  # [N, 992, 14, 14]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 992, 14, 14]
-        self.conv1 = nn.Conv2d(992, 128, kernel_size=1, bias=False)  # [N, 128, 14, 14]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 14, 14]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 14, 14]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 14, 14]
-        self.out_channels = 1024
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 992, 14, 14]
-        relu1 = self.relu1(norm1)  # [N, 992, 14, 14]
-        conv1 = self.conv1(relu1)  # [N, 128, 14, 14]
-        norm2 = self.norm2(conv1)  # [N, 128, 14, 14]
-        relu2 = self.relu2(norm2)  # [N, 128, 14, 14]
-        conv2 = self.conv2(relu2)  # [N, 32, 14, 14]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 1024, 14, 14]
-        return x6
-
-
-class DenseLayer43(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 512, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(512)  # [N, 512, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 512, 7, 7]
-        self.conv1 = nn.Conv2d(512, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 544
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 512, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 512, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 544, 7, 7]
-        return x6
-
-
-class DenseLayer44(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 544, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(544)  # [N, 544, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 544, 7, 7]
-        self.conv1 = nn.Conv2d(544, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 576
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 544, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 544, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 576, 7, 7]
-        return x6
-
-
-class DenseLayer45(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 576, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(576)  # [N, 576, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 576, 7, 7]
-        self.conv1 = nn.Conv2d(576, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 608
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 576, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 576, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 608, 7, 7]
-        return x6
-
-
-class DenseLayer46(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 608, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(608)  # [N, 608, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 608, 7, 7]
-        self.conv1 = nn.Conv2d(608, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 640
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 608, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 608, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 640, 7, 7]
-        return x6
-
-
-class DenseLayer47(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 640, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(640)  # [N, 640, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 640, 7, 7]
-        self.conv1 = nn.Conv2d(640, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 640, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 640, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 672, 7, 7]
-        return x6
-
-
-class DenseLayer48(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 672, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(672)  # [N, 672, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 672, 7, 7]
-        self.conv1 = nn.Conv2d(672, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 704
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 672, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 672, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 704, 7, 7]
-        return x6
-
-
-class DenseLayer49(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 704, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(704)  # [N, 704, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 704, 7, 7]
-        self.conv1 = nn.Conv2d(704, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 736
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 704, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 704, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 736, 7, 7]
-        return x6
-
-
-class DenseLayer50(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 736, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(736)  # [N, 736, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 736, 7, 7]
-        self.conv1 = nn.Conv2d(736, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 768
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 736, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 736, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 768, 7, 7]
-        return x6
-
-
-class DenseLayer51(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 768, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(768)  # [N, 768, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 768, 7, 7]
-        self.conv1 = nn.Conv2d(768, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 800
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 768, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 768, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 800, 7, 7]
-        return x6
-
-
-class DenseLayer52(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 800, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(800)  # [N, 800, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 800, 7, 7]
-        self.conv1 = nn.Conv2d(800, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 832
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 800, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 800, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 832, 7, 7]
-        return x6
-
-
-class DenseLayer53(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 832, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(832)  # [N, 832, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 832, 7, 7]
-        self.conv1 = nn.Conv2d(832, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 864
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 832, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 832, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 864, 7, 7]
-        return x6
-
-
-class DenseLayer54(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 864, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(864)  # [N, 864, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 864, 7, 7]
-        self.conv1 = nn.Conv2d(864, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 896
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 864, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 864, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 896, 7, 7]
-        return x6
-
-
-class DenseLayer55(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 896, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(896)  # [N, 896, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 896, 7, 7]
-        self.conv1 = nn.Conv2d(896, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 928
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 896, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 896, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 928, 7, 7]
-        return x6
-
-
-class DenseLayer56(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 928, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(928)  # [N, 928, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 928, 7, 7]
-        self.conv1 = nn.Conv2d(928, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 928, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 928, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 960, 7, 7]
-        return x6
-
-
-class DenseLayer57(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 960, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(960)  # [N, 960, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 960, 7, 7]
-        self.conv1 = nn.Conv2d(960, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 992
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 960, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 960, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 992, 7, 7]
-        return x6
-
-
-class DenseLayer58(nn.Module):
-    """dense_layer(growth_rate=32, bn_size=4) on [N, 992, 7, 7], written out: its layers
-    read named tensors, so no one class serves every call. torchvision's _DenseLayer
-    (BN, ReLU, 1x1 conv to bn_size x growth_rate, BN, ReLU, 3x3 conv to growth_rate;
-    no biases), with its output concatenated after its input. A module with
-    torchvision's attributes (norm1, relu1, conv1, norm2, relu2, conv2), in its
-    order; the concat reads the layer's input and conv2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(992)  # [N, 992, 7, 7]
-        self.relu1 = nn.ReLU(inplace=True)  # [N, 992, 7, 7]
-        self.conv1 = nn.Conv2d(992, 128, kernel_size=1, bias=False)  # [N, 128, 7, 7]
-        self.norm2 = nn.BatchNorm2d(128)  # [N, 128, 7, 7]
-        self.relu2 = nn.ReLU(inplace=True)  # [N, 128, 7, 7]
-        self.conv2 = nn.Conv2d(
-            128, 32, kernel_size=3, padding=1, bias=False
-        )  # [N, 32, 7, 7]
-        self.out_channels = 1024
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        norm1 = self.norm1(input)  # [N, 992, 7, 7]
-        relu1 = self.relu1(norm1)  # [N, 992, 7, 7]
-        conv1 = self.conv1(relu1)  # [N, 128, 7, 7]
-        norm2 = self.norm2(conv1)  # [N, 128, 7, 7]
-        relu2 = self.relu2(norm2)  # [N, 128, 7, 7]
-        conv2 = self.conv2(relu2)  # [N, 32, 7, 7]
-        x6 = torch.cat([input, conv2], dim=1)  # [N, 1024, 7, 7]
+        norm1 = self.norm1(input)
+        relu1 = self.relu1(norm1)
+        conv1 = self.conv1(relu1)
+        norm2 = self.norm2(conv1)
+        relu2 = self.relu2(norm2)
+        conv2 = self.conv2(relu2)
+        x6 = torch.cat([input, conv2], dim=1)
         return x6
 
 
 class DenseBlock1(nn.Sequential):
     """dense_block(num_layers=6, growth_rate=32, bn_size=4) on [N, 64, 56, 56], written
-    out: it calls dense_layer, which is written out per call, so no one class serves
-    every call. torchvision's _DenseBlock: num_layers dense layers; the output has
-    in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to stay a
-    group of layers.
+    out: a layer's name differs at a call, so no one class serves every call.
+    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
+    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
+    layers.
     """
 
     def __init__(self) -> None:
@@ -1900,27 +83,27 @@ class DenseBlock1(nn.Sequential):
                 [
                     (
                         "denselayer1",
-                        DenseLayer1(),  # [N, 96, 56, 56]
+                        DenseLayer(64),  # [N, 96, 56, 56]
                     ),
                     (
                         "denselayer2",
-                        DenseLayer2(),  # [N, 128, 56, 56]
+                        DenseLayer(96),  # [N, 128, 56, 56]
                     ),
                     (
                         "denselayer3",
-                        DenseLayer3(),  # [N, 160, 56, 56]
+                        DenseLayer(128),  # [N, 160, 56, 56]
                     ),
                     (
                         "denselayer4",
-                        DenseLayer4(),  # [N, 192, 56, 56]
+                        DenseLayer(160),  # [N, 192, 56, 56]
                     ),
                     (
                         "denselayer5",
-                        DenseLayer5(),  # [N, 224, 56, 56]
+                        DenseLayer(192),  # [N, 224, 56, 56]
                     ),
                     (
                         "denselayer6",
-                        DenseLayer6(),  # [N, 256, 56, 56]
+                        DenseLayer(224),  # [N, 256, 56, 56]
                     ),
                 ],
             ),
@@ -1930,10 +113,10 @@ class DenseBlock1(nn.Sequential):
 
 class DenseBlock2(nn.Sequential):
     """dense_block(num_layers=12, growth_rate=32, bn_size=4) on [N, 128, 28, 28],
-    written out: it calls dense_layer, which is written out per call, so no one class
-    serves every call. torchvision's _DenseBlock: num_layers dense layers; the output
-    has in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to
-    stay a group of layers.
+    written out: a layer's name differs at a call, so no one class serves every call.
+    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
+    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
+    layers.
     """
 
     def __init__(self) -> None:
@@ -1942,51 +125,51 @@ class DenseBlock2(nn.Sequential):
                 [
                     (
                         "denselayer1",
-                        DenseLayer7(),  # [N, 160, 28, 28]
+                        DenseLayer(128),  # [N, 160, 28, 28]
                     ),
                     (
                         "denselayer2",
-                        DenseLayer8(),  # [N, 192, 28, 28]
+                        DenseLayer(160),  # [N, 192, 28, 28]
                     ),
                     (
                         "denselayer3",
-                        DenseLayer9(),  # [N, 224, 28, 28]
+                        DenseLayer(192),  # [N, 224, 28, 28]
                     ),
                     (
                         "denselayer4",
-                        DenseLayer10(),  # [N, 256, 28, 28]
+                        DenseLayer(224),  # [N, 256, 28, 28]
                     ),
                     (
                         "denselayer5",
-                        DenseLayer11(),  # [N, 288, 28, 28]
+                        DenseLayer(256),  # [N, 288, 28, 28]
                     ),
                     (
                         "denselayer6",
-                        DenseLayer12(),  # [N, 320, 28, 28]
+                        DenseLayer(288),  # [N, 320, 28, 28]
                     ),
                     (
                         "denselayer7",
-                        DenseLayer13(),  # [N, 352, 28, 28]
+                        DenseLayer(320),  # [N, 352, 28, 28]
                     ),
                     (
                         "denselayer8",
-                        DenseLayer14(),  # [N, 384, 28, 28]
+                        DenseLayer(352),  # [N, 384, 28, 28]
                     ),
                     (
                         "denselayer9",
-                        DenseLayer15(),  # [N, 416, 28, 28]
+                        DenseLayer(384),  # [N, 416, 28, 28]
                     ),
                     (
                         "denselayer10",
-                        DenseLayer16(),  # [N, 448, 28, 28]
+                        DenseLayer(416),  # [N, 448, 28, 28]
                     ),
                     (
                         "denselayer11",
-                        DenseLayer17(),  # [N, 480, 28, 28]
+                        DenseLayer(448),  # [N, 480, 28, 28]
                     ),
                     (
                         "denselayer12",
-                        DenseLayer18(),  # [N, 512, 28, 28]
+                        DenseLayer(480),  # [N, 512, 28, 28]
                     ),
                 ],
             ),
@@ -1996,10 +179,10 @@ class DenseBlock2(nn.Sequential):
 
 class DenseBlock3(nn.Sequential):
     """dense_block(num_layers=24, growth_rate=32, bn_size=4) on [N, 256, 14, 14],
-    written out: it calls dense_layer, which is written out per call, so no one class
-    serves every call. torchvision's _DenseBlock: num_layers dense layers; the output
-    has in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to
-    stay a group of layers.
+    written out: a layer's name differs at a call, so no one class serves every call.
+    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
+    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
+    layers.
     """
 
     def __init__(self) -> None:
@@ -2008,99 +191,99 @@ class DenseBlock3(nn.Sequential):
                 [
                     (
                         "denselayer1",
-                        DenseLayer19(),  # [N, 288, 14, 14]
+                        DenseLayer(256),  # [N, 288, 14, 14]
                     ),
                     (
                         "denselayer2",
-                        DenseLayer20(),  # [N, 320, 14, 14]
+                        DenseLayer(288),  # [N, 320, 14, 14]
                     ),
                     (
                         "denselayer3",
-                        DenseLayer21(),  # [N, 352, 14, 14]
+                        DenseLayer(320),  # [N, 352, 14, 14]
                     ),
                     (
                         "denselayer4",
-                        DenseLayer22(),  # [N, 384, 14, 14]
+                        DenseLayer(352),  # [N, 384, 14, 14]
                     ),
                     (
                         "denselayer5",
-                        DenseLayer23(),  # [N, 416, 14, 14]
+                        DenseLayer(384),  # [N, 416, 14, 14]
                     ),
                     (
                         "denselayer6",
-                        DenseLayer24(),  # [N, 448, 14, 14]
+                        DenseLayer(416),  # [N, 448, 14, 14]
                     ),
                     (
                         "denselayer7",
-                        DenseLayer25(),  # [N, 480, 14, 14]
+                        DenseLayer(448),  # [N, 480, 14, 14]
                     ),
                     (
                         "denselayer8",
-                        DenseLayer26(),  # [N, 512, 14, 14]
+                        DenseLayer(480),  # [N, 512, 14, 14]
                     ),
                     (
                         "denselayer9",
-                        DenseLayer27(),  # [N, 544, 14, 14]
+                        DenseLayer(512),  # [N, 544, 14, 14]
                     ),
                     (
                         "denselayer10",
-                        DenseLayer28(),  # [N, 576, 14, 14]
+                        DenseLayer(544),  # [N, 576, 14, 14]
                     ),
                     (
                         "denselayer11",
-                        DenseLayer29(),  # [N, 608, 14, 14]
+                        DenseLayer(576),  # [N, 608, 14, 14]
                     ),
                     (
                         "denselayer12",
-                        DenseLayer30(),  # [N, 640, 14, 14]
+                        DenseLayer(608),  # [N, 640, 14, 14]
                     ),
                     (
                         "denselayer13",
-                        DenseLayer31(),  # [N, 672, 14, 14]
+                        DenseLayer(640),  # [N, 672, 14, 14]
                     ),
                     (
                         "denselayer14",
-                        DenseLayer32(),  # [N, 704, 14, 14]
+                        DenseLayer(672),  # [N, 704, 14, 14]
                     ),
                     (
                         "denselayer15",
-                        DenseLayer33(),  # [N, 736, 14, 14]
+                        DenseLayer(704),  # [N, 736, 14, 14]
                     ),
                     (
                         "denselayer16",
-                        DenseLayer34(),  # [N, 768, 14, 14]
+                        DenseLayer(736),  # [N, 768, 14, 14]
                     ),
                     (
                         "denselayer17",
-                        DenseLayer35(),  # [N, 800, 14, 14]
+                        DenseLayer(768),  # [N, 800, 14, 14]
                     ),
                     (
                         "denselayer18",
-                        DenseLayer36(),  # [N, 832, 14, 14]
+                        DenseLayer(800),  # [N, 832, 14, 14]
                     ),
                     (
                         "denselayer19",
-                        DenseLayer37(),  # [N, 864, 14, 14]
+                        DenseLayer(832),  # [N, 864, 14, 14]
                     ),
                     (
                         "denselayer20",
-                        DenseLayer38(),  # [N, 896, 14, 14]
+                        DenseLayer(864),  # [N, 896, 14, 14]
                     ),
                     (
                         "denselayer21",
-                        DenseLayer39(),  # [N, 928, 14, 14]
+                        DenseLayer(896),  # [N, 928, 14, 14]
                     ),
                     (
                         "denselayer22",
-                        DenseLayer40(),  # [N, 960, 14, 14]
+                        DenseLayer(928),  # [N, 960, 14, 14]
                     ),
                     (
                         "denselayer23",
-                        DenseLayer41(),  # [N, 992, 14, 14]
+                        DenseLayer(960),  # [N, 992, 14, 14]
                     ),
                     (
                         "denselayer24",
-                        DenseLayer42(),  # [N, 1024, 14, 14]
+                        DenseLayer(992),  # [N, 1024, 14, 14]
                     ),
                 ],
             ),
@@ -2110,10 +293,10 @@ class DenseBlock3(nn.Sequential):
 
 class DenseBlock4(nn.Sequential):
     """dense_block(num_layers=16, growth_rate=32, bn_size=4) on [N, 512, 7, 7], written
-    out: it calls dense_layer, which is written out per call, so no one class serves
-    every call. torchvision's _DenseBlock: num_layers dense layers; the output has
-    in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to stay a
-    group of layers.
+    out: a layer's name differs at a call, so no one class serves every call.
+    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
+    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
+    layers.
     """
 
     def __init__(self) -> None:
@@ -2122,67 +305,67 @@ class DenseBlock4(nn.Sequential):
                 [
                     (
                         "denselayer1",
-                        DenseLayer43(),  # [N, 544, 7, 7]
+                        DenseLayer(512),  # [N, 544, 7, 7]
                     ),
                     (
                         "denselayer2",
-                        DenseLayer44(),  # [N, 576, 7, 7]
+                        DenseLayer(544),  # [N, 576, 7, 7]
                     ),
                     (
                         "denselayer3",
-                        DenseLayer45(),  # [N, 608, 7, 7]
+                        DenseLayer(576),  # [N, 608, 7, 7]
                     ),
                     (
                         "denselayer4",
-                        DenseLayer46(),  # [N, 640, 7, 7]
+                        DenseLayer(608),  # [N, 640, 7, 7]
                     ),
                     (
                         "denselayer5",
-                        DenseLayer47(),  # [N, 672, 7, 7]
+                        DenseLayer(640),  # [N, 672, 7, 7]
                     ),
                     (
                         "denselayer6",
-                        DenseLayer48(),  # [N, 704, 7, 7]
+                        DenseLayer(672),  # [N, 704, 7, 7]
                     ),
                     (
                         "denselayer7",
-                        DenseLayer49(),  # [N, 736, 7, 7]
+                        DenseLayer(704),  # [N, 736, 7, 7]
                     ),
                     (
                         "denselayer8",
-                        DenseLayer50(),  # [N, 768, 7, 7]
+                        DenseLayer(736),  # [N, 768, 7, 7]
                     ),
                     (
                         "denselayer9",
-                        DenseLayer51(),  # [N, 800, 7, 7]
+                        DenseLayer(768),  # [N, 800, 7, 7]
                     ),
                     (
                         "denselayer10",
-                        DenseLayer52(),  # [N, 832, 7, 7]
+                        DenseLayer(800),  # [N, 832, 7, 7]
                     ),
                     (
                         "denselayer11",
-                        DenseLayer53(),  # [N, 864, 7, 7]
+                        DenseLayer(832),  # [N, 864, 7, 7]
                     ),
                     (
                         "denselayer12",
-                        DenseLayer54(),  # [N, 896, 7, 7]
+                        DenseLayer(864),  # [N, 896, 7, 7]
                     ),
                     (
                         "denselayer13",
-                        DenseLayer55(),  # [N, 928, 7, 7]
+                        DenseLayer(896),  # [N, 928, 7, 7]
                     ),
                     (
                         "denselayer14",
-                        DenseLayer56(),  # [N, 960, 7, 7]
+                        DenseLayer(928),  # [N, 960, 7, 7]
                     ),
                     (
                         "denselayer15",
-                        DenseLayer57(),  # [N, 992, 7, 7]
+                        DenseLayer(960),  # [N, 992, 7, 7]
                     ),
                     (
                         "denselayer16",
-                        DenseLayer58(),  # [N, 1024, 7, 7]
+                        DenseLayer(992),  # [N, 1024, 7, 7]
                     ),
                 ],
             ),

@@ -104,191 +104,55 @@ class ConvNormAct(nn.Sequential):
         self.out_channels = channels
 
 
-class SqueezeExcitation1(nn.Module):
-    """squeeze_excitation(squeeze_channels=16, activation='silu',
-    scale_activation='sigmoid') on [N, 256, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
+class SqueezeExcitation(nn.Module):
+    """squeeze_excitation: torchvision's SqueezeExcitation: global average pooling
+    (avgpool), a 1x1 conv to squeeze_channels (fc1), the activation ('relu' or
+    'silu'), a 1x1 conv back to in_channels (fc2), the gate ('sigmoid' or
+    'hardsigmoid': scale_activation), and the input times the gate. A module with
+    torchvision's attributes avgpool, fc1, fc2, activation, scale_activation.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        squeeze_channels: int,
+        activation: str = "relu",
+        scale_activation: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 256, 1, 1]
-        self.fc1 = nn.Conv2d(256, 16, kernel_size=1)  # [N, 16, 1, 1]
-        self.activation = nn.SiLU()  # [N, 16, 1, 1]
-        self.fc2 = nn.Conv2d(16, 256, kernel_size=1)  # [N, 256, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 256, 1, 1]
-        self.out_channels = 256
+        channels = in_channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, kernel_size=1)
+        channels = squeeze_channels
+        if activation == "silu":
+            self.activation = nn.SiLU()
+        else:
+            self.activation = nn.ReLU()
+        self.fc2 = nn.Conv2d(channels, in_channels, kernel_size=1)
+        channels = in_channels
+        if scale_activation == "hardsigmoid":
+            self.scale_activation = nn.Hardsigmoid()
+        else:
+            self.scale_activation = nn.Sigmoid()
+        channels = in_channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 256, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 16, 1, 1]
-        activation = self.activation(fc1)  # [N, 16, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 256, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 256, 1, 1]
-        x5 = input * scale_activation  # [N, 256, 14, 14]
-        return x5
-
-
-class SqueezeExcitation2(nn.Module):
-    """squeeze_excitation(squeeze_channels=32, activation='silu',
-    scale_activation='sigmoid') on [N, 512, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 512, 1, 1]
-        self.fc1 = nn.Conv2d(512, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.SiLU()  # [N, 32, 1, 1]
-        self.fc2 = nn.Conv2d(32, 512, kernel_size=1)  # [N, 512, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 512, 1, 1]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 512, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 32, 1, 1]
-        activation = self.activation(fc1)  # [N, 32, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 512, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 512, 1, 1]
-        x5 = input * scale_activation  # [N, 512, 14, 14]
-        return x5
-
-
-class SqueezeExcitation3(nn.Module):
-    """squeeze_excitation(squeeze_channels=32, activation='silu',
-    scale_activation='sigmoid') on [N, 768, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 768, 1, 1]
-        self.fc1 = nn.Conv2d(768, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.SiLU()  # [N, 32, 1, 1]
-        self.fc2 = nn.Conv2d(32, 768, kernel_size=1)  # [N, 768, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 768, 1, 1]
-        self.out_channels = 768
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 768, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 32, 1, 1]
-        activation = self.activation(fc1)  # [N, 32, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 768, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 768, 1, 1]
-        x5 = input * scale_activation  # [N, 768, 14, 14]
-        return x5
-
-
-class SqueezeExcitation4(nn.Module):
-    """squeeze_excitation(squeeze_channels=40, activation='silu',
-    scale_activation='sigmoid') on [N, 960, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 960, 1, 1]
-        self.fc1 = nn.Conv2d(960, 40, kernel_size=1)  # [N, 40, 1, 1]
-        self.activation = nn.SiLU()  # [N, 40, 1, 1]
-        self.fc2 = nn.Conv2d(40, 960, kernel_size=1)  # [N, 960, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 960, 1, 1]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 960, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 40, 1, 1]
-        activation = self.activation(fc1)  # [N, 40, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 960, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 960, 1, 1]
-        x5 = input * scale_activation  # [N, 960, 14, 14]
-        return x5
-
-
-class SqueezeExcitation5(nn.Module):
-    """squeeze_excitation(squeeze_channels=40, activation='silu',
-    scale_activation='sigmoid') on [N, 960, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's SqueezeExcitation:
-    global average pooling (avgpool), a 1x1 conv to squeeze_channels (fc1), the
-    activation ('relu' or 'silu'), a 1x1 conv back to in_channels (fc2), the gate
-    ('sigmoid' or 'hardsigmoid': scale_activation), and the input times the gate. A
-    module with torchvision's attributes avgpool, fc1, fc2, activation,
-    scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 960, 1, 1]
-        self.fc1 = nn.Conv2d(960, 40, kernel_size=1)  # [N, 40, 1, 1]
-        self.activation = nn.SiLU()  # [N, 40, 1, 1]
-        self.fc2 = nn.Conv2d(40, 960, kernel_size=1)  # [N, 960, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 960, 1, 1]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 960, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 40, 1, 1]
-        activation = self.activation(fc1)  # [N, 40, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 960, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 960, 1, 1]
-        x5 = input * scale_activation  # [N, 960, 7, 7]
-        return x5
-
-
-class SqueezeExcitation6(nn.Module):
-    """squeeze_excitation(squeeze_channels=64, activation='silu',
-    scale_activation='sigmoid') on [N, 1536, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 1536, 1, 1]
-        self.fc1 = nn.Conv2d(1536, 64, kernel_size=1)  # [N, 64, 1, 1]
-        self.activation = nn.SiLU()  # [N, 64, 1, 1]
-        self.fc2 = nn.Conv2d(64, 1536, kernel_size=1)  # [N, 1536, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 1536, 1, 1]
-        self.out_channels = 1536
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 1536, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 64, 1, 1]
-        activation = self.activation(fc1)  # [N, 64, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 1536, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 1536, 1, 1]
-        x5 = input * scale_activation  # [N, 1536, 7, 7]
+        avgpool = self.avgpool(input)
+        fc1 = self.fc1(avgpool)
+        activation = self.activation(fc1)
+        fc2 = self.fc2(activation)
+        scale_activation = self.scale_activation(fc2)
+        x5 = input * scale_activation
         return x5
 
 
 class MbBlock1(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.0,
     eps=0.001, fused=True) on [N, 24, 112, 112], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -311,8 +175,8 @@ class MbBlock1(nn.Module):
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.005,
     eps=0.001, fused=True) on [N, 24, 112, 112], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -335,8 +199,8 @@ class MbBlock2(nn.Module):
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=48, sd_prob=0.01,
     eps=0.001, fused=True) on [N, 24, 112, 112], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -375,8 +239,8 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48,
     sd_prob=0.015000000000000003, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -404,8 +268,8 @@ class MbBlock4(nn.Module):
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.02,
     eps=0.001, fused=True) on [N, 48, 56, 56], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -431,8 +295,8 @@ class MbBlock5(nn.Module):
 class MbBlock6(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.025,
     eps=0.001, fused=True) on [N, 48, 56, 56], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -458,8 +322,8 @@ class MbBlock6(nn.Module):
 class MbBlock7(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=64,
     sd_prob=0.030000000000000006, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -498,8 +362,8 @@ class MbBlock7(nn.Sequential):
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.035,
     eps=0.001, fused=True) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -525,8 +389,8 @@ class MbBlock8(nn.Module):
 class MbBlock9(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.04,
     eps=0.001, fused=True) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -552,8 +416,8 @@ class MbBlock9(nn.Module):
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.045,
     eps=0.001, fused=True) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -579,8 +443,8 @@ class MbBlock10(nn.Module):
 class MbBlock11(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=128, sd_prob=0.05,
     eps=0.001, fused=False) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -605,7 +469,9 @@ class MbBlock11(nn.Sequential):
                                 activation="silu",
                                 eps=0.001,
                             ),  # [N, 256, 14, 14]
-                            SqueezeExcitation1(),  # [N, 256, 14, 14]
+                            SqueezeExcitation(
+                                256, squeeze_channels=16, activation="silu"
+                            ),  # [N, 256, 14, 14]
                             ConvNormAct(
                                 256,
                                 out_channels=128,
@@ -628,8 +494,8 @@ class MbBlock11(nn.Sequential):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.05500000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -641,7 +507,9 @@ class MbBlock12(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -661,8 +529,8 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.06000000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -674,7 +542,9 @@ class MbBlock13(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -694,8 +564,8 @@ class MbBlock13(nn.Module):
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.065,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -707,7 +577,9 @@ class MbBlock14(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -725,8 +597,8 @@ class MbBlock14(nn.Module):
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.07,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -738,7 +610,9 @@ class MbBlock15(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -756,8 +630,8 @@ class MbBlock15(nn.Module):
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.075,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -769,7 +643,9 @@ class MbBlock16(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -787,8 +663,8 @@ class MbBlock16(nn.Module):
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.08,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -812,7 +688,9 @@ class MbBlock17(nn.Sequential):
                                 activation="silu",
                                 eps=0.001,
                             ),  # [N, 768, 14, 14]
-                            SqueezeExcitation3(),  # [N, 768, 14, 14]
+                            SqueezeExcitation(
+                                768, squeeze_channels=32, activation="silu"
+                            ),  # [N, 768, 14, 14]
                             ConvNormAct(
                                 768,
                                 out_channels=160,
@@ -835,8 +713,8 @@ class MbBlock17(nn.Sequential):
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.085,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -848,7 +726,9 @@ class MbBlock18(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -866,8 +746,8 @@ class MbBlock18(nn.Module):
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.09,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -879,7 +759,9 @@ class MbBlock19(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -897,8 +779,8 @@ class MbBlock19(nn.Module):
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.095,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -910,7 +792,9 @@ class MbBlock20(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -928,8 +812,8 @@ class MbBlock20(nn.Module):
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.1,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -941,7 +825,9 @@ class MbBlock21(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -959,8 +845,8 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.10500000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -972,7 +858,9 @@ class MbBlock22(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -992,8 +880,8 @@ class MbBlock22(nn.Module):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11000000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1005,7 +893,9 @@ class MbBlock23(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -1025,8 +915,8 @@ class MbBlock23(nn.Module):
 class MbBlock24(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11500000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1038,7 +928,9 @@ class MbBlock24(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -1058,8 +950,8 @@ class MbBlock24(nn.Module):
 class MbBlock25(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.12000000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1071,7 +963,9 @@ class MbBlock25(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -1091,8 +985,8 @@ class MbBlock25(nn.Module):
 class MbBlock26(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=256, sd_prob=0.125,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1117,7 +1011,9 @@ class MbBlock26(nn.Sequential):
                                 activation="silu",
                                 eps=0.001,
                             ),  # [N, 960, 7, 7]
-                            SqueezeExcitation5(),  # [N, 960, 7, 7]
+                            SqueezeExcitation(
+                                960, squeeze_channels=40, activation="silu"
+                            ),  # [N, 960, 7, 7]
                             ConvNormAct(
                                 960,
                                 out_channels=256,
@@ -1140,8 +1036,8 @@ class MbBlock26(nn.Sequential):
 class MbBlock27(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.13,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1153,7 +1049,9 @@ class MbBlock27(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1171,8 +1069,8 @@ class MbBlock27(nn.Module):
 class MbBlock28(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.135,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1184,7 +1082,9 @@ class MbBlock28(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1202,8 +1102,8 @@ class MbBlock28(nn.Module):
 class MbBlock29(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.14,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1215,7 +1115,9 @@ class MbBlock29(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1233,8 +1135,8 @@ class MbBlock29(nn.Module):
 class MbBlock30(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256,
     sd_prob=0.14500000000000002, eps=0.001, fused=False) on [N, 256, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
-    or a fused_mbconv where fused (one module either way).
+    out: its layers read named tensors at some calls only, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1246,7 +1148,9 @@ class MbBlock30(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1266,8 +1170,8 @@ class MbBlock30(nn.Module):
 class MbBlock31(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.15,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1279,7 +1183,9 @@ class MbBlock31(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1297,8 +1203,8 @@ class MbBlock31(nn.Module):
 class MbBlock32(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.155,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1310,7 +1216,9 @@ class MbBlock32(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1328,8 +1236,8 @@ class MbBlock32(nn.Module):
 class MbBlock33(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.16,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1341,7 +1249,9 @@ class MbBlock33(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1359,8 +1269,8 @@ class MbBlock33(nn.Module):
 class MbBlock34(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.165,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1372,7 +1282,9 @@ class MbBlock34(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1390,8 +1302,8 @@ class MbBlock34(nn.Module):
 class MbBlock35(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.17,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1403,7 +1315,9 @@ class MbBlock35(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1421,8 +1335,8 @@ class MbBlock35(nn.Module):
 class MbBlock36(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.175,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1434,7 +1348,9 @@ class MbBlock36(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1452,8 +1368,8 @@ class MbBlock36(nn.Module):
 class MbBlock37(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.18,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1465,7 +1381,9 @@ class MbBlock37(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1483,8 +1401,8 @@ class MbBlock37(nn.Module):
 class MbBlock38(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.185,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1496,7 +1414,9 @@ class MbBlock38(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1514,8 +1434,8 @@ class MbBlock38(nn.Module):
 class MbBlock39(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.19,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1527,7 +1447,9 @@ class MbBlock39(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1545,8 +1467,8 @@ class MbBlock39(nn.Module):
 class MbBlock40(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.195,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
-    fused (one module either way).
+    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1558,7 +1480,9 @@ class MbBlock40(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]

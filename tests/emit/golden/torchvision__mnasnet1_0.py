@@ -18,13 +18,14 @@ __all__ = ["Mnasnet10"]
 
 class MnasnetUnit1(nn.Sequential):
     """mnasnet_unit(out_channels=24, kernel_size=3, stride=2, expansion_factor=3) on [N,
-    16, 112, 112], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    16, 112, 112], written out: its layers read named tensors at some calls only, so
+    no one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1
+    conv to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -74,13 +75,14 @@ class MnasnetUnit1(nn.Sequential):
 
 class MnasnetUnit2(nn.Module):
     """mnasnet_unit(out_channels=24, kernel_size=3, stride=1, expansion_factor=3) on [N,
-    24, 56, 56], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    24, 56, 56], written out: its layers read named tensors at some calls only, so no
+    one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv
+    to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -107,13 +109,14 @@ class MnasnetUnit2(nn.Module):
 
 class MnasnetUnit3(nn.Sequential):
     """mnasnet_unit(out_channels=40, kernel_size=5, stride=2, expansion_factor=3) on [N,
-    24, 56, 56], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    24, 56, 56], written out: its layers read named tensors at some calls only, so no
+    one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv
+    to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -163,13 +166,14 @@ class MnasnetUnit3(nn.Sequential):
 
 class MnasnetUnit4(nn.Module):
     """mnasnet_unit(out_channels=40, kernel_size=5, stride=1, expansion_factor=3) on [N,
-    40, 28, 28], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    40, 28, 28], written out: its layers read named tensors at some calls only, so no
+    one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv
+    to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -196,13 +200,14 @@ class MnasnetUnit4(nn.Module):
 
 class MnasnetUnit5(nn.Sequential):
     """mnasnet_unit(out_channels=80, kernel_size=5, stride=2, expansion_factor=6) on [N,
-    40, 28, 28], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    40, 28, 28], written out: its layers read named tensors at some calls only, so no
+    one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv
+    to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -252,13 +257,14 @@ class MnasnetUnit5(nn.Sequential):
 
 class MnasnetUnit6(nn.Module):
     """mnasnet_unit(out_channels=80, kernel_size=5, stride=1, expansion_factor=6) on [N,
-    80, 14, 14], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    80, 14, 14], written out: its layers read named tensors at some calls only, so no
+    one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv
+    to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -285,13 +291,14 @@ class MnasnetUnit6(nn.Module):
 
 class MnasnetUnit7(nn.Sequential):
     """mnasnet_unit(out_channels=96, kernel_size=3, stride=1, expansion_factor=6) on [N,
-    80, 14, 14], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    80, 14, 14], written out: its layers read named tensors at some calls only, so no
+    one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv
+    to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -340,13 +347,14 @@ class MnasnetUnit7(nn.Sequential):
 
 class MnasnetUnit8(nn.Module):
     """mnasnet_unit(out_channels=96, kernel_size=3, stride=1, expansion_factor=6) on [N,
-    96, 14, 14], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    96, 14, 14], written out: its layers read named tensors at some calls only, so no
+    one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv
+    to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -373,13 +381,14 @@ class MnasnetUnit8(nn.Module):
 
 class MnasnetUnit9(nn.Sequential):
     """mnasnet_unit(out_channels=192, kernel_size=5, stride=2, expansion_factor=6) on
-    [N, 96, 14, 14], written out: its layers read named tensors, so no one class
-    serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to
-    in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride,
-    padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    [N, 96, 14, 14], written out: its layers read named tensors at some calls only,
+    so no one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1
+    conv to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -429,13 +438,14 @@ class MnasnetUnit9(nn.Sequential):
 
 class MnasnetUnit10(nn.Module):
     """mnasnet_unit(out_channels=192, kernel_size=5, stride=1, expansion_factor=6) on
-    [N, 192, 7, 7], written out: its layers read named tensors, so no one class
-    serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to
-    in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride,
-    padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    [N, 192, 7, 7], written out: its layers read named tensors at some calls only, so
+    no one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1
+    conv to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:
@@ -462,13 +472,14 @@ class MnasnetUnit10(nn.Module):
 
 class MnasnetUnit11(nn.Sequential):
     """mnasnet_unit(out_channels=320, kernel_size=3, stride=1, expansion_factor=6) on
-    [N, 192, 7, 7], written out: its layers read named tensors, so no one class
-    serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to
-    in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride,
-    padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+    [N, 192, 7, 7], written out: its layers read named tensors at some calls only, so
+    no one class serves every call. torchvision's MNASNet _InvertedResidual: a 1x1
+    conv to in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv
+    (stride, padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the
+    module `layers`); plus the input where in_channels == out_channels and the stride
+    is 1 (apply_residual). Convs have no bias. Without the residual, the trailing
+    identity (no weights) keeps the call a module of its own with the attribute
+    `layers`.
     """
 
     def __init__(self) -> None:

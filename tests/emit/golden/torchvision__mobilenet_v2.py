@@ -106,12 +106,12 @@ class InvertedResidualConv(nn.Sequential):
 
 class InvertedResidual1(nn.Sequential):
     """inverted_residual(out_channels=16, stride=1, expand_ratio=1) on [N, 32, 112,
-    112], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the
-    input where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    112], written out: its layers read named tensors at some calls only, so no one
+    class serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -136,12 +136,12 @@ class InvertedResidual1(nn.Sequential):
 
 class InvertedResidual2(nn.Sequential):
     """inverted_residual(out_channels=24, stride=2, expand_ratio=6) on [N, 16, 112,
-    112], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the
-    input where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    112], written out: its layers read named tensors at some calls only, so no one
+    class serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -166,12 +166,12 @@ class InvertedResidual2(nn.Sequential):
 
 class InvertedResidual3(nn.Module):
     """inverted_residual(out_channels=24, stride=1, expand_ratio=6) on [N, 24, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -187,12 +187,12 @@ class InvertedResidual3(nn.Module):
 
 class InvertedResidual4(nn.Sequential):
     """inverted_residual(out_channels=32, stride=2, expand_ratio=6) on [N, 24, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -217,12 +217,12 @@ class InvertedResidual4(nn.Sequential):
 
 class InvertedResidual5(nn.Module):
     """inverted_residual(out_channels=32, stride=1, expand_ratio=6) on [N, 32, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -238,12 +238,12 @@ class InvertedResidual5(nn.Module):
 
 class InvertedResidual6(nn.Sequential):
     """inverted_residual(out_channels=64, stride=2, expand_ratio=6) on [N, 32, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -268,12 +268,12 @@ class InvertedResidual6(nn.Sequential):
 
 class InvertedResidual7(nn.Module):
     """inverted_residual(out_channels=64, stride=1, expand_ratio=6) on [N, 64, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -289,12 +289,12 @@ class InvertedResidual7(nn.Module):
 
 class InvertedResidual8(nn.Sequential):
     """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 64, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -317,12 +317,12 @@ class InvertedResidual8(nn.Sequential):
 
 class InvertedResidual9(nn.Module):
     """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 96, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -338,12 +338,12 @@ class InvertedResidual9(nn.Module):
 
 class InvertedResidual10(nn.Sequential):
     """inverted_residual(out_channels=160, stride=2, expand_ratio=6) on [N, 96, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -368,12 +368,12 @@ class InvertedResidual10(nn.Sequential):
 
 class InvertedResidual11(nn.Module):
     """inverted_residual(out_channels=160, stride=1, expand_ratio=6) on [N, 160, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:
@@ -389,12 +389,12 @@ class InvertedResidual11(nn.Module):
 
 class InvertedResidual12(nn.Sequential):
     """inverted_residual(out_channels=320, stride=1, expand_ratio=6) on [N, 160, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+    written out: its layers read named tensors at some calls only, so no one class
+    serves every call. torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
     def __init__(self) -> None:

@@ -80,198 +80,63 @@ class ConvNormAct(nn.Sequential):
         self.out_channels = channels
 
 
-class SqueezeExcitation1(nn.Module):
-    """squeeze_excitation(squeeze_channels=24, activation='relu',
-    scale_activation='hardsigmoid') on [N, 72, 28, 28], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
+class SqueezeExcitation(nn.Module):
+    """squeeze_excitation: torchvision's SqueezeExcitation: global average pooling
+    (avgpool), a 1x1 conv to squeeze_channels (fc1), the activation ('relu' or
+    'silu'), a 1x1 conv back to in_channels (fc2), the gate ('sigmoid' or
+    'hardsigmoid': scale_activation), and the input times the gate. A module with
+    torchvision's attributes avgpool, fc1, fc2, activation, scale_activation.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        squeeze_channels: int,
+        activation: str = "relu",
+        scale_activation: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 72, 1, 1]
-        self.fc1 = nn.Conv2d(72, 24, kernel_size=1)  # [N, 24, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 24, 1, 1]
-        self.fc2 = nn.Conv2d(24, 72, kernel_size=1)  # [N, 72, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 72, 1, 1]
-        self.out_channels = 72
+        channels = in_channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, kernel_size=1)
+        channels = squeeze_channels
+        if activation == "silu":
+            self.activation = nn.SiLU()
+        else:
+            self.activation = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(channels, in_channels, kernel_size=1)
+        channels = in_channels
+        if scale_activation == "hardsigmoid":
+            self.scale_activation = nn.Hardsigmoid()
+        else:
+            self.scale_activation = nn.Sigmoid()
+        channels = in_channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 72, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 24, 1, 1]
-        activation = self.activation(fc1)  # [N, 24, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 72, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 72, 1, 1]
-        x5 = input * scale_activation  # [N, 72, 28, 28]
-        return x5
-
-
-class SqueezeExcitation2(nn.Module):
-    """squeeze_excitation(squeeze_channels=32, activation='relu',
-    scale_activation='hardsigmoid') on [N, 120, 28, 28], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 120, 1, 1]
-        self.fc1 = nn.Conv2d(120, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 32, 1, 1]
-        self.fc2 = nn.Conv2d(32, 120, kernel_size=1)  # [N, 120, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 120, 1, 1]
-        self.out_channels = 120
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 120, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 32, 1, 1]
-        activation = self.activation(fc1)  # [N, 32, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 120, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 120, 1, 1]
-        x5 = input * scale_activation  # [N, 120, 28, 28]
-        return x5
-
-
-class SqueezeExcitation3(nn.Module):
-    """squeeze_excitation(squeeze_channels=120, activation='relu',
-    scale_activation='hardsigmoid') on [N, 480, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 480, 1, 1]
-        self.fc1 = nn.Conv2d(480, 120, kernel_size=1)  # [N, 120, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 120, 1, 1]
-        self.fc2 = nn.Conv2d(120, 480, kernel_size=1)  # [N, 480, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 480, 1, 1]
-        self.out_channels = 480
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 480, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 120, 1, 1]
-        activation = self.activation(fc1)  # [N, 120, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 480, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 480, 1, 1]
-        x5 = input * scale_activation  # [N, 480, 14, 14]
-        return x5
-
-
-class SqueezeExcitation4(nn.Module):
-    """squeeze_excitation(squeeze_channels=168, activation='relu',
-    scale_activation='hardsigmoid') on [N, 672, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
-        self.fc1 = nn.Conv2d(672, 168, kernel_size=1)  # [N, 168, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 168, 1, 1]
-        self.fc2 = nn.Conv2d(168, 672, kernel_size=1)  # [N, 672, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 672, 1, 1]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 672, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 168, 1, 1]
-        activation = self.activation(fc1)  # [N, 168, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 672, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 672, 1, 1]
-        x5 = input * scale_activation  # [N, 672, 14, 14]
-        return x5
-
-
-class SqueezeExcitation5(nn.Module):
-    """squeeze_excitation(squeeze_channels=168, activation='relu',
-    scale_activation='hardsigmoid') on [N, 672, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
-        self.fc1 = nn.Conv2d(672, 168, kernel_size=1)  # [N, 168, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 168, 1, 1]
-        self.fc2 = nn.Conv2d(168, 672, kernel_size=1)  # [N, 672, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 672, 1, 1]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 672, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 168, 1, 1]
-        activation = self.activation(fc1)  # [N, 168, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 672, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 672, 1, 1]
-        x5 = input * scale_activation  # [N, 672, 7, 7]
-        return x5
-
-
-class SqueezeExcitation6(nn.Module):
-    """squeeze_excitation(squeeze_channels=240, activation='relu',
-    scale_activation='hardsigmoid') on [N, 960, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 960, 1, 1]
-        self.fc1 = nn.Conv2d(960, 240, kernel_size=1)  # [N, 240, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 240, 1, 1]
-        self.fc2 = nn.Conv2d(240, 960, kernel_size=1)  # [N, 960, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 960, 1, 1]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 960, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 240, 1, 1]
-        activation = self.activation(fc1)  # [N, 240, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 960, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 960, 1, 1]
-        x5 = input * scale_activation  # [N, 960, 7, 7]
+        avgpool = self.avgpool(input)
+        fc1 = self.fc1(avgpool)
+        activation = self.activation(fc1)
+        fc2 = self.fc2(activation)
+        scale_activation = self.scale_activation(fc2)
+        x5 = input * scale_activation
         return x5
 
 
 class Mbv3Block1(nn.Module):
     """mbv3_block(kernel=3, expanded=16, out=16, use_se=False, activation='RE',
     stride=1, width_mult=1.0) on [N, 16, 112, 112], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
+    named tensors at some calls only, so no one class serves every call.
+    torchvision's MobileNetV3 InvertedResidual, from one row of its
+    inverted_residual_setting (kernel, expanded, out, use_se, activation, stride)
+    with the widths adjusted as InvertedResidualConfig.adjust_channels does
+    (make_divisible(c x width_mult, 8)): `block`, an nn.Sequential of a 1x1 expansion
+    (left out where the expanded width is the input's), a depthwise conv, a squeeze-
+    excitation (squeeze make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate)
+    where use_se, and a 1x1 projection without activation; every batch norm with eps
+    0.001, momentum 0.01. Plus the input where stride 1 keeps the width
+    (use_res_connect).
     """
 
     def __init__(self) -> None:
@@ -300,15 +165,16 @@ class Mbv3Block1(nn.Module):
 class Mbv3Block2(nn.Sequential):
     """mbv3_block(kernel=3, expanded=64, out=24, use_se=False, activation='RE',
     stride=2, width_mult=1.0) on [N, 16, 112, 112], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
+    named tensors at some calls only, so no one class serves every call.
+    torchvision's MobileNetV3 InvertedResidual, from one row of its
+    inverted_residual_setting (kernel, expanded, out, use_se, activation, stride)
+    with the widths adjusted as InvertedResidualConfig.adjust_channels does
+    (make_divisible(c x width_mult, 8)): `block`, an nn.Sequential of a 1x1 expansion
+    (left out where the expanded width is the input's), a depthwise conv, a squeeze-
+    excitation (squeeze make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate)
+    where use_se, and a 1x1 projection without activation; every batch norm with eps
+    0.001, momentum 0.01. Plus the input where stride 1 keeps the width
+    (use_res_connect).
     """
 
     def __init__(self) -> None:
@@ -356,9 +222,9 @@ class Mbv3Block2(nn.Sequential):
 class Mbv3Block3(nn.Module):
     """mbv3_block(kernel=3, expanded=72, out=24, use_se=False, activation='RE',
     stride=1, width_mult=1.0) on [N, 24, 56, 56], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -395,10 +261,10 @@ class Mbv3Block3(nn.Module):
 
 class Mbv3Block4(nn.Sequential):
     """mbv3_block(kernel=5, expanded=72, out=40, use_se=True, activation='RE', stride=2,
-    width_mult=1.0) on [N, 24, 56, 56], written out: its layers read named tensors,
-    so no one class serves every call. torchvision's MobileNetV3 InvertedResidual,
-    from one row of its inverted_residual_setting (kernel, expanded, out, use_se,
-    activation, stride) with the widths adjusted as
+    width_mult=1.0) on [N, 24, 56, 56], written out: its layers read named tensors at
+    some calls only, so no one class serves every call. torchvision's MobileNetV3
+    InvertedResidual, from one row of its inverted_residual_setting (kernel,
+    expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -430,7 +296,9 @@ class Mbv3Block4(nn.Sequential):
                                 eps=0.001,
                                 momentum=0.01,
                             ),  # [N, 72, 28, 28]
-                            SqueezeExcitation1(),  # [N, 72, 28, 28]
+                            SqueezeExcitation(
+                                72, squeeze_channels=24, scale_activation="hardsigmoid"
+                            ),  # [N, 72, 28, 28]
                             ConvNormAct(
                                 72,
                                 out_channels=40,
@@ -454,9 +322,9 @@ class Mbv3Block4(nn.Sequential):
 class Mbv3Block5(nn.Module):
     """mbv3_block(kernel=5, expanded=120, out=40, use_se=True, activation='RE',
     stride=1, width_mult=1.0) on [N, 40, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -479,7 +347,9 @@ class Mbv3Block5(nn.Module):
                 eps=0.001,
                 momentum=0.01,
             ),  # [N, 120, 28, 28]
-            SqueezeExcitation2(),  # [N, 120, 28, 28]
+            SqueezeExcitation(
+                120, squeeze_channels=32, scale_activation="hardsigmoid"
+            ),  # [N, 120, 28, 28]
             ConvNormAct(
                 120,
                 out_channels=40,
@@ -500,9 +370,9 @@ class Mbv3Block5(nn.Module):
 class Mbv3Block6(nn.Sequential):
     """mbv3_block(kernel=3, expanded=240, out=80, use_se=False, activation='HS',
     stride=2, width_mult=1.0) on [N, 40, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -558,9 +428,9 @@ class Mbv3Block6(nn.Sequential):
 class Mbv3Block7(nn.Module):
     """mbv3_block(kernel=3, expanded=200, out=80, use_se=False, activation='HS',
     stride=1, width_mult=1.0) on [N, 80, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -608,9 +478,9 @@ class Mbv3Block7(nn.Module):
 class Mbv3Block8(nn.Module):
     """mbv3_block(kernel=3, expanded=184, out=80, use_se=False, activation='HS',
     stride=1, width_mult=1.0) on [N, 80, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -658,9 +528,9 @@ class Mbv3Block8(nn.Module):
 class Mbv3Block9(nn.Sequential):
     """mbv3_block(kernel=3, expanded=480, out=112, use_se=True, activation='HS',
     stride=1, width_mult=1.0) on [N, 80, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -692,7 +562,11 @@ class Mbv3Block9(nn.Sequential):
                                 eps=0.001,
                                 momentum=0.01,
                             ),  # [N, 480, 14, 14]
-                            SqueezeExcitation3(),  # [N, 480, 14, 14]
+                            SqueezeExcitation(
+                                480,
+                                squeeze_channels=120,
+                                scale_activation="hardsigmoid",
+                            ),  # [N, 480, 14, 14]
                             ConvNormAct(
                                 480,
                                 out_channels=112,
@@ -716,9 +590,9 @@ class Mbv3Block9(nn.Sequential):
 class Mbv3Block10(nn.Module):
     """mbv3_block(kernel=3, expanded=672, out=112, use_se=True, activation='HS',
     stride=1, width_mult=1.0) on [N, 112, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -746,7 +620,9 @@ class Mbv3Block10(nn.Module):
                 eps=0.001,
                 momentum=0.01,
             ),  # [N, 672, 14, 14]
-            SqueezeExcitation4(),  # [N, 672, 14, 14]
+            SqueezeExcitation(
+                672, squeeze_channels=168, scale_activation="hardsigmoid"
+            ),  # [N, 672, 14, 14]
             ConvNormAct(
                 672,
                 out_channels=112,
@@ -767,9 +643,9 @@ class Mbv3Block10(nn.Module):
 class Mbv3Block11(nn.Sequential):
     """mbv3_block(kernel=5, expanded=672, out=160, use_se=True, activation='HS',
     stride=2, width_mult=1.0) on [N, 112, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -803,7 +679,11 @@ class Mbv3Block11(nn.Sequential):
                                 eps=0.001,
                                 momentum=0.01,
                             ),  # [N, 672, 7, 7]
-                            SqueezeExcitation5(),  # [N, 672, 7, 7]
+                            SqueezeExcitation(
+                                672,
+                                squeeze_channels=168,
+                                scale_activation="hardsigmoid",
+                            ),  # [N, 672, 7, 7]
                             ConvNormAct(
                                 672,
                                 out_channels=160,
@@ -827,9 +707,9 @@ class Mbv3Block11(nn.Sequential):
 class Mbv3Block12(nn.Module):
     """mbv3_block(kernel=5, expanded=960, out=160, use_se=True, activation='HS',
     stride=1, width_mult=1.0) on [N, 160, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -858,7 +738,9 @@ class Mbv3Block12(nn.Module):
                 eps=0.001,
                 momentum=0.01,
             ),  # [N, 960, 7, 7]
-            SqueezeExcitation6(),  # [N, 960, 7, 7]
+            SqueezeExcitation(
+                960, squeeze_channels=240, scale_activation="hardsigmoid"
+            ),  # [N, 960, 7, 7]
             ConvNormAct(
                 960,
                 out_channels=160,

@@ -80,222 +80,56 @@ class ConvNormAct(nn.Sequential):
         self.out_channels = channels
 
 
-class SqueezeExcitation1(nn.Module):
-    """squeeze_excitation(squeeze_channels=8, activation='relu',
-    scale_activation='hardsigmoid') on [N, 16, 56, 56], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
+class SqueezeExcitation(nn.Module):
+    """squeeze_excitation: torchvision's SqueezeExcitation: global average pooling
+    (avgpool), a 1x1 conv to squeeze_channels (fc1), the activation ('relu' or
+    'silu'), a 1x1 conv back to in_channels (fc2), the gate ('sigmoid' or
+    'hardsigmoid': scale_activation), and the input times the gate. A module with
+    torchvision's attributes avgpool, fc1, fc2, activation, scale_activation.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        squeeze_channels: int,
+        activation: str = "relu",
+        scale_activation: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 16, 1, 1]
-        self.fc1 = nn.Conv2d(16, 8, kernel_size=1)  # [N, 8, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 8, 1, 1]
-        self.fc2 = nn.Conv2d(8, 16, kernel_size=1)  # [N, 16, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 16, 1, 1]
-        self.out_channels = 16
+        channels = in_channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, kernel_size=1)
+        channels = squeeze_channels
+        if activation == "silu":
+            self.activation = nn.SiLU()
+        else:
+            self.activation = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(channels, in_channels, kernel_size=1)
+        channels = in_channels
+        if scale_activation == "hardsigmoid":
+            self.scale_activation = nn.Hardsigmoid()
+        else:
+            self.scale_activation = nn.Sigmoid()
+        channels = in_channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 16, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 8, 1, 1]
-        activation = self.activation(fc1)  # [N, 8, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 16, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 16, 1, 1]
-        x5 = input * scale_activation  # [N, 16, 56, 56]
-        return x5
-
-
-class SqueezeExcitation2(nn.Module):
-    """squeeze_excitation(squeeze_channels=24, activation='relu',
-    scale_activation='hardsigmoid') on [N, 96, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 96, 1, 1]
-        self.fc1 = nn.Conv2d(96, 24, kernel_size=1)  # [N, 24, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 24, 1, 1]
-        self.fc2 = nn.Conv2d(24, 96, kernel_size=1)  # [N, 96, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 96, 1, 1]
-        self.out_channels = 96
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 96, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 24, 1, 1]
-        activation = self.activation(fc1)  # [N, 24, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 96, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 96, 1, 1]
-        x5 = input * scale_activation  # [N, 96, 14, 14]
-        return x5
-
-
-class SqueezeExcitation3(nn.Module):
-    """squeeze_excitation(squeeze_channels=64, activation='relu',
-    scale_activation='hardsigmoid') on [N, 240, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 240, 1, 1]
-        self.fc1 = nn.Conv2d(240, 64, kernel_size=1)  # [N, 64, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 64, 1, 1]
-        self.fc2 = nn.Conv2d(64, 240, kernel_size=1)  # [N, 240, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 240, 1, 1]
-        self.out_channels = 240
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 240, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 64, 1, 1]
-        activation = self.activation(fc1)  # [N, 64, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 240, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 240, 1, 1]
-        x5 = input * scale_activation  # [N, 240, 14, 14]
-        return x5
-
-
-class SqueezeExcitation4(nn.Module):
-    """squeeze_excitation(squeeze_channels=32, activation='relu',
-    scale_activation='hardsigmoid') on [N, 120, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 120, 1, 1]
-        self.fc1 = nn.Conv2d(120, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 32, 1, 1]
-        self.fc2 = nn.Conv2d(32, 120, kernel_size=1)  # [N, 120, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 120, 1, 1]
-        self.out_channels = 120
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 120, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 32, 1, 1]
-        activation = self.activation(fc1)  # [N, 32, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 120, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 120, 1, 1]
-        x5 = input * scale_activation  # [N, 120, 14, 14]
-        return x5
-
-
-class SqueezeExcitation5(nn.Module):
-    """squeeze_excitation(squeeze_channels=40, activation='relu',
-    scale_activation='hardsigmoid') on [N, 144, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 144, 1, 1]
-        self.fc1 = nn.Conv2d(144, 40, kernel_size=1)  # [N, 40, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 40, 1, 1]
-        self.fc2 = nn.Conv2d(40, 144, kernel_size=1)  # [N, 144, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 144, 1, 1]
-        self.out_channels = 144
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 144, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 40, 1, 1]
-        activation = self.activation(fc1)  # [N, 40, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 144, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 144, 1, 1]
-        x5 = input * scale_activation  # [N, 144, 14, 14]
-        return x5
-
-
-class SqueezeExcitation6(nn.Module):
-    """squeeze_excitation(squeeze_channels=72, activation='relu',
-    scale_activation='hardsigmoid') on [N, 288, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 288, 1, 1]
-        self.fc1 = nn.Conv2d(288, 72, kernel_size=1)  # [N, 72, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 72, 1, 1]
-        self.fc2 = nn.Conv2d(72, 288, kernel_size=1)  # [N, 288, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 288, 1, 1]
-        self.out_channels = 288
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 288, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 72, 1, 1]
-        activation = self.activation(fc1)  # [N, 72, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 288, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 288, 1, 1]
-        x5 = input * scale_activation  # [N, 288, 7, 7]
-        return x5
-
-
-class SqueezeExcitation7(nn.Module):
-    """squeeze_excitation(squeeze_channels=144, activation='relu',
-    scale_activation='hardsigmoid') on [N, 576, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 576, 1, 1]
-        self.fc1 = nn.Conv2d(576, 144, kernel_size=1)  # [N, 144, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 144, 1, 1]
-        self.fc2 = nn.Conv2d(144, 576, kernel_size=1)  # [N, 576, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 576, 1, 1]
-        self.out_channels = 576
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 576, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 144, 1, 1]
-        activation = self.activation(fc1)  # [N, 144, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 576, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 576, 1, 1]
-        x5 = input * scale_activation  # [N, 576, 7, 7]
+        avgpool = self.avgpool(input)
+        fc1 = self.fc1(avgpool)
+        activation = self.activation(fc1)
+        fc2 = self.fc2(activation)
+        scale_activation = self.scale_activation(fc2)
+        x5 = input * scale_activation
         return x5
 
 
 class Mbv3Block1(nn.Sequential):
     """mbv3_block(kernel=3, expanded=16, out=16, use_se=True, activation='RE', stride=2,
-    width_mult=1.0) on [N, 16, 112, 112], written out: its layers read named tensors,
-    so no one class serves every call. torchvision's MobileNetV3 InvertedResidual,
-    from one row of its inverted_residual_setting (kernel, expanded, out, use_se,
-    activation, stride) with the widths adjusted as
+    width_mult=1.0) on [N, 16, 112, 112], written out: its layers read named tensors
+    at some calls only, so no one class serves every call. torchvision's MobileNetV3
+    InvertedResidual, from one row of its inverted_residual_setting (kernel,
+    expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -319,7 +153,9 @@ class Mbv3Block1(nn.Sequential):
                                 eps=0.001,
                                 momentum=0.01,
                             ),  # [N, 16, 56, 56]
-                            SqueezeExcitation1(),  # [N, 16, 56, 56]
+                            SqueezeExcitation(
+                                16, squeeze_channels=8, scale_activation="hardsigmoid"
+                            ),  # [N, 16, 56, 56]
                             ConvNormAct(
                                 16,
                                 out_channels=16,
@@ -343,9 +179,9 @@ class Mbv3Block1(nn.Sequential):
 class Mbv3Block2(nn.Sequential):
     """mbv3_block(kernel=3, expanded=72, out=24, use_se=False, activation='RE',
     stride=2, width_mult=1.0) on [N, 16, 56, 56], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -399,9 +235,9 @@ class Mbv3Block2(nn.Sequential):
 class Mbv3Block3(nn.Module):
     """mbv3_block(kernel=3, expanded=88, out=24, use_se=False, activation='RE',
     stride=1, width_mult=1.0) on [N, 24, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -438,10 +274,10 @@ class Mbv3Block3(nn.Module):
 
 class Mbv3Block4(nn.Sequential):
     """mbv3_block(kernel=5, expanded=96, out=40, use_se=True, activation='HS', stride=2,
-    width_mult=1.0) on [N, 24, 28, 28], written out: its layers read named tensors,
-    so no one class serves every call. torchvision's MobileNetV3 InvertedResidual,
-    from one row of its inverted_residual_setting (kernel, expanded, out, use_se,
-    activation, stride) with the widths adjusted as
+    width_mult=1.0) on [N, 24, 28, 28], written out: its layers read named tensors at
+    some calls only, so no one class serves every call. torchvision's MobileNetV3
+    InvertedResidual, from one row of its inverted_residual_setting (kernel,
+    expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -475,7 +311,9 @@ class Mbv3Block4(nn.Sequential):
                                 eps=0.001,
                                 momentum=0.01,
                             ),  # [N, 96, 14, 14]
-                            SqueezeExcitation2(),  # [N, 96, 14, 14]
+                            SqueezeExcitation(
+                                96, squeeze_channels=24, scale_activation="hardsigmoid"
+                            ),  # [N, 96, 14, 14]
                             ConvNormAct(
                                 96,
                                 out_channels=40,
@@ -499,9 +337,9 @@ class Mbv3Block4(nn.Sequential):
 class Mbv3Block5(nn.Module):
     """mbv3_block(kernel=5, expanded=240, out=40, use_se=True, activation='HS',
     stride=1, width_mult=1.0) on [N, 40, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -530,7 +368,9 @@ class Mbv3Block5(nn.Module):
                 eps=0.001,
                 momentum=0.01,
             ),  # [N, 240, 14, 14]
-            SqueezeExcitation3(),  # [N, 240, 14, 14]
+            SqueezeExcitation(
+                240, squeeze_channels=64, scale_activation="hardsigmoid"
+            ),  # [N, 240, 14, 14]
             ConvNormAct(
                 240,
                 out_channels=40,
@@ -551,9 +391,9 @@ class Mbv3Block5(nn.Module):
 class Mbv3Block6(nn.Sequential):
     """mbv3_block(kernel=5, expanded=120, out=48, use_se=True, activation='HS',
     stride=1, width_mult=1.0) on [N, 40, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -586,7 +426,9 @@ class Mbv3Block6(nn.Sequential):
                                 eps=0.001,
                                 momentum=0.01,
                             ),  # [N, 120, 14, 14]
-                            SqueezeExcitation4(),  # [N, 120, 14, 14]
+                            SqueezeExcitation(
+                                120, squeeze_channels=32, scale_activation="hardsigmoid"
+                            ),  # [N, 120, 14, 14]
                             ConvNormAct(
                                 120,
                                 out_channels=48,
@@ -610,9 +452,9 @@ class Mbv3Block6(nn.Sequential):
 class Mbv3Block7(nn.Module):
     """mbv3_block(kernel=5, expanded=144, out=48, use_se=True, activation='HS',
     stride=1, width_mult=1.0) on [N, 48, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -641,7 +483,9 @@ class Mbv3Block7(nn.Module):
                 eps=0.001,
                 momentum=0.01,
             ),  # [N, 144, 14, 14]
-            SqueezeExcitation5(),  # [N, 144, 14, 14]
+            SqueezeExcitation(
+                144, squeeze_channels=40, scale_activation="hardsigmoid"
+            ),  # [N, 144, 14, 14]
             ConvNormAct(
                 144,
                 out_channels=48,
@@ -662,9 +506,9 @@ class Mbv3Block7(nn.Module):
 class Mbv3Block8(nn.Sequential):
     """mbv3_block(kernel=5, expanded=288, out=96, use_se=True, activation='HS',
     stride=2, width_mult=1.0) on [N, 48, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -698,7 +542,9 @@ class Mbv3Block8(nn.Sequential):
                                 eps=0.001,
                                 momentum=0.01,
                             ),  # [N, 288, 7, 7]
-                            SqueezeExcitation6(),  # [N, 288, 7, 7]
+                            SqueezeExcitation(
+                                288, squeeze_channels=72, scale_activation="hardsigmoid"
+                            ),  # [N, 288, 7, 7]
                             ConvNormAct(
                                 288,
                                 out_channels=96,
@@ -722,9 +568,9 @@ class Mbv3Block8(nn.Sequential):
 class Mbv3Block9(nn.Module):
     """mbv3_block(kernel=5, expanded=576, out=96, use_se=True, activation='HS',
     stride=1, width_mult=1.0) on [N, 96, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
+    tensors at some calls only, so no one class serves every call. torchvision's
+    MobileNetV3 InvertedResidual, from one row of its inverted_residual_setting
+    (kernel, expanded, out, use_se, activation, stride) with the widths adjusted as
     InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
     `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
     is the input's), a depthwise conv, a squeeze-excitation (squeeze
@@ -753,7 +599,9 @@ class Mbv3Block9(nn.Module):
                 eps=0.001,
                 momentum=0.01,
             ),  # [N, 576, 7, 7]
-            SqueezeExcitation7(),  # [N, 576, 7, 7]
+            SqueezeExcitation(
+                576, squeeze_channels=144, scale_activation="hardsigmoid"
+            ),  # [N, 576, 7, 7]
             ConvNormAct(
                 576,
                 out_channels=96,

@@ -55,11 +55,11 @@ class DoubleConv(nn.Sequential):
 
 
 class Up1(nn.Module):
-    """up(out_channels=512) on [N, 1024, floor(H/16), floor(W/16)], written out: its
-    layers read named tensors, so no one class serves every call. One decoder level:
-    a 2x2 transposed conv (stride 2) halves the channels and doubles the size of the
-    input; the encoder's feature map of the same level (skip) is concatenated before
-    it; a double conv follows.
+    """up(out_channels=512) on [N, 1024, floor(H/16), floor(W/16)], written out: it has
+    several inputs, whose channels its constructor would not know, so no one class
+    serves every call. One decoder level: a 2x2 transposed conv (stride 2) halves the
+    channels and doubles the size of the input; the encoder's feature map of the same
+    level (skip) is concatenated before it; a double conv follows.
     """
 
     def __init__(self) -> None:
@@ -80,11 +80,11 @@ class Up1(nn.Module):
 
 
 class Up2(nn.Module):
-    """up(out_channels=256) on [N, 512, floor(H/8), floor(W/8)], written out: its layers
-    read named tensors, so no one class serves every call. One decoder level: a 2x2
-    transposed conv (stride 2) halves the channels and doubles the size of the input;
-    the encoder's feature map of the same level (skip) is concatenated before it; a
-    double conv follows.
+    """up(out_channels=256) on [N, 512, floor(H/8), floor(W/8)], written out: it has
+    several inputs, whose channels its constructor would not know, so no one class
+    serves every call. One decoder level: a 2x2 transposed conv (stride 2) halves the
+    channels and doubles the size of the input; the encoder's feature map of the same
+    level (skip) is concatenated before it; a double conv follows.
     """
 
     def __init__(self) -> None:
@@ -105,11 +105,11 @@ class Up2(nn.Module):
 
 
 class Up3(nn.Module):
-    """up(out_channels=128) on [N, 256, floor(H/4), floor(W/4)], written out: its layers
-    read named tensors, so no one class serves every call. One decoder level: a 2x2
-    transposed conv (stride 2) halves the channels and doubles the size of the input;
-    the encoder's feature map of the same level (skip) is concatenated before it; a
-    double conv follows.
+    """up(out_channels=128) on [N, 256, floor(H/4), floor(W/4)], written out: it has
+    several inputs, whose channels its constructor would not know, so no one class
+    serves every call. One decoder level: a 2x2 transposed conv (stride 2) halves the
+    channels and doubles the size of the input; the encoder's feature map of the same
+    level (skip) is concatenated before it; a double conv follows.
     """
 
     def __init__(self) -> None:
@@ -130,11 +130,11 @@ class Up3(nn.Module):
 
 
 class Up4(nn.Module):
-    """up(out_channels=64) on [N, 128, floor(H/2), floor(W/2)], written out: its layers
-    read named tensors, so no one class serves every call. One decoder level: a 2x2
-    transposed conv (stride 2) halves the channels and doubles the size of the input;
-    the encoder's feature map of the same level (skip) is concatenated before it; a
-    double conv follows.
+    """up(out_channels=64) on [N, 128, floor(H/2), floor(W/2)], written out: it has
+    several inputs, whose channels its constructor would not know, so no one class
+    serves every call. One decoder level: a 2x2 transposed conv (stride 2) halves the
+    channels and doubles the size of the input; the encoder's feature map of the same
+    level (skip) is concatenated before it; a double conv follows.
     """
 
     def __init__(self) -> None:
