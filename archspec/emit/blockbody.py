@@ -163,7 +163,7 @@ class BlockWriter:
                     self.sequence(statement.otherwise, target, channels, indent + 1)
             elif isinstance(statement, CallBlock):
                 module = self.var("block")
-                args = [Raw(channels)] + [Pair(k, code_node(value_text(v), leaf=unparse)) for k, v in statement.args]
+                args = [Raw(channels)] + [Pair(k, argument(v)) for k, v in statement.args]
                 call = Call(self.emitter.callable_name(statement.block), tuple(args))
                 self.lines.append(render(call, indent, f"{module} = "))
                 self._add(target, Raw(module), statement.name, indent)
@@ -206,6 +206,11 @@ class BlockWriter:
         self.emit(indent, f"{channels} = {' + '.join(outs) if chosen == SUM else outs[0]}")
         self.emitter.uses_ordered_dict = True
         return branches
+
+
+def argument(value: Any) -> Node:
+    """A block call's argument as code, split as ruff format splits a long one."""
+    return code_node(value_text(value), leaf=unparse)
 
 
 def _carrying(template: ModuleCall, channels: str) -> ModuleCall:

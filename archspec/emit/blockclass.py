@@ -11,6 +11,10 @@ layer's class (``class Inception(Concat)``); a longer body is an
 ``nn.Sequential``. Where ``if`` or ``repeat`` make the count depend on the
 arguments, the block is a function instead, which returns either.
 
+A block whose layers read named tensors is an ``nn.Module`` with its layers
+as attributes and one forward for every call (``archspec.emit.flowprogram``,
+printed by ``archspec.emit.flowbody``), as torchvision's ``Bottleneck``.
+
 A block is written this way only where ``archspec.emit.proof`` proves the
 generic constructor makes, at every call in the network, the very modules
 ``archspec.build`` makes. Otherwise (a layer whose module needs the spatial
@@ -53,6 +57,7 @@ def generated_names() -> frozenset[str]:
 
 LOCALS = frozenset({"channels", "layers", "module", "name", "in_channels"})
 LOCAL_PATTERN = re.compile(r"^(branch|branches|channels|group|block)(\d+)?(_\d+)?$")
+HELPER_CALL = re.compile(r"\b_(add|branch)\(")
 HELPERS = '''def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
     """Append a layer, named as archspec names it: its name, else its index."""
     layers[name or str(len(layers))] = module
@@ -190,7 +195,8 @@ class BlockEmitter:
                 self._texts[name] = FlowWriter(self, program, choices, self.forwards[name]).text()
             else:
                 self._texts[name] = BlockWriter(self, program, choices).text()
-            self.uses_ordered_dict = True  # the helpers (_add, _branch) that come with generic blocks
+            if HELPER_CALL.search(self._texts[name]):  # the helpers (_add, _branch) name OrderedDict
+                self.uses_ordered_dict = True
         else:
             self._texts[name] = self._written_out(block)
         self.order.append(name)
@@ -216,7 +222,7 @@ class BlockEmitter:
             for callee in _callees(program):
                 self._need(callee)
                 if callee not in self.generic:
-                    how = "no call in the network makes" if not self.calls.get(callee) else "is written out per call"
+                    how = "is written out per call" if self.calls.get(callee) else "no call makes"
                     raise NotGeneric(f"it calls {callee}, which {how}")
             choices = prove(program, calls, self.generic)
             if program.kind == "flow":
@@ -330,10 +336,11 @@ class BlockEmitter:
         return [self._instance_name(block, i) for i in range(len(keys))]
 
     def classes(self) -> list[str]:
-        texts = [HELPERS] if any(name in self.generic for name in self.order) else []
         # a group's class may use a block's, and not the other way round: blocks first
-        texts += [self._texts[name] for name in self.order if self._texts[name]]  # none: never called
-        return texts + [self._groups[n] for n in self._group_order]
+        texts = [self._texts[name] for name in self.order if self._texts[name]]  # none: never called
+        texts += [self._groups[n] for n in self._group_order]
+        helpers = any(HELPER_CALL.search(text) for text in texts)  # generic blocks' helpers
+        return [HELPERS, *texts] if helpers else texts
 
 
 def _callees(program: Program) -> list[str]:

@@ -10,11 +10,11 @@ it, are kept in a variable of its name (``bn3_channels``).
 
 from __future__ import annotations
 
-from archspec.emit.blockbody import BlockWriter, Emitter
+from archspec.emit.blockbody import BlockWriter, Emitter, argument
 from archspec.emit.flowprogram import FlowShape, channel_names
 from archspec.emit.flowsource import is_attribute
-from archspec.emit.pretty import Call, Node, Raw, render
-from archspec.emit.program import If, Join, Program, Statement
+from archspec.emit.pretty import Call, Node, Pair, Raw, render
+from archspec.emit.program import CallBlock, If, Join, Program, Statement
 from archspec.emit.proof import SUM, Choices
 from archspec.emit.pycode import Code, camel, docstring_lines, if_line, value_text, wrapped
 
@@ -43,7 +43,8 @@ class FlowWriter(BlockWriter):
         self.emit(2, "super().__init__()")
         self.emit(2, "channels = in_channels")
         self.statements(self.program.body, 2)
-        self.emit(2, f"self.out_channels = {self.width(self.flow.output)}")
+        if len(self.flow.outputs) == 1:  # a block that returns several is no caller's input
+            self.emit(2, f"self.out_channels = {self.width(self.flow.outputs[0])}")
         return "\n".join([*self.lines, "", *self.forward])
 
     def width(self, tensor: str) -> str:
@@ -81,8 +82,8 @@ class FlowWriter(BlockWriter):
                     self.emit(indent, f"channels = {self.width(read)}")
                     self.current = read
                 start = self.current
-                test = value_text(statement.test) if isinstance(statement.test, Code) else repr(statement.test)
-                self.lines.append(if_line(test, indent))
+                test = statement.test
+                self.lines.append(if_line(value_text(test) if isinstance(test, Code) else repr(test), indent))
                 if statement.then:
                     self.statements(statement.then, indent + 1)
                 else:
@@ -102,10 +103,20 @@ class FlowWriter(BlockWriter):
                 if reads[0] != self.current:
                     self.emit(indent, f"channels = {self.width(reads[0])}")
                 self.layer_name = name
-                self.sequence((statement,), "self", "channels", indent)
+                if isinstance(statement, CallBlock) and is_attribute(name):
+                    self._block_call(statement, name, indent)
+                else:
+                    self.sequence((statement,), "self", "channels", indent)
             self.current = name
             if name in self.kept:
                 self.emit(indent, f"{self.widths[name]} = channels")
+
+    def _block_call(self, statement: CallBlock, name: str, indent: int) -> None:
+        """``self.branch1 = BasicConv2d(channels, …)``, then its output's channels."""
+        args = [Raw("channels")] + [Pair(k, argument(v)) for k, v in statement.args]
+        call = Call(self.emitter.callable_name(statement.block), tuple(args))
+        self.lines.append(render(call, indent, f"self.{name} = "))
+        self.emit(indent, f"channels = self.{name}.out_channels")
 
     def _first_read(self, statements: tuple[Statement, ...]) -> str | None:
         """The tensor whose channels the first layer of ``statements`` takes, if a module's."""

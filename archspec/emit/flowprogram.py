@@ -19,14 +19,14 @@ at every call in the network, that
 A layer that some arguments leave out is what the block's YAML makes of it: an
 ``if`` whose branches make the layer of one name (``downsample``: an
 ``nn.Sequential`` or an ``nn.Identity``), so that the forward stays the same.
-Anything else (a ``repeat`` among the named layers, several inputs or outputs,
+Anything else (a ``repeat`` among the named layers, several inputs,
 a learned tensor, a split) raises NotGeneric: the block is then written out per
 call, from the graph, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +41,10 @@ from archspec.emit.program import (
     NotGeneric,
     Program,
     Statement,
+    _in_place_leaves,
     _statements,
     _template,
     _with_in_place,
-    _in_place_leaves,
 )
 from archspec.frontend.blocks import Block
 from archspec.frontend.layers import LayerNode
@@ -58,12 +58,12 @@ if TYPE_CHECKING:
 class FlowShape:
     """The static dataflow of a block's body: each layer's name and the tensors it
     reads (by the ``id`` of its node as written, which every copy of its statement
-    shares), the block's input and what it returns."""
+    shares), the block's input and the tensors it returns."""
 
     names: dict[int, str]
     sources: dict[int, tuple[str, ...]]
     input: str
-    output: str
+    outputs: tuple[str, ...]
 
 
 def reads_named_tensors(nodes: tuple[LayerNode, ...]) -> bool:
@@ -83,8 +83,6 @@ def build_flow_program(block: Block, spec: Spec, rank: int) -> Program:
     names or the tensors a layer reads could differ between calls."""
     if len(block.inputs) > 1:
         raise NotGeneric("it has several inputs, whose channels its constructor would not know")
-    if len(block.outputs) > 1:
-        raise NotGeneric("it returns several tensors")
     body = _statements(block.layers, spec, rank)
     body = _with_in_place(body, _in_place_leaves(body), rank)  # inside groups and branches
     names: dict[int, str] = {}
@@ -107,7 +105,7 @@ def build_flow_program(block: Block, spec: Spec, rank: int) -> Program:
         return index, last
 
     _, last = walk(body, 0, block.inputs[0])
-    shape = FlowShape(names, sources, block.inputs[0], block.outputs[0] if block.outputs else last)
+    shape = FlowShape(names, sources, block.inputs[0], tuple(block.outputs) or (last,))
     return Program(block, "flow", body, rank, shape)
 
 
@@ -119,8 +117,7 @@ def settle_in_place(program: Program, calls: list[LayerInfo]) -> Program:
     flags: dict[int, bool] = {}
     for call in calls:
         chosen = list_flags(call.children, call.outputs)
-        env, run = block_env(call), _Run(program, {}, None, {})
-        taken = _taken(program.body, lambda code: run.value(code, env, None))
+        taken = _taken(program.body, _Run(program, {}, None, {}), block_env(call))
         if len(taken) != len(chosen):
             raise NotGeneric("the layers of a call differ from the block's body")
         for statement, flag in zip(taken, chosen, strict=True):
@@ -143,13 +140,14 @@ def settle_in_place(program: Program, calls: list[LayerInfo]) -> Program:
     return replace(program, body=tuple(one(s) for s in program.body))
 
 
-def _taken(statements: tuple[Statement, ...], test: Callable[[Any], Any]) -> list[Statement]:
-    """The statements a call runs, in order: an ``if`` as the branch ``test`` takes."""
+def _taken(statements: tuple[Statement, ...], run: _Run, env: Mapping[str, Any]) -> list[Statement]:
+    """The statements a call (``env``: its arguments) runs, in order: an ``if`` as the
+    branch its test takes there."""
     found: list[Statement] = []
     for statement in statements:
         if isinstance(statement, If):
-            taken = statement.then if test(statement.test) else statement.otherwise
-            found += _taken(taken, test)
+            taken = statement.then if run.value(statement.test, env, None) else statement.otherwise
+            found += _taken(taken, run, env)
         else:
             found.append(statement)
     return found
@@ -160,9 +158,9 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
     graph has it, its input channels those of the tensor it reads."""
     flow: FlowShape = run.program.flow
     run.expect(call.is_dataflow and call.input_names == (flow.input,), "a call is no dataflow")
-    run.expect(call.outputs == (flow.output,), "a call returns another tensor")
+    run.expect(call.outputs == flow.outputs, "a call returns other tensors")
     run.in_place = in_place_ids(call)
-    taken = _taken(run.program.body, lambda code: run.value(code, env, None))
+    taken = _taken(run.program.body, run, env)
     run.expect(len(taken) == len(call.children), "the layers of a call differ from the block's body")
     widths = {flow.input: call.input.channels}
     for statement, layer in zip(taken, call.children, strict=True):
@@ -182,8 +180,9 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
             run.expect(channels == layer.input.channels, "the channels into a layer differ at a call")
             out = run.layer(statement, env, channels, layer)
         widths[name] = out
-    run.expect(widths[flow.output] == call.output.channels, "the output channels differ at a call")
-    return widths[flow.output]
+    first = widths[flow.outputs[0]]  # the channels of the (first) output, which a caller reads
+    run.expect(first == call.output.channels, "the output channels differ at a call")
+    return first
 
 
 def flow_forward(program: Program, choices: Choices, calls: list[LayerInfo]) -> list[str]:

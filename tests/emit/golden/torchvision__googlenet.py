@@ -86,37 +86,36 @@ class InceptionV1(nn.Module):
     ) -> None:
         super().__init__()
         channels = in_channels
-        block1 = BasicConv2d(channels, out_channels=ch1x1, kernel_size=1)
-        self.branch1 = block1
-        channels = block1.out_channels
+        self.branch1 = BasicConv2d(channels, out_channels=ch1x1, kernel_size=1)
+        channels = self.branch1.out_channels
         branch1_channels = channels
         channels = in_channels
-        group2 = OrderedDict()
-        block3 = BasicConv2d(channels, out_channels=ch3x3red, kernel_size=1)
-        _add(group2, block3)
+        group1 = OrderedDict()
+        block2 = BasicConv2d(channels, out_channels=ch3x3red, kernel_size=1)
+        _add(group1, block2)
+        channels = block2.out_channels
+        block3 = BasicConv2d(channels, out_channels=ch3x3, kernel_size=3, padding=1)
+        _add(group1, block3)
         channels = block3.out_channels
-        block4 = BasicConv2d(channels, out_channels=ch3x3, kernel_size=3, padding=1)
-        _add(group2, block4)
-        channels = block4.out_channels
-        self.branch2 = nn.Sequential(group2)
+        self.branch2 = nn.Sequential(group1)
         branch2_channels = channels
         channels = in_channels
-        group5 = OrderedDict()
-        block6 = BasicConv2d(channels, out_channels=ch5x5red, kernel_size=1)
-        _add(group5, block6)
+        group4 = OrderedDict()
+        block5 = BasicConv2d(channels, out_channels=ch5x5red, kernel_size=1)
+        _add(group4, block5)
+        channels = block5.out_channels
+        block6 = BasicConv2d(channels, out_channels=ch5x5, kernel_size=3, padding=1)
+        _add(group4, block6)
         channels = block6.out_channels
-        block7 = BasicConv2d(channels, out_channels=ch5x5, kernel_size=3, padding=1)
-        _add(group5, block7)
-        channels = block7.out_channels
-        self.branch3 = nn.Sequential(group5)
+        self.branch3 = nn.Sequential(group4)
         branch3_channels = channels
         channels = in_channels
-        group8 = OrderedDict()
-        _add(group8, nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True))
-        block9 = BasicConv2d(channels, out_channels=pool_proj, kernel_size=1)
-        _add(group8, block9)
-        channels = block9.out_channels
-        self.branch4 = nn.Sequential(group8)
+        group7 = OrderedDict()
+        _add(group7, nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True))
+        block8 = BasicConv2d(channels, out_channels=pool_proj, kernel_size=1)
+        _add(group7, block8)
+        channels = block8.out_channels
+        self.branch4 = nn.Sequential(group7)
         channels = branch1_channels + branch2_channels + branch3_channels + channels
         self.out_channels = channels
 

@@ -76,34 +76,35 @@ class InceptionA(nn.Module):
     def __init__(self, in_channels: int, *, pool_features: int) -> None:
         super().__init__()
         channels = in_channels
-        block1 = BasicConv2d(channels, out_channels=64, kernel_size=1)
-        self.branch1x1 = block1
-        channels = block1.out_channels
+        self.branch1x1 = BasicConv2d(channels, out_channels=64, kernel_size=1)
+        channels = self.branch1x1.out_channels
         branch1x1_channels = channels
         channels = in_channels
-        block2 = BasicConv2d(channels, out_channels=48, kernel_size=1)
-        self.branch5x5_1 = block2
-        channels = block2.out_channels
-        block3 = BasicConv2d(channels, out_channels=64, kernel_size=5, padding=2)
-        self.branch5x5_2 = block3
-        channels = block3.out_channels
+        self.branch5x5_1 = BasicConv2d(channels, out_channels=48, kernel_size=1)
+        channels = self.branch5x5_1.out_channels
+        self.branch5x5_2 = BasicConv2d(
+            channels, out_channels=64, kernel_size=5, padding=2
+        )
+        channels = self.branch5x5_2.out_channels
         branch5x5_2_channels = channels
         channels = in_channels
-        block4 = BasicConv2d(channels, out_channels=64, kernel_size=1)
-        self.branch3x3dbl_1 = block4
-        channels = block4.out_channels
-        block5 = BasicConv2d(channels, out_channels=96, kernel_size=3, padding=1)
-        self.branch3x3dbl_2 = block5
-        channels = block5.out_channels
-        block6 = BasicConv2d(channels, out_channels=96, kernel_size=3, padding=1)
-        self.branch3x3dbl_3 = block6
-        channels = block6.out_channels
+        self.branch3x3dbl_1 = BasicConv2d(channels, out_channels=64, kernel_size=1)
+        channels = self.branch3x3dbl_1.out_channels
+        self.branch3x3dbl_2 = BasicConv2d(
+            channels, out_channels=96, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_2.out_channels
+        self.branch3x3dbl_3 = BasicConv2d(
+            channels, out_channels=96, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_3.out_channels
         branch3x3dbl_3_channels = channels
         channels = in_channels
         self.pool = nn.AvgPool2d(3, stride=1, padding=1)
-        block7 = BasicConv2d(channels, out_channels=pool_features, kernel_size=1)
-        self.branch_pool = block7
-        channels = block7.out_channels
+        self.branch_pool = BasicConv2d(
+            channels, out_channels=pool_features, kernel_size=1
+        )
+        channels = self.branch_pool.out_channels
         channels = (
             branch1x1_channels
             + branch5x5_2_channels
@@ -133,20 +134,22 @@ class InceptionB(nn.Module):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         channels = in_channels
-        block1 = BasicConv2d(channels, out_channels=384, kernel_size=3, stride=2)
-        self.branch3x3 = block1
-        channels = block1.out_channels
+        self.branch3x3 = BasicConv2d(
+            channels, out_channels=384, kernel_size=3, stride=2
+        )
+        channels = self.branch3x3.out_channels
         branch3x3_channels = channels
         channels = in_channels
-        block2 = BasicConv2d(channels, out_channels=64, kernel_size=1)
-        self.branch3x3dbl_1 = block2
-        channels = block2.out_channels
-        block3 = BasicConv2d(channels, out_channels=96, kernel_size=3, padding=1)
-        self.branch3x3dbl_2 = block3
-        channels = block3.out_channels
-        block4 = BasicConv2d(channels, out_channels=96, kernel_size=3, stride=2)
-        self.branch3x3dbl_3 = block4
-        channels = block4.out_channels
+        self.branch3x3dbl_1 = BasicConv2d(channels, out_channels=64, kernel_size=1)
+        channels = self.branch3x3dbl_1.out_channels
+        self.branch3x3dbl_2 = BasicConv2d(
+            channels, out_channels=96, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_2.out_channels
+        self.branch3x3dbl_3 = BasicConv2d(
+            channels, out_channels=96, kernel_size=3, stride=2
+        )
+        channels = self.branch3x3dbl_3.out_channels
         branch3x3dbl_3_channels = channels
         channels = in_channels
         self.pool = nn.MaxPool2d(3, stride=2)
@@ -172,55 +175,49 @@ class InceptionC(nn.Module):
     def __init__(self, in_channels: int, *, channels_7x7: int) -> None:
         super().__init__()
         channels = in_channels
-        block1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
-        self.branch1x1 = block1
-        channels = block1.out_channels
+        self.branch1x1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch1x1.out_channels
         branch1x1_channels = channels
         channels = in_channels
-        block2 = BasicConv2d(channels, out_channels=channels_7x7, kernel_size=1)
-        self.branch7x7_1 = block2
-        channels = block2.out_channels
-        block3 = BasicConv2d(
+        self.branch7x7_1 = BasicConv2d(
+            channels, out_channels=channels_7x7, kernel_size=1
+        )
+        channels = self.branch7x7_1.out_channels
+        self.branch7x7_2 = BasicConv2d(
             channels, out_channels=channels_7x7, kernel_size=[1, 7], padding=[0, 3]
         )
-        self.branch7x7_2 = block3
-        channels = block3.out_channels
-        block4 = BasicConv2d(
+        channels = self.branch7x7_2.out_channels
+        self.branch7x7_3 = BasicConv2d(
             channels, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
         )
-        self.branch7x7_3 = block4
-        channels = block4.out_channels
+        channels = self.branch7x7_3.out_channels
         branch7x7_3_channels = channels
         channels = in_channels
-        block5 = BasicConv2d(channels, out_channels=channels_7x7, kernel_size=1)
-        self.branch7x7dbl_1 = block5
-        channels = block5.out_channels
-        block6 = BasicConv2d(
+        self.branch7x7dbl_1 = BasicConv2d(
+            channels, out_channels=channels_7x7, kernel_size=1
+        )
+        channels = self.branch7x7dbl_1.out_channels
+        self.branch7x7dbl_2 = BasicConv2d(
             channels, out_channels=channels_7x7, kernel_size=[7, 1], padding=[3, 0]
         )
-        self.branch7x7dbl_2 = block6
-        channels = block6.out_channels
-        block7 = BasicConv2d(
+        channels = self.branch7x7dbl_2.out_channels
+        self.branch7x7dbl_3 = BasicConv2d(
             channels, out_channels=channels_7x7, kernel_size=[1, 7], padding=[0, 3]
         )
-        self.branch7x7dbl_3 = block7
-        channels = block7.out_channels
-        block8 = BasicConv2d(
+        channels = self.branch7x7dbl_3.out_channels
+        self.branch7x7dbl_4 = BasicConv2d(
             channels, out_channels=channels_7x7, kernel_size=[7, 1], padding=[3, 0]
         )
-        self.branch7x7dbl_4 = block8
-        channels = block8.out_channels
-        block9 = BasicConv2d(
+        channels = self.branch7x7dbl_4.out_channels
+        self.branch7x7dbl_5 = BasicConv2d(
             channels, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
         )
-        self.branch7x7dbl_5 = block9
-        channels = block9.out_channels
+        channels = self.branch7x7dbl_5.out_channels
         branch7x7dbl_5_channels = channels
         channels = in_channels
         self.pool = nn.AvgPool2d(3, stride=1, padding=1)
-        block10 = BasicConv2d(channels, out_channels=192, kernel_size=1)
-        self.branch_pool = block10
-        channels = block10.out_channels
+        self.branch_pool = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch_pool.out_channels
         channels = (
             branch1x1_channels
             + branch7x7_3_channels
@@ -254,30 +251,28 @@ class InceptionD(nn.Module):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         channels = in_channels
-        block1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
-        self.branch3x3_1 = block1
-        channels = block1.out_channels
-        block2 = BasicConv2d(channels, out_channels=320, kernel_size=3, stride=2)
-        self.branch3x3_2 = block2
-        channels = block2.out_channels
+        self.branch3x3_1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch3x3_1.out_channels
+        self.branch3x3_2 = BasicConv2d(
+            channels, out_channels=320, kernel_size=3, stride=2
+        )
+        channels = self.branch3x3_2.out_channels
         branch3x3_2_channels = channels
         channels = in_channels
-        block3 = BasicConv2d(channels, out_channels=192, kernel_size=1)
-        self.branch7x7x3_1 = block3
-        channels = block3.out_channels
-        block4 = BasicConv2d(
+        self.branch7x7x3_1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch7x7x3_1.out_channels
+        self.branch7x7x3_2 = BasicConv2d(
             channels, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
         )
-        self.branch7x7x3_2 = block4
-        channels = block4.out_channels
-        block5 = BasicConv2d(
+        channels = self.branch7x7x3_2.out_channels
+        self.branch7x7x3_3 = BasicConv2d(
             channels, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
         )
-        self.branch7x7x3_3 = block5
-        channels = block5.out_channels
-        block6 = BasicConv2d(channels, out_channels=192, kernel_size=3, stride=2)
-        self.branch7x7x3_4 = block6
-        channels = block6.out_channels
+        channels = self.branch7x7x3_3.out_channels
+        self.branch7x7x3_4 = BasicConv2d(
+            channels, out_channels=192, kernel_size=3, stride=2
+        )
+        channels = self.branch7x7x3_4.out_channels
         branch7x7x3_4_channels = channels
         channels = in_channels
         self.pool = nn.MaxPool2d(3, stride=2)
@@ -306,56 +301,49 @@ class InceptionE(nn.Module):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         channels = in_channels
-        block1 = BasicConv2d(channels, out_channels=320, kernel_size=1)
-        self.branch1x1 = block1
-        channels = block1.out_channels
+        self.branch1x1 = BasicConv2d(channels, out_channels=320, kernel_size=1)
+        channels = self.branch1x1.out_channels
         branch1x1_channels = channels
         channels = in_channels
-        block2 = BasicConv2d(channels, out_channels=384, kernel_size=1)
-        self.branch3x3_1 = block2
-        channels = block2.out_channels
+        self.branch3x3_1 = BasicConv2d(channels, out_channels=384, kernel_size=1)
+        channels = self.branch3x3_1.out_channels
         branch3x3_1_channels = channels
-        block3 = BasicConv2d(
+        self.branch3x3_2a = BasicConv2d(
             channels, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
         )
-        self.branch3x3_2a = block3
-        channels = block3.out_channels
+        channels = self.branch3x3_2a.out_channels
         branch3x3_2a_channels = channels
         channels = branch3x3_1_channels
-        block4 = BasicConv2d(
+        self.branch3x3_2b = BasicConv2d(
             channels, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
         )
-        self.branch3x3_2b = block4
-        channels = block4.out_channels
+        channels = self.branch3x3_2b.out_channels
         channels = branch3x3_2a_channels + channels
         branch3x3_channels = channels
         channels = in_channels
-        block5 = BasicConv2d(channels, out_channels=448, kernel_size=1)
-        self.branch3x3dbl_1 = block5
-        channels = block5.out_channels
-        block6 = BasicConv2d(channels, out_channels=384, kernel_size=3, padding=1)
-        self.branch3x3dbl_2 = block6
-        channels = block6.out_channels
+        self.branch3x3dbl_1 = BasicConv2d(channels, out_channels=448, kernel_size=1)
+        channels = self.branch3x3dbl_1.out_channels
+        self.branch3x3dbl_2 = BasicConv2d(
+            channels, out_channels=384, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_2.out_channels
         branch3x3dbl_2_channels = channels
-        block7 = BasicConv2d(
+        self.branch3x3dbl_3a = BasicConv2d(
             channels, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
         )
-        self.branch3x3dbl_3a = block7
-        channels = block7.out_channels
+        channels = self.branch3x3dbl_3a.out_channels
         branch3x3dbl_3a_channels = channels
         channels = branch3x3dbl_2_channels
-        block8 = BasicConv2d(
+        self.branch3x3dbl_3b = BasicConv2d(
             channels, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
         )
-        self.branch3x3dbl_3b = block8
-        channels = block8.out_channels
+        channels = self.branch3x3dbl_3b.out_channels
         channels = branch3x3dbl_3a_channels + channels
         branch3x3dbl_channels = channels
         channels = in_channels
         self.pool = nn.AvgPool2d(3, stride=1, padding=1)
-        block9 = BasicConv2d(channels, out_channels=192, kernel_size=1)
-        self.branch_pool = block9
-        channels = block9.out_channels
+        self.branch_pool = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch_pool.out_channels
         channels = (
             branch1x1_channels + branch3x3_channels + branch3x3dbl_channels + channels
         )

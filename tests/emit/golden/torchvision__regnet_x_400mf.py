@@ -81,14 +81,13 @@ class ConvNormAct(nn.Sequential):
 
 class ResBottleneckBlock1(nn.Module):
     """res_bottleneck_block(width_out=32, stride=2, group_width=16, se_ratio=0.0) on [N,
-    32, 112, 112], written out: it calls squeeze_excitation, which no call in the
-    network makes, so no one class serves every call. torchvision's
-    ResBottleneckBlock (bottleneck multiplier 1): `proj` (a 1x1 conv with the stride
-    and a BN, where the stride or the width changes; else the identity), `f`
-    (BottleneckTransform: a 1x1 conv `a`, a 3x3 grouped conv `b` with the stride,
-    groups width // group_width, a squeeze-excitation `se` of round(se_ratio x
-    in_channels) channels where se_ratio > 0, a 1x1 conv `c` without activation),
-    proj + f, ReLU (`activation`).
+    32, 112, 112], written out: it calls squeeze_excitation, which no call makes, so
+    no one class serves every call. torchvision's ResBottleneckBlock (bottleneck
+    multiplier 1): `proj` (a 1x1 conv with the stride and a BN, where the stride or
+    the width changes; else the identity), `f` (BottleneckTransform: a 1x1 conv `a`,
+    a 3x3 grouped conv `b` with the stride, groups width // group_width, a squeeze-
+    excitation `se` of round(se_ratio x in_channels) channels where se_ratio > 0, a
+    1x1 conv `c` without activation), proj + f, ReLU (`activation`).
     """
 
     def __init__(self) -> None:
@@ -133,14 +132,13 @@ class ResBottleneckBlock1(nn.Module):
 
 class ResBottleneckBlock2(nn.Module):
     """res_bottleneck_block(width_out=64, stride=2, group_width=16, se_ratio=0.0) on [N,
-    32, 56, 56], written out: it calls squeeze_excitation, which no call in the
-    network makes, so no one class serves every call. torchvision's
-    ResBottleneckBlock (bottleneck multiplier 1): `proj` (a 1x1 conv with the stride
-    and a BN, where the stride or the width changes; else the identity), `f`
-    (BottleneckTransform: a 1x1 conv `a`, a 3x3 grouped conv `b` with the stride,
-    groups width // group_width, a squeeze-excitation `se` of round(se_ratio x
-    in_channels) channels where se_ratio > 0, a 1x1 conv `c` without activation),
-    proj + f, ReLU (`activation`).
+    32, 56, 56], written out: it calls squeeze_excitation, which no call makes, so no
+    one class serves every call. torchvision's ResBottleneckBlock (bottleneck
+    multiplier 1): `proj` (a 1x1 conv with the stride and a BN, where the stride or
+    the width changes; else the identity), `f` (BottleneckTransform: a 1x1 conv `a`,
+    a 3x3 grouped conv `b` with the stride, groups width // group_width, a squeeze-
+    excitation `se` of round(se_ratio x in_channels) channels where se_ratio > 0, a
+    1x1 conv `c` without activation), proj + f, ReLU (`activation`).
     """
 
     def __init__(self) -> None:
@@ -185,14 +183,13 @@ class ResBottleneckBlock2(nn.Module):
 
 class ResBottleneckBlock3(nn.Module):
     """res_bottleneck_block(width_out=64, stride=1, group_width=16, se_ratio=0.0) on [N,
-    64, 28, 28], written out: it calls squeeze_excitation, which no call in the
-    network makes, so no one class serves every call. torchvision's
-    ResBottleneckBlock (bottleneck multiplier 1): `proj` (a 1x1 conv with the stride
-    and a BN, where the stride or the width changes; else the identity), `f`
-    (BottleneckTransform: a 1x1 conv `a`, a 3x3 grouped conv `b` with the stride,
-    groups width // group_width, a squeeze-excitation `se` of round(se_ratio x
-    in_channels) channels where se_ratio > 0, a 1x1 conv `c` without activation),
-    proj + f, ReLU (`activation`).
+    64, 28, 28], written out: it calls squeeze_excitation, which no call makes, so no
+    one class serves every call. torchvision's ResBottleneckBlock (bottleneck
+    multiplier 1): `proj` (a 1x1 conv with the stride and a BN, where the stride or
+    the width changes; else the identity), `f` (BottleneckTransform: a 1x1 conv `a`,
+    a 3x3 grouped conv `b` with the stride, groups width // group_width, a squeeze-
+    excitation `se` of round(se_ratio x in_channels) channels where se_ratio > 0, a
+    1x1 conv `c` without activation), proj + f, ReLU (`activation`).
     """
 
     def __init__(self) -> None:
@@ -233,14 +230,13 @@ class ResBottleneckBlock3(nn.Module):
 
 class ResBottleneckBlock4(nn.Module):
     """res_bottleneck_block(width_out=160, stride=2, group_width=16, se_ratio=0.0) on
-    [N, 64, 28, 28], written out: it calls squeeze_excitation, which no call in the
-    network makes, so no one class serves every call. torchvision's
-    ResBottleneckBlock (bottleneck multiplier 1): `proj` (a 1x1 conv with the stride
-    and a BN, where the stride or the width changes; else the identity), `f`
-    (BottleneckTransform: a 1x1 conv `a`, a 3x3 grouped conv `b` with the stride,
-    groups width // group_width, a squeeze-excitation `se` of round(se_ratio x
-    in_channels) channels where se_ratio > 0, a 1x1 conv `c` without activation),
-    proj + f, ReLU (`activation`).
+    [N, 64, 28, 28], written out: it calls squeeze_excitation, which no call makes,
+    so no one class serves every call. torchvision's ResBottleneckBlock (bottleneck
+    multiplier 1): `proj` (a 1x1 conv with the stride and a BN, where the stride or
+    the width changes; else the identity), `f` (BottleneckTransform: a 1x1 conv `a`,
+    a 3x3 grouped conv `b` with the stride, groups width // group_width, a squeeze-
+    excitation `se` of round(se_ratio x in_channels) channels where se_ratio > 0, a
+    1x1 conv `c` without activation), proj + f, ReLU (`activation`).
     """
 
     def __init__(self) -> None:
@@ -285,14 +281,13 @@ class ResBottleneckBlock4(nn.Module):
 
 class ResBottleneckBlock5(nn.Module):
     """res_bottleneck_block(width_out=160, stride=1, group_width=16, se_ratio=0.0) on
-    [N, 160, 14, 14], written out: it calls squeeze_excitation, which no call in the
-    network makes, so no one class serves every call. torchvision's
-    ResBottleneckBlock (bottleneck multiplier 1): `proj` (a 1x1 conv with the stride
-    and a BN, where the stride or the width changes; else the identity), `f`
-    (BottleneckTransform: a 1x1 conv `a`, a 3x3 grouped conv `b` with the stride,
-    groups width // group_width, a squeeze-excitation `se` of round(se_ratio x
-    in_channels) channels where se_ratio > 0, a 1x1 conv `c` without activation),
-    proj + f, ReLU (`activation`).
+    [N, 160, 14, 14], written out: it calls squeeze_excitation, which no call makes,
+    so no one class serves every call. torchvision's ResBottleneckBlock (bottleneck
+    multiplier 1): `proj` (a 1x1 conv with the stride and a BN, where the stride or
+    the width changes; else the identity), `f` (BottleneckTransform: a 1x1 conv `a`,
+    a 3x3 grouped conv `b` with the stride, groups width // group_width, a squeeze-
+    excitation `se` of round(se_ratio x in_channels) channels where se_ratio > 0, a
+    1x1 conv `c` without activation), proj + f, ReLU (`activation`).
     """
 
     def __init__(self) -> None:
@@ -335,14 +330,13 @@ class ResBottleneckBlock5(nn.Module):
 
 class ResBottleneckBlock6(nn.Module):
     """res_bottleneck_block(width_out=400, stride=2, group_width=16, se_ratio=0.0) on
-    [N, 160, 14, 14], written out: it calls squeeze_excitation, which no call in the
-    network makes, so no one class serves every call. torchvision's
-    ResBottleneckBlock (bottleneck multiplier 1): `proj` (a 1x1 conv with the stride
-    and a BN, where the stride or the width changes; else the identity), `f`
-    (BottleneckTransform: a 1x1 conv `a`, a 3x3 grouped conv `b` with the stride,
-    groups width // group_width, a squeeze-excitation `se` of round(se_ratio x
-    in_channels) channels where se_ratio > 0, a 1x1 conv `c` without activation),
-    proj + f, ReLU (`activation`).
+    [N, 160, 14, 14], written out: it calls squeeze_excitation, which no call makes,
+    so no one class serves every call. torchvision's ResBottleneckBlock (bottleneck
+    multiplier 1): `proj` (a 1x1 conv with the stride and a BN, where the stride or
+    the width changes; else the identity), `f` (BottleneckTransform: a 1x1 conv `a`,
+    a 3x3 grouped conv `b` with the stride, groups width // group_width, a squeeze-
+    excitation `se` of round(se_ratio x in_channels) channels where se_ratio > 0, a
+    1x1 conv `c` without activation), proj + f, ReLU (`activation`).
     """
 
     def __init__(self) -> None:
@@ -387,14 +381,13 @@ class ResBottleneckBlock6(nn.Module):
 
 class ResBottleneckBlock7(nn.Module):
     """res_bottleneck_block(width_out=400, stride=1, group_width=16, se_ratio=0.0) on
-    [N, 400, 7, 7], written out: it calls squeeze_excitation, which no call in the
-    network makes, so no one class serves every call. torchvision's
-    ResBottleneckBlock (bottleneck multiplier 1): `proj` (a 1x1 conv with the stride
-    and a BN, where the stride or the width changes; else the identity), `f`
-    (BottleneckTransform: a 1x1 conv `a`, a 3x3 grouped conv `b` with the stride,
-    groups width // group_width, a squeeze-excitation `se` of round(se_ratio x
-    in_channels) channels where se_ratio > 0, a 1x1 conv `c` without activation),
-    proj + f, ReLU (`activation`).
+    [N, 400, 7, 7], written out: it calls squeeze_excitation, which no call makes, so
+    no one class serves every call. torchvision's ResBottleneckBlock (bottleneck
+    multiplier 1): `proj` (a 1x1 conv with the stride and a BN, where the stride or
+    the width changes; else the identity), `f` (BottleneckTransform: a 1x1 conv `a`,
+    a 3x3 grouped conv `b` with the stride, groups width // group_width, a squeeze-
+    excitation `se` of round(se_ratio x in_channels) channels where se_ratio > 0, a
+    1x1 conv `c` without activation), proj + f, ReLU (`activation`).
     """
 
     def __init__(self) -> None:

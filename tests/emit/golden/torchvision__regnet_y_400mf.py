@@ -154,44 +154,43 @@ class ResBottleneckBlock(nn.Module):
         super().__init__()
         channels = in_channels
         if stride != 1 or in_channels != width_out:
-            block1 = ConvNormAct(
+            self.proj = ConvNormAct(
                 channels,
                 out_channels=width_out,
                 kernel_size=1,
                 stride=stride,
                 activation="none",
             )
-            self.proj = block1
-            channels = block1.out_channels
+            channels = self.proj.out_channels
             proj_channels = channels
         else:
             self.proj = nn.Identity()
             proj_channels = channels
         channels = in_channels
-        group2 = OrderedDict()
-        block3 = ConvNormAct(channels, out_channels=width_out, kernel_size=1)
-        _add(group2, block3, "a")
-        channels = block3.out_channels
-        block4 = ConvNormAct(
+        group1 = OrderedDict()
+        block2 = ConvNormAct(channels, out_channels=width_out, kernel_size=1)
+        _add(group1, block2, "a")
+        channels = block2.out_channels
+        block3 = ConvNormAct(
             channels,
             out_channels=width_out,
             stride=stride,
             groups=width_out // group_width,
         )
-        _add(group2, block4, "b")
-        channels = block4.out_channels
+        _add(group1, block3, "b")
+        channels = block3.out_channels
         if se_ratio > 0:
-            block5 = SqueezeExcitation(
+            block4 = SqueezeExcitation(
                 channels, squeeze_channels=round(se_ratio * in_channels)
             )
-            _add(group2, block5, "se")
-            channels = block5.out_channels
-        block6 = ConvNormAct(
+            _add(group1, block4, "se")
+            channels = block4.out_channels
+        block5 = ConvNormAct(
             channels, out_channels=width_out, kernel_size=1, activation="none"
         )
-        _add(group2, block6, "c")
-        channels = block6.out_channels
-        self.f = nn.Sequential(group2)
+        _add(group1, block5, "c")
+        channels = block5.out_channels
+        self.f = nn.Sequential(group1)
         channels = proj_channels
         self.activation = nn.ReLU(inplace=True)
         self.out_channels = channels
