@@ -140,9 +140,20 @@ class BlockWriter:
         if chosen != UNCHANGED:
             self.emit(indent, f"{channels} = {value_text(chosen)}")
 
-    def sequence(self, statements: tuple[Statement, ...], target: str, channels: str, indent: int) -> None:
+    def sequence(
+        self,
+        statements: tuple[Statement, ...],
+        target: str,
+        channels: str,
+        indent: int,
+        named: Code | None = None,
+    ) -> None:
+        """Print ``statements``, adding their layers to ``target``; ``named``: the name (as
+        code) a numbered repeat gives its copy."""
         for statement in statements:
-            if isinstance(statement, For):
+            if isinstance(statement, For) and statement.prefix is not None:
+                self._numbered(statement, target, channels, indent)
+            elif isinstance(statement, For):
                 count = value_text(statement.count)
                 if statement.first:
                     self.sequence(statement.first, target, channels, indent)
@@ -166,26 +177,44 @@ class BlockWriter:
                 args = [Raw(channels)] + [Pair(k, argument(v)) for k, v in statement.args]
                 call = Call(self.emitter.callable_name(statement.block), tuple(args))
                 self.lines.append(render(call, indent, f"{module} = "))
-                self._add(target, Raw(module), statement.name, indent)
+                self._add(target, Raw(module), named or statement.name, indent)
                 self.emit(indent, f"{channels} = {module}.out_channels")
             elif isinstance(statement, Merge):
                 branches = self.merge(statement, channels, indent)
-                self._add(target, Call(statement.cls, (Raw(branches),)), statement.name, indent)
+                self._add(target, Call(statement.cls, (Raw(branches),)), named or statement.name, indent)
                 self.emitter.merges_used.add(statement.cls)
             elif isinstance(statement, Group):
                 inner = self.var("group")
                 self.emit(indent, f"{inner} = OrderedDict()")
                 self.sequence(statement.body, inner, channels, indent)
-                self._add(target, Call("nn.Sequential", (Raw(inner),)), statement.name, indent)
+                self._add(target, Call("nn.Sequential", (Raw(inner),)), named or statement.name, indent)
             else:
                 assert isinstance(statement, Leaf)
                 self._add(
-                    target, self._leaf_call(_carrying(statement.template, channels)), statement.name, indent
+                    target,
+                    self._leaf_call(_carrying(statement.template, channels)),
+                    named or statement.name,
+                    indent,
                 )
                 self._channels_line(statement, channels, indent)
 
-    def _add(self, target: str, module: Node, name: str | None, indent: int) -> None:
-        args = (Raw(target), module, *((Raw(literal(name)),) if name else ()))
+    def _numbered(self, statement: For, target: str, channels: str, indent: int) -> None:
+        """A repeat that names its copies ``prefix`` + number: the first, then a loop over
+        the numbers of the others (``for number in range(2, num_layers + 1)``)."""
+        start = statement.start
+        assert isinstance(start, int) and not isinstance(start, bool)  # build_program checked
+        first = statement.first or statement.body
+        self.sequence(first, target, channels, indent, Code(f'"{statement.prefix}{start}"'))
+        count = value_text(statement.count)
+        count = count if count.isidentifier() or count.isdigit() else f"({count})"
+        end = f"{count} + {start}" if start else count
+        self.lines.append(wrapped(f"{start + 1}, {end}", indent, "for number in range(", "):"))
+        body = Code(f'f"{statement.prefix}{{number}}"')
+        self.sequence(statement.body, target, channels, indent + 1, body)
+
+    def _add(self, target: str, module: Node, name: str | Code | None, indent: int) -> None:
+        text = name.text if isinstance(name, Code) else literal(name) if name else None
+        args = (Raw(target), module, *((Raw(text),) if text else ()))
         self.emit(indent, Call("_add", args))
 
     def merge(self, statement: Merge, channels: str, indent: int) -> str:

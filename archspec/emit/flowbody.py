@@ -124,7 +124,7 @@ class FlowWriter(BlockWriter):
             return None
         return self.reads(statements[0])[0]
 
-    def _add(self, target: str, module: Node, name: str | None, indent: int) -> None:
+    def _add(self, target: str, module: Node, name: str | Code | None, indent: int) -> None:
         if target != "self":  # a layer of a group or a branch inside the named layer
             super()._add(target, module, name, indent)
         elif is_attribute(self.layer_name):

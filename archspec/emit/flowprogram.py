@@ -49,6 +49,7 @@ from archspec.emit.program import (
 from archspec.frontend.blocks import Block
 from archspec.frontend.layers import LayerNode
 from archspec.frontend.spec import Spec
+from archspec.primitives.registry import lookup
 
 if TYPE_CHECKING:
     from archspec.emit.proof import Choices, _Run
@@ -83,6 +84,10 @@ def build_flow_program(block: Block, spec: Spec, rank: int) -> Program:
     names or the tensors a layer reads could differ between calls."""
     if len(block.inputs) > 1:
         raise NotGeneric("it has several inputs, whose channels its constructor would not know")
+    for node in block.layers:
+        primitive = lookup(node.kind_name)
+        if primitive is not None and primitive.learned is not None:
+            raise NotGeneric(f"it holds a learned tensor ({node.kind_name}), which no generic class makes")
     body = _statements(block.layers, spec, rank)
     body = _with_in_place(body, _in_place_leaves(body), rank)  # inside groups and branches
     names: dict[int, str] = {}

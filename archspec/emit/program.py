@@ -84,11 +84,15 @@ class Group:
 
 @dataclass(frozen=True, eq=False)
 class For:
-    """``repeat``: ``first`` (where given) once, then ``body``; ``count`` copies in all."""
+    """``repeat``: ``first`` (where given) once, then ``body``; ``count`` copies in all;
+    where ``prefix`` is given, each copy (one layer) is named ``prefix`` + its number,
+    counted from ``start`` (torchvision's denselayer1 …)."""
 
     count: Any
     first: tuple[Any, ...] | None
     body: tuple[Any, ...]
+    prefix: str | None = None
+    start: Any = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,10 +125,29 @@ def build_program(block: Block, spec: Spec, rank: int) -> Program:
     where a layer's module cannot be written from its parameters alone."""
     body = _statements(block.layers, spec, rank)
     body = _with_in_place(body, _in_place_leaves(body), rank)
+    if _numbers(body) and "number" in block.params.model_fields:
+        raise NotGeneric("its parameter 'number' would be hidden by the loop that numbers a repeat's copies")
     low, high = count_range(body)
     single = low == high == 1 and isinstance(body[0], Leaf | Merge | Group)
     kind = "single" if single else "sequence" if low >= 2 else "function"
     return Program(block, kind, body, rank)
+
+
+def _numbers(statements: tuple[Statement, ...]) -> bool:
+    """Whether a repeat among ``statements`` names its copies (a ``for number`` loop)."""
+    for statement in statements:
+        if isinstance(statement, For):
+            if statement.prefix is not None or _numbers((*(statement.first or ()), *statement.body)):
+                return True
+        elif isinstance(statement, If):
+            if _numbers((*statement.then, *statement.otherwise)):
+                return True
+        elif isinstance(statement, Merge):
+            if any(_numbers(branch) for branch in statement.branches):
+                return True
+        elif isinstance(statement, Group) and _numbers(statement.body):
+            return True
+    return False
 
 
 def _statements(nodes: tuple[LayerNode, ...], spec: Spec, rank: int) -> tuple[Statement, ...]:
@@ -141,10 +164,19 @@ def _statement(node: LayerNode, spec: Spec, rank: int) -> Statement:
     control = primitive.control
     if isinstance(control, Loop):
         first = groups.get(control.first) if control.first else None
+        prefix = node.raw.get(control.prefix) if control.prefix else None
+        if prefix is not None and not isinstance(coded(prefix), str):
+            raise NotGeneric("a repeat names its copies with an expression")
+        default = primitive.params.model_fields[control.start].default if control.start else 1
+        start = coded(node.raw.get(control.start, default)) if control.start else 1
+        if prefix is not None and (not isinstance(start, int) or isinstance(start, bool)):
+            raise NotGeneric("a repeat numbers its copies from an expression")
         return For(
             coded(node.raw[control.count]),
             _statements(first, spec, rank) if first else None,
             _statements(groups.get(control.body, ()), spec, rank),
+            prefix,
+            start,
         )
     if isinstance(control, Choice):
         return If(

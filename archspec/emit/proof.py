@@ -145,15 +145,20 @@ class _Run:
         layers: Iterator[LayerInfo],
         names: list[str],
         check_name: bool = True,
+        named: str | None = None,
     ) -> Any:
+        """Run ``statements`` on the next layers of ``layers``; ``named``: the name a
+        repeat gives its copy (one layer)."""
+        if named is not None and (len(statements) != 1 or isinstance(statements[0], For | If)):
+            raise NotGeneric("a repeat names copies that are not one layer")
         for statement in statements:
             if isinstance(statement, For):
                 n = self.value(statement.count, env, None)
-                if statement.first is not None:
-                    channels = self.run(statement.first, env, channels, layers, names, check_name)
-                    n -= 1
-                for _ in range(n):
-                    channels = self.run(statement.body, env, channels, layers, names, check_name)
+                first = statement.first if statement.first is not None else statement.body
+                start = self.value(statement.start, env, None)
+                for index, copy in enumerate([first, *[statement.body] * (n - 1)]):
+                    named = None if statement.prefix is None else f"{statement.prefix}{start + index}"
+                    channels = self.run(copy, env, channels, layers, names, check_name, named)
                 continue
             if isinstance(statement, If):
                 taken = statement.then if self.value(statement.test, env, None) else statement.otherwise
@@ -162,7 +167,7 @@ class _Run:
             layer = next(layers, None)
             if layer is None:
                 raise NotGeneric("a call has fewer layers than the block's body makes")
-            name = statement.name or str(len(names))
+            name = named or statement.name or str(len(names))
             names.append(name)
             self.expect(not check_name or layer.name == name, "a layer's name differs at a call")
             if self.choices is None:

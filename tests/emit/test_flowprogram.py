@@ -42,17 +42,20 @@ def emitted(graph: archspec.Graph, tmp_path: Path) -> tuple[str, torch.nn.Module
 
 
 @pytest.mark.parametrize(
-    ("spec", "block", "stage"),
-    [("resnet50", "Bottleneck", "bottleneck_stage"), ("resnet18", "BasicBlock", "basic_stage")],
+    ("spec", "blocks"),
+    [
+        ("resnet50", ["Bottleneck", "bottleneck_stage"]),
+        ("resnet18", ["BasicBlock", "basic_stage"]),
+        ("densenet121", ["DenseLayer", "dense_block", "Transition"]),  # denselayer1 … by number
+    ],
 )
-def test_a_resnet_has_one_block_class_and_one_stage(
-    spec: str, block: str, stage: str, tmp_path: Path
-) -> None:
-    """torchvision's one Bottleneck (BasicBlock) class and one _make_layer: the file's
-    only block definitions; torchvision's weights load and compute the same."""
+def test_a_torchvision_network_has_one_class_per_block(spec: str, blocks: list[str], tmp_path: Path) -> None:
+    """torchvision's one Bottleneck (BasicBlock, _DenseLayer) class and one _make_layer
+    (_DenseBlock): the file's only block definitions; torchvision's weights load and
+    compute the same."""
     graph = archspec.compile(f"specs/torchvision/{spec}.yaml", input=[3, 64, 64])
     source, module = emitted(graph, tmp_path)
-    assert definitions(source) == ["_add", "_branch", block, stage, network_class_name(graph)]
+    assert definitions(source) == ["_add", "_branch", *blocks, network_class_name(graph)]
     assert "written out" not in source
     reference = zoo()[spec]().eval()
     module.load_state_dict(reference.state_dict())  # strict: torchvision's keys and shapes

@@ -69,308 +69,25 @@ class DenseLayer(nn.Module):
         return x6
 
 
-class DenseBlock1(nn.Sequential):
-    """dense_block(num_layers=6, growth_rate=32, bn_size=4) on [N, 64, 56, 56], written
-    out: a layer's name differs at a call, so no one class serves every call.
-    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
-    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
-    layers.
+def dense_block(
+    in_channels: int, *, num_layers: int, growth_rate: int = 32, bn_size: int = 4
+) -> nn.Module:
+    """dense_block: torchvision's _DenseBlock: num_layers dense layers; the output has
+    in_channels + num_layers x growth_rate channels. Needs num_layers >= 2 to stay a
+    group of layers.
     """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "denselayer1",
-                        DenseLayer(64),  # [N, 96, 56, 56]
-                    ),
-                    (
-                        "denselayer2",
-                        DenseLayer(96),  # [N, 128, 56, 56]
-                    ),
-                    (
-                        "denselayer3",
-                        DenseLayer(128),  # [N, 160, 56, 56]
-                    ),
-                    (
-                        "denselayer4",
-                        DenseLayer(160),  # [N, 192, 56, 56]
-                    ),
-                    (
-                        "denselayer5",
-                        DenseLayer(192),  # [N, 224, 56, 56]
-                    ),
-                    (
-                        "denselayer6",
-                        DenseLayer(224),  # [N, 256, 56, 56]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 256
-
-
-class DenseBlock2(nn.Sequential):
-    """dense_block(num_layers=12, growth_rate=32, bn_size=4) on [N, 128, 28, 28],
-    written out: a layer's name differs at a call, so no one class serves every call.
-    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
-    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
-    layers.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "denselayer1",
-                        DenseLayer(128),  # [N, 160, 28, 28]
-                    ),
-                    (
-                        "denselayer2",
-                        DenseLayer(160),  # [N, 192, 28, 28]
-                    ),
-                    (
-                        "denselayer3",
-                        DenseLayer(192),  # [N, 224, 28, 28]
-                    ),
-                    (
-                        "denselayer4",
-                        DenseLayer(224),  # [N, 256, 28, 28]
-                    ),
-                    (
-                        "denselayer5",
-                        DenseLayer(256),  # [N, 288, 28, 28]
-                    ),
-                    (
-                        "denselayer6",
-                        DenseLayer(288),  # [N, 320, 28, 28]
-                    ),
-                    (
-                        "denselayer7",
-                        DenseLayer(320),  # [N, 352, 28, 28]
-                    ),
-                    (
-                        "denselayer8",
-                        DenseLayer(352),  # [N, 384, 28, 28]
-                    ),
-                    (
-                        "denselayer9",
-                        DenseLayer(384),  # [N, 416, 28, 28]
-                    ),
-                    (
-                        "denselayer10",
-                        DenseLayer(416),  # [N, 448, 28, 28]
-                    ),
-                    (
-                        "denselayer11",
-                        DenseLayer(448),  # [N, 480, 28, 28]
-                    ),
-                    (
-                        "denselayer12",
-                        DenseLayer(480),  # [N, 512, 28, 28]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 512
-
-
-class DenseBlock3(nn.Sequential):
-    """dense_block(num_layers=24, growth_rate=32, bn_size=4) on [N, 256, 14, 14],
-    written out: a layer's name differs at a call, so no one class serves every call.
-    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
-    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
-    layers.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "denselayer1",
-                        DenseLayer(256),  # [N, 288, 14, 14]
-                    ),
-                    (
-                        "denselayer2",
-                        DenseLayer(288),  # [N, 320, 14, 14]
-                    ),
-                    (
-                        "denselayer3",
-                        DenseLayer(320),  # [N, 352, 14, 14]
-                    ),
-                    (
-                        "denselayer4",
-                        DenseLayer(352),  # [N, 384, 14, 14]
-                    ),
-                    (
-                        "denselayer5",
-                        DenseLayer(384),  # [N, 416, 14, 14]
-                    ),
-                    (
-                        "denselayer6",
-                        DenseLayer(416),  # [N, 448, 14, 14]
-                    ),
-                    (
-                        "denselayer7",
-                        DenseLayer(448),  # [N, 480, 14, 14]
-                    ),
-                    (
-                        "denselayer8",
-                        DenseLayer(480),  # [N, 512, 14, 14]
-                    ),
-                    (
-                        "denselayer9",
-                        DenseLayer(512),  # [N, 544, 14, 14]
-                    ),
-                    (
-                        "denselayer10",
-                        DenseLayer(544),  # [N, 576, 14, 14]
-                    ),
-                    (
-                        "denselayer11",
-                        DenseLayer(576),  # [N, 608, 14, 14]
-                    ),
-                    (
-                        "denselayer12",
-                        DenseLayer(608),  # [N, 640, 14, 14]
-                    ),
-                    (
-                        "denselayer13",
-                        DenseLayer(640),  # [N, 672, 14, 14]
-                    ),
-                    (
-                        "denselayer14",
-                        DenseLayer(672),  # [N, 704, 14, 14]
-                    ),
-                    (
-                        "denselayer15",
-                        DenseLayer(704),  # [N, 736, 14, 14]
-                    ),
-                    (
-                        "denselayer16",
-                        DenseLayer(736),  # [N, 768, 14, 14]
-                    ),
-                    (
-                        "denselayer17",
-                        DenseLayer(768),  # [N, 800, 14, 14]
-                    ),
-                    (
-                        "denselayer18",
-                        DenseLayer(800),  # [N, 832, 14, 14]
-                    ),
-                    (
-                        "denselayer19",
-                        DenseLayer(832),  # [N, 864, 14, 14]
-                    ),
-                    (
-                        "denselayer20",
-                        DenseLayer(864),  # [N, 896, 14, 14]
-                    ),
-                    (
-                        "denselayer21",
-                        DenseLayer(896),  # [N, 928, 14, 14]
-                    ),
-                    (
-                        "denselayer22",
-                        DenseLayer(928),  # [N, 960, 14, 14]
-                    ),
-                    (
-                        "denselayer23",
-                        DenseLayer(960),  # [N, 992, 14, 14]
-                    ),
-                    (
-                        "denselayer24",
-                        DenseLayer(992),  # [N, 1024, 14, 14]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 1024
-
-
-class DenseBlock4(nn.Sequential):
-    """dense_block(num_layers=16, growth_rate=32, bn_size=4) on [N, 512, 7, 7], written
-    out: a layer's name differs at a call, so no one class serves every call.
-    torchvision's _DenseBlock: num_layers dense layers; the output has in_channels +
-    num_layers x growth_rate channels. Needs num_layers >= 2 to stay a group of
-    layers.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "denselayer1",
-                        DenseLayer(512),  # [N, 544, 7, 7]
-                    ),
-                    (
-                        "denselayer2",
-                        DenseLayer(544),  # [N, 576, 7, 7]
-                    ),
-                    (
-                        "denselayer3",
-                        DenseLayer(576),  # [N, 608, 7, 7]
-                    ),
-                    (
-                        "denselayer4",
-                        DenseLayer(608),  # [N, 640, 7, 7]
-                    ),
-                    (
-                        "denselayer5",
-                        DenseLayer(640),  # [N, 672, 7, 7]
-                    ),
-                    (
-                        "denselayer6",
-                        DenseLayer(672),  # [N, 704, 7, 7]
-                    ),
-                    (
-                        "denselayer7",
-                        DenseLayer(704),  # [N, 736, 7, 7]
-                    ),
-                    (
-                        "denselayer8",
-                        DenseLayer(736),  # [N, 768, 7, 7]
-                    ),
-                    (
-                        "denselayer9",
-                        DenseLayer(768),  # [N, 800, 7, 7]
-                    ),
-                    (
-                        "denselayer10",
-                        DenseLayer(800),  # [N, 832, 7, 7]
-                    ),
-                    (
-                        "denselayer11",
-                        DenseLayer(832),  # [N, 864, 7, 7]
-                    ),
-                    (
-                        "denselayer12",
-                        DenseLayer(864),  # [N, 896, 7, 7]
-                    ),
-                    (
-                        "denselayer13",
-                        DenseLayer(896),  # [N, 928, 7, 7]
-                    ),
-                    (
-                        "denselayer14",
-                        DenseLayer(928),  # [N, 960, 7, 7]
-                    ),
-                    (
-                        "denselayer15",
-                        DenseLayer(960),  # [N, 992, 7, 7]
-                    ),
-                    (
-                        "denselayer16",
-                        DenseLayer(992),  # [N, 1024, 7, 7]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 1024
+    channels = in_channels
+    layers = OrderedDict()
+    block1 = DenseLayer(channels, growth_rate=growth_rate, bn_size=bn_size)
+    _add(layers, block1, "denselayer1")
+    channels = block1.out_channels
+    for number in range(2, num_layers + 1):
+        block2 = DenseLayer(channels, growth_rate=growth_rate, bn_size=bn_size)
+        _add(layers, block2, f"denselayer{number}")
+        channels = block2.out_channels
+    module = _branch("0", layers)[1] if len(layers) == 1 else nn.Sequential(layers)
+    module.out_channels = channels
+    return module
 
 
 class Transition(nn.Sequential):
@@ -427,7 +144,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock1",
-                        DenseBlock1(),  # [N, 256, 56, 56]
+                        dense_block(64, num_layers=6),  # [N, 256, 56, 56]
                     ),
                     (
                         "transition1",
@@ -435,7 +152,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock2",
-                        DenseBlock2(),  # [N, 512, 28, 28]
+                        dense_block(128, num_layers=12),  # [N, 512, 28, 28]
                     ),
                     (
                         "transition2",
@@ -443,7 +160,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock3",
-                        DenseBlock3(),  # [N, 1024, 14, 14]
+                        dense_block(256, num_layers=24),  # [N, 1024, 14, 14]
                     ),
                     (
                         "transition3",
@@ -451,7 +168,7 @@ class Densenet121(nn.Module):
                     ),
                     (
                         "denseblock4",
-                        DenseBlock4(),  # [N, 1024, 7, 7]
+                        dense_block(512, num_layers=16),  # [N, 1024, 7, 7]
                     ),
                     (
                         "norm5",

@@ -138,11 +138,10 @@ class VitEncoderBlock1(nn.Module):
 class VitEncoder1(nn.Module):
     """vit_encoder(seq_length=197, num_layers=12, hidden_dim=768, num_heads=12,
     mlp_dim=3072, dropout=0.0, attention_dropout=0.0) on [N, 197, 768], written out:
-    parameter cannot build its module from its parameters as code (primitive
-    'parameter' has no module (it is a splice)), so no one class serves every call.
-    torchvision's Encoder: the learned position embedding pos_embedding ([1,
-    seq_length, hidden_dim]) added, dropout, num_layers encoder blocks
-    (layers.encoder_layer_0 …) and the final layer norm ln (eps 1e-6).
+    it holds a learned tensor (parameter), which no generic class makes, so no one
+    class serves every call. torchvision's Encoder: the learned position embedding
+    pos_embedding ([1, seq_length, hidden_dim]) added, dropout, num_layers encoder
+    blocks (layers.encoder_layer_0 …) and the final layer norm ln (eps 1e-6).
     """
 
     def __init__(self) -> None:
