@@ -165,7 +165,7 @@ class BlockEmitter:
             return Call(self._instance_name(name, index), (), comment)
         block = self.spec.blocks.blocks[name]
         given = layer.args.model_dump(exclude={"name"})
-        args: list[Node] = [Raw(literal(layer.input.channels))]
+        args: list[Node] = [Raw(literal(shape.channels)) for shape in layer.input_shapes]  # of each input
         for key, value in given.items():
             field = block.params.model_fields[key]
             if field.is_required() or value != field.default:

@@ -26,8 +26,8 @@ class FlowWriter(BlockWriter):
         super().__init__(emitter, program, choices)
         self.forward = forward
         self.flow: FlowShape = program.flow
-        self.widths = channel_names(program)
-        self.current = self.flow.input  # the tensor whose channels ``channels`` holds
+        self.widths = channel_names(self.flow)
+        self.current = self.flow.inputs[0]  # the tensor whose channels ``channels`` holds
         self.layer_name = ""  # the attribute the statement being written makes
         self.kept = self._kept()
 
@@ -46,6 +46,11 @@ class FlowWriter(BlockWriter):
         if len(self.flow.outputs) == 1:  # a block that returns several is no caller's input
             self.emit(2, f"self.out_channels = {self.width(self.flow.outputs[0])}")
         return "\n".join([*self.lines, "", *self.forward])
+
+    def signature(self) -> list[str]:
+        """``in_channels``, then the channels of each other input (``skip_channels``)."""
+        first, *rest = super().signature()
+        return [first, *(f"{self.widths[name]}: int" for name in self.flow.inputs[1:]), *rest]
 
     def width(self, tensor: str) -> str:
         return "channels" if tensor == self.current else self.widths[tensor]
@@ -70,8 +75,8 @@ class FlowWriter(BlockWriter):
                 current = self.flow.names[id(statement.node)]  # type: ignore[union-attr]
             return current
 
-        visit(self.program.body, self.flow.input)
-        return kept - {self.flow.input}
+        visit(self.program.body, self.flow.inputs[0])
+        return kept - set(self.flow.inputs)
 
     def statements(self, statements: tuple[Statement, ...], indent: int) -> None:
         for statement in statements:

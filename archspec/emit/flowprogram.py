@@ -19,7 +19,9 @@ at every call in the network, that
 A layer that some arguments leave out is what the block's YAML makes of it: an
 ``if`` whose branches make the layer of one name (``downsample``: an
 ``nn.Sequential`` or an ``nn.Identity``), so that the forward stays the same.
-Anything else (a ``repeat`` among the named layers, several inputs,
+A block of several inputs takes the channels of each after the first
+(``skip_channels``), which a caller in the network passes.
+Anything else (a ``repeat`` among the named layers,
 a learned tensor, a split) raises NotGeneric: the block is then written out per
 call, from the graph, as before.
 """
@@ -59,11 +61,11 @@ if TYPE_CHECKING:
 class FlowShape:
     """The static dataflow of a block's body: each layer's name and the tensors it
     reads (by the ``id`` of its node as written, which every copy of its statement
-    shares), the block's input and the tensors it returns."""
+    shares), the block's inputs and the tensors it returns."""
 
     names: dict[int, str]
     sources: dict[int, tuple[str, ...]]
-    input: str
+    inputs: tuple[str, ...]
     outputs: tuple[str, ...]
 
 
@@ -82,8 +84,6 @@ def reads_named_tensors(nodes: tuple[LayerNode, ...]) -> bool:
 def build_flow_program(block: Block, spec: Spec, rank: int) -> Program:
     """The program of a block whose layers read named tensors; NotGeneric where the
     names or the tensors a layer reads could differ between calls."""
-    if len(block.inputs) > 1:
-        raise NotGeneric("it has several inputs, whose channels its constructor would not know")
     for node in block.layers:
         primitive = lookup(node.kind_name)
         if primitive is not None and primitive.learned is not None:
@@ -110,7 +110,10 @@ def build_flow_program(block: Block, spec: Spec, rank: int) -> Program:
         return index, last
 
     _, last = walk(body, 0, block.inputs[0])
-    shape = FlowShape(names, sources, block.inputs[0], tuple(block.outputs) or (last,))
+    shape = FlowShape(names, sources, tuple(block.inputs), tuple(block.outputs) or (last,))
+    taken = set(block.params.model_fields) & set(channel_names(shape).values())
+    if taken:
+        raise NotGeneric(f"its parameter {sorted(taken)[0]} is named like the channels of a tensor")
     return Program(block, "flow", body, rank, shape)
 
 
@@ -162,12 +165,12 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
     """One run of a flow program at one call (see ``_Run.call``): each layer as the
     graph has it, its input channels those of the tensor it reads."""
     flow: FlowShape = run.program.flow
-    run.expect(call.is_dataflow and call.input_names == (flow.input,), "a call is no dataflow")
+    run.expect(call.is_dataflow and call.input_names == flow.inputs, "a call is no dataflow")
     run.expect(call.outputs == flow.outputs, "a call returns other tensors")
     run.in_place = in_place_ids(call)
     taken = _taken(run.program.body, run, env)
     run.expect(len(taken) == len(call.children), "the layers of a call differ from the block's body")
-    widths = {flow.input: call.input.channels}
+    widths = dict(zip(flow.inputs, [shape.channels for shape in call.input_shapes], strict=True))
     for statement, layer in zip(taken, call.children, strict=True):
         name, sources = flow.names[id(statement.node)], flow.sources[id(statement.node)]
         run.expect(layer.name == name and layer.sources == sources, "a layer's name or reads differ")
@@ -215,10 +218,10 @@ def _all(statements: tuple[Statement, ...]) -> list[Statement]:
     return found
 
 
-def channel_names(program: Program) -> dict[str, str]:
+def channel_names(flow: FlowShape) -> dict[str, str]:
     """The Python variable of each tensor's channels, for the constructor's text
-    (``bn3_channels``; the input's is the constructor's ``in_channels``)."""
-    flow: FlowShape = program.flow
+    (``bn3_channels``; the first input's is the constructor's ``in_channels``, each
+    other input's a parameter of the constructor: ``skip_channels``)."""
     names = list(dict.fromkeys(flow.names.values()))
-    found = variables((flow.input, *names), ())
-    return {name: f"{var}_channels" for name, var in found.items()} | {flow.input: "in_channels"}
+    found = variables((*flow.inputs, *names), ())
+    return {name: f"{var}_channels" for name, var in found.items()} | {flow.inputs[0]: "in_channels"}

@@ -203,6 +203,8 @@ class _Run:
         if statement.block not in self.callees:
             raise NotGeneric(f"it calls {statement.block}, which is written out per call")
         program, choices = self.callees[statement.block]
+        if program.flow is not None and len(program.flow.inputs) > 1:
+            raise NotGeneric(f"it calls {statement.block}, whose inputs after the first it cannot pass")
         args = {key: self.value(code, env, channels) for key, code in statement.args}
         try:
             bound = program.block.params.model_validate(args).model_dump(exclude={"name"})

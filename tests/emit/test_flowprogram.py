@@ -166,10 +166,20 @@ def test_an_activation_in_place_at_some_calls_only_is_written_out_per_call(tmp_p
     assert "an activation runs in place at some calls only" in " ".join(source.split())
 
 
-def test_a_block_of_two_inputs_stays_written_out(tmp_path: Path) -> None:
-    source = emit_source(archspec.compile("specs/unet.yaml"))
-    assert "class Up1(nn.Module):" in source
-    assert "it has several inputs, whose channels its constructor would not know" in " ".join(source.split())
+def test_a_block_of_two_inputs_takes_the_channels_of_each(tmp_path: Path) -> None:
+    """The U-Net's up: torchvision-style ``Up(in_channels, skip_channels, *, out_channels)``,
+    its forward reading both tensors; the network passes the channels at each call."""
+    graph = archspec.compile("specs/unet.yaml", input=[1, 32, 32])
+    source, module = emitted(graph, tmp_path)
+    assert "self, in_channels: int, skip_channels: int, *, out_channels: int" in source
+    assert "def forward(self, input: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:" in source
+    assert "self.up1 = Up(1024, 512, out_channels=512)" in source and "class Up1" not in source
+    built = archspec.build(graph)
+    module.load_state_dict(built.state_dict())
+    given = inputs(graph)
+    with torch.no_grad():
+        assert torch.equal(module.eval()(given[0]), built.eval()(given[0]))
+    assert_same(training_step(module, given), training_step(built, given))
 
 
 @st.composite
