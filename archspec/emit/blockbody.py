@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Protocol
 
+from archspec.emit.choices import FIRST, SUM, UNCHANGED, Choices, unobserved_choice
 from archspec.emit.exprtext import unparse
 from archspec.emit.flowsource import code_node
 from archspec.emit.pretty import Call, Node, Pair, Raw, literal, render
 from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, Program, Statement
-from archspec.emit.proof import FIRST, SUM, UNCHANGED, Choices, unobserved_choice
 from archspec.emit.pycode import (
     CHANNELS,
     Code,

@@ -11,11 +11,11 @@ it, are kept in a variable of its name (``bn3_channels``).
 from __future__ import annotations
 
 from archspec.emit.blockbody import BlockWriter, Emitter, argument
+from archspec.emit.choices import SUM, Choices
 from archspec.emit.flowprogram import FlowShape, channel_names
 from archspec.emit.flowsource import is_attribute
 from archspec.emit.pretty import Call, Node, Pair, Raw, render
 from archspec.emit.program import CallBlock, If, Join, Program, Statement
-from archspec.emit.proof import SUM, Choices
 from archspec.emit.pycode import Code, camel, docstring_lines, if_line, value_text, wrapped
 
 

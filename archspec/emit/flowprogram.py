@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from archspec.compiler.graph import LayerInfo
+from archspec.emit.choices import FIRST, SUM
 from archspec.emit.flowsource import forward_lines, variables
 from archspec.emit.inplace import in_place_ids, list_flags
 from archspec.emit.program import (
@@ -54,7 +55,8 @@ from archspec.frontend.spec import Spec
 from archspec.primitives.registry import lookup
 
 if TYPE_CHECKING:
-    from archspec.emit.proof import Choices, _Run
+    from archspec.emit.choices import Choices
+    from archspec.emit.proof import _Run
 
 
 @dataclass(frozen=True)
@@ -179,8 +181,6 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
         if any(source not in widths for source in sources):
             raise NotGeneric("a layer reads a tensor its constructor has no channels for")
         if isinstance(statement, Join):
-            from archspec.emit.proof import FIRST, SUM
-
             outs = [widths[source] for source in sources]
             out = run.learn(statement, {SUM: sum(outs), FIRST: outs[0]}, layer.output.channels)
         else:

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from archspec.compiler.graph import LayerInfo
+from archspec.emit.choices import FIRST, SUM, UNCHANGED, Choices, preferred
 from archspec.emit.inplace import in_place_ids
 from archspec.emit.program import (
     CallBlock,
@@ -38,12 +39,6 @@ from archspec.frontend.expr import ExprError, substitute
 from archspec.frontend.model import ValidationError
 from archspec.primitives.registry import ModuleCall, Omittable, lookup
 from archspec.shapes.dims import is_concrete
-
-UNCHANGED = "unchanged"
-SUM, FIRST = "sum", "first"
-Choices = dict[int, Any]
-"""Per statement (by id): the channels after it, a candidate code or UNCHANGED;
-for a merge, SUM or FIRST of its branches' channels."""
 
 
 def block_env(call: LayerInfo) -> dict[str, Any]:
@@ -246,7 +241,7 @@ class _Run:
         key = id(statement)
         if self.choices is None:
             agree = [option for option, value in options.items() if value == out]
-            viable = self.learnt.setdefault(key, _preferred(agree))
+            viable = self.learnt.setdefault(key, preferred(agree))
             self.learnt[key] = [option for option in viable if option in agree]
             return out
         return options[self.choices[key]]
@@ -259,48 +254,6 @@ class _Run:
             template.children,
             template.defaults,
         )
-
-
-def unobserved_choice(statement: Statement) -> Any:
-    """The channels after a statement no call reaches (an ``if`` branch never taken):
-    any choice is right for this network; the printed code reads best with a
-    parameter written as an expression, and a merge follows its shape rule."""
-    if isinstance(statement, Merge):
-        return merge_rule(statement)
-    assert isinstance(statement, Leaf)
-    return next((c for c in statement.candidates if isinstance(c, Code)), UNCHANGED)
-
-
-def merge_rule(statement: Merge) -> str:
-    """SUM or FIRST, asked of the merge's shape rule on branches of equal shape."""
-    from archspec.shapes.tensor import TensorShape
-
-    width, count = 2, max(2, len(statement.branches))
-
-    class Branches:
-        def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]:
-            return [x] * count, [str(i) for i in range(count)]
-
-        def run_layers(self, field: str, x: TensorShape) -> TensorShape:
-            return x
-
-        def equate(self, a: Any, b: Any, where: str, *, broadcast: bool = False) -> Any:
-            raise AssertionError("equal branches never differ")
-
-    rule = statement.primitive.infer
-    assert rule is not None
-    out = rule(statement.primitive.params(), TensorShape((width, 8, 8)), Branches()).shape.channels
-    return SUM if out == width * count else FIRST
-
-
-def _preferred(options: list[Any]) -> list[Any]:
-    """Options in the order the printed code prefers: a parameter written as an
-    expression, then the channels unchanged, then a parameter written as a number
-    (``channels = 64`` only where nothing else fits)."""
-    expressions = [o for o in options if isinstance(o, Code)]
-    numbers = [o for o in options if not isinstance(o, Code) and o not in (UNCHANGED, SUM, FIRST)]
-    rest = [o for o in (FIRST, SUM, UNCHANGED) if o in options]
-    return [*expressions, *rest, *numbers]
 
 
 def _module_call(layer: LayerInfo, in_place: bool = False) -> ModuleCall:
