@@ -176,7 +176,8 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
     for statement, layer in zip(taken, call.children, strict=True):
         name, sources = flow.names[id(statement.node)], flow.sources[id(statement.node)]
         run.expect(layer.name == name and layer.sources == sources, "a layer's name or reads differ")
-        run.expect(not (layer.learned or layer.named_outputs or layer.is_dataflow), "a layer has no class")
+        nested = layer.is_dataflow and layer.block is None  # a group (no block) that reads named tensors
+        run.expect(not (layer.learned or layer.named_outputs or nested), "a layer has no class")
         run.expect(layer.is_join == isinstance(statement, Join), "a merge of named tensors differs")
         if any(source not in widths for source in sources):
             raise NotGeneric("a layer reads a tensor its constructor has no channels for")

@@ -129,6 +129,25 @@ def test_a_shortcut_that_some_calls_leave_out_is_one_class(tmp_path: Path) -> No
     assert "self.proj = nn.Identity()" in source and "self.act = nn.ReLU(inplace=True)" in source
 
 
+TWICE = """\
+      twice:
+        params: {width: int}
+        layers:
+          - res: {name: first, width: =width}
+          - res: {name: second, width: =width}
+          - add: {from: [first, second]}
+    layers: [twice: {width: 4}, twice: {width: 6}]
+"""
+
+
+def test_a_block_that_reads_named_tensors_calls_another_as_its_class(tmp_path: Path) -> None:
+    text = SHORTCUT.replace("    layers: [res: {width: 4}, res: {width: 6}, res: {width: 6}]\n", TWICE)
+    assert text != SHORTCUT
+    source = run_equal(text, tmp_path, (4, 8, 8))
+    assert definitions(source) == ["Res", "Twice", "ShortcutNet"]
+    assert "self.second = Res(channels, width=width)" in source
+
+
 def test_branches_that_make_layers_of_other_names_are_written_out_per_call(tmp_path: Path) -> None:
     """A projection of two layers where the shortcut is one: the unnamed layers after the
     if have other indices, so other names, at the calls of each branch."""
