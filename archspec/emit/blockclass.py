@@ -34,9 +34,9 @@ from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
 from archspec.emit.choices import Choices
 from archspec.emit.flowbody import FlowWriter
+from archspec.emit.flowforward import Forward, shared_forward
 from archspec.emit.flowprogram import (
     build_flow_program,
-    flow_forward,
     reads_named_tensors,
     settle_in_place,
 )
@@ -80,7 +80,7 @@ class BlockEmitter(WrittenOut):
                 self.calls.setdefault(layer.block, []).append(layer)
         self.generic: dict[str, tuple[Program, Choices]] = {}
         self.reasons: dict[str, str] = {}
-        self.forwards: dict[str, list[str]] = {}  # a generic block whose layers read named tensors
+        self.forwards: dict[str, Forward] = {}  # a generic block whose layers read named tensors
         self.instances: dict[str, list[str]] = {}  # a written-out block: its calls' keys, in order
         self.order: list[str] = []
         self.merges_used: set[str] = set()
@@ -154,10 +154,8 @@ class BlockEmitter(WrittenOut):
             flows = {call.is_dataflow for call in calls}
             if not calls and reads_named_tensors(block.layers):
                 raise NotGeneric("no call in the network shows what its layers read")
-            if len(flows) > 1:
-                raise NotGeneric("its layers read named tensors at some calls only")
             rank = len(calls[0].input.spatial) if calls else 2
-            if flows == {True}:
+            if True in flows:  # where its layers happen to form a chain, a call is a sequence
                 program = settle_in_place(build_flow_program(block, self.spec, rank), calls)
             else:
                 program = build_program(block, self.spec, rank)
@@ -168,7 +166,7 @@ class BlockEmitter(WrittenOut):
                     raise NotGeneric(f"it calls {callee}, which {how}")
             choices = prove(program, calls, self.generic)
             if program.kind == "flow":
-                self.forwards[block.name] = flow_forward(program, choices, calls)
+                self.forwards[block.name] = shared_forward(program, calls)
             self.generic[block.name] = (program, choices)
         except NotGeneric as reason:
             self.reasons[block.name] = str(reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from archspec.emit.blockbody import BlockWriter, Emitter, argument
 from archspec.emit.choices import SUM, Choices
+from archspec.emit.flowforward import Forward
 from archspec.emit.flowprogram import FlowShape, channel_names
 from archspec.emit.flowsource import is_attribute
 from archspec.emit.pretty import Call, Node, Pair, Raw, render
@@ -22,7 +23,7 @@ from archspec.emit.pycode import Code, camel, docstring_lines, if_line, value_te
 class FlowWriter(BlockWriter):
     """Writes one generic class of a block whose layers read named tensors."""
 
-    def __init__(self, emitter: Emitter, program: Program, choices: Choices, forward: list[str]) -> None:
+    def __init__(self, emitter: Emitter, program: Program, choices: Choices, forward: Forward) -> None:
         super().__init__(emitter, program, choices)
         self.forward = forward
         self.flow: FlowShape = program.flow
@@ -45,7 +46,7 @@ class FlowWriter(BlockWriter):
         self.statements(self.program.body, 2)
         if len(self.flow.outputs) == 1:  # a block that returns several is no caller's input
             self.emit(2, f"self.out_channels = {self.width(self.flow.outputs[0])}")
-        return "\n".join([*self.lines, "", *self.forward])
+        return "\n".join([*self.lines, "", *self.forward.lines])
 
     def signature(self) -> list[str]:
         """``in_channels``, then the channels of each other input (``skip_channels``)."""
@@ -87,16 +88,19 @@ class FlowWriter(BlockWriter):
                     self.emit(indent, f"channels = {self.width(read)}")
                     self.current = read
                 start = self.current
-                test = statement.test
-                self.lines.append(if_line(value_text(test) if isinstance(test, Code) else repr(test), indent))
-                if statement.then:
-                    self.statements(statement.then, indent + 1)
-                else:
-                    self.emit(indent + 1, "pass")
+                test = (
+                    value_text(statement.test) if isinstance(statement.test, Code) else repr(statement.test)
+                )
+                flag = self.forward.flags.get(id(statement))
+                if flag is not None:  # the forward takes the branch too: keep the test
+                    self.lines.append(wrapped(test, indent, f"self.{flag} = ", "", f"self.{flag} = (", ")"))
+                    test = f"self.{flag}"
+                self.lines.append(if_line(test, indent))
+                self._branch(statement.then, indent + 1)
                 if statement.otherwise:
                     self.current = start
                     self.emit(indent, "else:")
-                    self.statements(statement.otherwise, indent + 1)
+                    self._branch(statement.otherwise, indent + 1)
                 continue
             name = self.flow.names[id(statement.node)]  # type: ignore[union-attr]
             reads = self.reads(statement)
@@ -115,6 +119,14 @@ class FlowWriter(BlockWriter):
             self.current = name
             if name in self.kept:
                 self.emit(indent, f"{self.widths[name]} = channels")
+
+    def _branch(self, statements: tuple[Statement, ...], indent: int) -> None:
+        """A branch of an ``if``; ``pass`` where it makes no module (a merge of named
+        tensors whose channels are those the branch starts from)."""
+        before = len(self.lines)
+        self.statements(statements, indent)
+        if len(self.lines) == before:
+            self.emit(indent, "pass")
 
     def _block_call(self, statement: CallBlock, name: str, indent: int) -> None:
         """``self.branch1 = BasicConv2d(channels, …)``, then its output's channels."""

@@ -11,14 +11,19 @@ at every call in the network, that
   ``archspec.build`` makes, with the channels carried from each tensor to the
   layers that read it (``_Run``'s steps of ``archspec.emit.proof``, per layer);
 - every layer has the same name and reads the same tensors at every call, so
-  one forward serves them all: each call's forward, printed from the compiled
-  graph without its shape comments, is the same text;
+  one forward serves them all (``archspec.emit.flowforward``): at each call, the
+  lines of the branches it takes are that call's forward, printed from the
+  compiled graph without its shape comments;
 - each activation runs in place at every call or at none
   (``archspec.emit.inplace``'s one decision, read at each call).
 
 A layer that some arguments leave out is what the block's YAML makes of it: an
 ``if`` whose branches make the layer of one name (``downsample``: an
-``nn.Sequential`` or an ``nn.Identity``), so that the forward stays the same.
+``nn.Sequential`` or an ``nn.Identity``), so that the forward stays the same; where
+the branches compute differently (a residual add or an ``nn.Identity``), the forward
+takes the branch the constructor's test took (``archspec.emit.flowforward``). A call
+whose layers happen to form a chain (build makes it an ``nn.Sequential``) is served
+by the same class.
 A block of several inputs takes the channels of each after the first
 (``skip_channels``), which a caller in the network passes.
 Anything else (a ``repeat`` among the named layers,
@@ -34,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from archspec.compiler.graph import LayerInfo
 from archspec.emit.choices import FIRST, SUM
-from archspec.emit.flowsource import forward_lines, variables
+from archspec.emit.flowsource import variables
 from archspec.emit.inplace import in_place_ids, list_flags
 from archspec.emit.program import (
     For,
@@ -55,7 +60,6 @@ from archspec.frontend.spec import Spec
 from archspec.primitives.registry import lookup
 
 if TYPE_CHECKING:
-    from archspec.emit.choices import Choices
     from archspec.emit.proof import _Run
 
 
@@ -127,10 +131,10 @@ def settle_in_place(program: Program, calls: list[LayerInfo]) -> Program:
     flags: dict[int, bool] = {}
     for call in calls:
         chosen = list_flags(call.children, call.outputs)
-        taken = _taken(program.body, _Run(program, {}, None, {}), block_env(call))
-        if len(taken) != len(chosen):
+        steps = taken(program.body, _Run(program, {}, None, {}), block_env(call))
+        if len(steps) != len(chosen):
             raise NotGeneric("the layers of a call differ from the block's body")
-        for statement, flag in zip(taken, chosen, strict=True):
+        for statement, flag in zip(steps, chosen, strict=True):
             if flags.setdefault(id(statement), flag) != flag:
                 raise NotGeneric("an activation runs in place at some calls only")
 
@@ -150,14 +154,14 @@ def settle_in_place(program: Program, calls: list[LayerInfo]) -> Program:
     return replace(program, body=tuple(one(s) for s in program.body))
 
 
-def _taken(statements: tuple[Statement, ...], run: _Run, env: Mapping[str, Any]) -> list[Statement]:
+def taken(statements: tuple[Statement, ...], run: _Run, env: Mapping[str, Any]) -> list[Statement]:
     """The statements a call (``env``: its arguments) runs, in order: an ``if`` as the
     branch its test takes there."""
     found: list[Statement] = []
     for statement in statements:
         if isinstance(statement, If):
-            taken = statement.then if run.value(statement.test, env, None) else statement.otherwise
-            found += _taken(taken, run, env)
+            branch = statement.then if run.value(statement.test, env, None) else statement.otherwise
+            found += taken(branch, run, env)
         else:
             found.append(statement)
     return found
@@ -167,13 +171,15 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
     """One run of a flow program at one call (see ``_Run.call``): each layer as the
     graph has it, its input channels those of the tensor it reads."""
     flow: FlowShape = run.program.flow
-    run.expect(call.is_dataflow and call.input_names == flow.inputs, "a call is no dataflow")
-    run.expect(call.outputs == flow.outputs, "a call returns other tensors")
+    # a call whose layers happen to form a chain (no residual here) is an nn.Sequential
+    returned = call.outputs or ((call.children[-1].name,) if call.children else ())
+    run.expect(call.block is not None and call.input_names == flow.inputs, "a call differs from its block")
+    run.expect(returned == flow.outputs, "a call returns other tensors")
     run.in_place = in_place_ids(call)
-    taken = _taken(run.program.body, run, env)
-    run.expect(len(taken) == len(call.children), "the layers of a call differ from the block's body")
+    steps = taken(run.program.body, run, env)
+    run.expect(len(steps) == len(call.children), "the layers of a call differ from the block's body")
     widths = dict(zip(flow.inputs, [shape.channels for shape in call.input_shapes], strict=True))
-    for statement, layer in zip(taken, call.children, strict=True):
+    for statement, layer in zip(steps, call.children, strict=True):
         name, sources = flow.names[id(statement.node)], flow.sources[id(statement.node)]
         run.expect(layer.name == name and layer.sources == sources, "a layer's name or reads differ")
         nested = layer.is_dataflow and layer.block is None  # a group (no block) that reads named tensors
@@ -194,26 +200,12 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
     return first
 
 
-def flow_forward(program: Program, choices: Choices, calls: list[LayerInfo]) -> list[str]:
-    """The forward every call shares (without shape comments, which differ); NotGeneric
-    where two calls' forwards differ, or a merge of named tensors is in no call."""
-    for statement in _all(program.body):
-        if isinstance(statement, Join) and id(statement) not in choices:
-            raise NotGeneric("a merge of named tensors that no call makes")
-    texts = {
-        tuple(forward_lines(call.children, call.input_names, call.outputs, 1, comments=False))
-        for call in calls
-    }
-    if len(texts) != 1:
-        raise NotGeneric("its forward differs between calls")
-    return list(texts.pop())
-
-
-def _all(statements: tuple[Statement, ...]) -> list[Statement]:
+def every_statement(statements: tuple[Statement, ...]) -> list[Statement]:
+    """The statements of a body, those of both branches of each ``if`` included."""
     found: list[Statement] = []
     for statement in statements:
         if isinstance(statement, If):
-            found += _all(statement.then) + _all(statement.otherwise)
+            found += every_statement(statement.then) + every_statement(statement.otherwise)
         else:
             found.append(statement)
     return found

@@ -66,36 +66,50 @@ def forward_lines(
     """``def forward`` of a dataflow: one line per layer, with its output shape as a comment
     (``comments``; a generic block's forward serves calls of other shapes: none)."""
     names = variables(inputs, layers)
-    pad = "    " * indent
-    several = len(outputs) > 1
-    result = "dict[str, torch.Tensor]" if several else "torch.Tensor"
-    arguments = ", ".join(f"{names[i]}: torch.Tensor" for i in inputs)
-    lines = [f"{pad}def forward(self, {arguments}) -> {result}:"]
+    lines = [forward_head(inputs, outputs, names, indent)]
     for layer in layers:
         if layer.learned:  # an nn.Parameter of this module: read where it is used
             names[layer.name] = f"self.{layer.name}"
             continue
-        args = [reference(source, names) for source in layer.sources]
         shape = (
             ", ".join(f"{k}: {format_shape(v.with_batch())}" for k, v in layer.named_outputs.items())
             if layer.named_outputs
             else format_shape(layer.output_shape)
         )
-        comment = shape if comments else None
-        if layer.is_join:
-            primitive = lookup(layer.primitive)
-            assert primitive is not None and primitive.join is not None, layer.primitive
-            value = code_node(primitive.join.code(layer.params, tuple(args)), comment)
-        else:
-            module = f"self.{layer.name}" if is_attribute(layer.name) else f'getattr(self, "{layer.name}")'
-            value = Call(module, tuple(Raw(a) for a in args), comment)
-        lines.append(assignment(names[layer.name], value, indent + 1))
-    if several:
+        lines.append(
+            assignment(names[layer.name], layer_value(layer, names, shape if comments else None), indent + 1)
+        )
+    return [*lines, return_line(outputs, names, indent + 1)]
+
+
+def forward_head(inputs: Sequence[str], outputs: Sequence[str], names: dict[str, str], indent: int) -> str:
+    """``def forward(self, x: torch.Tensor) -> torch.Tensor:`` (a dict where it returns several)."""
+    result = "dict[str, torch.Tensor]" if len(outputs) > 1 else "torch.Tensor"
+    arguments = ", ".join(f"{names[i]}: torch.Tensor" for i in inputs)
+    return f"{'    ' * indent}def forward(self, {arguments}) -> {result}:"
+
+
+def layer_value(layer: LayerInfo, names: dict[str, str], comment: str | None) -> Node:
+    """What a layer computes in the forward: its join's code, else its module called."""
+    args = [reference(source, names) for source in layer.sources]
+    if layer.is_join:
+        primitive = lookup(layer.primitive)
+        assert primitive is not None and primitive.join is not None, layer.primitive
+        return code_node(primitive.join.code(layer.params, tuple(args)), comment)
+    return module_value(layer.name, args, comment)
+
+
+def module_value(name: str, args: Sequence[str], comment: str | None = None) -> Node:
+    """The module of the layer ``name`` called on ``args`` (variables)."""
+    module = f"self.{name}" if is_attribute(name) else f'getattr(self, "{name}")'
+    return Call(module, tuple(Raw(a) for a in args), comment)
+
+
+def return_line(outputs: Sequence[str], names: dict[str, str], indent: int) -> str:
+    if len(outputs) > 1:
         items = ", ".join(f'"{o}": {reference(o, names)}' for o in outputs)
-        lines.append(render(Raw(f"return {{{items}}}"), indent + 1))
-    else:
-        lines.append(f"{pad}    return {reference(outputs[0], names)}")
-    return lines
+        return render(Raw(f"return {{{items}}}"), indent)
+    return f"{'    ' * indent}return {reference(outputs[0], names)}"
 
 
 def code_node(text: str, comment: str | None = None, leaf: Callable[[ast.expr], str] = ast.unparse) -> Node:

@@ -47,12 +47,14 @@ def emitted(graph: archspec.Graph, tmp_path: Path) -> tuple[str, torch.nn.Module
         ("resnet50", ["Bottleneck", "bottleneck_stage"]),
         ("resnet18", ["BasicBlock", "basic_stage"]),
         ("densenet121", ["DenseLayer", "dense_block", "Transition"]),  # denselayer1 … by number
+        # the residual only where the shapes allow it: an if in the forward (use_res_connect)
+        ("mobilenet_v2", ["ConvBnRelu6", "InvertedResidualConv", "InvertedResidual"]),
     ],
 )
 def test_a_torchvision_network_has_one_class_per_block(spec: str, blocks: list[str], tmp_path: Path) -> None:
-    """torchvision's one Bottleneck (BasicBlock, _DenseLayer) class and one _make_layer
-    (_DenseBlock): the file's only block definitions; torchvision's weights load and
-    compute the same."""
+    """torchvision's one Bottleneck (BasicBlock, _DenseLayer, InvertedResidual) class and
+    one _make_layer (_DenseBlock): the file's only block definitions; torchvision's
+    weights load and compute the same."""
     graph = archspec.compile(f"specs/torchvision/{spec}.yaml", input=[3, 64, 64])
     source, module = emitted(graph, tmp_path)
     assert definitions(source) == ["_add", "_branch", *blocks, network_class_name(graph)]
@@ -72,6 +74,22 @@ def test_the_generic_resnet50_is_archspec_builds_bit_for_bit_and_trains_alike(tm
     assert [n for n, _ in module.named_modules()] == [n for n, _ in built.named_modules()]
     in_place = [n for n, m in built.named_modules() if getattr(m, "inplace", False)]
     assert in_place == [n for n, m in module.named_modules() if getattr(m, "inplace", False)]
+    given = inputs(graph)
+    with torch.no_grad():
+        assert torch.equal(module.eval()(given[0]), built.eval()(given[0]))
+    assert_same(training_step(module, given), training_step(built, given))
+
+
+def test_a_residual_that_some_calls_leave_out_is_an_if_in_the_forward(tmp_path: Path) -> None:
+    """MobileNetV2's InvertedResidual adds its input only where stride 1 keeps the shape:
+    build makes a sequence at the other calls; the one class keeps the test and its
+    forward takes the branch, and trains as build's network does."""
+    graph = archspec.compile("specs/torchvision/mobilenet_v2.yaml", input=[3, 32, 32])
+    source, module = emitted(graph, tmp_path)
+    assert "self.if1 = stride == 1 and in_channels == out_channels" in source
+    assert "        if self.if1:\n            x1 = input + conv\n        else:\n" in source
+    built = archspec.build(graph)
+    module.load_state_dict(built.state_dict())
     given = inputs(graph)
     with torch.no_grad():
         assert torch.equal(module.eval()(given[0]), built.eval()(given[0]))

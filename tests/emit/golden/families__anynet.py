@@ -104,8 +104,9 @@ class XBlock(nn.Module):
 
 class XStage1(nn.Module):
     """x_stage(depth=1, width=32, group_width=16, bottleneck=1) on [N, 32, 112, 112],
-    written out: its layers read named tensors at some calls only, so no one class
-    serves every call. A stage of `depth` X blocks, the first with stride 2.
+    written out: a repeat among its named layers gives each call other names, so no
+    one class serves every call. A stage of `depth` X blocks, the first with stride
+    2.
     """
 
     def __init__(self) -> None:
@@ -178,8 +179,9 @@ class XStage1(nn.Module):
 
 class XStage2(nn.Module):
     """x_stage(depth=1, width=64, group_width=16, bottleneck=1) on [N, 32, 56, 56],
-    written out: its layers read named tensors at some calls only, so no one class
-    serves every call. A stage of `depth` X blocks, the first with stride 2.
+    written out: a repeat among its named layers gives each call other names, so no
+    one class serves every call. A stage of `depth` X blocks, the first with stride
+    2.
     """
 
     def __init__(self) -> None:
@@ -250,8 +252,9 @@ class XStage2(nn.Module):
 
 class XStage3(nn.Sequential):
     """x_stage(depth=4, width=160, group_width=16, bottleneck=1) on [N, 64, 28, 28],
-    written out: its layers read named tensors at some calls only, so no one class
-    serves every call. A stage of `depth` X blocks, the first with stride 2.
+    written out: a repeat among its named layers gives each call other names, so no
+    one class serves every call. A stage of `depth` X blocks, the first with stride
+    2.
     """
 
     def __init__(self) -> None:
@@ -266,8 +269,9 @@ class XStage3(nn.Sequential):
 
 class XStage4(nn.Sequential):
     """x_stage(depth=7, width=384, group_width=16, bottleneck=1) on [N, 160, 14, 14],
-    written out: its layers read named tensors at some calls only, so no one class
-    serves every call. A stage of `depth` X blocks, the first with stride 2.
+    written out: a repeat among its named layers gives each call other names, so no
+    one class serves every call. A stage of `depth` X blocks, the first with stride
+    2.
     """
 
     def __init__(self) -> None:

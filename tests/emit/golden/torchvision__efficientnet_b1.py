@@ -149,8 +149,8 @@ class SqueezeExcitation(nn.Module):
 
 class MbBlock1(nn.Sequential):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16, sd_prob=0.0,
-    eps=1e-05, fused=False) on [N, 32, 112, 112], written out: its layers read named
-    tensors at some calls only, so no one class serves every call. An mbconv, or a
+    eps=1e-05, fused=False) on [N, 32, 112, 112], written out: the layers of a call
+    differ from the block's body, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -185,7 +185,7 @@ class MbBlock1(nn.Sequential):
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16,
     sd_prob=0.008695652173913044, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: its layers read named tensors at some calls only, so no one class
+    written out: the layers of a call differ from the block's body, so no one class
     serves every call. An mbconv, or a fused_mbconv where fused (one module either
     way).
     """
@@ -218,7 +218,7 @@ class MbBlock2(nn.Module):
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=24,
     sd_prob=0.017391304347826087, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: its layers read named tensors at some calls only, so no one class
+    written out: the layers of a call differ from the block's body, so no one class
     serves every call. An mbconv, or a fused_mbconv where fused (one module either
     way).
     """
@@ -261,7 +261,7 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.026086956521739136, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -296,7 +296,7 @@ class MbBlock4(nn.Module):
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.034782608695652174, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -331,7 +331,7 @@ class MbBlock5(nn.Module):
 class MbBlock6(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=40,
     sd_prob=0.043478260869565216, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -374,7 +374,7 @@ class MbBlock6(nn.Sequential):
 class MbBlock7(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.05217391304347827, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -409,7 +409,7 @@ class MbBlock7(nn.Module):
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.06086956521739131, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -444,7 +444,7 @@ class MbBlock8(nn.Module):
 class MbBlock9(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=80,
     sd_prob=0.06956521739130435, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -486,7 +486,7 @@ class MbBlock9(nn.Sequential):
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.0782608695652174, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -521,7 +521,7 @@ class MbBlock10(nn.Module):
 class MbBlock11(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.08695652173913043, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -556,7 +556,7 @@ class MbBlock11(nn.Module):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.09565217391304348, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -591,7 +591,7 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.10434782608695654, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -633,7 +633,7 @@ class MbBlock13(nn.Sequential):
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.11304347826086956, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -668,7 +668,7 @@ class MbBlock14(nn.Module):
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.12173913043478261, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -703,7 +703,7 @@ class MbBlock15(nn.Module):
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.13043478260869565, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -738,7 +738,7 @@ class MbBlock16(nn.Module):
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=192,
     sd_prob=0.1391304347826087, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -781,7 +781,7 @@ class MbBlock17(nn.Sequential):
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.14782608695652175, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -816,7 +816,7 @@ class MbBlock18(nn.Module):
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.1565217391304348, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -851,7 +851,7 @@ class MbBlock19(nn.Module):
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.16521739130434784, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -886,7 +886,7 @@ class MbBlock20(nn.Module):
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.17391304347826086, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -921,7 +921,7 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.1826086956521739, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -959,7 +959,7 @@ class MbBlock22(nn.Sequential):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.19130434782608696, eps=1e-05, fused=False) on [N, 320, 7, 7], written
-    out: its layers read named tensors at some calls only, so no one class serves
+    out: the layers of a call differ from the block's body, so no one class serves
     every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
