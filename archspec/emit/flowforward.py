@@ -7,7 +7,7 @@ static, ``archspec.emit.flowprogram``), the join's code for a merge of named ten
 An ``if`` of the body whose branches read alike (``downsample = self.downsample(input)``,
 an ``nn.Sequential`` or an ``nn.Identity``) leaves no trace; one whose branches differ
 (a residual ``x1 = input + conv`` where the shapes allow it, an ``nn.Identity`` where
-they do not) becomes an ``if`` on the test the constructor keeps (``self.if1``), as
+they do not) becomes an ``if`` on the test the constructor keeps (``self.cond1``), as
 torchvision's ``InvertedResidual`` keeps ``use_res_connect``.
 
 The forward is checked at every call: the lines of the branches the call's arguments
@@ -68,7 +68,7 @@ def shared_forward(program: Program, calls: list[LayerInfo]) -> Forward:
         if key not in values:
             sources = [reference(source, names) for source in flow.sources[key]]
             values[key] = module_value(flow.names[key], sources)
-    if any(f"if{n}" in flow.names.values() for n in range(1, len(_ifs(program.body)) + 1)):
+    if any(f"cond{n}" in flow.names.values() for n in range(1, len(_ifs(program.body)) + 1)):
         raise NotGeneric("a layer is named like the attribute that keeps an if's test")
     flags: dict[int, str] = {}
 
@@ -81,7 +81,7 @@ def shared_forward(program: Program, calls: list[LayerInfo]) -> Forward:
                 if then == otherwise:  # one text either way: no if
                     found += lines(statement.then, indent)
                     continue
-                flag = flags.setdefault(id(statement), f"if{len(flags) + 1}")
+                flag = flags.setdefault(id(statement), f"cond{len(flags) + 1}")  # the YAML's cond
                 found += [f"{pad}if self.{flag}:", *(then or [f"{pad}    pass"])]
                 found += [f"{pad}else:", *(otherwise or [f"{pad}    pass"])]
             else:

@@ -86,8 +86,8 @@ def test_a_residual_that_some_calls_leave_out_is_an_if_in_the_forward(tmp_path: 
     forward takes the branch, and trains as build's network does."""
     graph = archspec.compile("specs/torchvision/mobilenet_v2.yaml", input=[3, 32, 32])
     source, module = emitted(graph, tmp_path)
-    assert "self.if1 = stride == 1 and in_channels == out_channels" in source
-    assert "        if self.if1:\n            x1 = input + conv\n        else:\n" in source
+    assert "self.cond1 = stride == 1 and in_channels == out_channels" in source
+    assert "        if self.cond1:\n            x1 = input + conv\n        else:\n" in source
     built = archspec.build(graph)
     module.load_state_dict(built.state_dict())
     given = inputs(graph)

@@ -89,8 +89,8 @@ class MnasnetUnit(nn.Module):
         channels = out_channels
         _add(group1, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
         self.layers = nn.Sequential(group1)
-        self.if1 = in_channels == out_channels and stride == 1
-        if self.if1:
+        self.cond1 = in_channels == out_channels and stride == 1
+        if self.cond1:
             pass
         else:
             self.add_module("1", nn.Identity())
@@ -98,7 +98,7 @@ class MnasnetUnit(nn.Module):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         layers = self.layers(input)
-        if self.if1:
+        if self.cond1:
             x1 = layers + input
         else:
             x1 = getattr(self, "1")(layers)

@@ -129,8 +129,8 @@ class InvertedResidual(nn.Module):
             expand_ratio=expand_ratio,
         )
         channels = self.conv.out_channels
-        self.if1 = stride == 1 and in_channels == out_channels
-        if self.if1:
+        self.cond1 = stride == 1 and in_channels == out_channels
+        if self.cond1:
             channels = in_channels
         else:
             self.add_module("1", nn.Identity())
@@ -138,7 +138,7 @@ class InvertedResidual(nn.Module):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         conv = self.conv(input)
-        if self.if1:
+        if self.cond1:
             x1 = input + conv
         else:
             x1 = getattr(self, "1")(conv)

@@ -204,8 +204,8 @@ class Mbv3Block(nn.Module):
         _add(group1, block5)
         channels = block5.out_channels
         self.block = nn.Sequential(group1)
-        self.if1 = stride == 1 and in_channels == make_divisible(out * width_mult, 8)
-        if self.if1:
+        self.cond1 = stride == 1 and in_channels == make_divisible(out * width_mult, 8)
+        if self.cond1:
             pass
         else:
             self.add_module("1", nn.Identity())
@@ -213,7 +213,7 @@ class Mbv3Block(nn.Module):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         block = self.block(input)
-        if self.if1:
+        if self.cond1:
             x1 = block + input
         else:
             x1 = getattr(self, "1")(block)
