@@ -155,7 +155,7 @@ class BlockEmitter(WrittenOut):
             if not calls and reads_named_tensors(block.layers):
                 raise NotGeneric("no call in the network shows what its layers read")
             rank = len(calls[0].input.spatial) if calls else 2
-            if True in flows:  # where its layers happen to form a chain, a call is a sequence
+            if True in flows and reads_named_tensors(block.layers):  # a chain at some calls: a sequence there
                 program = settle_in_place(build_flow_program(block, self.spec, rank), calls)
             else:
                 program = build_program(block, self.spec, rank)

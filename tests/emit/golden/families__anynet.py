@@ -102,189 +102,26 @@ class XBlock(nn.Module):
         return x3
 
 
-class XStage1(nn.Module):
-    """x_stage(depth=1, width=32, group_width=16, bottleneck=1) on [N, 32, 112, 112],
-    written out: a repeat among its named layers gives each call other names, so no
-    one class serves every call. A stage of `depth` X blocks, the first with stride
-    2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = nn.Sequential(
-            nn.Conv2d(32, 32, kernel_size=1, stride=2, bias=False),  # [N, 32, 56, 56]
-            nn.BatchNorm2d(32),  # [N, 32, 56, 56]
-        )  # [N, 32, 56, 56]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(
-                            32, 32, kernel_size=1, bias=False
-                        ),  # [N, 32, 112, 112]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(32),  # [N, 32, 112, 112]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 32, 112, 112]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            32,
-                            32,
-                            kernel_size=3,
-                            stride=2,
-                            padding=1,
-                            groups=2,
-                            bias=False,
-                        ),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(32),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(32, 32, kernel_size=1, bias=False),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(32),  # [N, 32, 56, 56]
-                    ),
-                ],
-            ),
-        )  # [N, 32, 56, 56]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 32, 56, 56]
+def x_stage(
+    in_channels: int, *, depth: int, width: int, group_width: int, bottleneck: int
+) -> nn.Module:
+    """x_stage: A stage of `depth` X blocks, the first with stride 2."""
+    channels = in_channels
+    layers = OrderedDict()
+    block1 = XBlock(
+        channels, width=width, stride=2, group_width=group_width, bottleneck=bottleneck
+    )
+    _add(layers, block1)
+    channels = block1.out_channels
+    for _ in range(depth - 1):
+        block2 = XBlock(
+            channels, width=width, group_width=group_width, bottleneck=bottleneck
         )
-        self.out_channels = 32
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 32, 56, 56]
-        f = self.f(input)  # [N, 32, 56, 56]
-        x2 = proj + f  # [N, 32, 56, 56]
-        x3 = getattr(self, "3")(x2)  # [N, 32, 56, 56]
-        return x3
-
-
-class XStage2(nn.Module):
-    """x_stage(depth=1, width=64, group_width=16, bottleneck=1) on [N, 32, 56, 56],
-    written out: a repeat among its named layers gives each call other names, so no
-    one class serves every call. A stage of `depth` X blocks, the first with stride
-    2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = nn.Sequential(
-            nn.Conv2d(32, 64, kernel_size=1, stride=2, bias=False),  # [N, 64, 28, 28]
-            nn.BatchNorm2d(64),  # [N, 64, 28, 28]
-        )  # [N, 64, 28, 28]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(32, 64, kernel_size=1, bias=False),  # [N, 64, 56, 56]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(64),  # [N, 64, 56, 56]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 64, 56, 56]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            64,
-                            64,
-                            kernel_size=3,
-                            stride=2,
-                            padding=1,
-                            groups=4,
-                            bias=False,
-                        ),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(64),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(64, 64, kernel_size=1, bias=False),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(64),  # [N, 64, 28, 28]
-                    ),
-                ],
-            ),
-        )  # [N, 64, 28, 28]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 64, 28, 28]
-        )
-        self.out_channels = 64
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 64, 28, 28]
-        f = self.f(input)  # [N, 64, 28, 28]
-        x2 = proj + f  # [N, 64, 28, 28]
-        x3 = getattr(self, "3")(x2)  # [N, 64, 28, 28]
-        return x3
-
-
-class XStage3(nn.Sequential):
-    """x_stage(depth=4, width=160, group_width=16, bottleneck=1) on [N, 64, 28, 28],
-    written out: a repeat among its named layers gives each call other names, so no
-    one class serves every call. A stage of `depth` X blocks, the first with stride
-    2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            XBlock(64, width=160, stride=2, group_width=16),  # [N, 160, 14, 14]
-            XBlock(160, width=160, group_width=16),  # [N, 160, 14, 14]
-            XBlock(160, width=160, group_width=16),  # [N, 160, 14, 14]
-            XBlock(160, width=160, group_width=16),  # [N, 160, 14, 14]
-        )
-        self.out_channels = 160
-
-
-class XStage4(nn.Sequential):
-    """x_stage(depth=7, width=384, group_width=16, bottleneck=1) on [N, 160, 14, 14],
-    written out: a repeat among its named layers gives each call other names, so no
-    one class serves every call. A stage of `depth` X blocks, the first with stride
-    2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            XBlock(160, width=384, stride=2, group_width=16),  # [N, 384, 7, 7]
-            XBlock(384, width=384, group_width=16),  # [N, 384, 7, 7]
-            XBlock(384, width=384, group_width=16),  # [N, 384, 7, 7]
-            XBlock(384, width=384, group_width=16),  # [N, 384, 7, 7]
-            XBlock(384, width=384, group_width=16),  # [N, 384, 7, 7]
-            XBlock(384, width=384, group_width=16),  # [N, 384, 7, 7]
-            XBlock(384, width=384, group_width=16),  # [N, 384, 7, 7]
-        )
-        self.out_channels = 384
+        _add(layers, block2)
+        channels = block2.out_channels
+    module = _branch("0", layers)[1] if len(layers) == 1 else nn.Sequential(layers)
+    module.out_channels = channels
+    return module
 
 
 class AnynetX(nn.Module):
@@ -302,10 +139,10 @@ class AnynetX(nn.Module):
             nn.BatchNorm2d(32),  # [N, 32, 112, 112]
             nn.ReLU(inplace=True),  # [N, 32, 112, 112]
         )
-        self.s1 = XStage1()
-        self.s2 = XStage2()
-        self.s3 = XStage3()
-        self.s4 = XStage4()
+        self.s1 = x_stage(32, depth=1, width=32, group_width=16, bottleneck=1)
+        self.s2 = x_stage(32, depth=1, width=64, group_width=16, bottleneck=1)
+        self.s3 = x_stage(64, depth=4, width=160, group_width=16, bottleneck=1)
+        self.s4 = x_stage(160, depth=7, width=384, group_width=16, bottleneck=1)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.add_module("6", nn.Flatten())
         self.fc = nn.Linear(384, 1000)

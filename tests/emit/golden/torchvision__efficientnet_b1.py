@@ -149,8 +149,8 @@ class SqueezeExcitation(nn.Module):
 
 class MbBlock1(nn.Sequential):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16, sd_prob=0.0,
-    eps=1e-05, fused=False) on [N, 32, 112, 112], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=1e-05, fused=False) on [N, 32, 112, 112], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -185,9 +185,8 @@ class MbBlock1(nn.Sequential):
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16,
     sd_prob=0.008695652173913044, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: the layers of a call differ from the block's body, so no one class
-    serves every call. An mbconv, or a fused_mbconv where fused (one module either
-    way).
+    written out: it calls fused_mbconv, which no call makes, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -218,9 +217,8 @@ class MbBlock2(nn.Module):
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=24,
     sd_prob=0.017391304347826087, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: the layers of a call differ from the block's body, so no one class
-    serves every call. An mbconv, or a fused_mbconv where fused (one module either
-    way).
+    written out: it calls fused_mbconv, which no call makes, so no one class serves
+    every call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -261,8 +259,8 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.026086956521739136, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -296,8 +294,8 @@ class MbBlock4(nn.Module):
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.034782608695652174, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -331,8 +329,8 @@ class MbBlock5(nn.Module):
 class MbBlock6(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=40,
     sd_prob=0.043478260869565216, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -374,8 +372,8 @@ class MbBlock6(nn.Sequential):
 class MbBlock7(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.05217391304347827, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -409,8 +407,8 @@ class MbBlock7(nn.Module):
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.06086956521739131, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -444,8 +442,8 @@ class MbBlock8(nn.Module):
 class MbBlock9(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=80,
     sd_prob=0.06956521739130435, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -486,8 +484,8 @@ class MbBlock9(nn.Sequential):
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.0782608695652174, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -521,8 +519,8 @@ class MbBlock10(nn.Module):
 class MbBlock11(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.08695652173913043, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -556,8 +554,8 @@ class MbBlock11(nn.Module):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.09565217391304348, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -591,8 +589,8 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.10434782608695654, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -633,8 +631,8 @@ class MbBlock13(nn.Sequential):
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.11304347826086956, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -668,8 +666,8 @@ class MbBlock14(nn.Module):
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.12173913043478261, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -703,8 +701,8 @@ class MbBlock15(nn.Module):
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.13043478260869565, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -738,8 +736,8 @@ class MbBlock16(nn.Module):
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=192,
     sd_prob=0.1391304347826087, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -781,8 +779,8 @@ class MbBlock17(nn.Sequential):
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.14782608695652175, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -816,8 +814,8 @@ class MbBlock18(nn.Module):
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.1565217391304348, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -851,8 +849,8 @@ class MbBlock19(nn.Module):
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.16521739130434784, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -886,8 +884,8 @@ class MbBlock20(nn.Module):
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.17391304347826086, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -921,8 +919,8 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.1826086956521739, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -959,8 +957,8 @@ class MbBlock22(nn.Sequential):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.19130434782608696, eps=1e-05, fused=False) on [N, 320, 7, 7], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:

@@ -150,8 +150,8 @@ class SqueezeExcitation(nn.Module):
 
 class MbBlock1(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.0,
-    eps=0.001, fused=True) on [N, 24, 112, 112], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -174,8 +174,8 @@ class MbBlock1(nn.Module):
 
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.005,
-    eps=0.001, fused=True) on [N, 24, 112, 112], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -198,8 +198,8 @@ class MbBlock2(nn.Module):
 
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=48, sd_prob=0.01,
-    eps=0.001, fused=True) on [N, 24, 112, 112], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -239,8 +239,8 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48,
     sd_prob=0.015000000000000003, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -267,8 +267,8 @@ class MbBlock4(nn.Module):
 
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.02,
-    eps=0.001, fused=True) on [N, 48, 56, 56], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 48, 56, 56], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -294,8 +294,8 @@ class MbBlock5(nn.Module):
 
 class MbBlock6(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.025,
-    eps=0.001, fused=True) on [N, 48, 56, 56], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 48, 56, 56], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -322,8 +322,8 @@ class MbBlock6(nn.Module):
 class MbBlock7(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=64,
     sd_prob=0.030000000000000006, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -361,8 +361,8 @@ class MbBlock7(nn.Sequential):
 
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.035,
-    eps=0.001, fused=True) on [N, 64, 28, 28], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -388,8 +388,8 @@ class MbBlock8(nn.Module):
 
 class MbBlock9(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.04,
-    eps=0.001, fused=True) on [N, 64, 28, 28], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -415,8 +415,8 @@ class MbBlock9(nn.Module):
 
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.045,
-    eps=0.001, fused=True) on [N, 64, 28, 28], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -442,8 +442,8 @@ class MbBlock10(nn.Module):
 
 class MbBlock11(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=128, sd_prob=0.05,
-    eps=0.001, fused=False) on [N, 64, 28, 28], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -494,8 +494,8 @@ class MbBlock11(nn.Sequential):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.05500000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -529,8 +529,8 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.06000000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -563,8 +563,8 @@ class MbBlock13(nn.Module):
 
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.065,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -596,8 +596,8 @@ class MbBlock14(nn.Module):
 
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.07,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -629,8 +629,8 @@ class MbBlock15(nn.Module):
 
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.075,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -662,8 +662,8 @@ class MbBlock16(nn.Module):
 
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.08,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -712,8 +712,8 @@ class MbBlock17(nn.Sequential):
 
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.085,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -745,8 +745,8 @@ class MbBlock18(nn.Module):
 
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.09,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -778,8 +778,8 @@ class MbBlock19(nn.Module):
 
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.095,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -811,8 +811,8 @@ class MbBlock20(nn.Module):
 
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.1,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -845,8 +845,8 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.10500000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -880,8 +880,8 @@ class MbBlock22(nn.Module):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11000000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -915,8 +915,8 @@ class MbBlock23(nn.Module):
 class MbBlock24(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11500000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -950,8 +950,8 @@ class MbBlock24(nn.Module):
 class MbBlock25(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.12000000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -984,8 +984,8 @@ class MbBlock25(nn.Module):
 
 class MbBlock26(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=256, sd_prob=0.125,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1035,8 +1035,8 @@ class MbBlock26(nn.Sequential):
 
 class MbBlock27(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.13,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1068,8 +1068,8 @@ class MbBlock27(nn.Module):
 
 class MbBlock28(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.135,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1101,8 +1101,8 @@ class MbBlock28(nn.Module):
 
 class MbBlock29(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.14,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1135,8 +1135,8 @@ class MbBlock29(nn.Module):
 class MbBlock30(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256,
     sd_prob=0.14500000000000002, eps=0.001, fused=False) on [N, 256, 7, 7], written
-    out: the layers of a call differ from the block's body, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no call makes, so no one class serves every
+    call. An mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1169,8 +1169,8 @@ class MbBlock30(nn.Module):
 
 class MbBlock31(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.15,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1202,8 +1202,8 @@ class MbBlock31(nn.Module):
 
 class MbBlock32(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.155,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1235,8 +1235,8 @@ class MbBlock32(nn.Module):
 
 class MbBlock33(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.16,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1268,8 +1268,8 @@ class MbBlock33(nn.Module):
 
 class MbBlock34(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.165,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1301,8 +1301,8 @@ class MbBlock34(nn.Module):
 
 class MbBlock35(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.17,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1334,8 +1334,8 @@ class MbBlock35(nn.Module):
 
 class MbBlock36(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.175,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1367,8 +1367,8 @@ class MbBlock36(nn.Module):
 
 class MbBlock37(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.18,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1400,8 +1400,8 @@ class MbBlock37(nn.Module):
 
 class MbBlock38(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.185,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1433,8 +1433,8 @@ class MbBlock38(nn.Module):
 
 class MbBlock39(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.19,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
@@ -1466,8 +1466,8 @@ class MbBlock39(nn.Module):
 
 class MbBlock40(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.195,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: the layers of a call
-    differ from the block's body, so no one class serves every call. An mbconv, or a
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no call makes, so no one class serves every call. An mbconv, or a
     fused_mbconv where fused (one module either way).
     """
 
