@@ -39,6 +39,7 @@ from archspec.emit.flowprogram import (
     build_flow_program,
     reads_named_tensors,
     settle_in_place,
+    with_unobserved_joins,
 )
 from archspec.emit.pretty import Call, Node, Pair, Raw, literal
 from archspec.emit.program import NotGeneric, Program, build_program
@@ -152,20 +153,25 @@ class BlockEmitter(WrittenOut):
             if any(call.is_join for call in calls):
                 raise NotGeneric("it is a merge of named tensors, which has no module of its own")
             flows = {call.is_dataflow for call in calls}
-            if not calls and reads_named_tensors(block.layers):
-                raise NotGeneric("no call in the network shows what its layers read")
             rank = len(calls[0].input.spatial) if calls else 2
-            if True in flows and reads_named_tensors(block.layers):  # a chain at some calls: a sequence there
+            # a call may be a chain (an nn.Sequential) where its layers happen to form one
+            if (True in flows or not calls) and reads_named_tensors(block.layers):
                 program = settle_in_place(build_flow_program(block, self.spec, rank), calls)
             else:
                 program = build_program(block, self.spec, rank)
             for callee in _callees(program):
                 self._need(callee)
                 if callee not in self.generic:
-                    how = "is written out per call" if self.calls.get(callee) else "no call makes"
+                    # a callee no call makes has no class of its own to say why: say it here
+                    how = (
+                        "is written out per call"
+                        if self.calls.get(callee)
+                        else f"no one class writes ({self.reasons[callee]})"
+                    )
                     raise NotGeneric(f"it calls {callee}, which {how}")
             choices = prove(program, calls, self.generic)
             if program.kind == "flow":
+                choices = with_unobserved_joins(program, choices)
                 self.forwards[block.name] = shared_forward(program, calls)
             self.generic[block.name] = (program, choices)
         except NotGeneric as reason:

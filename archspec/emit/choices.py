@@ -9,6 +9,7 @@ from typing import Any
 
 from archspec.emit.pycode import Code
 from archspec.emit.statements import Leaf, Merge, Statement
+from archspec.primitives.registry import Primitive
 
 UNCHANGED = "unchanged"
 SUM, FIRST = "sum", "first"
@@ -22,16 +23,17 @@ def unobserved_choice(statement: Statement) -> Any:
     any choice is right for this network; the printed code reads best with a
     parameter written as an expression, and a merge follows its shape rule."""
     if isinstance(statement, Merge):
-        return merge_rule(statement)
+        return merge_rule(statement.primitive, len(statement.branches))
     assert isinstance(statement, Leaf)
     return next((c for c in statement.candidates if isinstance(c, Code)), UNCHANGED)
 
 
-def merge_rule(statement: Merge) -> str:
-    """SUM or FIRST, asked of the merge's shape rule on branches of equal shape."""
+def merge_rule(primitive: Primitive, merged: int) -> str:
+    """SUM or FIRST, asked of a merge's shape rule on ``merged`` branches (or named
+    tensors) of equal shape."""
     from archspec.shapes.tensor import TensorShape
 
-    width, count = 2, max(2, len(statement.branches))
+    width, count = 2, max(2, merged)
 
     class Branches:
         def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]:
@@ -43,9 +45,9 @@ def merge_rule(statement: Merge) -> str:
         def equate(self, a: Any, b: Any, where: str, *, broadcast: bool = False) -> Any:
             raise AssertionError("equal branches never differ")
 
-    rule = statement.primitive.infer
+    rule = primitive.infer
     assert rule is not None
-    out = rule(statement.primitive.params(), TensorShape((width, 8, 8)), Branches()).shape.channels
+    out = rule(primitive.params(), TensorShape((width, 8, 8)), Branches()).shape.channels
     return SUM if out == width * count else FIRST
 
 

@@ -25,6 +25,7 @@ from archspec.emit.flowsource import (
     assignment,
     forward_head,
     forward_lines,
+    join_value,
     layer_value,
     module_value,
     reference,
@@ -62,12 +63,16 @@ def shared_forward(program: Program, calls: list[LayerInfo]) -> Forward:
                 if values.setdefault(id(statement.node), value) != value:
                     raise NotGeneric("a merge of named tensors has other code at another call")
     for statement in every_statement(program.body):
-        if isinstance(statement, Join) and id(statement.node) not in values:
-            raise NotGeneric("a merge of named tensors that no call makes")
         key = id(statement.node)  # type: ignore[union-attr]
-        if key not in values:
-            sources = [reference(source, names) for source in flow.sources[key]]
+        if key in values:
+            continue
+        sources = [reference(source, names) for source in flow.sources[key]]
+        if not isinstance(statement, Join):
             values[key] = module_value(flow.names[key], sources)
+        elif statement.node.params is not None:  # no call makes it: its params as written
+            values[key] = join_value(statement.node.kind_name, statement.node.params, sources)
+        else:
+            raise NotGeneric("a merge of named tensors that no call makes has expressions for params")
     if any(f"cond{n}" in flow.names.values() for n in range(1, len(_ifs(program.body)) + 1)):
         raise NotGeneric("a layer is named like the attribute that keeps an if's test")
     flags: dict[int, str] = {}

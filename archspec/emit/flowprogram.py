@@ -60,6 +60,7 @@ from archspec.frontend.spec import Spec
 from archspec.primitives.registry import lookup
 
 if TYPE_CHECKING:
+    from archspec.emit.choices import Choices
     from archspec.emit.proof import _Run
 
 
@@ -198,6 +199,23 @@ def run_flow(run: _Run, call: LayerInfo, env: Mapping[str, Any]) -> Any:
     first = widths[flow.outputs[0]]  # the channels of the (first) output, which a caller reads
     run.expect(first == call.output.channels, "the output channels differ at a call")
     return first
+
+
+def with_unobserved_joins(program: Program, choices: Choices) -> Choices:
+    """The choices, with the channels after each merge of named tensors that no call
+    makes (an ``if`` branch no call takes, a block no call makes) asked of its shape rule."""
+    from archspec.emit.choices import merge_rule
+
+    completed = dict(choices)
+    for statement in every_statement(program.body):
+        if isinstance(statement, Join) and id(statement) not in completed:
+            try:
+                completed[id(statement)] = merge_rule(statement.primitive, statement.count)
+            except Exception as error:  # a rule that cannot run on default params: no guess
+                raise NotGeneric(
+                    f"the channels after {statement.node.kind_name} are not known ({error})"
+                ) from None
+    return completed
 
 
 def every_statement(statements: tuple[Statement, ...]) -> list[Statement]:

@@ -12,6 +12,7 @@ import ast
 import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from archspec.compiler.graph import LayerInfo
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, Seq, render
@@ -93,10 +94,15 @@ def layer_value(layer: LayerInfo, names: dict[str, str], comment: str | None) ->
     """What a layer computes in the forward: its join's code, else its module called."""
     args = [reference(source, names) for source in layer.sources]
     if layer.is_join:
-        primitive = lookup(layer.primitive)
-        assert primitive is not None and primitive.join is not None, layer.primitive
-        return code_node(primitive.join.code(layer.params, tuple(args)), comment)
+        return join_value(layer.primitive, layer.params, args, comment)
     return module_value(layer.name, args, comment)
+
+
+def join_value(kind: str, params: Any, args: Sequence[str], comment: str | None = None) -> Node:
+    """A merge of named tensors (a function of them, no module) as code: ``bn3 + downsample``."""
+    primitive = lookup(kind)
+    assert primitive is not None and primitive.join is not None, kind
+    return code_node(primitive.join.code(params, tuple(args)), comment)
 
 
 def module_value(name: str, args: Sequence[str], comment: str | None = None) -> Node:

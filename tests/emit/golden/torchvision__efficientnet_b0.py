@@ -150,8 +150,9 @@ class SqueezeExcitation(nn.Module):
 class MbBlock1(nn.Sequential):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16, sd_prob=0.0,
     eps=1e-05, fused=False) on [N, 32, 112, 112], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -185,8 +186,9 @@ class MbBlock1(nn.Sequential):
 class MbBlock2(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=24, sd_prob=0.0125,
     eps=1e-05, fused=False) on [N, 16, 112, 112], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -227,8 +229,9 @@ class MbBlock2(nn.Sequential):
 class MbBlock3(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24, sd_prob=0.025,
     eps=1e-05, fused=False) on [N, 24, 56, 56], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -260,8 +263,9 @@ class MbBlock3(nn.Module):
 class MbBlock4(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=40,
     sd_prob=0.037500000000000006, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -303,8 +307,9 @@ class MbBlock4(nn.Sequential):
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40, sd_prob=0.05,
     eps=1e-05, fused=False) on [N, 40, 28, 28], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -336,8 +341,9 @@ class MbBlock5(nn.Module):
 class MbBlock6(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=80, sd_prob=0.0625,
     eps=1e-05, fused=False) on [N, 40, 28, 28], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -378,8 +384,9 @@ class MbBlock6(nn.Sequential):
 class MbBlock7(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.07500000000000001, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -413,8 +420,9 @@ class MbBlock7(nn.Module):
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.08750000000000001, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -448,8 +456,9 @@ class MbBlock8(nn.Module):
 class MbBlock9(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112, sd_prob=0.1,
     eps=1e-05, fused=False) on [N, 80, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -490,8 +499,9 @@ class MbBlock9(nn.Sequential):
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112, sd_prob=0.1125,
     eps=1e-05, fused=False) on [N, 112, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -523,8 +533,9 @@ class MbBlock10(nn.Module):
 class MbBlock11(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112, sd_prob=0.125,
     eps=1e-05, fused=False) on [N, 112, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -556,8 +567,9 @@ class MbBlock11(nn.Module):
 class MbBlock12(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=192, sd_prob=0.1375,
     eps=1e-05, fused=False) on [N, 112, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -599,8 +611,9 @@ class MbBlock12(nn.Sequential):
 class MbBlock13(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.15000000000000002, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -634,8 +647,9 @@ class MbBlock13(nn.Module):
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192, sd_prob=0.1625,
     eps=1e-05, fused=False) on [N, 192, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -667,8 +681,9 @@ class MbBlock14(nn.Module):
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.17500000000000002, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -702,8 +717,9 @@ class MbBlock15(nn.Module):
 class MbBlock16(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320, sd_prob=0.1875,
     eps=1e-05, fused=False) on [N, 192, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:

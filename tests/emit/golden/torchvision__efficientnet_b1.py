@@ -150,8 +150,9 @@ class SqueezeExcitation(nn.Module):
 class MbBlock1(nn.Sequential):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16, sd_prob=0.0,
     eps=1e-05, fused=False) on [N, 32, 112, 112], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -185,8 +186,9 @@ class MbBlock1(nn.Sequential):
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16,
     sd_prob=0.008695652173913044, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: it calls fused_mbconv, which no call makes, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    written out: it calls fused_mbconv, which no one class writes (the branches of an
+    if make layers of other names or counts), so no one class serves every call. An
+    mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -217,8 +219,9 @@ class MbBlock2(nn.Module):
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=24,
     sd_prob=0.017391304347826087, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: it calls fused_mbconv, which no call makes, so no one class serves
-    every call. An mbconv, or a fused_mbconv where fused (one module either way).
+    written out: it calls fused_mbconv, which no one class writes (the branches of an
+    if make layers of other names or counts), so no one class serves every call. An
+    mbconv, or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -259,8 +262,9 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.026086956521739136, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -294,8 +298,9 @@ class MbBlock4(nn.Module):
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.034782608695652174, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -329,8 +334,9 @@ class MbBlock5(nn.Module):
 class MbBlock6(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=40,
     sd_prob=0.043478260869565216, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -372,8 +378,9 @@ class MbBlock6(nn.Sequential):
 class MbBlock7(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.05217391304347827, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -407,8 +414,9 @@ class MbBlock7(nn.Module):
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.06086956521739131, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -442,8 +450,9 @@ class MbBlock8(nn.Module):
 class MbBlock9(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=80,
     sd_prob=0.06956521739130435, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -484,8 +493,9 @@ class MbBlock9(nn.Sequential):
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.0782608695652174, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -519,8 +529,9 @@ class MbBlock10(nn.Module):
 class MbBlock11(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.08695652173913043, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -554,8 +565,9 @@ class MbBlock11(nn.Module):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.09565217391304348, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -589,8 +601,9 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.10434782608695654, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -631,8 +644,9 @@ class MbBlock13(nn.Sequential):
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.11304347826086956, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -666,8 +680,9 @@ class MbBlock14(nn.Module):
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.12173913043478261, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -701,8 +716,9 @@ class MbBlock15(nn.Module):
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.13043478260869565, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -736,8 +752,9 @@ class MbBlock16(nn.Module):
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=192,
     sd_prob=0.1391304347826087, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -779,8 +796,9 @@ class MbBlock17(nn.Sequential):
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.14782608695652175, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -814,8 +832,9 @@ class MbBlock18(nn.Module):
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.1565217391304348, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -849,8 +868,9 @@ class MbBlock19(nn.Module):
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.16521739130434784, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -884,8 +904,9 @@ class MbBlock20(nn.Module):
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.17391304347826086, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -919,8 +940,9 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.1826086956521739, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -957,8 +979,9 @@ class MbBlock22(nn.Sequential):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.19130434782608696, eps=1e-05, fused=False) on [N, 320, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:

@@ -151,8 +151,9 @@ class SqueezeExcitation(nn.Module):
 class MbBlock1(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.0,
     eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -175,8 +176,9 @@ class MbBlock1(nn.Module):
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.005,
     eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -199,8 +201,9 @@ class MbBlock2(nn.Module):
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=48, sd_prob=0.01,
     eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -239,8 +242,9 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48,
     sd_prob=0.015000000000000003, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -268,8 +272,9 @@ class MbBlock4(nn.Module):
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.02,
     eps=0.001, fused=True) on [N, 48, 56, 56], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -295,8 +300,9 @@ class MbBlock5(nn.Module):
 class MbBlock6(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.025,
     eps=0.001, fused=True) on [N, 48, 56, 56], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -322,8 +328,9 @@ class MbBlock6(nn.Module):
 class MbBlock7(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=64,
     sd_prob=0.030000000000000006, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -362,8 +369,9 @@ class MbBlock7(nn.Sequential):
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.035,
     eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -389,8 +397,9 @@ class MbBlock8(nn.Module):
 class MbBlock9(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.04,
     eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -416,8 +425,9 @@ class MbBlock9(nn.Module):
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.045,
     eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -443,8 +453,9 @@ class MbBlock10(nn.Module):
 class MbBlock11(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=128, sd_prob=0.05,
     eps=0.001, fused=False) on [N, 64, 28, 28], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -494,8 +505,9 @@ class MbBlock11(nn.Sequential):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.05500000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -529,8 +541,9 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.06000000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -564,8 +577,9 @@ class MbBlock13(nn.Module):
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.065,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -597,8 +611,9 @@ class MbBlock14(nn.Module):
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.07,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -630,8 +645,9 @@ class MbBlock15(nn.Module):
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.075,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -663,8 +679,9 @@ class MbBlock16(nn.Module):
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.08,
     eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -713,8 +730,9 @@ class MbBlock17(nn.Sequential):
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.085,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -746,8 +764,9 @@ class MbBlock18(nn.Module):
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.09,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -779,8 +798,9 @@ class MbBlock19(nn.Module):
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.095,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -812,8 +832,9 @@ class MbBlock20(nn.Module):
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.1,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -845,8 +866,9 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.10500000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -880,8 +902,9 @@ class MbBlock22(nn.Module):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11000000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -915,8 +938,9 @@ class MbBlock23(nn.Module):
 class MbBlock24(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11500000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -950,8 +974,9 @@ class MbBlock24(nn.Module):
 class MbBlock25(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.12000000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -985,8 +1010,9 @@ class MbBlock25(nn.Module):
 class MbBlock26(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=256, sd_prob=0.125,
     eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1036,8 +1062,9 @@ class MbBlock26(nn.Sequential):
 class MbBlock27(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.13,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1069,8 +1096,9 @@ class MbBlock27(nn.Module):
 class MbBlock28(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.135,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1102,8 +1130,9 @@ class MbBlock28(nn.Module):
 class MbBlock29(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.14,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1135,8 +1164,9 @@ class MbBlock29(nn.Module):
 class MbBlock30(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256,
     sd_prob=0.14500000000000002, eps=0.001, fused=False) on [N, 256, 7, 7], written
-    out: it calls fused_mbconv, which no call makes, so no one class serves every
-    call. An mbconv, or a fused_mbconv where fused (one module either way).
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
+    or a fused_mbconv where fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1170,8 +1200,9 @@ class MbBlock30(nn.Module):
 class MbBlock31(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.15,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1203,8 +1234,9 @@ class MbBlock31(nn.Module):
 class MbBlock32(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.155,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1236,8 +1268,9 @@ class MbBlock32(nn.Module):
 class MbBlock33(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.16,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1269,8 +1302,9 @@ class MbBlock33(nn.Module):
 class MbBlock34(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.165,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1302,8 +1336,9 @@ class MbBlock34(nn.Module):
 class MbBlock35(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.17,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1335,8 +1370,9 @@ class MbBlock35(nn.Module):
 class MbBlock36(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.175,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1368,8 +1404,9 @@ class MbBlock36(nn.Module):
 class MbBlock37(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.18,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1401,8 +1438,9 @@ class MbBlock37(nn.Module):
 class MbBlock38(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.185,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1434,8 +1472,9 @@ class MbBlock38(nn.Module):
 class MbBlock39(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.19,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
@@ -1467,8 +1506,9 @@ class MbBlock39(nn.Module):
 class MbBlock40(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.195,
     eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
-    which no call makes, so no one class serves every call. An mbconv, or a
-    fused_mbconv where fused (one module either way).
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
+    fused (one module either way).
     """
 
     def __init__(self) -> None:
