@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Protocol
 
+from archspec.emit.choices import FIRST, SUM, UNCHANGED, Choices, unobserved_choice
+from archspec.emit.exprtext import unparse
+from archspec.emit.flowsource import code_node
 from archspec.emit.pretty import Call, Node, Pair, Raw, literal, render
 from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, Program, Statement
-from archspec.emit.proof import FIRST, SUM, UNCHANGED, Choices, unobserved_choice
 from archspec.emit.pycode import (
     CHANNELS,
     Code,
@@ -22,6 +24,7 @@ from archspec.emit.pycode import (
     docstring_lines,
     if_line,
     value_text,
+    wrapped,
 )
 from archspec.primitives.registry import ModuleCall, own_classes
 
@@ -54,10 +57,9 @@ class BlockWriter:
     def choice(self, statement: Statement) -> Any:
         return self.choices.get(id(statement), unobserved_choice(statement))
 
-    def text(self) -> str:
-        program = self.program
-        block, kind = program.block, program.kind
-        params = block.params.model_fields
+    def signature(self) -> list[str]:
+        """The constructor's parameters: the input's channels, then the block's, by keyword."""
+        params = self.program.block.params.model_fields
         signature = ["in_channels: int", "*"] if params.keys() - {"name"} else ["in_channels: int"]
         for key, field in params.items():
             if key == "name":
@@ -65,6 +67,12 @@ class BlockWriter:
             annotation = annotation_text(field.annotation)
             default = "" if field.is_required() else f" = {literal(field.default)}"
             signature.append(f"{key}: {annotation}{default}")
+        return signature
+
+    def text(self) -> str:
+        program = self.program
+        block, kind = program.block, program.kind
+        signature = self.signature()
         summary = f"{block.name}: {block.summary}"
         if kind == "function":
             define = Call(f"def {block.name}", tuple(Raw(p) for p in signature))
@@ -132,14 +140,25 @@ class BlockWriter:
         if chosen != UNCHANGED:
             self.emit(indent, f"{channels} = {value_text(chosen)}")
 
-    def sequence(self, statements: tuple[Statement, ...], target: str, channels: str, indent: int) -> None:
+    def sequence(
+        self,
+        statements: tuple[Statement, ...],
+        target: str,
+        channels: str,
+        indent: int,
+        named: Code | None = None,
+    ) -> None:
+        """Print ``statements``, adding their layers to ``target``; ``named``: the name (as
+        code) a numbered repeat gives its copy."""
         for statement in statements:
-            if isinstance(statement, For):
+            if isinstance(statement, For) and statement.prefix is not None:
+                self._numbered(statement, target, channels, indent)
+            elif isinstance(statement, For):
                 count = value_text(statement.count)
                 if statement.first:
                     self.sequence(statement.first, target, channels, indent)
                     count = f"{count} - 1"
-                self.emit(indent, f"for _ in range({count}):")
+                self.lines.append(wrapped(count, indent, "for _ in range(", "):"))
                 self.sequence(statement.body, target, channels, indent + 1)
             elif isinstance(statement, If):
                 test = (
@@ -155,29 +174,47 @@ class BlockWriter:
                     self.sequence(statement.otherwise, target, channels, indent + 1)
             elif isinstance(statement, CallBlock):
                 module = self.var("block")
-                args = [Raw(channels)] + [Pair(k, Raw(value_text(v))) for k, v in statement.args]
+                args = [Raw(channels)] + [Pair(k, argument(v)) for k, v in statement.args]
                 call = Call(self.emitter.callable_name(statement.block), tuple(args))
                 self.lines.append(render(call, indent, f"{module} = "))
-                self._add(target, Raw(module), statement.name, indent)
+                self._add(target, Raw(module), named or statement.name, indent)
                 self.emit(indent, f"{channels} = {module}.out_channels")
             elif isinstance(statement, Merge):
                 branches = self.merge(statement, channels, indent)
-                self._add(target, Call(statement.cls, (Raw(branches),)), statement.name, indent)
+                self._add(target, Call(statement.cls, (Raw(branches),)), named or statement.name, indent)
                 self.emitter.merges_used.add(statement.cls)
             elif isinstance(statement, Group):
                 inner = self.var("group")
                 self.emit(indent, f"{inner} = OrderedDict()")
                 self.sequence(statement.body, inner, channels, indent)
-                self._add(target, Call("nn.Sequential", (Raw(inner),)), statement.name, indent)
+                self._add(target, Call("nn.Sequential", (Raw(inner),)), named or statement.name, indent)
             else:
                 assert isinstance(statement, Leaf)
                 self._add(
-                    target, self._leaf_call(_carrying(statement.template, channels)), statement.name, indent
+                    target,
+                    self._leaf_call(_carrying(statement.template, channels)),
+                    named or statement.name,
+                    indent,
                 )
                 self._channels_line(statement, channels, indent)
 
-    def _add(self, target: str, module: Node, name: str | None, indent: int) -> None:
-        args = (Raw(target), module, *((Raw(literal(name)),) if name else ()))
+    def _numbered(self, statement: For, target: str, channels: str, indent: int) -> None:
+        """A repeat that names its copies ``prefix`` + number: the first, then a loop over
+        the numbers of the others (``for number in range(2, num_layers + 1)``)."""
+        start = statement.start
+        assert isinstance(start, int) and not isinstance(start, bool)  # build_program checked
+        first = statement.first or statement.body
+        self.sequence(first, target, channels, indent, Code(f'"{statement.prefix}{start}"'))
+        count = value_text(statement.count)
+        count = count if count.isidentifier() or count.isdigit() else f"({count})"
+        end = f"{count} + {start}" if start else count
+        self.lines.append(wrapped(f"{start + 1}, {end}", indent, "for number in range(", "):"))
+        body = Code(f'f"{statement.prefix}{{number}}"')
+        self.sequence(statement.body, target, channels, indent + 1, body)
+
+    def _add(self, target: str, module: Node, name: str | Code | None, indent: int) -> None:
+        text = name.text if isinstance(name, Code) else literal(name) if name else None
+        args = (Raw(target), module, *((Raw(text),) if text else ()))
         self.emit(indent, Call("_add", args))
 
     def merge(self, statement: Merge, channels: str, indent: int) -> str:
@@ -198,6 +235,11 @@ class BlockWriter:
         self.emit(indent, f"{channels} = {' + '.join(outs) if chosen == SUM else outs[0]}")
         self.emitter.uses_ordered_dict = True
         return branches
+
+
+def argument(value: Any) -> Node:
+    """A block call's argument as code, split as ruff format splits a long one."""
+    return code_node(value_text(value), leaf=unparse)
 
 
 def _carrying(template: ModuleCall, channels: str) -> ModuleCall:

@@ -11,6 +11,10 @@ layer's class (``class Inception(Concat)``); a longer body is an
 ``nn.Sequential``. Where ``if`` or ``repeat`` make the count depend on the
 arguments, the block is a function instead, which returns either.
 
+A block whose layers read named tensors is an ``nn.Module`` with its layers
+as attributes and one forward for every call (``archspec.emit.flowprogram``,
+printed by ``archspec.emit.flowbody``), as torchvision's ``Bottleneck``.
+
 A block is written this way only where ``archspec.emit.proof`` proves the
 generic constructor makes, at every call in the network, the very modules
 ``archspec.build`` makes. Otherwise (a layer whose module needs the spatial
@@ -28,24 +32,26 @@ from archspec.codes import E209
 from archspec.compiler.graph import Graph, LayerInfo
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit.blockbody import BlockWriter
-from archspec.emit.flowsource import attribute_lines, forward_lines, learned_fill
-from archspec.emit.inplace import child_flags, list_flags
-from archspec.emit.pretty import Call, Node, Pair, Raw, Seq, literal, render
+from archspec.emit.choices import Choices
+from archspec.emit.flowbody import FlowWriter
+from archspec.emit.flowforward import Forward, shared_forward
+from archspec.emit.flowprogram import (
+    build_flow_program,
+    reads_named_tensors,
+    settle_in_place,
+    with_unobserved_joins,
+)
+from archspec.emit.pretty import Call, Node, Pair, Raw, literal
 from archspec.emit.program import NotGeneric, Program, build_program
-from archspec.emit.proof import Choices, prove
-from archspec.emit.pycode import call_node, camel, docstring_lines, value_text
+from archspec.emit.proof import prove
+from archspec.emit.pycode import camel, value_text
+from archspec.emit.writtenout import WrittenOut, call_key, generated_names
 from archspec.frontend.blocks import Block
-from archspec.primitives.registry import lookup, own_classes
-from archspec.shapes.dims import format_shape, is_concrete
-
-
-def generated_names() -> frozenset[str]:
-    """Names the generated code uses; a block (or parameter) must not take them."""
-    return frozenset({*own_classes(), "OrderedDict", "torch", "nn", "_add", "_branch", "self"})
-
+from archspec.shapes.dims import is_concrete
 
 LOCALS = frozenset({"channels", "layers", "module", "name", "in_channels"})
 LOCAL_PATTERN = re.compile(r"^(branch|branches|channels|group|block)(\d+)?(_\d+)?$")
+HELPER_CALL = re.compile(r"\b_(add|branch)\(")
 HELPERS = '''def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
     """Append a layer, named as archspec names it: its name, else its index."""
     layers[name or str(len(layers))] = module
@@ -62,42 +68,7 @@ def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
 '''
 
 
-def module_node(
-    layer: LayerInfo, blocks: BlockEmitter, comment: str | None = None, in_place: bool = False
-) -> Node:
-    """The expression that makes ``layer``'s module (of a learned tensor, its
-    ``nn.Parameter``), with concrete values; ``in_place``: its list lets it overwrite
-    what it reads (archspec.emit.inplace)."""
-    if layer.learned:
-        dims = tuple(int(d) for d in layer.output.dims)
-        full = Call("torch.full", (Raw(literal(dims)), Raw(literal(learned_fill(layer)))))
-        return Call("nn.Parameter", (full,), comment)
-    if layer.block is not None:
-        return blocks.call(layer, comment)
-    if layer.is_dataflow:  # a group whose layers read named tensors: a class of its own
-        return Call(blocks.group_class(layer), (), comment)
-    primitive = lookup(layer.primitive)
-    assert primitive is not None
-    made = primitive.module_call(layer.params, layer.input, in_place)
-    if made.cls in own_classes():
-        blocks.merges_used.add(made.cls)
-    if not made.children:
-        node = call_node(made)
-        return Call(node.func, node.args, comment)
-    parts = [
-        (child.name, module_node(child, blocks, format_shape(child.output_shape), flag))
-        for child, flag in zip(layer.children, child_flags(layer), strict=True)
-    ]
-    if made.cls == "Sequential":
-        if all(name == str(i) for i, (name, _) in enumerate(parts)):
-            return Call("nn.Sequential", tuple(node for _, node in parts), comment)
-        items = tuple(Seq("(", (Raw(literal(name)), node), ")") for name, node in parts)
-        return Call("nn.Sequential", (Call("OrderedDict", (Seq("[", items, "]"),)),), comment)
-    pairs = tuple(Pair(literal(name), node, ": ") for name, node in parts)
-    return Call(made.cls, (Seq("{", pairs, "}"),), comment)
-
-
-class BlockEmitter:
+class BlockEmitter(WrittenOut):
     """Decides, for each block the network calls, a generic class or one class per
     call, and writes them (callees before their callers)."""
 
@@ -110,6 +81,7 @@ class BlockEmitter:
                 self.calls.setdefault(layer.block, []).append(layer)
         self.generic: dict[str, tuple[Program, Choices]] = {}
         self.reasons: dict[str, str] = {}
+        self.forwards: dict[str, Forward] = {}  # a generic block whose layers read named tensors
         self.instances: dict[str, list[str]] = {}  # a written-out block: its calls' keys, in order
         self.order: list[str] = []
         self.merges_used: set[str] = set()
@@ -126,33 +98,17 @@ class BlockEmitter:
             | {self._instance_name(b, i) for b, keys in self.instances.items() for i in range(len(keys))}
         )
 
-    def group_class(self, layer: LayerInfo) -> str:
-        """The class of a group (not a block call) whose layers read named tensors:
-        ``Group1``, ``Group2`` … in the order the file needs them, written with the blocks."""
-        taken = {camel(b) for b in self.spec.blocks.blocks} | {self.callable_name(b) for b in self._texts}
-        index = len(self._groups) + 1
-        while f"Group{index}" in taken or f"Group{index}" in generated_names():
-            index += 1
-        name = f"Group{index}"
-        self._groups[name] = ""  # reserved while its own parts are written
-        summary = (
-            f"The group {layer.path}, whose layers read named tensors (written from the compiled graph)."
-        )
-        self._groups[name] = self._flow_class(name, summary, layer)
-        self._group_order.append(name)
-        return name
-
     def call(self, layer: LayerInfo, comment: str | None) -> Call:
         """The expression that makes this block call's module."""
         name = layer.block
         assert name is not None and layer.args is not None
         self._need(name)
         if name not in self.generic:
-            index = self.instances[name].index(_call_key(layer))
+            index = self.instances[name].index(call_key(layer))
             return Call(self._instance_name(name, index), (), comment)
         block = self.spec.blocks.blocks[name]
         given = layer.args.model_dump(exclude={"name"})
-        args: list[Node] = [Raw(literal(layer.input.channels))]
+        args: list[Node] = [Raw(literal(shape.channels)) for shape in layer.input_shapes]  # of each input
         for key, value in given.items():
             field = block.params.model_fields[key]
             if field.is_required() or value != field.default:
@@ -178,8 +134,12 @@ class BlockEmitter:
             program, choices = self.generic[name]
             for callee in _callees(program):
                 self._need(callee)
-            self._texts[name] = BlockWriter(self, program, choices).text()
-            self.uses_ordered_dict = True  # the helpers (_add, _branch) that come with generic blocks
+            if program.kind == "flow":
+                self._texts[name] = FlowWriter(self, program, choices, self.forwards[name]).text()
+            else:
+                self._texts[name] = BlockWriter(self, program, choices).text()
+            if HELPER_CALL.search(self._texts[name]):  # the helpers (_add, _branch) name OrderedDict
+                self.uses_ordered_dict = True
         else:
             self._texts[name] = self._written_out(block)
         self.order.append(name)
@@ -190,83 +150,37 @@ class BlockEmitter:
         try:
             if any(not is_concrete(call.input.channels) for call in calls):
                 raise NotGeneric("its input channels depend on the input size")
-            if any(call.is_dataflow or call.is_join for call in calls):
-                raise NotGeneric("its layers read named tensors")
+            if any(call.is_join for call in calls):
+                raise NotGeneric("it is a merge of named tensors, which has no module of its own")
+            flows = {call.is_dataflow for call in calls}
             rank = len(calls[0].input.spatial) if calls else 2
-            program = build_program(block, self.spec, rank)
+            # a call may be a chain (an nn.Sequential) where its layers happen to form one
+            if (True in flows or not calls) and reads_named_tensors(block.layers):
+                program = settle_in_place(build_flow_program(block, self.spec, rank), calls)
+            else:
+                program = build_program(block, self.spec, rank)
             for callee in _callees(program):
                 self._need(callee)
                 if callee not in self.generic:
-                    raise NotGeneric(f"it calls {callee}, which is written out per call")
-            self.generic[block.name] = (program, prove(program, calls, self.generic))
+                    # a callee no call makes has no class of its own to say why: say it here
+                    how = (
+                        "is written out per call"
+                        if self.calls.get(callee)
+                        else f"no one class writes ({self.reasons[callee]})"
+                    )
+                    raise NotGeneric(f"it calls {callee}, which {how}")
+            choices = prove(program, calls, self.generic)
+            if program.kind == "flow":
+                choices = with_unobserved_joins(program, choices)
+                self.forwards[block.name] = shared_forward(program, calls)
+            self.generic[block.name] = (program, choices)
         except NotGeneric as reason:
             self.reasons[block.name] = str(reason)
             keys: list[str] = []
             for call in calls:
-                if _call_key(call) not in keys:
-                    keys.append(_call_key(call))
+                if call_key(call) not in keys:
+                    keys.append(call_key(call))
             self.instances[block.name] = keys
-
-    def _written_out(self, block: Block) -> str:
-        """One class per distinct call, from the compiled graph (no parameters)."""
-        texts = []
-        seen: set[str] = set()
-        for call in self.calls.get(block.name, []):
-            key = _call_key(call)
-            if key in seen:
-                continue
-            seen.add(key)
-            index = self.instances[block.name].index(key)
-            texts.append(self._instance_class(block, call, self._instance_name(block.name, index)))
-        return "\n\n\n".join(texts)
-
-    def _instance_class(self, block: Block, call: LayerInfo, class_name: str) -> str:
-        if call.is_dataflow:
-            return self._dataflow_class(block, call, class_name)
-        made = module_node(_unblocked(call), self)
-        assert isinstance(made, Call)
-        base = "nn.Sequential" if made.func == "nn.Sequential" else made.func
-        if base in own_classes():
-            self.merges_used.add(base)
-        if "OrderedDict(" in render(made):
-            self.uses_ordered_dict = True
-        lines = [f"class {class_name}({base}):", *docstring_lines(self._summary(block, call), 1), ""]
-        lines += ["    def __init__(self) -> None:", render(Call("super().__init__", made.args), 2)]
-        lines += _out_channels(call)
-        return "\n".join(lines)
-
-    def _dataflow_class(self, block: Block, call: LayerInfo, class_name: str) -> str:
-        """A call whose layers read named tensors: its modules as attributes, and a
-        forward that follows the dataflow."""
-        return self._flow_class(class_name, self._summary(block, call), call)
-
-    def _flow_class(self, class_name: str, summary: str, call: LayerInfo) -> str:
-        flags = list_flags(call.children, call.outputs)
-        members = [
-            (child, module_node(child, self, format_shape(child.output_shape), flag))
-            for child, flag in zip(call.children, flags, strict=True)
-            if child.learned or not child.is_join
-        ]
-        for _, node in members:
-            if "OrderedDict(" in render(node):
-                self.uses_ordered_dict = True
-        lines = [f"class {class_name}(nn.Module):", *docstring_lines(summary, 1), ""]
-        lines += ["    def __init__(self) -> None:", "        super().__init__()"]
-        lines += [
-            *attribute_lines(members, 2),
-            *_out_channels(call),
-            "",
-        ]
-        outputs = call.outputs
-        return "\n".join(lines + forward_lines(call.children, call.input_names, outputs, 1))
-
-    def _summary(self, block: Block, call: LayerInfo) -> str:
-        assert call.args is not None
-        args = ", ".join(f"{k}={v!r}" for k, v in call.args.model_dump(exclude={"name"}).items())
-        return (
-            f"{block.name}({args}) on {call.input}, written out: "
-            f"{self.reasons[block.name]}, so no one class serves every call. {block.summary}"
-        )
 
     def _check_names(self, block: Block) -> None:
         taken = {self.callable_name(other) for other in self._texts if other != block.name}
@@ -307,11 +221,11 @@ class BlockEmitter:
         return [self._instance_name(block, i) for i in range(len(keys))]
 
     def classes(self) -> list[str]:
-        texts = [HELPERS] if any(name in self.generic for name in self.order) else []
         # a group's class may use a block's, and not the other way round: blocks first
-        return (
-            texts + [self._texts[name] for name in self.order] + [self._groups[n] for n in self._group_order]
-        )
+        texts = [self._texts[name] for name in self.order if self._texts[name]]  # none: never called
+        texts += [self._groups[n] for n in self._group_order]
+        helpers = any(HELPER_CALL.search(text) for text in texts)  # generic blocks' helpers
+        return [HELPERS, *texts] if helpers else texts
 
 
 def _callees(program: Program) -> list[str]:
@@ -336,27 +250,3 @@ def _callees(program: Program) -> list[str]:
 
     visit(program.body)
     return found
-
-
-def _call_key(call: LayerInfo) -> str:
-    """What makes two calls of a block the same module: arguments and input shape."""
-    assert call.args is not None
-    return f"{sorted(call.args.model_dump(exclude={'name'}).items())!r} {call.input}"
-
-
-def _unblocked(call: LayerInfo) -> LayerInfo:
-    """The call's layer as the graph built it, without the block around it."""
-    from dataclasses import replace
-
-    from archspec.frontend.types import LayerParams
-    from archspec.primitives.sequential import BlockGroup
-
-    params = LayerParams() if isinstance(call.params, BlockGroup) else call.params
-    return replace(call, block=None, args=None, params=params)
-
-
-def _out_channels(call: LayerInfo) -> list[str]:
-    """``self.out_channels = 64`` for a block that calls this one; none where the first dim
-    varies with the input (tokens [L, E] of a symbolic L): no caller's class reads it then."""
-    channels = call.output.channels
-    return [f"        self.out_channels = {literal(channels)}"] if is_concrete(channels) else []

@@ -10,7 +10,8 @@ has made it Python (``math.floor``, ``bool(…)``), and writes them as ruff does
 - ``x**2``: a power of two simple operands (names, numbers, ``true``/``false``,
   ``None``, attribute chains) hugs its operator; ``x ** f(y)`` does not;
 - a power under a unary operator in parentheses: ``-(x**2)``, ``not (x**2)``;
-- numbers as ``repr`` writes them, without the ``+`` of an exponent (``1e20``).
+- numbers as ``repr`` writes them, without the ``+`` of an exponent (``1e20``);
+- ``int(round(x))`` as ``round(x)``, which is already an int (ruff's RUF046).
 
 Parentheses are added where precedence needs them, as ``ast.unparse`` adds them;
 ``tests/emit/test_expressions.py`` checks, over random trees, that the text
@@ -71,6 +72,8 @@ def _written(node: ast.expr) -> tuple[str, int]:
     if isinstance(node, ast.Subscript):
         return f"{_text(node.value, _ATOM)}[{_text(node.slice, _TEST)}]", _ATOM
     if isinstance(node, ast.Call):
+        if _rounded(node):  # int(round(x)) is round(x), and ruff (RUF046) says so
+            return _written(node.args[0])
         args = [_text(arg, _TEST) for arg in node.args]
         args += [f"{k.arg}={_text(k.value, _TEST)}" for k in node.keywords]
         return f"{_text(node.func, _ATOM)}({', '.join(args)})", _ATOM
@@ -95,6 +98,21 @@ def _written(node: ast.expr) -> tuple[str, int]:
         body, test = _text(node.body, _TEST + 1), _text(node.test, _TEST + 1)
         return f"{body} if {test} else {_text(node.orelse, _TEST)}", _TEST
     raise AssertionError(f"not an expression node: {type(node).__name__}")
+
+
+def _rounded(node: ast.Call) -> bool:
+    """``int(round(x))``: Python's one-argument round already gives an int."""
+
+    def call_of(call: ast.expr, name: str) -> bool:
+        return (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == name
+            and len(call.args) == 1
+            and not call.keywords
+        )
+
+    return call_of(node, "int") and call_of(node.args[0], "round")
 
 
 def _binary(node: ast.BinOp) -> tuple[str, int]:

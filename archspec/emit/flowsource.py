@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ast
 import keyword
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from archspec.compiler.graph import LayerInfo
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, Seq, render
@@ -57,44 +58,70 @@ def learned_fill(layer: LayerInfo) -> float:
 
 
 def forward_lines(
-    layers: Sequence[LayerInfo], inputs: Sequence[str], outputs: Sequence[str], indent: int
+    layers: Sequence[LayerInfo],
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    indent: int,
+    comments: bool = True,
 ) -> list[str]:
-    """``def forward`` of a dataflow: one line per layer, with its output shape as a comment."""
+    """``def forward`` of a dataflow: one line per layer, with its output shape as a comment
+    (``comments``; a generic block's forward serves calls of other shapes: none)."""
     names = variables(inputs, layers)
-    pad = "    " * indent
-    several = len(outputs) > 1
-    result = "dict[str, torch.Tensor]" if several else "torch.Tensor"
-    arguments = ", ".join(f"{names[i]}: torch.Tensor" for i in inputs)
-    lines = [f"{pad}def forward(self, {arguments}) -> {result}:"]
+    lines = [forward_head(inputs, outputs, names, indent)]
     for layer in layers:
         if layer.learned:  # an nn.Parameter of this module: read where it is used
             names[layer.name] = f"self.{layer.name}"
             continue
-        args = [reference(source, names) for source in layer.sources]
         shape = (
             ", ".join(f"{k}: {format_shape(v.with_batch())}" for k, v in layer.named_outputs.items())
             if layer.named_outputs
             else format_shape(layer.output_shape)
         )
-        if layer.is_join:
-            primitive = lookup(layer.primitive)
-            assert primitive is not None and primitive.join is not None, layer.primitive
-            value = code_node(primitive.join.code(layer.params, tuple(args)), shape)
-        else:
-            module = f"self.{layer.name}" if is_attribute(layer.name) else f'getattr(self, "{layer.name}")'
-            value = Call(module, tuple(Raw(a) for a in args), shape)
-        lines.append(assignment(names[layer.name], value, indent + 1))
-    if several:
+        lines.append(
+            assignment(names[layer.name], layer_value(layer, names, shape if comments else None), indent + 1)
+        )
+    return [*lines, return_line(outputs, names, indent + 1)]
+
+
+def forward_head(inputs: Sequence[str], outputs: Sequence[str], names: dict[str, str], indent: int) -> str:
+    """``def forward(self, x: torch.Tensor) -> torch.Tensor:`` (a dict where it returns several)."""
+    result = "dict[str, torch.Tensor]" if len(outputs) > 1 else "torch.Tensor"
+    arguments = ", ".join(f"{names[i]}: torch.Tensor" for i in inputs)
+    return f"{'    ' * indent}def forward(self, {arguments}) -> {result}:"
+
+
+def layer_value(layer: LayerInfo, names: dict[str, str], comment: str | None) -> Node:
+    """What a layer computes in the forward: its join's code, else its module called."""
+    args = [reference(source, names) for source in layer.sources]
+    if layer.is_join:
+        return join_value(layer.primitive, layer.params, args, comment)
+    return module_value(layer.name, args, comment)
+
+
+def join_value(kind: str, params: Any, args: Sequence[str], comment: str | None = None) -> Node:
+    """A merge of named tensors (a function of them, no module) as code: ``bn3 + downsample``."""
+    primitive = lookup(kind)
+    assert primitive is not None and primitive.join is not None, kind
+    return code_node(primitive.join.code(params, tuple(args)), comment)
+
+
+def module_value(name: str, args: Sequence[str], comment: str | None = None) -> Node:
+    """The module of the layer ``name`` called on ``args`` (variables)."""
+    module = f"self.{name}" if is_attribute(name) else f'getattr(self, "{name}")'
+    return Call(module, tuple(Raw(a) for a in args), comment)
+
+
+def return_line(outputs: Sequence[str], names: dict[str, str], indent: int) -> str:
+    if len(outputs) > 1:
         items = ", ".join(f'"{o}": {reference(o, names)}' for o in outputs)
-        lines.append(render(Raw(f"return {{{items}}}"), indent + 1))
-    else:
-        lines.append(f"{pad}    return {reference(outputs[0], names)}")
-    return lines
+        return render(Raw(f"return {{{items}}}"), indent)
+    return f"{'    ' * indent}return {reference(outputs[0], names)}"
 
 
-def code_node(text: str, comment: str | None = None) -> Node:
+def code_node(text: str, comment: str | None = None, leaf: Callable[[ast.expr], str] = ast.unparse) -> Node:
     """A Python expression as a printer tree, so that a long one splits as ruff format
-    splits it: calls and lists at their brackets."""
+    splits it: calls and lists at their brackets; ``leaf`` writes the rest (a block's
+    expressions: archspec.emit.exprtext.unparse, in ruff's style)."""
 
     def convert(node: ast.expr) -> Node:
         if isinstance(node, ast.Call):
@@ -104,7 +131,7 @@ def code_node(text: str, comment: str | None = None) -> Node:
         if isinstance(node, ast.List | ast.Tuple):
             brackets = ("[", "]") if isinstance(node, ast.List) else ("(", ")")
             return Seq(brackets[0], tuple(convert(e) for e in node.elts), brackets[1])
-        return Raw(ast.unparse(node))
+        return Raw(leaf(node))
 
     tree = python_ast(text, mode="eval").body  # type: ignore[attr-defined]
     converted = convert(tree)

@@ -17,89 +17,43 @@ learns it from the shape rules' results at every call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from archspec.emit.inplace import may_run_in_place, overwritable
 from archspec.emit.pycode import CHANNELS, Code, coded, has_unknown
+from archspec.emit.statements import (
+    CallBlock,
+    For,
+    Group,
+    If,
+    Join,
+    Leaf,
+    Merge,
+    NotGeneric,
+    Program,
+    Statement,
+)
 from archspec.frontend.blocks import Block
 from archspec.frontend.layers import LayerNode
 from archspec.frontend.spec import Spec
 from archspec.primitives.registry import Choice, Loop, ModuleCall, Primitive, lookup
 from archspec.shapes.tensor import TensorShape
 
-
-class NotGeneric(Exception):
-    """A block cannot be written as one class for all its calls; the reason says why."""
-
-
-@dataclass(frozen=True, eq=False)
-class Leaf:
-    """A layer with no parts: its module template and the candidates for the
-    channels after it (the values of its int parameters, as code)."""
-
-    name: str | None
-    node: LayerNode
-    primitive: Primitive
-    template: ModuleCall
-    candidates: tuple[Any, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class CallBlock:
-    name: str | None
-    node: LayerNode
-    block: str
-    args: tuple[tuple[str, Any], ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Merge:
-    """Branches on one input, merged by the module class ``cls`` (Add, Concat)."""
-
-    name: str | None
-    node: LayerNode
-    primitive: Primitive
-    cls: str
-    branches: tuple[tuple[Any, ...], ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Group:
-    name: str | None
-    node: LayerNode
-    body: tuple[Any, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class For:
-    """``repeat``: ``first`` (where given) once, then ``body``; ``count`` copies in all."""
-
-    count: Any
-    first: tuple[Any, ...] | None
-    body: tuple[Any, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class If:
-    test: Any
-    then: tuple[Any, ...]
-    otherwise: tuple[Any, ...]
-
-
-Statement = Leaf | CallBlock | Merge | Group | For | If
-
-
-@dataclass(frozen=True)
-class Program:
-    """A block's constructor: ``kind`` is "single" (the body is one layer: the
-    class is that layer's class), "sequence" (always several layers: an
-    nn.Sequential) or "function" (the count depends on the arguments)."""
-
-    block: Block
-    kind: str
-    body: tuple[Statement, ...]
-    rank: int
+__all__ = [  # the statements are imported from here too
+    "CallBlock",
+    "For",
+    "Group",
+    "If",
+    "Join",
+    "Leaf",
+    "Merge",
+    "NotGeneric",
+    "Program",
+    "Statement",
+    "build_program",
+    "count_range",
+]
 
 
 def build_program(block: Block, spec: Spec, rank: int) -> Program:
@@ -107,10 +61,29 @@ def build_program(block: Block, spec: Spec, rank: int) -> Program:
     where a layer's module cannot be written from its parameters alone."""
     body = _statements(block.layers, spec, rank)
     body = _with_in_place(body, _in_place_leaves(body), rank)
+    if _numbers(body) and "number" in block.params.model_fields:
+        raise NotGeneric("its parameter 'number' would be hidden by the loop that numbers a repeat's copies")
     low, high = count_range(body)
     single = low == high == 1 and isinstance(body[0], Leaf | Merge | Group)
     kind = "single" if single else "sequence" if low >= 2 else "function"
     return Program(block, kind, body, rank)
+
+
+def _numbers(statements: tuple[Statement, ...]) -> bool:
+    """Whether a repeat among ``statements`` names its copies (a ``for number`` loop)."""
+    for statement in statements:
+        if isinstance(statement, For):
+            if statement.prefix is not None or _numbers((*(statement.first or ()), *statement.body)):
+                return True
+        elif isinstance(statement, If):
+            if _numbers((*statement.then, *statement.otherwise)):
+                return True
+        elif isinstance(statement, Merge):
+            if any(_numbers(branch) for branch in statement.branches):
+                return True
+        elif isinstance(statement, Group) and _numbers(statement.body):
+            return True
+    return False
 
 
 def _statements(nodes: tuple[LayerNode, ...], spec: Spec, rank: int) -> tuple[Statement, ...]:
@@ -127,10 +100,19 @@ def _statement(node: LayerNode, spec: Spec, rank: int) -> Statement:
     control = primitive.control
     if isinstance(control, Loop):
         first = groups.get(control.first) if control.first else None
+        prefix = node.raw.get(control.prefix) if control.prefix else None
+        if prefix is not None and not isinstance(coded(prefix), str):
+            raise NotGeneric("a repeat names its copies with an expression")
+        default = primitive.params.model_fields[control.start].default if control.start else 1
+        start = coded(node.raw.get(control.start, default)) if control.start else 1
+        if prefix is not None and (not isinstance(start, int) or isinstance(start, bool)):
+            raise NotGeneric("a repeat numbers its copies from an expression")
         return For(
             coded(node.raw[control.count]),
             _statements(first, spec, rank) if first else None,
             _statements(groups.get(control.body, ()), spec, rank),
+            prefix,
+            start,
         )
     if isinstance(control, Choice):
         return If(
@@ -138,6 +120,9 @@ def _statement(node: LayerNode, spec: Spec, rank: int) -> Statement:
             _statements(groups.get(control.then, ()), spec, rank),
             _statements(groups.get(control.otherwise, ()), spec, rank),
         )
+    sources = node.sources or ()
+    if primitive.join is not None and (primitive.build is None or len(sources) > 1):
+        return Join(node.name, node, primitive, len(sources))  # as inference makes it functional
     if primitive.merges_branches:
         field = next(f for f in primitive.layer_fields if f.branches)
         branches = tuple(_statements(branch, spec, rank) for branch in groups.get(field.name, ()))
@@ -253,6 +238,8 @@ def _overwritable(statement: Statement | None) -> bool:
         return overwritable(statement.primitive)
     if isinstance(statement, Merge):
         return overwritable(statement.primitive, len(statement.branches))
+    if isinstance(statement, Join):
+        return overwritable(statement.primitive, statement.count)
     return False  # the list's input, a block call, a group
 
 

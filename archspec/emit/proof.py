@@ -20,19 +20,25 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from archspec.compiler.graph import LayerInfo
+from archspec.emit.choices import FIRST, SUM, UNCHANGED, Choices, preferred
 from archspec.emit.inplace import in_place_ids
-from archspec.emit.program import CallBlock, For, Group, If, Leaf, Merge, NotGeneric, Program, Statement
+from archspec.emit.program import (
+    CallBlock,
+    For,
+    Group,
+    If,
+    Join,
+    Leaf,
+    Merge,
+    NotGeneric,
+    Program,
+    Statement,
+)
 from archspec.emit.pycode import CHANNELS, Code
 from archspec.frontend.expr import ExprError, substitute
 from archspec.frontend.model import ValidationError
 from archspec.primitives.registry import ModuleCall, Omittable, lookup
 from archspec.shapes.dims import is_concrete
-
-UNCHANGED = "unchanged"
-SUM, FIRST = "sum", "first"
-Choices = dict[int, Any]
-"""Per statement (by id): the channels after it, a candidate code or UNCHANGED;
-for a merge, SUM or FIRST of its branches' channels."""
 
 
 def block_env(call: LayerInfo) -> dict[str, Any]:
@@ -76,6 +82,10 @@ class _Run:
 
     def call(self, call: LayerInfo, env: Mapping[str, Any]) -> Any:
         """Run the program for one call (``env``: its arguments); the channels it gives."""
+        if self.program.kind == "flow":
+            from archspec.emit.flowprogram import run_flow  # it runs its layers with this run's steps
+
+            return run_flow(self, call, env)
         channels = call.input.channels
         self.in_place = in_place_ids(call)
         items = self.count(self.program.body, env)
@@ -130,15 +140,20 @@ class _Run:
         layers: Iterator[LayerInfo],
         names: list[str],
         check_name: bool = True,
+        named: str | None = None,
     ) -> Any:
+        """Run ``statements`` on the next layers of ``layers``; ``named``: the name a
+        repeat gives its copy (one layer)."""
+        if named is not None and (len(statements) != 1 or isinstance(statements[0], For | If)):
+            raise NotGeneric("a repeat names copies that are not one layer")
         for statement in statements:
             if isinstance(statement, For):
                 n = self.value(statement.count, env, None)
-                if statement.first is not None:
-                    channels = self.run(statement.first, env, channels, layers, names, check_name)
-                    n -= 1
-                for _ in range(n):
-                    channels = self.run(statement.body, env, channels, layers, names, check_name)
+                first = statement.first if statement.first is not None else statement.body
+                start = self.value(statement.start, env, None)
+                for index, copy in enumerate([first, *[statement.body] * (n - 1)]):
+                    named = None if statement.prefix is None else f"{statement.prefix}{start + index}"
+                    channels = self.run(copy, env, channels, layers, names, check_name, named)
                 continue
             if isinstance(statement, If):
                 taken = statement.then if self.value(statement.test, env, None) else statement.otherwise
@@ -147,7 +162,7 @@ class _Run:
             layer = next(layers, None)
             if layer is None:
                 raise NotGeneric("a call has fewer layers than the block's body makes")
-            name = statement.name or str(len(names))
+            name = named or statement.name or str(len(names))
             names.append(name)
             self.expect(not check_name or layer.name == name, "a layer's name differs at a call")
             if self.choices is None:
@@ -166,6 +181,8 @@ class _Run:
             return self.run(statement.body, env, channels, iter(layer.children), [])
         if isinstance(statement, Merge):
             return self.merge(statement, env, channels, layer)
+        if isinstance(statement, Join):
+            raise NotGeneric("a merge of named tensors outside a list that reads named tensors")
         assert isinstance(statement, Leaf)
         made = self.evaluate(statement.template, env, channels)
         real = _module_call(layer, id(layer) in self.in_place)
@@ -181,6 +198,8 @@ class _Run:
         if statement.block not in self.callees:
             raise NotGeneric(f"it calls {statement.block}, which is written out per call")
         program, choices = self.callees[statement.block]
+        if program.flow is not None and len(program.flow.inputs) > 1:
+            raise NotGeneric(f"it calls {statement.block}, whose inputs after the first it cannot pass")
         args = {key: self.value(code, env, channels) for key, code in statement.args}
         try:
             bound = program.block.params.model_validate(args).model_dump(exclude={"name"})
@@ -222,7 +241,7 @@ class _Run:
         key = id(statement)
         if self.choices is None:
             agree = [option for option, value in options.items() if value == out]
-            viable = self.learnt.setdefault(key, _preferred(agree))
+            viable = self.learnt.setdefault(key, preferred(agree))
             self.learnt[key] = [option for option in viable if option in agree]
             return out
         return options[self.choices[key]]
@@ -235,48 +254,6 @@ class _Run:
             template.children,
             template.defaults,
         )
-
-
-def unobserved_choice(statement: Statement) -> Any:
-    """The channels after a statement no call reaches (an ``if`` branch never taken):
-    any choice is right for this network; the printed code reads best with a
-    parameter written as an expression, and a merge follows its shape rule."""
-    if isinstance(statement, Merge):
-        return merge_rule(statement)
-    assert isinstance(statement, Leaf)
-    return next((c for c in statement.candidates if isinstance(c, Code)), UNCHANGED)
-
-
-def merge_rule(statement: Merge) -> str:
-    """SUM or FIRST, asked of the merge's shape rule on branches of equal shape."""
-    from archspec.shapes.tensor import TensorShape
-
-    width, count = 2, max(2, len(statement.branches))
-
-    class Branches:
-        def run_branches(self, x: TensorShape) -> tuple[list[TensorShape], list[str]]:
-            return [x] * count, [str(i) for i in range(count)]
-
-        def run_layers(self, field: str, x: TensorShape) -> TensorShape:
-            return x
-
-        def equate(self, a: Any, b: Any, where: str, *, broadcast: bool = False) -> Any:
-            raise AssertionError("equal branches never differ")
-
-    rule = statement.primitive.infer
-    assert rule is not None
-    out = rule(statement.primitive.params(), TensorShape((width, 8, 8)), Branches()).shape.channels
-    return SUM if out == width * count else FIRST
-
-
-def _preferred(options: list[Any]) -> list[Any]:
-    """Options in the order the printed code prefers: a parameter written as an
-    expression, then the channels unchanged, then a parameter written as a number
-    (``channels = 64`` only where nothing else fits)."""
-    expressions = [o for o in options if isinstance(o, Code)]
-    numbers = [o for o in options if not isinstance(o, Code) and o not in (UNCHANGED, SUM, FIRST)]
-    rest = [o for o in (FIRST, SUM, UNCHANGED) if o in options]
-    return [*expressions, *rest, *numbers]
 
 
 def _module_call(layer: LayerInfo, in_place: bool = False) -> ModuleCall:

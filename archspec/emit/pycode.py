@@ -206,6 +206,34 @@ def if_line(test: str, indent: int) -> str:
     return f"{pad}if (\n{body}\n{pad}):"
 
 
+def wrapped(text: str, indent: int, head: str, tail: str, opened: str = "", closed: str = "") -> str:
+    """``head + text + tail`` as one line, split as ruff format splits it where it is too
+    long: ``text`` alone between ``opened`` and ``closed`` (the head and tail, by default),
+    else one operand of a sum per line (``- min(…)``)."""
+    pad, inner = INDENT * indent, INDENT * (indent + 1)
+    if len(f"{pad}{head}{text}{tail}") <= LINE_LENGTH:
+        return f"{pad}{head}{text}{tail}"
+    opened, closed = opened or head, closed or tail
+    if len(inner + text) <= LINE_LENGTH:
+        return f"{pad}{opened}\n{inner}{text}\n{pad}{closed}"
+    body = "\n".join(inner + part for part in _operands(text))
+    return f"{pad}{opened}\n{body}\n{pad}{closed}"
+
+
+def _operands(text: str) -> list[str]:
+    """A sum or difference as its operands, each after its operator; other text whole."""
+    tree = python_ast(text, mode="eval").body  # type: ignore[attr-defined]
+    parts: list[str] = []
+    while isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add | ast.Sub):
+        right = unparse(tree.right)
+        loose = isinstance(tree.right, ast.IfExp | ast.BoolOp | ast.Compare | ast.Lambda) or (
+            isinstance(tree.right, ast.BinOp) and isinstance(tree.right.op, ast.Add | ast.Sub)
+        )
+        parts.insert(0, ("+ " if isinstance(tree.op, ast.Add) else "- ") + (f"({right})" if loose else right))
+        tree = tree.left
+    return [unparse(tree), *parts] if parts else [text]
+
+
 def coded(value: Any) -> Any:
     """A value as written, with each expression as :class:`Code`."""
     if is_expression(value):

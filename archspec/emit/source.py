@@ -28,11 +28,12 @@ from archspec.compiler.graph import Graph, LayerInfo
 from archspec.compiler.init import resolve_init
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.emit import init
-from archspec.emit.blockclass import BlockEmitter, generated_names, module_node
+from archspec.emit.blockclass import BlockEmitter
 from archspec.emit.flowsource import attribute_lines, forward_lines, is_attribute
 from archspec.emit.inplace import root_flags
 from archspec.emit.pretty import Node, Raw, render
 from archspec.emit.pycode import HELPER_FUNCTIONS, camel, docstring_lines, functions_used
+from archspec.emit.writtenout import generated_names, module_node
 from archspec.frontend.expr import make_divisible, python_ast
 from archspec.primitives.registry import own_classes, primitives
 from archspec.shapes.dims import format_shape

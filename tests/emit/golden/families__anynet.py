@@ -14,483 +14,114 @@ from torch import nn
 __all__ = ["AnynetX"]
 
 
-class XBlock1(nn.Module):
-    """x_block(width=160, stride=2, group_width=16, bottleneck=1) on [N, 64, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    AnyNetX's block: proj (a 1x1 conv and BN with the stride, where the stride or the
-    width changes; else the identity), f (1x1 conv to width // bottleneck, 3x3
-    grouped conv with the stride, 1x1 conv to width, each with BN, ReLU after the
-    first two), proj + f, ReLU.
+def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
+    """Append a layer, named as archspec names it: its name, else its index."""
+    layers[name or str(len(layers))] = module
+
+
+def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
+    """A branch of add/concat: nothing is the identity, one layer is itself."""
+    if not layers:
+        return index, nn.Identity()
+    if len(layers) == 1:
+        name, module = next(iter(layers.items()))
+        return (index if name.isdigit() else name), module
+    return index, nn.Sequential(layers)
+
+
+class XBlock(nn.Module):
+    """x_block: AnyNetX's block: proj (a 1x1 conv and BN with the stride, where the
+    stride or the width changes; else the identity), f (1x1 conv to width //
+    bottleneck, 3x3 grouped conv with the stride, 1x1 conv to width, each with BN,
+    ReLU after the first two), proj + f, ReLU.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        width: int,
+        stride: int = 1,
+        group_width: int,
+        bottleneck: int = 1,
+    ) -> None:
         super().__init__()
-        self.proj = nn.Sequential(
-            nn.Conv2d(64, 160, kernel_size=1, stride=2, bias=False),  # [N, 160, 14, 14]
-            nn.BatchNorm2d(160),  # [N, 160, 14, 14]
-        )  # [N, 160, 14, 14]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(
-                            64, 160, kernel_size=1, bias=False
-                        ),  # [N, 160, 28, 28]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(160),  # [N, 160, 28, 28]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 160, 28, 28]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            160,
-                            160,
-                            kernel_size=3,
-                            stride=2,
-                            padding=1,
-                            groups=10,
-                            bias=False,
-                        ),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(160),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(
-                            160, 160, kernel_size=1, bias=False
-                        ),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(160),  # [N, 160, 14, 14]
-                    ),
-                ],
-            ),
-        )  # [N, 160, 14, 14]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 160, 14, 14]
+        channels = in_channels
+        if stride != 1 or in_channels != width:
+            group1 = OrderedDict()
+            _add(
+                group1,
+                nn.Conv2d(channels, width, kernel_size=1, stride=stride, bias=False),
+            )
+            channels = width
+            _add(group1, nn.BatchNorm2d(channels))
+            self.proj = nn.Sequential(group1)
+            proj_channels = channels
+        else:
+            self.proj = nn.Identity()
+            proj_channels = channels
+        channels = in_channels
+        group2 = OrderedDict()
+        _add(
+            group2,
+            nn.Conv2d(channels, width // bottleneck, kernel_size=1, bias=False),
+            "a",
         )
-        self.out_channels = 160
+        channels = width // bottleneck
+        _add(group2, nn.BatchNorm2d(channels))
+        _add(group2, nn.ReLU(inplace=True))
+        _add(
+            group2,
+            nn.Conv2d(
+                channels,
+                width // bottleneck,
+                kernel_size=3,
+                stride=stride,
+                padding=1,
+                groups=width // bottleneck // group_width,
+                bias=False,
+            ),
+            "b",
+        )
+        channels = width // bottleneck
+        _add(group2, nn.BatchNorm2d(channels))
+        _add(group2, nn.ReLU(inplace=True))
+        _add(group2, nn.Conv2d(channels, width, kernel_size=1, bias=False), "c")
+        channels = width
+        _add(group2, nn.BatchNorm2d(channels))
+        self.f = nn.Sequential(group2)
+        channels = proj_channels
+        self.add_module("3", nn.ReLU(inplace=True))
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 160, 14, 14]
-        f = self.f(input)  # [N, 160, 14, 14]
-        x2 = proj + f  # [N, 160, 14, 14]
-        x3 = getattr(self, "3")(x2)  # [N, 160, 14, 14]
+        proj = self.proj(input)
+        f = self.f(input)
+        x2 = proj + f
+        x3 = getattr(self, "3")(x2)
         return x3
 
 
-class XBlock2(nn.Module):
-    """x_block(width=160, stride=1, group_width=16, bottleneck=1) on [N, 160, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    AnyNetX's block: proj (a 1x1 conv and BN with the stride, where the stride or the
-    width changes; else the identity), f (1x1 conv to width // bottleneck, 3x3
-    grouped conv with the stride, 1x1 conv to width, each with BN, ReLU after the
-    first two), proj + f, ReLU.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = nn.Identity()  # [N, 160, 14, 14]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(
-                            160, 160, kernel_size=1, bias=False
-                        ),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(160),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            160, 160, kernel_size=3, padding=1, groups=10, bias=False
-                        ),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(160),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(
-                            160, 160, kernel_size=1, bias=False
-                        ),  # [N, 160, 14, 14]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(160),  # [N, 160, 14, 14]
-                    ),
-                ],
-            ),
-        )  # [N, 160, 14, 14]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 160, 14, 14]
+def x_stage(
+    in_channels: int, *, depth: int, width: int, group_width: int, bottleneck: int
+) -> nn.Module:
+    """x_stage: A stage of `depth` X blocks, the first with stride 2."""
+    channels = in_channels
+    layers = OrderedDict()
+    block1 = XBlock(
+        channels, width=width, stride=2, group_width=group_width, bottleneck=bottleneck
+    )
+    _add(layers, block1)
+    channels = block1.out_channels
+    for _ in range(depth - 1):
+        block2 = XBlock(
+            channels, width=width, group_width=group_width, bottleneck=bottleneck
         )
-        self.out_channels = 160
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 160, 14, 14]
-        f = self.f(input)  # [N, 160, 14, 14]
-        x2 = proj + f  # [N, 160, 14, 14]
-        x3 = getattr(self, "3")(x2)  # [N, 160, 14, 14]
-        return x3
-
-
-class XBlock3(nn.Module):
-    """x_block(width=384, stride=2, group_width=16, bottleneck=1) on [N, 160, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    AnyNetX's block: proj (a 1x1 conv and BN with the stride, where the stride or the
-    width changes; else the identity), f (1x1 conv to width // bottleneck, 3x3
-    grouped conv with the stride, 1x1 conv to width, each with BN, ReLU after the
-    first two), proj + f, ReLU.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = nn.Sequential(
-            nn.Conv2d(160, 384, kernel_size=1, stride=2, bias=False),  # [N, 384, 7, 7]
-            nn.BatchNorm2d(384),  # [N, 384, 7, 7]
-        )  # [N, 384, 7, 7]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(
-                            160, 384, kernel_size=1, bias=False
-                        ),  # [N, 384, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(384),  # [N, 384, 14, 14]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 384, 14, 14]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            384,
-                            384,
-                            kernel_size=3,
-                            stride=2,
-                            padding=1,
-                            groups=24,
-                            bias=False,
-                        ),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(384),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(
-                            384, 384, kernel_size=1, bias=False
-                        ),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(384),  # [N, 384, 7, 7]
-                    ),
-                ],
-            ),
-        )  # [N, 384, 7, 7]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 384, 7, 7]
-        )
-        self.out_channels = 384
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 384, 7, 7]
-        f = self.f(input)  # [N, 384, 7, 7]
-        x2 = proj + f  # [N, 384, 7, 7]
-        x3 = getattr(self, "3")(x2)  # [N, 384, 7, 7]
-        return x3
-
-
-class XBlock4(nn.Module):
-    """x_block(width=384, stride=1, group_width=16, bottleneck=1) on [N, 384, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    AnyNetX's block: proj (a 1x1 conv and BN with the stride, where the stride or the
-    width changes; else the identity), f (1x1 conv to width // bottleneck, 3x3
-    grouped conv with the stride, 1x1 conv to width, each with BN, ReLU after the
-    first two), proj + f, ReLU.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = nn.Identity()  # [N, 384, 7, 7]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(
-                            384, 384, kernel_size=1, bias=False
-                        ),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(384),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            384, 384, kernel_size=3, padding=1, groups=24, bias=False
-                        ),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(384),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(
-                            384, 384, kernel_size=1, bias=False
-                        ),  # [N, 384, 7, 7]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(384),  # [N, 384, 7, 7]
-                    ),
-                ],
-            ),
-        )  # [N, 384, 7, 7]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 384, 7, 7]
-        )
-        self.out_channels = 384
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 384, 7, 7]
-        f = self.f(input)  # [N, 384, 7, 7]
-        x2 = proj + f  # [N, 384, 7, 7]
-        x3 = getattr(self, "3")(x2)  # [N, 384, 7, 7]
-        return x3
-
-
-class XStage1(nn.Module):
-    """x_stage(depth=1, width=32, group_width=16, bottleneck=1) on [N, 32, 112, 112],
-    written out: its layers read named tensors, so no one class serves every call. A
-    stage of `depth` X blocks, the first with stride 2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = nn.Sequential(
-            nn.Conv2d(32, 32, kernel_size=1, stride=2, bias=False),  # [N, 32, 56, 56]
-            nn.BatchNorm2d(32),  # [N, 32, 56, 56]
-        )  # [N, 32, 56, 56]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(
-                            32, 32, kernel_size=1, bias=False
-                        ),  # [N, 32, 112, 112]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(32),  # [N, 32, 112, 112]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 32, 112, 112]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            32,
-                            32,
-                            kernel_size=3,
-                            stride=2,
-                            padding=1,
-                            groups=2,
-                            bias=False,
-                        ),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(32),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(32, 32, kernel_size=1, bias=False),  # [N, 32, 56, 56]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(32),  # [N, 32, 56, 56]
-                    ),
-                ],
-            ),
-        )  # [N, 32, 56, 56]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 32, 56, 56]
-        )
-        self.out_channels = 32
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 32, 56, 56]
-        f = self.f(input)  # [N, 32, 56, 56]
-        x2 = proj + f  # [N, 32, 56, 56]
-        x3 = getattr(self, "3")(x2)  # [N, 32, 56, 56]
-        return x3
-
-
-class XStage2(nn.Module):
-    """x_stage(depth=1, width=64, group_width=16, bottleneck=1) on [N, 32, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call. A
-    stage of `depth` X blocks, the first with stride 2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = nn.Sequential(
-            nn.Conv2d(32, 64, kernel_size=1, stride=2, bias=False),  # [N, 64, 28, 28]
-            nn.BatchNorm2d(64),  # [N, 64, 28, 28]
-        )  # [N, 64, 28, 28]
-        self.f = nn.Sequential(
-            OrderedDict(
-                [
-                    (
-                        "a",
-                        nn.Conv2d(32, 64, kernel_size=1, bias=False),  # [N, 64, 56, 56]
-                    ),
-                    (
-                        "1",
-                        nn.BatchNorm2d(64),  # [N, 64, 56, 56]
-                    ),
-                    (
-                        "2",
-                        nn.ReLU(inplace=True),  # [N, 64, 56, 56]
-                    ),
-                    (
-                        "b",
-                        nn.Conv2d(
-                            64,
-                            64,
-                            kernel_size=3,
-                            stride=2,
-                            padding=1,
-                            groups=4,
-                            bias=False,
-                        ),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "4",
-                        nn.BatchNorm2d(64),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "5",
-                        nn.ReLU(inplace=True),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "c",
-                        nn.Conv2d(64, 64, kernel_size=1, bias=False),  # [N, 64, 28, 28]
-                    ),
-                    (
-                        "7",
-                        nn.BatchNorm2d(64),  # [N, 64, 28, 28]
-                    ),
-                ],
-            ),
-        )  # [N, 64, 28, 28]
-        self.add_module(
-            "3",
-            nn.ReLU(inplace=True),  # [N, 64, 28, 28]
-        )
-        self.out_channels = 64
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        proj = self.proj(input)  # [N, 64, 28, 28]
-        f = self.f(input)  # [N, 64, 28, 28]
-        x2 = proj + f  # [N, 64, 28, 28]
-        x3 = getattr(self, "3")(x2)  # [N, 64, 28, 28]
-        return x3
-
-
-class XStage3(nn.Sequential):
-    """x_stage(depth=4, width=160, group_width=16, bottleneck=1) on [N, 64, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call. A
-    stage of `depth` X blocks, the first with stride 2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            XBlock1(),  # [N, 160, 14, 14]
-            XBlock2(),  # [N, 160, 14, 14]
-            XBlock2(),  # [N, 160, 14, 14]
-            XBlock2(),  # [N, 160, 14, 14]
-        )
-        self.out_channels = 160
-
-
-class XStage4(nn.Sequential):
-    """x_stage(depth=7, width=384, group_width=16, bottleneck=1) on [N, 160, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call. A
-    stage of `depth` X blocks, the first with stride 2.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            XBlock3(),  # [N, 384, 7, 7]
-            XBlock4(),  # [N, 384, 7, 7]
-            XBlock4(),  # [N, 384, 7, 7]
-            XBlock4(),  # [N, 384, 7, 7]
-            XBlock4(),  # [N, 384, 7, 7]
-            XBlock4(),  # [N, 384, 7, 7]
-            XBlock4(),  # [N, 384, 7, 7]
-        )
-        self.out_channels = 384
+        _add(layers, block2)
+        channels = block2.out_channels
+    module = _branch("0", layers)[1] if len(layers) == 1 else nn.Sequential(layers)
+    module.out_channels = channels
+    return module
 
 
 class AnynetX(nn.Module):
@@ -508,10 +139,10 @@ class AnynetX(nn.Module):
             nn.BatchNorm2d(32),  # [N, 32, 112, 112]
             nn.ReLU(inplace=True),  # [N, 32, 112, 112]
         )
-        self.s1 = XStage1()
-        self.s2 = XStage2()
-        self.s3 = XStage3()
-        self.s4 = XStage4()
+        self.s1 = x_stage(32, depth=1, width=32, group_width=16, bottleneck=1)
+        self.s2 = x_stage(32, depth=1, width=64, group_width=16, bottleneck=1)
+        self.s3 = x_stage(64, depth=4, width=160, group_width=16, bottleneck=1)
+        self.s4 = x_stage(160, depth=7, width=384, group_width=16, bottleneck=1)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.add_module("6", nn.Flatten())
         self.fc = nn.Linear(384, 1000)

@@ -82,13 +82,13 @@ class ConvnextStem1(nn.Sequential):
 
 class CnBlock1(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=0, total=18) on [N, 96, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -116,13 +116,13 @@ class CnBlock1(nn.Module):
 
 class CnBlock2(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=1, total=18) on [N, 96, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -152,13 +152,13 @@ class CnBlock2(nn.Module):
 
 class CnBlock3(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=2, total=18) on [N, 96, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -188,13 +188,13 @@ class CnBlock3(nn.Module):
 
 class CnBlock4(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=3, total=18) on [N, 192, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -226,13 +226,13 @@ class CnBlock4(nn.Module):
 
 class CnBlock5(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=4, total=18) on [N, 192, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -264,13 +264,13 @@ class CnBlock5(nn.Module):
 
 class CnBlock6(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=5, total=18) on [N, 192, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -302,13 +302,13 @@ class CnBlock6(nn.Module):
 
 class CnBlock7(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=6, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -340,13 +340,13 @@ class CnBlock7(nn.Module):
 
 class CnBlock8(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=7, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -378,13 +378,13 @@ class CnBlock8(nn.Module):
 
 class CnBlock9(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=8, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -416,13 +416,13 @@ class CnBlock9(nn.Module):
 
 class CnBlock10(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=9, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -454,13 +454,13 @@ class CnBlock10(nn.Module):
 
 class CnBlock11(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=10, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -492,13 +492,13 @@ class CnBlock11(nn.Module):
 
 class CnBlock12(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=11, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -530,13 +530,13 @@ class CnBlock12(nn.Module):
 
 class CnBlock13(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=12, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -568,13 +568,13 @@ class CnBlock13(nn.Module):
 
 class CnBlock14(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=13, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -606,13 +606,13 @@ class CnBlock14(nn.Module):
 
 class CnBlock15(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=14, total=18) on [N, 384, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -644,13 +644,13 @@ class CnBlock15(nn.Module):
 
 class CnBlock16(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=15, total=18) on [N, 768, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -680,13 +680,13 @@ class CnBlock16(nn.Module):
 
 class CnBlock17(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=16, total=18) on [N, 768, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:
@@ -716,13 +716,13 @@ class CnBlock17(nn.Module):
 
 class CnBlock18(nn.Module):
     """cn_block(layer_scale=1e-06, sd=0.1, block_id=17, total=18) on [N, 768, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's CNBlock: `block`, an nn.Sequential of a 7x7 depthwise conv, a
-    permute to channels-last, a layer norm (eps 1e-6), a linear to 4x the channels,
-    GELU, a linear back and a permute to channels-first; the output times
-    `layer_scale`, a learned [C, 1, 1] tensor of the block itself starting at
-    layer_scale; stochastic depth (mode row, sd x block_id / (total - 1)); the input
-    added.
+    written out: it holds a learned tensor (parameter), which no generic class makes,
+    so no one class serves every call. torchvision's CNBlock: `block`, an
+    nn.Sequential of a 7x7 depthwise conv, a permute to channels-last, a layer norm
+    (eps 1e-6), a linear to 4x the channels, GELU, a linear back and a permute to
+    channels-first; the output times `layer_scale`, a learned [C, 1, 1] tensor of the
+    block itself starting at layer_scale; stochastic depth (mode row, sd x block_id /
+    (total - 1)); the input added.
     """
 
     def __init__(self) -> None:

@@ -103,370 +103,55 @@ class ConvNormAct(nn.Sequential):
         self.out_channels = channels
 
 
-class SqueezeExcitation1(nn.Module):
-    """squeeze_excitation(squeeze_channels=8, activation='silu',
-    scale_activation='sigmoid') on [N, 32, 112, 112], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
+class SqueezeExcitation(nn.Module):
+    """squeeze_excitation: torchvision's SqueezeExcitation: global average pooling
+    (avgpool), a 1x1 conv to squeeze_channels (fc1), the activation ('relu' or
+    'silu'), a 1x1 conv back to in_channels (fc2), the gate ('sigmoid' or
+    'hardsigmoid': scale_activation), and the input times the gate. A module with
+    torchvision's attributes avgpool, fc1, fc2, activation, scale_activation.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        squeeze_channels: int,
+        activation: str = "relu",
+        scale_activation: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 32, 1, 1]
-        self.fc1 = nn.Conv2d(32, 8, kernel_size=1)  # [N, 8, 1, 1]
-        self.activation = nn.SiLU()  # [N, 8, 1, 1]
-        self.fc2 = nn.Conv2d(8, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 32, 1, 1]
-        self.out_channels = 32
+        channels = in_channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, kernel_size=1)
+        channels = squeeze_channels
+        if activation == "silu":
+            self.activation = nn.SiLU()
+        else:
+            self.activation = nn.ReLU()
+        self.fc2 = nn.Conv2d(channels, in_channels, kernel_size=1)
+        channels = in_channels
+        if scale_activation == "hardsigmoid":
+            self.scale_activation = nn.Hardsigmoid()
+        else:
+            self.scale_activation = nn.Sigmoid()
+        channels = in_channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 32, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 8, 1, 1]
-        activation = self.activation(fc1)  # [N, 8, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 32, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 32, 1, 1]
-        x5 = input * scale_activation  # [N, 32, 112, 112]
-        return x5
-
-
-class SqueezeExcitation2(nn.Module):
-    """squeeze_excitation(squeeze_channels=4, activation='silu',
-    scale_activation='sigmoid') on [N, 16, 112, 112], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 16, 1, 1]
-        self.fc1 = nn.Conv2d(16, 4, kernel_size=1)  # [N, 4, 1, 1]
-        self.activation = nn.SiLU()  # [N, 4, 1, 1]
-        self.fc2 = nn.Conv2d(4, 16, kernel_size=1)  # [N, 16, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 16, 1, 1]
-        self.out_channels = 16
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 16, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 4, 1, 1]
-        activation = self.activation(fc1)  # [N, 4, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 16, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 16, 1, 1]
-        x5 = input * scale_activation  # [N, 16, 112, 112]
-        return x5
-
-
-class SqueezeExcitation3(nn.Module):
-    """squeeze_excitation(squeeze_channels=4, activation='silu',
-    scale_activation='sigmoid') on [N, 96, 56, 56], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 96, 1, 1]
-        self.fc1 = nn.Conv2d(96, 4, kernel_size=1)  # [N, 4, 1, 1]
-        self.activation = nn.SiLU()  # [N, 4, 1, 1]
-        self.fc2 = nn.Conv2d(4, 96, kernel_size=1)  # [N, 96, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 96, 1, 1]
-        self.out_channels = 96
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 96, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 4, 1, 1]
-        activation = self.activation(fc1)  # [N, 4, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 96, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 96, 1, 1]
-        x5 = input * scale_activation  # [N, 96, 56, 56]
-        return x5
-
-
-class SqueezeExcitation4(nn.Module):
-    """squeeze_excitation(squeeze_channels=6, activation='silu',
-    scale_activation='sigmoid') on [N, 144, 56, 56], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 144, 1, 1]
-        self.fc1 = nn.Conv2d(144, 6, kernel_size=1)  # [N, 6, 1, 1]
-        self.activation = nn.SiLU()  # [N, 6, 1, 1]
-        self.fc2 = nn.Conv2d(6, 144, kernel_size=1)  # [N, 144, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 144, 1, 1]
-        self.out_channels = 144
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 144, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 6, 1, 1]
-        activation = self.activation(fc1)  # [N, 6, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 144, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 144, 1, 1]
-        x5 = input * scale_activation  # [N, 144, 56, 56]
-        return x5
-
-
-class SqueezeExcitation5(nn.Module):
-    """squeeze_excitation(squeeze_channels=6, activation='silu',
-    scale_activation='sigmoid') on [N, 144, 28, 28], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 144, 1, 1]
-        self.fc1 = nn.Conv2d(144, 6, kernel_size=1)  # [N, 6, 1, 1]
-        self.activation = nn.SiLU()  # [N, 6, 1, 1]
-        self.fc2 = nn.Conv2d(6, 144, kernel_size=1)  # [N, 144, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 144, 1, 1]
-        self.out_channels = 144
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 144, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 6, 1, 1]
-        activation = self.activation(fc1)  # [N, 6, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 144, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 144, 1, 1]
-        x5 = input * scale_activation  # [N, 144, 28, 28]
-        return x5
-
-
-class SqueezeExcitation6(nn.Module):
-    """squeeze_excitation(squeeze_channels=10, activation='silu',
-    scale_activation='sigmoid') on [N, 240, 28, 28], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 240, 1, 1]
-        self.fc1 = nn.Conv2d(240, 10, kernel_size=1)  # [N, 10, 1, 1]
-        self.activation = nn.SiLU()  # [N, 10, 1, 1]
-        self.fc2 = nn.Conv2d(10, 240, kernel_size=1)  # [N, 240, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 240, 1, 1]
-        self.out_channels = 240
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 240, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 10, 1, 1]
-        activation = self.activation(fc1)  # [N, 10, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 240, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 240, 1, 1]
-        x5 = input * scale_activation  # [N, 240, 28, 28]
-        return x5
-
-
-class SqueezeExcitation7(nn.Module):
-    """squeeze_excitation(squeeze_channels=10, activation='silu',
-    scale_activation='sigmoid') on [N, 240, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 240, 1, 1]
-        self.fc1 = nn.Conv2d(240, 10, kernel_size=1)  # [N, 10, 1, 1]
-        self.activation = nn.SiLU()  # [N, 10, 1, 1]
-        self.fc2 = nn.Conv2d(10, 240, kernel_size=1)  # [N, 240, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 240, 1, 1]
-        self.out_channels = 240
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 240, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 10, 1, 1]
-        activation = self.activation(fc1)  # [N, 10, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 240, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 240, 1, 1]
-        x5 = input * scale_activation  # [N, 240, 14, 14]
-        return x5
-
-
-class SqueezeExcitation8(nn.Module):
-    """squeeze_excitation(squeeze_channels=20, activation='silu',
-    scale_activation='sigmoid') on [N, 480, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 480, 1, 1]
-        self.fc1 = nn.Conv2d(480, 20, kernel_size=1)  # [N, 20, 1, 1]
-        self.activation = nn.SiLU()  # [N, 20, 1, 1]
-        self.fc2 = nn.Conv2d(20, 480, kernel_size=1)  # [N, 480, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 480, 1, 1]
-        self.out_channels = 480
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 480, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 20, 1, 1]
-        activation = self.activation(fc1)  # [N, 20, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 480, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 480, 1, 1]
-        x5 = input * scale_activation  # [N, 480, 14, 14]
-        return x5
-
-
-class SqueezeExcitation9(nn.Module):
-    """squeeze_excitation(squeeze_channels=28, activation='silu',
-    scale_activation='sigmoid') on [N, 672, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
-        self.fc1 = nn.Conv2d(672, 28, kernel_size=1)  # [N, 28, 1, 1]
-        self.activation = nn.SiLU()  # [N, 28, 1, 1]
-        self.fc2 = nn.Conv2d(28, 672, kernel_size=1)  # [N, 672, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 672, 1, 1]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 672, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 28, 1, 1]
-        activation = self.activation(fc1)  # [N, 28, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 672, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 672, 1, 1]
-        x5 = input * scale_activation  # [N, 672, 14, 14]
-        return x5
-
-
-class SqueezeExcitation10(nn.Module):
-    """squeeze_excitation(squeeze_channels=28, activation='silu',
-    scale_activation='sigmoid') on [N, 672, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's SqueezeExcitation:
-    global average pooling (avgpool), a 1x1 conv to squeeze_channels (fc1), the
-    activation ('relu' or 'silu'), a 1x1 conv back to in_channels (fc2), the gate
-    ('sigmoid' or 'hardsigmoid': scale_activation), and the input times the gate. A
-    module with torchvision's attributes avgpool, fc1, fc2, activation,
-    scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
-        self.fc1 = nn.Conv2d(672, 28, kernel_size=1)  # [N, 28, 1, 1]
-        self.activation = nn.SiLU()  # [N, 28, 1, 1]
-        self.fc2 = nn.Conv2d(28, 672, kernel_size=1)  # [N, 672, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 672, 1, 1]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 672, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 28, 1, 1]
-        activation = self.activation(fc1)  # [N, 28, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 672, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 672, 1, 1]
-        x5 = input * scale_activation  # [N, 672, 7, 7]
-        return x5
-
-
-class SqueezeExcitation11(nn.Module):
-    """squeeze_excitation(squeeze_channels=48, activation='silu',
-    scale_activation='sigmoid') on [N, 1152, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 1152, 1, 1]
-        self.fc1 = nn.Conv2d(1152, 48, kernel_size=1)  # [N, 48, 1, 1]
-        self.activation = nn.SiLU()  # [N, 48, 1, 1]
-        self.fc2 = nn.Conv2d(48, 1152, kernel_size=1)  # [N, 1152, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 1152, 1, 1]
-        self.out_channels = 1152
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 1152, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 48, 1, 1]
-        activation = self.activation(fc1)  # [N, 48, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 1152, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 1152, 1, 1]
-        x5 = input * scale_activation  # [N, 1152, 7, 7]
-        return x5
-
-
-class SqueezeExcitation12(nn.Module):
-    """squeeze_excitation(squeeze_channels=80, activation='silu',
-    scale_activation='sigmoid') on [N, 1920, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 1920, 1, 1]
-        self.fc1 = nn.Conv2d(1920, 80, kernel_size=1)  # [N, 80, 1, 1]
-        self.activation = nn.SiLU()  # [N, 80, 1, 1]
-        self.fc2 = nn.Conv2d(80, 1920, kernel_size=1)  # [N, 1920, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 1920, 1, 1]
-        self.out_channels = 1920
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 1920, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 80, 1, 1]
-        activation = self.activation(fc1)  # [N, 80, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 1920, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 1920, 1, 1]
-        x5 = input * scale_activation  # [N, 1920, 7, 7]
+        avgpool = self.avgpool(input)
+        fc1 = self.fc1(avgpool)
+        activation = self.activation(fc1)
+        fc2 = self.fc2(activation)
+        scale_activation = self.scale_activation(fc2)
+        x5 = input * scale_activation
         return x5
 
 
 class MbBlock1(nn.Sequential):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16, sd_prob=0.0,
-    eps=1e-05, fused=False) on [N, 32, 112, 112], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=1e-05, fused=False) on [N, 32, 112, 112], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -480,7 +165,9 @@ class MbBlock1(nn.Sequential):
                             ConvNormAct(
                                 32, out_channels=32, groups=32, activation="silu"
                             ),  # [N, 32, 112, 112]
-                            SqueezeExcitation1(),  # [N, 32, 112, 112]
+                            SqueezeExcitation(
+                                32, squeeze_channels=8, activation="silu"
+                            ),  # [N, 32, 112, 112]
                             ConvNormAct(
                                 32, out_channels=16, kernel_size=1, activation="none"
                             ),  # [N, 16, 112, 112]
@@ -499,7 +186,8 @@ class MbBlock1(nn.Sequential):
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=16,
     sd_prob=0.008695652173913044, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: its layers read named tensors, so no one class serves every call. An
+    written out: it calls fused_mbconv, which no one class writes (the branches of an
+    if make layers of other names or counts), so no one class serves every call. An
     mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -509,7 +197,9 @@ class MbBlock2(nn.Module):
             ConvNormAct(
                 16, out_channels=16, groups=16, activation="silu"
             ),  # [N, 16, 112, 112]
-            SqueezeExcitation2(),  # [N, 16, 112, 112]
+            SqueezeExcitation(
+                16, squeeze_channels=4, activation="silu"
+            ),  # [N, 16, 112, 112]
             ConvNormAct(
                 16, out_channels=16, kernel_size=1, activation="none"
             ),  # [N, 16, 112, 112]
@@ -529,7 +219,8 @@ class MbBlock2(nn.Module):
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=24,
     sd_prob=0.017391304347826087, eps=1e-05, fused=False) on [N, 16, 112, 112],
-    written out: its layers read named tensors, so no one class serves every call. An
+    written out: it calls fused_mbconv, which no one class writes (the branches of an
+    if make layers of other names or counts), so no one class serves every call. An
     mbconv, or a fused_mbconv where fused (one module either way).
     """
 
@@ -550,7 +241,9 @@ class MbBlock3(nn.Sequential):
                                 groups=96,
                                 activation="silu",
                             ),  # [N, 96, 56, 56]
-                            SqueezeExcitation3(),  # [N, 96, 56, 56]
+                            SqueezeExcitation(
+                                96, squeeze_channels=4, activation="silu"
+                            ),  # [N, 96, 56, 56]
                             ConvNormAct(
                                 96, out_channels=24, kernel_size=1, activation="none"
                             ),  # [N, 24, 56, 56]
@@ -569,7 +262,8 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.026086956521739136, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -582,7 +276,9 @@ class MbBlock4(nn.Module):
             ConvNormAct(
                 144, out_channels=144, groups=144, activation="silu"
             ),  # [N, 144, 56, 56]
-            SqueezeExcitation4(),  # [N, 144, 56, 56]
+            SqueezeExcitation(
+                144, squeeze_channels=6, activation="silu"
+            ),  # [N, 144, 56, 56]
             ConvNormAct(
                 144, out_channels=24, kernel_size=1, activation="none"
             ),  # [N, 24, 56, 56]
@@ -602,7 +298,8 @@ class MbBlock4(nn.Module):
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=24,
     sd_prob=0.034782608695652174, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -615,7 +312,9 @@ class MbBlock5(nn.Module):
             ConvNormAct(
                 144, out_channels=144, groups=144, activation="silu"
             ),  # [N, 144, 56, 56]
-            SqueezeExcitation4(),  # [N, 144, 56, 56]
+            SqueezeExcitation(
+                144, squeeze_channels=6, activation="silu"
+            ),  # [N, 144, 56, 56]
             ConvNormAct(
                 144, out_channels=24, kernel_size=1, activation="none"
             ),  # [N, 24, 56, 56]
@@ -635,7 +334,8 @@ class MbBlock5(nn.Module):
 class MbBlock6(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=40,
     sd_prob=0.043478260869565216, eps=1e-05, fused=False) on [N, 24, 56, 56], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -657,7 +357,9 @@ class MbBlock6(nn.Sequential):
                                 groups=144,
                                 activation="silu",
                             ),  # [N, 144, 28, 28]
-                            SqueezeExcitation5(),  # [N, 144, 28, 28]
+                            SqueezeExcitation(
+                                144, squeeze_channels=6, activation="silu"
+                            ),  # [N, 144, 28, 28]
                             ConvNormAct(
                                 144, out_channels=40, kernel_size=1, activation="none"
                             ),  # [N, 40, 28, 28]
@@ -676,7 +378,8 @@ class MbBlock6(nn.Sequential):
 class MbBlock7(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.05217391304347827, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -689,7 +392,9 @@ class MbBlock7(nn.Module):
             ConvNormAct(
                 240, out_channels=240, kernel_size=5, groups=240, activation="silu"
             ),  # [N, 240, 28, 28]
-            SqueezeExcitation6(),  # [N, 240, 28, 28]
+            SqueezeExcitation(
+                240, squeeze_channels=10, activation="silu"
+            ),  # [N, 240, 28, 28]
             ConvNormAct(
                 240, out_channels=40, kernel_size=1, activation="none"
             ),  # [N, 40, 28, 28]
@@ -709,7 +414,8 @@ class MbBlock7(nn.Module):
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=40,
     sd_prob=0.06086956521739131, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -722,7 +428,9 @@ class MbBlock8(nn.Module):
             ConvNormAct(
                 240, out_channels=240, kernel_size=5, groups=240, activation="silu"
             ),  # [N, 240, 28, 28]
-            SqueezeExcitation6(),  # [N, 240, 28, 28]
+            SqueezeExcitation(
+                240, squeeze_channels=10, activation="silu"
+            ),  # [N, 240, 28, 28]
             ConvNormAct(
                 240, out_channels=40, kernel_size=1, activation="none"
             ),  # [N, 40, 28, 28]
@@ -742,7 +450,8 @@ class MbBlock8(nn.Module):
 class MbBlock9(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=80,
     sd_prob=0.06956521739130435, eps=1e-05, fused=False) on [N, 40, 28, 28], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -763,7 +472,9 @@ class MbBlock9(nn.Sequential):
                                 groups=240,
                                 activation="silu",
                             ),  # [N, 240, 14, 14]
-                            SqueezeExcitation7(),  # [N, 240, 14, 14]
+                            SqueezeExcitation(
+                                240, squeeze_channels=10, activation="silu"
+                            ),  # [N, 240, 14, 14]
                             ConvNormAct(
                                 240, out_channels=80, kernel_size=1, activation="none"
                             ),  # [N, 80, 14, 14]
@@ -782,7 +493,8 @@ class MbBlock9(nn.Sequential):
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.0782608695652174, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -795,7 +507,9 @@ class MbBlock10(nn.Module):
             ConvNormAct(
                 480, out_channels=480, groups=480, activation="silu"
             ),  # [N, 480, 14, 14]
-            SqueezeExcitation8(),  # [N, 480, 14, 14]
+            SqueezeExcitation(
+                480, squeeze_channels=20, activation="silu"
+            ),  # [N, 480, 14, 14]
             ConvNormAct(
                 480, out_channels=80, kernel_size=1, activation="none"
             ),  # [N, 80, 14, 14]
@@ -815,7 +529,8 @@ class MbBlock10(nn.Module):
 class MbBlock11(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.08695652173913043, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -828,7 +543,9 @@ class MbBlock11(nn.Module):
             ConvNormAct(
                 480, out_channels=480, groups=480, activation="silu"
             ),  # [N, 480, 14, 14]
-            SqueezeExcitation8(),  # [N, 480, 14, 14]
+            SqueezeExcitation(
+                480, squeeze_channels=20, activation="silu"
+            ),  # [N, 480, 14, 14]
             ConvNormAct(
                 480, out_channels=80, kernel_size=1, activation="none"
             ),  # [N, 80, 14, 14]
@@ -848,7 +565,8 @@ class MbBlock11(nn.Module):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=80,
     sd_prob=0.09565217391304348, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -861,7 +579,9 @@ class MbBlock12(nn.Module):
             ConvNormAct(
                 480, out_channels=480, groups=480, activation="silu"
             ),  # [N, 480, 14, 14]
-            SqueezeExcitation8(),  # [N, 480, 14, 14]
+            SqueezeExcitation(
+                480, squeeze_channels=20, activation="silu"
+            ),  # [N, 480, 14, 14]
             ConvNormAct(
                 480, out_channels=80, kernel_size=1, activation="none"
             ),  # [N, 80, 14, 14]
@@ -881,7 +601,8 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.10434782608695654, eps=1e-05, fused=False) on [N, 80, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -902,7 +623,9 @@ class MbBlock13(nn.Sequential):
                                 groups=480,
                                 activation="silu",
                             ),  # [N, 480, 14, 14]
-                            SqueezeExcitation8(),  # [N, 480, 14, 14]
+                            SqueezeExcitation(
+                                480, squeeze_channels=20, activation="silu"
+                            ),  # [N, 480, 14, 14]
                             ConvNormAct(
                                 480, out_channels=112, kernel_size=1, activation="none"
                             ),  # [N, 112, 14, 14]
@@ -921,7 +644,8 @@ class MbBlock13(nn.Sequential):
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.11304347826086956, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -934,7 +658,9 @@ class MbBlock14(nn.Module):
             ConvNormAct(
                 672, out_channels=672, kernel_size=5, groups=672, activation="silu"
             ),  # [N, 672, 14, 14]
-            SqueezeExcitation9(),  # [N, 672, 14, 14]
+            SqueezeExcitation(
+                672, squeeze_channels=28, activation="silu"
+            ),  # [N, 672, 14, 14]
             ConvNormAct(
                 672, out_channels=112, kernel_size=1, activation="none"
             ),  # [N, 112, 14, 14]
@@ -954,7 +680,8 @@ class MbBlock14(nn.Module):
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.12173913043478261, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -967,7 +694,9 @@ class MbBlock15(nn.Module):
             ConvNormAct(
                 672, out_channels=672, kernel_size=5, groups=672, activation="silu"
             ),  # [N, 672, 14, 14]
-            SqueezeExcitation9(),  # [N, 672, 14, 14]
+            SqueezeExcitation(
+                672, squeeze_channels=28, activation="silu"
+            ),  # [N, 672, 14, 14]
             ConvNormAct(
                 672, out_channels=112, kernel_size=1, activation="none"
             ),  # [N, 112, 14, 14]
@@ -987,7 +716,8 @@ class MbBlock15(nn.Module):
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=112,
     sd_prob=0.13043478260869565, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1000,7 +730,9 @@ class MbBlock16(nn.Module):
             ConvNormAct(
                 672, out_channels=672, kernel_size=5, groups=672, activation="silu"
             ),  # [N, 672, 14, 14]
-            SqueezeExcitation9(),  # [N, 672, 14, 14]
+            SqueezeExcitation(
+                672, squeeze_channels=28, activation="silu"
+            ),  # [N, 672, 14, 14]
             ConvNormAct(
                 672, out_channels=112, kernel_size=1, activation="none"
             ),  # [N, 112, 14, 14]
@@ -1020,7 +752,8 @@ class MbBlock16(nn.Module):
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=5, stride=2, out_channels=192,
     sd_prob=0.1391304347826087, eps=1e-05, fused=False) on [N, 112, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1042,7 +775,9 @@ class MbBlock17(nn.Sequential):
                                 groups=672,
                                 activation="silu",
                             ),  # [N, 672, 7, 7]
-                            SqueezeExcitation10(),  # [N, 672, 7, 7]
+                            SqueezeExcitation(
+                                672, squeeze_channels=28, activation="silu"
+                            ),  # [N, 672, 7, 7]
                             ConvNormAct(
                                 672, out_channels=192, kernel_size=1, activation="none"
                             ),  # [N, 192, 7, 7]
@@ -1061,7 +796,8 @@ class MbBlock17(nn.Sequential):
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.14782608695652175, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1074,7 +810,9 @@ class MbBlock18(nn.Module):
             ConvNormAct(
                 1152, out_channels=1152, kernel_size=5, groups=1152, activation="silu"
             ),  # [N, 1152, 7, 7]
-            SqueezeExcitation11(),  # [N, 1152, 7, 7]
+            SqueezeExcitation(
+                1152, squeeze_channels=48, activation="silu"
+            ),  # [N, 1152, 7, 7]
             ConvNormAct(
                 1152, out_channels=192, kernel_size=1, activation="none"
             ),  # [N, 192, 7, 7]
@@ -1094,7 +832,8 @@ class MbBlock18(nn.Module):
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.1565217391304348, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1107,7 +846,9 @@ class MbBlock19(nn.Module):
             ConvNormAct(
                 1152, out_channels=1152, kernel_size=5, groups=1152, activation="silu"
             ),  # [N, 1152, 7, 7]
-            SqueezeExcitation11(),  # [N, 1152, 7, 7]
+            SqueezeExcitation(
+                1152, squeeze_channels=48, activation="silu"
+            ),  # [N, 1152, 7, 7]
             ConvNormAct(
                 1152, out_channels=192, kernel_size=1, activation="none"
             ),  # [N, 192, 7, 7]
@@ -1127,7 +868,8 @@ class MbBlock19(nn.Module):
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.16521739130434784, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1140,7 +882,9 @@ class MbBlock20(nn.Module):
             ConvNormAct(
                 1152, out_channels=1152, kernel_size=5, groups=1152, activation="silu"
             ),  # [N, 1152, 7, 7]
-            SqueezeExcitation11(),  # [N, 1152, 7, 7]
+            SqueezeExcitation(
+                1152, squeeze_channels=48, activation="silu"
+            ),  # [N, 1152, 7, 7]
             ConvNormAct(
                 1152, out_channels=192, kernel_size=1, activation="none"
             ),  # [N, 192, 7, 7]
@@ -1160,7 +904,8 @@ class MbBlock20(nn.Module):
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=5, stride=1, out_channels=192,
     sd_prob=0.17391304347826086, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1173,7 +918,9 @@ class MbBlock21(nn.Module):
             ConvNormAct(
                 1152, out_channels=1152, kernel_size=5, groups=1152, activation="silu"
             ),  # [N, 1152, 7, 7]
-            SqueezeExcitation11(),  # [N, 1152, 7, 7]
+            SqueezeExcitation(
+                1152, squeeze_channels=48, activation="silu"
+            ),  # [N, 1152, 7, 7]
             ConvNormAct(
                 1152, out_channels=192, kernel_size=1, activation="none"
             ),  # [N, 192, 7, 7]
@@ -1193,7 +940,8 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.1826086956521739, eps=1e-05, fused=False) on [N, 192, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1210,7 +958,9 @@ class MbBlock22(nn.Sequential):
                             ConvNormAct(
                                 1152, out_channels=1152, groups=1152, activation="silu"
                             ),  # [N, 1152, 7, 7]
-                            SqueezeExcitation11(),  # [N, 1152, 7, 7]
+                            SqueezeExcitation(
+                                1152, squeeze_channels=48, activation="silu"
+                            ),  # [N, 1152, 7, 7]
                             ConvNormAct(
                                 1152, out_channels=320, kernel_size=1, activation="none"
                             ),  # [N, 320, 7, 7]
@@ -1229,7 +979,8 @@ class MbBlock22(nn.Sequential):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=320,
     sd_prob=0.19130434782608696, eps=1e-05, fused=False) on [N, 320, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1242,7 +993,9 @@ class MbBlock23(nn.Module):
             ConvNormAct(
                 1920, out_channels=1920, groups=1920, activation="silu"
             ),  # [N, 1920, 7, 7]
-            SqueezeExcitation12(),  # [N, 1920, 7, 7]
+            SqueezeExcitation(
+                1920, squeeze_channels=80, activation="silu"
+            ),  # [N, 1920, 7, 7]
             ConvNormAct(
                 1920, out_channels=320, kernel_size=1, activation="none"
             ),  # [N, 320, 7, 7]

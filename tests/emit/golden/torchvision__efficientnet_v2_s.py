@@ -104,190 +104,55 @@ class ConvNormAct(nn.Sequential):
         self.out_channels = channels
 
 
-class SqueezeExcitation1(nn.Module):
-    """squeeze_excitation(squeeze_channels=16, activation='silu',
-    scale_activation='sigmoid') on [N, 256, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
+class SqueezeExcitation(nn.Module):
+    """squeeze_excitation: torchvision's SqueezeExcitation: global average pooling
+    (avgpool), a 1x1 conv to squeeze_channels (fc1), the activation ('relu' or
+    'silu'), a 1x1 conv back to in_channels (fc2), the gate ('sigmoid' or
+    'hardsigmoid': scale_activation), and the input times the gate. A module with
+    torchvision's attributes avgpool, fc1, fc2, activation, scale_activation.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        squeeze_channels: int,
+        activation: str = "relu",
+        scale_activation: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 256, 1, 1]
-        self.fc1 = nn.Conv2d(256, 16, kernel_size=1)  # [N, 16, 1, 1]
-        self.activation = nn.SiLU()  # [N, 16, 1, 1]
-        self.fc2 = nn.Conv2d(16, 256, kernel_size=1)  # [N, 256, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 256, 1, 1]
-        self.out_channels = 256
+        channels = in_channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, kernel_size=1)
+        channels = squeeze_channels
+        if activation == "silu":
+            self.activation = nn.SiLU()
+        else:
+            self.activation = nn.ReLU()
+        self.fc2 = nn.Conv2d(channels, in_channels, kernel_size=1)
+        channels = in_channels
+        if scale_activation == "hardsigmoid":
+            self.scale_activation = nn.Hardsigmoid()
+        else:
+            self.scale_activation = nn.Sigmoid()
+        channels = in_channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 256, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 16, 1, 1]
-        activation = self.activation(fc1)  # [N, 16, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 256, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 256, 1, 1]
-        x5 = input * scale_activation  # [N, 256, 14, 14]
-        return x5
-
-
-class SqueezeExcitation2(nn.Module):
-    """squeeze_excitation(squeeze_channels=32, activation='silu',
-    scale_activation='sigmoid') on [N, 512, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 512, 1, 1]
-        self.fc1 = nn.Conv2d(512, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.SiLU()  # [N, 32, 1, 1]
-        self.fc2 = nn.Conv2d(32, 512, kernel_size=1)  # [N, 512, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 512, 1, 1]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 512, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 32, 1, 1]
-        activation = self.activation(fc1)  # [N, 32, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 512, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 512, 1, 1]
-        x5 = input * scale_activation  # [N, 512, 14, 14]
-        return x5
-
-
-class SqueezeExcitation3(nn.Module):
-    """squeeze_excitation(squeeze_channels=32, activation='silu',
-    scale_activation='sigmoid') on [N, 768, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 768, 1, 1]
-        self.fc1 = nn.Conv2d(768, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.SiLU()  # [N, 32, 1, 1]
-        self.fc2 = nn.Conv2d(32, 768, kernel_size=1)  # [N, 768, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 768, 1, 1]
-        self.out_channels = 768
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 768, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 32, 1, 1]
-        activation = self.activation(fc1)  # [N, 32, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 768, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 768, 1, 1]
-        x5 = input * scale_activation  # [N, 768, 14, 14]
-        return x5
-
-
-class SqueezeExcitation4(nn.Module):
-    """squeeze_excitation(squeeze_channels=40, activation='silu',
-    scale_activation='sigmoid') on [N, 960, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 960, 1, 1]
-        self.fc1 = nn.Conv2d(960, 40, kernel_size=1)  # [N, 40, 1, 1]
-        self.activation = nn.SiLU()  # [N, 40, 1, 1]
-        self.fc2 = nn.Conv2d(40, 960, kernel_size=1)  # [N, 960, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 960, 1, 1]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 960, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 40, 1, 1]
-        activation = self.activation(fc1)  # [N, 40, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 960, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 960, 1, 1]
-        x5 = input * scale_activation  # [N, 960, 14, 14]
-        return x5
-
-
-class SqueezeExcitation5(nn.Module):
-    """squeeze_excitation(squeeze_channels=40, activation='silu',
-    scale_activation='sigmoid') on [N, 960, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's SqueezeExcitation:
-    global average pooling (avgpool), a 1x1 conv to squeeze_channels (fc1), the
-    activation ('relu' or 'silu'), a 1x1 conv back to in_channels (fc2), the gate
-    ('sigmoid' or 'hardsigmoid': scale_activation), and the input times the gate. A
-    module with torchvision's attributes avgpool, fc1, fc2, activation,
-    scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 960, 1, 1]
-        self.fc1 = nn.Conv2d(960, 40, kernel_size=1)  # [N, 40, 1, 1]
-        self.activation = nn.SiLU()  # [N, 40, 1, 1]
-        self.fc2 = nn.Conv2d(40, 960, kernel_size=1)  # [N, 960, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 960, 1, 1]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 960, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 40, 1, 1]
-        activation = self.activation(fc1)  # [N, 40, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 960, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 960, 1, 1]
-        x5 = input * scale_activation  # [N, 960, 7, 7]
-        return x5
-
-
-class SqueezeExcitation6(nn.Module):
-    """squeeze_excitation(squeeze_channels=64, activation='silu',
-    scale_activation='sigmoid') on [N, 1536, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 1536, 1, 1]
-        self.fc1 = nn.Conv2d(1536, 64, kernel_size=1)  # [N, 64, 1, 1]
-        self.activation = nn.SiLU()  # [N, 64, 1, 1]
-        self.fc2 = nn.Conv2d(64, 1536, kernel_size=1)  # [N, 1536, 1, 1]
-        self.scale_activation = nn.Sigmoid()  # [N, 1536, 1, 1]
-        self.out_channels = 1536
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 1536, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 64, 1, 1]
-        activation = self.activation(fc1)  # [N, 64, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 1536, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 1536, 1, 1]
-        x5 = input * scale_activation  # [N, 1536, 7, 7]
+        avgpool = self.avgpool(input)
+        fc1 = self.fc1(avgpool)
+        activation = self.activation(fc1)
+        fc2 = self.fc2(activation)
+        scale_activation = self.scale_activation(fc2)
+        x5 = input * scale_activation
         return x5
 
 
 class MbBlock1(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.0,
-    eps=0.001, fused=True) on [N, 24, 112, 112], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -310,8 +175,9 @@ class MbBlock1(nn.Module):
 
 class MbBlock2(nn.Module):
     """mb_block(expand_ratio=1.0, kernel=3, stride=1, out_channels=24, sd_prob=0.005,
-    eps=0.001, fused=True) on [N, 24, 112, 112], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -334,8 +200,9 @@ class MbBlock2(nn.Module):
 
 class MbBlock3(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=48, sd_prob=0.01,
-    eps=0.001, fused=True) on [N, 24, 112, 112], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 24, 112, 112], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -375,7 +242,8 @@ class MbBlock3(nn.Sequential):
 class MbBlock4(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48,
     sd_prob=0.015000000000000003, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -403,8 +271,9 @@ class MbBlock4(nn.Module):
 
 class MbBlock5(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.02,
-    eps=0.001, fused=True) on [N, 48, 56, 56], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 48, 56, 56], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -430,8 +299,9 @@ class MbBlock5(nn.Module):
 
 class MbBlock6(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=48, sd_prob=0.025,
-    eps=0.001, fused=True) on [N, 48, 56, 56], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 48, 56, 56], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -458,7 +328,8 @@ class MbBlock6(nn.Module):
 class MbBlock7(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=64,
     sd_prob=0.030000000000000006, eps=0.001, fused=True) on [N, 48, 56, 56], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -497,8 +368,9 @@ class MbBlock7(nn.Sequential):
 
 class MbBlock8(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.035,
-    eps=0.001, fused=True) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -524,8 +396,9 @@ class MbBlock8(nn.Module):
 
 class MbBlock9(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.04,
-    eps=0.001, fused=True) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -551,8 +424,9 @@ class MbBlock9(nn.Module):
 
 class MbBlock10(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=64, sd_prob=0.045,
-    eps=0.001, fused=True) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=True) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -578,8 +452,9 @@ class MbBlock10(nn.Module):
 
 class MbBlock11(nn.Sequential):
     """mb_block(expand_ratio=4.0, kernel=3, stride=2, out_channels=128, sd_prob=0.05,
-    eps=0.001, fused=False) on [N, 64, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 64, 28, 28], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -605,7 +480,9 @@ class MbBlock11(nn.Sequential):
                                 activation="silu",
                                 eps=0.001,
                             ),  # [N, 256, 14, 14]
-                            SqueezeExcitation1(),  # [N, 256, 14, 14]
+                            SqueezeExcitation(
+                                256, squeeze_channels=16, activation="silu"
+                            ),  # [N, 256, 14, 14]
                             ConvNormAct(
                                 256,
                                 out_channels=128,
@@ -628,7 +505,8 @@ class MbBlock11(nn.Sequential):
 class MbBlock12(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.05500000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -641,7 +519,9 @@ class MbBlock12(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -661,7 +541,8 @@ class MbBlock12(nn.Module):
 class MbBlock13(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128,
     sd_prob=0.06000000000000001, eps=0.001, fused=False) on [N, 128, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -674,7 +555,9 @@ class MbBlock13(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -693,8 +576,9 @@ class MbBlock13(nn.Module):
 
 class MbBlock14(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.065,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -707,7 +591,9 @@ class MbBlock14(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -724,8 +610,9 @@ class MbBlock14(nn.Module):
 
 class MbBlock15(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.07,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -738,7 +625,9 @@ class MbBlock15(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -755,8 +644,9 @@ class MbBlock15(nn.Module):
 
 class MbBlock16(nn.Module):
     """mb_block(expand_ratio=4.0, kernel=3, stride=1, out_channels=128, sd_prob=0.075,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -769,7 +659,9 @@ class MbBlock16(nn.Module):
             ConvNormAct(
                 512, out_channels=512, groups=512, activation="silu", eps=0.001
             ),  # [N, 512, 14, 14]
-            SqueezeExcitation2(),  # [N, 512, 14, 14]
+            SqueezeExcitation(
+                512, squeeze_channels=32, activation="silu"
+            ),  # [N, 512, 14, 14]
             ConvNormAct(
                 512, out_channels=128, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 128, 14, 14]
@@ -786,8 +678,9 @@ class MbBlock16(nn.Module):
 
 class MbBlock17(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.08,
-    eps=0.001, fused=False) on [N, 128, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 128, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -812,7 +705,9 @@ class MbBlock17(nn.Sequential):
                                 activation="silu",
                                 eps=0.001,
                             ),  # [N, 768, 14, 14]
-                            SqueezeExcitation3(),  # [N, 768, 14, 14]
+                            SqueezeExcitation(
+                                768, squeeze_channels=32, activation="silu"
+                            ),  # [N, 768, 14, 14]
                             ConvNormAct(
                                 768,
                                 out_channels=160,
@@ -834,8 +729,9 @@ class MbBlock17(nn.Sequential):
 
 class MbBlock18(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.085,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -848,7 +744,9 @@ class MbBlock18(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -865,8 +763,9 @@ class MbBlock18(nn.Module):
 
 class MbBlock19(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.09,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -879,7 +778,9 @@ class MbBlock19(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -896,8 +797,9 @@ class MbBlock19(nn.Module):
 
 class MbBlock20(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.095,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -910,7 +812,9 @@ class MbBlock20(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -927,8 +831,9 @@ class MbBlock20(nn.Module):
 
 class MbBlock21(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160, sd_prob=0.1,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -941,7 +846,9 @@ class MbBlock21(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -959,7 +866,8 @@ class MbBlock21(nn.Module):
 class MbBlock22(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.10500000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -972,7 +880,9 @@ class MbBlock22(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -992,7 +902,8 @@ class MbBlock22(nn.Module):
 class MbBlock23(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11000000000000001, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1005,7 +916,9 @@ class MbBlock23(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -1025,7 +938,8 @@ class MbBlock23(nn.Module):
 class MbBlock24(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.11500000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1038,7 +952,9 @@ class MbBlock24(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -1058,7 +974,8 @@ class MbBlock24(nn.Module):
 class MbBlock25(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=160,
     sd_prob=0.12000000000000002, eps=0.001, fused=False) on [N, 160, 14, 14], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1071,7 +988,9 @@ class MbBlock25(nn.Module):
             ConvNormAct(
                 960, out_channels=960, groups=960, activation="silu", eps=0.001
             ),  # [N, 960, 14, 14]
-            SqueezeExcitation4(),  # [N, 960, 14, 14]
+            SqueezeExcitation(
+                960, squeeze_channels=40, activation="silu"
+            ),  # [N, 960, 14, 14]
             ConvNormAct(
                 960, out_channels=160, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 160, 14, 14]
@@ -1090,8 +1009,9 @@ class MbBlock25(nn.Module):
 
 class MbBlock26(nn.Sequential):
     """mb_block(expand_ratio=6.0, kernel=3, stride=2, out_channels=256, sd_prob=0.125,
-    eps=0.001, fused=False) on [N, 160, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 160, 14, 14], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1117,7 +1037,9 @@ class MbBlock26(nn.Sequential):
                                 activation="silu",
                                 eps=0.001,
                             ),  # [N, 960, 7, 7]
-                            SqueezeExcitation5(),  # [N, 960, 7, 7]
+                            SqueezeExcitation(
+                                960, squeeze_channels=40, activation="silu"
+                            ),  # [N, 960, 7, 7]
                             ConvNormAct(
                                 960,
                                 out_channels=256,
@@ -1139,8 +1061,9 @@ class MbBlock26(nn.Sequential):
 
 class MbBlock27(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.13,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1153,7 +1076,9 @@ class MbBlock27(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1170,8 +1095,9 @@ class MbBlock27(nn.Module):
 
 class MbBlock28(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.135,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1184,7 +1110,9 @@ class MbBlock28(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1201,8 +1129,9 @@ class MbBlock28(nn.Module):
 
 class MbBlock29(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.14,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1215,7 +1144,9 @@ class MbBlock29(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1233,7 +1164,8 @@ class MbBlock29(nn.Module):
 class MbBlock30(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256,
     sd_prob=0.14500000000000002, eps=0.001, fused=False) on [N, 256, 7, 7], written
-    out: its layers read named tensors, so no one class serves every call. An mbconv,
+    out: it calls fused_mbconv, which no one class writes (the branches of an if make
+    layers of other names or counts), so no one class serves every call. An mbconv,
     or a fused_mbconv where fused (one module either way).
     """
 
@@ -1246,7 +1178,9 @@ class MbBlock30(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1265,8 +1199,9 @@ class MbBlock30(nn.Module):
 
 class MbBlock31(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.15,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1279,7 +1214,9 @@ class MbBlock31(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1296,8 +1233,9 @@ class MbBlock31(nn.Module):
 
 class MbBlock32(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.155,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1310,7 +1248,9 @@ class MbBlock32(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1327,8 +1267,9 @@ class MbBlock32(nn.Module):
 
 class MbBlock33(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.16,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1341,7 +1282,9 @@ class MbBlock33(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1358,8 +1301,9 @@ class MbBlock33(nn.Module):
 
 class MbBlock34(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.165,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1372,7 +1316,9 @@ class MbBlock34(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1389,8 +1335,9 @@ class MbBlock34(nn.Module):
 
 class MbBlock35(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.17,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1403,7 +1350,9 @@ class MbBlock35(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1420,8 +1369,9 @@ class MbBlock35(nn.Module):
 
 class MbBlock36(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.175,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1434,7 +1384,9 @@ class MbBlock36(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1451,8 +1403,9 @@ class MbBlock36(nn.Module):
 
 class MbBlock37(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.18,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1465,7 +1418,9 @@ class MbBlock37(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1482,8 +1437,9 @@ class MbBlock37(nn.Module):
 
 class MbBlock38(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.185,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1496,7 +1452,9 @@ class MbBlock38(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1513,8 +1471,9 @@ class MbBlock38(nn.Module):
 
 class MbBlock39(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.19,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1527,7 +1486,9 @@ class MbBlock39(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]
@@ -1544,8 +1505,9 @@ class MbBlock39(nn.Module):
 
 class MbBlock40(nn.Module):
     """mb_block(expand_ratio=6.0, kernel=3, stride=1, out_channels=256, sd_prob=0.195,
-    eps=0.001, fused=False) on [N, 256, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. An mbconv, or a fused_mbconv where
+    eps=0.001, fused=False) on [N, 256, 7, 7], written out: it calls fused_mbconv,
+    which no one class writes (the branches of an if make layers of other names or
+    counts), so no one class serves every call. An mbconv, or a fused_mbconv where
     fused (one module either way).
     """
 
@@ -1558,7 +1520,9 @@ class MbBlock40(nn.Module):
             ConvNormAct(
                 1536, out_channels=1536, groups=1536, activation="silu", eps=0.001
             ),  # [N, 1536, 7, 7]
-            SqueezeExcitation6(),  # [N, 1536, 7, 7]
+            SqueezeExcitation(
+                1536, squeeze_channels=64, activation="silu"
+            ),  # [N, 1536, 7, 7]
             ConvNormAct(
                 1536, out_channels=256, kernel_size=1, activation="none", eps=0.001
             ),  # [N, 256, 7, 7]

@@ -66,372 +66,65 @@ class BasicConv2d(nn.Sequential):
         self.out_channels = channels
 
 
-class InceptionV11(nn.Module):
-    """inception_v1(ch1x1=64, ch3x3red=96, ch3x3=128, ch5x5red=16, ch5x5=32,
-    pool_proj=32) on [N, 192, 28, 28], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
+class InceptionV1(nn.Module):
+    """inception_v1: torchvision's Inception block: a 1x1 path (branch1), 1x1 -> 3x3
+    (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the paper has 5x5,
+    pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1, ceil mode) ->
+    1x1 (branch4); concatenated on channels.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        ch1x1: int,
+        ch3x3red: int,
+        ch3x3: int,
+        ch5x5red: int,
+        ch5x5: int,
+        pool_proj: int,
+    ) -> None:
         super().__init__()
-        self.branch1 = BasicConv2d(
-            192, out_channels=64, kernel_size=1
-        )  # [N, 64, 28, 28]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(192, out_channels=96, kernel_size=1),  # [N, 96, 28, 28]
-            BasicConv2d(
-                96, out_channels=128, kernel_size=3, padding=1
-            ),  # [N, 128, 28, 28]
-        )  # [N, 128, 28, 28]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(192, out_channels=16, kernel_size=1),  # [N, 16, 28, 28]
-            BasicConv2d(
-                16, out_channels=32, kernel_size=3, padding=1
-            ),  # [N, 32, 28, 28]
-        )  # [N, 32, 28, 28]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 192, 28, 28]
-            BasicConv2d(192, out_channels=32, kernel_size=1),  # [N, 32, 28, 28]
-        )  # [N, 32, 28, 28]
-        self.out_channels = 256
+        channels = in_channels
+        self.branch1 = BasicConv2d(channels, out_channels=ch1x1, kernel_size=1)
+        channels = self.branch1.out_channels
+        branch1_channels = channels
+        channels = in_channels
+        group1 = OrderedDict()
+        block2 = BasicConv2d(channels, out_channels=ch3x3red, kernel_size=1)
+        _add(group1, block2)
+        channels = block2.out_channels
+        block3 = BasicConv2d(channels, out_channels=ch3x3, kernel_size=3, padding=1)
+        _add(group1, block3)
+        channels = block3.out_channels
+        self.branch2 = nn.Sequential(group1)
+        branch2_channels = channels
+        channels = in_channels
+        group4 = OrderedDict()
+        block5 = BasicConv2d(channels, out_channels=ch5x5red, kernel_size=1)
+        _add(group4, block5)
+        channels = block5.out_channels
+        block6 = BasicConv2d(channels, out_channels=ch5x5, kernel_size=3, padding=1)
+        _add(group4, block6)
+        channels = block6.out_channels
+        self.branch3 = nn.Sequential(group4)
+        branch3_channels = channels
+        channels = in_channels
+        group7 = OrderedDict()
+        _add(group7, nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True))
+        block8 = BasicConv2d(channels, out_channels=pool_proj, kernel_size=1)
+        _add(group7, block8)
+        channels = block8.out_channels
+        self.branch4 = nn.Sequential(group7)
+        channels = branch1_channels + branch2_channels + branch3_channels + channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 64, 28, 28]
-        branch2 = self.branch2(input)  # [N, 128, 28, 28]
-        branch3 = self.branch3(input)  # [N, 32, 28, 28]
-        branch4 = self.branch4(input)  # [N, 32, 28, 28]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 256, 28, 28]
-        return x4
-
-
-class InceptionV12(nn.Module):
-    """inception_v1(ch1x1=128, ch3x3red=128, ch3x3=192, ch5x5red=32, ch5x5=96,
-    pool_proj=64) on [N, 256, 28, 28], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            256, out_channels=128, kernel_size=1
-        )  # [N, 128, 28, 28]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(256, out_channels=128, kernel_size=1),  # [N, 128, 28, 28]
-            BasicConv2d(
-                128, out_channels=192, kernel_size=3, padding=1
-            ),  # [N, 192, 28, 28]
-        )  # [N, 192, 28, 28]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(256, out_channels=32, kernel_size=1),  # [N, 32, 28, 28]
-            BasicConv2d(
-                32, out_channels=96, kernel_size=3, padding=1
-            ),  # [N, 96, 28, 28]
-        )  # [N, 96, 28, 28]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 256, 28, 28]
-            BasicConv2d(256, out_channels=64, kernel_size=1),  # [N, 64, 28, 28]
-        )  # [N, 64, 28, 28]
-        self.out_channels = 480
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 128, 28, 28]
-        branch2 = self.branch2(input)  # [N, 192, 28, 28]
-        branch3 = self.branch3(input)  # [N, 96, 28, 28]
-        branch4 = self.branch4(input)  # [N, 64, 28, 28]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 480, 28, 28]
-        return x4
-
-
-class InceptionV13(nn.Module):
-    """inception_v1(ch1x1=192, ch3x3red=96, ch3x3=208, ch5x5red=16, ch5x5=48,
-    pool_proj=64) on [N, 480, 14, 14], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            480, out_channels=192, kernel_size=1
-        )  # [N, 192, 14, 14]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(480, out_channels=96, kernel_size=1),  # [N, 96, 14, 14]
-            BasicConv2d(
-                96, out_channels=208, kernel_size=3, padding=1
-            ),  # [N, 208, 14, 14]
-        )  # [N, 208, 14, 14]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(480, out_channels=16, kernel_size=1),  # [N, 16, 14, 14]
-            BasicConv2d(
-                16, out_channels=48, kernel_size=3, padding=1
-            ),  # [N, 48, 14, 14]
-        )  # [N, 48, 14, 14]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 480, 14, 14]
-            BasicConv2d(480, out_channels=64, kernel_size=1),  # [N, 64, 14, 14]
-        )  # [N, 64, 14, 14]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 192, 14, 14]
-        branch2 = self.branch2(input)  # [N, 208, 14, 14]
-        branch3 = self.branch3(input)  # [N, 48, 14, 14]
-        branch4 = self.branch4(input)  # [N, 64, 14, 14]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 512, 14, 14]
-        return x4
-
-
-class InceptionV14(nn.Module):
-    """inception_v1(ch1x1=160, ch3x3red=112, ch3x3=224, ch5x5red=24, ch5x5=64,
-    pool_proj=64) on [N, 512, 14, 14], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            512, out_channels=160, kernel_size=1
-        )  # [N, 160, 14, 14]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(512, out_channels=112, kernel_size=1),  # [N, 112, 14, 14]
-            BasicConv2d(
-                112, out_channels=224, kernel_size=3, padding=1
-            ),  # [N, 224, 14, 14]
-        )  # [N, 224, 14, 14]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(512, out_channels=24, kernel_size=1),  # [N, 24, 14, 14]
-            BasicConv2d(
-                24, out_channels=64, kernel_size=3, padding=1
-            ),  # [N, 64, 14, 14]
-        )  # [N, 64, 14, 14]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 512, 14, 14]
-            BasicConv2d(512, out_channels=64, kernel_size=1),  # [N, 64, 14, 14]
-        )  # [N, 64, 14, 14]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 160, 14, 14]
-        branch2 = self.branch2(input)  # [N, 224, 14, 14]
-        branch3 = self.branch3(input)  # [N, 64, 14, 14]
-        branch4 = self.branch4(input)  # [N, 64, 14, 14]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 512, 14, 14]
-        return x4
-
-
-class InceptionV15(nn.Module):
-    """inception_v1(ch1x1=128, ch3x3red=128, ch3x3=256, ch5x5red=24, ch5x5=64,
-    pool_proj=64) on [N, 512, 14, 14], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            512, out_channels=128, kernel_size=1
-        )  # [N, 128, 14, 14]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(512, out_channels=128, kernel_size=1),  # [N, 128, 14, 14]
-            BasicConv2d(
-                128, out_channels=256, kernel_size=3, padding=1
-            ),  # [N, 256, 14, 14]
-        )  # [N, 256, 14, 14]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(512, out_channels=24, kernel_size=1),  # [N, 24, 14, 14]
-            BasicConv2d(
-                24, out_channels=64, kernel_size=3, padding=1
-            ),  # [N, 64, 14, 14]
-        )  # [N, 64, 14, 14]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 512, 14, 14]
-            BasicConv2d(512, out_channels=64, kernel_size=1),  # [N, 64, 14, 14]
-        )  # [N, 64, 14, 14]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 128, 14, 14]
-        branch2 = self.branch2(input)  # [N, 256, 14, 14]
-        branch3 = self.branch3(input)  # [N, 64, 14, 14]
-        branch4 = self.branch4(input)  # [N, 64, 14, 14]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 512, 14, 14]
-        return x4
-
-
-class InceptionV16(nn.Module):
-    """inception_v1(ch1x1=112, ch3x3red=144, ch3x3=288, ch5x5red=32, ch5x5=64,
-    pool_proj=64) on [N, 512, 14, 14], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            512, out_channels=112, kernel_size=1
-        )  # [N, 112, 14, 14]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(512, out_channels=144, kernel_size=1),  # [N, 144, 14, 14]
-            BasicConv2d(
-                144, out_channels=288, kernel_size=3, padding=1
-            ),  # [N, 288, 14, 14]
-        )  # [N, 288, 14, 14]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(512, out_channels=32, kernel_size=1),  # [N, 32, 14, 14]
-            BasicConv2d(
-                32, out_channels=64, kernel_size=3, padding=1
-            ),  # [N, 64, 14, 14]
-        )  # [N, 64, 14, 14]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 512, 14, 14]
-            BasicConv2d(512, out_channels=64, kernel_size=1),  # [N, 64, 14, 14]
-        )  # [N, 64, 14, 14]
-        self.out_channels = 528
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 112, 14, 14]
-        branch2 = self.branch2(input)  # [N, 288, 14, 14]
-        branch3 = self.branch3(input)  # [N, 64, 14, 14]
-        branch4 = self.branch4(input)  # [N, 64, 14, 14]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 528, 14, 14]
-        return x4
-
-
-class InceptionV17(nn.Module):
-    """inception_v1(ch1x1=256, ch3x3red=160, ch3x3=320, ch5x5red=32, ch5x5=128,
-    pool_proj=128) on [N, 528, 14, 14], written out: its layers read named tensors,
-    so no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            528, out_channels=256, kernel_size=1
-        )  # [N, 256, 14, 14]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(528, out_channels=160, kernel_size=1),  # [N, 160, 14, 14]
-            BasicConv2d(
-                160, out_channels=320, kernel_size=3, padding=1
-            ),  # [N, 320, 14, 14]
-        )  # [N, 320, 14, 14]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(528, out_channels=32, kernel_size=1),  # [N, 32, 14, 14]
-            BasicConv2d(
-                32, out_channels=128, kernel_size=3, padding=1
-            ),  # [N, 128, 14, 14]
-        )  # [N, 128, 14, 14]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 528, 14, 14]
-            BasicConv2d(528, out_channels=128, kernel_size=1),  # [N, 128, 14, 14]
-        )  # [N, 128, 14, 14]
-        self.out_channels = 832
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 256, 14, 14]
-        branch2 = self.branch2(input)  # [N, 320, 14, 14]
-        branch3 = self.branch3(input)  # [N, 128, 14, 14]
-        branch4 = self.branch4(input)  # [N, 128, 14, 14]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 832, 14, 14]
-        return x4
-
-
-class InceptionV18(nn.Module):
-    """inception_v1(ch1x1=256, ch3x3red=160, ch3x3=320, ch5x5red=32, ch5x5=128,
-    pool_proj=128) on [N, 832, 7, 7], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            832, out_channels=256, kernel_size=1
-        )  # [N, 256, 7, 7]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(832, out_channels=160, kernel_size=1),  # [N, 160, 7, 7]
-            BasicConv2d(
-                160, out_channels=320, kernel_size=3, padding=1
-            ),  # [N, 320, 7, 7]
-        )  # [N, 320, 7, 7]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(832, out_channels=32, kernel_size=1),  # [N, 32, 7, 7]
-            BasicConv2d(
-                32, out_channels=128, kernel_size=3, padding=1
-            ),  # [N, 128, 7, 7]
-        )  # [N, 128, 7, 7]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 832, 7, 7]
-            BasicConv2d(832, out_channels=128, kernel_size=1),  # [N, 128, 7, 7]
-        )  # [N, 128, 7, 7]
-        self.out_channels = 832
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 256, 7, 7]
-        branch2 = self.branch2(input)  # [N, 320, 7, 7]
-        branch3 = self.branch3(input)  # [N, 128, 7, 7]
-        branch4 = self.branch4(input)  # [N, 128, 7, 7]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 832, 7, 7]
-        return x4
-
-
-class InceptionV19(nn.Module):
-    """inception_v1(ch1x1=384, ch3x3red=192, ch3x3=384, ch5x5red=48, ch5x5=128,
-    pool_proj=128) on [N, 832, 7, 7], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's Inception block: a 1x1 path
-    (branch1), 1x1 -> 3x3 (branch2), 1x1 -> 3x3 (branch3: torchvision's 3x3 where the
-    paper has 5x5, pytorch/vision#906, kept for its weights), 3x3 max pool (stride 1,
-    ceil mode) -> 1x1 (branch4); concatenated on channels.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = BasicConv2d(
-            832, out_channels=384, kernel_size=1
-        )  # [N, 384, 7, 7]
-        self.branch2 = nn.Sequential(
-            BasicConv2d(832, out_channels=192, kernel_size=1),  # [N, 192, 7, 7]
-            BasicConv2d(
-                192, out_channels=384, kernel_size=3, padding=1
-            ),  # [N, 384, 7, 7]
-        )  # [N, 384, 7, 7]
-        self.branch3 = nn.Sequential(
-            BasicConv2d(832, out_channels=48, kernel_size=1),  # [N, 48, 7, 7]
-            BasicConv2d(
-                48, out_channels=128, kernel_size=3, padding=1
-            ),  # [N, 128, 7, 7]
-        )  # [N, 128, 7, 7]
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),  # [N, 832, 7, 7]
-            BasicConv2d(832, out_channels=128, kernel_size=1),  # [N, 128, 7, 7]
-        )  # [N, 128, 7, 7]
-        self.out_channels = 1024
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1(input)  # [N, 384, 7, 7]
-        branch2 = self.branch2(input)  # [N, 384, 7, 7]
-        branch3 = self.branch3(input)  # [N, 128, 7, 7]
-        branch4 = self.branch4(input)  # [N, 128, 7, 7]
-        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # [N, 1024, 7, 7]
+        branch1 = self.branch1(input)
+        branch2 = self.branch2(input)
+        branch3 = self.branch3(input)
+        branch4 = self.branch4(input)
+        x4 = torch.cat([branch1, branch2, branch3, branch4], dim=1)
         return x4
 
 
@@ -449,17 +142,53 @@ class Googlenet(nn.Module):
         self.conv2 = BasicConv2d(64, out_channels=64, kernel_size=1)
         self.conv3 = BasicConv2d(64, out_channels=192, kernel_size=3, padding=1)
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        self.inception3a = InceptionV11()
-        self.inception3b = InceptionV12()
+        self.inception3a = InceptionV1(
+            192, ch1x1=64, ch3x3red=96, ch3x3=128, ch5x5red=16, ch5x5=32, pool_proj=32
+        )
+        self.inception3b = InceptionV1(
+            256, ch1x1=128, ch3x3red=128, ch3x3=192, ch5x5red=32, ch5x5=96, pool_proj=64
+        )
         self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        self.inception4a = InceptionV13()
-        self.inception4b = InceptionV14()
-        self.inception4c = InceptionV15()
-        self.inception4d = InceptionV16()
-        self.inception4e = InceptionV17()
+        self.inception4a = InceptionV1(
+            480, ch1x1=192, ch3x3red=96, ch3x3=208, ch5x5red=16, ch5x5=48, pool_proj=64
+        )
+        self.inception4b = InceptionV1(
+            512, ch1x1=160, ch3x3red=112, ch3x3=224, ch5x5red=24, ch5x5=64, pool_proj=64
+        )
+        self.inception4c = InceptionV1(
+            512, ch1x1=128, ch3x3red=128, ch3x3=256, ch5x5red=24, ch5x5=64, pool_proj=64
+        )
+        self.inception4d = InceptionV1(
+            512, ch1x1=112, ch3x3red=144, ch3x3=288, ch5x5red=32, ch5x5=64, pool_proj=64
+        )
+        self.inception4e = InceptionV1(
+            528,
+            ch1x1=256,
+            ch3x3red=160,
+            ch3x3=320,
+            ch5x5red=32,
+            ch5x5=128,
+            pool_proj=128,
+        )
         self.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)
-        self.inception5a = InceptionV18()
-        self.inception5b = InceptionV19()
+        self.inception5a = InceptionV1(
+            832,
+            ch1x1=256,
+            ch3x3red=160,
+            ch3x3=320,
+            ch5x5red=32,
+            ch5x5=128,
+            pool_proj=128,
+        )
+        self.inception5b = InceptionV1(
+            832,
+            ch1x1=384,
+            ch3x3red=192,
+            ch3x3=384,
+            ch5x5red=48,
+            ch5x5=128,
+            pool_proj=128,
+        )
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.add_module("17", nn.Flatten())
         self.dropout = nn.Dropout(p=0.2)

@@ -67,528 +67,302 @@ class BasicConv2d(nn.Sequential):
         self.out_channels = channels
 
 
-class InceptionA1(nn.Module):
-    """inception_a(pool_features=32) on [N, 192, 35, 35], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's InceptionA
-    (35x35): 1x1 (64); 1x1 (48) -> 5x5 (64); 1x1 (64) -> 3x3 (96) -> 3x3 (96); 3x3
-    average pool (stride 1) -> 1x1 (pool_features); concatenated.
+class InceptionA(nn.Module):
+    """inception_a: torchvision's InceptionA (35x35): 1x1 (64); 1x1 (48) -> 5x5 (64);
+    1x1 (64) -> 3x3 (96) -> 3x3 (96); 3x3 average pool (stride 1) -> 1x1
+    (pool_features); concatenated.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_channels: int, *, pool_features: int) -> None:
         super().__init__()
-        self.branch1x1 = BasicConv2d(
-            192, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
-        self.branch5x5_1 = BasicConv2d(
-            192, out_channels=48, kernel_size=1
-        )  # [N, 48, 35, 35]
+        channels = in_channels
+        self.branch1x1 = BasicConv2d(channels, out_channels=64, kernel_size=1)
+        channels = self.branch1x1.out_channels
+        branch1x1_channels = channels
+        channels = in_channels
+        self.branch5x5_1 = BasicConv2d(channels, out_channels=48, kernel_size=1)
+        channels = self.branch5x5_1.out_channels
         self.branch5x5_2 = BasicConv2d(
-            48, out_channels=64, kernel_size=5, padding=2
-        )  # [N, 64, 35, 35]
-        self.branch3x3dbl_1 = BasicConv2d(
-            192, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
+            channels, out_channels=64, kernel_size=5, padding=2
+        )
+        channels = self.branch5x5_2.out_channels
+        branch5x5_2_channels = channels
+        channels = in_channels
+        self.branch3x3dbl_1 = BasicConv2d(channels, out_channels=64, kernel_size=1)
+        channels = self.branch3x3dbl_1.out_channels
         self.branch3x3dbl_2 = BasicConv2d(
-            64, out_channels=96, kernel_size=3, padding=1
-        )  # [N, 96, 35, 35]
+            channels, out_channels=96, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_2.out_channels
         self.branch3x3dbl_3 = BasicConv2d(
-            96, out_channels=96, kernel_size=3, padding=1
-        )  # [N, 96, 35, 35]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 192, 35, 35]
+            channels, out_channels=96, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_3.out_channels
+        branch3x3dbl_3_channels = channels
+        channels = in_channels
+        self.pool = nn.AvgPool2d(3, stride=1, padding=1)
         self.branch_pool = BasicConv2d(
-            192, out_channels=32, kernel_size=1
-        )  # [N, 32, 35, 35]
-        self.out_channels = 256
+            channels, out_channels=pool_features, kernel_size=1
+        )
+        channels = self.branch_pool.out_channels
+        channels = (
+            branch1x1_channels
+            + branch5x5_2_channels
+            + branch3x3dbl_3_channels
+            + channels
+        )
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 64, 35, 35]
-        branch5x5_1 = self.branch5x5_1(input)  # [N, 48, 35, 35]
-        branch5x5_2 = self.branch5x5_2(branch5x5_1)  # [N, 64, 35, 35]
-        branch3x3dbl_1 = self.branch3x3dbl_1(input)  # [N, 64, 35, 35]
-        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)  # [N, 96, 35, 35]
-        branch3x3dbl_3 = self.branch3x3dbl_3(branch3x3dbl_2)  # [N, 96, 35, 35]
-        pool = self.pool(input)  # [N, 192, 35, 35]
-        branch_pool = self.branch_pool(pool)  # [N, 32, 35, 35]
-        x8 = torch.cat(
-            [branch1x1, branch5x5_2, branch3x3dbl_3, branch_pool], dim=1
-        )  # [N, 256, 35, 35]
+        branch1x1 = self.branch1x1(input)
+        branch5x5_1 = self.branch5x5_1(input)
+        branch5x5_2 = self.branch5x5_2(branch5x5_1)
+        branch3x3dbl_1 = self.branch3x3dbl_1(input)
+        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)
+        branch3x3dbl_3 = self.branch3x3dbl_3(branch3x3dbl_2)
+        pool = self.pool(input)
+        branch_pool = self.branch_pool(pool)
+        x8 = torch.cat([branch1x1, branch5x5_2, branch3x3dbl_3, branch_pool], dim=1)
         return x8
 
 
-class InceptionA2(nn.Module):
-    """inception_a(pool_features=64) on [N, 256, 35, 35], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's InceptionA
-    (35x35): 1x1 (64); 1x1 (48) -> 5x5 (64); 1x1 (64) -> 3x3 (96) -> 3x3 (96); 3x3
-    average pool (stride 1) -> 1x1 (pool_features); concatenated.
+class InceptionB(nn.Module):
+    """inception_b: torchvision's InceptionB (35x35 -> 17x17): 3x3 stride 2 (384); 1x1
+    (64) -> 3x3 (96) -> 3x3 stride 2 (96); 3x3 max pool (stride 2); concatenated.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self.branch1x1 = BasicConv2d(
-            256, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
-        self.branch5x5_1 = BasicConv2d(
-            256, out_channels=48, kernel_size=1
-        )  # [N, 48, 35, 35]
-        self.branch5x5_2 = BasicConv2d(
-            48, out_channels=64, kernel_size=5, padding=2
-        )  # [N, 64, 35, 35]
-        self.branch3x3dbl_1 = BasicConv2d(
-            256, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
-        self.branch3x3dbl_2 = BasicConv2d(
-            64, out_channels=96, kernel_size=3, padding=1
-        )  # [N, 96, 35, 35]
-        self.branch3x3dbl_3 = BasicConv2d(
-            96, out_channels=96, kernel_size=3, padding=1
-        )  # [N, 96, 35, 35]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 256, 35, 35]
-        self.branch_pool = BasicConv2d(
-            256, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
-        self.out_channels = 288
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 64, 35, 35]
-        branch5x5_1 = self.branch5x5_1(input)  # [N, 48, 35, 35]
-        branch5x5_2 = self.branch5x5_2(branch5x5_1)  # [N, 64, 35, 35]
-        branch3x3dbl_1 = self.branch3x3dbl_1(input)  # [N, 64, 35, 35]
-        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)  # [N, 96, 35, 35]
-        branch3x3dbl_3 = self.branch3x3dbl_3(branch3x3dbl_2)  # [N, 96, 35, 35]
-        pool = self.pool(input)  # [N, 256, 35, 35]
-        branch_pool = self.branch_pool(pool)  # [N, 64, 35, 35]
-        x8 = torch.cat(
-            [branch1x1, branch5x5_2, branch3x3dbl_3, branch_pool], dim=1
-        )  # [N, 288, 35, 35]
-        return x8
-
-
-class InceptionA3(nn.Module):
-    """inception_a(pool_features=64) on [N, 288, 35, 35], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's InceptionA
-    (35x35): 1x1 (64); 1x1 (48) -> 5x5 (64); 1x1 (64) -> 3x3 (96) -> 3x3 (96); 3x3
-    average pool (stride 1) -> 1x1 (pool_features); concatenated.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1x1 = BasicConv2d(
-            288, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
-        self.branch5x5_1 = BasicConv2d(
-            288, out_channels=48, kernel_size=1
-        )  # [N, 48, 35, 35]
-        self.branch5x5_2 = BasicConv2d(
-            48, out_channels=64, kernel_size=5, padding=2
-        )  # [N, 64, 35, 35]
-        self.branch3x3dbl_1 = BasicConv2d(
-            288, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
-        self.branch3x3dbl_2 = BasicConv2d(
-            64, out_channels=96, kernel_size=3, padding=1
-        )  # [N, 96, 35, 35]
-        self.branch3x3dbl_3 = BasicConv2d(
-            96, out_channels=96, kernel_size=3, padding=1
-        )  # [N, 96, 35, 35]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 288, 35, 35]
-        self.branch_pool = BasicConv2d(
-            288, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
-        self.out_channels = 288
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 64, 35, 35]
-        branch5x5_1 = self.branch5x5_1(input)  # [N, 48, 35, 35]
-        branch5x5_2 = self.branch5x5_2(branch5x5_1)  # [N, 64, 35, 35]
-        branch3x3dbl_1 = self.branch3x3dbl_1(input)  # [N, 64, 35, 35]
-        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)  # [N, 96, 35, 35]
-        branch3x3dbl_3 = self.branch3x3dbl_3(branch3x3dbl_2)  # [N, 96, 35, 35]
-        pool = self.pool(input)  # [N, 288, 35, 35]
-        branch_pool = self.branch_pool(pool)  # [N, 64, 35, 35]
-        x8 = torch.cat(
-            [branch1x1, branch5x5_2, branch3x3dbl_3, branch_pool], dim=1
-        )  # [N, 288, 35, 35]
-        return x8
-
-
-class InceptionB1(nn.Module):
-    """inception_b() on [N, 288, 35, 35], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's InceptionB (35x35 -> 17x17): 3x3
-    stride 2 (384); 1x1 (64) -> 3x3 (96) -> 3x3 stride 2 (96); 3x3 max pool (stride
-    2); concatenated.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
+        channels = in_channels
         self.branch3x3 = BasicConv2d(
-            288, out_channels=384, kernel_size=3, stride=2
-        )  # [N, 384, 17, 17]
-        self.branch3x3dbl_1 = BasicConv2d(
-            288, out_channels=64, kernel_size=1
-        )  # [N, 64, 35, 35]
+            channels, out_channels=384, kernel_size=3, stride=2
+        )
+        channels = self.branch3x3.out_channels
+        branch3x3_channels = channels
+        channels = in_channels
+        self.branch3x3dbl_1 = BasicConv2d(channels, out_channels=64, kernel_size=1)
+        channels = self.branch3x3dbl_1.out_channels
         self.branch3x3dbl_2 = BasicConv2d(
-            64, out_channels=96, kernel_size=3, padding=1
-        )  # [N, 96, 35, 35]
+            channels, out_channels=96, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_2.out_channels
         self.branch3x3dbl_3 = BasicConv2d(
-            96, out_channels=96, kernel_size=3, stride=2
-        )  # [N, 96, 17, 17]
-        self.pool = nn.MaxPool2d(3, stride=2)  # [N, 288, 17, 17]
-        self.out_channels = 768
+            channels, out_channels=96, kernel_size=3, stride=2
+        )
+        channels = self.branch3x3dbl_3.out_channels
+        branch3x3dbl_3_channels = channels
+        channels = in_channels
+        self.pool = nn.MaxPool2d(3, stride=2)
+        channels = branch3x3_channels + branch3x3dbl_3_channels + channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch3x3 = self.branch3x3(input)  # [N, 384, 17, 17]
-        branch3x3dbl_1 = self.branch3x3dbl_1(input)  # [N, 64, 35, 35]
-        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)  # [N, 96, 35, 35]
-        branch3x3dbl_3 = self.branch3x3dbl_3(branch3x3dbl_2)  # [N, 96, 17, 17]
-        pool = self.pool(input)  # [N, 288, 17, 17]
-        x5 = torch.cat([branch3x3, branch3x3dbl_3, pool], dim=1)  # [N, 768, 17, 17]
+        branch3x3 = self.branch3x3(input)
+        branch3x3dbl_1 = self.branch3x3dbl_1(input)
+        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)
+        branch3x3dbl_3 = self.branch3x3dbl_3(branch3x3dbl_2)
+        pool = self.pool(input)
+        x5 = torch.cat([branch3x3, branch3x3dbl_3, pool], dim=1)
         return x5
 
 
-class InceptionC1(nn.Module):
-    """inception_c(channels_7x7=128) on [N, 768, 17, 17], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's InceptionC
-    (17x17, factorised 7x7): 1x1 (192); 1x1 (c7) -> 1x7 (c7) -> 7x1 (192); 1x1 (c7)
-    -> 7x1 -> 1x7 -> 7x1 (c7) -> 1x7 (192); 3x3 average pool (stride 1) -> 1x1 (192);
-    concatenated.
+class InceptionC(nn.Module):
+    """inception_c: torchvision's InceptionC (17x17, factorised 7x7): 1x1 (192); 1x1
+    (c7) -> 1x7 (c7) -> 7x1 (192); 1x1 (c7) -> 7x1 -> 1x7 -> 7x1 (c7) -> 1x7 (192);
+    3x3 average pool (stride 1) -> 1x1 (192); concatenated.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_channels: int, *, channels_7x7: int) -> None:
         super().__init__()
-        self.branch1x1 = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
+        channels = in_channels
+        self.branch1x1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch1x1.out_channels
+        branch1x1_channels = channels
+        channels = in_channels
         self.branch7x7_1 = BasicConv2d(
-            768, out_channels=128, kernel_size=1
-        )  # [N, 128, 17, 17]
+            channels, out_channels=channels_7x7, kernel_size=1
+        )
+        channels = self.branch7x7_1.out_channels
         self.branch7x7_2 = BasicConv2d(
-            128, out_channels=128, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 128, 17, 17]
+            channels, out_channels=channels_7x7, kernel_size=[1, 7], padding=[0, 3]
+        )
+        channels = self.branch7x7_2.out_channels
         self.branch7x7_3 = BasicConv2d(
-            128, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 192, 17, 17]
+            channels, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
+        )
+        channels = self.branch7x7_3.out_channels
+        branch7x7_3_channels = channels
+        channels = in_channels
         self.branch7x7dbl_1 = BasicConv2d(
-            768, out_channels=128, kernel_size=1
-        )  # [N, 128, 17, 17]
+            channels, out_channels=channels_7x7, kernel_size=1
+        )
+        channels = self.branch7x7dbl_1.out_channels
         self.branch7x7dbl_2 = BasicConv2d(
-            128, out_channels=128, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 128, 17, 17]
+            channels, out_channels=channels_7x7, kernel_size=[7, 1], padding=[3, 0]
+        )
+        channels = self.branch7x7dbl_2.out_channels
         self.branch7x7dbl_3 = BasicConv2d(
-            128, out_channels=128, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 128, 17, 17]
+            channels, out_channels=channels_7x7, kernel_size=[1, 7], padding=[0, 3]
+        )
+        channels = self.branch7x7dbl_3.out_channels
         self.branch7x7dbl_4 = BasicConv2d(
-            128, out_channels=128, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 128, 17, 17]
+            channels, out_channels=channels_7x7, kernel_size=[7, 1], padding=[3, 0]
+        )
+        channels = self.branch7x7dbl_4.out_channels
         self.branch7x7dbl_5 = BasicConv2d(
-            128, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 192, 17, 17]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 768, 17, 17]
-        self.branch_pool = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
-        self.out_channels = 768
+            channels, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
+        )
+        channels = self.branch7x7dbl_5.out_channels
+        branch7x7dbl_5_channels = channels
+        channels = in_channels
+        self.pool = nn.AvgPool2d(3, stride=1, padding=1)
+        self.branch_pool = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch_pool.out_channels
+        channels = (
+            branch1x1_channels
+            + branch7x7_3_channels
+            + branch7x7dbl_5_channels
+            + channels
+        )
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 192, 17, 17]
-        branch7x7_1 = self.branch7x7_1(input)  # [N, 128, 17, 17]
-        branch7x7_2 = self.branch7x7_2(branch7x7_1)  # [N, 128, 17, 17]
-        branch7x7_3 = self.branch7x7_3(branch7x7_2)  # [N, 192, 17, 17]
-        branch7x7dbl_1 = self.branch7x7dbl_1(input)  # [N, 128, 17, 17]
-        branch7x7dbl_2 = self.branch7x7dbl_2(branch7x7dbl_1)  # [N, 128, 17, 17]
-        branch7x7dbl_3 = self.branch7x7dbl_3(branch7x7dbl_2)  # [N, 128, 17, 17]
-        branch7x7dbl_4 = self.branch7x7dbl_4(branch7x7dbl_3)  # [N, 128, 17, 17]
-        branch7x7dbl_5 = self.branch7x7dbl_5(branch7x7dbl_4)  # [N, 192, 17, 17]
-        pool = self.pool(input)  # [N, 768, 17, 17]
-        branch_pool = self.branch_pool(pool)  # [N, 192, 17, 17]
-        x11 = torch.cat(
-            [branch1x1, branch7x7_3, branch7x7dbl_5, branch_pool], dim=1
-        )  # [N, 768, 17, 17]
+        branch1x1 = self.branch1x1(input)
+        branch7x7_1 = self.branch7x7_1(input)
+        branch7x7_2 = self.branch7x7_2(branch7x7_1)
+        branch7x7_3 = self.branch7x7_3(branch7x7_2)
+        branch7x7dbl_1 = self.branch7x7dbl_1(input)
+        branch7x7dbl_2 = self.branch7x7dbl_2(branch7x7dbl_1)
+        branch7x7dbl_3 = self.branch7x7dbl_3(branch7x7dbl_2)
+        branch7x7dbl_4 = self.branch7x7dbl_4(branch7x7dbl_3)
+        branch7x7dbl_5 = self.branch7x7dbl_5(branch7x7dbl_4)
+        pool = self.pool(input)
+        branch_pool = self.branch_pool(pool)
+        x11 = torch.cat([branch1x1, branch7x7_3, branch7x7dbl_5, branch_pool], dim=1)
         return x11
 
 
-class InceptionC2(nn.Module):
-    """inception_c(channels_7x7=160) on [N, 768, 17, 17], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's InceptionC
-    (17x17, factorised 7x7): 1x1 (192); 1x1 (c7) -> 1x7 (c7) -> 7x1 (192); 1x1 (c7)
-    -> 7x1 -> 1x7 -> 7x1 (c7) -> 1x7 (192); 3x3 average pool (stride 1) -> 1x1 (192);
+class InceptionD(nn.Module):
+    """inception_d: torchvision's InceptionD (17x17 -> 8x8): 1x1 (192) -> 3x3 stride 2
+    (320); 1x1 (192) -> 1x7 -> 7x1 -> 3x3 stride 2 (192); 3x3 max pool (stride 2);
     concatenated.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self.branch1x1 = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
-        self.branch7x7_1 = BasicConv2d(
-            768, out_channels=160, kernel_size=1
-        )  # [N, 160, 17, 17]
-        self.branch7x7_2 = BasicConv2d(
-            160, out_channels=160, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 160, 17, 17]
-        self.branch7x7_3 = BasicConv2d(
-            160, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 192, 17, 17]
-        self.branch7x7dbl_1 = BasicConv2d(
-            768, out_channels=160, kernel_size=1
-        )  # [N, 160, 17, 17]
-        self.branch7x7dbl_2 = BasicConv2d(
-            160, out_channels=160, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 160, 17, 17]
-        self.branch7x7dbl_3 = BasicConv2d(
-            160, out_channels=160, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 160, 17, 17]
-        self.branch7x7dbl_4 = BasicConv2d(
-            160, out_channels=160, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 160, 17, 17]
-        self.branch7x7dbl_5 = BasicConv2d(
-            160, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 192, 17, 17]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 768, 17, 17]
-        self.branch_pool = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
-        self.out_channels = 768
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 192, 17, 17]
-        branch7x7_1 = self.branch7x7_1(input)  # [N, 160, 17, 17]
-        branch7x7_2 = self.branch7x7_2(branch7x7_1)  # [N, 160, 17, 17]
-        branch7x7_3 = self.branch7x7_3(branch7x7_2)  # [N, 192, 17, 17]
-        branch7x7dbl_1 = self.branch7x7dbl_1(input)  # [N, 160, 17, 17]
-        branch7x7dbl_2 = self.branch7x7dbl_2(branch7x7dbl_1)  # [N, 160, 17, 17]
-        branch7x7dbl_3 = self.branch7x7dbl_3(branch7x7dbl_2)  # [N, 160, 17, 17]
-        branch7x7dbl_4 = self.branch7x7dbl_4(branch7x7dbl_3)  # [N, 160, 17, 17]
-        branch7x7dbl_5 = self.branch7x7dbl_5(branch7x7dbl_4)  # [N, 192, 17, 17]
-        pool = self.pool(input)  # [N, 768, 17, 17]
-        branch_pool = self.branch_pool(pool)  # [N, 192, 17, 17]
-        x11 = torch.cat(
-            [branch1x1, branch7x7_3, branch7x7dbl_5, branch_pool], dim=1
-        )  # [N, 768, 17, 17]
-        return x11
-
-
-class InceptionC3(nn.Module):
-    """inception_c(channels_7x7=192) on [N, 768, 17, 17], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's InceptionC
-    (17x17, factorised 7x7): 1x1 (192); 1x1 (c7) -> 1x7 (c7) -> 7x1 (192); 1x1 (c7)
-    -> 7x1 -> 1x7 -> 7x1 (c7) -> 1x7 (192); 3x3 average pool (stride 1) -> 1x1 (192);
-    concatenated.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1x1 = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
-        self.branch7x7_1 = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
-        self.branch7x7_2 = BasicConv2d(
-            192, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 192, 17, 17]
-        self.branch7x7_3 = BasicConv2d(
-            192, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 192, 17, 17]
-        self.branch7x7dbl_1 = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
-        self.branch7x7dbl_2 = BasicConv2d(
-            192, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 192, 17, 17]
-        self.branch7x7dbl_3 = BasicConv2d(
-            192, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 192, 17, 17]
-        self.branch7x7dbl_4 = BasicConv2d(
-            192, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 192, 17, 17]
-        self.branch7x7dbl_5 = BasicConv2d(
-            192, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 192, 17, 17]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 768, 17, 17]
-        self.branch_pool = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
-        self.out_channels = 768
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 192, 17, 17]
-        branch7x7_1 = self.branch7x7_1(input)  # [N, 192, 17, 17]
-        branch7x7_2 = self.branch7x7_2(branch7x7_1)  # [N, 192, 17, 17]
-        branch7x7_3 = self.branch7x7_3(branch7x7_2)  # [N, 192, 17, 17]
-        branch7x7dbl_1 = self.branch7x7dbl_1(input)  # [N, 192, 17, 17]
-        branch7x7dbl_2 = self.branch7x7dbl_2(branch7x7dbl_1)  # [N, 192, 17, 17]
-        branch7x7dbl_3 = self.branch7x7dbl_3(branch7x7dbl_2)  # [N, 192, 17, 17]
-        branch7x7dbl_4 = self.branch7x7dbl_4(branch7x7dbl_3)  # [N, 192, 17, 17]
-        branch7x7dbl_5 = self.branch7x7dbl_5(branch7x7dbl_4)  # [N, 192, 17, 17]
-        pool = self.pool(input)  # [N, 768, 17, 17]
-        branch_pool = self.branch_pool(pool)  # [N, 192, 17, 17]
-        x11 = torch.cat(
-            [branch1x1, branch7x7_3, branch7x7dbl_5, branch_pool], dim=1
-        )  # [N, 768, 17, 17]
-        return x11
-
-
-class InceptionD1(nn.Module):
-    """inception_d() on [N, 768, 17, 17], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's InceptionD (17x17 -> 8x8): 1x1
-    (192) -> 3x3 stride 2 (320); 1x1 (192) -> 1x7 -> 7x1 -> 3x3 stride 2 (192); 3x3
-    max pool (stride 2); concatenated.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch3x3_1 = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
+        channels = in_channels
+        self.branch3x3_1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch3x3_1.out_channels
         self.branch3x3_2 = BasicConv2d(
-            192, out_channels=320, kernel_size=3, stride=2
-        )  # [N, 320, 8, 8]
-        self.branch7x7x3_1 = BasicConv2d(
-            768, out_channels=192, kernel_size=1
-        )  # [N, 192, 17, 17]
+            channels, out_channels=320, kernel_size=3, stride=2
+        )
+        channels = self.branch3x3_2.out_channels
+        branch3x3_2_channels = channels
+        channels = in_channels
+        self.branch7x7x3_1 = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch7x7x3_1.out_channels
         self.branch7x7x3_2 = BasicConv2d(
-            192, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
-        )  # [N, 192, 17, 17]
+            channels, out_channels=192, kernel_size=[1, 7], padding=[0, 3]
+        )
+        channels = self.branch7x7x3_2.out_channels
         self.branch7x7x3_3 = BasicConv2d(
-            192, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
-        )  # [N, 192, 17, 17]
+            channels, out_channels=192, kernel_size=[7, 1], padding=[3, 0]
+        )
+        channels = self.branch7x7x3_3.out_channels
         self.branch7x7x3_4 = BasicConv2d(
-            192, out_channels=192, kernel_size=3, stride=2
-        )  # [N, 192, 8, 8]
-        self.pool = nn.MaxPool2d(3, stride=2)  # [N, 768, 8, 8]
-        self.out_channels = 1280
+            channels, out_channels=192, kernel_size=3, stride=2
+        )
+        channels = self.branch7x7x3_4.out_channels
+        branch7x7x3_4_channels = channels
+        channels = in_channels
+        self.pool = nn.MaxPool2d(3, stride=2)
+        channels = branch3x3_2_channels + branch7x7x3_4_channels + channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch3x3_1 = self.branch3x3_1(input)  # [N, 192, 17, 17]
-        branch3x3_2 = self.branch3x3_2(branch3x3_1)  # [N, 320, 8, 8]
-        branch7x7x3_1 = self.branch7x7x3_1(input)  # [N, 192, 17, 17]
-        branch7x7x3_2 = self.branch7x7x3_2(branch7x7x3_1)  # [N, 192, 17, 17]
-        branch7x7x3_3 = self.branch7x7x3_3(branch7x7x3_2)  # [N, 192, 17, 17]
-        branch7x7x3_4 = self.branch7x7x3_4(branch7x7x3_3)  # [N, 192, 8, 8]
-        pool = self.pool(input)  # [N, 768, 8, 8]
-        x7 = torch.cat([branch3x3_2, branch7x7x3_4, pool], dim=1)  # [N, 1280, 8, 8]
+        branch3x3_1 = self.branch3x3_1(input)
+        branch3x3_2 = self.branch3x3_2(branch3x3_1)
+        branch7x7x3_1 = self.branch7x7x3_1(input)
+        branch7x7x3_2 = self.branch7x7x3_2(branch7x7x3_1)
+        branch7x7x3_3 = self.branch7x7x3_3(branch7x7x3_2)
+        branch7x7x3_4 = self.branch7x7x3_4(branch7x7x3_3)
+        pool = self.pool(input)
+        x7 = torch.cat([branch3x3_2, branch7x7x3_4, pool], dim=1)
         return x7
 
 
-class InceptionE1(nn.Module):
-    """inception_e() on [N, 1280, 8, 8], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's InceptionE (8x8, expanded filter
-    banks): 1x1 (320); 1x1 (384) -> [1x3, 3x1] (384 each, concatenated); 1x1 (448) ->
-    3x3 (384) -> [1x3, 3x1] (384 each, concatenated); 3x3 average pool (stride 1) ->
-    1x1 (192); concatenated (2048).
+class InceptionE(nn.Module):
+    """inception_e: torchvision's InceptionE (8x8, expanded filter banks): 1x1 (320);
+    1x1 (384) -> [1x3, 3x1] (384 each, concatenated); 1x1 (448) -> 3x3 (384) -> [1x3,
+    3x1] (384 each, concatenated); 3x3 average pool (stride 1) -> 1x1 (192);
+    concatenated (2048).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self.branch1x1 = BasicConv2d(
-            1280, out_channels=320, kernel_size=1
-        )  # [N, 320, 8, 8]
-        self.branch3x3_1 = BasicConv2d(
-            1280, out_channels=384, kernel_size=1
-        )  # [N, 384, 8, 8]
+        channels = in_channels
+        self.branch1x1 = BasicConv2d(channels, out_channels=320, kernel_size=1)
+        channels = self.branch1x1.out_channels
+        branch1x1_channels = channels
+        channels = in_channels
+        self.branch3x3_1 = BasicConv2d(channels, out_channels=384, kernel_size=1)
+        channels = self.branch3x3_1.out_channels
+        branch3x3_1_channels = channels
         self.branch3x3_2a = BasicConv2d(
-            384, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
-        )  # [N, 384, 8, 8]
+            channels, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
+        )
+        channels = self.branch3x3_2a.out_channels
+        branch3x3_2a_channels = channels
+        channels = branch3x3_1_channels
         self.branch3x3_2b = BasicConv2d(
-            384, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
-        )  # [N, 384, 8, 8]
-        self.branch3x3dbl_1 = BasicConv2d(
-            1280, out_channels=448, kernel_size=1
-        )  # [N, 448, 8, 8]
+            channels, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
+        )
+        channels = self.branch3x3_2b.out_channels
+        channels = branch3x3_2a_channels + channels
+        branch3x3_channels = channels
+        channels = in_channels
+        self.branch3x3dbl_1 = BasicConv2d(channels, out_channels=448, kernel_size=1)
+        channels = self.branch3x3dbl_1.out_channels
         self.branch3x3dbl_2 = BasicConv2d(
-            448, out_channels=384, kernel_size=3, padding=1
-        )  # [N, 384, 8, 8]
+            channels, out_channels=384, kernel_size=3, padding=1
+        )
+        channels = self.branch3x3dbl_2.out_channels
+        branch3x3dbl_2_channels = channels
         self.branch3x3dbl_3a = BasicConv2d(
-            384, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
-        )  # [N, 384, 8, 8]
+            channels, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
+        )
+        channels = self.branch3x3dbl_3a.out_channels
+        branch3x3dbl_3a_channels = channels
+        channels = branch3x3dbl_2_channels
         self.branch3x3dbl_3b = BasicConv2d(
-            384, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
-        )  # [N, 384, 8, 8]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 1280, 8, 8]
-        self.branch_pool = BasicConv2d(
-            1280, out_channels=192, kernel_size=1
-        )  # [N, 192, 8, 8]
-        self.out_channels = 2048
+            channels, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
+        )
+        channels = self.branch3x3dbl_3b.out_channels
+        channels = branch3x3dbl_3a_channels + channels
+        branch3x3dbl_channels = channels
+        channels = in_channels
+        self.pool = nn.AvgPool2d(3, stride=1, padding=1)
+        self.branch_pool = BasicConv2d(channels, out_channels=192, kernel_size=1)
+        channels = self.branch_pool.out_channels
+        channels = (
+            branch1x1_channels + branch3x3_channels + branch3x3dbl_channels + channels
+        )
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 320, 8, 8]
-        branch3x3_1 = self.branch3x3_1(input)  # [N, 384, 8, 8]
-        branch3x3_2a = self.branch3x3_2a(branch3x3_1)  # [N, 384, 8, 8]
-        branch3x3_2b = self.branch3x3_2b(branch3x3_1)  # [N, 384, 8, 8]
-        branch3x3 = torch.cat([branch3x3_2a, branch3x3_2b], dim=1)  # [N, 768, 8, 8]
-        branch3x3dbl_1 = self.branch3x3dbl_1(input)  # [N, 448, 8, 8]
-        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)  # [N, 384, 8, 8]
-        branch3x3dbl_3a = self.branch3x3dbl_3a(branch3x3dbl_2)  # [N, 384, 8, 8]
-        branch3x3dbl_3b = self.branch3x3dbl_3b(branch3x3dbl_2)  # [N, 384, 8, 8]
-        branch3x3dbl = torch.cat(
-            [branch3x3dbl_3a, branch3x3dbl_3b], dim=1
-        )  # [N, 768, 8, 8]
-        pool = self.pool(input)  # [N, 1280, 8, 8]
-        branch_pool = self.branch_pool(pool)  # [N, 192, 8, 8]
-        x12 = torch.cat(
-            [branch1x1, branch3x3, branch3x3dbl, branch_pool], dim=1
-        )  # [N, 2048, 8, 8]
-        return x12
-
-
-class InceptionE2(nn.Module):
-    """inception_e() on [N, 2048, 8, 8], written out: its layers read named tensors, so
-    no one class serves every call. torchvision's InceptionE (8x8, expanded filter
-    banks): 1x1 (320); 1x1 (384) -> [1x3, 3x1] (384 each, concatenated); 1x1 (448) ->
-    3x3 (384) -> [1x3, 3x1] (384 each, concatenated); 3x3 average pool (stride 1) ->
-    1x1 (192); concatenated (2048).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1x1 = BasicConv2d(
-            2048, out_channels=320, kernel_size=1
-        )  # [N, 320, 8, 8]
-        self.branch3x3_1 = BasicConv2d(
-            2048, out_channels=384, kernel_size=1
-        )  # [N, 384, 8, 8]
-        self.branch3x3_2a = BasicConv2d(
-            384, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
-        )  # [N, 384, 8, 8]
-        self.branch3x3_2b = BasicConv2d(
-            384, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
-        )  # [N, 384, 8, 8]
-        self.branch3x3dbl_1 = BasicConv2d(
-            2048, out_channels=448, kernel_size=1
-        )  # [N, 448, 8, 8]
-        self.branch3x3dbl_2 = BasicConv2d(
-            448, out_channels=384, kernel_size=3, padding=1
-        )  # [N, 384, 8, 8]
-        self.branch3x3dbl_3a = BasicConv2d(
-            384, out_channels=384, kernel_size=[1, 3], padding=[0, 1]
-        )  # [N, 384, 8, 8]
-        self.branch3x3dbl_3b = BasicConv2d(
-            384, out_channels=384, kernel_size=[3, 1], padding=[1, 0]
-        )  # [N, 384, 8, 8]
-        self.pool = nn.AvgPool2d(3, stride=1, padding=1)  # [N, 2048, 8, 8]
-        self.branch_pool = BasicConv2d(
-            2048, out_channels=192, kernel_size=1
-        )  # [N, 192, 8, 8]
-        self.out_channels = 2048
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        branch1x1 = self.branch1x1(input)  # [N, 320, 8, 8]
-        branch3x3_1 = self.branch3x3_1(input)  # [N, 384, 8, 8]
-        branch3x3_2a = self.branch3x3_2a(branch3x3_1)  # [N, 384, 8, 8]
-        branch3x3_2b = self.branch3x3_2b(branch3x3_1)  # [N, 384, 8, 8]
-        branch3x3 = torch.cat([branch3x3_2a, branch3x3_2b], dim=1)  # [N, 768, 8, 8]
-        branch3x3dbl_1 = self.branch3x3dbl_1(input)  # [N, 448, 8, 8]
-        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)  # [N, 384, 8, 8]
-        branch3x3dbl_3a = self.branch3x3dbl_3a(branch3x3dbl_2)  # [N, 384, 8, 8]
-        branch3x3dbl_3b = self.branch3x3dbl_3b(branch3x3dbl_2)  # [N, 384, 8, 8]
-        branch3x3dbl = torch.cat(
-            [branch3x3dbl_3a, branch3x3dbl_3b], dim=1
-        )  # [N, 768, 8, 8]
-        pool = self.pool(input)  # [N, 2048, 8, 8]
-        branch_pool = self.branch_pool(pool)  # [N, 192, 8, 8]
-        x12 = torch.cat(
-            [branch1x1, branch3x3, branch3x3dbl, branch_pool], dim=1
-        )  # [N, 2048, 8, 8]
+        branch1x1 = self.branch1x1(input)
+        branch3x3_1 = self.branch3x3_1(input)
+        branch3x3_2a = self.branch3x3_2a(branch3x3_1)
+        branch3x3_2b = self.branch3x3_2b(branch3x3_1)
+        branch3x3 = torch.cat([branch3x3_2a, branch3x3_2b], dim=1)
+        branch3x3dbl_1 = self.branch3x3dbl_1(input)
+        branch3x3dbl_2 = self.branch3x3dbl_2(branch3x3dbl_1)
+        branch3x3dbl_3a = self.branch3x3dbl_3a(branch3x3dbl_2)
+        branch3x3dbl_3b = self.branch3x3dbl_3b(branch3x3dbl_2)
+        branch3x3dbl = torch.cat([branch3x3dbl_3a, branch3x3dbl_3b], dim=1)
+        pool = self.pool(input)
+        branch_pool = self.branch_pool(pool)
+        x12 = torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], dim=1)
         return x12
 
 
@@ -609,17 +383,17 @@ class InceptionV3(nn.Module):
         self.Conv2d_3b_1x1 = BasicConv2d(64, out_channels=80, kernel_size=1)
         self.Conv2d_4a_3x3 = BasicConv2d(80, out_channels=192, kernel_size=3)
         self.maxpool2 = nn.MaxPool2d(3, stride=2)
-        self.Mixed_5b = InceptionA1()
-        self.Mixed_5c = InceptionA2()
-        self.Mixed_5d = InceptionA3()
-        self.Mixed_6a = InceptionB1()
-        self.Mixed_6b = InceptionC1()
-        self.Mixed_6c = InceptionC2()
-        self.Mixed_6d = InceptionC2()
-        self.Mixed_6e = InceptionC3()
-        self.Mixed_7a = InceptionD1()
-        self.Mixed_7b = InceptionE1()
-        self.Mixed_7c = InceptionE2()
+        self.Mixed_5b = InceptionA(192, pool_features=32)
+        self.Mixed_5c = InceptionA(256, pool_features=64)
+        self.Mixed_5d = InceptionA(288, pool_features=64)
+        self.Mixed_6a = InceptionB(288)
+        self.Mixed_6b = InceptionC(768, channels_7x7=128)
+        self.Mixed_6c = InceptionC(768, channels_7x7=160)
+        self.Mixed_6d = InceptionC(768, channels_7x7=160)
+        self.Mixed_6e = InceptionC(768, channels_7x7=192)
+        self.Mixed_7a = InceptionD(768)
+        self.Mixed_7b = InceptionE(1280)
+        self.Mixed_7c = InceptionE(2048)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout()
         self.add_module("20", nn.Flatten())

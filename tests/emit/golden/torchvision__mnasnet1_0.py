@@ -16,644 +16,247 @@ from torch import nn
 __all__ = ["Mnasnet10"]
 
 
-class MnasnetUnit1(nn.Sequential):
-    """mnasnet_unit(out_channels=24, kernel_size=3, stride=2, expansion_factor=3) on [N,
-    16, 112, 112], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
+def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
+    """v rounded to a multiple of divisor (half way rounds up), at least min_value
+    (divisor if None), one divisor more where that is below 90% of v: the channel
+    rule of MobileNet and EfficientNet (torchvision's _make_divisible)."""
+    least = divisor if min_value is None else min_value
+    multiple = max(least, int(v + divisor / 2) // divisor * divisor)
+    return multiple + divisor if multiple < 0.9 * v else multiple
+
+
+def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
+    """Append a layer, named as archspec names it: its name, else its index."""
+    layers[name or str(len(layers))] = module
+
+
+def _branch(index: str, layers: OrderedDict) -> tuple[str, nn.Module]:
+    """A branch of add/concat: nothing is the identity, one layer is itself."""
+    if not layers:
+        return index, nn.Identity()
+    if len(layers) == 1:
+        name, module = next(iter(layers.items()))
+        return (index if name.isdigit() else name), module
+    return index, nn.Sequential(layers)
+
+
+class MnasnetUnit(nn.Module):
+    """mnasnet_unit: torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels
+    x expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
     kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
     `layers`); plus the input where in_channels == out_channels and the stride is 1
     (apply_residual). Convs have no bias. Without the residual, the trailing identity
     (no weights) keeps the call a module of its own with the attribute `layers`.
     """
 
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "layers",
-                        nn.Sequential(
-                            nn.Conv2d(
-                                16, 48, kernel_size=1, bias=False
-                            ),  # [N, 48, 112, 112]
-                            nn.BatchNorm2d(
-                                48, momentum=0.00029999999999996696
-                            ),  # [N, 48, 112, 112]
-                            nn.ReLU(inplace=True),  # [N, 48, 112, 112]
-                            nn.Conv2d(
-                                48,
-                                48,
-                                kernel_size=3,
-                                stride=2,
-                                padding=1,
-                                groups=48,
-                                bias=False,
-                            ),  # [N, 48, 56, 56]
-                            nn.BatchNorm2d(
-                                48, momentum=0.00029999999999996696
-                            ),  # [N, 48, 56, 56]
-                            nn.ReLU(inplace=True),  # [N, 48, 56, 56]
-                            nn.Conv2d(
-                                48, 24, kernel_size=1, bias=False
-                            ),  # [N, 24, 56, 56]
-                            nn.BatchNorm2d(
-                                24, momentum=0.00029999999999996696
-                            ),  # [N, 24, 56, 56]
-                        ),  # [N, 24, 56, 56]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 24, 56, 56]
-                    ),
-                ],
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        expansion_factor: int,
+    ) -> None:
+        super().__init__()
+        channels = in_channels
+        group1 = OrderedDict()
+        _add(
+            group1,
+            nn.Conv2d(
+                channels, in_channels * expansion_factor, kernel_size=1, bias=False
             ),
         )
-        self.out_channels = 24
-
-
-class MnasnetUnit2(nn.Module):
-    """mnasnet_unit(out_channels=24, kernel_size=3, stride=1, expansion_factor=3) on [N,
-    24, 56, 56], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(24, 72, kernel_size=1, bias=False),  # [N, 72, 56, 56]
-            nn.BatchNorm2d(72, momentum=0.00029999999999996696),  # [N, 72, 56, 56]
-            nn.ReLU(inplace=True),  # [N, 72, 56, 56]
+        channels = in_channels * expansion_factor
+        _add(group1, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
+        _add(group1, nn.ReLU(inplace=True))
+        _add(
+            group1,
             nn.Conv2d(
-                72, 72, kernel_size=3, padding=1, groups=72, bias=False
-            ),  # [N, 72, 56, 56]
-            nn.BatchNorm2d(72, momentum=0.00029999999999996696),  # [N, 72, 56, 56]
-            nn.ReLU(inplace=True),  # [N, 72, 56, 56]
-            nn.Conv2d(72, 24, kernel_size=1, bias=False),  # [N, 24, 56, 56]
-            nn.BatchNorm2d(24, momentum=0.00029999999999996696),  # [N, 24, 56, 56]
-        )  # [N, 24, 56, 56]
-        self.out_channels = 24
+                channels,
+                in_channels * expansion_factor,
+                kernel_size=kernel_size,
+                stride=stride,
+                padding=kernel_size // 2,
+                groups=in_channels * expansion_factor,
+                bias=False,
+            ),
+        )
+        channels = in_channels * expansion_factor
+        _add(group1, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
+        _add(group1, nn.ReLU(inplace=True))
+        _add(group1, nn.Conv2d(channels, out_channels, kernel_size=1, bias=False))
+        channels = out_channels
+        _add(group1, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
+        self.layers = nn.Sequential(group1)
+        self.cond1 = in_channels == out_channels and stride == 1
+        if self.cond1:
+            pass
+        else:
+            self.add_module("1", nn.Identity())
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        layers = self.layers(input)  # [N, 24, 56, 56]
-        x1 = layers + input  # [N, 24, 56, 56]
+        layers = self.layers(input)
+        if self.cond1:
+            x1 = layers + input
+        else:
+            x1 = getattr(self, "1")(layers)
         return x1
 
 
-class MnasnetUnit3(nn.Sequential):
-    """mnasnet_unit(out_channels=40, kernel_size=5, stride=2, expansion_factor=3) on [N,
-    24, 56, 56], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
+class MnasnetStack(nn.Sequential):
+    """mnasnet_stack: torchvision's _stack: `repeats` units, the first with the stride
+    (and in_channels in), the others with stride 1; an nn.Sequential 0 … repeats - 1
+    (a group, so that one unit still sits at index 0).
     """
 
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "layers",
-                        nn.Sequential(
-                            nn.Conv2d(
-                                24, 72, kernel_size=1, bias=False
-                            ),  # [N, 72, 56, 56]
-                            nn.BatchNorm2d(
-                                72, momentum=0.00029999999999996696
-                            ),  # [N, 72, 56, 56]
-                            nn.ReLU(inplace=True),  # [N, 72, 56, 56]
-                            nn.Conv2d(
-                                72,
-                                72,
-                                kernel_size=5,
-                                stride=2,
-                                padding=2,
-                                groups=72,
-                                bias=False,
-                            ),  # [N, 72, 28, 28]
-                            nn.BatchNorm2d(
-                                72, momentum=0.00029999999999996696
-                            ),  # [N, 72, 28, 28]
-                            nn.ReLU(inplace=True),  # [N, 72, 28, 28]
-                            nn.Conv2d(
-                                72, 40, kernel_size=1, bias=False
-                            ),  # [N, 40, 28, 28]
-                            nn.BatchNorm2d(
-                                40, momentum=0.00029999999999996696
-                            ),  # [N, 40, 28, 28]
-                        ),  # [N, 40, 28, 28]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 40, 28, 28]
-                    ),
-                ],
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        out_channels: int,
+        kernel_size: int,
+        stride: int,
+        expansion_factor: int,
+        repeats: int,
+    ) -> None:
+        channels = in_channels
+        layers = OrderedDict()
+        block1 = MnasnetUnit(
+            channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+            stride=stride,
+            expansion_factor=expansion_factor,
+        )
+        _add(layers, block1)
+        channels = block1.out_channels
+        for _ in range(repeats - 1):
+            block2 = MnasnetUnit(
+                channels,
+                out_channels=out_channels,
+                kernel_size=kernel_size,
+                expansion_factor=expansion_factor,
+            )
+            _add(layers, block2)
+            channels = block2.out_channels
+        super().__init__(layers)
+        self.out_channels = channels
+
+
+class MnasnetLayers(nn.Sequential):
+    """mnasnet_layers: torchvision's MNASNet `layers` (the B1 variant) at width
+    multiplier alpha: a 3x3 stride-2 conv, BN, ReLU, a depthwise 3x3 conv, BN, ReLU,
+    a 1x1 conv, BN (indices 0 … 7), six stacks (8 … 13), a 1x1 conv to 1280, BN, ReLU
+    (14 … 16).
+    """
+
+    def __init__(self, in_channels: int, *, alpha: float = 1.0) -> None:
+        channels = in_channels
+        layers = OrderedDict()
+        _add(
+            layers,
+            nn.Conv2d(
+                channels,
+                make_divisible(32 * alpha, 8),
+                kernel_size=3,
+                stride=2,
+                padding=1,
+                bias=False,
             ),
         )
-        self.out_channels = 40
-
-
-class MnasnetUnit4(nn.Module):
-    """mnasnet_unit(out_channels=40, kernel_size=5, stride=1, expansion_factor=3) on [N,
-    40, 28, 28], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(40, 120, kernel_size=1, bias=False),  # [N, 120, 28, 28]
-            nn.BatchNorm2d(120, momentum=0.00029999999999996696),  # [N, 120, 28, 28]
-            nn.ReLU(inplace=True),  # [N, 120, 28, 28]
+        channels = make_divisible(32 * alpha, 8)
+        _add(layers, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
+        _add(layers, nn.ReLU(inplace=True))
+        _add(
+            layers,
             nn.Conv2d(
-                120, 120, kernel_size=5, padding=2, groups=120, bias=False
-            ),  # [N, 120, 28, 28]
-            nn.BatchNorm2d(120, momentum=0.00029999999999996696),  # [N, 120, 28, 28]
-            nn.ReLU(inplace=True),  # [N, 120, 28, 28]
-            nn.Conv2d(120, 40, kernel_size=1, bias=False),  # [N, 40, 28, 28]
-            nn.BatchNorm2d(40, momentum=0.00029999999999996696),  # [N, 40, 28, 28]
-        )  # [N, 40, 28, 28]
-        self.out_channels = 40
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        layers = self.layers(input)  # [N, 40, 28, 28]
-        x1 = layers + input  # [N, 40, 28, 28]
-        return x1
-
-
-class MnasnetUnit5(nn.Sequential):
-    """mnasnet_unit(out_channels=80, kernel_size=5, stride=2, expansion_factor=6) on [N,
-    40, 28, 28], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "layers",
-                        nn.Sequential(
-                            nn.Conv2d(
-                                40, 240, kernel_size=1, bias=False
-                            ),  # [N, 240, 28, 28]
-                            nn.BatchNorm2d(
-                                240, momentum=0.00029999999999996696
-                            ),  # [N, 240, 28, 28]
-                            nn.ReLU(inplace=True),  # [N, 240, 28, 28]
-                            nn.Conv2d(
-                                240,
-                                240,
-                                kernel_size=5,
-                                stride=2,
-                                padding=2,
-                                groups=240,
-                                bias=False,
-                            ),  # [N, 240, 14, 14]
-                            nn.BatchNorm2d(
-                                240, momentum=0.00029999999999996696
-                            ),  # [N, 240, 14, 14]
-                            nn.ReLU(inplace=True),  # [N, 240, 14, 14]
-                            nn.Conv2d(
-                                240, 80, kernel_size=1, bias=False
-                            ),  # [N, 80, 14, 14]
-                            nn.BatchNorm2d(
-                                80, momentum=0.00029999999999996696
-                            ),  # [N, 80, 14, 14]
-                        ),  # [N, 80, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 80, 14, 14]
-                    ),
-                ],
+                channels,
+                make_divisible(32 * alpha, 8),
+                kernel_size=3,
+                padding=1,
+                groups=make_divisible(32 * alpha, 8),
+                bias=False,
             ),
         )
-        self.out_channels = 80
-
-
-class MnasnetUnit6(nn.Module):
-    """mnasnet_unit(out_channels=80, kernel_size=5, stride=1, expansion_factor=6) on [N,
-    80, 14, 14], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(80, 480, kernel_size=1, bias=False),  # [N, 480, 14, 14]
-            nn.BatchNorm2d(480, momentum=0.00029999999999996696),  # [N, 480, 14, 14]
-            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
+        channels = make_divisible(32 * alpha, 8)
+        _add(layers, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
+        _add(layers, nn.ReLU(inplace=True))
+        _add(
+            layers,
             nn.Conv2d(
-                480, 480, kernel_size=5, padding=2, groups=480, bias=False
-            ),  # [N, 480, 14, 14]
-            nn.BatchNorm2d(480, momentum=0.00029999999999996696),  # [N, 480, 14, 14]
-            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
-            nn.Conv2d(480, 80, kernel_size=1, bias=False),  # [N, 80, 14, 14]
-            nn.BatchNorm2d(80, momentum=0.00029999999999996696),  # [N, 80, 14, 14]
-        )  # [N, 80, 14, 14]
-        self.out_channels = 80
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        layers = self.layers(input)  # [N, 80, 14, 14]
-        x1 = layers + input  # [N, 80, 14, 14]
-        return x1
-
-
-class MnasnetUnit7(nn.Sequential):
-    """mnasnet_unit(out_channels=96, kernel_size=3, stride=1, expansion_factor=6) on [N,
-    80, 14, 14], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "layers",
-                        nn.Sequential(
-                            nn.Conv2d(
-                                80, 480, kernel_size=1, bias=False
-                            ),  # [N, 480, 14, 14]
-                            nn.BatchNorm2d(
-                                480, momentum=0.00029999999999996696
-                            ),  # [N, 480, 14, 14]
-                            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
-                            nn.Conv2d(
-                                480,
-                                480,
-                                kernel_size=3,
-                                padding=1,
-                                groups=480,
-                                bias=False,
-                            ),  # [N, 480, 14, 14]
-                            nn.BatchNorm2d(
-                                480, momentum=0.00029999999999996696
-                            ),  # [N, 480, 14, 14]
-                            nn.ReLU(inplace=True),  # [N, 480, 14, 14]
-                            nn.Conv2d(
-                                480, 96, kernel_size=1, bias=False
-                            ),  # [N, 96, 14, 14]
-                            nn.BatchNorm2d(
-                                96, momentum=0.00029999999999996696
-                            ),  # [N, 96, 14, 14]
-                        ),  # [N, 96, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 96, 14, 14]
-                    ),
-                ],
+                channels, make_divisible(16 * alpha, 8), kernel_size=1, bias=False
             ),
         )
-        self.out_channels = 96
-
-
-class MnasnetUnit8(nn.Module):
-    """mnasnet_unit(out_channels=96, kernel_size=3, stride=1, expansion_factor=6) on [N,
-    96, 14, 14], written out: its layers read named tensors, so no one class serves
-    every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to in_channels x
-    expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride, padding
-    kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(96, 576, kernel_size=1, bias=False),  # [N, 576, 14, 14]
-            nn.BatchNorm2d(576, momentum=0.00029999999999996696),  # [N, 576, 14, 14]
-            nn.ReLU(inplace=True),  # [N, 576, 14, 14]
-            nn.Conv2d(
-                576, 576, kernel_size=3, padding=1, groups=576, bias=False
-            ),  # [N, 576, 14, 14]
-            nn.BatchNorm2d(576, momentum=0.00029999999999996696),  # [N, 576, 14, 14]
-            nn.ReLU(inplace=True),  # [N, 576, 14, 14]
-            nn.Conv2d(576, 96, kernel_size=1, bias=False),  # [N, 96, 14, 14]
-            nn.BatchNorm2d(96, momentum=0.00029999999999996696),  # [N, 96, 14, 14]
-        )  # [N, 96, 14, 14]
-        self.out_channels = 96
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        layers = self.layers(input)  # [N, 96, 14, 14]
-        x1 = layers + input  # [N, 96, 14, 14]
-        return x1
-
-
-class MnasnetUnit9(nn.Sequential):
-    """mnasnet_unit(out_channels=192, kernel_size=5, stride=2, expansion_factor=6) on
-    [N, 96, 14, 14], written out: its layers read named tensors, so no one class
-    serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to
-    in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride,
-    padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "layers",
-                        nn.Sequential(
-                            nn.Conv2d(
-                                96, 576, kernel_size=1, bias=False
-                            ),  # [N, 576, 14, 14]
-                            nn.BatchNorm2d(
-                                576, momentum=0.00029999999999996696
-                            ),  # [N, 576, 14, 14]
-                            nn.ReLU(inplace=True),  # [N, 576, 14, 14]
-                            nn.Conv2d(
-                                576,
-                                576,
-                                kernel_size=5,
-                                stride=2,
-                                padding=2,
-                                groups=576,
-                                bias=False,
-                            ),  # [N, 576, 7, 7]
-                            nn.BatchNorm2d(
-                                576, momentum=0.00029999999999996696
-                            ),  # [N, 576, 7, 7]
-                            nn.ReLU(inplace=True),  # [N, 576, 7, 7]
-                            nn.Conv2d(
-                                576, 192, kernel_size=1, bias=False
-                            ),  # [N, 192, 7, 7]
-                            nn.BatchNorm2d(
-                                192, momentum=0.00029999999999996696
-                            ),  # [N, 192, 7, 7]
-                        ),  # [N, 192, 7, 7]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 192, 7, 7]
-                    ),
-                ],
-            ),
+        channels = make_divisible(16 * alpha, 8)
+        _add(layers, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
+        block1 = MnasnetStack(
+            channels,
+            out_channels=make_divisible(24 * alpha, 8),
+            kernel_size=3,
+            stride=2,
+            expansion_factor=3,
+            repeats=3,
         )
-        self.out_channels = 192
-
-
-class MnasnetUnit10(nn.Module):
-    """mnasnet_unit(out_channels=192, kernel_size=5, stride=1, expansion_factor=6) on
-    [N, 192, 7, 7], written out: its layers read named tensors, so no one class
-    serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to
-    in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride,
-    padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(192, 1152, kernel_size=1, bias=False),  # [N, 1152, 7, 7]
-            nn.BatchNorm2d(1152, momentum=0.00029999999999996696),  # [N, 1152, 7, 7]
-            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
-            nn.Conv2d(
-                1152, 1152, kernel_size=5, padding=2, groups=1152, bias=False
-            ),  # [N, 1152, 7, 7]
-            nn.BatchNorm2d(1152, momentum=0.00029999999999996696),  # [N, 1152, 7, 7]
-            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
-            nn.Conv2d(1152, 192, kernel_size=1, bias=False),  # [N, 192, 7, 7]
-            nn.BatchNorm2d(192, momentum=0.00029999999999996696),  # [N, 192, 7, 7]
-        )  # [N, 192, 7, 7]
-        self.out_channels = 192
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        layers = self.layers(input)  # [N, 192, 7, 7]
-        x1 = layers + input  # [N, 192, 7, 7]
-        return x1
-
-
-class MnasnetUnit11(nn.Sequential):
-    """mnasnet_unit(out_channels=320, kernel_size=3, stride=1, expansion_factor=6) on
-    [N, 192, 7, 7], written out: its layers read named tensors, so no one class
-    serves every call. torchvision's MNASNet _InvertedResidual: a 1x1 conv to
-    in_channels x expansion_factor, BN, ReLU, a depthwise kernel_size conv (stride,
-    padding kernel_size // 2), BN, ReLU, a 1x1 conv to out_channels, BN (the module
-    `layers`); plus the input where in_channels == out_channels and the stride is 1
-    (apply_residual). Convs have no bias. Without the residual, the trailing identity
-    (no weights) keeps the call a module of its own with the attribute `layers`.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "layers",
-                        nn.Sequential(
-                            nn.Conv2d(
-                                192, 1152, kernel_size=1, bias=False
-                            ),  # [N, 1152, 7, 7]
-                            nn.BatchNorm2d(
-                                1152, momentum=0.00029999999999996696
-                            ),  # [N, 1152, 7, 7]
-                            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
-                            nn.Conv2d(
-                                1152,
-                                1152,
-                                kernel_size=3,
-                                padding=1,
-                                groups=1152,
-                                bias=False,
-                            ),  # [N, 1152, 7, 7]
-                            nn.BatchNorm2d(
-                                1152, momentum=0.00029999999999996696
-                            ),  # [N, 1152, 7, 7]
-                            nn.ReLU(inplace=True),  # [N, 1152, 7, 7]
-                            nn.Conv2d(
-                                1152, 320, kernel_size=1, bias=False
-                            ),  # [N, 320, 7, 7]
-                            nn.BatchNorm2d(
-                                320, momentum=0.00029999999999996696
-                            ),  # [N, 320, 7, 7]
-                        ),  # [N, 320, 7, 7]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 320, 7, 7]
-                    ),
-                ],
-            ),
+        _add(layers, block1)
+        channels = block1.out_channels
+        block2 = MnasnetStack(
+            channels,
+            out_channels=make_divisible(40 * alpha, 8),
+            kernel_size=5,
+            stride=2,
+            expansion_factor=3,
+            repeats=3,
         )
-        self.out_channels = 320
-
-
-class MnasnetStack1(nn.Sequential):
-    """mnasnet_stack(out_channels=24, kernel_size=3, stride=2, expansion_factor=3,
-    repeats=3) on [N, 16, 112, 112], written out: it calls mnasnet_unit, which is
-    written out per call, so no one class serves every call. torchvision's _stack:
-    `repeats` units, the first with the stride (and in_channels in), the others with
-    stride 1; an nn.Sequential 0 … repeats - 1 (a group, so that one unit still sits
-    at index 0).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            MnasnetUnit1(),  # [N, 24, 56, 56]
-            MnasnetUnit2(),  # [N, 24, 56, 56]
-            MnasnetUnit2(),  # [N, 24, 56, 56]
+        _add(layers, block2)
+        channels = block2.out_channels
+        block3 = MnasnetStack(
+            channels,
+            out_channels=make_divisible(80 * alpha, 8),
+            kernel_size=5,
+            stride=2,
+            expansion_factor=6,
+            repeats=3,
         )
-        self.out_channels = 24
-
-
-class MnasnetStack2(nn.Sequential):
-    """mnasnet_stack(out_channels=40, kernel_size=5, stride=2, expansion_factor=3,
-    repeats=3) on [N, 24, 56, 56], written out: it calls mnasnet_unit, which is
-    written out per call, so no one class serves every call. torchvision's _stack:
-    `repeats` units, the first with the stride (and in_channels in), the others with
-    stride 1; an nn.Sequential 0 … repeats - 1 (a group, so that one unit still sits
-    at index 0).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            MnasnetUnit3(),  # [N, 40, 28, 28]
-            MnasnetUnit4(),  # [N, 40, 28, 28]
-            MnasnetUnit4(),  # [N, 40, 28, 28]
+        _add(layers, block3)
+        channels = block3.out_channels
+        block4 = MnasnetStack(
+            channels,
+            out_channels=make_divisible(96 * alpha, 8),
+            kernel_size=3,
+            stride=1,
+            expansion_factor=6,
+            repeats=2,
         )
-        self.out_channels = 40
-
-
-class MnasnetStack3(nn.Sequential):
-    """mnasnet_stack(out_channels=80, kernel_size=5, stride=2, expansion_factor=6,
-    repeats=3) on [N, 40, 28, 28], written out: it calls mnasnet_unit, which is
-    written out per call, so no one class serves every call. torchvision's _stack:
-    `repeats` units, the first with the stride (and in_channels in), the others with
-    stride 1; an nn.Sequential 0 … repeats - 1 (a group, so that one unit still sits
-    at index 0).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            MnasnetUnit5(),  # [N, 80, 14, 14]
-            MnasnetUnit6(),  # [N, 80, 14, 14]
-            MnasnetUnit6(),  # [N, 80, 14, 14]
+        _add(layers, block4)
+        channels = block4.out_channels
+        block5 = MnasnetStack(
+            channels,
+            out_channels=make_divisible(192 * alpha, 8),
+            kernel_size=5,
+            stride=2,
+            expansion_factor=6,
+            repeats=4,
         )
-        self.out_channels = 80
-
-
-class MnasnetStack4(nn.Sequential):
-    """mnasnet_stack(out_channels=96, kernel_size=3, stride=1, expansion_factor=6,
-    repeats=2) on [N, 80, 14, 14], written out: it calls mnasnet_unit, which is
-    written out per call, so no one class serves every call. torchvision's _stack:
-    `repeats` units, the first with the stride (and in_channels in), the others with
-    stride 1; an nn.Sequential 0 … repeats - 1 (a group, so that one unit still sits
-    at index 0).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            MnasnetUnit7(),  # [N, 96, 14, 14]
-            MnasnetUnit8(),  # [N, 96, 14, 14]
+        _add(layers, block5)
+        channels = block5.out_channels
+        block6 = MnasnetStack(
+            channels,
+            out_channels=make_divisible(320 * alpha, 8),
+            kernel_size=3,
+            stride=1,
+            expansion_factor=6,
+            repeats=1,
         )
-        self.out_channels = 96
-
-
-class MnasnetStack5(nn.Sequential):
-    """mnasnet_stack(out_channels=192, kernel_size=5, stride=2, expansion_factor=6,
-    repeats=4) on [N, 96, 14, 14], written out: it calls mnasnet_unit, which is
-    written out per call, so no one class serves every call. torchvision's _stack:
-    `repeats` units, the first with the stride (and in_channels in), the others with
-    stride 1; an nn.Sequential 0 … repeats - 1 (a group, so that one unit still sits
-    at index 0).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            MnasnetUnit9(),  # [N, 192, 7, 7]
-            MnasnetUnit10(),  # [N, 192, 7, 7]
-            MnasnetUnit10(),  # [N, 192, 7, 7]
-            MnasnetUnit10(),  # [N, 192, 7, 7]
-        )
-        self.out_channels = 192
-
-
-class MnasnetStack6(nn.Sequential):
-    """mnasnet_stack(out_channels=320, kernel_size=3, stride=1, expansion_factor=6,
-    repeats=1) on [N, 192, 7, 7], written out: it calls mnasnet_unit, which is
-    written out per call, so no one class serves every call. torchvision's _stack:
-    `repeats` units, the first with the stride (and in_channels in), the others with
-    stride 1; an nn.Sequential 0 … repeats - 1 (a group, so that one unit still sits
-    at index 0).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            MnasnetUnit11(),  # [N, 320, 7, 7]
-        )
-        self.out_channels = 320
-
-
-class MnasnetLayers1(nn.Sequential):
-    """mnasnet_layers(alpha=1.0) on [N, 3, 224, 224], written out: it calls
-    mnasnet_stack, which is written out per call, so no one class serves every call.
-    torchvision's MNASNet `layers` (the B1 variant) at width multiplier alpha: a 3x3
-    stride-2 conv, BN, ReLU, a depthwise 3x3 conv, BN, ReLU, a 1x1 conv, BN (indices
-    0 … 7), six stacks (8 … 13), a 1x1 conv to 1280, BN, ReLU (14 … 16).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            nn.Conv2d(
-                3, 32, kernel_size=3, stride=2, padding=1, bias=False
-            ),  # [N, 32, 112, 112]
-            nn.BatchNorm2d(32, momentum=0.00029999999999996696),  # [N, 32, 112, 112]
-            nn.ReLU(inplace=True),  # [N, 32, 112, 112]
-            nn.Conv2d(
-                32, 32, kernel_size=3, padding=1, groups=32, bias=False
-            ),  # [N, 32, 112, 112]
-            nn.BatchNorm2d(32, momentum=0.00029999999999996696),  # [N, 32, 112, 112]
-            nn.ReLU(inplace=True),  # [N, 32, 112, 112]
-            nn.Conv2d(32, 16, kernel_size=1, bias=False),  # [N, 16, 112, 112]
-            nn.BatchNorm2d(16, momentum=0.00029999999999996696),  # [N, 16, 112, 112]
-            MnasnetStack1(),  # [N, 24, 56, 56]
-            MnasnetStack2(),  # [N, 40, 28, 28]
-            MnasnetStack3(),  # [N, 80, 14, 14]
-            MnasnetStack4(),  # [N, 96, 14, 14]
-            MnasnetStack5(),  # [N, 192, 7, 7]
-            MnasnetStack6(),  # [N, 320, 7, 7]
-            nn.Conv2d(320, 1280, kernel_size=1, bias=False),  # [N, 1280, 7, 7]
-            nn.BatchNorm2d(1280, momentum=0.00029999999999996696),  # [N, 1280, 7, 7]
-            nn.ReLU(inplace=True),  # [N, 1280, 7, 7]
-        )
-        self.out_channels = 1280
+        _add(layers, block6)
+        channels = block6.out_channels
+        _add(layers, nn.Conv2d(channels, 1280, kernel_size=1, bias=False))
+        channels = 1280
+        _add(layers, nn.BatchNorm2d(channels, momentum=1 - 0.9997))
+        _add(layers, nn.ReLU(inplace=True))
+        super().__init__(layers)
+        self.out_channels = channels
 
 
 class Mnasnet10(nn.Module):
@@ -666,7 +269,7 @@ class Mnasnet10(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.layers = MnasnetLayers1()
+        self.layers = MnasnetLayers(3)
         self.add_module("1", nn.AdaptiveAvgPool2d(1))
         self.add_module("2", nn.Flatten())
         self.classifier = nn.Sequential(

@@ -104,315 +104,45 @@ class InvertedResidualConv(nn.Sequential):
         self.out_channels = channels
 
 
-class InvertedResidual1(nn.Sequential):
-    """inverted_residual(out_channels=16, stride=1, expand_ratio=1) on [N, 32, 112,
-    112], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the
-    input where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
+class InvertedResidual(nn.Module):
+    """inverted_residual: torchvision's InvertedResidual: `conv`
+    (inverted_residual_conv), plus the input where the shape is kept (stride 1 and
+    in_channels == out_channels: use_res_connect). A module with the attribute conv,
+    as in torchvision; without the residual, the trailing identity (no weights) keeps
+    the call a module of its own rather than conv's group itself.
     """
 
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "conv",
-                        InvertedResidualConv(
-                            32, out_channels=16, expand_ratio=1
-                        ),  # [N, 16, 112, 112]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 16, 112, 112]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 16
-
-
-class InvertedResidual2(nn.Sequential):
-    """inverted_residual(out_channels=24, stride=2, expand_ratio=6) on [N, 16, 112,
-    112], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the
-    input where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "conv",
-                        InvertedResidualConv(
-                            16, out_channels=24, stride=2
-                        ),  # [N, 24, 56, 56]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 24, 56, 56]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 24
-
-
-class InvertedResidual3(nn.Module):
-    """inverted_residual(out_channels=24, stride=1, expand_ratio=6) on [N, 24, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        out_channels: int,
+        stride: int = 1,
+        expand_ratio: int = 6,
+    ) -> None:
         super().__init__()
-        self.conv = InvertedResidualConv(24, out_channels=24)  # [N, 24, 56, 56]
-        self.out_channels = 24
+        channels = in_channels
+        self.conv = InvertedResidualConv(
+            channels,
+            out_channels=out_channels,
+            stride=stride,
+            expand_ratio=expand_ratio,
+        )
+        channels = self.conv.out_channels
+        self.cond1 = stride == 1 and in_channels == out_channels
+        if self.cond1:
+            channels = in_channels
+        else:
+            self.add_module("1", nn.Identity())
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        conv = self.conv(input)  # [N, 24, 56, 56]
-        x1 = input + conv  # [N, 24, 56, 56]
+        conv = self.conv(input)
+        if self.cond1:
+            x1 = input + conv
+        else:
+            x1 = getattr(self, "1")(conv)
         return x1
-
-
-class InvertedResidual4(nn.Sequential):
-    """inverted_residual(out_channels=32, stride=2, expand_ratio=6) on [N, 24, 56, 56],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "conv",
-                        InvertedResidualConv(
-                            24, out_channels=32, stride=2
-                        ),  # [N, 32, 28, 28]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 32, 28, 28]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 32
-
-
-class InvertedResidual5(nn.Module):
-    """inverted_residual(out_channels=32, stride=1, expand_ratio=6) on [N, 32, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = InvertedResidualConv(32, out_channels=32)  # [N, 32, 28, 28]
-        self.out_channels = 32
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        conv = self.conv(input)  # [N, 32, 28, 28]
-        x1 = input + conv  # [N, 32, 28, 28]
-        return x1
-
-
-class InvertedResidual6(nn.Sequential):
-    """inverted_residual(out_channels=64, stride=2, expand_ratio=6) on [N, 32, 28, 28],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "conv",
-                        InvertedResidualConv(
-                            32, out_channels=64, stride=2
-                        ),  # [N, 64, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 64, 14, 14]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 64
-
-
-class InvertedResidual7(nn.Module):
-    """inverted_residual(out_channels=64, stride=1, expand_ratio=6) on [N, 64, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = InvertedResidualConv(64, out_channels=64)  # [N, 64, 14, 14]
-        self.out_channels = 64
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        conv = self.conv(input)  # [N, 64, 14, 14]
-        x1 = input + conv  # [N, 64, 14, 14]
-        return x1
-
-
-class InvertedResidual8(nn.Sequential):
-    """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 64, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "conv",
-                        InvertedResidualConv(64, out_channels=96),  # [N, 96, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 96, 14, 14]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 96
-
-
-class InvertedResidual9(nn.Module):
-    """inverted_residual(out_channels=96, stride=1, expand_ratio=6) on [N, 96, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = InvertedResidualConv(96, out_channels=96)  # [N, 96, 14, 14]
-        self.out_channels = 96
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        conv = self.conv(input)  # [N, 96, 14, 14]
-        x1 = input + conv  # [N, 96, 14, 14]
-        return x1
-
-
-class InvertedResidual10(nn.Sequential):
-    """inverted_residual(out_channels=160, stride=2, expand_ratio=6) on [N, 96, 14, 14],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "conv",
-                        InvertedResidualConv(
-                            96, out_channels=160, stride=2
-                        ),  # [N, 160, 7, 7]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 160, 7, 7]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 160
-
-
-class InvertedResidual11(nn.Module):
-    """inverted_residual(out_channels=160, stride=1, expand_ratio=6) on [N, 160, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = InvertedResidualConv(160, out_channels=160)  # [N, 160, 7, 7]
-        self.out_channels = 160
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        conv = self.conv(input)  # [N, 160, 7, 7]
-        x1 = input + conv  # [N, 160, 7, 7]
-        return x1
-
-
-class InvertedResidual12(nn.Sequential):
-    """inverted_residual(out_channels=320, stride=1, expand_ratio=6) on [N, 160, 7, 7],
-    written out: its layers read named tensors, so no one class serves every call.
-    torchvision's InvertedResidual: `conv` (inverted_residual_conv), plus the input
-    where the shape is kept (stride 1 and in_channels == out_channels:
-    use_res_connect). A module with the attribute conv, as in torchvision; without
-    the residual, the trailing identity (no weights) keeps the call a module of its
-    own rather than conv's group itself.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "conv",
-                        InvertedResidualConv(160, out_channels=320),  # [N, 320, 7, 7]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 320, 7, 7]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 320
 
 
 class MobilenetV2(nn.Module):
@@ -426,23 +156,23 @@ class MobilenetV2(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             ConvBnRelu6(3, out_channels=32, stride=2),  # [N, 32, 112, 112]
-            InvertedResidual1(),  # [N, 16, 112, 112]
-            InvertedResidual2(),  # [N, 24, 56, 56]
-            InvertedResidual3(),  # [N, 24, 56, 56]
-            InvertedResidual4(),  # [N, 32, 28, 28]
-            InvertedResidual5(),  # [N, 32, 28, 28]
-            InvertedResidual5(),  # [N, 32, 28, 28]
-            InvertedResidual6(),  # [N, 64, 14, 14]
-            InvertedResidual7(),  # [N, 64, 14, 14]
-            InvertedResidual7(),  # [N, 64, 14, 14]
-            InvertedResidual7(),  # [N, 64, 14, 14]
-            InvertedResidual8(),  # [N, 96, 14, 14]
-            InvertedResidual9(),  # [N, 96, 14, 14]
-            InvertedResidual9(),  # [N, 96, 14, 14]
-            InvertedResidual10(),  # [N, 160, 7, 7]
-            InvertedResidual11(),  # [N, 160, 7, 7]
-            InvertedResidual11(),  # [N, 160, 7, 7]
-            InvertedResidual12(),  # [N, 320, 7, 7]
+            InvertedResidual(32, out_channels=16, expand_ratio=1),  # [N, 16, 112, 112]
+            InvertedResidual(16, out_channels=24, stride=2),  # [N, 24, 56, 56]
+            InvertedResidual(24, out_channels=24),  # [N, 24, 56, 56]
+            InvertedResidual(24, out_channels=32, stride=2),  # [N, 32, 28, 28]
+            InvertedResidual(32, out_channels=32),  # [N, 32, 28, 28]
+            InvertedResidual(32, out_channels=32),  # [N, 32, 28, 28]
+            InvertedResidual(32, out_channels=64, stride=2),  # [N, 64, 14, 14]
+            InvertedResidual(64, out_channels=64),  # [N, 64, 14, 14]
+            InvertedResidual(64, out_channels=64),  # [N, 64, 14, 14]
+            InvertedResidual(64, out_channels=64),  # [N, 64, 14, 14]
+            InvertedResidual(64, out_channels=96),  # [N, 96, 14, 14]
+            InvertedResidual(96, out_channels=96),  # [N, 96, 14, 14]
+            InvertedResidual(96, out_channels=96),  # [N, 96, 14, 14]
+            InvertedResidual(96, out_channels=160, stride=2),  # [N, 160, 7, 7]
+            InvertedResidual(160, out_channels=160),  # [N, 160, 7, 7]
+            InvertedResidual(160, out_channels=160),  # [N, 160, 7, 7]
+            InvertedResidual(160, out_channels=320),  # [N, 320, 7, 7]
             ConvBnRelu6(320, out_channels=1280, kernel_size=1),  # [N, 1280, 7, 7]
         )
         self.add_module("1", nn.AdaptiveAvgPool2d(1))

@@ -16,6 +16,15 @@ from torch import nn
 __all__ = ["MobilenetV3Large"]
 
 
+def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
+    """v rounded to a multiple of divisor (half way rounds up), at least min_value
+    (divisor if None), one divisor more where that is below 90% of v: the channel
+    rule of MobileNet and EfficientNet (torchvision's _make_divisible)."""
+    least = divisor if min_value is None else min_value
+    multiple = max(least, int(v + divisor / 2) // divisor * divisor)
+    return multiple + divisor if multiple < 0.9 * v else multiple
+
+
 def _add(layers: OrderedDict, module: nn.Module, name: str | None = None) -> None:
     """Append a layer, named as archspec names it: its name, else its index."""
     layers[name or str(len(layers))] = module
@@ -80,799 +89,134 @@ class ConvNormAct(nn.Sequential):
         self.out_channels = channels
 
 
-class SqueezeExcitation1(nn.Module):
-    """squeeze_excitation(squeeze_channels=24, activation='relu',
-    scale_activation='hardsigmoid') on [N, 72, 28, 28], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
+class SqueezeExcitation(nn.Module):
+    """squeeze_excitation: torchvision's SqueezeExcitation: global average pooling
+    (avgpool), a 1x1 conv to squeeze_channels (fc1), the activation ('relu' or
+    'silu'), a 1x1 conv back to in_channels (fc2), the gate ('sigmoid' or
+    'hardsigmoid': scale_activation), and the input times the gate. A module with
+    torchvision's attributes avgpool, fc1, fc2, activation, scale_activation.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        squeeze_channels: int,
+        activation: str = "relu",
+        scale_activation: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 72, 1, 1]
-        self.fc1 = nn.Conv2d(72, 24, kernel_size=1)  # [N, 24, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 24, 1, 1]
-        self.fc2 = nn.Conv2d(24, 72, kernel_size=1)  # [N, 72, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 72, 1, 1]
-        self.out_channels = 72
+        channels = in_channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, kernel_size=1)
+        channels = squeeze_channels
+        if activation == "silu":
+            self.activation = nn.SiLU()
+        else:
+            self.activation = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(channels, in_channels, kernel_size=1)
+        channels = in_channels
+        if scale_activation == "hardsigmoid":
+            self.scale_activation = nn.Hardsigmoid()
+        else:
+            self.scale_activation = nn.Sigmoid()
+        channels = in_channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 72, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 24, 1, 1]
-        activation = self.activation(fc1)  # [N, 24, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 72, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 72, 1, 1]
-        x5 = input * scale_activation  # [N, 72, 28, 28]
+        avgpool = self.avgpool(input)
+        fc1 = self.fc1(avgpool)
+        activation = self.activation(fc1)
+        fc2 = self.fc2(activation)
+        scale_activation = self.scale_activation(fc2)
+        x5 = input * scale_activation
         return x5
 
 
-class SqueezeExcitation2(nn.Module):
-    """squeeze_excitation(squeeze_channels=32, activation='relu',
-    scale_activation='hardsigmoid') on [N, 120, 28, 28], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
+class Mbv3Block(nn.Module):
+    """mbv3_block: torchvision's MobileNetV3 InvertedResidual, from one row of its
+    inverted_residual_setting (kernel, expanded, out, use_se, activation, stride)
+    with the widths adjusted as InvertedResidualConfig.adjust_channels does
+    (make_divisible(c x width_mult, 8)): `block`, an nn.Sequential of a 1x1 expansion
+    (left out where the expanded width is the input's), a depthwise conv, a squeeze-
+    excitation (squeeze make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate)
+    where use_se, and a 1x1 projection without activation; every batch norm with eps
+    0.001, momentum 0.01. Plus the input where stride 1 keeps the width
+    (use_res_connect).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        kernel: int,
+        expanded: int,
+        out: int,
+        use_se: bool,
+        activation: str,
+        stride: int = 1,
+        width_mult: float = 1.0,
+    ) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 120, 1, 1]
-        self.fc1 = nn.Conv2d(120, 32, kernel_size=1)  # [N, 32, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 32, 1, 1]
-        self.fc2 = nn.Conv2d(32, 120, kernel_size=1)  # [N, 120, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 120, 1, 1]
-        self.out_channels = 120
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 120, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 32, 1, 1]
-        activation = self.activation(fc1)  # [N, 32, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 120, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 120, 1, 1]
-        x5 = input * scale_activation  # [N, 120, 28, 28]
-        return x5
-
-
-class SqueezeExcitation3(nn.Module):
-    """squeeze_excitation(squeeze_channels=120, activation='relu',
-    scale_activation='hardsigmoid') on [N, 480, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 480, 1, 1]
-        self.fc1 = nn.Conv2d(480, 120, kernel_size=1)  # [N, 120, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 120, 1, 1]
-        self.fc2 = nn.Conv2d(120, 480, kernel_size=1)  # [N, 480, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 480, 1, 1]
-        self.out_channels = 480
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 480, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 120, 1, 1]
-        activation = self.activation(fc1)  # [N, 120, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 480, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 480, 1, 1]
-        x5 = input * scale_activation  # [N, 480, 14, 14]
-        return x5
-
-
-class SqueezeExcitation4(nn.Module):
-    """squeeze_excitation(squeeze_channels=168, activation='relu',
-    scale_activation='hardsigmoid') on [N, 672, 14, 14], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
-        self.fc1 = nn.Conv2d(672, 168, kernel_size=1)  # [N, 168, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 168, 1, 1]
-        self.fc2 = nn.Conv2d(168, 672, kernel_size=1)  # [N, 672, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 672, 1, 1]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 672, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 168, 1, 1]
-        activation = self.activation(fc1)  # [N, 168, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 672, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 672, 1, 1]
-        x5 = input * scale_activation  # [N, 672, 14, 14]
-        return x5
-
-
-class SqueezeExcitation5(nn.Module):
-    """squeeze_excitation(squeeze_channels=168, activation='relu',
-    scale_activation='hardsigmoid') on [N, 672, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 672, 1, 1]
-        self.fc1 = nn.Conv2d(672, 168, kernel_size=1)  # [N, 168, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 168, 1, 1]
-        self.fc2 = nn.Conv2d(168, 672, kernel_size=1)  # [N, 672, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 672, 1, 1]
-        self.out_channels = 672
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 672, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 168, 1, 1]
-        activation = self.activation(fc1)  # [N, 168, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 672, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 672, 1, 1]
-        x5 = input * scale_activation  # [N, 672, 7, 7]
-        return x5
-
-
-class SqueezeExcitation6(nn.Module):
-    """squeeze_excitation(squeeze_channels=240, activation='relu',
-    scale_activation='hardsigmoid') on [N, 960, 7, 7], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's
-    SqueezeExcitation: global average pooling (avgpool), a 1x1 conv to
-    squeeze_channels (fc1), the activation ('relu' or 'silu'), a 1x1 conv back to
-    in_channels (fc2), the gate ('sigmoid' or 'hardsigmoid': scale_activation), and
-    the input times the gate. A module with torchvision's attributes avgpool, fc1,
-    fc2, activation, scale_activation.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)  # [N, 960, 1, 1]
-        self.fc1 = nn.Conv2d(960, 240, kernel_size=1)  # [N, 240, 1, 1]
-        self.activation = nn.ReLU(inplace=True)  # [N, 240, 1, 1]
-        self.fc2 = nn.Conv2d(240, 960, kernel_size=1)  # [N, 960, 1, 1]
-        self.scale_activation = nn.Hardsigmoid()  # [N, 960, 1, 1]
-        self.out_channels = 960
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        avgpool = self.avgpool(input)  # [N, 960, 1, 1]
-        fc1 = self.fc1(avgpool)  # [N, 240, 1, 1]
-        activation = self.activation(fc1)  # [N, 240, 1, 1]
-        fc2 = self.fc2(activation)  # [N, 960, 1, 1]
-        scale_activation = self.scale_activation(fc2)  # [N, 960, 1, 1]
-        x5 = input * scale_activation  # [N, 960, 7, 7]
-        return x5
-
-
-class Mbv3Block1(nn.Module):
-    """mbv3_block(kernel=3, expanded=16, out=16, use_se=False, activation='RE',
-    stride=1, width_mult=1.0) on [N, 16, 112, 112], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.block = nn.Sequential(
-            ConvNormAct(
-                16, out_channels=16, groups=16, eps=0.001, momentum=0.01
-            ),  # [N, 16, 112, 112]
-            ConvNormAct(
-                16,
-                out_channels=16,
+        channels = in_channels
+        group1 = OrderedDict()
+        if make_divisible(expanded * width_mult, 8) != in_channels:
+            block2 = ConvNormAct(
+                channels,
+                out_channels=make_divisible(expanded * width_mult, 8),
                 kernel_size=1,
-                activation="none",
+                activation="hardswish" if activation == "HS" else "relu",
                 eps=0.001,
                 momentum=0.01,
-            ),  # [N, 16, 112, 112]
-        )  # [N, 16, 112, 112]
-        self.out_channels = 16
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        block = self.block(input)  # [N, 16, 112, 112]
-        x1 = block + input  # [N, 16, 112, 112]
-        return x1
-
-
-class Mbv3Block2(nn.Sequential):
-    """mbv3_block(kernel=3, expanded=64, out=24, use_se=False, activation='RE',
-    stride=2, width_mult=1.0) on [N, 16, 112, 112], written out: its layers read
-    named tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "block",
-                        nn.Sequential(
-                            ConvNormAct(
-                                16,
-                                out_channels=64,
-                                kernel_size=1,
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 64, 112, 112]
-                            ConvNormAct(
-                                64,
-                                out_channels=64,
-                                stride=2,
-                                groups=64,
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 64, 56, 56]
-                            ConvNormAct(
-                                64,
-                                out_channels=24,
-                                kernel_size=1,
-                                activation="none",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 24, 56, 56]
-                        ),  # [N, 24, 56, 56]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 24, 56, 56]
-                    ),
-                ],
-            ),
+            )
+            _add(group1, block2)
+            channels = block2.out_channels
+        block3 = ConvNormAct(
+            channels,
+            out_channels=make_divisible(expanded * width_mult, 8),
+            kernel_size=kernel,
+            stride=stride,
+            groups=make_divisible(expanded * width_mult, 8),
+            activation="hardswish" if activation == "HS" else "relu",
+            eps=0.001,
+            momentum=0.01,
         )
-        self.out_channels = 24
-
-
-class Mbv3Block3(nn.Module):
-    """mbv3_block(kernel=3, expanded=72, out=24, use_se=False, activation='RE',
-    stride=1, width_mult=1.0) on [N, 24, 56, 56], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.block = nn.Sequential(
-            ConvNormAct(
-                24, out_channels=72, kernel_size=1, eps=0.001, momentum=0.01
-            ),  # [N, 72, 56, 56]
-            ConvNormAct(
-                72, out_channels=72, groups=72, eps=0.001, momentum=0.01
-            ),  # [N, 72, 56, 56]
-            ConvNormAct(
-                72,
-                out_channels=24,
-                kernel_size=1,
-                activation="none",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 24, 56, 56]
-        )  # [N, 24, 56, 56]
-        self.out_channels = 24
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        block = self.block(input)  # [N, 24, 56, 56]
-        x1 = block + input  # [N, 24, 56, 56]
-        return x1
-
-
-class Mbv3Block4(nn.Sequential):
-    """mbv3_block(kernel=5, expanded=72, out=40, use_se=True, activation='RE', stride=2,
-    width_mult=1.0) on [N, 24, 56, 56], written out: its layers read named tensors,
-    so no one class serves every call. torchvision's MobileNetV3 InvertedResidual,
-    from one row of its inverted_residual_setting (kernel, expanded, out, use_se,
-    activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "block",
-                        nn.Sequential(
-                            ConvNormAct(
-                                24,
-                                out_channels=72,
-                                kernel_size=1,
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 72, 56, 56]
-                            ConvNormAct(
-                                72,
-                                out_channels=72,
-                                kernel_size=5,
-                                stride=2,
-                                groups=72,
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 72, 28, 28]
-                            SqueezeExcitation1(),  # [N, 72, 28, 28]
-                            ConvNormAct(
-                                72,
-                                out_channels=40,
-                                kernel_size=1,
-                                activation="none",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 40, 28, 28]
-                        ),  # [N, 40, 28, 28]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 40, 28, 28]
-                    ),
-                ],
-            ),
+        _add(group1, block3)
+        channels = block3.out_channels
+        if use_se:
+            block4 = SqueezeExcitation(
+                channels,
+                squeeze_channels=make_divisible(
+                    make_divisible(expanded * width_mult, 8) // 4, 8
+                ),
+                scale_activation="hardsigmoid",
+            )
+            _add(group1, block4)
+            channels = block4.out_channels
+        block5 = ConvNormAct(
+            channels,
+            out_channels=make_divisible(out * width_mult, 8),
+            kernel_size=1,
+            activation="none",
+            eps=0.001,
+            momentum=0.01,
         )
-        self.out_channels = 40
-
-
-class Mbv3Block5(nn.Module):
-    """mbv3_block(kernel=5, expanded=120, out=40, use_se=True, activation='RE',
-    stride=1, width_mult=1.0) on [N, 40, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.block = nn.Sequential(
-            ConvNormAct(
-                40, out_channels=120, kernel_size=1, eps=0.001, momentum=0.01
-            ),  # [N, 120, 28, 28]
-            ConvNormAct(
-                120,
-                out_channels=120,
-                kernel_size=5,
-                groups=120,
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 120, 28, 28]
-            SqueezeExcitation2(),  # [N, 120, 28, 28]
-            ConvNormAct(
-                120,
-                out_channels=40,
-                kernel_size=1,
-                activation="none",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 40, 28, 28]
-        )  # [N, 40, 28, 28]
-        self.out_channels = 40
+        _add(group1, block5)
+        channels = block5.out_channels
+        self.block = nn.Sequential(group1)
+        self.cond1 = stride == 1 and in_channels == make_divisible(out * width_mult, 8)
+        if self.cond1:
+            pass
+        else:
+            self.add_module("1", nn.Identity())
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        block = self.block(input)  # [N, 40, 28, 28]
-        x1 = block + input  # [N, 40, 28, 28]
-        return x1
-
-
-class Mbv3Block6(nn.Sequential):
-    """mbv3_block(kernel=3, expanded=240, out=80, use_se=False, activation='HS',
-    stride=2, width_mult=1.0) on [N, 40, 28, 28], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "block",
-                        nn.Sequential(
-                            ConvNormAct(
-                                40,
-                                out_channels=240,
-                                kernel_size=1,
-                                activation="hardswish",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 240, 28, 28]
-                            ConvNormAct(
-                                240,
-                                out_channels=240,
-                                stride=2,
-                                groups=240,
-                                activation="hardswish",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 240, 14, 14]
-                            ConvNormAct(
-                                240,
-                                out_channels=80,
-                                kernel_size=1,
-                                activation="none",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 80, 14, 14]
-                        ),  # [N, 80, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 80, 14, 14]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 80
-
-
-class Mbv3Block7(nn.Module):
-    """mbv3_block(kernel=3, expanded=200, out=80, use_se=False, activation='HS',
-    stride=1, width_mult=1.0) on [N, 80, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.block = nn.Sequential(
-            ConvNormAct(
-                80,
-                out_channels=200,
-                kernel_size=1,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 200, 14, 14]
-            ConvNormAct(
-                200,
-                out_channels=200,
-                groups=200,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 200, 14, 14]
-            ConvNormAct(
-                200,
-                out_channels=80,
-                kernel_size=1,
-                activation="none",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 80, 14, 14]
-        )  # [N, 80, 14, 14]
-        self.out_channels = 80
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        block = self.block(input)  # [N, 80, 14, 14]
-        x1 = block + input  # [N, 80, 14, 14]
-        return x1
-
-
-class Mbv3Block8(nn.Module):
-    """mbv3_block(kernel=3, expanded=184, out=80, use_se=False, activation='HS',
-    stride=1, width_mult=1.0) on [N, 80, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.block = nn.Sequential(
-            ConvNormAct(
-                80,
-                out_channels=184,
-                kernel_size=1,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 184, 14, 14]
-            ConvNormAct(
-                184,
-                out_channels=184,
-                groups=184,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 184, 14, 14]
-            ConvNormAct(
-                184,
-                out_channels=80,
-                kernel_size=1,
-                activation="none",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 80, 14, 14]
-        )  # [N, 80, 14, 14]
-        self.out_channels = 80
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        block = self.block(input)  # [N, 80, 14, 14]
-        x1 = block + input  # [N, 80, 14, 14]
-        return x1
-
-
-class Mbv3Block9(nn.Sequential):
-    """mbv3_block(kernel=3, expanded=480, out=112, use_se=True, activation='HS',
-    stride=1, width_mult=1.0) on [N, 80, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "block",
-                        nn.Sequential(
-                            ConvNormAct(
-                                80,
-                                out_channels=480,
-                                kernel_size=1,
-                                activation="hardswish",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 480, 14, 14]
-                            ConvNormAct(
-                                480,
-                                out_channels=480,
-                                groups=480,
-                                activation="hardswish",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 480, 14, 14]
-                            SqueezeExcitation3(),  # [N, 480, 14, 14]
-                            ConvNormAct(
-                                480,
-                                out_channels=112,
-                                kernel_size=1,
-                                activation="none",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 112, 14, 14]
-                        ),  # [N, 112, 14, 14]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 112, 14, 14]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 112
-
-
-class Mbv3Block10(nn.Module):
-    """mbv3_block(kernel=3, expanded=672, out=112, use_se=True, activation='HS',
-    stride=1, width_mult=1.0) on [N, 112, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.block = nn.Sequential(
-            ConvNormAct(
-                112,
-                out_channels=672,
-                kernel_size=1,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 672, 14, 14]
-            ConvNormAct(
-                672,
-                out_channels=672,
-                groups=672,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 672, 14, 14]
-            SqueezeExcitation4(),  # [N, 672, 14, 14]
-            ConvNormAct(
-                672,
-                out_channels=112,
-                kernel_size=1,
-                activation="none",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 112, 14, 14]
-        )  # [N, 112, 14, 14]
-        self.out_channels = 112
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        block = self.block(input)  # [N, 112, 14, 14]
-        x1 = block + input  # [N, 112, 14, 14]
-        return x1
-
-
-class Mbv3Block11(nn.Sequential):
-    """mbv3_block(kernel=5, expanded=672, out=160, use_se=True, activation='HS',
-    stride=2, width_mult=1.0) on [N, 112, 14, 14], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(
-            OrderedDict(
-                [
-                    (
-                        "block",
-                        nn.Sequential(
-                            ConvNormAct(
-                                112,
-                                out_channels=672,
-                                kernel_size=1,
-                                activation="hardswish",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 672, 14, 14]
-                            ConvNormAct(
-                                672,
-                                out_channels=672,
-                                kernel_size=5,
-                                stride=2,
-                                groups=672,
-                                activation="hardswish",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 672, 7, 7]
-                            SqueezeExcitation5(),  # [N, 672, 7, 7]
-                            ConvNormAct(
-                                672,
-                                out_channels=160,
-                                kernel_size=1,
-                                activation="none",
-                                eps=0.001,
-                                momentum=0.01,
-                            ),  # [N, 160, 7, 7]
-                        ),  # [N, 160, 7, 7]
-                    ),
-                    (
-                        "1",
-                        nn.Identity(),  # [N, 160, 7, 7]
-                    ),
-                ],
-            ),
-        )
-        self.out_channels = 160
-
-
-class Mbv3Block12(nn.Module):
-    """mbv3_block(kernel=5, expanded=960, out=160, use_se=True, activation='HS',
-    stride=1, width_mult=1.0) on [N, 160, 7, 7], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's MobileNetV3
-    InvertedResidual, from one row of its inverted_residual_setting (kernel,
-    expanded, out, use_se, activation, stride) with the widths adjusted as
-    InvertedResidualConfig.adjust_channels does (make_divisible(c x width_mult, 8)):
-    `block`, an nn.Sequential of a 1x1 expansion (left out where the expanded width
-    is the input's), a depthwise conv, a squeeze-excitation (squeeze
-    make_divisible(expanded // 4, 8), ReLU, hardsigmoid gate) where use_se, and a 1x1
-    projection without activation; every batch norm with eps 0.001, momentum 0.01.
-    Plus the input where stride 1 keeps the width (use_res_connect).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.block = nn.Sequential(
-            ConvNormAct(
-                160,
-                out_channels=960,
-                kernel_size=1,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 960, 7, 7]
-            ConvNormAct(
-                960,
-                out_channels=960,
-                kernel_size=5,
-                groups=960,
-                activation="hardswish",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 960, 7, 7]
-            SqueezeExcitation6(),  # [N, 960, 7, 7]
-            ConvNormAct(
-                960,
-                out_channels=160,
-                kernel_size=1,
-                activation="none",
-                eps=0.001,
-                momentum=0.01,
-            ),  # [N, 160, 7, 7]
-        )  # [N, 160, 7, 7]
-        self.out_channels = 160
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        block = self.block(input)  # [N, 160, 7, 7]
-        x1 = block + input  # [N, 160, 7, 7]
+        block = self.block(input)
+        if self.cond1:
+            x1 = block + input
+        else:
+            x1 = getattr(self, "1")(block)
         return x1
 
 
@@ -895,21 +239,75 @@ class MobilenetV3Large(nn.Module):
                 eps=0.001,
                 momentum=0.01,
             ),  # [N, 16, 112, 112]
-            Mbv3Block1(),  # [N, 16, 112, 112]
-            Mbv3Block2(),  # [N, 24, 56, 56]
-            Mbv3Block3(),  # [N, 24, 56, 56]
-            Mbv3Block4(),  # [N, 40, 28, 28]
-            Mbv3Block5(),  # [N, 40, 28, 28]
-            Mbv3Block5(),  # [N, 40, 28, 28]
-            Mbv3Block6(),  # [N, 80, 14, 14]
-            Mbv3Block7(),  # [N, 80, 14, 14]
-            Mbv3Block8(),  # [N, 80, 14, 14]
-            Mbv3Block8(),  # [N, 80, 14, 14]
-            Mbv3Block9(),  # [N, 112, 14, 14]
-            Mbv3Block10(),  # [N, 112, 14, 14]
-            Mbv3Block11(),  # [N, 160, 7, 7]
-            Mbv3Block12(),  # [N, 160, 7, 7]
-            Mbv3Block12(),  # [N, 160, 7, 7]
+            Mbv3Block(
+                16, kernel=3, expanded=16, out=16, use_se=False, activation="RE"
+            ),  # [N, 16, 112, 112]
+            Mbv3Block(
+                16,
+                kernel=3,
+                expanded=64,
+                out=24,
+                use_se=False,
+                activation="RE",
+                stride=2,
+            ),  # [N, 24, 56, 56]
+            Mbv3Block(
+                24, kernel=3, expanded=72, out=24, use_se=False, activation="RE"
+            ),  # [N, 24, 56, 56]
+            Mbv3Block(
+                24,
+                kernel=5,
+                expanded=72,
+                out=40,
+                use_se=True,
+                activation="RE",
+                stride=2,
+            ),  # [N, 40, 28, 28]
+            Mbv3Block(
+                40, kernel=5, expanded=120, out=40, use_se=True, activation="RE"
+            ),  # [N, 40, 28, 28]
+            Mbv3Block(
+                40, kernel=5, expanded=120, out=40, use_se=True, activation="RE"
+            ),  # [N, 40, 28, 28]
+            Mbv3Block(
+                40,
+                kernel=3,
+                expanded=240,
+                out=80,
+                use_se=False,
+                activation="HS",
+                stride=2,
+            ),  # [N, 80, 14, 14]
+            Mbv3Block(
+                80, kernel=3, expanded=200, out=80, use_se=False, activation="HS"
+            ),  # [N, 80, 14, 14]
+            Mbv3Block(
+                80, kernel=3, expanded=184, out=80, use_se=False, activation="HS"
+            ),  # [N, 80, 14, 14]
+            Mbv3Block(
+                80, kernel=3, expanded=184, out=80, use_se=False, activation="HS"
+            ),  # [N, 80, 14, 14]
+            Mbv3Block(
+                80, kernel=3, expanded=480, out=112, use_se=True, activation="HS"
+            ),  # [N, 112, 14, 14]
+            Mbv3Block(
+                112, kernel=3, expanded=672, out=112, use_se=True, activation="HS"
+            ),  # [N, 112, 14, 14]
+            Mbv3Block(
+                112,
+                kernel=5,
+                expanded=672,
+                out=160,
+                use_se=True,
+                activation="HS",
+                stride=2,
+            ),  # [N, 160, 7, 7]
+            Mbv3Block(
+                160, kernel=5, expanded=960, out=160, use_se=True, activation="HS"
+            ),  # [N, 160, 7, 7]
+            Mbv3Block(
+                160, kernel=5, expanded=960, out=160, use_se=True, activation="HS"
+            ),  # [N, 160, 7, 7]
             ConvNormAct(
                 160,
                 out_channels=960,

@@ -15,10 +15,10 @@ __all__ = ["ShufflenetV2X10"]
 
 
 class ShufflenetUnit1(nn.Module):
-    """shufflenet_unit(out_channels=116, stride=2) on [N, 24, 56, 56], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    ShuffleNetV2 InvertedResidual. Stride 1: the input's channels are chunked in two
-    halves (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
+    """shufflenet_unit(out_channels=116, stride=2) on [N, 24, 56, 56], written out: a
+    layer has no class, so no one class serves every call. torchvision's ShuffleNetV2
+    InvertedResidual. Stride 1: the input's channels are chunked in two halves
+    (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
     depthwise 3x3 conv, BN, 1x1 conv, BN, ReLU), the first is kept; the two are
     concatenated. Stride > 1: branch1 (depthwise 3x3 conv with the stride, BN, 1x1
     conv, BN, ReLU) and branch2 (as above, its depthwise conv with the stride) both
@@ -64,10 +64,10 @@ class ShufflenetUnit1(nn.Module):
 
 
 class ShufflenetUnit2(nn.Module):
-    """shufflenet_unit(out_channels=116, stride=1) on [N, 116, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    ShuffleNetV2 InvertedResidual. Stride 1: the input's channels are chunked in two
-    halves (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
+    """shufflenet_unit(out_channels=116, stride=1) on [N, 116, 28, 28], written out: a
+    layer has no class, so no one class serves every call. torchvision's ShuffleNetV2
+    InvertedResidual. Stride 1: the input's channels are chunked in two halves
+    (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
     depthwise 3x3 conv, BN, 1x1 conv, BN, ReLU), the first is kept; the two are
     concatenated. Stride > 1: branch1 (depthwise 3x3 conv with the stride, BN, 1x1
     conv, BN, ReLU) and branch2 (as above, its depthwise conv with the stride) both
@@ -104,10 +104,10 @@ class ShufflenetUnit2(nn.Module):
 
 
 class ShufflenetUnit3(nn.Module):
-    """shufflenet_unit(out_channels=232, stride=2) on [N, 116, 28, 28], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    ShuffleNetV2 InvertedResidual. Stride 1: the input's channels are chunked in two
-    halves (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
+    """shufflenet_unit(out_channels=232, stride=2) on [N, 116, 28, 28], written out: a
+    layer has no class, so no one class serves every call. torchvision's ShuffleNetV2
+    InvertedResidual. Stride 1: the input's channels are chunked in two halves
+    (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
     depthwise 3x3 conv, BN, 1x1 conv, BN, ReLU), the first is kept; the two are
     concatenated. Stride > 1: branch1 (depthwise 3x3 conv with the stride, BN, 1x1
     conv, BN, ReLU) and branch2 (as above, its depthwise conv with the stride) both
@@ -153,10 +153,10 @@ class ShufflenetUnit3(nn.Module):
 
 
 class ShufflenetUnit4(nn.Module):
-    """shufflenet_unit(out_channels=232, stride=1) on [N, 232, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    ShuffleNetV2 InvertedResidual. Stride 1: the input's channels are chunked in two
-    halves (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
+    """shufflenet_unit(out_channels=232, stride=1) on [N, 232, 14, 14], written out: a
+    layer has no class, so no one class serves every call. torchvision's ShuffleNetV2
+    InvertedResidual. Stride 1: the input's channels are chunked in two halves
+    (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
     depthwise 3x3 conv, BN, 1x1 conv, BN, ReLU), the first is kept; the two are
     concatenated. Stride > 1: branch1 (depthwise 3x3 conv with the stride, BN, 1x1
     conv, BN, ReLU) and branch2 (as above, its depthwise conv with the stride) both
@@ -193,10 +193,10 @@ class ShufflenetUnit4(nn.Module):
 
 
 class ShufflenetUnit5(nn.Module):
-    """shufflenet_unit(out_channels=464, stride=2) on [N, 232, 14, 14], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    ShuffleNetV2 InvertedResidual. Stride 1: the input's channels are chunked in two
-    halves (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
+    """shufflenet_unit(out_channels=464, stride=2) on [N, 232, 14, 14], written out: a
+    layer has no class, so no one class serves every call. torchvision's ShuffleNetV2
+    InvertedResidual. Stride 1: the input's channels are chunked in two halves
+    (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
     depthwise 3x3 conv, BN, 1x1 conv, BN, ReLU), the first is kept; the two are
     concatenated. Stride > 1: branch1 (depthwise 3x3 conv with the stride, BN, 1x1
     conv, BN, ReLU) and branch2 (as above, its depthwise conv with the stride) both
@@ -242,10 +242,10 @@ class ShufflenetUnit5(nn.Module):
 
 
 class ShufflenetUnit6(nn.Module):
-    """shufflenet_unit(out_channels=464, stride=1) on [N, 464, 7, 7], written out: its
-    layers read named tensors, so no one class serves every call. torchvision's
-    ShuffleNetV2 InvertedResidual. Stride 1: the input's channels are chunked in two
-    halves (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
+    """shufflenet_unit(out_channels=464, stride=1) on [N, 464, 7, 7], written out: a
+    layer has no class, so no one class serves every call. torchvision's ShuffleNetV2
+    InvertedResidual. Stride 1: the input's channels are chunked in two halves
+    (x.chunk(2, dim=1)); the second goes through branch2 (1x1 conv, BN, ReLU,
     depthwise 3x3 conv, BN, 1x1 conv, BN, ReLU), the first is kept; the two are
     concatenated. Stride > 1: branch1 (depthwise 3x3 conv with the stride, BN, 1x1
     conv, BN, ReLU) and branch2 (as above, its depthwise conv with the stride) both

@@ -13,271 +13,46 @@ from torch import nn
 __all__ = ["Squeezenet11"]
 
 
-class Fire1(nn.Module):
-    """fire(squeeze_planes=16, expand1x1_planes=64, expand3x3_planes=64) on [N, 64, 55,
-    55], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
+class Fire(nn.Module):
+    """fire: torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
     conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
     channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
     torchvision.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        squeeze_planes: int,
+        expand1x1_planes: int,
+        expand3x3_planes: int,
+    ) -> None:
         super().__init__()
-        self.squeeze = nn.Conv2d(64, 16, kernel_size=1)  # [N, 16, 55, 55]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 16, 55, 55]
-        self.expand1x1 = nn.Conv2d(16, 64, kernel_size=1)  # [N, 64, 55, 55]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
-        self.expand3x3 = nn.Conv2d(16, 64, kernel_size=3, padding=1)  # [N, 64, 55, 55]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
-        self.out_channels = 128
+        channels = in_channels
+        self.squeeze = nn.Conv2d(channels, squeeze_planes, kernel_size=1)
+        channels = squeeze_planes
+        self.squeeze_activation = nn.ReLU(inplace=True)
+        squeeze_activation_channels = channels
+        self.expand1x1 = nn.Conv2d(channels, expand1x1_planes, kernel_size=1)
+        channels = expand1x1_planes
+        self.expand1x1_activation = nn.ReLU(inplace=True)
+        expand1x1_activation_channels = channels
+        channels = squeeze_activation_channels
+        self.expand3x3 = nn.Conv2d(channels, expand3x3_planes, kernel_size=3, padding=1)
+        channels = expand3x3_planes
+        self.expand3x3_activation = nn.ReLU(inplace=True)
+        channels = expand1x1_activation_channels + channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 16, 55, 55]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 16, 55, 55]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 64, 55, 55]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 64, 55, 55]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 64, 55, 55]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 64, 55, 55]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 128, 55, 55]
-        return x6
-
-
-class Fire2(nn.Module):
-    """fire(squeeze_planes=16, expand1x1_planes=64, expand3x3_planes=64) on [N, 128, 55,
-    55], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
-    conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
-    channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
-    torchvision.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.squeeze = nn.Conv2d(128, 16, kernel_size=1)  # [N, 16, 55, 55]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 16, 55, 55]
-        self.expand1x1 = nn.Conv2d(16, 64, kernel_size=1)  # [N, 64, 55, 55]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
-        self.expand3x3 = nn.Conv2d(16, 64, kernel_size=3, padding=1)  # [N, 64, 55, 55]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 64, 55, 55]
-        self.out_channels = 128
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 16, 55, 55]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 16, 55, 55]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 64, 55, 55]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 64, 55, 55]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 64, 55, 55]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 64, 55, 55]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 128, 55, 55]
-        return x6
-
-
-class Fire3(nn.Module):
-    """fire(squeeze_planes=32, expand1x1_planes=128, expand3x3_planes=128) on [N, 128,
-    27, 27], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
-    conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
-    channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
-    torchvision.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.squeeze = nn.Conv2d(128, 32, kernel_size=1)  # [N, 32, 27, 27]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 32, 27, 27]
-        self.expand1x1 = nn.Conv2d(32, 128, kernel_size=1)  # [N, 128, 27, 27]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
-        self.expand3x3 = nn.Conv2d(
-            32, 128, kernel_size=3, padding=1
-        )  # [N, 128, 27, 27]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
-        self.out_channels = 256
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 32, 27, 27]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 32, 27, 27]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 128, 27, 27]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 128, 27, 27]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 128, 27, 27]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 128, 27, 27]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 256, 27, 27]
-        return x6
-
-
-class Fire4(nn.Module):
-    """fire(squeeze_planes=32, expand1x1_planes=128, expand3x3_planes=128) on [N, 256,
-    27, 27], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
-    conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
-    channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
-    torchvision.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.squeeze = nn.Conv2d(256, 32, kernel_size=1)  # [N, 32, 27, 27]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 32, 27, 27]
-        self.expand1x1 = nn.Conv2d(32, 128, kernel_size=1)  # [N, 128, 27, 27]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
-        self.expand3x3 = nn.Conv2d(
-            32, 128, kernel_size=3, padding=1
-        )  # [N, 128, 27, 27]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 128, 27, 27]
-        self.out_channels = 256
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 32, 27, 27]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 32, 27, 27]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 128, 27, 27]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 128, 27, 27]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 128, 27, 27]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 128, 27, 27]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 256, 27, 27]
-        return x6
-
-
-class Fire5(nn.Module):
-    """fire(squeeze_planes=48, expand1x1_planes=192, expand3x3_planes=192) on [N, 256,
-    13, 13], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
-    conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
-    channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
-    torchvision.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.squeeze = nn.Conv2d(256, 48, kernel_size=1)  # [N, 48, 13, 13]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 48, 13, 13]
-        self.expand1x1 = nn.Conv2d(48, 192, kernel_size=1)  # [N, 192, 13, 13]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
-        self.expand3x3 = nn.Conv2d(
-            48, 192, kernel_size=3, padding=1
-        )  # [N, 192, 13, 13]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
-        self.out_channels = 384
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 48, 13, 13]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 48, 13, 13]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 192, 13, 13]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 192, 13, 13]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 192, 13, 13]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 192, 13, 13]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 384, 13, 13]
-        return x6
-
-
-class Fire6(nn.Module):
-    """fire(squeeze_planes=48, expand1x1_planes=192, expand3x3_planes=192) on [N, 384,
-    13, 13], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
-    conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
-    channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
-    torchvision.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.squeeze = nn.Conv2d(384, 48, kernel_size=1)  # [N, 48, 13, 13]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 48, 13, 13]
-        self.expand1x1 = nn.Conv2d(48, 192, kernel_size=1)  # [N, 192, 13, 13]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
-        self.expand3x3 = nn.Conv2d(
-            48, 192, kernel_size=3, padding=1
-        )  # [N, 192, 13, 13]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 192, 13, 13]
-        self.out_channels = 384
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 48, 13, 13]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 48, 13, 13]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 192, 13, 13]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 192, 13, 13]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 192, 13, 13]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 192, 13, 13]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 384, 13, 13]
-        return x6
-
-
-class Fire7(nn.Module):
-    """fire(squeeze_planes=64, expand1x1_planes=256, expand3x3_planes=256) on [N, 384,
-    13, 13], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
-    conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
-    channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
-    torchvision.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.squeeze = nn.Conv2d(384, 64, kernel_size=1)  # [N, 64, 13, 13]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 64, 13, 13]
-        self.expand1x1 = nn.Conv2d(64, 256, kernel_size=1)  # [N, 256, 13, 13]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
-        self.expand3x3 = nn.Conv2d(
-            64, 256, kernel_size=3, padding=1
-        )  # [N, 256, 13, 13]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 64, 13, 13]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 64, 13, 13]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 256, 13, 13]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 256, 13, 13]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 256, 13, 13]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 256, 13, 13]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 512, 13, 13]
-        return x6
-
-
-class Fire8(nn.Module):
-    """fire(squeeze_planes=64, expand1x1_planes=256, expand3x3_planes=256) on [N, 512,
-    13, 13], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's Fire: a 1x1 squeeze conv and ReLU, then two expand paths (1x1
-    conv and ReLU; 3x3 conv, padding 1, and ReLU) concatenated on channels. Output
-    channels: expand1x1_planes + expand3x3_planes. Convs have biases, as in
-    torchvision.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.squeeze = nn.Conv2d(512, 64, kernel_size=1)  # [N, 64, 13, 13]
-        self.squeeze_activation = nn.ReLU(inplace=True)  # [N, 64, 13, 13]
-        self.expand1x1 = nn.Conv2d(64, 256, kernel_size=1)  # [N, 256, 13, 13]
-        self.expand1x1_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
-        self.expand3x3 = nn.Conv2d(
-            64, 256, kernel_size=3, padding=1
-        )  # [N, 256, 13, 13]
-        self.expand3x3_activation = nn.ReLU(inplace=True)  # [N, 256, 13, 13]
-        self.out_channels = 512
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        squeeze = self.squeeze(input)  # [N, 64, 13, 13]
-        squeeze_activation = self.squeeze_activation(squeeze)  # [N, 64, 13, 13]
-        expand1x1 = self.expand1x1(squeeze_activation)  # [N, 256, 13, 13]
-        expand1x1_activation = self.expand1x1_activation(expand1x1)  # [N, 256, 13, 13]
-        expand3x3 = self.expand3x3(squeeze_activation)  # [N, 256, 13, 13]
-        expand3x3_activation = self.expand3x3_activation(expand3x3)  # [N, 256, 13, 13]
-        x6 = torch.cat(
-            [expand1x1_activation, expand3x3_activation], dim=1
-        )  # [N, 512, 13, 13]
+        squeeze = self.squeeze(input)
+        squeeze_activation = self.squeeze_activation(squeeze)
+        expand1x1 = self.expand1x1(squeeze_activation)
+        expand1x1_activation = self.expand1x1_activation(expand1x1)
+        expand3x3 = self.expand3x3(squeeze_activation)
+        expand3x3_activation = self.expand3x3_activation(expand3x3)
+        x6 = torch.cat([expand1x1_activation, expand3x3_activation], dim=1)
         return x6
 
 
@@ -294,16 +69,32 @@ class Squeezenet11(nn.Module):
             nn.Conv2d(3, 64, kernel_size=3, stride=2),  # [N, 64, 111, 111]
             nn.ReLU(inplace=True),  # [N, 64, 111, 111]
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # [N, 64, 55, 55]
-            Fire1(),  # [N, 128, 55, 55]
-            Fire2(),  # [N, 128, 55, 55]
+            Fire(
+                64, squeeze_planes=16, expand1x1_planes=64, expand3x3_planes=64
+            ),  # [N, 128, 55, 55]
+            Fire(
+                128, squeeze_planes=16, expand1x1_planes=64, expand3x3_planes=64
+            ),  # [N, 128, 55, 55]
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # [N, 128, 27, 27]
-            Fire3(),  # [N, 256, 27, 27]
-            Fire4(),  # [N, 256, 27, 27]
+            Fire(
+                128, squeeze_planes=32, expand1x1_planes=128, expand3x3_planes=128
+            ),  # [N, 256, 27, 27]
+            Fire(
+                256, squeeze_planes=32, expand1x1_planes=128, expand3x3_planes=128
+            ),  # [N, 256, 27, 27]
             nn.MaxPool2d(3, stride=2, ceil_mode=True),  # [N, 256, 13, 13]
-            Fire5(),  # [N, 384, 13, 13]
-            Fire6(),  # [N, 384, 13, 13]
-            Fire7(),  # [N, 512, 13, 13]
-            Fire8(),  # [N, 512, 13, 13]
+            Fire(
+                256, squeeze_planes=48, expand1x1_planes=192, expand3x3_planes=192
+            ),  # [N, 384, 13, 13]
+            Fire(
+                384, squeeze_planes=48, expand1x1_planes=192, expand3x3_planes=192
+            ),  # [N, 384, 13, 13]
+            Fire(
+                384, squeeze_planes=64, expand1x1_planes=256, expand3x3_planes=256
+            ),  # [N, 512, 13, 13]
+            Fire(
+                512, squeeze_planes=64, expand1x1_planes=256, expand3x3_planes=256
+            ),  # [N, 512, 13, 13]
         )
         self.classifier = nn.Sequential(
             nn.Dropout(),  # [N, 512, 13, 13]

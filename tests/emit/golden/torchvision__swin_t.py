@@ -210,12 +210,14 @@ class SwinStem1(nn.Sequential):
 class SwinBlock1(nn.Module):
     """swin_block(dim=96, num_heads=3, window_size=7, shift_size=0, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=0, total=12) on [N, 56, 56,
-    96], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    96], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -249,12 +251,14 @@ class SwinBlock1(nn.Module):
 class SwinBlock2(nn.Module):
     """swin_block(dim=96, num_heads=3, window_size=7, shift_size=3, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=1, total=12) on [N, 56, 56,
-    96], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    96], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -292,12 +296,14 @@ class SwinBlock2(nn.Module):
 class SwinBlock3(nn.Module):
     """swin_block(dim=192, num_heads=6, window_size=7, shift_size=0, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=2, total=12) on [N, 28, 28,
-    192], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    192], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -335,12 +341,14 @@ class SwinBlock3(nn.Module):
 class SwinBlock4(nn.Module):
     """swin_block(dim=192, num_heads=6, window_size=7, shift_size=3, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=3, total=12) on [N, 28, 28,
-    192], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    192], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -378,12 +386,14 @@ class SwinBlock4(nn.Module):
 class SwinBlock5(nn.Module):
     """swin_block(dim=384, num_heads=12, window_size=7, shift_size=0, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=4, total=12) on [N, 14, 14,
-    384], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    384], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -421,12 +431,14 @@ class SwinBlock5(nn.Module):
 class SwinBlock6(nn.Module):
     """swin_block(dim=384, num_heads=12, window_size=7, shift_size=3, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=5, total=12) on [N, 14, 14,
-    384], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    384], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -464,12 +476,14 @@ class SwinBlock6(nn.Module):
 class SwinBlock7(nn.Module):
     """swin_block(dim=384, num_heads=12, window_size=7, shift_size=0, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=6, total=12) on [N, 14, 14,
-    384], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    384], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -507,12 +521,14 @@ class SwinBlock7(nn.Module):
 class SwinBlock8(nn.Module):
     """swin_block(dim=384, num_heads=12, window_size=7, shift_size=3, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=7, total=12) on [N, 14, 14,
-    384], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    384], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -550,12 +566,14 @@ class SwinBlock8(nn.Module):
 class SwinBlock9(nn.Module):
     """swin_block(dim=384, num_heads=12, window_size=7, shift_size=0, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=8, total=12) on [N, 14, 14,
-    384], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    384], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -593,12 +611,14 @@ class SwinBlock9(nn.Module):
 class SwinBlock10(nn.Module):
     """swin_block(dim=384, num_heads=12, window_size=7, shift_size=3, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=9, total=12) on [N, 14, 14,
-    384], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    384], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -636,12 +656,14 @@ class SwinBlock10(nn.Module):
 class SwinBlock11(nn.Module):
     """swin_block(dim=768, num_heads=24, window_size=7, shift_size=0, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=10, total=12) on [N, 7, 7,
-    768], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    768], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:
@@ -679,12 +701,14 @@ class SwinBlock11(nn.Module):
 class SwinBlock12(nn.Module):
     """swin_block(dim=768, num_heads=24, window_size=7, shift_size=3, mlp_ratio=4.0,
     dropout=0.0, attention_dropout=0.0, sd=0.2, block_id=11, total=12) on [N, 7, 7,
-    768], written out: its layers read named tensors, so no one class serves every
-    call. torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted
-    window attention), stochastic depth (mode row, sd x block_id / (total - 1)), the
-    input added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear
-    back, dropout), stochastic depth, added. torchvision applies its one
-    StochasticDepth module twice; here they are two layers (neither holds a tensor).
+    768], written out: layernorm cannot build its module from its parameters as code
+    (layernorm's weights have the shape of the dims it normalizes, but Code(text='?',
+    source=None) depends on the input size), so no one class serves every call.
+    torchvision's SwinTransformerBlock: norm1 (layer norm), attn (shifted window
+    attention), stochastic depth (mode row, sd x block_id / (total - 1)), the input
+    added; norm2, the MLP mlp (linear to mlp_ratio x dim, GELU, dropout, linear back,
+    dropout), stochastic depth, added. torchvision applies its one StochasticDepth
+    module twice; here they are two layers (neither holds a tensor).
     """
 
     def __init__(self) -> None:

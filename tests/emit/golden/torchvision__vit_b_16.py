@@ -100,11 +100,13 @@ class Select(nn.Module):
 
 class VitEncoderBlock1(nn.Module):
     """vit_encoder_block(hidden_dim=768, num_heads=12, mlp_dim=3072, dropout=0.0,
-    attention_dropout=0.0) on [N, 197, 768], written out: its layers read named
-    tensors, so no one class serves every call. torchvision's EncoderBlock: ln_1 (eps
-    1e-6), self_attention (nn.MultiheadAttention, batch_first, need_weights=False),
-    dropout, the input added; ln_2 and the MLPBlock mlp (linear to mlp_dim, GELU,
-    dropout, linear back to hidden_dim, dropout), added.
+    attention_dropout=0.0) on [N, 197, 768], written out: layernorm cannot build its
+    module from its parameters as code (layernorm's weights have the shape of the
+    dims it normalizes, but Code(text='?', source=None) depends on the input size),
+    so no one class serves every call. torchvision's EncoderBlock: ln_1 (eps 1e-6),
+    self_attention (nn.MultiheadAttention, batch_first, need_weights=False), dropout,
+    the input added; ln_2 and the MLPBlock mlp (linear to mlp_dim, GELU, dropout,
+    linear back to hidden_dim, dropout), added.
     """
 
     def __init__(self) -> None:
@@ -136,10 +138,10 @@ class VitEncoderBlock1(nn.Module):
 class VitEncoder1(nn.Module):
     """vit_encoder(seq_length=197, num_layers=12, hidden_dim=768, num_heads=12,
     mlp_dim=3072, dropout=0.0, attention_dropout=0.0) on [N, 197, 768], written out:
-    its layers read named tensors, so no one class serves every call. torchvision's
-    Encoder: the learned position embedding pos_embedding ([1, seq_length,
-    hidden_dim]) added, dropout, num_layers encoder blocks (layers.encoder_layer_0 …)
-    and the final layer norm ln (eps 1e-6).
+    it holds a learned tensor (parameter), which no generic class makes, so no one
+    class serves every call. torchvision's Encoder: the learned position embedding
+    pos_embedding ([1, seq_length, hidden_dim]) added, dropout, num_layers encoder
+    blocks (layers.encoder_layer_0 …) and the final layer norm ln (eps 1e-6).
     """
 
     def __init__(self) -> None:

@@ -54,101 +54,30 @@ class DoubleConv(nn.Sequential):
         self.out_channels = channels
 
 
-class Up1(nn.Module):
-    """up(out_channels=512) on [N, 1024, floor(H/16), floor(W/16)], written out: its
-    layers read named tensors, so no one class serves every call. One decoder level:
-    a 2x2 transposed conv (stride 2) halves the channels and doubles the size of the
-    input; the encoder's feature map of the same level (skip) is concatenated before
-    it; a double conv follows.
+class Up(nn.Module):
+    """up: One decoder level: a 2x2 transposed conv (stride 2) halves the channels and
+    doubles the size of the input; the encoder's feature map of the same level (skip)
+    is concatenated before it; a double conv follows.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, in_channels: int, skip_channels: int, *, out_channels: int
+    ) -> None:
         super().__init__()
+        channels = in_channels
         self.up = nn.ConvTranspose2d(
-            1024, 512, kernel_size=2, stride=2
-        )  # [N, 512, 2*floor(H/16), 2*floor(W/16)]
-        self.conv = DoubleConv(
-            1024, out_channels=512
-        )  # [N, 512, floor(H/8), floor(W/8)]
-        self.out_channels = 512
+            channels, in_channels // 2, kernel_size=2, stride=2
+        )
+        channels = in_channels // 2
+        channels = skip_channels + channels
+        self.conv = DoubleConv(channels, out_channels=out_channels)
+        channels = self.conv.out_channels
+        self.out_channels = channels
 
     def forward(self, input: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = self.up(input)  # [N, 512, 2*floor(H/16), 2*floor(W/16)]
-        x1 = torch.cat([skip, up], dim=1)  # [N, 1024, floor(H/8), floor(W/8)]
-        conv = self.conv(x1)  # [N, 512, floor(H/8), floor(W/8)]
-        return conv
-
-
-class Up2(nn.Module):
-    """up(out_channels=256) on [N, 512, floor(H/8), floor(W/8)], written out: its layers
-    read named tensors, so no one class serves every call. One decoder level: a 2x2
-    transposed conv (stride 2) halves the channels and doubles the size of the input;
-    the encoder's feature map of the same level (skip) is concatenated before it; a
-    double conv follows.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.up = nn.ConvTranspose2d(
-            512, 256, kernel_size=2, stride=2
-        )  # [N, 256, 2*floor(H/8), 2*floor(W/8)]
-        self.conv = DoubleConv(
-            512, out_channels=256
-        )  # [N, 256, floor(H/4), floor(W/4)]
-        self.out_channels = 256
-
-    def forward(self, input: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = self.up(input)  # [N, 256, 2*floor(H/8), 2*floor(W/8)]
-        x1 = torch.cat([skip, up], dim=1)  # [N, 512, floor(H/4), floor(W/4)]
-        conv = self.conv(x1)  # [N, 256, floor(H/4), floor(W/4)]
-        return conv
-
-
-class Up3(nn.Module):
-    """up(out_channels=128) on [N, 256, floor(H/4), floor(W/4)], written out: its layers
-    read named tensors, so no one class serves every call. One decoder level: a 2x2
-    transposed conv (stride 2) halves the channels and doubles the size of the input;
-    the encoder's feature map of the same level (skip) is concatenated before it; a
-    double conv follows.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.up = nn.ConvTranspose2d(
-            256, 128, kernel_size=2, stride=2
-        )  # [N, 128, 2*floor(H/4), 2*floor(W/4)]
-        self.conv = DoubleConv(
-            256, out_channels=128
-        )  # [N, 128, floor(H/2), floor(W/2)]
-        self.out_channels = 128
-
-    def forward(self, input: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = self.up(input)  # [N, 128, 2*floor(H/4), 2*floor(W/4)]
-        x1 = torch.cat([skip, up], dim=1)  # [N, 256, floor(H/2), floor(W/2)]
-        conv = self.conv(x1)  # [N, 128, floor(H/2), floor(W/2)]
-        return conv
-
-
-class Up4(nn.Module):
-    """up(out_channels=64) on [N, 128, floor(H/2), floor(W/2)], written out: its layers
-    read named tensors, so no one class serves every call. One decoder level: a 2x2
-    transposed conv (stride 2) halves the channels and doubles the size of the input;
-    the encoder's feature map of the same level (skip) is concatenated before it; a
-    double conv follows.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.up = nn.ConvTranspose2d(
-            128, 64, kernel_size=2, stride=2
-        )  # [N, 64, 2*floor(H/2), 2*floor(W/2)]
-        self.conv = DoubleConv(128, out_channels=64)  # [N, 64, H, W]
-        self.out_channels = 64
-
-    def forward(self, input: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = self.up(input)  # [N, 64, 2*floor(H/2), 2*floor(W/2)]
-        x1 = torch.cat([skip, up], dim=1)  # [N, 128, H, W]
-        conv = self.conv(x1)  # [N, 64, H, W]
+        up = self.up(input)
+        x1 = torch.cat([skip, up], dim=1)
+        conv = self.conv(x1)
         return conv
 
 
@@ -168,10 +97,10 @@ class Unet(nn.Module):
         self.down3 = DoubleConv(256, out_channels=512)
         self.pool4 = nn.MaxPool2d(2)
         self.bottom = DoubleConv(512, out_channels=1024)
-        self.up1 = Up1()
-        self.up2 = Up2()
-        self.up3 = Up3()
-        self.up4 = Up4()
+        self.up1 = Up(1024, 512, out_channels=512)
+        self.up2 = Up(512, 256, out_channels=256)
+        self.up3 = Up(256, 128, out_channels=128)
+        self.up4 = Up(128, 64, out_channels=64)
         self.head = nn.Conv2d(64, 2, kernel_size=1)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
