@@ -94,9 +94,6 @@ def interleave(
 ) -> dict[str, list[float]]:
     """Wall time of each side once per round, in turn; the order flips every round (ABBA…).
 
-    A full collection runs, untimed, before each call, so that no call pays for the
-    garbage another left (a torch forward's, the other path's); the collections a
-    call triggers itself are its own cost (as section 3 times its rounds).
     ``setup[name]``, where given, runs untimed before each call of that side.
     With ``budget_s``, no new round starts once the next one would end past
     the budget (counted after the warm-up), but at least MIN_ROUNDS run.
@@ -110,8 +107,15 @@ def interleave_cpu(
     warmup: int = 1,
     setup: dict[str, Callable[[], object]] | None = None,
     budget_s: float | None = None,
+    collect: bool = False,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """As :func:`interleave`, returning the wall times and the CPU times (:func:`cpu_time`)."""
+    """As :func:`interleave`, returning the wall times and the CPU times (:func:`cpu_time`).
+
+    ``collect``: a full collection runs, untimed, before each call, so that no call pays
+    for the garbage another left (a torch forward's, the other path's); the collections a
+    call triggers itself are its own cost (as section 3 times its rounds). For calls of a
+    second or so: before a millisecond's call, the collection (tens of ms with torch
+    loaded) would eat the round budget and leave the allocator's pools cold."""
     names = list(sides)
     setup = setup or {}
     for _ in range(warmup):
@@ -127,7 +131,8 @@ def interleave_cpu(
             break
         for name in names if index % 2 == 0 else reversed(names):
             setup.get(name, _nothing)()
-            gc.collect()
+            if collect:
+                gc.collect()
             elapsed, used = clock_both(sides[name])
             wall[name].append(elapsed)
             cpu[name].append(used)

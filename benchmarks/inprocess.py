@@ -169,7 +169,7 @@ def sweep(section: Section, quick: bool) -> None:
 
         paths = {"text": from_text, "family": from_family}
         wall, times = interleave_cpu(
-            {**{side: paths[side] for side in sides}, "meta": meta_sample}, repeats, warmup=1
+            {**{side: paths[side] for side in sides}, "meta": meta_sample}, repeats, warmup=1, collect=True
         )
         goal = GOAL_RATES[space]
         rates = {side: [size / t for t in times[side]] for side in sides}
@@ -230,7 +230,9 @@ def sweep(section: Section, quick: bool) -> None:
         "layers inferred before on the same shape, `archspec/compiler/tails.py`; a row comes from "
         "a summary compile that counts a call made again once instead of copying its layers, "
         "`archspec/compiler/summary.py`). Rates in CPU "
-        f"time over {repeats} interleaved repeats: the worst (the goal is judged on it) / the "
+        f"time over {repeats} interleaved repeats, each after a full collection (untimed: no "
+        "repeat pays for the garbage of the one before, its own collections count): the worst "
+        "(the goal is judged on it) / the "
         "median (the spread, interquartile range over the median); the family's median wall-time "
         "rate beside them. The meta-device side builds the first variants by hand (`d2l.anynet`, "
         "d2l's `Residual`) and runs a forward pass, in the same rounds; the speedup compares the "
