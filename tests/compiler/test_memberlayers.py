@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 import archspec
 from archspec.compiler import compile_spec
 from archspec.compiler.reuse import Reuse
-from archspec.compiler.summary import compile_summary
-from archspec.diagnostics import SpecError
 from archspec.limits import Limits
-from archspec.report import totals
+from tests.compiler.summaries import full, member, summarized
 
 TWO_HEADS = """\
 archspec: 1
@@ -34,28 +30,6 @@ layers:
 """
 
 MEMBERS = [{"w": 8, "k": 3}, {"w": 16, "k": 3}, {"w": 8, "k": 3}, {"w": 8, "k": 5}, {"w": 16, "k": 3}]
-
-
-def member(spec: archspec.Spec, values: dict) -> archspec.Spec:
-    assert spec.family is not None
-    return replace(spec, arguments=spec.family.bind(values))
-
-
-def full(spec: archspec.Spec, limits: Limits | None = None) -> tuple | None:
-    try:
-        graph = archspec.compile(spec, limits=limits)
-    except SpecError:
-        return None
-    sums = totals(graph)
-    return sums["params"], sums["macs"], sums["activation_bytes"], dict(graph.returns)
-
-
-def summarized(spec: archspec.Spec, reuse: Reuse, limits: Limits | None = None) -> tuple | None:
-    summary = compile_summary(spec, None, limits, reuse)
-    if summary is None:
-        return None
-    sums = summary.totals
-    return sums.params, sums.macs, sums.activation_bytes, summary.returns
 
 
 def test_layers_met_again_give_the_figures_and_outputs_of_the_full_compile() -> None:

@@ -4,46 +4,21 @@ and no answer wherever only the full compile can give it."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 
 import pytest
 
 import archspec
 from archspec.compiler.reuse import Reuse
 from archspec.compiler.summary import BYTES_PER_ELEMENT, compile_summary
-from archspec.diagnostics import SpecError
 from archspec.limits import Limits
 from archspec.report import BYTES_PER_ELEMENT as REPORTED_BYTES
-from archspec.report import totals
+from tests.compiler.summaries import full, member, summarized
 from tests.sweep.family import STAGES as FAMILY
 
 MEMBERS = [
     {"d1": d1, "d2": d2, "w1": w1, "w2": w2, "g": g}
     for d1, d2, w1, w2, g in itertools.product((1, 3), (1, 2, 4), (8, 16), (16, 24), (1, 3))
 ]
-
-
-def member(spec: archspec.Spec, values: dict) -> archspec.Spec:
-    assert spec.family is not None
-    return replace(spec, arguments=spec.family.bind(values))
-
-
-def full(spec: archspec.Spec, limits: Limits | None = None) -> tuple | None:
-    """The figures of the full compile, as the report gives them; None where it fails."""
-    try:
-        graph = archspec.compile(spec, limits=limits)
-    except SpecError:
-        return None
-    sums = totals(graph)
-    return sums["params"], sums["macs"], sums["activation_bytes"], dict(graph.returns)
-
-
-def summarized(spec: archspec.Spec, reuse: Reuse, limits: Limits | None = None) -> tuple | None:
-    summary = compile_summary(spec, None, limits, reuse)
-    if summary is None:
-        return None
-    sums = summary.totals
-    return sums.params, sums.macs, sums.activation_bytes, summary.returns
 
 
 def test_the_bytes_per_element_are_the_reports() -> None:

@@ -4,16 +4,12 @@ compile."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 import archspec
 from archspec.compiler.reuse import Reuse
-from archspec.compiler.summary import compile_summary
-from archspec.diagnostics import SpecError
 from archspec.limits import Limits
-from archspec.report import totals
+from tests.compiler.summaries import full, member, summarized
 
 RUNS = """\
 archspec: 1
@@ -37,28 +33,6 @@ layers:
 # the depth varies up and down: a longer run after a shorter one (replayed in part, then
 # the rest inferred), a shorter one after a longer (a part of the kept run)
 DEPTHS = (2, 4, 1, 3, 5, 2, 5)
-
-
-def member(spec: archspec.Spec, values: dict) -> archspec.Spec:
-    assert spec.family is not None
-    return replace(spec, arguments=spec.family.bind(values))
-
-
-def full(spec: archspec.Spec, limits: Limits | None = None) -> tuple | None:
-    try:
-        graph = archspec.compile(spec, limits=limits)
-    except SpecError:
-        return None
-    sums = totals(graph)
-    return sums["params"], sums["macs"], sums["activation_bytes"], dict(graph.returns)
-
-
-def summarized(spec: archspec.Spec, reuse: Reuse, limits: Limits | None = None) -> tuple | None:
-    summary = compile_summary(spec, None, limits, reuse)
-    if summary is None:
-        return None
-    sums = summary.totals
-    return sums.params, sums.macs, sums.activation_bytes, summary.returns
 
 
 def test_a_run_of_blocks_replayed_whole_or_in_part_has_the_figures_of_the_full_compile() -> None:
