@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from archspec.compiler.graph import LayerInfo
+from archspec.emit.exprtext import unparse
 from archspec.emit.pretty import INDENT, LINE_LENGTH, Call, Node, Pair, Raw, Seq, render
 from archspec.frontend.expr import python_ast
 from archspec.primitives.registry import lookup
@@ -102,7 +103,13 @@ def join_value(kind: str, params: Any, args: Sequence[str], comment: str | None 
     """A merge of named tensors (a function of them, no module) as code: ``bn3 + downsample``."""
     primitive = lookup(kind)
     assert primitive is not None and primitive.join is not None, kind
-    return code_node(primitive.join.code(params, tuple(args)), comment)
+    return code_node(primitive.join.code(params, tuple(args)), comment, leaf=_join_leaf)
+
+
+def _join_leaf(node: ast.expr) -> str:
+    """A leaf of a join's expression: a constant in ruff's style (``mode="bilinear"``), the
+    rest as ast writes it (``skip.shape[2:]``)."""
+    return unparse(node) if isinstance(node, ast.Constant) else ast.unparse(node)
 
 
 def module_value(name: str, args: Sequence[str], comment: str | None = None) -> Node:
