@@ -151,6 +151,10 @@ HOWTO = [
     "- The machine should be otherwise idle. Goals are judged on CPU time (of this process, or "
     "of the child process in section 1), which other processes cannot inflate; wall times are "
     "shown beside. Section 4 runs torch on one thread unless `--threads` says otherwise.",
+    "- Instructions (optional, needs valgrind): `python benchmarks/instructions.py` counts the "
+    "instructions per member of section 2's sweep with callgrind, exactly the same on every "
+    "repeat; `--against DIR` counts another checkout beside it. For comparing a change on a "
+    "host whose speed drifts; it leaves out memory stalls, so the goals stay on CPU time.",
     "- Profiling (optional, not a dependency of the project): `pip install pyinstrument` "
     "(or `py-spy`), then `python benchmarks/hotspots.py` prints where the in-process check, "
     "the sweep and a 10,000-layer chain spend their time; e.g. "
