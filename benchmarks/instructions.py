@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
         child(argv[1], int(argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("spaces", nargs="*", metavar="SPACE", help="resnet, anynet (default: both)")
+    parser.add_argument("spaces", nargs="*", metavar="SPACE", help=f"{', '.join(SPACES)} (default: all)")
     parser.add_argument("--members", type=int, default=300, help="members counted per space (default 300)")
     parser.add_argument("--against", type=Path, help="another checkout, counted in the same run")
     args = parser.parse_args(argv)
